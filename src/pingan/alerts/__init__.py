@@ -1,0 +1,1 @@
+"""Stored early warnings (风险预警): what raised them, their numbers, and their handling."""

@@ -1,0 +1,1 @@
+"""Analysis service: loads incidents from the database in scope and runs the analytics kernels."""

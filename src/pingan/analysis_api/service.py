@@ -1,0 +1,537 @@
+"""Analyses over the incidents in the caller's scope: trends, hot spots, early warnings, the
+space-time scan, forecasts and backtests. Each loads arrays once (``data.load_incidents``) and
+calls the pure kernels in ``pingan.analytics``; every figure returned says how it was computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.alerts.service import NewWarning
+from pingan.analysis_api.data import IncidentFrame, area_ids
+from pingan.errors import Invalid
+from pingan.incidents.taxonomy import get_taxonomy
+from pingan.jurisdictions.models import Jurisdiction
+
+__all__ = [
+    "AREA_DEPTH",
+    "forecast_cells",
+    "grid_for",
+    "hotspots",
+    "scan_clusters",
+    "trends",
+    "warnings_for",
+]
+
+AREA_DEPTH = {"bureau": 0, "district": 1, "station": 2, "community": 3, "cell": 4}
+Progress = Callable[[float, str], None]
+MAX_GRID_CELLS = 4_000_000
+
+
+def _need(frame: IncidentFrame, minimum: int = 1) -> None:
+    if len(frame) < minimum:
+        raise Invalid(
+            "selection",
+            f"{len(frame)} incidents selected; at least {minimum} needed "
+            "(widen the period, area or categories)",
+        )
+
+
+def _group_labels(frame: IncidentFrame, by: str, session: Session) -> NDArray[np.str_]:
+    if by == "class":
+        return frame.klass
+    if by == "subtype":
+        return frame.subtype
+    if by in AREA_DEPTH:
+        ids = area_ids(frame.jpath, AREA_DEPTH[by])
+        uniq = [int(i) for i in np.unique(ids) if i > 0]
+        names = dict(
+            session.execute(
+                select(Jurisdiction.id, Jurisdiction.code).where(Jurisdiction.id.in_(uniq))
+            ).all()
+        )
+        return np.array([names.get(int(i), "?") for i in ids.tolist()], dtype=str)
+    if by == "all":
+        return np.full(len(frame), "all", dtype=str)
+    raise Invalid(
+        "by", f"{by!r}: use class, subtype, group, district, station, community, cell or all"
+    )
+
+
+def trends(
+    session: Session, frame: IncidentFrame, *, period: str, by: str, as_of: dt.date
+) -> dict[str, Any]:
+    """Counts per period and group, CompStat table (week, 28 days, year to date vs a year
+    earlier, exact Poisson tests) and the hour-of-day × weekday matrix."""
+    from pingan.analytics import compstat_table, hour_dow_matrix, period_counts
+
+    _need(frame)
+    days = frame.day
+    if by == "group":  # a subtype may belong to several groups: count it in each
+        tax = get_taxonomy()
+        parts = [(np.isin(frame.subtype, list(g.subtypes)), g.code) for g in tax.groups.values()]
+        days = np.concatenate([frame.day[m] for m, _ in parts])
+        labels = np.concatenate([np.full(int(m.sum()), c, dtype=object) for m, c in parts])
+        labels = labels.astype(str)
+    else:
+        labels = _group_labels(frame, by, session)
+    starts, groups, counts = period_counts(
+        days,
+        period=period,  # type: ignore[arg-type]
+        groups=labels,
+    )
+    table = compstat_table(days, as_of=np.datetime64(as_of), groups=labels)
+    local = frame.day.astype("datetime64[s]") + (frame.hour * 3600).astype("timedelta64[s]")
+    matrix = hour_dow_matrix(local)
+    return {
+        "period": period,
+        "by": by,
+        "periods": [str(s) for s in starts.tolist()],
+        "groups": [str(g) for g in groups.tolist()],
+        "counts": np.asarray(counts).tolist(),
+        "compstat": [_row(r) for r in table],
+        "hour_by_weekday": np.asarray(matrix).tolist(),
+        "n_incidents": len(frame),
+        "how": "Incidents in your jurisdiction, repeat calls and cancelled/duplicate ones left "
+        "out, counted by local calendar period. Changes are tested with an exact conditional "
+        "Poisson (binomial) test; 'significant' means p < 0.05.",
+    }
+
+
+def _row(r: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"group": r.group}
+    for name in ("week", "days28", "ytd", "yoy_28d"):
+        t = getattr(r, name, None)
+        if t is not None:
+            out[name] = {
+                "current": t.current,
+                "previous": t.previous,
+                "change_pct": t.change_pct,
+                "p_value": t.p_value,
+                "significant": t.significant,
+            }
+    return out
+
+
+def grid_for(
+    frame: IncidentFrame, session: Session, *, cell_m: float
+) -> tuple[tuple[float, float, float, float], int, int]:
+    """Metric bounds of the bureau and the grid size for ``cell_m`` (refused when too fine)."""
+    if not cell_m > 0:
+        raise Invalid("cell_m", f"must be > 0, got {cell_m}")
+    root = session.execute(
+        select(
+            Jurisdiction.min_lon, Jurisdiction.min_lat, Jurisdiction.max_lon, Jurisdiction.max_lat
+        )
+        .where(Jurisdiction.parent_id.is_(None), Jurisdiction.min_lon.is_not(None))
+        .order_by(Jurisdiction.id)
+        .limit(1)
+    ).one()
+    w, s_, e, n = (float(v) for v in root)
+    xs, ys = frame.projection.forward([w, e, w, e], [s_, s_, n, n])
+    bounds = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+    nx = int(np.ceil((bounds[2] - bounds[0]) / cell_m))
+    ny = int(np.ceil((bounds[3] - bounds[1]) / cell_m))
+    if nx * ny > MAX_GRID_CELLS:
+        raise Invalid(
+            "cell_m",
+            f"{cell_m} m makes {nx} × {ny} = {nx * ny:,} cells over the "
+            f"bureau; the limit is {MAX_GRID_CELLS:,} (use a larger cell)",
+        )
+    return (bounds[0], bounds[1], bounds[0] + nx * cell_m, bounds[1] + ny * cell_m), nx, ny
+
+
+def _cells_geojson(
+    frame: IncidentFrame,
+    bounds: tuple[float, float, float, float],
+    cell_m: float,
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    props: dict[str, NDArray[Any]],
+) -> dict[str, Any]:
+    x0 = bounds[0] + cols * cell_m
+    y0 = bounds[1] + rows * cell_m
+    xs = np.stack([x0, x0 + cell_m, x0 + cell_m, x0, x0], axis=1)
+    ys = np.stack([y0, y0, y0 + cell_m, y0 + cell_m, y0], axis=1)
+    lon, lat = frame.projection.inverse(xs.ravel(), ys.ravel())
+    lon, lat = lon.reshape(xs.shape), lat.reshape(ys.shape)
+    feats = []
+    for i in range(rows.size):
+        ring = [
+            [round(float(a), 6), round(float(b), 6)] for a, b in zip(lon[i], lat[i], strict=True)
+        ]
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in props.items()
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def hotspots(
+    session: Session,
+    frame: IncidentFrame,
+    *,
+    cell_m: float = 250.0,
+    bandwidth_m: float = 300.0,
+    radius_cells: int = 1,
+    alpha: float = 0.05,
+    min_share: float = 0.05,
+) -> dict[str, Any]:
+    """KDE surface and Getis-Ord Gi* hot/cold cells (Benjamini–Hochberg FDR at ``alpha``) on a
+    metric grid over the bureau, as GeoJSON cells."""
+    from pingan.analytics import fdr_bh, getis_ord_gi_star, gi_star_pvalues, kde_grid
+
+    _need(frame, 3)
+    if not bandwidth_m > 0:
+        raise Invalid("bandwidth_m", f"must be > 0, got {bandwidth_m}")
+    bounds, nx, ny = grid_for(frame, session, cell_m=cell_m)
+    density = kde_grid(frame.x_m, frame.y_m, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds=bounds)
+    ix = np.clip(((frame.x_m - bounds[0]) // cell_m).astype(np.int64), 0, nx - 1)
+    iy = np.clip(((frame.y_m - bounds[1]) // cell_m).astype(np.int64), 0, ny - 1)
+    counts = np.bincount(iy * nx + ix, minlength=nx * ny).reshape(ny, nx).astype(np.float64)
+    z = getis_ord_gi_star(counts, radius_cells=radius_cells, kernel="queen")
+    p = gi_star_pvalues(z)
+    reject, q = fdr_bh(p.ravel(), alpha=alpha)
+    reject = reject.reshape(z.shape)
+    hot_r, hot_c = np.nonzero(reject & (z > 0))
+    peak = float(density.max()) if density.size else 0.0
+    kd_r, kd_c = np.nonzero(density >= min_share * peak) if peak > 0 else (np.empty(0, int),) * 2
+    expected_per_cell = counts.sum() / counts.size
+    return {
+        "cell_m": cell_m,
+        "bandwidth_m": bandwidth_m,
+        "n_incidents": len(frame),
+        "gi_star": _cells_geojson(
+            frame,
+            bounds,
+            cell_m,
+            hot_r,
+            hot_c,
+            {
+                "count": counts[hot_r, hot_c].astype(np.int64),
+                "z": np.round(z[hot_r, hot_c], 3),
+                "q_value": np.round(q.reshape(z.shape)[hot_r, hot_c], 6),
+            },
+        ),
+        "kde": _cells_geojson(
+            frame,
+            bounds,
+            cell_m,
+            kd_r,
+            kd_c,
+            {
+                "density_per_km2": np.round(density[kd_r, kd_c] * 1e6, 3),
+                "share_of_peak": np.round(density[kd_r, kd_c] / peak, 4)
+                if peak
+                else np.zeros(kd_r.size),
+            },
+        ),
+        "how": (
+            f"Gi*: counts on a {cell_m:g} m grid, binary queen weights of radius "
+            f"{radius_cells} including the cell itself, z-scores two-sided, Benjamini-"
+            f"Hochberg false discovery rate {alpha:g}; {hot_r.size} hot cells. KDE: "
+            f"Gaussian, bandwidth {bandwidth_m:g} m, edge-corrected, cells above "
+            f"{min_share:.0%} of the peak shown. Mean count per cell "
+            f"{expected_per_cell:.3f}."
+        ),
+    }
+
+
+def scan_clusters(
+    frame: IncidentFrame,
+    session: Session,
+    *,
+    as_of: dt.date,
+    max_radius_m: float = 1000.0,
+    max_window_days: int = 7,
+    study_days: int = 60,
+    replications: int = 999,
+    seed: int = 12345,
+) -> dict[str, Any]:
+    """Prospective space-time permutation scan over grid-cell locations (Kulldorff 2005):
+    clusters ending on ``as_of`` with Monte Carlo p-values."""
+    from pingan.analytics import SpaceTimeData, space_time_permutation_scan
+
+    start = np.datetime64(as_of) - np.timedelta64(study_days - 1, "D")
+    keep = (frame.day >= start) & (frame.day <= np.datetime64(as_of))
+    if keep.sum() < 10:
+        raise Invalid(
+            "selection",
+            f"{int(keep.sum())} incidents in the {study_days} days up to "
+            f"{as_of}; the permutation test needs at least 10",
+        )
+    cell = area_ids(frame.jpath[keep], AREA_DEPTH["cell"])
+    cell = np.where(cell > 0, cell, area_ids(frame.jpath[keep], 3))
+    loc_ids, loc_idx = np.unique(cell, return_inverse=True)
+    rows = dict(
+        session.execute(
+            select(Jurisdiction.id, Jurisdiction.code).where(
+                Jurisdiction.id.in_([int(i) for i in loc_ids])
+            )
+        ).all()
+    )
+    cent = session.execute(
+        select(Jurisdiction.id, Jurisdiction.centroid_lon, Jurisdiction.centroid_lat).where(
+            Jurisdiction.id.in_([int(i) for i in loc_ids])
+        )
+    ).all()
+    cmap = {r[0]: (r[1], r[2]) for r in cent}
+    lon = np.array([cmap[int(i)][0] for i in loc_ids])
+    lat = np.array([cmap[int(i)][1] for i in loc_ids])
+    x, y = frame.projection.forward(lon, lat)
+    xyz = np.column_stack([x / 1000.0, y / 1000.0])
+    data = SpaceTimeData(
+        location_ids=[rows.get(int(i), str(i)) for i in loc_ids],
+        xyz_km=xyz,
+        case_location=loc_idx.astype(np.int64),
+        case_day=(frame.day[keep] - start).astype(np.int64),
+        start_date=dt.date.fromisoformat(str(start)),
+        n_days=study_days,
+        geographic=False,
+    )
+    result: dict[str, Any] = space_time_permutation_scan(
+        data,
+        max_distance_km=max_radius_m / 1000.0,
+        max_window_days=max_window_days,
+        replications=replications,
+        seed=seed,
+    )
+    for c in result["clusters"]:
+        k = data.location_ids.index(c["center"]) if c["center"] in data.location_ids else -1
+        if k >= 0:
+            c["center_lon"], c["center_lat"] = float(lon[k]), float(lat[k])
+    result["how"] = (
+        f"Prospective space-time permutation scan (Kulldorff 2005) over grid-cell "
+        f"centroids: circles up to {max_radius_m:g} m × windows up to "
+        f"{max_window_days} days ending {as_of}, {study_days} days of data, "
+        f"{replications} Monte Carlo permutations of case days."
+    )
+    return result
+
+
+def warnings_for(
+    session: Session,
+    frame: IncidentFrame,
+    *,
+    as_of: dt.date,
+    by: str = "station",
+    method: Literal["ewma", "cusum"] = "cusum",
+    false_alarm_rate: float = 1 / 365,
+    scan: bool = True,
+    replications: int = 999,
+    progress: Progress | None = None,
+) -> list[NewWarning]:
+    """Evaluate the latest day: per area × group an expected count from a seasonal baseline
+    and a CUSUM/EWMA alarm at the stated false-alarm rate; groups over their daily target;
+    and significant space-time clusters. Returns warnings to store (deduplicated by key)."""
+    from pingan.analytics import SeasonalBaseline, detect
+
+    tick = progress or (lambda _f, _m: None)
+    _need(frame, 30)
+    tax = get_taxonomy()
+    end = np.datetime64(as_of)
+    first = frame.day.min()
+    days = np.arange(first, end + np.timedelta64(1, "D"))
+    if days.size < 56:
+        raise Invalid(
+            "since", f"{days.size} days of history; the seasonal baseline needs at least 56"
+        )
+    t_end = dt.datetime.combine(as_of, dt.time(), dt.UTC) + dt.timedelta(days=1)
+    out: list[NewWarning] = []
+    in_group = {g.code: np.isin(frame.subtype, list(g.subtypes)) for g in tax.groups.values()}
+    area = area_ids(frame.jpath, AREA_DEPTH[by])
+    areas = [int(a) for a in np.unique(area) if a > 0]
+    info = {
+        r[0]: r[1:]
+        for r in session.execute(
+            select(
+                Jurisdiction.id, Jurisdiction.path, Jurisdiction.name_zh, Jurisdiction.name_en
+            ).where(Jurisdiction.id.in_(areas))
+        ).all()
+    }
+    day_idx = (frame.day - first).astype(np.int64)
+    in_range = frame.day <= end  # local days after as_of (time-zone spill-over) are left out
+    combos = [(a, g) for a in areas for g in tax.groups]
+    for k, (a, g) in enumerate(combos):
+        sel = (area == a) & in_group[g] & in_range
+        series = np.bincount(day_idx[sel], minlength=days.size).astype(np.float64)
+        if series[:-1].sum() < 28:
+            continue
+        base = SeasonalBaseline().fit(days[:-7], series[:-7])
+        expected = np.maximum(base.predict(days), 1e-3)
+        res = detect(
+            series[-90:],
+            expected[-90:],
+            method=method,
+            false_alarm_rate=false_alarm_rate,
+            n_sim=500,
+        )
+        if bool(res.alarm[-1]):
+            path, zh, en = info[a]
+            gz, ge = tax.groups[g].name_zh, tax.groups[g].name_en
+            obs, exp = float(series[-1]), float(expected[-1])
+            out.append(
+                NewWarning(
+                    kind=method,
+                    category=g,
+                    jpath=path,
+                    jurisdiction_id=a,
+                    window_start=t_end - dt.timedelta(days=1),
+                    window_end=t_end,
+                    observed=obs,
+                    expected=exp,
+                    statistic=float(res.statistic[-1]),
+                    severity=1 if obs > 2 * exp else 2,
+                    explanation_zh=f"{zh}{gz}：{as_of} 发生 {obs:.0f} 起，"
+                    f"季节基线预期 {exp:.1f} 起；"
+                    f"{method.upper()} 统计量 {res.statistic[-1]:.2f} 超过阈值 {res.threshold:.2f}"
+                    f"（设定误报率 每年 {false_alarm_rate * 365:.1f} 次）。",
+                    explanation_en=f"{en}, {ge}: {obs:.0f} on {as_of} against {exp:.1f} expected "
+                    f"from the seasonal baseline; {method.upper()} {res.statistic[-1]:.2f} above "
+                    f"its threshold {res.threshold:.2f} (stated false-alarm rate "
+                    f"{false_alarm_rate * 365:.1f} per year).",
+                    dedup_key=_key(method, a, g, as_of),
+                    detail={
+                        "threshold": res.threshold,
+                        "false_alarm_rate": false_alarm_rate,
+                        "baseline": "Poisson log-linear: weekday, annual harmonic, trend, holidays",
+                        "last_14_days": series[-14:].tolist(),
+                        "expected_14_days": np.round(expected[-14:], 2).tolist(),
+                    },
+                )
+            )
+        tick(0.6 * (k + 1) / max(1, len(combos)), f"{by} × group {k + 1}/{len(combos)}")
+    for grp in tax.groups.values():
+        if grp.daily_target is None:
+            continue
+        n = int((in_group[grp.code] & (frame.day == end)).sum())
+        if n > grp.daily_target:
+            out.append(
+                NewWarning(
+                    kind="target_exceeded",
+                    category=grp.code,
+                    jpath="/",
+                    window_start=t_end - dt.timedelta(days=1),
+                    window_end=t_end,
+                    observed=n,
+                    expected=float(grp.daily_target),
+                    statistic=float(n - grp.daily_target),
+                    severity=2,
+                    explanation_zh=f"{grp.name_zh}：{as_of} 发生 {n} 起，"
+                    f"超过每日目标 {grp.daily_target} 起。",
+                    explanation_en=f"{grp.name_en}: {n} on {as_of}, over the daily target of "
+                    f"{grp.daily_target}.",
+                    dedup_key=_key("target", 0, grp.code, as_of),
+                    detail={"daily_target": grp.daily_target},
+                )
+            )
+    if scan:
+        tick(0.65, "space-time scan")
+        res2 = scan_clusters(frame, session, as_of=as_of, replications=replications)
+        for c in res2["clusters"]:
+            if c["p_value"] >= 0.05:
+                continue
+            lon, lat = c.get("center_lon"), c.get("center_lat")
+            jp = "/"
+            code = c["center"]
+            row = session.execute(
+                select(Jurisdiction.path).where(Jurisdiction.code == code)
+            ).first()
+            if row is not None:
+                jp = row[0]
+            out.append(
+                NewWarning(
+                    kind="scan_cluster",
+                    category="all",
+                    jpath=jp,
+                    center_lon=lon,
+                    center_lat=lat,
+                    radius_m=float(c["radius_km"]) * 1000.0,
+                    window_start=dt.datetime.fromisoformat(c["start_date"]).replace(tzinfo=dt.UTC),
+                    window_end=t_end,
+                    observed=float(c["observed"]),
+                    expected=float(c["expected"]),
+                    statistic=float(c["llr"]),
+                    p_value=float(c["p_value"]),
+                    severity=1 if c["p_value"] < 0.01 else 2,
+                    explanation_zh=f"时空聚集：{c['start_date']} 至 {c['end_date']}，半径 "
+                    f"{float(c['radius_km']) * 1000:.0f} 米内 {c['observed']} 起，预期 "
+                    f"{float(c['expected']):.1f} 起（对数似然比 {float(c['llr']):.2f}，p = "
+                    f"{float(c['p_value']):.3f}）。",
+                    explanation_en=f"Space-time cluster {c['start_date']} to {c['end_date']}: "
+                    f"{c['observed']} incidents within "
+                    f"{float(c['radius_km']) * 1000:.0f} m against "
+                    f"{float(c['expected']):.1f} expected (LLR {float(c['llr']):.2f}, p = "
+                    f"{float(c['p_value']):.3f}).",
+                    dedup_key=_key("scan", code, ",".join(sorted(c["location_ids"]))[:60], as_of),
+                    detail={k: c[k] for k in c if k != "location_ids"}
+                    | {"n_locations": len(c["location_ids"])},
+                )
+            )
+    tick(1.0, f"{len(out)} warnings")
+    return out
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+def forecast_cells(
+    session: Session,
+    frame: IncidentFrame,
+    *,
+    method: str,
+    as_of: dt.date,
+    horizon_days: float = 7.0,
+    cell_m: float = 250.0,
+    top_share: float = 0.01,
+) -> dict[str, Any]:
+    """Rank grid cells for the next ``horizon_days`` by naive counts, prospective KDE or a
+    self-exciting point process; return the top ``top_share`` of the area as GeoJSON."""
+    from pingan.analytics import Grid, KDEForecaster, NaiveForecaster, SEPPForecaster
+
+    _need(frame, 10)
+    bounds, nx, _ny = grid_for(frame, session, cell_m=cell_m)
+    grid = Grid(bounds, cell_m)
+    cls = {"naive": NaiveForecaster, "kde": KDEForecaster, "sepp": SEPPForecaster}.get(method)
+    if cls is None:
+        raise Invalid("method", f"{method!r}: use naive, kde or sepp")
+    t0 = frame.day.min()
+    t_days = (frame.t_s - frame.t_s.min()) / 86_400.0
+    t_now = float((np.datetime64(as_of) + np.timedelta64(1, "D") - t0).astype(np.int64))
+    t_days = t_days + float((frame.day.min() - t0).astype(np.int64))
+    model = cls(grid).fit(frame.x_m, frame.y_m, t_days, t_now=t_now)
+    scores = model.predict(horizon_days)
+    flat = scores.ravel()
+    k = max(1, round(top_share * flat.size))
+    top = np.argsort(-flat, kind="stable")[:k]
+    r, c = np.divmod(top, nx)
+    return {
+        "method": method,
+        "horizon_days": horizon_days,
+        "cell_m": cell_m,
+        "cells": _cells_geojson(
+            frame,
+            bounds,
+            cell_m,
+            r,
+            c,
+            {"rank": np.arange(1, k + 1), "score": np.round(flat[top], 6)},
+        ),
+        "how": f"{method} forecast fitted on {len(frame)} incidents up to {as_of}; the top "
+        f"{top_share:.0%} of {flat.size:,} cells of {cell_m:g} m by expected count over the next "
+        f"{horizon_days:g} days.",
+    }

@@ -1,0 +1,197 @@
+"""Analysis endpoints under ``/api/v1/analysis``: trends, hot spots, forecasts (answered at
+once) and the early-warning run, scan and backtest (background jobs with progress)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from pingan.analysis_api import data, flows, service
+from pingan.analysis_api.flows import WarningRun, as_of_of
+from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.errors import ErrorBody
+from pingan.auth.service import Principal
+from pingan.errors import Invalid, PermissionDenied
+from pingan.jobs.service import Report, submit
+from pingan.jurisdictions.service import get_by_code
+from pingan.store.engine import unit_of_work
+
+router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"], responses=ErrorBody)
+
+ANALYSTS = frozenset({"admin", "commander", "analyst", "station_chief", "dispatcher"})
+
+
+def _check_role(principal: Principal) -> None:
+    if principal.role not in ANALYSTS:
+        raise PermissionDenied(f"role {principal.role!r} may not run analyses", field="role")
+
+
+class Selection(BaseModel):
+    """Which incidents: a period, categories and an area inside your jurisdiction."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    subtype: str | None = None
+    klass: str | None = Field(default=None, alias="class")
+    group: str | None = None
+    area: str | None = Field(default=None, description="jurisdiction code to narrow to")
+
+
+def load(
+    session: Session, principal: Principal, sel: Selection, *, default_days: int
+) -> data.IncidentFrame:
+    """The selected incidents as arrays (the default period ends now)."""
+    until = sel.until or dt.datetime.now(dt.UTC)
+    since = sel.since or until - dt.timedelta(days=default_days)
+    path = None
+    if sel.area:
+        j = get_by_code(session, sel.area)
+        if j is None or not principal.can_see(j.path):
+            raise Invalid("area", f"no jurisdiction {sel.area!r} in your scope")
+        path = j.path
+    subs = data.subtypes_for(subtype=sel.subtype, klass=sel.klass, group=sel.group)
+    return data.load_incidents(
+        session,
+        principal=principal,
+        since=since,
+        until=until,
+        subtypes=subs,
+        jurisdiction_path=path,
+    )
+
+
+SelDep = Annotated[Selection, Query()]
+
+
+@router.get("/trends", operation_id="analysis_trends")
+def trends(
+    session: SessionDep,
+    principal: CurrentUser,
+    sel: SelDep,
+    period: Literal["day", "week", "28d", "month", "quarter", "year"] = "month",
+    by: str = "class",
+) -> dict[str, Any]:
+    """Counts by period and group, a CompStat table with exact Poisson tests, and the
+    hour × weekday matrix. Default period: the last two years."""
+    _check_role(principal)
+    frame = load(session, principal, sel, default_days=731)
+    return service.trends(session, frame, period=period, by=by, as_of=as_of_of(frame))
+
+
+@router.get("/hotspots", operation_id="analysis_hotspots")
+def hotspots(
+    session: SessionDep,
+    principal: CurrentUser,
+    sel: SelDep,
+    cell_m: Annotated[float, Query(gt=0)] = 250.0,
+    bandwidth_m: Annotated[float, Query(gt=0)] = 300.0,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+) -> dict[str, Any]:
+    """KDE surface and Gi* hot cells (FDR-controlled) as GeoJSON. Default: the last 28 days."""
+    _check_role(principal)
+    frame = load(session, principal, sel, default_days=28)
+    return service.hotspots(session, frame, cell_m=cell_m, bandwidth_m=bandwidth_m, alpha=alpha)
+
+
+@router.get("/forecast", operation_id="analysis_forecast")
+def forecast(
+    session: SessionDep,
+    principal: CurrentUser,
+    sel: SelDep,
+    method: Literal["naive", "kde", "sepp"] = "kde",
+    horizon_days: Annotated[float, Query(gt=0, le=31)] = 7.0,
+    cell_m: Annotated[float, Query(gt=0)] = 250.0,
+    top_share: Annotated[float, Query(gt=0, le=0.5)] = 0.01,
+) -> dict[str, Any]:
+    """The cells most likely to see incidents in the next days (default: fitted on a year)."""
+    _check_role(principal)
+    frame = load(session, principal, sel, default_days=365)
+    return service.forecast_cells(
+        session,
+        frame,
+        method=method,
+        as_of=as_of_of(frame),
+        horizon_days=horizon_days,
+        cell_m=cell_m,
+        top_share=top_share,
+    )
+
+
+@router.post("/warnings/run", status_code=202, operation_id="analysis_run_warnings")
+def warnings_run(body: WarningRun, request: Request, principal: CurrentUser) -> dict[str, str]:
+    """Start an early-warning evaluation as a background job; poll ``/api/v1/jobs/{id}``."""
+    _check_role(principal)
+    engine = request.app.state.engine
+    job = submit(
+        engine,
+        kind="warnings",
+        params=body.model_dump(mode="json"),
+        principal=principal,
+        fn=lambda report: flows.warnings_run_flow(engine, principal, body, report),
+    )
+    return {"job_id": job, "status_url": f"/api/v1/jobs/{job}"}
+
+
+class ScanRun(BaseModel):
+    """A prospective space-time permutation scan over the incidents in scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: dt.date | None = None
+    subtype: str | None = None
+    klass: str | None = Field(default=None, alias="class")
+    group: str | None = None
+    max_radius_m: float = Field(default=1000.0, gt=0, le=20_000)
+    max_window_days: int = Field(default=7, ge=1, le=60)
+    study_days: int = Field(default=60, ge=14, le=730)
+    replications: int = Field(default=999, ge=99, le=9999)
+
+
+@router.post("/scan", status_code=202, operation_id="analysis_scan")
+def scan(body: ScanRun, request: Request, principal: CurrentUser) -> dict[str, str]:
+    """Start a space-time scan as a background job; the result is the cluster table."""
+    _check_role(principal)
+    if body.max_window_days >= body.study_days:
+        raise Invalid("max_window_days", f"must be shorter than study_days ({body.study_days})")
+    engine = request.app.state.engine
+
+    def work(report: Report) -> dict[str, Any]:
+        with unit_of_work(engine, write=False) as s:
+            until = (
+                dt.datetime.combine(body.as_of, dt.time(), dt.UTC) + dt.timedelta(days=1)
+                if body.as_of
+                else dt.datetime.now(dt.UTC)
+            )
+            subs = data.subtypes_for(subtype=body.subtype, klass=body.klass, group=body.group)
+            frame = data.load_incidents(
+                s,
+                principal=principal,
+                since=until - dt.timedelta(days=body.study_days + 1),
+                until=until,
+                subtypes=subs,
+            )
+            report(0.1, f"{len(frame)} incidents loaded")
+            return service.scan_clusters(
+                frame,
+                s,
+                as_of=body.as_of or as_of_of(frame),
+                max_radius_m=body.max_radius_m,
+                max_window_days=body.max_window_days,
+                study_days=body.study_days,
+                replications=body.replications,
+            )
+
+    job = submit(
+        engine,
+        kind="scan",
+        params=body.model_dump(mode="json", by_alias=True),
+        principal=principal,
+        fn=work,
+    )
+    return {"job_id": job, "status_url": f"/api/v1/jobs/{job}"}

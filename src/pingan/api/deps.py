@@ -1,0 +1,121 @@
+"""Request dependencies: one unit of work per request, and the signed-in caller.
+
+``ReadSession`` opens a plain transaction; ``WriteSession`` takes the write lock at BEGIN on
+SQLite (queueing writers on the busy timeout); flows commit once. ``CurrentUser`` accepts a
+bearer token (``Authorization: Bearer pa_…``) or the web session cookie.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from pingan.auth.models import User
+from pingan.auth.service import Principal, principal_for, resolve_token
+from pingan.errors import PermissionDenied, Unauthenticated
+from pingan.store.engine import session_factory, write_lock_for
+
+__all__ = ["CurrentUser", "ReadSession", "SessionDep", "WriteSession", "client_ip"]
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address as seen by the server."""
+    return request.client.host if request.client else None
+
+
+def _session(request: Request, *, write: bool) -> Iterator[Session]:
+    engine = request.app.state.engine
+    factories = request.app.state.session_factories
+    key = "write" if write else "read"
+    if key not in factories:
+        factories[key] = session_factory(engine, write=write)
+    # SQLite has one writer at a time: queue writers on WriteLock (immediate hand-off).
+    lock = write_lock_for(engine) if write else None
+    if lock is not None:
+        lock.__enter__()
+    session: Session = factories[key]()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        if lock is not None:
+            lock.__exit__(None, None, None)
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: a write transaction for POST/PUT/PATCH/DELETE, a read one
+    otherwise. The caller lookup and the endpoint share it (FastAPI caches it per request)."""
+    yield from _session(request, write=request.method not in _SAFE_METHODS)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ReadSession = SessionDep
+WriteSession = SessionDep
+
+
+TOKEN_CACHE_S = 10.0
+"""A validated bearer token is trusted for this many seconds without a database lookup, so a
+revoked token or a changed role takes effect within 10 s (the cookie session is checked on every
+request)."""
+_token_cache: dict[str, tuple[float, Principal]] = {}
+
+
+def clear_token_cache() -> None:
+    """Forget cached tokens (after revoking one, and in tests)."""
+    _token_cache.clear()
+
+
+def _principal(request: Request, session: Session) -> Principal:
+    auth = request.headers.get("authorization")
+    user: User | None = None
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("use 'Authorization: Bearer <token>'", field="authorization")
+        cached = _token_cache.get(token.strip())
+        if cached is not None and cached[0] > time.monotonic():
+            return dataclasses.replace(cached[1], ip=client_ip(request))
+        user = resolve_token(session, token.strip())
+        principal = principal_for(session, user, ip=client_ip(request))
+        if len(_token_cache) > 10_000:
+            _token_cache.clear()
+        _token_cache[token.strip()] = (time.monotonic() + TOKEN_CACHE_S, principal)
+        return principal
+    else:
+        uid = request.session.get("uid") if "session" in request.scope else None
+        if uid is not None and request.method not in _SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token", "")
+            expected = request.session.get("csrf", "")
+            if not expected or not secrets.compare_digest(sent, expected):
+                raise PermissionDenied(
+                    "missing or wrong X-CSRF-Token header for a cookie-authenticated change",
+                    field="x-csrf-token",
+                )
+        if uid is not None:
+            user = session.get(User, int(uid))
+            if user is None or not user.is_active:
+                request.session.clear()
+                user = None
+    if user is None:
+        raise Unauthenticated("sign in or send a bearer token", field="authorization")
+    return principal_for(session, user, ip=client_ip(request))
+
+
+def get_current_user(request: Request, session: SessionDep) -> Principal:
+    """The signed-in caller."""
+    return _principal(request, session)
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]

@@ -1,0 +1,65 @@
+"""One JSON error shape for every error: ``{"error": {"code", "message", "field", "detail"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pingan.errors import PingAnError
+
+__all__ = ["ErrorBody", "install_error_handlers"]
+
+ErrorBody: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Invalid input: the body names the field and the reason"},
+    401: {"description": "Not signed in"},
+    403: {"description": "Outside your role or jurisdiction"},
+    404: {"description": "Not found or outside your jurisdiction"},
+    409: {"description": "Conflict with the current state"},
+}
+
+
+def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map pingan errors, validation errors and HTTP errors to the one JSON shape."""
+
+    @app.exception_handler(PingAnError)
+    async def _pingan(_: Request, exc: PingAnError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for e in exc.errors():
+            field = _loc_to_field(e.get("loc", ()))
+            msg = str(e.get("msg", "invalid"))
+            if e.get("type") == "string_too_long":
+                msg = f"too long: at most {e.get('ctx', {}).get('max_length')} characters"
+            errors.append({"field": field, "reason": msg, "type": e.get("type")})
+        first = errors[0] if errors else {"field": "body", "reason": "invalid"}
+        body = {
+            "error": {
+                "code": "invalid",
+                "message": f"{first['field']}: {first['reason']}",
+                "field": first["field"],
+                "detail": {"errors": errors},
+            }
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
+        )

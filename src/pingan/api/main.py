@@ -1,0 +1,5 @@
+"""``uvicorn pingan.api.main:app`` serves the configured database."""
+
+from pingan.api.app import create_app
+
+app = create_app()

@@ -1,0 +1,69 @@
+"""Audit log endpoints (administrators)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.errors import ErrorBody
+from pingan.audit.models import AuditRecord
+from pingan.audit.service import verify
+from pingan.errors import PermissionDenied
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ErrorBody)
+
+
+def _admin(principal: Any) -> None:
+    if principal.role != "admin":
+        raise PermissionDenied("only administrators read the audit log", field="role")
+
+
+@router.get("", operation_id="list_audit")
+def list_audit(
+    principal: CurrentUser,
+    session: SessionDep,
+    entity: str | None = None,
+    action: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_seq: int | None = None,
+) -> list[dict[str, Any]]:
+    """Audit records, newest first (keyset paging with ``before_seq``)."""
+    _admin(principal)
+    q = select(AuditRecord).order_by(AuditRecord.seq.desc())
+    if entity:
+        q = q.where(AuditRecord.entity == entity)
+    if action:
+        q = q.where(AuditRecord.action == action)
+    if before_seq:
+        q = q.where(AuditRecord.seq < before_seq)
+    return [
+        {
+            "seq": r.seq,
+            "at": r.at.isoformat(),
+            "actor": r.actor,
+            "action": r.action,
+            "entity": r.entity,
+            "entity_id": r.entity_id,
+            "ip": r.ip,
+            "detail": json.loads(r.detail),
+            "hash": r.hash,
+        }
+        for r in session.scalars(q.limit(limit))
+    ]
+
+
+@router.get("/verify", operation_id="verify_audit")
+def verify_audit(principal: CurrentUser, session: SessionDep) -> dict[str, Any]:
+    """Walk the hash chain and report the first broken record, if any."""
+    _admin(principal)
+    rep = verify(session)
+    return {
+        "ok": rep.ok,
+        "checked": rep.checked,
+        "first_bad_seq": rep.first_bad_seq,
+        "reason": rep.reason,
+    }

@@ -1,0 +1,65 @@
+"""Sign-in, tokens and users under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from pingan.api.deps import CurrentUser, SessionDep, client_ip
+from pingan.api.errors import ErrorBody
+from pingan.auth import service
+from pingan.auth.models import User
+from pingan.auth.schemas import LoginIn, TokenOut, UserCreate, UserRead
+from pingan.errors import PermissionDenied
+
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ErrorBody)
+
+
+@router.post("/auth/token", operation_id="create_token")
+def create_token(body: LoginIn, request: Request, session: SessionDep) -> TokenOut:
+    """Exchange a username and password for a bearer token (5 failures lock the account)."""
+    try:
+        user = service.authenticate(
+            session, username=body.username, password=body.password, ip=client_ip(request)
+        )
+    except Exception:
+        session.commit()  # keep the failed-login count and its audit record
+        raise
+    principal = service.principal_for(session, user, ip=client_ip(request))
+    token = service.create_token(session, actor=principal.actor, user=user, name=body.token_name)
+    session.commit()
+    return TokenOut(access_token=token)
+
+
+@router.get("/auth/me", operation_id="get_me")
+def me(principal: CurrentUser, session: SessionDep) -> dict[str, object]:
+    """The signed-in caller: user, role and jurisdiction scope."""
+    user = session.get(User, principal.user_id)
+    return {"user": UserRead.model_validate(user).model_dump(), "scope": principal.jpath}
+
+
+@router.get("/users", operation_id="list_users")
+def list_users(principal: CurrentUser, session: SessionDep) -> list[UserRead]:
+    """Users (administrators see all; others see themselves)."""
+    q = select(User).order_by(User.id)
+    if principal.role != "admin":
+        q = q.where(User.id == principal.user_id)
+    return [UserRead.model_validate(u) for u in session.scalars(q.limit(1000))]
+
+
+@router.post("/users", status_code=201, operation_id="create_user")
+def create_user(body: UserCreate, principal: CurrentUser, session: SessionDep) -> UserRead:
+    """Create a user (administrators only)."""
+    if principal.role != "admin":
+        raise PermissionDenied("only administrators create users", field="role")
+    user = service.create_user(
+        session,
+        actor=principal.actor,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        display_name=body.display_name,
+        jurisdiction_code=body.jurisdiction_code,
+    )
+    session.commit()
+    return UserRead.model_validate(user)

@@ -1,0 +1,1 @@
+"""cameras domain: the camera registry (coverage and blind-spot siting come later)."""

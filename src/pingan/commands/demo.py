@@ -1,0 +1,248 @@
+"""``pingan demo``: build the demo city into the database and serve it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from pingan.commands import fail
+
+
+def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in bbox.split(","))
+    except ValueError:
+        fail(f"--bbox: expected W,S,E,N as four numbers, got {bbox!r}")
+        raise
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        fail(f"--bbox: W < E within [-180, 180] and S < N within [-90, 90] needed, got {bbox!r}")
+    return (w, s, e, n)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``pingan demo``."""
+
+    @app.command("demo")
+    def demo_cmd(
+        seed: int = typer.Option(20261122, help="random seed: the same seed gives the same city"),
+        scale: float = typer.Option(1.0, help="incident volume multiplier (10 = ten times)"),
+        years: float = typer.Option(2.0, help="years of incident history"),
+        osm: Path | None = typer.Option(None, help="build on a real OSM road network (.osm.pbf)"),
+        bbox: str | None = typer.Option(None, help="W,S,E,N of the area to use with --osm"),
+        rebuild: bool = typer.Option(False, help="delete the existing demo database first"),
+        end: str | None = typer.Option(
+            None, help="last day of the history (YYYY-MM-DD, Asia/Shanghai); default today"
+        ),
+        serve: bool = typer.Option(True, "--serve/--no-serve", help="serve it when built"),
+        host: str = typer.Option("127.0.0.1"),
+        port: int = typer.Option(8000),
+    ) -> None:
+        """Build a realistic fictional city (roads, jurisdictions, places, forces, cameras and two
+        years of incidents), deterministically from a seed, and serve the command center."""
+        if scale <= 0:
+            fail(f"--scale: must be > 0, got {scale}")
+        if not 0 < years <= 10:
+            fail(f"--years: must be in (0, 10], got {years}")
+        if osm is not None and not osm.is_file():
+            fail(f"--osm: file not found: {osm}")
+        box = _parse_bbox(bbox)
+        end_at = _parse_end(end)
+        from pingan.config import get_settings
+
+        settings = get_settings()
+        url = settings.resolved_database_url
+        meta_path = settings.data_dir / "demo.json"
+        built = _existing_build(meta_path)
+        params: dict[str, Any] = {
+            "seed": seed,
+            "scale": scale,
+            "years": years,
+            "osm": str(osm) if osm else None,
+            "bbox": list(box) if box else None,
+        }
+        if built is not None and not rebuild:
+            if built.get("params") != params:
+                typer.echo(
+                    "a demo city with other parameters is already built; "
+                    "add --rebuild to replace it"
+                )
+            else:
+                typer.echo(
+                    f"demo city already built on {built.get('built_at')} "
+                    f"({built.get('counts', {}).get('incidents', 0):,} incidents); "
+                    "use --rebuild to build it again"
+                )
+        else:
+            _build(
+                url,
+                settings.data_dir,
+                meta_path,
+                params,
+                seed=seed,
+                scale=scale,
+                years=years,
+                osm=osm,
+                bbox=box,
+                end=end_at,
+            )
+        if serve:
+            import uvicorn
+
+            typer.echo(f"\ncommand center: http://{host}:{port}/  (API docs: /api/v1/docs)")
+            uvicorn.run("pingan.api.main:app", host=host, port=port, log_level="warning")
+
+
+def _parse_end(end: str | None) -> Any:
+    """The end of the history: midnight (Asia/Shanghai) after the given or current day, in UTC.
+
+    The same seed and the same end day give byte-identical data."""
+    import datetime as dt
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+    if end is None:
+        day = dt.datetime.now(tz).date()
+    else:
+        try:
+            day = dt.date.fromisoformat(end)
+        except ValueError:
+            fail(f"--end: expected YYYY-MM-DD, got {end!r}")
+            raise
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.UTC)
+
+
+def _existing_build(meta_path: Path) -> dict[str, Any] | None:
+    if not meta_path.is_file():
+        return None
+    try:
+        data = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _build(
+    url: str,
+    data_dir: Path,
+    meta_path: Path,
+    params: dict[str, Any],
+    *,
+    seed: int,
+    scale: float,
+    years: float,
+    osm: Path | None,
+    bbox: tuple[float, float, float, float] | None,
+    end: Any,
+) -> None:
+    import datetime as dt
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from pingan.demo.city import build_city
+    from pingan.demo.load import load_city
+    from pingan.demo.simulate import simulate_incidents
+    from pingan.store.engine import get_engine, migrate, reset_engine
+
+    console = Console()
+    t0 = time.perf_counter()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite"):
+        db = Path(url.split("///", 1)[1])
+        reset_engine()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    else:
+        _drop_all(url)
+    meta_path.unlink(missing_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    if end > now:  # the current day is simulated up to now, not into the future
+        end = now.replace(second=0, microsecond=0)
+    cols = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*cols, console=console) as prog:
+        t = prog.add_task("city: roads, jurisdictions, places, forces", total=4, info="")
+        city = build_city(seed=seed, osm_path=osm, bbox=bbox)
+        prog.update(
+            t,
+            advance=1,
+            info=f"{len(city.roads.node_lon):,} road nodes, {len(city.cells):,} grid cells",
+        )
+        incidents = simulate_incidents(city, seed=seed, end=end, years=years, scale=scale)
+        prog.update(t, advance=1, info=f"{len(incidents):,} incidents simulated")
+        engine = get_engine()
+        migrate(engine)
+        summary = load_city(
+            engine,
+            city,
+            incidents,
+            progress=lambda label, n: prog.update(t, info=f"{label}: {n:,}"),
+        )
+        prog.update(t, advance=1, info="database loaded")
+        roads_info = _save_roads(city, data_dir)
+        prog.update(t, advance=1, info=roads_info)
+    elapsed = time.perf_counter() - t0
+    meta = {
+        "params": params,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "counts": summary.counts,
+        "build_seconds": round(elapsed, 1),
+        "end": end.isoformat(),
+    }
+    meta_path.write_text(json.dumps(meta, indent=2))
+    console.print(
+        f"[bold]demo city built in {elapsed:.0f} s[/bold]: "
+        + ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
+    )
+    table = Table("role", "user names", "password (shown once)", title="demo users")
+    for role, names in summary.usernames.items():
+        shown = ", ".join(names[:3]) + (f" … ({len(names)})" if len(names) > 3 else "")
+        table.add_row(role, shown, summary.passwords.get(role, ""))
+    console.print(table)
+    console.print(
+        "every user of a role shares that role's password; only the argon2 hash is "
+        "stored. Change them with `pingan users passwd` in a real deployment."
+    )
+
+
+def _save_roads(city: object, data_dir: Path) -> str:
+    try:
+        from pingan.roads import RoadNetwork  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return "road network: pingan.roads not available"
+    r = city.roads  # type: ignore[attr-defined]
+    net = RoadNetwork.from_classified_edges(
+        r.u,
+        r.v,
+        road_class=r.road_class,
+        length_m=r.length_m,
+        node_lon=r.node_lon,
+        node_lat=r.node_lat,
+        oneway=r.oneway,
+    )
+    net.save(data_dir / "roads.npz")
+    return f"road network saved: {data_dir / 'roads.npz'}"
+
+
+def _drop_all(url: str) -> None:
+    from sqlalchemy import text
+
+    from pingan.store.engine import make_engine
+
+    eng = make_engine(url)
+    with eng.begin() as c:
+        if eng.dialect.name == "postgresql":
+            c.execute(text("DROP SCHEMA public CASCADE"))
+            c.execute(text("CREATE SCHEMA public"))
+    eng.dispose()

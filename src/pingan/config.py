@@ -1,0 +1,79 @@
+"""Settings: one validated object, read from ``PINGAN_*`` environment variables.
+
+Outside the ``local`` environment the settings refuse placeholder secrets, so that a production
+deployment cannot start with the development keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+_PLACEHOLDER = "change-me-local-only"
+
+
+class Settings(BaseSettings):
+    """Every setting of pingan. Environment variables use the prefix ``PINGAN_``."""
+
+    model_config = SettingsConfigDict(env_prefix="PINGAN_", env_file=".env", extra="ignore")
+
+    environment: Literal["local", "staging", "production"] = "local"
+    data_dir: Path = Path("pingan-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in data_dir/pingan.db"
+    )
+    secret_key: str = Field(default=_PLACEHOLDER, description="signs session cookies and CSRF")
+    data_key: str = Field(
+        default=_PLACEHOLDER, description="encrypts personal data at rest (any string; hashed)"
+    )
+    taxonomy_file: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    session_max_age_s: int = 8 * 3600
+    lockout_threshold: int = 5
+    lockout_duration_s: int = 15 * 60
+    secure_cookies: bool = False
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65_536, ge=8)
+    max_field_chars: int = 10_000
+    max_request_bytes: int = 1_000_000
+    retention_days_contact: int = 3 * 365
+    repeat_call_radius_m: float = 150.0
+    repeat_call_window_s: int = 600
+
+    @model_validator(mode="after")
+    def _no_placeholders_outside_local(self) -> Settings:
+        if self.environment != "local":
+            for name in ("secret_key", "data_key"):
+                if getattr(self, name) == _PLACEHOLDER:
+                    raise ValueError(
+                        f"PINGAN_{name.upper()}: set a real secret when environment is "
+                        f"{self.environment!r}"
+                    )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pingan.db').resolve()}"
+
+    @property
+    def fernet_key(self) -> bytes:
+        """A Fernet key derived from ``data_key`` (SHA-256, url-safe base64)."""
+        return base64.urlsafe_b64encode(hashlib.sha256(self.data_key.encode()).digest())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache to change them)."""
+    return Settings()

@@ -1,0 +1,91 @@
+"""Incidents (警情), their timeline, and idempotency keys of the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pingan.store.base import Base, EncryptedStr, UTCDateTime, utcnow
+
+__all__ = ["SOURCES", "IdempotencyKey", "Incident", "IncidentEvent"]
+
+SOURCES: tuple[str, ...] = ("call_110", "online", "patrol", "camera", "walk_in", "import")
+
+
+class Incident(Base):
+    """One incident / call for service, located in WGS-84 with the input CRS recorded."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    subtype: Mapped[str] = mapped_column(String(40), index=True)
+    klass: Mapped[str] = mapped_column(String(24), index=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    address_text: Mapped[str | None] = mapped_column(String(300))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    input_crs: Mapped[str] = mapped_column(String(16), default="WGS84")
+    input_lon: Mapped[float] = mapped_column(Float)
+    input_lat: Mapped[float] = mapped_column(Float)
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    jpath: Mapped[str] = mapped_column(String(255), index=True)
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    en_route_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    on_scene_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    caller_name: Mapped[str | None] = mapped_column(EncryptedStr(512))
+    caller_phone: Mapped[str | None] = mapped_column(EncryptedStr(512))
+    dataset: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(80))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("dataset", "external_id", name="uq_incidents_dataset_external"),
+        Index("ix_incidents_jpath_reported", "jpath", "reported_at"),
+        Index("ix_incidents_subtype_reported", "subtype", "reported_at"),
+    )
+
+
+class IncidentEvent(Base):
+    """One entry of an incident's timeline: a transition, a note, a link, a dispatch."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class IdempotencyKey(Base):
+    """An ``Idempotency-Key`` seen on a create: the same key and body return the same result."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)

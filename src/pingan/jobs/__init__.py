@@ -1,0 +1,1 @@
+"""Background jobs: long runs with progress, visible to every worker process."""

@@ -1,0 +1,30 @@
+"""Imports every domain's models so that ``Base.metadata`` knows every table (for Alembic)."""
+
+from pingan.alerts.models import EarlyWarning, EarlyWarningEvent
+from pingan.audit.models import AuditRecord
+from pingan.auth.models import ApiToken, User
+from pingan.cameras.models import Camera
+from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
+from pingan.jobs.models import Job
+from pingan.jurisdictions.models import Jurisdiction
+from pingan.places.models import Address, KeyArea, Premises
+from pingan.resources.models import Resource, ResourcePosition
+
+__all__ = [
+    "Address",
+    "ApiToken",
+    "AuditRecord",
+    "Camera",
+    "EarlyWarning",
+    "EarlyWarningEvent",
+    "IdempotencyKey",
+    "Incident",
+    "IncidentEvent",
+    "Job",
+    "Jurisdiction",
+    "KeyArea",
+    "Premises",
+    "Resource",
+    "ResourcePosition",
+    "User",
+]

@@ -1,0 +1,93 @@
+"""The declarative Base and the column types every domain shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
+
+__all__ = ["Base", "EncryptedStr", "UTCDateTime", "set_data_key", "utcnow"]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every pingan table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pingan stores timezone-aware UTC only")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+_fernet: Fernet | None = None
+
+
+def set_data_key(key: bytes) -> None:
+    """Install the Fernet key used by :class:`EncryptedStr` (done by the engine factory)."""
+    global _fernet
+    _fernet = Fernet(key)
+
+
+class EncryptedStr(TypeDecorator[str]):
+    """A string encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256).
+
+    Used for personal data: names, phone numbers, ID numbers. The key comes from
+    ``PINGAN_DATA_KEY``. Values are not searchable in SQL by design.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if _fernet is None:
+            raise RuntimeError("data key not installed; create the engine with make_engine()")
+        return _fernet.encrypt(value.encode("utf-8")).decode("ascii")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if _fernet is None:
+            raise RuntimeError("data key not installed; create the engine with make_engine()")
+        try:
+            return _fernet.decrypt(value.encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            return "[undecryptable: wrong PINGAN_DATA_KEY]"

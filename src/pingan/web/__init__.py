@@ -1,0 +1,1 @@
+"""Web pages: templates, static files (front-end packages installed locally), i18n."""

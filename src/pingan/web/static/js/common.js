@@ -1,0 +1,27 @@
+/* Shared helpers for pingan pages: translations, API calls with the CSRF header. */
+"use strict";
+window.PA = (function () {
+  const i18n = JSON.parse(document.getElementById("i18n").textContent || "{}");
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const t = (key) => i18n[key] || key;
+  async function api(path, opts) {
+    const o = Object.assign({ headers: {} }, opts || {});
+    o.headers = Object.assign({ Accept: "application/json" }, o.headers);
+    if (o.body && typeof o.body !== "string") {
+      o.body = JSON.stringify(o.body);
+      o.headers["Content-Type"] = "application/json";
+    }
+    if (o.method && o.method !== "GET") o.headers["X-CSRF-Token"] = csrf;
+    const r = await fetch(path, o);
+    if (r.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("unauthenticated"); }
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
+    return body;
+  }
+  const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  const lang = document.documentElement.lang || "zh-CN";
+  const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang, { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "";
+  const CLASS_COLORS = { criminal: "#c62828", public_order: "#ef8f00", traffic: "#1565c0", fire: "#d84315", dispute: "#8e24aa", assistance: "#2e7d32", other: "#607d8b" };
+  const UNIT_COLORS = { available: "#2e7d32", dispatched: "#ef8f00", on_scene: "#c62828", off_duty: "#9e9e9e" };
+  return { t, api, esc, fmtTime, csrf, lang, CLASS_COLORS, UNIT_COLORS };
+})();

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from pingan.analysis_api import data, service
+from pingan.auth.service import principal_for
+from pingan.incidents import service as incidents
+from pingan.incidents.schemas import IncidentCreate
+from tests.conftest import auth
+from tests.factories import SmallCity
+
+END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def _fill(session: Session, city: SmallCity, n_days: int = 120, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    p = principal_for(session, city.users["dispatcher"])
+    for d in range(n_days):
+        day = END - dt.timedelta(days=n_days - d)
+        k = rng.poisson(4) + (12 if d >= n_days - 2 else 0)  # a burst in the last two days
+        for _ in range(int(k)):
+            cell = 0 if d >= n_days - 2 else int(rng.integers(len(city.cells)))
+            lon, lat = city.cell_center(cell)
+            sub = ["pickpocketing", "burglary", "fight", "traffic_accident"][int(rng.integers(4))]
+            if d >= n_days - 2:
+                sub = "burglary"
+            incidents.create(
+                session,
+                principal=p,
+                data=IncidentCreate(
+                    subtype=sub,
+                    lon=lon + rng.normal(0, 0.001),
+                    lat=lat + rng.normal(0, 0.001),
+                    reported_at=day + dt.timedelta(hours=float(rng.uniform(0, 23))),
+                ),
+            )
+    session.flush()
+
+
+def test_trends_and_hotspots_endpoints(
+    client: TestClient, session: Session, city: SmallCity
+) -> None:
+    _fill(session, city, n_days=60)
+    h = auth(city.tokens["analyst"])
+    since, until = (END - dt.timedelta(days=60)).isoformat(), END.isoformat()
+    r = client.get(
+        "/api/v1/analysis/trends",
+        params={"since": since, "until": until, "period": "week", "by": "class"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert sum(map(sum, out["counts"])) == out["n_incidents"] > 0
+    assert len(out["hour_by_weekday"]) in (7, 24)
+    assert "exact conditional Poisson" in out["how"]
+    r = client.get(
+        "/api/v1/analysis/hotspots",
+        params={"since": since, "until": until, "cell_m": 200},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    hs = r.json()
+    assert hs["kde"]["type"] == "FeatureCollection" and hs["kde"]["features"]
+    r = client.get(
+        "/api/v1/analysis/hotspots",
+        params={"since": since, "until": until, "cell_m": 0.01},
+        headers=h,
+    )
+    assert r.status_code == 422
+    r = client.get(
+        "/api/v1/analysis/hotspots",
+        params={"since": since, "until": until, "cell_m": 0.5},
+        headers=h,
+    )
+    assert r.status_code == 422 and "the limit is 4,000,000 (use a larger cell)" in r.text
+    r = client.get("/api/v1/analysis/trends", params={"group": "nope"}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["error"]["message"].startswith("group: unknown group 'nope'; use one of")
+    r = client.get("/api/v1/analysis/trends", headers=auth(city.tokens["officer0"]))
+    assert r.status_code == 403
+
+
+def test_empty_selection_is_a_clear_error(client: TestClient, city: SmallCity) -> None:
+    r = client.get("/api/v1/analysis/hotspots", headers=auth(city.tokens["analyst"]))
+    assert r.status_code == 422
+    assert r.json()["error"]["message"] == (
+        "selection: 0 incidents selected; at least 3 needed (widen the period, area or categories)"
+    )
+
+
+def test_warnings_find_the_burst(session: Session, city: SmallCity) -> None:
+    _fill(session, city, n_days=120)
+    p = principal_for(session, city.users["analyst"])
+    frame = data.load_incidents(session, principal=p, since=END - dt.timedelta(days=130), until=END)
+    new = service.warnings_for(
+        session, frame, as_of=(END - dt.timedelta(days=1)).date(), by="station", replications=199
+    )
+    kinds = {(w.kind, w.category) for w in new}
+    assert ("cusum", "two_robberies_one_theft") in kinds
+    burst = [w for w in new if w.kind == "cusum"]
+    assert burst[0].jpath == city.stations[0].path
+    assert "expected from the seasonal baseline" in burst[0].explanation_en

@@ -1,0 +1,128 @@
+"""Row factories for tests: a small city near Kunming with users of every role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import shapely
+from sqlalchemy.orm import Session
+
+from pingan.audit.service import Actor
+from pingan.auth import service as auth
+from pingan.auth.models import User
+from pingan.jurisdictions import service as jur
+from pingan.jurisdictions.models import Jurisdiction
+
+LON0, LAT0 = 102.70, 25.02
+STEP = 0.01  # about 1 km
+
+
+@dataclass
+class SmallCity:
+    """Bureau → 1 district → 2 stations → 2 communities each → 4 cells each (2×2 grid)."""
+
+    bureau: Jurisdiction
+    district: Jurisdiction
+    stations: list[Jurisdiction]
+    communities: list[Jurisdiction]
+    cells: list[Jurisdiction]
+    users: dict[str, User] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def cell_center(self, i: int) -> tuple[float, float]:
+        c = shapely.from_geojson(self.cells[i].geometry).centroid
+        return float(c.x), float(c.y)
+
+
+def box(x0: float, y0: float, w: float, h: float) -> shapely.Polygon:
+    return shapely.box(x0, y0, x0 + w, y0 + h)
+
+
+def build_small_city(session: Session) -> SmallCity:
+    sys = Actor.system("test")
+    bureau = jur.create(
+        session,
+        actor=sys,
+        code="T0",
+        level="bureau",
+        name_zh="测试市公安局",
+        name_en="Test City PSB",
+        geometry=box(LON0, LAT0, 8 * STEP, 2 * STEP),
+    )
+    district = jur.create(
+        session,
+        actor=sys,
+        code="T1",
+        level="district",
+        name_zh="一区",
+        name_en="District One",
+        parent_code="T0",
+        geometry=box(LON0, LAT0, 8 * STEP, 2 * STEP),
+    )
+    stations, communities, cells = [], [], []
+    for s in range(2):
+        sx = LON0 + s * 4 * STEP
+        st = jur.create(
+            session,
+            actor=sys,
+            code=f"T1-S{s}",
+            level="station",
+            name_zh=f"第{s + 1}派出所",
+            name_en=f"Station {s + 1}",
+            parent_code="T1",
+            geometry=box(sx, LAT0, 4 * STEP, 2 * STEP),
+            site=(sx + STEP, LAT0 + STEP),
+        )
+        stations.append(st)
+        for c in range(2):
+            cx = sx + c * 2 * STEP
+            com = jur.create(
+                session,
+                actor=sys,
+                code=f"T1-S{s}-C{c}",
+                level="community",
+                name_zh=f"社区{s}{c}",
+                name_en=f"Community {s}{c}",
+                parent_code=st.code,
+                geometry=box(cx, LAT0, 2 * STEP, 2 * STEP),
+            )
+            communities.append(com)
+            for k in range(4):
+                gx, gy = cx + (k % 2) * STEP, LAT0 + (k // 2) * STEP
+                cells.append(
+                    jur.create(
+                        session,
+                        actor=sys,
+                        code=f"{com.code}-G{k}",
+                        level="cell",
+                        name_zh=f"网格{k}",
+                        name_en=f"Cell {k}",
+                        parent_code=com.code,
+                        geometry=box(gx, gy, STEP, STEP),
+                    )
+                )
+    city = SmallCity(bureau, district, stations, communities, cells)
+    roles = {
+        "admin": ("admin", None),
+        "commander": ("commander", None),
+        "dispatcher": ("dispatcher", None),
+        "chief0": ("station_chief", "T1-S0"),
+        "chief1": ("station_chief", "T1-S1"),
+        "officer0": ("community_officer", "T1-S0-C0"),
+        "analyst": ("analyst", None),
+    }
+    for name, (role, code) in roles.items():
+        u = auth.create_user(
+            session,
+            actor=sys,
+            username=name,
+            password="correct-horse-1",
+            role=role,
+            jurisdiction_code=code,
+        )
+        city.users[name] = u
+        city.tokens[name] = auth.create_token(session, actor=sys, user=u, name="test")
+    for cell in cells:
+        cell.owner_id = city.users["officer0"].id
+    session.flush()
+    return city

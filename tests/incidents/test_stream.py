@@ -1,0 +1,56 @@
+"""The live incident stream (server-sent events) against a real server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tests.serverutil import free_port, prepare_db, start_server
+
+
+def test_stream_delivers_new_incidents_in_scope(tmp_path: Path) -> None:
+    url, city = prepare_db(tmp_path / "s.db")
+    port = free_port()
+    proc = start_server(url, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    got: list[dict[str, object]] = []
+    ready = threading.Event()
+
+    def listen() -> None:
+        headers = {"Authorization": f"Bearer {city.tokens['chief0']}"}
+        with httpx.stream(
+            "GET", f"{base}/api/v1/incidents/stream?poll_s=0.2", headers=headers, timeout=20
+        ) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                ready.set()
+                if line.startswith("data: "):
+                    got.append(json.loads(line[6:]))
+                    if len(got) >= 1:
+                        return
+
+    t = threading.Thread(target=listen)
+    try:
+        t.start()
+        assert ready.wait(10)
+        h = {"Authorization": f"Bearer {city.tokens['dispatcher']}"}
+        lon1, lat1 = city.cell_center(12)  # station 1: not in chief0's scope
+        lon0, lat0 = city.cell_center(1)  # station 0
+        httpx.post(
+            f"{base}/api/v1/incidents",
+            headers=h,
+            json={"subtype": "fight", "lon": lon1, "lat": lat1},
+        ).raise_for_status()
+        mine = httpx.post(
+            f"{base}/api/v1/incidents",
+            headers=h,
+            json={"subtype": "fire", "lon": lon0, "lat": lat0},
+        ).json()
+        t.join(15)
+        assert [g["id"] for g in got] == [mine["id"]]
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,0 +1,67 @@
+"""Run a real pingan server in a subprocess on a free loopback port (crash and browser tests)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from pingan.store.engine import make_engine, migrate, unit_of_work
+from tests.factories import SmallCity, build_small_city
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_db(path: Path) -> tuple[str, SmallCity]:
+    """A migrated SQLite file with the small city committed; returns its URL and the city."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate(engine)
+    with unit_of_work(engine) as s:
+        city = build_small_city(s)
+        s.commit()
+    engine.dispose()
+    return url, city
+
+
+def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {"PINGAN_DATABASE_URL": url}
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "pingan.api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start in 30 s")
