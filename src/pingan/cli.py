@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "pingan.commands.coverage",
     "pingan.commands.analyze",
     "pingan.commands.operations",
+    "pingan.commands.casework",
     "pingan.commands.places",
 )
 
