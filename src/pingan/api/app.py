@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 import pingan
 from pingan.api.errors import install_error_handlers
+from pingan.api.middleware import BodyLimit
 from pingan.config import Settings, get_settings
 from pingan.store.engine import get_engine
 
@@ -92,25 +92,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         same_site="strict",
         https_only=settings.secure_cookies,
     )
-    limit = settings.max_request_bytes * 32
-
-    @app.middleware("http")
-    async def _limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            return JSONResponse(
-                {
-                    "error": {
-                        "code": "too_large",
-                        "field": "body",
-                        "message": f"body: larger than {limit} bytes",
-                    }
-                },
-                status_code=413,
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes * 32)
 
     install_error_handlers(app)
     for name in _ROUTERS:

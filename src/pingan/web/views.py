@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from pingan.api.deps import SessionDep, client_ip
+from pingan.api.middleware import SecurityHeaders
 from pingan.auth.models import User
 from pingan.auth.service import Principal, authenticate, principal_for
 from pingan.errors import Locked, Unauthenticated
@@ -210,14 +210,4 @@ def setup(app: FastAPI) -> None:
     """Mount the static files and add the security headers to every page."""
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def _security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/v1/docs"):
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Content-Security-Policy", CSP)
-        return response
+    app.add_middleware(SecurityHeaders, csp=CSP)

@@ -1,0 +1,85 @@
+"""Plain ASGI middleware (no ``BaseHTTPMiddleware``: it costs a task and a stream per request).
+
+``BodyLimit`` refuses a request whose declared ``Content-Length`` is over the limit with 413 and
+the one JSON error shape; ``SecurityHeaders`` adds the browser security headers to every
+response (the CSP except on the interactive API docs, which need inline scripts).
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimit", "SecurityHeaders"]
+
+
+class BodyLimit:
+    """413 before reading a body declared larger than ``limit`` bytes."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length":
+                    if value.isdigit() and int(value) > self.limit:
+                        await self._refuse(send)
+                        return
+                    break
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "too_large",
+                    "field": "body",
+                    "message": f"body: larger than {self.limit} bytes",
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Adds nosniff, referrer policy, frame denial and ``csp`` to responses that lack them."""
+
+    def __init__(self, app: ASGIApp, *, csp: str, docs_prefix: str = "/api/v1/docs") -> None:
+        self.app = app
+        self.common = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        self.page = [(b"x-frame-options", b"DENY"), (b"content-security-policy", csp.encode())]
+        self.docs_prefix = docs_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.common
+        if not scope["path"].startswith(self.docs_prefix):
+            extra = self.common + self.page
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                headers.extend((k, v) for k, v in extra if k not in have)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

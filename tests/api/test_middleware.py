@@ -1,0 +1,36 @@
+"""The plain ASGI middleware: body limit (413 with the JSON error shape) and security headers."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import auth
+from tests.factories import SmallCity
+
+
+def test_body_over_the_limit_is_refused_before_reading(client: TestClient, city: SmallCity) -> None:
+    limit = client.app.state.settings.max_request_bytes * 32  # type: ignore[attr-defined]
+    r = client.post(
+        "/api/v1/incidents",
+        content=b"x" * (limit + 1),
+        headers={**auth(city.tokens["dispatcher"]), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+    assert r.json() == {
+        "error": {
+            "code": "too_large",
+            "field": "body",
+            "message": f"body: larger than {limit} bytes",
+        }
+    }
+
+
+def test_security_headers_on_pages_and_api(client: TestClient) -> None:
+    page = client.get("/login")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "same-origin"
+    docs = client.get("/api/v1/docs")
+    assert docs.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in docs.headers  # the docs page needs inline scripts
