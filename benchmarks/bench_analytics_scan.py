@@ -6,7 +6,7 @@ issue (999 replications, 2 threads): 1.8 s on 20,000 cases x 500 locations x 365
 instances of those sizes as SaTScan files (.prm/.cas/.geo), runs the whole command as a
 subprocess, exactly as a user would,
 
-    .venv/bin/python -m pingan.analytics.satscan FILE.prm --replications 999 --json out.json
+    .venv/bin/pingan analyze scan --satscan FILE.prm --replications 999 --json out.json
 
 and times it (Python start-up, imports and loading the cached numba kernels included). It also
 checks the most likely cluster against a brute-force Python reference (every cylinder's
@@ -175,9 +175,10 @@ def run_cli(prm: Path, out: Path, reps: int) -> float:
     t0 = time.perf_counter()
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pingan.analytics.satscan",
+            str(Path(sys.executable).with_name("pingan")),
+            "analyze",
+            "scan",
+            "--satscan",
             str(prm),
             "--replications",
             str(reps),
@@ -186,6 +187,7 @@ def run_cli(prm: Path, out: Path, reps: int) -> float:
         ],
         check=True,
         cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - t0
 

@@ -45,12 +45,18 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def _fresh_pg(url: str) -> Engine:
-    eng = make_engine(url)
-    with eng.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    return eng
+def _fresh_pg(url: str) -> tuple[Engine, Engine, str]:
+    """A new, empty database for this test run beside the one ``url`` names, so that several
+    runs (CI, developers, parallel workers) on one server never share a schema."""
+    from sqlalchemy.engine import make_url
+
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"{make_url(url).database}_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    eng = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
+    return eng, admin, name
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -61,12 +67,20 @@ def engine(
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "test.db"
         eng = make_engine(f"sqlite:///{path}")
-    else:
-        assert PG_URL is not None
-        eng = _fresh_pg(PG_URL)
-    migrate(eng)
-    yield eng
-    eng.dispose()
+        migrate(eng)
+        yield eng
+        eng.dispose()
+        return
+    assert PG_URL is not None
+    eng, admin, name = _fresh_pg(PG_URL)
+    try:
+        migrate(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture()

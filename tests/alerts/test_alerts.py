@@ -44,6 +44,9 @@ def test_store_is_idempotent_and_scoped(
     assert (len(stored), skipped) == (0, 1)
     page = client.get("/api/v1/warnings", headers=auth(city.tokens["chief0"])).json()
     assert page["total"] == 1 and page["items"][0]["detail"]["threshold"] == 2.8
+    # the owning station (to which an instruction goes) comes from the warning's path
+    assert page["items"][0]["station_id"] == city.stations[0].id
+    assert page["items"][0]["jpath"] == city.stations[0].path
     assert page["items"][0]["allowed_actions"] == ["acknowledged", "dismissed", "actioned"]
     assert (
         client.get("/api/v1/warnings", headers=auth(city.tokens["commander"])).json()["total"] == 2

@@ -20,6 +20,9 @@ class WarningRead(BaseModel):
     status: str
     category: str
     jurisdiction_id: int | None
+    jpath: str = "/"
+    station_id: int | None = None
+    """The owning police station (from ``jpath``), to which an instruction goes."""
     center_lon: float | None
     center_lat: float | None
     radius_m: float | None

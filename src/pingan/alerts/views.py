@@ -21,8 +21,10 @@ router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"], responses=Error
 def to_read(w: EarlyWarning) -> WarningRead:
     """A warning with its parsed detail and the actions allowed now."""
     data = {c: getattr(w, c) for c in WarningRead.model_fields if hasattr(w, c) and c != "detail"}
+    parts = [p for p in (w.jpath or "/").split("/") if p]
     return WarningRead(
         **data,
+        station_id=int(parts[2]) if len(parts) > 2 else None,
         detail=json.loads(w.detail or "{}"),
         allowed_actions=service.LIFECYCLE.allowed(w.status),
     )

@@ -103,6 +103,8 @@ def trends(
         "how": "Incidents in your jurisdiction, repeat calls and cancelled/duplicate ones left "
         "out, counted by local calendar period. Changes are tested with an exact conditional "
         "Poisson (binomial) test; 'significant' means p < 0.05.",
+        "how_zh": "统计本辖区警情，不含重复报警及已撤销、重复的警情，按本地日历期间计数。"
+        "变化用精确条件泊松（二项）检验，p < 0.05 为显著。",
     }
 
 
@@ -247,6 +249,14 @@ def hotspots(
             f"{min_share:.0%} of the peak shown. Mean count per cell "
             f"{expected_per_cell:.3f}."
         ),
+        "how_zh": (
+            f"Gi*：{cell_m:g} 米网格计数，半径 {radius_cells} 的 queen 邻接（含对角）"
+            f"二元权重，含本格，"
+            f"双侧 z 值，Benjamini-Hochberg 错误发现率 {alpha:g}；显著热点 {hot_r.size} 格。"
+            f"核密度：高斯核，带宽 {bandwidth_m:g} 米，边缘校正，"
+            f"显示高于峰值 {min_share:.0%} 的格。"
+            f"每格平均 {expected_per_cell:.3f} 起。"
+        ),
     }
 
 
@@ -318,6 +328,11 @@ def scan_clusters(
         f"centroids: circles up to {max_radius_m:g} m × windows up to "
         f"{max_window_days} days ending {as_of}, {study_days} days of data, "
         f"{replications} Monte Carlo permutations of case days."
+    )
+    result["how_zh"] = (
+        f"前瞻性时空重排扫描（Kulldorff 2005），以网格中心为位置：半径至多 {max_radius_m:g} 米、"
+        f"截止 {as_of} 的时间窗至多 {max_window_days} 天，数据 {study_days} 天，"
+        f"病例日期蒙特卡罗重排 {replications} 次。"
     )
     return result
 

@@ -245,11 +245,17 @@ def register(app: typer.Typer) -> None:
         """Prospective space-time permutation scan (Kulldorff 2005): on SaTScan input files,
         or on the incidents in the database."""
         if satscan is not None:
-            from pingan.analytics.satscan import run_satscan_prm
+            from pingan.analytics.satscan import SatscanError, run_satscan_prm
 
             if not satscan.is_file():
                 fail(f"--satscan: file not found: {satscan}")
-            out = run_satscan_prm(satscan, replications=replications)
+            if replications is not None and replications != 0 and replications < 9:
+                fail(f"--replications: must be 0 or >= 9, got {replications}")
+            try:
+                out = run_satscan_prm(satscan, replications=replications)
+            except SatscanError as exc:
+                fail(str(exc))
+                return
         else:
             from pingan.analysis_api import service
             from pingan.store.engine import unit_of_work
@@ -280,7 +286,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(
                 f"{c['center']:>16}  {len(c['location_ids']):3d} locations  "
                 f"{c['start_date']}..{c['end_date']}  obs {c['observed']} exp "
-                f"{c['expected']:.2f}  LLR {c['llr']:.3f}  p {c['p_value']:.4f}"
+                f"{c['expected']:.2f}  LLR {c['llr']:.3f}  "
+                + ("p –" if c["p_value"] is None else f"p {c['p_value']:.4f}")
             )
         _write(out, json_out)
 
