@@ -9,20 +9,38 @@ from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Address, KeyArea, Premises
 from pingan.resources.models import Resource, ResourcePosition
+from pingan.tasks.models import (
+    ChecklistOverride,
+    ChecklistTask,
+    ChecklistTemplate,
+    Instruction,
+    InstructionAttachment,
+    InstructionEvent,
+    InstructionRecipient,
+    Notice,
+)
 
 __all__ = [
     "Address",
     "ApiToken",
     "AuditRecord",
     "Camera",
+    "ChecklistOverride",
+    "ChecklistTask",
+    "ChecklistTemplate",
     "EarlyWarning",
     "EarlyWarningEvent",
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",
+    "Instruction",
+    "InstructionAttachment",
+    "InstructionEvent",
+    "InstructionRecipient",
     "Job",
     "Jurisdiction",
     "KeyArea",
+    "Notice",
     "Premises",
     "Resource",
     "ResourcePosition",

@@ -1,0 +1,164 @@
+"""Instruction and checklist flows: each commits once, with its audit records in the same
+transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from pingan.alerts import service as alerts
+from pingan.audit.service import Actor
+from pingan.auth.service import Principal
+from pingan.errors import PermissionDenied
+from pingan.tasks import service
+from pingan.tasks.models import ChecklistTask, Instruction, InstructionAttachment
+from pingan.tasks.models import InstructionRecipient as Recipient
+
+__all__ = [
+    "checklist_schedule_flow",
+    "checklist_task_done_flow",
+    "instruction_attach_flow",
+    "instruction_escalate_flow",
+    "instruction_issue_flow",
+    "instruction_transition_flow",
+]
+
+
+def instruction_issue_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    title: str,
+    text: str,
+    priority: str,
+    recipients: list[tuple[str, int]],
+    sign_by: dt.datetime,
+    complete_by: dt.datetime,
+    incident_id: int | None = None,
+    warning_id: int | None = None,
+    dispute_id: int | None = None,
+    premises_id: int | None = None,
+) -> Instruction:
+    """Issue an instruction (command center, district or station chief) and commit.
+
+    An instruction made from an early warning marks the warning ``actioned`` with the
+    instruction's id, in the same transaction.
+    """
+    if principal.role not in service.ISSUER_ROLES:
+        raise PermissionDenied(
+            f"role {principal.role!r} may not issue instructions; allowed: "
+            f"{', '.join(sorted(service.ISSUER_ROLES))}",
+            field="role",
+        )
+    ins = service.create_instruction(
+        session,
+        issuer=principal,
+        title=title,
+        text=text,
+        priority=priority,
+        recipients=recipients,
+        sign_by=sign_by,
+        complete_by=complete_by,
+        incident_id=incident_id,
+        warning_id=warning_id,
+        dispute_id=dispute_id,
+        premises_id=premises_id,
+    )
+    if warning_id is not None:
+        w = alerts.get_or_raise(session, principal=principal, warning_id=warning_id)
+        if "actioned" in alerts.LIFECYCLE.allowed(w.status):
+            alerts.transition(
+                session,
+                principal=principal,
+                warning_id=warning_id,
+                to_state="actioned",
+                reason=f"instruction {ins.code}",
+                instruction_id=ins.id,
+            )
+    session.commit()
+    return ins
+
+
+def instruction_transition_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    instruction_id: int,
+    recipient_id: int,
+    to_state: str,
+    note: str = "",
+    text: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    crs: str = "WGS84",
+    attachment_ids: Sequence[int] = (),
+) -> Recipient:
+    """One recipient's step (sign, start, report back, accept, return, close) and commit."""
+    rec = service.transition(
+        session,
+        principal=principal,
+        instruction_id=instruction_id,
+        recipient_id=recipient_id,
+        to_state=to_state,
+        note=note,
+        text=text,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        attachment_ids=attachment_ids,
+    )
+    session.commit()
+    return rec
+
+
+def instruction_attach_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    instruction_id: int,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    recipient_id: int | None = None,
+) -> InstructionAttachment:
+    """Store an attachment and commit its metadata."""
+    att = service.add_attachment(
+        session,
+        principal=principal,
+        instruction_id=instruction_id,
+        filename=filename,
+        content_type=content_type,
+        data=data,
+        recipient_id=recipient_id,
+    )
+    session.commit()
+    return att
+
+
+def instruction_escalate_flow(
+    session: Session, *, actor: Actor, now: dt.datetime | None = None
+) -> service.EscalationResult:
+    """The scheduled escalation pass, committed."""
+    out = service.escalate(session, actor=actor, now=now)
+    session.commit()
+    return out
+
+
+def checklist_schedule_flow(
+    session: Session, *, actor: Actor, day: dt.date, now: dt.datetime | None = None
+) -> service.MaterialiseResult:
+    """Materialise one day's checklist tasks and commit."""
+    out = service.materialise(session, day=day, actor=actor, now=now)
+    session.commit()
+    return out
+
+
+def checklist_task_done_flow(
+    session: Session, *, principal: Principal, task_id: int, note: str = ""
+) -> ChecklistTask:
+    """Mark a checklist task done (or late) and commit."""
+    t = service.complete_task(session, principal=principal, task_id=task_id, note=note)
+    session.commit()
+    return t
