@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from pingan.auth.models import User
 from pingan.auth.service import Principal, principal_for, resolve_token
 from pingan.errors import PermissionDenied, Unauthenticated
-from pingan.store.engine import session_factory, write_lock_for
+from pingan.store.engine import session_factory
 
 __all__ = ["CurrentUser", "ReadSession", "SessionDep", "WriteSession", "client_ip"]
 
@@ -35,10 +35,8 @@ def _session(request: Request, *, write: bool) -> Iterator[Session]:
     key = "write" if write else "read"
     if key not in factories:
         factories[key] = session_factory(engine, write=write)
-    # SQLite has one writer at a time: queue writers on WriteLock (immediate hand-off).
-    lock = write_lock_for(engine) if write else None
-    if lock is not None:
-        lock.__enter__()
+    # SQLite has one writer at a time: a write session queues on the engine's WriteLock from
+    # its first statement (BEGIN IMMEDIATE) to its commit or rollback (see pingan.store.engine).
     session: Session = factories[key]()
     try:
         yield session
@@ -47,8 +45,6 @@ def _session(request: Request, *, write: bool) -> Iterator[Session]:
         raise
     finally:
         session.close()
-        if lock is not None:
-            lock.__exit__(None, None, None)
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

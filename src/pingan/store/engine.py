@@ -66,10 +66,50 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    lock = write_lock_for(engine)
+    held: dict[int, WriteLock] = {}
+    dialect: Any = engine.dialect
+    base_commit, base_rollback = dialect.do_commit, dialect.do_rollback
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "IMMEDIATE" and lock is not None:
+            # queue writers on the lock, held from BEGIN to COMMIT/ROLLBACK only: parsing the
+            # request and writing the response happen outside the critical section
+            dbapi_conn = conn.connection.dbapi_connection
+            lock.__enter__()
+            held[id(dbapi_conn)] = lock
+            try:
+                conn.exec_driver_sql(f"BEGIN {mode}")
+            except BaseException:
+                held.pop(id(dbapi_conn), None)
+                lock.__exit__(None, None, None)
+                raise
+            return
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+    def _release(conn: Any) -> None:
+        # SQLAlchemy hands do_commit/do_rollback the pool's proxy; key on the raw connection
+        raw = getattr(conn, "dbapi_connection", conn)
+        owned = held.pop(id(raw), None)
+        if owned is not None:
+            owned.__exit__(None, None, None)
+
+    def _do_commit(dbapi_conn: Any) -> None:
+        try:
+            base_commit(dbapi_conn)
+        finally:
+            _release(dbapi_conn)
+
+    def _do_rollback(dbapi_conn: Any) -> None:
+        try:
+            base_rollback(dbapi_conn)
+        finally:
+            _release(dbapi_conn)
+
+    dialect.do_commit = _do_commit
+    dialect.do_rollback = _do_rollback
 
 
 class WriteLock:
@@ -143,7 +183,8 @@ def reset_engine(engine: Engine | None = None) -> None:
 
 
 def session_factory(engine: Engine | None = None, *, write: bool = False) -> sessionmaker[Session]:
-    """A session factory; ``write=True`` takes SQLite's write lock at BEGIN."""
+    """A session factory; ``write=True`` starts SQLite transactions with ``BEGIN IMMEDIATE``
+    and queues them on the :class:`WriteLock` from BEGIN to COMMIT/ROLLBACK."""
     eng = engine or get_engine()
     if write and eng.dialect.name == "sqlite":
         eng = eng.execution_options(sqlite_begin="IMMEDIATE")
@@ -154,9 +195,6 @@ def session_factory(engine: Engine | None = None, *, write: bool = False) -> ses
 def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: a session that the caller commits; rolled back on any error."""
     eng = engine or get_engine()
-    lock = write_lock_for(eng) if write else None
-    if lock is not None:
-        lock.__enter__()
     session = session_factory(eng, write=write)()
     try:
         yield session
@@ -165,8 +203,6 @@ def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterato
         raise
     finally:
         session.close()
-        if lock is not None:
-            lock.__exit__(None, None, None)
 
 
 def migrate(engine: Engine | None = None, *, revision: str = "head") -> None:
