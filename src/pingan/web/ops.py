@@ -1,0 +1,78 @@
+"""Station operations pages: the officer's own queue (``/ops/my``, phone-sized) and the chief's
+board (``/ops/board``). Both are shells filled by ``static/js/ops.js`` from
+``/api/v1/instructions`` and ``/api/v1/checklists`` with the session cookie and CSRF header."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from pingan.api.deps import SessionDep
+from pingan.auth.service import scope_clause
+from pingan.jurisdictions.models import Jurisdiction
+from pingan.web.views import NAV, NavItem, language, render, require_login
+
+__all__ = ["BOARD_ROLES", "QUEUE_ROLES", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+QUEUE_ROLES = ("admin", "commander", "station_chief", "community_officer")
+BOARD_ROLES = ("admin", "commander", "station_chief")
+
+NAV.append(NavItem("nav.ops_my", "/ops/my", ("station_chief", "community_officer")))
+NAV.append(NavItem("nav.ops_board", "/ops/board", BOARD_ROLES))
+
+
+@router.get("/ops", response_class=HTMLResponse)
+def ops_home(request: Request, session: SessionDep) -> Response:
+    """The queue for officers, the board for chiefs and commanders."""
+    who = require_login(request, session)
+    if isinstance(who, RedirectResponse):
+        return who
+    return RedirectResponse("/ops/board" if who.role in BOARD_ROLES else "/ops/my", 303)
+
+
+@router.get("/ops/my", response_class=HTMLResponse)
+def my_queue(request: Request, session: SessionDep) -> Response:
+    """My queue: instructions to sign, to do, overdue; today's checklist tasks."""
+    who = require_login(request, session)
+    if isinstance(who, RedirectResponse):
+        return who
+    forbidden = who.role not in QUEUE_ROLES
+    return render(
+        request,
+        "ops_my.html",
+        {"forbidden": forbidden},
+        principal=who,
+        status_code=403 if forbidden else 200,
+    )
+
+
+@router.get("/ops/board", response_class=HTMLResponse)
+def board(request: Request, session: SessionDep) -> Response:
+    """The chief's board: instructions issued with per-recipient status, the station board,
+    checklist completion, on-time rates, escalation notices; issue a new instruction."""
+    who = require_login(request, session)
+    if isinstance(who, RedirectResponse):
+        return who
+    forbidden = who.role not in BOARD_ROLES
+    stations: list[tuple[int, str]] = []
+    if not forbidden:
+        name = Jurisdiction.name_zh if language(request) == "zh-CN" else Jurisdiction.name_en
+        stations = [
+            (int(i), str(n))
+            for i, n in session.execute(
+                select(Jurisdiction.id, name)
+                .where(Jurisdiction.level == "station", scope_clause(who, Jurisdiction.path))
+                .order_by(Jurisdiction.code)
+            )
+        ]
+    own = who.jurisdiction_id if any(s[0] == who.jurisdiction_id for s in stations) else None
+    return render(
+        request,
+        "ops_board.html",
+        {"forbidden": forbidden, "stations": stations, "own_station": own},
+        principal=who,
+        status_code=403 if forbidden else 200,
+    )
