@@ -184,7 +184,7 @@ def test_done_late_missed_and_completion(
         == "late"
     )
     with pytest.raises(
-        Conflict, match="checklist task .* is missed; it can no longer be marked done"
+        Conflict, match=r"checklist task .* is missed; it can no longer be marked done"
     ):
         service.complete_task(
             session,

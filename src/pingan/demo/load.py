@@ -26,6 +26,7 @@ from pingan.audit.service import Actor, record
 from pingan.auth.models import ROLES
 from pingan.auth.service import hash_password
 from pingan.demo.city import Area, City
+from pingan.demo.ops_tasks import load_ops_history
 from pingan.demo.simulate import IncidentArrays
 from pingan.errors import Conflict
 from pingan.incidents.taxonomy import get_taxonomy
@@ -394,6 +395,10 @@ def load_city(
         # ---- incidents
         if incidents is not None and len(incidents):
             summary.counts["incidents"] = _load_incidents(conn, incidents, ids, paths, tick)
+
+        # ---- station operations: checklist templates and tasks, instructions
+        summary.counts.update(load_ops_history(session, seed=city.seed))
+        tick("operations", summary.counts.get("instructions", 0))
 
         record(
             session,
