@@ -88,9 +88,13 @@ def weekly_briefing(principal: Principal, *, until: dt.datetime | None = None) -
     end = until or dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     tax = get_taxonomy()
     with unit_of_work(write=False) as s:
-        frame = data.load_incidents(
-            s, principal=principal, since=end - dt.timedelta(days=400), until=end
+        # back to 1 January of last year (a day early for the local zone), so that the
+        # year-to-date comparison has the whole of last year's same period
+        since = min(
+            end - dt.timedelta(days=400),
+            dt.datetime(end.year - 1, 1, 1, tzinfo=dt.UTC) - dt.timedelta(days=1),
         )
+        frame = data.load_incidents(s, principal=principal, since=since, until=end)
         if len(frame) == 0:
             raise Invalid("selection", "no incidents in the year before the briefing date")
         as_of = as_of_of(frame)
