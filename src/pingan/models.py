@@ -4,6 +4,13 @@ from pingan.alerts.models import EarlyWarning, EarlyWarningEvent
 from pingan.audit.models import AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
+from pingan.disputes.models import (
+    Dispute,
+    DisputeEvent,
+    DisputeFollowUp,
+    DisputeParty,
+    MediationStep,
+)
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
@@ -28,6 +35,10 @@ __all__ = [
     "ChecklistOverride",
     "ChecklistTask",
     "ChecklistTemplate",
+    "Dispute",
+    "DisputeEvent",
+    "DisputeFollowUp",
+    "DisputeParty",
     "EarlyWarning",
     "EarlyWarningEvent",
     "IdempotencyKey",
@@ -40,6 +51,7 @@ __all__ = [
     "Job",
     "Jurisdiction",
     "KeyArea",
+    "MediationStep",
     "Notice",
     "Premises",
     "Resource",
