@@ -1,12 +1,13 @@
 """OGC API – Features, Part 1 (core, GeoJSON) under ``/api/v1/ogc``.
 
 Collections: incidents, grid-cells, communities, stations, districts, premises, key-areas,
-resources and cameras. ``/items`` takes ``bbox`` (W,S,E,N in WGS-84), ``datetime`` (an RFC 3339
-instant or an interval with ``..`` for open ends), ``limit`` (≤ 10,000) and ``offset``, and
-returns a GeoJSON FeatureCollection with ``numberMatched``, ``numberReturned``, ``timeStamp`` and
-``links`` (self, next, prev, collection), so QGIS, GDAL/OGR and OWSLib read it as it is. Every
-query is scoped to the caller's jurisdiction and bounded by the page size; no personal data is
-served here.
+resources and cameras, plus computed collections registered with :func:`register_collection`
+(coverage fields and isochrones). ``/items`` takes ``bbox`` (W,S,E,N in WGS-84), ``datetime``
+(an RFC 3339 instant or an interval with ``..`` for open ends), ``limit`` (≤ 10,000) and
+``offset``, and returns a GeoJSON FeatureCollection with ``numberMatched``, ``numberReturned``,
+``timeStamp`` and ``links`` (self, next, prev, collection), so QGIS, GDAL/OGR and OWSLib read it
+as it is. Every query is scoped to the caller's jurisdiction and bounded by the page size; no
+personal data is served here.
 """
 
 from __future__ import annotations
@@ -175,6 +176,56 @@ COLLECTIONS: dict[str, Collection] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class ComputedCollection:
+    """A collection computed on request rather than read from a table (e.g. coverage fields).
+
+    ``features(request, session, principal, params)`` returns GeoJSON features (each with an
+    ``id``) for the query parameters ``params``; paging and ``bbox`` are applied here.
+    """
+
+    id: str
+    title: str
+    title_zh: str
+    features: Callable[[Request, Session, Principal, dict[str, str]], list[dict[str, Any]]]
+    description: str = ""
+
+
+COMPUTED: dict[str, ComputedCollection] = {}
+
+
+def register_collection(c: ComputedCollection) -> None:
+    """Add a computed collection (domains call this when their router is imported)."""
+    COMPUTED[c.id] = c
+
+
+def _computed_json(c: ComputedCollection, request: Request) -> dict[str, Any]:
+    base = _base(request)
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": f"{c.title_zh} / {c.title}"
+        + (f". {c.description}" if c.description else ""),
+        "itemType": "feature",
+        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "links": [
+            {"href": f"{base}/collections/{c.id}", "rel": "self", "type": "application/json"},
+            {"href": f"{base}/collections/{c.id}/items", "rel": "items", "type": GEOJSON},
+        ],
+    }
+
+
+def _in_bbox(feature: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
+    import shapely
+
+    g = feature.get("geometry")
+    if not g:
+        return False
+    x0, y0, x1, y1 = shapely.from_geojson(json.dumps(g)).bounds
+    w, s, e, n = bbox
+    return bool(x0 <= e and x1 >= w and y0 <= n and y1 >= s)
 
 
 def _base(request: Request) -> str:
@@ -411,7 +462,8 @@ def collections(request: Request, session: SessionDep, principal: CurrentUser) -
         "collections": [
             _collection_json(c, request, _extent(session, c, principal))  # type: ignore[arg-type]
             for c in COLLECTIONS.values()
-        ],
+        ]
+        + [_computed_json(c, request) for c in COMPUTED.values()],
     }
 
 
@@ -420,6 +472,8 @@ def collection(
     collection_id: str, request: Request, session: SessionDep, principal: CurrentUser
 ) -> dict[str, Any]:
     """One collection's description."""
+    if collection_id in COMPUTED:
+        return _computed_json(COMPUTED[collection_id], request)
     c = _collection(collection_id)
     return _collection_json(c, request, _extent(session, c, principal))  # type: ignore[arg-type]
 
@@ -440,24 +494,38 @@ def items(
     limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JSONResponse:
-    """Features of a collection in your jurisdiction, filtered by bbox and datetime."""
-    c = _collection(collection_id)
+    """Features of a collection in your jurisdiction, filtered by bbox and datetime.
+    Computed collections (coverage) take their own query parameters, e.g. ``standard``."""
     limit = min(limit, MAX_LIMIT)  # OGC API: a larger limit is clamped, not refused
-    q = _query(c, principal, parse_bbox(bbox), parse_datetime(datetime))
-    matched = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
-    order = [_get(c, o).desc() if o == c.time_col else _get(c, o) for o in c.order]
-    rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
     base = _base(request)
-    feats = [_feature(c, r, base) for r in rows]
+    cid = collection_id
+    if collection_id in COMPUTED:
+        box = parse_bbox(bbox)
+        if datetime:
+            raise Invalid("datetime", f"the collection {collection_id!r} has no time dimension")
+        every = COMPUTED[collection_id].features(
+            request, session, principal, dict(request.query_params)
+        )
+        if box is not None:
+            every = [f for f in every if _in_bbox(f, box)]
+        matched = len(every)
+        feats = every[offset : offset + limit]
+    else:
+        c = _collection(collection_id)
+        q = _query(c, principal, parse_bbox(bbox), parse_datetime(datetime))
+        matched = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+        order = [_get(c, o).desc() if o == c.time_col else _get(c, o) for o in c.order]
+        rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
+        feats = [_feature(c, r, base) for r in rows]
 
     def link(rel: str, off: int) -> dict[str, Any]:
         params = dict(request.query_params) | {"offset": str(off), "limit": str(limit)}
         qs = "&".join(f"{k}={v}" for k, v in params.items())
-        return {"href": f"{base}/collections/{c.id}/items?{qs}", "rel": rel, "type": GEOJSON}
+        return {"href": f"{base}/collections/{cid}/items?{qs}", "rel": rel, "type": GEOJSON}
 
     links = [
         link("self", offset),
-        {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json"},
+        {"href": f"{base}/collections/{cid}", "rel": "collection", "type": "application/json"},
     ]
     if offset + len(feats) < matched:
         links.append(link("next", offset + limit))
@@ -488,6 +556,14 @@ def item(
     principal: CurrentUser,
 ) -> JSONResponse:
     """One feature."""
+    if collection_id in COMPUTED:
+        every = COMPUTED[collection_id].features(
+            request, session, principal, dict(request.query_params)
+        )
+        found = next((f for f in every if f.get("id") == feature_id), None)
+        if found is None:
+            raise NotFound(f"feature {feature_id} not found in {collection_id}", field="featureId")
+        return JSONResponse(found, media_type=GEOJSON)
     c = _collection(collection_id)
     row = session.scalar(_query(c, principal, None, None).where(c.model.id == feature_id))
     if row is None:
