@@ -400,6 +400,11 @@ def load_city(
         summary.counts.update(load_ops_history(session, seed=city.seed))
         tick("operations", summary.counts.get("instructions", 0))
 
+        # ---- station operations history: disputes with mediation logs (pingan.disputes)
+        from pingan.demo.ops_disputes import load_disputes
+
+        summary.counts.update(load_disputes(conn, seed=city.seed, progress=tick))
+
         record(
             session,
             actor=Actor.system("demo"),
