@@ -98,9 +98,7 @@ def test_reveal_is_audited_with_reason(
     r = client.post(url, json={"reason": "约双方到所调解"}, headers=auth(city.tokens["chief0"]))
     assert r.status_code == 200, r.text
     assert {p["display_name"] for p in r.json()} == {"张三丰", "李四"}
-    rec = session.scalars(
-        select(AuditRecord).where(AuditRecord.action == "view_personal")
-    ).one()
+    rec = session.scalars(select(AuditRecord).where(AuditRecord.action == "view_personal")).one()
     assert rec.entity == "dispute" and rec.entity_id == str(out["id"])
     assert json.loads(rec.detail)["reason"] == "约双方到所调解"
     assert rec.actor == "chief0"
@@ -121,7 +119,9 @@ def test_scope_other_station_sees_nothing(client: TestClient, city: SmallCity) -
         f"dispute {out['id']} does not exist or is outside your jurisdiction"
     )
     assert client.get("/api/v1/disputes", headers=h1).json()["total"] == 0
-    r = client.post(f"/api/v1/disputes/{out['id']}/parties/reveal", json={"reason": "x"}, headers=h1)
+    r = client.post(
+        f"/api/v1/disputes/{out['id']}/parties/reveal", json={"reason": "x"}, headers=h1
+    )
     assert r.status_code == 404
     # registering in another station's area is a 403
     r = client.post("/api/v1/disputes", json=body(city), headers=h1)
@@ -190,9 +190,9 @@ def test_workflow_mediation_resolution_follow_up(
     )
     assert err["detail"]["allowed"] == ["mediating", "referred"]
     r = client.post(url + "/transitions", json={"to_state": "finished"}, headers=h)
-    assert r.status_code == 422 and "'finished' is not a dispute state" in r.json()["error"][
-        "message"
-    ]
+    assert (
+        r.status_code == 422 and "'finished' is not a dispute state" in r.json()["error"]["message"]
+    )
     # the first mediation step moves the case to mediating
     nxt = (TODAY + dt.timedelta(days=7)).isoformat()
     r = client.post(url + "/mediation-steps", json=step("partial", next_on=nxt), headers=h)
@@ -213,8 +213,9 @@ def test_workflow_mediation_resolution_follow_up(
     # no more mediation steps after resolution
     r = client.post(url + "/mediation-steps", json=step("agreed"), headers=h)
     assert r.status_code == 409
-    assert "mediation steps are recorded while a dispute is registered or mediating" in (
-        r.json()["error"]["message"]
+    assert (
+        "mediation steps are recorded while a dispute is registered or mediating"
+        in (r.json()["error"]["message"])
     )
     # follow-ups: schedule another, record one
     r = client.post(

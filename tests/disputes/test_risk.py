@@ -23,7 +23,9 @@ AT = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
 HAS_TASKS = importlib.util.find_spec("pingan.tasks.service") is not None
 
 
-def call(i: int, days_ago: float, m: float = 20.0, subtype: str = "neighbour_dispute") -> NearbyCall:
+def call(
+    i: int, days_ago: float, m: float = 20.0, subtype: str = "neighbour_dispute"
+) -> NearbyCall:
     klass = "dispute" if subtype.endswith("_dispute") else "public_order"
     return NearbyCall(i, subtype, klass, AT - dt.timedelta(days=days_ago), m)
 
@@ -69,7 +71,8 @@ def test_flags_failed_mediations_and_vulnerability() -> None:
     assert r.fired[0].facts == {"failed": 2, "dates": ["2026-05-01", "2026-05-20"]}
     assert r.fired[0].explanation_en == "2 failed mediations (on 2026-05-01, 2026-05-20)"
     r = evaluate(CaseFacts(vulnerable_reasons=["social_isolation"]), at=AT)
-    assert r.fired[0].explanation_en == "1 vulnerable party (social_isolation)"
+    assert r.fired[0].explanation_en == "1 vulnerable party (social isolation)"
+    assert r.fired[0].explanation_zh == "有 1 名当事人处于易受伤害情形（独居或孤立）"
     r = evaluate(CaseFacts(threats_reported=True, vulnerable_reasons=["child_at_risk"]), at=AT)
     assert r.level == "high"
     assert r.reason_en == (
@@ -119,9 +122,7 @@ def test_repeat_calls_fire_on_register_with_incident_ids(
     assert risk["reason_en"] == "medium: repeat_calls fired" and risk["rules_version"] == 1
 
 
-def test_failed_mediations_raise_on_the_second_failure(
-    client: TestClient, city: SmallCity
-) -> None:
+def test_failed_mediations_raise_on_the_second_failure(client: TestClient, city: SmallCity) -> None:
     h = auth(city.tokens["officer0"])
     d = register(client, city)
     url = f"/api/v1/disputes/{d['id']}"
@@ -196,7 +197,9 @@ def test_rescreen_reports_rises(client: TestClient, city: SmallCity, session: Se
     assert "1 open disputes re-screened: 0 changed level" in again.message()
 
 
-def test_rescreen_bulk_matches_single(client: TestClient, city: SmallCity, session: Session) -> None:
+def test_rescreen_bulk_matches_single(
+    client: TestClient, city: SmallCity, session: Session
+) -> None:
     from pingan.disputes import service
 
     _calls(client, city, 4)

@@ -48,7 +48,7 @@ def test_list_case_and_register_pages(client: TestClient, city: SmallCity) -> No
     assert "矛盾纠纷" in page.text and d["code"] in page.text
     assert 'class="risk risk-high"' in page.text and "提及凶器或武器" in page.text
     assert "张**" in page.text and "张三丰" not in page.text
-    assert 'width=device-width' in page.text
+    assert "width=device-width" in page.text
     assert client.get("/casework?risk=low").text.count(d["code"]) == 0
     case = client.get(f"/casework/disputes/{d['id']}")
     assert case.status_code == 200

@@ -146,16 +146,25 @@ def get_rules() -> RuleSet:
     return RuleSet.from_mapping(yaml.safe_load(RULES_PATH.read_text(encoding="utf-8")))
 
 
+def _text(spec: Mapping[str, Any], facts: dict[str, Any], lang: str) -> str:
+    labels = spec.get(f"reasons_{lang}") or {}
+    fmt = {k: v for k, v in spec.items() if isinstance(v, int | float | str)}
+    for k, v in facts.items():
+        if k == "reasons" and isinstance(v, list):
+            v = [labels.get(x, x) for x in v]
+        fmt[k] = ("、" if lang == "zh" else ", ").join(map(str, v)) if isinstance(v, list) else v
+        if k == "incident_ids" and isinstance(v, list):
+            fmt[k] = ", ".join(map(str, v))
+    return str(spec[lang]).format(**fmt)
+
+
 def _fire(code: str, level: str, spec: Mapping[str, Any], facts: dict[str, Any]) -> FiredRule:
-    fmt = {k: v for k, v in spec.items() if isinstance(v, int | float | str)} | {
-        k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in facts.items()
-    }
     return FiredRule(
         code=code,
         level=level,
         facts=facts,
-        explanation_zh=str(spec["zh"]).format(**fmt),
-        explanation_en=str(spec["en"]).format(**fmt),
+        explanation_zh=_text(spec, facts, "zh"),
+        explanation_en=_text(spec, facts, "en"),
     )
 
 
