@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pingan.commands import fail
+from pingan.errors import PingAnError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,6 +43,34 @@ def _when(name: str, value: str) -> dt.datetime:
     if out.tzinfo is None:
         out = out.replace(tzinfo=ZoneInfo(get_settings().timezone))
     return out
+
+
+_OPTIONS = {
+    "sign_by": "--sign-by",
+    "complete_by": "--complete-by",
+    "priority": "--priority",
+    "title": "--title",
+    "text": "--text",
+    "recipients": "--to",
+    "role": "--user",
+}
+
+
+def _fail_on(exc: PingAnError) -> None:
+    """One line naming the option: the service names its fields (``sign_by``,
+    ``recipients[0]``); the command line names them as options (``--sign-by``, ``--to``)."""
+    field = (exc.field or "").split("[", 1)[0]
+    option = _OPTIONS.get(field)
+    message = exc.message
+    if option is None:
+        fail(message)
+        return
+    if exc.field and message.startswith(f"{exc.field}: "):
+        message = message[len(exc.field) + 2 :]
+    for name, opt in _OPTIONS.items():
+        if name in ("sign_by", "complete_by"):
+            message = message.replace(name, opt)
+    fail(f"{option}: {message}")
 
 
 def register(app: typer.Typer) -> None:
@@ -103,7 +132,7 @@ def register(app: typer.Typer) -> None:
         box: str = typer.Option(
             "issued", help="issued, to_sign, to_do, overdue, done or all (the user's queue)"
         ),
-        limit: int = typer.Option(50, min=1, max=1000),
+        limit: int = typer.Option(50, help="at most this many rows, 1 … 1000"),
     ) -> None:
         """List instructions issued by a user, or the user's queue."""
         from rich.console import Console
@@ -115,6 +144,8 @@ def register(app: typer.Typer) -> None:
         boxes = ("issued", "to_sign", "to_do", "overdue", "done", "all")
         if box not in boxes:
             fail(f"--box: {box!r} is not a box; use {', '.join(boxes)}")
+        if not 1 <= limit <= 1000:
+            fail(f"--limit: use 1 … 1000, got {limit}")
         with unit_of_work(write=False) as s:
             p = _principal(s, user)
             if box == "issued":
@@ -174,16 +205,20 @@ def register(app: typer.Typer) -> None:
         sb, cb = _when("--sign-by", sign_by), _when("--complete-by", complete_by)
         with unit_of_work() as s:
             p = _principal(s, user)
-            ins = instruction_issue_flow(
-                s,
-                principal=p,
-                title=title,
-                text=text,
-                priority=priority,
-                recipients=recipients,
-                sign_by=sb,
-                complete_by=cb,
-            )
+            try:
+                ins = instruction_issue_flow(
+                    s,
+                    principal=p,
+                    title=title,
+                    text=text,
+                    priority=priority,
+                    recipients=recipients,
+                    sign_by=sb,
+                    complete_by=cb,
+                )
+            except PingAnError as exc:
+                _fail_on(exc)
+                raise
             typer.echo(
                 f"instruction {ins.code} (id {ins.id}) issued to {ins.recipient_count} recipients"
             )

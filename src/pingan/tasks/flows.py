@@ -13,7 +13,7 @@ from pingan.audit.service import Actor
 from pingan.auth.service import Principal
 from pingan.errors import PermissionDenied
 from pingan.tasks import service
-from pingan.tasks.models import ChecklistTask, Instruction, InstructionAttachment
+from pingan.tasks.models import ChecklistTask, Instruction, InstructionAttachment, Notice
 from pingan.tasks.models import InstructionRecipient as Recipient
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "instruction_escalate_flow",
     "instruction_issue_flow",
     "instruction_transition_flow",
+    "notice_read_flow",
+    "notices_read_all_flow",
 ]
 
 
@@ -162,3 +164,17 @@ def checklist_task_done_flow(
     t = service.complete_task(session, principal=principal, task_id=task_id, note=note)
     session.commit()
     return t
+
+
+def notice_read_flow(session: Session, *, principal: Principal, notice_id: int) -> Notice:
+    """Mark one escalation notice to the caller's office read and commit (audited)."""
+    n = service.mark_notice_read(session, principal=principal, notice_id=notice_id)
+    session.commit()
+    return n
+
+
+def notices_read_all_flow(session: Session, *, principal: Principal) -> int:
+    """Mark every unread notice to the caller's office read and commit (one audit record)."""
+    marked = service.mark_all_notices_read(session, principal=principal)
+    session.commit()
+    return marked

@@ -128,6 +128,8 @@ class RecipientRead(BaseModel):
     complete_overdue: bool
     overdue: bool = False
     allowed_transitions: list[str] = []
+    name_zh: str = ""
+    name_en: str = ""
 
 
 class InstructionRead(BaseModel):
@@ -258,6 +260,13 @@ class NoticePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class NoticesReadOut(BaseModel):
+    """What marking every notice read did."""
+
+    marked: int
+    message: str
 
 
 class EscalateOut(BaseModel):

@@ -80,11 +80,14 @@ __all__ = [
     "get_or_raise",
     "get_task_or_raise",
     "issued_query",
+    "mark_all_notices_read",
     "mark_missed",
+    "mark_notice_read",
     "materialise",
     "notices_query",
     "queue_query",
     "rates",
+    "recipient_names",
     "recipients_for",
     "set_override",
     "station_completion",
@@ -487,6 +490,63 @@ def recipients_for(
     return out
 
 
+def recipient_names(
+    session: Session, recipients: Iterable[InstructionRecipient]
+) -> dict[int, tuple[str, str]]:
+    """``{recipient id: (name_zh, name_en)}`` for showing recipients: the station's name, the
+    unit's name, or the officer's display name — three queries at most for a page."""
+    recs = list(recipients)
+    ids: dict[str, set[int]] = {"station": set(), "unit": set(), "officer": set()}
+    for r in recs:
+        rid = {"station": r.station_id, "unit": r.resource_id, "officer": r.officer_id}[r.kind]
+        if rid is not None:
+            ids[r.kind].add(rid)
+    stations = (
+        {
+            int(i): (str(zh), str(en))
+            for i, zh, en in session.execute(
+                select(Jurisdiction.id, Jurisdiction.name_zh, Jurisdiction.name_en).where(
+                    Jurisdiction.id.in_(ids["station"])
+                )
+            )
+        }
+        if ids["station"]
+        else {}
+    )
+    units = (
+        {
+            int(i): (str(zh), str(en))
+            for i, zh, en in session.execute(
+                select(Resource.id, Resource.name_zh, Resource.name_en).where(
+                    Resource.id.in_(ids["unit"])
+                )
+            )
+        }
+        if ids["unit"]
+        else {}
+    )
+    officers = (
+        {
+            int(i): (str(n or u), str(n or u))
+            for i, n, u in session.execute(
+                select(User.id, User.display_name, User.username).where(User.id.in_(ids["officer"]))
+            )
+        }
+        if ids["officer"]
+        else {}
+    )
+    out: dict[int, tuple[str, str]] = {}
+    for r in recs:
+        if r.kind == "station" and r.station_id in stations:
+            out[r.id] = stations[r.station_id]
+        elif r.kind == "unit" and r.resource_id in units:
+            out[r.id] = units[r.resource_id]
+        elif r.kind == "officer" and r.officer_id in officers:
+            zh, en = officers[r.officer_id]
+            out[r.id] = (f"民警 {zh}", f"Officer {en}")
+    return out
+
+
 def _mine(principal: Principal) -> ColumnElement[bool]:
     own = InstructionRecipient.officer_id == principal.user_id
     if principal.role == "station_chief" and principal.jurisdiction_id is not None:
@@ -577,6 +637,51 @@ def notices_query(principal: Principal, *, unread_only: bool = False) -> Select[
     if unread_only:
         q = q.where(Notice.read_at.is_(None))
     return q.order_by(Notice.created_at.desc(), Notice.id.desc())
+
+
+def mark_notice_read(
+    session: Session, *, principal: Principal, notice_id: int, now: dt.datetime | None = None
+) -> Notice:
+    """Mark one notice to the caller's office read; audited. Marking a read notice again keeps
+    its first ``read_at`` and writes nothing. A notice to another office is ``NotFound``."""
+    n = session.get(Notice, notice_id)
+    if n is None or n.jpath != principal.jpath:
+        raise NotFound(f"notice {notice_id} does not exist or is not addressed to your office")
+    if n.read_at is None:
+        n.read_at = now or utcnow()
+        record(
+            session,
+            actor=principal.actor,
+            action="read",
+            entity="instruction_notice",
+            entity_id=n.id,
+            jpath=n.jpath,
+            detail={"instruction_id": n.instruction_id, "kind": n.kind},
+        )
+        session.flush()
+    return n
+
+
+def mark_all_notices_read(
+    session: Session, *, principal: Principal, now: dt.datetime | None = None
+) -> int:
+    """Mark every unread notice to the caller's office read; one audit record with the ids.
+    Returns how many were marked (0 writes nothing)."""
+    now = now or utcnow()
+    rows = list(session.scalars(notices_query(principal, unread_only=True)))
+    for n in rows:
+        n.read_at = now
+    if rows:
+        record(
+            session,
+            actor=principal.actor,
+            action="read_all",
+            entity="instruction_notice",
+            jpath=principal.jpath,
+            detail={"count": len(rows), "ids": sorted(n.id for n in rows)},
+        )
+        session.flush()
+    return len(rows)
 
 
 def timeline(
@@ -815,6 +920,7 @@ def escalate(session: Session, *, actor: Actor, now: dt.datetime | None = None) 
     """Mark recipients overdue to sign or to complete and write one notice each to the issuer's
     level, with a timeline entry. Idempotent: a recipient is escalated once per kind."""
     now = now or utcnow()
+    tz = ZoneInfo(get_settings().timezone)
     R = InstructionRecipient
     passes = (
         ("sign_overdue", and_(R.state == "issued", R.sign_by < now, R.sign_overdue.is_(False))),
@@ -828,21 +934,24 @@ def escalate(session: Session, *, actor: Actor, now: dt.datetime | None = None) 
         rows = session.execute(
             select(R, Instruction).join(Instruction, Instruction.id == R.instruction_id).where(cond)
         ).all()
+        names = recipient_names(session, [rec for rec, _ in rows])
         for rec, ins in rows:
             setattr(rec, kind, True)
             deadline = rec.sign_by if kind == "sign_overdue" else rec.complete_by
+            local = f"{deadline.astimezone(tz):%Y-%m-%d %H:%M}"
             verb_zh, verb_en = ("签收", "sign") if kind == "sign_overdue" else ("办结", "complete")
-            who = f"{rec.kind} {rec.officer_id or rec.resource_id or rec.station_id}"
+            rid = rec.officer_id or rec.resource_id or rec.station_id
+            who_zh, who_en = names.get(rec.id, (f"{rec.kind} {rid}", f"{rec.kind} {rid}"))
             session.add(
                 Notice(
                     kind=kind,
                     jpath=ins.jpath,
                     instruction_id=ins.id,
                     recipient_id=rec.id,
-                    message_zh=f"指令 {ins.code}《{ins.title}》接收方 {who} 超期未{verb_zh}"
-                    f"（时限 {deadline.isoformat(timespec='minutes')}）",
-                    message_en=f"instruction {ins.code} '{ins.title}': recipient {who} is "
-                    f"overdue to {verb_en} (deadline {deadline.isoformat(timespec='minutes')})",
+                    message_zh=f"指令 {ins.code}《{ins.title}》：{who_zh} 超期未{verb_zh}"
+                    f"（时限 {local}）",
+                    message_en=f"instruction {ins.code} '{ins.title}': {who_en} is overdue to "
+                    f"{verb_en} (deadline {local})",
                     created_at=now,
                 )
             )

@@ -38,6 +38,7 @@ from pingan.tasks.schemas import (
     InstructionRead,
     NoticePage,
     NoticeRead,
+    NoticesReadOut,
     OverrideIn,
     OverrideRead,
     QueueItem,
@@ -62,10 +63,16 @@ Offset = Annotated[int, Query(ge=0)]
 BoxQ = Literal["to_sign", "to_do", "overdue", "done", "all"]
 
 
-def recipient_read(rec: InstructionRecipient, now: dt.datetime | None = None) -> RecipientRead:
-    """A recipient with its overdue flag and the steps allowed now."""
+def recipient_read(
+    rec: InstructionRecipient,
+    now: dt.datetime | None = None,
+    names: dict[int, tuple[str, str]] | None = None,
+) -> RecipientRead:
+    """A recipient with its overdue flag, the steps allowed now and its name if known."""
     now = now or utcnow()
     out = RecipientRead.model_validate(rec)
+    if names and rec.id in names:
+        out.name_zh, out.name_en = names[rec.id]
     out.overdue = (rec.state == "issued" and rec.sign_by < now) or (
         rec.state in service.OPEN_STATES and rec.complete_by < now
     )
@@ -73,7 +80,11 @@ def recipient_read(rec: InstructionRecipient, now: dt.datetime | None = None) ->
     return out
 
 
-def instruction_read(ins: Instruction, recipients: list[InstructionRecipient]) -> InstructionRead:
+def instruction_read(
+    ins: Instruction,
+    recipients: list[InstructionRecipient],
+    names: dict[int, tuple[str, str]] | None = None,
+) -> InstructionRead:
     """An instruction with the count of its recipients per state."""
     out = InstructionRead.model_validate(ins)
     counts: dict[str, int] = {}
@@ -81,16 +92,17 @@ def instruction_read(ins: Instruction, recipients: list[InstructionRecipient]) -
         counts[r.state] = counts.get(r.state, 0) + 1
     out.status_counts = counts
     now = utcnow()
-    out.recipients = [recipient_read(r, now) for r in recipients]
+    out.recipients = [recipient_read(r, now, names) for r in recipients]
     return out
 
 
 def _queue_page(session: Any, q: Any, limit: int, offset: int) -> QueuePage:
     rows = session.execute(q.limit(limit).offset(offset)).all()
     now = utcnow()
+    names = service.recipient_names(session, [rec for rec, _ in rows])
     items = [
         QueueItem(
-            recipient=recipient_read(rec, now),
+            recipient=recipient_read(rec, now, names),
             instruction_id=ins.id,
             code=ins.code,
             title=ins.title,
@@ -134,7 +146,7 @@ def issue_instruction(
 
 def _detail(session: Any, principal: Principal, ins: Instruction) -> InstructionDetail:
     recs = service.visible_recipients(session, principal=principal, ins=ins)
-    base = instruction_read(ins, recs)
+    base = instruction_read(ins, recs, service.recipient_names(session, recs))
     visible = {r.id for r in recs}
     atts = [
         AttachmentRead.model_validate(a)
@@ -157,8 +169,9 @@ def list_instructions(
     q = service.issued_query(principal, issuer=issuer)
     rows = list(session.scalars(q.limit(limit).offset(offset)))
     recs = service.recipients_for(session, [r.id for r in rows])
+    names = service.recipient_names(session, [x for xs in recs.values() for x in xs])
     return InstructionPage(
-        items=[instruction_read(r, recs[r.id]) for r in rows],
+        items=[instruction_read(r, recs[r.id], names) for r in rows],
         total=count(session, q),
         limit=limit,
         offset=offset,
@@ -231,6 +244,25 @@ def list_notices(
         total=count(session, q),
         limit=limit,
         offset=offset,
+    )
+
+
+@router.post("/instructions/notices/read-all", operation_id="read_all_instruction_notices")
+def read_all_notices(session: WriteSession, principal: CurrentUser) -> NoticesReadOut:
+    """Mark every unread escalation notice to your office read (one audit record)."""
+    marked = flows.notices_read_all_flow(session, principal=principal)
+    return NoticesReadOut(
+        marked=marked,
+        message="1 notice marked read" if marked == 1 else f"{marked} notices marked read",
+    )
+
+
+@router.post("/instructions/notices/{notice_id}/read", operation_id="read_instruction_notice")
+def read_notice(notice_id: int, session: WriteSession, principal: CurrentUser) -> NoticeRead:
+    """Mark one escalation notice to your office read (audited; again is a no-op). A notice to
+    another office is a 404."""
+    return NoticeRead.model_validate(
+        flows.notice_read_flow(session, principal=principal, notice_id=notice_id)
     )
 
 

@@ -9,7 +9,7 @@
   const prio = (p) => `<span class="badge ${p === "urgent" ? "p1" : p === "high" ? "p2" : ""}">${esc(t("ops.priority." + p))}</span>`;
   const name = (o) => (lang === "en" ? o.name_en : o.name_zh) || "";
   const pct = (x) => (x == null ? "—" : (x * 100).toFixed(1) + "%");
-  const recLabel = (r) => `${t("ops.kind." + r.kind)} ${r.officer_id || r.resource_id || r.station_id || ""}`;
+  const recLabel = (r) => name(r) || `${t("ops.kind." + r.kind)} ${r.officer_id || r.resource_id || r.station_id || ""}`;
   const RECIPIENT_STEPS = ["signed", "in_progress", "reported"];
   const ISSUER_STEPS = ["accepted", "returned", "closed"];
 
@@ -38,7 +38,7 @@
     function taskItem(x) {
       const late = x.state === "open" && new Date(x.due_at) < new Date();
       return `<li data-task="${x.id}"><h3>${esc(name(x))} ${badge(x.state)}</h3>
-        <div class="meta">${x.slot ? esc(x.slot) + " · " : ""}${esc(t("ops.due"))} <span class="${late ? "overdue" : ""}">${esc(fmtTime(x.due_at))}</span> · ${esc(t("ops.target." + x.target_kind))} ${x.target_id}</div>
+        <div class="meta">${x.slot ? esc(x.slot) + " · " : ""}${esc(t("ops.due"))} <span class="${late ? "overdue" : ""}">${esc(fmtTime(x.due_at))}</span>${x.target_kind === "officer" ? "" : ` · ${esc(t("ops.target." + x.target_kind))} ${x.target_id}`}</div>
         ${x.state === "open" ? `<div class="actions"><button type="button" data-act="done">${esc(t("ops.act.done"))}</button></div>` : ""}
         <div class="msg" data-msg></div></li>`;
     }
@@ -129,15 +129,18 @@
       $("completion-how").textContent = t("ops.completion.how");
     }
     async function notices() {
-      const r = await api("/api/v1/instructions/notices?limit=20");
-      $("notices").innerHTML = r.items.map((n) => `<li>${esc(lang === "en" ? n.message_en : n.message_zh)} <span class="meta">${esc(fmtTime(n.created_at))}</span></li>`).join("")
+      const [r, unread] = await Promise.all([api("/api/v1/instructions/notices?limit=20"), api("/api/v1/instructions/notices?unread_only=true&limit=1")]);
+      $("notices").innerHTML = r.items.map((n) => `<li data-notice="${n.id}" class="${n.read_at ? "read" : "unread"}"><div>${esc(lang === "en" ? n.message_en : n.message_zh)}</div>
+        <div class="meta">${esc(fmtTime(n.created_at))}${n.read_at ? ` · ${esc(t("ops.notice.was_read"))}` : ` <button type="button" class="secondary small" data-act="read-notice">${esc(t("ops.notice.read"))}</button>`}</div></li>`).join("")
         || `<li class="muted">${esc(t("ops.empty"))}</li>`;
+      $("n-notices").textContent = unread.total ? `${unread.total} ${t("ops.notice.unread")}` : "";
+      $("notices-read-all").hidden = !unread.total;
     }
     async function issued() {
       const r = await api("/api/v1/instructions?issuer=office&limit=50");
       $("issued").querySelector("tbody").innerHTML = r.items.map((i) => `<tr data-ins="${i.id}"><td>${esc(i.code)}</td><td>${esc(i.title)}</td><td>${prio(i.priority)}</td>
         <td>${esc(fmtTime(i.sign_by))} / ${esc(fmtTime(i.complete_by))}</td>
-        <td>${i.recipients.map((x) => `<span class="rec" data-rec="${x.id}">${esc(recLabel(x))} ${badge(x.state)}${x.overdue ? `<span class="overdue">!</span>` : ""}
+        <td>${i.recipients.map((x) => `<span class="rec" data-rec="${x.id}">${esc(recLabel(x))} ${badge(x.state)}${x.overdue ? `<span class="overdue">${esc(t("ops.overdue"))}</span>` : ""}
           ${x.allowed_transitions.filter((s) => ISSUER_STEPS.includes(s)).map((s) => `<button type="button" data-act="${s}">${esc(t("ops.act." + s))}</button>`).join("")}</span>`).join("")}</td></tr>`).join("")
         || `<tr><td colspan="5" class="muted">${esc(t("ops.empty"))}</td></tr>`;
     }
@@ -161,6 +164,16 @@
       const body = { to_state: b.dataset.act };
       if (body.to_state === "returned") { const why = prompt(t("ops.return.why")); if (!why) return; body.note = why; }
       try { await api(`/api/v1/instructions/${tr.dataset.ins}/recipients/${span.dataset.rec}/transitions`, { method: "POST", body }); await refresh(); }
+      catch (e) { status(e.message, true); }
+    });
+    $("notices").addEventListener("click", async (ev) => {
+      const b = ev.target.closest("[data-act='read-notice']"); if (!b) return;
+      b.disabled = true;
+      try { await api(`/api/v1/instructions/notices/${b.closest("li").dataset.notice}/read`, { method: "POST", body: {} }); await notices(); }
+      catch (e) { b.disabled = false; status(e.message, true); }
+    });
+    $("notices-read-all").addEventListener("click", async () => {
+      try { await api("/api/v1/instructions/notices/read-all", { method: "POST", body: {} }); await notices(); }
       catch (e) { status(e.message, true); }
     });
     const f = $("issue-form");
