@@ -145,7 +145,7 @@ def main() -> None:
     t_h = time.perf_counter() - t0
     print(
         f"  heuristic: {t_h:.2f} s, covered share {h.covered_share:.5f}, objective "
-        f"{h.objective:.0f}, LP bound {h.bound:.1f}, gap to LP {h.gap:.4%} "
+        f"{h.objective:.0f}, bound {h.bound:.1f}, gap to bound {h.gap:.4%} "
         f"(reduced to {h.n_demand_reduced}×{h.n_candidates_reduced})"
     )
     if n2 > 20_000:
