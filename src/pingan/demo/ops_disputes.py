@@ -124,8 +124,19 @@ def load_disputes(
     pid = sid = fid = 0
     counts = {"high": 0, "medium": 0}
 
-    def event(did: int, t: int, kind: str, frm: str | None, to: str | None, note: str) -> None:
-        events.append((len(events) + 1, did, kind, frm, to, None, note, "{}"))
+    def event(
+        did: int,
+        t: int,
+        kind: str,
+        frm: str | None,
+        to: str | None,
+        note: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """One timeline row; ``data`` carries the note's code and parameters (or its texts
+        in both languages) as :func:`pingan.disputes.service.add_event` writes them."""
+        payload = json.dumps(data, ensure_ascii=False) if data else "{}"
+        events.append((len(events) + 1, did, kind, frm, to, None, note, payload))
         ev_times.append(t)
 
     for k, i in enumerate(chosen):
@@ -176,8 +187,25 @@ def load_disputes(
             if state == "registered":
                 state = "mediating"
                 stamps["mediating_at"] = t
-                event(did, t, "transition", "registered", "mediating", "first mediation step")
-            event(did, t, "mediation", None, None, outcome)
+                event(
+                    did,
+                    t,
+                    "transition",
+                    "registered",
+                    "mediating",
+                    "first mediation step",
+                    {"note_code": "first_step", "note_params": {}},
+                )
+            method = str(steps[-1][4])
+            event(
+                did,
+                t,
+                "mediation",
+                None,
+                None,
+                f"{method}: {outcome}",
+                {"note_code": "mediation", "note_params": {"method": method, "outcome": outcome}},
+            )
             if outcome == "agreed":
                 state = "resolved"
                 stamps["resolved_at"] = t + 3600
@@ -187,7 +215,15 @@ def load_disputes(
                 referral = str(rng.choice(REFERRAL_TARGETS, p=(0.3, 0.6, 0.1)))
                 state = "referred"
                 stamps["referred_at"] = t + 3600
-                event(did, t + 3600, "transition", "mediating", "referred", referral)
+                event(
+                    did,
+                    t + 3600,
+                    "transition",
+                    "mediating",
+                    "referred",
+                    referral,
+                    {"note_code": "referral", "note_params": {"target": referral}},
+                )
                 break
             t = nxt_t
         if state == "resolved":
@@ -198,7 +234,15 @@ def load_disputes(
                 fu = str(rng.choice(("stable", "recurring", "unreachable"), p=(0.85, 0.08, 0.07)))
                 follow.append((fid, did, _date(due_t), fu, "scheduled on resolution"))
                 fu_times.append(done_t)
-                event(did, done_t, "follow_up", None, None, fu)
+                event(
+                    did,
+                    done_t,
+                    "follow_up",
+                    None,
+                    None,
+                    fu,
+                    {"note_code": "follow_up", "note_params": {"result": fu}},
+                )
                 close_t = done_t + int(rng.integers(DAY, 5 * DAY))
                 if close_t < now_s and fu != "recurring":
                     state = "closed"
@@ -275,7 +319,15 @@ def load_disputes(
             ensure_ascii=False,
         )
         if res.level != "low":
-            event(did, at_s, "risk", None, None, res.reason_en)
+            event(
+                did,
+                at_s,
+                "risk",
+                None,
+                None,
+                res.reason_en,
+                {"note_texts": {"zh-CN": res.reason_zh, "en": res.reason_en}},
+            )
         stamp_cols.append(stamps)
         disputes.append(
             [

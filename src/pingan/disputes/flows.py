@@ -94,14 +94,19 @@ def _issue_instruction(
         recipients.append(("officer", d.owner_id))
     elif station is not None:
         recipients.append(("station", station.id))
-    reason = None
+    reason = code = None
     if issuer is None:
-        reason = "no station chief or administrator to issue it"
+        reason, code = "no station chief or administrator to issue it", "no_issuer"
     elif not recipients:
-        reason = "the case has no owner and no station"
+        reason, code = "the case has no owner and no station", "no_recipient"
     if issuer is None or not recipients:
         service.add_event(
-            session, d, kind="instruction_skipped", actor_id=actor.id, note=str(reason)
+            session,
+            d,
+            kind="instruction_skipped",
+            actor_id=actor.id,
+            note=str(reason),
+            note_code=code,
         )
         return None
     now = utcnow()
@@ -127,7 +132,13 @@ def _issue_instruction(
             )
     except PingAnError as exc:
         service.add_event(
-            session, d, kind="instruction_skipped", actor_id=actor.id, note=exc.message
+            session,
+            d,
+            kind="instruction_skipped",
+            actor_id=actor.id,
+            note=exc.message,
+            note_code="instruction_refused",
+            note_params={"message": exc.message},
         )
         return None
     d.risk_instruction_id = ins.id
@@ -138,6 +149,8 @@ def _issue_instruction(
         actor_id=actor.id,
         note=f"instruction {ins.code}",
         data={"instruction_id": ins.id, "level": level},
+        note_code="instruction",
+        note_params={"code": ins.code},
     )
     session.flush()
     return int(ins.id)

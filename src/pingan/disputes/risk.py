@@ -235,6 +235,21 @@ def evaluate(facts: CaseFacts, *, at: dt.datetime, rules: RuleSet | None = None)
     return _level(fired, rs)
 
 
+# the rules' names in Chinese, for the zh reason (the English reason names the rule codes)
+RULE_NAMES_ZH = {
+    "repeat_calls": "重复报警",
+    "threats_reported": "报告威胁",
+    "violence_reported": "报告暴力",
+    "weapons_mentioned": "提及凶器",
+    "failed_mediations": "多次调解失败",
+    "vulnerable_party": "当事人易受伤害",
+}
+
+
+def _zh(codes: list[str]) -> str:
+    return "、".join(f"「{RULE_NAMES_ZH.get(c, c)}」" for c in codes)
+
+
 def _level(fired: list[FiredRule], rs: RuleSet) -> RiskAssessment:
     if not fired:
         return RiskAssessment("low", [], "未触发任何规则", "no rule fired")
@@ -242,13 +257,15 @@ def _level(fired: list[FiredRule], rs: RuleSet) -> RiskAssessment:
     mediums = [f.code for f in fired if f.level == "medium"]
     if highs:
         names = ", ".join(highs)
-        return RiskAssessment("high", fired, f"高：触发高风险规则 {names}", f"high: {names} fired")
+        return RiskAssessment(
+            "high", fired, f"高：触发高风险规则{_zh(highs)}", f"high: {names} fired"
+        )
     names = ", ".join(mediums)
     if len(mediums) >= rs.medium_rules_for_high:
         return RiskAssessment(
             "high",
             fired,
-            f"高：同时触发 {len(mediums)} 条中风险规则（{names}）",
+            f"高：同时触发 {len(mediums)} 条中风险规则（{_zh(mediums)}）",
             f"high: {len(mediums)} medium rules fired together ({names})",
         )
-    return RiskAssessment("medium", fired, f"中：触发 {names}", f"medium: {names} fired")
+    return RiskAssessment("medium", fired, f"中：触发规则{_zh(mediums)}", f"medium: {names} fired")

@@ -255,7 +255,10 @@ class DisputeRead(BaseModel):
 
 
 class DisputeEventRead(BaseModel):
-    """One timeline entry."""
+    """One timeline entry. ``note`` is readable text (English for notes the system writes, as
+    typed for a user's own note); a system note also has ``note_code`` with ``note_params``
+    (e.g. ``mediation`` with ``{"method": "on_site", "outcome": "failed"}``) or ``note_texts``
+    with one text per language (``zh-CN``, ``en``), for clients that show it translated."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -266,6 +269,9 @@ class DisputeEventRead(BaseModel):
     to_state: str | None
     actor_id: int | None
     note: str
+    note_code: str | None = None
+    note_params: dict[str, Any] = Field(default_factory=dict)
+    note_texts: dict[str, str] = Field(default_factory=dict)
 
 
 class DisputePage(BaseModel):

@@ -68,6 +68,7 @@ __all__ = [
     "assess",
     "count",
     "create",
+    "event_note",
     "facts_of",
     "follow_ups_of",
     "get_or_raise",
@@ -135,8 +136,24 @@ def add_event(
     to_state: str | None = None,
     data: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
+    note_code: str | None = None,
+    note_params: dict[str, Any] | None = None,
+    note_texts: dict[str, str] | None = None,
 ) -> None:
-    """Append one entry to the dispute's timeline (the caller audits and commits)."""
+    """Append one entry to the dispute's timeline (the caller audits and commits).
+
+    ``note`` is the readable (English) text the API returns. A note the system writes also
+    carries ``note_code`` with ``note_params`` (translated by the pages as
+    ``casework.note.<code>``) or ``note_texts`` (``{"zh-CN": ..., "en": ...}``), so that it is
+    shown in the reader's language; see :func:`event_note`. Free text typed by a user has
+    neither and is shown as typed.
+    """
+    payload = dict(data or {})
+    if note_code is not None:
+        payload["note_code"] = note_code
+        payload["note_params"] = note_params or {}
+    if note_texts is not None:
+        payload["note_texts"] = note_texts
     session.add(
         DisputeEvent(
             dispute_id=d.id,
@@ -146,9 +163,33 @@ def add_event(
             to_state=to_state,
             actor_id=actor_id,
             note=note,
-            data=json.dumps(data or {}, ensure_ascii=False, default=str),
+            data=json.dumps(payload, ensure_ascii=False, default=str),
         )
     )
+
+
+# Notes written before they carried a code: the English text and the code it stands for.
+_LEGACY_NOTES = {"first mediation step": "first_step"}
+
+
+def event_note(e: DisputeEvent) -> dict[str, Any]:
+    """How a timeline note is shown: ``code`` and ``params`` (a ``casework.note.<code>``
+    message), ``texts`` (one text per language), and ``text`` (the stored readable note)."""
+    try:
+        data = json.loads(e.data or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    code = data.get("note_code") or _LEGACY_NOTES.get(e.note)
+    params = data.get("note_params") or {}
+    texts = data.get("note_texts") or {}
+    return {
+        "code": str(code) if code else None,
+        "params": {str(k): v for k, v in params.items()} if isinstance(params, dict) else {},
+        "texts": {str(k): str(v) for k, v in texts.items()} if isinstance(texts, dict) else {},
+        "text": e.note,
+    }
 
 
 # ---------------------------------------------------------------- create
@@ -552,6 +593,7 @@ def add_mediation_step(
             from_state="registered",
             to_state="mediating",
             note="first mediation step",
+            note_code="first_step",
         )
     session.flush()
     add_event(
@@ -561,6 +603,8 @@ def add_mediation_step(
         actor_id=principal.user_id,
         note=f"{data.method}: {data.outcome}",
         data={"step_id": step.id, "held_on": data.held_on, "next_on": data.next_on},
+        note_code="mediation",
+        note_params={"method": data.method, "outcome": data.outcome},
     )
     record(
         session,
@@ -672,6 +716,8 @@ def record_follow_up(
         actor_id=principal.user_id,
         note=data.outcome,
         data={"follow_up_id": f.id},
+        note_code="follow_up",
+        note_params={"result": data.outcome},
     )
     record(
         session,
@@ -889,6 +935,7 @@ def assess(
             note=res.reason_en,
             data={"from": previous, "to": res.level, "rules": [f.code for f in res.fired]},
             at=when,
+            note_texts={"zh-CN": res.reason_zh, "en": res.reason_en},
         )
         record(
             session,

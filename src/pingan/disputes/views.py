@@ -151,7 +151,13 @@ def get_dispute_timeline(
 ) -> list[DisputeEventRead]:
     """Every event of the dispute in time order: transitions, steps, risk changes."""
     events = service.timeline(session, principal=principal, dispute_id=dispute_id)
-    return [DisputeEventRead.model_validate(e) for e in events]
+    out = []
+    for e in events:
+        n = service.event_note(e)
+        row = DisputeEventRead.model_validate(e)
+        row.note_code, row.note_params, row.note_texts = n["code"], n["params"], n["texts"]
+        out.append(row)
+    return out
 
 
 @router.get("/disputes/{dispute_id}/risk", operation_id="get_dispute_risk")

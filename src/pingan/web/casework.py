@@ -6,12 +6,15 @@ post JSON to ``/api/v1/disputes`` through ``static/js/casework.js`` with the CSR
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pingan.api.deps import SessionDep
+from pingan.config import get_settings
 from pingan.disputes import service
 from pingan.disputes.models import (
     KINDS,
@@ -23,9 +26,11 @@ from pingan.disputes.models import (
     SOURCES,
     VULNERABLE_REASONS,
     Dispute,
+    DisputeEvent,
 )
 from pingan.errors import NotFound
 from pingan.masking import mask_name, mask_phone
+from pingan.web.i18n import translator
 from pingan.web.views import NAV, NavItem, language, render, require_login
 
 __all__ = ["CASEWORK_ROLES", "router"]
@@ -39,8 +44,18 @@ STATES = tuple(service.LIFECYCLE.states)
 NAV.append(NavItem("nav.casework", "/casework", CASEWORK_ROLES))
 
 
+def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time in the configured zone (Asia/Shanghai by default)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(ZoneInfo(get_settings().timezone)).strftime(fmt)
+
+
 def _choices() -> dict[str, Any]:
     return {
+        "local": local_time,
         "kinds": KINDS,
         "sources": SOURCES,
         "states": STATES,
@@ -59,6 +74,37 @@ def _fired(d: Dispute, lang: str) -> list[dict[str, str]]:
         {"code": f["code"], "level": f["level"], "text": f[key]}
         for f in service.risk_of(d)["fired"]
     ]
+
+
+# note parameters that are codes, shown through their own messages
+_PARAM_KEYS = {
+    "method": "casework.method.",
+    "outcome": "casework.outcome.",
+    "result": "casework.fu.",
+    "target": "casework.target.",
+}
+
+
+def event_note(e: DisputeEvent, lang: str) -> str:
+    """A timeline note in the page language: the ``casework.note.<code>`` message with its
+    parameters (codes translated), else the text stored for the language, else the note as
+    stored (a user's own words)."""
+    n = service.event_note(e)
+    if n["texts"].get(lang):
+        return str(n["texts"][lang])
+    t = translator(lang)
+    key = f"casework.note.{n['code']}"
+    message = str(t(key))
+    if n["code"] and message != key:
+        params = {
+            k: t(_PARAM_KEYS[k] + str(v)) if k in _PARAM_KEYS else str(v)
+            for k, v in n["params"].items()
+        }
+        try:
+            return message.format(**params)
+        except (KeyError, IndexError, ValueError):  # the message and its parameters disagree
+            pass
+    return str(n["text"])
 
 
 def _forbidden(request: Request, who: Any, template: str) -> HTMLResponse:
@@ -196,7 +242,10 @@ def dispute_page(request: Request, session: SessionDep, dispute_id: int) -> Resp
             "parties": parties,
             "steps": service.steps_of(session, d.id),
             "follow_ups": service.follow_ups_of(session, d.id),
-            "events": service.timeline(session, principal=who, dispute_id=d.id),
+            "events": [
+                {"e": e, "note": event_note(e, lang)}
+                for e in service.timeline(session, principal=who, dispute_id=d.id)
+            ],
             "allowed": service.LIFECYCLE.allowed(d.state),
             "can_mediate": d.state in service.OPEN_STATES,
             **_choices(),

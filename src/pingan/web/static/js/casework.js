@@ -24,6 +24,10 @@
       if (val(reg, "address_text")) body.address_text = val(reg, "address_text");
       if (val(reg, "lon") || val(reg, "lat")) { body.lon = num(val(reg, "lon")); body.lat = num(val(reg, "lat")); }
       if (val(reg, "incident_id")) body.incident_id = num(val(reg, "incident_id"));
+      // the place is checked here so that the message is in the page language
+      const hasPoint = body.lon !== undefined && Number.isFinite(body.lon) && Number.isFinite(body.lat);
+      if (body.lon !== undefined && !hasPoint) { msg(t("casework.msg.lonlat")); return; }
+      if (!hasPoint && !body.incident_id) { msg(t("casework.msg.place")); return; }
       for (const f of ["threats_reported", "violence_reported", "weapons_mentioned"]) body[f] = reg.elements[f].checked;
       for (const fs of reg.querySelectorAll("fieldset[data-party]")) {
         const q = (n) => fs.querySelector(`[name="${n}"]`);
