@@ -11,6 +11,12 @@ from pingan.disputes.models import (
     DisputeParty,
     MediationStep,
 )
+from pingan.evaluation.models import (
+    Indicator,
+    PremisesInspection,
+    SatisfactionSurvey,
+    Scorecard,
+)
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
@@ -44,6 +50,7 @@ __all__ = [
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",
+    "Indicator",
     "Instruction",
     "InstructionAttachment",
     "InstructionEvent",
@@ -54,7 +61,10 @@ __all__ = [
     "MediationStep",
     "Notice",
     "Premises",
+    "PremisesInspection",
     "Resource",
     "ResourcePosition",
+    "SatisfactionSurvey",
+    "Scorecard",
     "User",
 ]
