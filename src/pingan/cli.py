@@ -36,6 +36,7 @@ _COMMAND_MODULES = (
     "pingan.commands.operations",
     "pingan.commands.casework",
     "pingan.commands.places",
+    "pingan.commands.evaluation",
 )
 
 for _name in _COMMAND_MODULES:

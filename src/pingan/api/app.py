@@ -35,6 +35,7 @@ _ROUTERS = (
     "pingan.web.casework",
     "pingan.web.analysis",
     "pingan.web.coverage",
+    "pingan.web.evaluation",
     "pingan.tasks.views",
     "pingan.disputes.views",
     "pingan.evaluation.views",
