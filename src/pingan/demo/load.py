@@ -405,6 +405,11 @@ def load_city(
 
         summary.counts.update(load_disputes(conn, seed=city.seed, progress=tick))
 
+        # ---- evaluation: stored default scorecard, survey results, inspections
+        from pingan.demo.ops_evaluation import load_evaluation
+
+        summary.counts.update(load_evaluation(conn, seed=city.seed))
+
         record(
             session,
             actor=Actor.system("demo"),
