@@ -23,7 +23,7 @@
   };
 
   function addSources() {
-    for (const s of ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents"]) {
+    for (const s of ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "routes"]) {
       map.addSource(s, { type: "geojson", data: empty() });
     }
     const roadColor = ["match", ["get", "road_class"], ["motorway", "motorway_link", "trunk"], "#e0a030", ["primary", "secondary"], "#ffffff", "#fbfcfd"];
@@ -37,6 +37,7 @@
     map.addLayer({ id: "keyareas-fill", type: "fill", source: "keyareas", paint: { "fill-color": "#c62828", "fill-opacity": 0.12 } });
     map.addLayer({ id: "keyareas-line", type: "line", source: "keyareas", paint: { "line-color": "#c62828", "line-width": 1.2 } });
     map.addLayer({ id: "cameras", type: "circle", source: "cameras", minzoom: 13.5, paint: { "circle-radius": 2.5, "circle-color": "#455a64", "circle-opacity": 0.7 } });
+    map.addLayer({ id: "routes", type: "line", source: "routes", paint: { "line-color": ["match", ["get", "rank"], 1, "#0b3d91", "#5c7cba"], "line-width": ["match", ["get", "rank"], 1, 4, 2], "line-opacity": 0.8 } });
     map.addLayer({ id: "units", type: "circle", source: "units", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 3, 16, 7], "circle-color": ["match", ["get", "status"], "available", UNIT_COLORS.available, "dispatched", UNIT_COLORS.dispatched, "on_scene", UNIT_COLORS.on_scene, UNIT_COLORS.off_duty], "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
     map.addLayer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2.5, 16, 7], "circle-color": ["match", ["get", "klass"], "criminal", CLASS_COLORS.criminal, "public_order", CLASS_COLORS.public_order, "traffic", CLASS_COLORS.traffic, "fire", CLASS_COLORS.fire, "dispute", CLASS_COLORS.dispute, "assistance", CLASS_COLORS.assistance, CLASS_COLORS.other], "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 0.6 } });
   }
@@ -138,8 +139,19 @@
       const box = document.getElementById("recommend");
       if (!box || state.selected !== id) return;
       box.innerHTML = `<h3>${esc(t("incident.recommend"))}</h3><ol class="timeline">${r.units.map((u) =>
-        `<li><b>${esc(u.name || u.code)}</b> ${esc(u.kind)} · ETA ${Math.round(u.eta_s)} s</li>`).join("")}</ol>`;
-    } catch (e) { /* recommendations need the road network; absent before it is built */ }
+        `<li><b>${esc(u.name || u.code)}</b> ${esc(u.kind)} · ${esc(u.mode)} · ETA ${Math.round(u.eta_s)} s · ${(u.distance_m / 1000).toFixed(1)} km</li>`).join("")}</ol>`;
+      map.getSource("routes").setData({ type: "FeatureCollection", features: r.units.map((u) => ({ type: "Feature", geometry: u.route, properties: { rank: u.rank } })) });
+    } catch (e) {
+      const box = document.getElementById("recommend");
+      if (box && state.selected === id) box.innerHTML = `<h3>${esc(t("incident.recommend"))}</h3><p class="muted">${esc(e.message)}</p>`;
+    }
+  }
+  async function recommendNew(li, id) {
+    try {
+      const r = await api(`/api/v1/incidents/${id}/recommendations`, { method: "POST", body: { k: 3 } });
+      const meta = li.querySelector(".q-meta");
+      if (meta && r.units.length) meta.insertAdjacentHTML("afterend", `<div class="q-meta">→ ${r.units.map((u) => `${esc(u.code)} ${Math.round(u.eta_s)} s`).join(" · ")}</div>`);
+    } catch (e) { /* shown when the incident is selected */ }
   }
 
   function live() {
@@ -152,7 +164,9 @@
       const ol = document.getElementById("queue");
       const muted = ol.querySelector("li.muted");
       if (muted) muted.remove();
-      ol.insertBefore(queueItem(i, true), ol.firstChild);
+      const li = queueItem(i, true);
+      ol.insertBefore(li, ol.firstChild);
+      recommendNew(li, i.id);
       while (ol.children.length > 200) ol.removeChild(ol.lastChild);
     });
     es.onopen = () => badge.classList.remove("off");

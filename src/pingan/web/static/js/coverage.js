@@ -1,0 +1,121 @@
+/* Coverage page: 1/3/5-minute areas by time of day, gaps, and a siting run (job with progress). */
+"use strict";
+(function () {
+  const { t, api, esc } = window.PA;
+  const OGC = "/api/v1/ogc/collections/";
+  const empty = () => ({ type: "FeatureCollection", features: [] });
+  const STANDARDS = "60,180,300";
+  const map = new maplibregl.Map({
+    container: "map",
+    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
+    center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  window.pinganMap = map;
+
+  const slider = document.getElementById("cv-at");
+  const atText = () => { const q = +slider.value; return String(Math.floor(q / 4)).padStart(2, "0") + ":" + String((q % 4) * 15).padStart(2, "0"); };
+  const mode = () => document.getElementById("cv-mode").value;
+  const status = (s) => { document.getElementById("cv-status").textContent = s; };
+
+  function addLayers() {
+    for (const s of ["iso", "cells", "keyareas", "posts", "plan"]) map.addSource(s, { type: "geojson", data: empty() });
+    map.addLayer({ id: "cells-out", type: "fill", source: "cells", filter: ["==", ["get", "outside_standard"], true], paint: { "fill-color": "#c62828", "fill-opacity": ["interpolate", ["linear"], ["get", "incidents"], 0, 0.04, 50, 0.3] } });
+    map.addLayer({ id: "iso", type: "fill", source: "iso", paint: { "fill-color": ["match", ["get", "standard_s"], 60, "#2e7d32", 180, "#f9a825", "#ef6c00"], "fill-opacity": 0.45 } });
+    map.addLayer({ id: "cells-line", type: "line", source: "cells", minzoom: 13, paint: { "line-color": "#7a8aa8", "line-width": 0.4 } });
+    map.addLayer({ id: "keyareas", type: "line", source: "keyareas", paint: { "line-color": ["case", ["get", "outside"], "#c62828", "#1b5e20"], "line-width": ["case", ["get", "outside"], 2.5, 1] } });
+    map.addLayer({ id: "posts", type: "circle", source: "posts", paint: { "circle-radius": 4, "circle-color": "#0b3d91", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
+    map.addLayer({ id: "plan", type: "circle", source: "plan", paint: { "circle-radius": 5, "circle-color": ["case", ["get", "kept"], "#0b3d91", "#d81b60"], "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
+  }
+
+  let keyAreas = empty();
+  async function loadStatic() {
+    const [ka, units] = await Promise.all([
+      api(OGC + "key-areas/items?limit=10000"), api(OGC + "resources/items?limit=10000")]);
+    keyAreas = ka;
+    const posts = units.features.filter((f) => ["fixed_post", "mobile_kiosk"].includes(f.properties.kind));
+    map.getSource("posts").setData({ type: "FeatureCollection", features: posts });
+    if (ka.features.length || posts.length) {
+      const b = new maplibregl.LngLatBounds();
+      for (const f of posts) b.extend(f.geometry.coordinates);
+      for (const f of ka.features) for (const c of f.geometry.coordinates[0]) b.extend(c);
+      map.fitBounds(b, { padding: 30, duration: 0 });
+    }
+  }
+
+  let seq = 0;
+  async function refresh() {
+    const my = ++seq;
+    const qs = new URLSearchParams({ standard: STANDARDS, at: atText(), mode: mode() });
+    status(t("common.loading"));
+    try {
+      const [iso, cells, rep] = await Promise.all([
+        api(OGC + "coverage-isochrones/items?" + qs), api(OGC + "coverage-cells/items?limit=10000&" + qs),
+        api("/api/v1/coverage/report?" + qs + "&max_listed=50")]);
+      if (my !== seq) return;
+      map.getSource("iso").setData(iso);
+      map.getSource("cells").setData(cells);
+      renderReport(rep);
+      status("");
+    } catch (e) { status(t("coverage.error") + ": " + e.message); }
+  }
+
+  function renderReport(rep) {
+    const body = document.querySelector("#cv-report tbody");
+    const name = (layer) => t("coverage.layer." + layer.split(":")[0]) + (layer.includes(":") ? " · " + layer.split(":")[1] : "");
+    body.innerHTML = rep.layers.filter((r) => r.layer.split(":").length === 1 || r.count > 0).map((r) =>
+      `<tr><td>${esc(name(r.layer))}</td>${r.levels.map((l) => `<td>${(100 * l.covered_share).toFixed(1)}%</td>`).join("")}</tr>`).join("");
+    document.getElementById("cv-how").textContent = rep.how;
+    const ka = rep.layers.find((r) => r.layer === "key_areas");
+    const out = new Set(ka && ka.own_standard ? ka.own_standard.outside.map((e) => e.id) : []);
+    map.getSource("keyareas").setData({ type: "FeatureCollection", features: keyAreas.features.map((f) => Object.assign({}, f, { properties: Object.assign({}, f.properties, { outside: out.has(f.id) }) })) });
+    const list = document.getElementById("cv-outside");
+    const items = ka && ka.own_standard ? ka.own_standard.outside : [];
+    list.innerHTML = items.length ? items.map((e) => `<li>${esc(e.name)} — ${e.time_s == null ? "∞" : Math.round(e.time_s) + " s"} / ${e.standard_s} s</li>`).join("") : `<li>${esc(t("coverage.none_outside"))}</li>`;
+  }
+
+  async function runSiting() {
+    const body = {
+      posts: +document.getElementById("f-posts").value, standard_s: +document.getElementById("f-standard").value,
+      keep_existing: +document.getElementById("f-keep").value, method: document.getElementById("f-method").value,
+      mode: mode(), at: atText(),
+    };
+    const bar = document.getElementById("cv-progress"), msg = document.getElementById("cv-job");
+    bar.hidden = false; bar.value = 0; msg.textContent = t("coverage.job.queued"); msg.classList.remove("cv-err");
+    try {
+      const { job_id } = await api("/api/v1/coverage/optimise", { method: "POST", body });
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 700));
+        const job = await api("/api/v1/jobs/" + job_id);
+        bar.value = job.progress; msg.textContent = job.message || t("coverage.job." + job.status);
+        if (job.status === "done") { showPlan(job.result); break; }
+        if (job.status === "failed") { msg.textContent = job.error; msg.classList.add("cv-err"); break; }
+      }
+    } catch (e) { msg.textContent = e.message; msg.classList.add("cv-err"); }
+  }
+
+  function showPlan(plan) {
+    map.getSource("plan").setData(plan.geojson);
+    const table = document.getElementById("cv-plan");
+    table.hidden = false;
+    table.querySelector("tbody").innerHTML = plan.before_after.map((r) =>
+      `<tr><td>${esc(t("coverage.layer." + r.layer))}</td><td>${(100 * r.before_share).toFixed(1)}%</td><td><b>${(100 * r.after_share).toFixed(1)}%</b></td></tr>`).join("");
+    const m = plan.model;
+    document.getElementById("cv-plan-how").textContent =
+      `${plan.posts} · ${t("coverage.kept")} ${plan.existing_kept} · ${t("coverage.new")} ${plan.new_sites} · ${m.method} ${m.status} · gap ${(100 * m.gap).toFixed(2)}% · ${m.solve_time_s} s. ${m.explanation}`;
+    document.getElementById("cv-job").textContent = t("coverage.job.done");
+  }
+
+  map.on("load", async () => {
+    addLayers();
+    slider.addEventListener("input", () => { document.getElementById("cv-at-label").textContent = atText(); });
+    slider.addEventListener("change", refresh);
+    document.getElementById("cv-mode").addEventListener("change", refresh);
+    document.getElementById("f-run").addEventListener("click", runSiting);
+    map.on("click", "cells-out", (e) => { const p = e.features[0].properties; new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name)}</b><br>${esc(t("coverage.best"))}: ${p.best_time_s == null ? "∞" : Math.round(p.best_time_s) + " s"}<br>${esc(t("coverage.incidents"))}: ${p.incidents}`).addTo(map); });
+    try { await loadStatic(); } catch (e) { status(e.message); }
+    await refresh();
+    document.body.dataset.ready = "1";
+  });
+})();
