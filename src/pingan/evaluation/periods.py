@@ -109,5 +109,5 @@ def parse_period(text: str, *, field: str = "period") -> Period:
                 raise Invalid(field, "a period may span at most 10 years")
             return Period(f"{first.isoformat()}..{last.isoformat()}", "custom", first, last)
     except ValueError as exc:
-        raise Invalid(field, f"{text!r} is not a valid date range ({exc}); {_HELP}") from None
+        raise Invalid(field, f"{text!r} is not a valid period ({exc}); {_HELP}") from None
     raise Invalid(field, f"{text!r} is not a period; {_HELP}")
