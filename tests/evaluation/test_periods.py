@@ -29,7 +29,7 @@ def test_labels_and_bounds() -> None:
     [
         ("2026Q5", r"period: '2026Q5' is not a period; use 2026Q3, 2026-07"),
         ("2026-09-01..2026-08-01", "period: the end 2026-08-01 is before the start 2026-09-01"),
-        ("2026-13", "period: '2026-13' is not a valid period \(month must be in 1..12\)"),
+        ("2026-13", r"period: '2026-13' is not a valid period \(month must be in 1..12\)"),
         ("", "period: '' is not a period"),
     ],
 )
