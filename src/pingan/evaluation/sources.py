@@ -33,6 +33,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     not_,
     null,
     or_,
@@ -83,7 +84,7 @@ class Ctx:
         if self.dialect == "sqlite":
             # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'; keep the same text shape
             return func.strftime("%Y-%m-%d %H:%M:%f", col, f"+{days} days")  # type: ignore[no-any-return]
-        return col + dt.timedelta(days=days)  # type: ignore[no-any-return]
+        return col + literal_column(f"interval '{int(days)} days'")  # type: ignore[no-any-return]
 
 
 Kind = Literal["ratio", "quantile"]
