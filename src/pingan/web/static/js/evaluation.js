@@ -5,6 +5,7 @@
   const { t, api, esc, fmtTime, lang } = window.PA;
   const $ = (id) => document.getElementById(id);
   const mode = $("filters").dataset.mode;
+  $("filters").addEventListener("submit", (ev) => ev.preventDefault());
   const fmt = (s, o) => s.replace(/\{(\w+)\}/g, (_, k) => (o[k] == null ? "" : o[k]));
   const name = (o) => (lang === "en" ? o.name_en : o.name_zh) || o.code || "";
   const parent = (o) => (lang === "en" ? o.parent_en : o.parent_zh) || "";
