@@ -63,6 +63,8 @@ def test_figures_by_hand(session: Session, records: Records) -> None:
     assert _fig(cell, city.cells[1].id, "sign_on_time")[0] == pytest.approx(1 / 3)
     assert cell.coverage[e1] == pytest.approx(45 / 100)
     assert cell.reasons[e1][3] == "no records in the period"
+    # ... and is scored but not ranked: less than half of the card's weight has data
+    assert np.isfinite(cell.score[e1]) and cell.rank[e1] == 0 and cell.rank[e] == 1
 
 
 def test_officer_community_station_levels(session: Session, records: Records) -> None:
@@ -81,8 +83,10 @@ def test_officer_community_station_levels(session: Session, records: Records) ->
     st0, st1 = city.stations[0].id, city.stations[1].id
     assert _fig(out["station"], st0, "preventable") == pytest.approx((0.5, 2, 4))
     assert _fig(out["station"], st1, "sign_on_time") == pytest.approx((1.0, 1, 1))
-    ranks = out["station"].rank
-    assert sorted(ranks.tolist()) == [1, 2]
+    # station 1 has data for 30 % of the weight (two instruction indicators): not ranked
+    st = out["station"]
+    assert st.rank[st.entities.index[st0]] == 1 and st.rank[st.entities.index[st1]] == 0
+    assert st.coverage[st.entities.index[st1]] == pytest.approx(0.3)
 
 
 def test_scope_keeps_the_other_station_out(session: Session, records: Records) -> None:

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pingan.evaluation.service import HOW, Evaluation, rows_of
+from pingan.evaluation.service import HOW, HOW_ZH, Evaluation, rows_of
 from pingan.evaluation.sources import SOURCES
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "to_csv", "to_html", "to_pdf", "to_xlsx"]
@@ -160,7 +160,7 @@ def to_xlsx(ev: Evaluation, *, lang: str = "zh-CN") -> bytes:
             ]
         )
     cs.append([])
-    cs.append([HOW])
+    cs.append([HOW if lang == "en" else HOW_ZH])
     cs.append([f"scope {ev.jpath} · computed {ev.computed_at.isoformat(timespec='seconds')}"])
     buf = io.BytesIO()
     wb.save(buf)
@@ -179,6 +179,7 @@ def to_csv(ev: Evaluation, *, lang: str = "zh-CN") -> str:
 
 
 CSS = """
+@page{size:A4 landscape;margin:12mm}
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:18px;color:#1b2430}
 h1{font-size:19px;border-bottom:3px solid #0b3d91;padding-bottom:6px}
 table{border-collapse:collapse;font-size:10.5px;width:100%}
@@ -241,7 +242,7 @@ def to_html(ev: Evaluation, *, lang: str = "zh-CN", limit: int = 500) -> str:
 <title>{html.escape(_title(ev, lang))}</title><style>{CSS}</style></head><body>
 <h1>{html.escape(_title(ev, lang))}</h1>
 <table>{card_head}{card}</table>
-<p class="note">{html.escape(HOW)}</p>
+<p class="note">{html.escape(HOW if lang == "en" else HOW_ZH)}</p>
 <table><tr>{head}</tr>{"".join(rows)}</table>{more}
 <p class="note">{html.escape(ev.jpath)} · {ev.computed_at.isoformat(timespec="seconds")}</p>
 </body></html>"""

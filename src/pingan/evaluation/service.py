@@ -77,6 +77,9 @@ __all__ = [
 DEFAULT_FILE = Path(__file__).with_name("default_scorecard.yaml")
 LEVELS: tuple[str, ...] = ("officer", "cell", "community", "station")
 ADMIN_ROLES = frozenset({"admin"})
+RANK_MIN_COVERAGE = 0.5
+"""Entities with data for less than this share of the card's weight are scored but not ranked,
+so that a score resting on one or two indicators does not top the table."""
 SURVEY_ROLES = frozenset({"admin", "station_chief", "commander"})
 INSPECTION_ROLES = frozenset({"admin", "station_chief", "community_officer"})
 F64 = NDArray[np.float64]
@@ -691,7 +694,7 @@ def compute(
             contribution=res.contribution,
             score=res.score,
             coverage=res.coverage,
-            rank=rank_desc(res.score),
+            rank=rank_desc(np.where(res.coverage >= RANK_MIN_COVERAGE, res.score, np.nan)),
             reasons=reasons,
         )
     return out
@@ -1142,5 +1145,12 @@ def rows_of(ev: Evaluation, *, order: str = "rank") -> list[dict[str, Any]]:
 HOW = (
     "achievement = value / target (higher is better) or target / value (lower is better), "
     "capped; contribution = 100 × weight × achievement / Σ weights of indicators with data; "
-    "score = Σ contributions (100 = every target met); coverage = share of the weight with data"
+    "score = Σ contributions (100 = every target met); coverage = share of the weight with data; "
+    "entities with less than half of the weight in data are scored but not ranked"
+)
+HOW_ZH = (
+    "达成率 = 数值 / 目标（越高越好）或 目标 / 数值（越低越好），设上限；"
+    "得分贡献 = 100 × 权重 × 达成率 / 有数据指标的权重和；"
+    "得分 = 各项贡献之和（100 分表示全部达标）；数据覆盖 = 有数据指标的权重占比；"
+    "数据覆盖不足一半的对象计分但不排名"
 )
