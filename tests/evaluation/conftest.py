@@ -57,6 +57,12 @@ def _h(hours: float) -> dt.timedelta:
 
 @pytest.fixture()
 def records(session: Session, city: SmallCity) -> Records:
+    """The records of the module docstring, in the test's rolled-back transaction."""
+    return seed_records(session, city)
+
+
+def seed_records(session: Session, city: SmallCity) -> Records:
+    """Add the records of the module docstring to ``city`` (flushed, not committed)."""
     sys = Actor.system("test")
     off0 = city.users["officer0"]
     off1 = auth.create_user(

@@ -103,6 +103,14 @@ def test_scope_keeps_the_other_station_out(session: Session, records: Records) -
     me = principal_for(session, city.users["officer0"])
     ev = service.evaluate(session, principal=me, period=Q3, level="officer", now=NOW)
     assert ev.result.entities.ids == [city.users["officer0"].id]
+    # his duty list is filed at the station, above his own scope, and still counts
+    j = [i.code for i in ev.spec.indicators].index("checklist")
+    assert ev.result.value[0, j] == pytest.approx(2 / 3)
+    rows = service.source_rows(
+        session, spec=ev.spec, period=Q3, level="officer", entity_id=me.user_id,
+        indicator="checklist", part="shortfall", jpath=me.jpath, officer_id=me.user_id, now=NOW,
+    )  # fmt: skip
+    assert rows["total"] == 1 and rows["items"][0]["label"] == "t-visit"
 
 
 def test_sources_list_the_rows_behind_a_figure(session: Session, records: Records) -> None:

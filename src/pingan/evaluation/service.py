@@ -540,7 +540,15 @@ class LevelResult:
     reasons: list[list[str | None]]
 
 
-def make_ctx(session: Session, period: Period, *, jpath: str, now: dt.datetime | None) -> Ctx:
+def make_ctx(
+    session: Session,
+    period: Period,
+    *,
+    jpath: str,
+    now: dt.datetime | None,
+    geo: Geography | None = None,
+) -> Ctx:
+    """The source queries' context; officer records are kept to the officers of ``geo``."""
     prev = period.last_year()
     return Ctx(
         start=period.start,
@@ -552,6 +560,7 @@ def make_ctx(session: Session, period: Period, *, jpath: str, now: dt.datetime |
         now=now or utcnow(),
         dialect=session.get_bind().dialect.name,
         jpath=jpath,
+        officers=None if geo is None else tuple(geo.levels["officer"].ids),
     )
 
 
@@ -650,7 +659,7 @@ def compute(
         if lv not in LEVELS:
             raise Invalid("level", f"{lv!r} is not a level; use {', '.join(LEVELS)}")
     geo = load_geography(session, jpath=jpath, officer_id=officer_id)
-    ctx = make_ctx(session, period, jpath=jpath, now=now)
+    ctx = make_ctx(session, period, jpath=jpath, now=now, geo=geo)
     cache: dict[str, _Raw] = {}
     raws: list[_Raw] = []
     for ind in spec.indicators:
@@ -822,7 +831,7 @@ def source_rows(
     }
     if base["reason"] is not None:
         return base
-    ctx = make_ctx(session, period, jpath=jpath, now=now)
+    ctx = make_ctx(session, period, jpath=jpath, now=now, geo=geo)
     sub = src.build(ctx).subquery()
     conds: list[Any] = []
     ents = geo.levels[level]

@@ -62,6 +62,7 @@ class Ctx:
     now: dt.datetime
     dialect: str
     jpath: str
+    officers: tuple[int, ...] | None = None
 
     @property
     def cut(self) -> dt.datetime:
@@ -72,6 +73,13 @@ class Ctx:
         if self.jpath == "/":
             return literal(True)
         return column.startswith(self.jpath, autoescape=True)  # type: ignore[no-any-return]
+
+    def officer_scope(self, officer: Any) -> ColumnElement[bool]:
+        """Officer records are in scope when their officer is: a duty list or an instruction
+        may be filed at the station while the officer belongs to a community inside it."""
+        if self.jpath == "/" or self.officers is None:
+            return literal(True)
+        return officer.in_(self.officers or (-1,))  # type: ignore[no-any-return]
 
     def seconds_between(self, a: Any, b: Any) -> ColumnElement[float]:
         """``b - a`` in seconds, on SQLite and PostgreSQL."""
@@ -155,7 +163,7 @@ def _instructions(kind: str) -> Callable[[Ctx], Select[Any]]:
                 R.officer_id.is_not(None),
                 R.created_at >= c.start,
                 R.created_at < c.end,
-                c.scope(R.jpath),
+                c.officer_scope(R.officer_id),
             )
         )
 
@@ -183,7 +191,7 @@ def _checklist(on_time: bool) -> Callable[[Ctx], Select[Any]]:
                 T.assignee_id.is_not(None),
                 T.day >= c.first,
                 T.day <= c.last,
-                c.scope(T.jpath),
+                c.officer_scope(T.assignee_id),
             )
         )
 

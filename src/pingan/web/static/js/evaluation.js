@@ -71,7 +71,7 @@
       const r = await api(`/api/v1/evaluation/scores?level=officer&period=${encodeURIComponent($("f-period").value)}`);
       card = r.scorecard;
       const me = r.items[0];
-      if (!me) { $("m-score").textContent = "–"; $("m-figs").innerHTML = `<li class="na">${esc(t("ev.sources.none"))}</li>`; status(""); return; }
+      if (!me) { $("m-score").textContent = "–"; $("m-figs").innerHTML = `<li class="na">${esc(t("ev.sources.none"))}</li>`; status(""); document.body.dataset.ready = "1"; return; }
       $("m-score").textContent = me.score == null ? "–" : me.score.toFixed(1);
       $("m-meta").textContent = `${name(me)} · ${t("ev.col.coverage")} ${(me.coverage * 100).toFixed(0)}%` + (r.period.partial ? ` · ${t("ev.partial")}` : "");
       $("m-figs").innerHTML = me.figures.map((f) => {
@@ -83,8 +83,9 @@
       }).join("");
       $("m-figs").onclick = (ev) => { const li = ev.target.closest("li[data-href]"); if (li) openSources(li.dataset.href, li.dataset.code, name(me)); };
       status("");
-      drawTrend("officer", me.entity_id, name(me));
-    } catch (e) { status(e.message, true); }
+      await drawTrend("officer", me.entity_id, name(me));
+      document.body.dataset.ready = "1";
+    } catch (e) { status(e.message, true); document.body.dataset.ready = "1"; }
   }
 
   // ------------------------------------------------------------ the chief's ranking
@@ -104,8 +105,9 @@
       $("rank-title").textContent = `${t("ev.ranking")} · ${t("ev.level." + level)} · ${r.period.label} (${r.total})` + (r.period.partial ? ` · ${t("ev.partial")}` : "");
       status("");
       const top = r.items[0];
-      drawTrend(level, top ? top.entity_id : null, top ? name(top) : "");
-    } catch (e) { status(e.message, true); }
+      await drawTrend(level, top ? top.entity_id : null, top ? name(top) : "");
+      document.body.dataset.ready = "1";
+    } catch (e) { status(e.message, true); document.body.dataset.ready = "1"; }
   }
   if (mode === "board") {
     $("ranking").addEventListener("click", (ev) => {

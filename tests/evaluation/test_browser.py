@@ -1,0 +1,127 @@
+"""The evaluation page in headless Chromium: the community officer's own scorecard on a phone
+(tap a figure, see its records) and the station chief's ranking with the trend chart on a
+desk screen (click a figure, see its records). Both languages; a screenshot per page."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1400, "height": 900}
+
+
+def test_evaluation_i18n_files_cover_every_key() -> None:
+    zh = json.loads((WEB / "i18n" / "evaluation.zh-CN.json").read_text(encoding="utf-8"))
+    en = json.loads((WEB / "i18n" / "evaluation.en.json").read_text(encoding="utf-8"))
+    assert set(zh) == set(en)
+    text = (WEB / "static" / "js" / "evaluation.js").read_text(encoding="utf-8")
+    text += (WEB / "templates" / "evaluation.html").read_text(encoding="utf-8")
+    used = set(re.findall(r'\bt\("(ev\.[a-z0-9_.]+[a-z0-9_])"\)', text))
+    assert used and used <= set(en)
+    assert {f"ev.level.{lv}" for lv in ("officer", "cell", "community", "station")} <= set(en)
+
+
+def _open(browser: Any, base: str, lang: str, viewport: dict[str, int], user: str):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport=viewport, device_scale_factor=1)
+    errors: list[str] = []
+    foreign: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "request",
+        lambda r: foreign.append(r.url) if not r.url.startswith((base, "blob:", "data:")) else None,
+    )
+    if lang == "en":
+        page.goto(f"{base}/lang/en")
+    page.goto(f"{base}/login?next=/evaluation")
+    page.fill("#username", user)
+    page.fill("#password", "correct-horse-1")
+    page.click("#login-submit")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    page.evaluate("() => { delete document.body.dataset.ready; }")
+    page.select_option("#f-period", "2026Q3")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    return page, errors, foreign
+
+
+def _clean(page: Any, errors: list[str], foreign: list[str]) -> None:
+    assert (
+        page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    )
+    assert not re.search(r"\b(ev|nav|common)\.[a-z_]+\b", page.inner_text("body"))
+    assert not errors, errors
+    assert not foreign, foreign
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
+@pytest.mark.skipif(
+    not (WEB / "static" / "vendor" / "echarts.min.js").exists(),
+    reason="front-end packages not installed (bash scripts/install_frontend.sh)",
+)
+def test_evaluation_pages_in_chromium(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from pingan.store.engine import make_engine, unit_of_work
+    from tests.evaluation.conftest import seed_records
+    from tests.serverutil import free_port, prepare_db, start_server
+
+    url, city = prepare_db(tmp_path / "web.db")
+    engine = make_engine(url)
+    with unit_of_work(engine) as s:
+        from pingan.jurisdictions.models import Jurisdiction
+
+        # the committed city is re-read in this session
+        city.cells = [s.get_one(Jurisdiction, c.id) for c in city.cells]
+        seed_records(s, city)
+        s.commit()
+    engine.dispose()
+    port = free_port()
+    proc = start_server(url, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for lang in ("zh-CN", "en"):
+                page, errors, foreign = _open(browser, base, lang, PHONE, "officer0")
+                assert page.locator("#m-score").inner_text() not in ("·", "–")
+                assert page.locator("#m-figs li[data-href]").count() == 9
+                page.locator("#m-figs li[data-href]").first.click()
+                page.wait_for_selector("#s-list li a")
+                assert "3" in page.locator("#s-list li").first.inner_text()  # 3 instructions
+                page.click("#s-parts [data-part='shortfall']")
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#s-list li a').length === 2"
+                )
+                page.screenshot(path=str(ARTIFACTS / f"evaluation-mine-{lang}.png"), full_page=True)
+                _clean(page, errors, foreign)
+                page.close()
+
+                page, errors, foreign = _open(browser, base, lang, DESK, "chief0")
+                rows = page.locator("#ranking tbody tr[data-k]")
+                assert rows.count() == 1  # stations by default: the chief's own
+                page.select_option("#f-level", "cell")
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#ranking tbody tr[data-k]').length === 8"
+                )
+                page.locator("#ranking td.fig").first.click()
+                page.wait_for_selector("#sources:not([hidden]) #s-list li")
+                assert page.locator("#chart-trend canvas").count() >= 1
+                page.screenshot(
+                    path=str(ARTIFACTS / f"evaluation-board-{lang}.png"), full_page=True
+                )
+                _clean(page, errors, foreign)
+                page.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
