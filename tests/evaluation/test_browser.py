@@ -113,8 +113,14 @@ def test_evaluation_pages_in_chromium(tmp_path: Path) -> None:
                 page.wait_for_function(
                     "() => document.querySelectorAll('#ranking tbody tr[data-k]').length === 8"
                 )
+                first = page.locator("#ranking tbody tr[data-k] td").nth(1).inner_text()
                 page.locator("#ranking td.fig").first.click()
-                page.wait_for_selector("#sources:not([hidden]) #s-list li")
+                page.wait_for_selector("#sources:not([hidden]) #s-list li a")
+                page.wait_for_function(
+                    "(n) => document.getElementById('trend-title').textContent.endsWith(n)",
+                    arg=first,
+                )
+                page.wait_for_timeout(500)  # the trend request of the clicked row
                 assert page.locator("#chart-trend canvas").count() >= 1
                 page.screenshot(
                     path=str(ARTIFACTS / f"evaluation-board-{lang}.png"), full_page=True

@@ -32,7 +32,7 @@
   }
   async function loadSources() {
     document.querySelectorAll("#s-parts button").forEach((b) => b.classList.toggle("on", b.dataset.part === src.part));
-    $("s-list").innerHTML = `<li class="muted">${esc(t("common.loading"))}</li>`;
+    $("s-list").innerHTML = `<li class="muted loading">${esc(t("common.loading"))}</li>`;
     try {
       const r = await api(`${src.href}&part=${src.part}&limit=200`);
       if (r.reason) { $("s-list").innerHTML = `<li class="na">${esc(r.reason)}</li>`; return; }
@@ -49,18 +49,21 @@
   $("s-parts").addEventListener("click", (ev) => { const b = ev.target.closest("button"); if (b && src) { src.part = b.dataset.part; loadSources(); } });
 
   // ------------------------------------------------------------ trend chart
+  let trendSeq = 0, boardSeq = 0;  // only the latest request of each kind is drawn
   async function drawTrend(level, entityId, title) {
     const el = $("chart-trend");
     if (!window.echarts || !el) return;
     chart = chart || window.echarts.init(el);
     const q = `level=${level}&period=${encodeURIComponent($("f-period").value)}&periods=4` + (entityId ? `&entity_id=${entityId}` : "");
+    const seq = ++trendSeq;
+    if ($("trend-title")) $("trend-title").textContent = title ? `${t("ev.trend")} · ${title}` : t("ev.trend");
     try {
       const r = await api(`/api/v1/evaluation/trend?${q}`);
+      if (seq !== trendSeq) return;
       const xs = r.points.map((p) => p.period);
       const series = [{ name: t("ev.median"), type: "line", data: r.points.map((p) => p.median), lineStyle: { type: "dashed" } }];
       if (entityId) series.unshift({ name: title || t("ev.score"), type: "line", data: r.points.map((p) => p.score), symbolSize: 8 });
-      chart.setOption({ tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 40, right: 16, top: 30, bottom: 28 }, xAxis: { type: "category", data: xs }, yAxis: { type: "value", min: (v) => Math.max(0, Math.floor(v.min - 5)) }, series }, true);
-      if ($("trend-title") && title) $("trend-title").textContent = `${t("ev.trend")} · ${title}`;
+      chart.setOption({ animation: false, tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 40, right: 16, top: 30, bottom: 28 }, xAxis: { type: "category", data: xs }, yAxis: { type: "value", min: (v) => Math.max(0, Math.floor(v.min - 5)) }, series }, true);
     } catch (e) { status(e.message, true); }
   }
 
@@ -95,8 +98,10 @@
     $("x-xlsx").href = `/api/v1/evaluation/export?format=xlsx&lang=${lang}&${q}`;
     $("x-pdf").href = `/api/v1/evaluation/export?format=pdf&lang=${lang}&${q}`;
     status(t("common.loading"));
+    const seq = ++boardSeq;
     try {
       const r = await api(`/api/v1/evaluation/scores?${q}&limit=300`);
+      if (seq !== boardSeq) return;
       card = r.scorecard; last = r;
       const head = [t("ev.col.rank"), t("ev.col.name"), t("ev.col.parent"), t("ev.col.score"), t("ev.col.coverage")].concat(card.indicators.map((i) => (lang === "en" ? i.name_en : i.name_zh)));
       $("ranking").tHead.innerHTML = "<tr>" + head.map((h) => `<th>${esc(h)}</th>`).join("") + "</tr>";
