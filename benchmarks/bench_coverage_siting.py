@@ -9,8 +9,10 @@ nearest road node with the walk to it added; candidates are road nodes spread ov
    ``solve(PULP_CBC_CMD)`` (model building included) vs pingan ``MCLP...solve()`` (coverage
    matrix, reduction and solve included); objectives must be equal.
 2. LSCP on the same matrix, 180 s, the same way.
-3. MCLP heuristic on 100,000 demand × 5,000 candidates (sparse costs), p = 150: greedy + swaps
-   with the Lagrangian bound; with --quick (20,000 × 1,000) also the exact solve.
+3. MCLP heuristic on 100,000 demand × 5,000 candidates (sparse costs), p = 150: greedy, swaps
+   and iterated local search with the smoothed Lagrangian bound; then the LP bound of the
+   same reduced model (HiGHS IPM, ~140 s) as the reference. With --quick (20,000 × 1,000)
+   the exact solve instead, which finishes there.
 
     .venv/bin/python benchmarks/bench_coverage_siting.py [--quick]
 """
@@ -145,16 +147,31 @@ def main() -> None:
     t_h = time.perf_counter() - t0
     print(
         f"  heuristic: {t_h:.2f} s, covered share {h.covered_share:.5f}, objective "
-        f"{h.objective:.0f}, bound {h.bound:.1f}, gap to bound {h.gap:.4%} "
+        f"{h.objective:.0f}, bound {h.bound:.1f}, proved gap {h.gap:.4%} "
         f"(reduced to {h.n_demand_reduced}×{h.n_candidates_reduced})"
     )
+    print(f"  {h.explanation.split('. ')[-1]}")
     if n2 > 20_000:
-        # the exact path starts with the LP relaxation, which alone took ~126 s here
-        # (HiGHS interior point): the best known value is the heuristic's own bound
-        short = (h.bound - h.objective) / h.bound
+        # branch and bound does not finish here (and overruns a 170 s limit: HiGHS spends it
+        # in the LP and the MILP set-up), so the reference is the LP bound on the same reduced
+        # model, HiGHS interior point as the exact path computes it (~140 s)
+        from pingan.coverage import siting
+
+        m2 = MCLP.from_cost_matrix(cost2, w2, standard_s=std, n_sites=p2)
+        red = siting._reduce(m2.a, m2.weights, m2.required, p2, m2.theta)
+        t0 = time.perf_counter()
+        lp = siting._coverage_milp(
+            red, integral=False, time_limit_s=240.0, cutoff=None, gap=1e-9, lp_only=True
+        )
+        t_lp = time.perf_counter() - t0
+        lp_bound = siting._lp_bound(lp, red.const, float(w2.sum()))
         print(
-            f"  heuristic is {short:.4%} below its Lagrangian bound (>= LP bound; target "
-            "< 0.5% of the best known, under 30 s)"
+            f"  LP relaxation (HiGHS IPM on the reduced model): {t_lp:.1f} s, status {lp.status}, "
+            f"bound {lp_bound:.1f}; Lagrangian bound is {(h.bound - lp_bound) / lp_bound:.4%} above"
+        )
+        print(
+            f"  heuristic is {(lp_bound - h.objective) / lp_bound:.4%} below the LP bound, "
+            f"{h.gap:.4%} below its own bound (target < 0.5% of the best known, under 30 s)"
         )
         return
     t0 = time.perf_counter()
@@ -168,10 +185,16 @@ def main() -> None:
         f"  exact (120 s budget): {t_e:.2f} s, status {e.status}, objective "
         f"{e.objective:.0f}, bound {e.bound:.1f}, gap {e.gap:.4%}"
     )
-    ref = e.objective if e.status == "optimal" else e.bound
-    short = (ref - h.objective) / ref
-    what = "optimum" if e.status == "optimal" else "best bound"
-    print(f"  heuristic is {short:.4%} below the {what} (target < 0.5%, under 30 s)")
+    best_bound = min(h.bound, e.bound)
+    print(
+        f"  heuristic is {(best_bound - h.objective) / best_bound:.4%} below the best bound "
+        f"{best_bound:.1f} (proved)"
+    )
+    if e.status == "optimal":
+        print(
+            f"  heuristic is {(e.objective - h.objective) / e.objective:.4%} below the optimum "
+            "(target < 0.5%, under 30 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -168,14 +169,125 @@ def test_heuristic_gap_is_consistent_with_bound(seed: int) -> None:
 
 
 def test_time_limited_run_is_no_worse_than_heuristic() -> None:
+    # the exact path starts from greedy + swaps (a short search) and never returns less; the
+    # heuristic method searches longer, so its value is bracketed by the exact run's bound
     cost, w = instance(4000, 400, 9)
-    h = MCLP.from_cost_matrix(cost, w, standard_s=150, n_sites=25).solve("heuristic").result_
-    r = MCLP.from_cost_matrix(cost, w, standard_s=150, n_sites=25).solve(time_limit_s=0.3).result_
-    assert r.objective >= h.objective - 1e-9
-    assert r.bound >= r.objective and r.gap >= 0
+    h = MCLP.from_cost_matrix(cost, w, standard_s=150, n_sites=25)
+    h = h.solve("heuristic", time_limit_s=2.0).result_
+    m = MCLP.from_cost_matrix(cost, w, standard_s=150, n_sites=25)
+    red = siting_mod._reduce(m.a, m.weights, m.required, 25, m.theta)
+    _, start, _ = siting_mod._local_search(
+        red, siting_mod._greedy(red), deadline=math.inf, perturb=False
+    )
+    r = m.solve(time_limit_s=0.3).result_
+    assert r.objective >= start + red.const - 1e-9
+    assert r.bound >= max(r.objective, h.objective) - 1e-6 and r.gap >= 0
+    assert h.bound >= r.objective - 1e-6
     assert r.status in ("optimal", "time_limit")
     covered = w[(cost[:, r.selected] <= 150).any(axis=1)].sum()
     assert r.objective == pytest.approx(covered)
+
+
+def reduced(
+    seed: int, *, n: int = 500, m: int = 60, p: int = 7, theta: float | None = None
+) -> siting_mod._Reduced:
+    cost, w = instance(n, m, seed)
+    if theta is None:
+        model: MCLP | BackupCoverage = MCLP.from_cost_matrix(cost, w, standard_s=200, n_sites=p)
+    else:
+        model = BackupCoverage.from_cost_matrix(
+            cost, w, standard_s=250, n_sites=p, primary_weight=theta
+        )
+    return siting_mod._reduce(model.a, model.weights, model.required, p, model.theta)
+
+
+def fresh_state(st: siting_mod._SwapSearch, red: siting_mod._Reduced) -> None:
+    """The incrementally updated gains equal the ones built from scratch for the selection."""
+    ref = siting_mod._SwapSearch(red, st.sel)
+    np.testing.assert_array_equal(st.cnt, ref.cnt)
+    np.testing.assert_allclose(st.add_gain, ref.add_gain, atol=1e-9)
+    assert st.value == pytest.approx(ref.value)
+    for j in np.flatnonzero(st.sel & ~red.req).tolist():
+        np.testing.assert_allclose(st.loss[st.slot[j]], ref.loss[ref.slot[j]], atol=1e-9)
+        np.testing.assert_allclose(st.m[st.slot[j]], ref.m[ref.slot[j]], atol=1e-9)
+
+
+@pytest.mark.parametrize("theta", [None, 0.0, 0.4])
+def test_swap_gains_are_exact_and_stay_consistent(theta: float | None) -> None:
+    red = reduced(11, theta=theta)
+    a = red.a.toarray()
+    st = siting_mod._SwapSearch(red, siting_mod._greedy(red))
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        chosen = np.flatnonzero(st.sel & ~red.req)
+        s, k, gain = st.best_swap()
+        # brute force over every (out, in) pair
+        brute = -np.inf
+        for o in chosen.tolist():
+            for i in np.flatnonzero(~st.sel).tolist():
+                trial = st.sel.copy()
+                trial[o], trial[i] = False, True
+                v = siting_mod._value(a[:, trial].sum(axis=1).astype(np.int64), red.w, red.theta)
+                brute = max(brute, v - st.value)
+        assert gain == pytest.approx(brute, abs=1e-6)
+        trial = st.sel.copy()
+        trial[s], trial[k] = False, True
+        want = siting_mod._value(a[:, trial].sum(axis=1).astype(np.int64), red.w, red.theta)
+        assert st.value + gain == pytest.approx(want)
+        # a random move, then the state must match one built from scratch
+        st.remove(int(rng.choice(chosen)))
+        st.add(int(rng.choice(np.flatnonzero(~st.sel))))
+        fresh_state(st, red)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_local_search_never_worsens_and_keeps_required(seed: int) -> None:
+    cost, w = instance(800, 90, seed)
+    req = np.array([4, 40]) if seed % 2 else None
+    m = MCLP.from_cost_matrix(cost, w, standard_s=170, n_sites=9, required=req)
+    red = siting_mod._reduce(m.a, m.weights, m.required, m.n_sites - m.required.size, m.theta)
+    g = siting_mod._greedy(red)
+    v_g = siting_mod._value(siting_mod._cover_counts(red.a, g), red.w, red.theta)
+    sel_d, v_d, info_d = siting_mod._local_search(red, g, deadline=math.inf, perturb=False)
+    sel_i, v_i, info_i = siting_mod._local_search(
+        red, g, deadline=math.inf, perturb=True, max_stall=60
+    )
+    assert v_g - 1e-9 <= v_d <= v_i + 1e-9
+    assert info_d["rounds"] == 0 and info_i["rounds"] >= 60
+    for sel, v in ((sel_d, v_d), (sel_i, v_i)):
+        assert v == siting_mod._value(siting_mod._cover_counts(red.a, sel), red.w, red.theta)
+        assert sel.sum() <= m.n_sites and np.all(sel[red.req])
+    h = m.solve("heuristic").result_
+    if req is not None:
+        assert set(req.tolist()) <= set(h.selected.tolist())
+    assert h.objective >= v_i + red.const - 1e-9
+
+
+@pytest.mark.parametrize("seed", [3, 4, 6])
+def test_lagrangian_bound_brackets_optimum_and_is_near_lp(seed: int) -> None:
+    cost, w = instance(1500, 120, seed)
+    m = MCLP.from_cost_matrix(cost, w, standard_s=160, n_sites=10)
+    red = siting_mod._reduce(m.a, m.weights, m.required, 10, m.theta)
+    exact = MCLP.from_cost_matrix(cost, w, standard_s=160, n_sites=10).solve().result_
+    assert exact.status == "optimal"
+    lp = siting_mod._coverage_milp(
+        red, integral=False, time_limit_s=None, cutoff=None, gap=1e-9, lp_only=True
+    )
+    lp_bound = siting_mod._lp_bound(lp, red.const, math.inf)
+    bound, sel = siting_mod._lagrangian_bound(red, 0.0, deadline=math.inf)
+    assert bound >= lp_bound - 1e-6 * lp_bound  # no Lagrangian bound is below the LP
+    assert bound >= exact.objective
+    assert bound <= lp_bound * (1 + 2e-3)  # and this one gets close to it
+    assert sel is not None and sel.sum() <= 10
+    h = MCLP.from_cost_matrix(cost, w, standard_s=160, n_sites=10).solve("heuristic").result_
+    assert h.objective <= exact.objective + 1e-9 <= h.bound + 1e-6
+    assert h.bound <= bound + 1e-6 * bound or h.bound <= lp_bound * (1 + 2e-3)
+    assert h.objective >= 0.995 * exact.objective
+    # a run with a time limit still brackets the optimum
+    t = MCLP.from_cost_matrix(cost, w, standard_s=160, n_sites=10)
+    t.solve("heuristic", time_limit_s=0.5)
+    assert t.result_.objective <= exact.objective + 1e-9 <= t.result_.bound + 1e-6
+    assert "iterated local search" in t.result_.explanation
 
 
 def test_reduction_merges_duplicates_and_reports_uncoverable() -> None:
