@@ -23,6 +23,7 @@ from pingan.coverage_api.schemas import OptimiseRun, RecommendRequest
 from pingan.errors import Invalid
 from pingan.incidents.service import get_or_raise as get_incident
 from pingan.jobs.service import Report
+from pingan.roads import RoadNetwork
 from pingan.store.engine import unit_of_work
 
 __all__ = [
@@ -69,6 +70,11 @@ def _layers(
         (data.load_incidents(session, principal=principal, history_days=history_days), False),
     ]
     return layers, cells
+
+
+def network(*, data_dir: Path) -> RoadNetwork:
+    """The road network beside the database (cached per process)."""
+    return data.load_network(data_dir)
 
 
 def report_flow(

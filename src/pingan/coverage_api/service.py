@@ -832,3 +832,97 @@ def candidates_from_geojson(obj: Any) -> Candidates:
         lat.append(float(y))
         names.append(str(props.get("name") or props.get("code") or f"site {i + 1}"))
     return point_candidates(lon, lat, source="file", labels=names)
+
+
+# ---------------------------------------------------------------------------- map roads
+MAJOR_CLASSES = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
+MIDDLE_CLASSES = ("secondary", "secondary_link", "tertiary", "tertiary_link")
+MAX_ROAD_SEGMENTS = 60_000
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """``W,S,E,N`` in WGS-84 degrees, or None; ``Invalid("bbox", …)`` when malformed."""
+    if value is None or value == "":
+        return None
+    try:
+        w, s, e, n = (float(x) for x in value.split(","))
+    except ValueError:
+        raise Invalid("bbox", f"{value!r}: give four numbers W,S,E,N") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise Invalid("bbox", f"{value!r}: need -180 <= W < E <= 180 and -90 <= S < N <= 90")
+    return w, s, e, n
+
+
+def road_classes_for_zoom(zoom: float) -> tuple[str, ...] | None:
+    """Which road classes a map at ``zoom`` draws: major roads at city zoom, collectors from
+    zoom 12, every street from zoom 13 (None = all)."""
+    if zoom < 12:
+        return MAJOR_CLASSES
+    if zoom < 13:
+        return MAJOR_CLASSES + MIDDLE_CLASSES
+    return None
+
+
+def road_geojson(
+    network: RoadNetwork,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: float,
+    max_segments: int = MAX_ROAD_SEGMENTS,
+) -> dict[str, Any]:
+    """The road segments inside ``bbox`` that a map at ``zoom`` draws, as one
+    ``MultiLineString`` feature per road class (property ``road_class``), coordinates rounded
+    to 1e-5° (about 1 m). When more than ``max_segments`` would be drawn, only the larger
+    classes are kept and ``truncated`` says so.
+
+    O(S) in the number S of undirected segments (one vectorised bounding-box test), plus the
+    size of the answer.
+    """
+    if network.seg_u is None or network.seg_v is None or network.seg_class is None:
+        u, v, cls = network.tail, network.head, network.class_code
+        keep = u < v
+        u, v, cls = u[keep], v[keep], cls[keep]
+    else:
+        u, v, cls = network.seg_u, network.seg_v, network.seg_class
+    lon, lat = network.node_lon, network.node_lat
+    mask = np.ones(u.size, dtype=bool)
+    if bbox is not None:
+        w, s, e, n = bbox
+        lo_x, hi_x = np.minimum(lon[u], lon[v]), np.maximum(lon[u], lon[v])
+        lo_y, hi_y = np.minimum(lat[u], lat[v]), np.maximum(lat[u], lat[v])
+        mask = (hi_x >= w) & (lo_x <= e) & (hi_y >= s) & (lo_y <= n)
+    names = np.asarray(network.classes, dtype=object)
+    allowed = road_classes_for_zoom(zoom)
+    if allowed is not None:
+        mask &= np.isin(names[cls], allowed)
+    truncated = False
+    if int(mask.sum()) > max_segments:
+        truncated = True
+        for narrower in (MAJOR_CLASSES + MIDDLE_CLASSES, MAJOR_CLASSES):
+            mask &= np.isin(names[cls], narrower)
+            if int(mask.sum()) <= max_segments:
+                break
+    idx = np.flatnonzero(mask)
+    xy = np.round(
+        np.stack([lon[u[idx]], lat[u[idx]], lon[v[idx]], lat[v[idx]]], axis=1), 5
+    ).tolist()
+    c = cls[idx]
+    features = []
+    for code in np.unique(c).tolist():
+        rows = np.flatnonzero(c == code)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[xy[r][0:2], xy[r][2:4]] for r in rows.tolist()],
+                },
+                "properties": {"road_class": str(names[code]), "segments": int(rows.size)},
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": int(idx.size),
+        "truncated": truncated,
+    }

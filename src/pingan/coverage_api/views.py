@@ -43,6 +43,20 @@ def _lang(request: Request) -> str:
     return "en" if lang == "en" else "zh-CN"
 
 
+@router.get("/map/roads", operation_id="map_roads", tags=["map"])
+def map_roads(
+    request: Request,
+    principal: CurrentUser,
+    bbox: Annotated[str | None, Query(description="W,S,E,N in WGS-84 degrees")] = None,
+    zoom: Annotated[float, Query(ge=0, le=24, description="map zoom level")] = 14.0,
+) -> dict[str, Any]:
+    """The road network for drawing: segments inside ``bbox``, the classes a map at ``zoom``
+    shows (major roads below 12, collectors from 12, all streets from 13), one MultiLineString
+    per road class. 409 when no road network has been built yet."""
+    net = flows.network(data_dir=_data_dir(request))
+    return service.road_geojson(net, bbox=service.parse_bbox(bbox), zoom=zoom)
+
+
 @router.post(
     "/incidents/{incident_id}/recommendations", operation_id="recommend_units_for_incident"
 )
