@@ -68,6 +68,43 @@ _PMEDIAN_FULL_PAIRS = 200_000  # beyond this many finite pairs, p-median uses k-
 _SEARCH_DEFAULT_S = 10.0  # heuristic without time_limit_s: local search cap (or 300 idle rounds)
 _BOUND_DEFAULT_S = 12.0  # heuristic without time_limit_s: Lagrangian bound cap (or convergence)
 _SEARCH_EXACT_S = 2.0  # exact: local search for the cut-off (or 30 idle rounds)
+# HiGHS time limits are checked inside its solvers, not while scipy and HiGHS set the model
+# up, presolve it or (for a MIP) solve the root LP by dual simplex: on 100,000 × 5,000 a
+# milp(time_limit=10) ran 325 s. So the expensive calls are only made when an estimate says
+# they fit in what is left of the budget. IPM LP seconds ≈ _LP_S_REF · (nnz / _LP_NNZ_REF)^1.38
+# (measured: 1.2 s at 115,000 constraint non-zeros, 134 s at 3.25 million).
+_LP_S_REF = 1.2
+_LP_NNZ_REF = 115_000.0
+_LP_EXP = 1.38
+_MIP_ROOT_FACTOR = 8.0  # a MIP needs its root LP by dual simplex (~6x the IPM) and more
+_BOUND_RESERVE_S = 12.0  # exact with a limit: kept back for a fallback bound if the LP fails
+
+
+def _lp_seconds(nnz: int) -> float:
+    """Rough wall seconds of a HiGHS LP with ``nnz`` constraint non-zeros (see above)."""
+    return float(_LP_S_REF * (max(nnz, 1) / _LP_NNZ_REF) ** _LP_EXP)
+
+
+class _Clock:
+    """The wall-time budget of one ``solve()``: every HiGHS call gets what is left."""
+
+    def __init__(self, t0: float, time_limit_s: float | None) -> None:
+        self.t0 = t0
+        self.limited = time_limit_s is not None
+        self.deadline = t0 + (float(time_limit_s) if time_limit_s is not None else math.inf)
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def highs_limit(self, reserve: float = 0.0) -> float | None:
+        """``time_limit`` for the next HiGHS call (None: unlimited)."""
+        if not self.limited:
+            return None
+        return max(self.left() - reserve, 0.01)
+
+    def fits(self, seconds: float, reserve: float = 0.0) -> bool:
+        """Whether a step estimated at ``seconds`` fits in what is left (always, unlimited)."""
+        return not self.limited or seconds <= self.left() - reserve
 
 
 class SitingInputError(ValueError):
@@ -1049,7 +1086,8 @@ class _MaxCoverage(_CoverageModel):
         """
         _check_method(method, time_limit_s)
         t0 = time.perf_counter()
-        deadline = t0 + (time_limit_s if time_limit_s is not None else math.inf)
+        clock = _Clock(t0, time_limit_s)
+        deadline = clock.deadline
         assert self.n_sites is not None
         n_free = self.n_sites - int(self.required.size)
         red = _reduce(self.a, self.weights, self.required, n_free, self.theta)
@@ -1077,71 +1115,18 @@ class _MaxCoverage(_CoverageModel):
             bound, status = trivial, "optimal"
             note = "Every coverable demand point is covered: optimal by the trivial bound."
         elif method == "heuristic":
-            remaining = None if time_limit_s is None else max(deadline - time.perf_counter(), 1)
             status = "heuristic"
-            if self.theta.size == 1:
-                lag_deadline = time.perf_counter() + (
-                    _BOUND_DEFAULT_S if remaining is None else remaining
-                )
-                lag, lag_sel = _lagrangian_bound(red, best_val, deadline=lag_deadline)
-                bound = min(trivial, lag)
-                if lag_sel is not None:
-                    v2 = _value(_cover_counts(red.a, lag_sel), red.w, self.theta) + red.const
-                    if v2 > best_val:
-                        best_sel, best_val = lag_sel, v2
-                note = (
-                    f"{search}; bound from a Lagrangian relaxation (smoothed, L-BFGS-B), "
-                    "which is never below the LP bound."
-                )
-            else:
-                lp = _coverage_milp(
-                    red, integral=False, time_limit_s=remaining, cutoff=None, gap=gap, lp_only=True
-                )
-                bound = _lp_bound(lp, red.const, trivial)
-                note = f"{search}; bound from the LP relaxation (HiGHS)."
+            bound_deadline = (
+                time.perf_counter() + _BOUND_DEFAULT_S if time_limit_s is None else deadline
+            )
+            best_sel, best_val, bound, how = self._heuristic_bound(
+                red, best_sel, best_val, trivial, clock, bound_deadline
+            )
+            note = f"{search}; {how}"
         else:
-            remaining = None if time_limit_s is None else max(deadline - time.perf_counter(), 0.1)
-            cutoff = val_h - 1e-7 * max(1.0, val_h)
-            lp = _coverage_milp(
-                red, integral=False, time_limit_s=remaining, cutoff=None, gap=gap, lp_only=True
+            best_sel, best_val, bound, status, note = self._exact(
+                red, best_sel, best_val, trivial, clock, gap, search
             )
-            lp_bound = _lp_bound(lp, red.const, trivial)
-            fix0, fix1 = _reduced_cost_fixing(lp, red, lp_bound, best_val)
-            remaining = None if time_limit_s is None else max(deadline - time.perf_counter(), 0.1)
-            res = _coverage_milp(
-                red,
-                integral=True,
-                time_limit_s=remaining,
-                cutoff=cutoff,
-                gap=gap,
-                fix0=fix0,
-                fix1=fix1,
-            )
-            bound = lp_bound
-            db = _dual_bound(res)
-            if res.status == 2:  # nothing beats the heuristic among the unfixed solutions
-                bound = min(bound, best_val)
-            elif np.isfinite(db):
-                # fixed-out selections are worth less than the heuristic value
-                bound = min(bound, max(red.const - db, best_val))
-            n_fixed = int(fix0.sum() + fix1.sum())
-            note = f"LP reduced-cost fixing set {n_fixed} of {red.a.shape[1]} candidates. "
-            if res.x is not None:
-                sel_m = _round_selection(np.asarray(res.x), red.a.shape[1], red.req, self.n_sites)
-                val_m = _value(_cover_counts(red.a, sel_m), red.w, self.theta) + red.const
-                if val_m > best_val + 1e-9 * max(1.0, abs(best_val)):
-                    best_sel, best_val = sel_m, val_m
-                    note += "HiGHS incumbent."
-                else:
-                    note += "The heuristic solution was as good as HiGHS' incumbent."
-            else:
-                note += "HiGHS found no better incumbent; the heuristic solution is returned."
-            res_status = 0 if res.status == 2 else int(res.status)
-            if res_status == 0 and abs(best_val - bound) <= 1e-9 * max(1.0, abs(best_val)):
-                bound = best_val
-            status = "optimal" if res_status == 0 else "time_limit"
-            if status == "optimal" and _gap(best_val, bound) > max(gap, 1e-6):
-                status = "time_limit"  # HiGHS said optimal but the numbers disagree
         selected = self._pad(red.cand[best_sel], self.n_sites)
         once, twice, value = self._evaluate(selected)
         bound = max(bound, value)  # a bound below a feasible value is no bound
@@ -1159,6 +1144,161 @@ class _MaxCoverage(_CoverageModel):
             note=note,
         )
         return self
+
+    def _heuristic_bound(
+        self,
+        red: _Reduced,
+        best_sel: BoolA,
+        best_val: float,
+        trivial: float,
+        clock: _Clock,
+        bound_deadline: float,
+    ) -> tuple[BoolA, float, float, str]:
+        """A proven bound without branch and bound: MCLP the smoothed Lagrangian relaxation
+        (until ``bound_deadline``; its selection is kept when better), backup coverage the LP
+        relaxation (HiGHS IPM, within the budget; the trivial bound if it does not fit)."""
+        if self.theta.size == 1:
+            lag, lag_sel = _lagrangian_bound(red, best_val, deadline=bound_deadline)
+            if lag_sel is not None:
+                v2 = _value(_cover_counts(red.a, lag_sel), red.w, self.theta) + red.const
+                if v2 > best_val:
+                    best_sel, best_val = lag_sel, v2
+            how = (
+                "bound from a Lagrangian relaxation (smoothed, L-BFGS-B), which is never "
+                "below the LP bound."
+            )
+            return best_sel, best_val, min(trivial, lag), how
+        nnz = int(red.a.nnz + 3 * red.a.shape[0] + red.a.shape[1])
+        if not clock.fits(0.5 * _lp_seconds(nnz)):
+            return best_sel, best_val, trivial, "no time for the LP: the trivial bound."
+        lp = _coverage_milp(
+            red,
+            integral=False,
+            time_limit_s=clock.highs_limit(),
+            cutoff=None,
+            gap=1e-9,
+            lp_only=True,
+        )
+        return best_sel, best_val, _lp_bound(lp, red.const, trivial), "bound from the LP (HiGHS)."
+
+    def _exact(
+        self,
+        red: _Reduced,
+        best_sel: BoolA,
+        best_val: float,
+        trivial: float,
+        clock: _Clock,
+        gap: float,
+        search: str,
+    ) -> tuple[BoolA, float, float, str, str]:
+        """LP relaxation, reduced-cost fixing, then HiGHS branch and bound, each only when it
+        fits in the budget; otherwise more local search and a bound without branch and bound.
+        Returns (selection, value, bound, status, note)."""
+        r, c = red.a.shape
+        q = int(self.theta.size)
+        lp_nnz = int(red.a.nnz + (2 * q - 1) * r + c)
+        # with a limit, keep back time for a fallback bound in case the LP is cut short
+        reserve = min(_BOUND_RESERVE_S, 0.3 * clock.left()) if clock.limited else 0.0
+        lp: Any = None
+        t_lp = math.inf
+        if clock.fits(0.8 * _lp_seconds(lp_nnz), reserve):
+            t = time.perf_counter()
+            lp = _coverage_milp(
+                red,
+                integral=False,
+                time_limit_s=clock.highs_limit(reserve),
+                cutoff=None,
+                gap=gap,
+                lp_only=True,
+            )
+            t_lp = time.perf_counter() - t
+            if lp.status != 0:
+                lp = None
+        if lp is None:  # no LP bound in time: the heuristic's path with the rest of the budget
+            return self._fallback(
+                red, best_sel, best_val, trivial, clock, search, "the LP relaxation"
+            )
+        lp_bound = _lp_bound(lp, red.const, trivial)
+        if lp_bound - best_val <= 1e-9 * max(1.0, abs(best_val)):
+            return best_sel, best_val, best_val, "optimal", "The LP bound proves the heuristic."
+        fix0, fix1 = _reduced_cost_fixing(lp, red, lp_bound, best_val)
+        n_fixed = int(fix0.sum() + fix1.sum())
+        note = f"LP reduced-cost fixing set {n_fixed} of {c} candidates. "
+        if not clock.fits(_MIP_ROOT_FACTOR * t_lp):
+            # HiGHS would overrun the limit in its set-up and root LP: keep the LP bound and
+            # spend what is left on the local search
+            sel2, val2 = self._more_search(red, best_sel, best_val, clock.deadline - 0.05)
+            note += (
+                f"{search}; no time for branch and bound (the LP took {t_lp:.1f} s): "
+                "bound from the LP relaxation."
+            )
+            return sel2, val2, lp_bound, "time_limit", note
+        cutoff = best_val - red.const - 1e-7 * max(1.0, best_val - red.const)
+        res = _coverage_milp(
+            red,
+            integral=True,
+            time_limit_s=clock.highs_limit(),
+            cutoff=cutoff,
+            gap=gap,
+            fix0=fix0,
+            fix1=fix1,
+        )
+        bound = lp_bound
+        db = _dual_bound(res)
+        if res.status == 2:  # nothing beats the heuristic among the unfixed solutions
+            bound = min(bound, best_val)
+        elif np.isfinite(db):
+            # fixed-out selections are worth less than the heuristic value
+            bound = min(bound, max(red.const - db, best_val))
+        assert self.n_sites is not None
+        if res.x is not None:
+            sel_m = _round_selection(np.asarray(res.x), c, red.req, self.n_sites)
+            val_m = _value(_cover_counts(red.a, sel_m), red.w, self.theta) + red.const
+            if val_m > best_val + 1e-9 * max(1.0, abs(best_val)):
+                best_sel, best_val = sel_m, val_m
+                note += "HiGHS incumbent."
+            else:
+                note += "The heuristic solution was as good as HiGHS' incumbent."
+        else:
+            note += "HiGHS found no better incumbent; the heuristic solution is returned."
+        res_status = 0 if res.status == 2 else int(res.status)
+        if res_status == 0 and abs(best_val - bound) <= 1e-9 * max(1.0, abs(best_val)):
+            bound = best_val
+        status = "optimal" if res_status == 0 else "time_limit"
+        if status == "optimal" and _gap(best_val, bound) > max(gap, 1e-6):
+            status = "time_limit"  # HiGHS said optimal but the numbers disagree
+        return best_sel, best_val, bound, status, note
+
+    def _more_search(
+        self, red: _Reduced, sel: BoolA, val: float, deadline: float
+    ) -> tuple[BoolA, float]:
+        """Iterated local search from ``sel`` until ``deadline`` (kept only if better)."""
+        if deadline - time.perf_counter() < 0.05:
+            return sel, val
+        s2, v2, _ = _local_search(red, sel, deadline=deadline, perturb=True, seed=1)
+        if v2 + red.const > val:
+            return s2, v2 + red.const
+        return sel, val
+
+    def _fallback(
+        self,
+        red: _Reduced,
+        best_sel: BoolA,
+        best_val: float,
+        trivial: float,
+        clock: _Clock,
+        search: str,
+        skipped: str,
+    ) -> tuple[BoolA, float, float, str, str]:
+        """The budget is too short for ``skipped``: the heuristic's solution (searched on
+        for 45% of what is left) and its bound, status ``"time_limit"``."""
+        left = clock.left()
+        sel, val = self._more_search(red, best_sel, best_val, time.perf_counter() + 0.45 * left)
+        sel, val, bound, how = self._heuristic_bound(
+            red, sel, val, trivial, clock, clock.deadline - min(0.05, 0.02 * left)
+        )
+        note = f"{search}; no time for {skipped} and branch and bound within the limit: {how}"
+        return sel, val, bound, "time_limit", note
 
 
 class MCLP(_MaxCoverage):
@@ -1359,7 +1499,7 @@ class LSCP(_CoverageModel):
         """Solve and set ``result_``; returns self. Parameters as :meth:`MCLP.solve`."""
         _check_method(method, time_limit_s)
         t0 = time.perf_counter()
-        deadline = t0 + (time_limit_s if time_limit_s is not None else math.inf)
+        clock = _Clock(t0, time_limit_s)
         red = _reduce(
             self.a,
             self.weights,
@@ -1372,16 +1512,35 @@ class LSCP(_CoverageModel):
         sel = self._greedy(red)
         best = int(sel.sum())
         n_req = int(red.req.sum())
+        lp_nnz = int(red.a.nnz + red.a.shape[1])
         note = ""
         if red.a.shape[0] == 0:
             bound, status = float(n_req), "optimal"
             note = "The required sites already cover every coverable demand point."
+        elif clock.limited and not clock.fits(
+            (_MIP_ROOT_FACTOR if method == "exact" else 3.0) * _lp_seconds(lp_nnz)
+        ):
+            # HiGHS would overrun the limit (set-up, presolve and the root LP by simplex are
+            # not time-limited): the greedy cover, bound ceil(LP) if the LP fits, else p_req + 1
+            status = "time_limit" if method == "exact" else "heuristic"
+            bound = float(n_req + 1)
+            how = "the trivial bound (required sites + 1)"
+            if method == "exact" and clock.fits(3.0 * _lp_seconds(lp_nnz)):
+                lp = self._milp(
+                    red, integral=False, time_limit_s=clock.highs_limit(), gap=gap, ub=None
+                )
+                if lp.status == 0:
+                    bound = max(bound, float(math.ceil(float(lp.fun) - 1e-6)))
+                    how = "bound ceil(LP)"
+            note = (
+                "No time for HiGHS within the limit: greedy set cover with redundant sites "
+                f"removed; {how}."
+            )
         else:
-            remaining = None if time_limit_s is None else max(deadline - time.perf_counter(), 0.1)
             res = self._milp(
                 red,
                 integral=method == "exact",
-                time_limit_s=remaining,
+                time_limit_s=clock.highs_limit(),
                 gap=gap,
                 ub=float(best) if method == "exact" else None,
             )
@@ -1618,7 +1777,8 @@ class PMedian(_SitingModel):
         """Solve and set ``result_``; returns self. Parameters as :meth:`MCLP.solve`."""
         _check_method(method, time_limit_s)
         t0 = time.perf_counter()
-        deadline = t0 + (time_limit_s if time_limit_s is not None else math.inf)
+        clock = _Clock(t0, time_limit_s)
+        deadline = clock.deadline
         n, m = self.cost.shape
         fin_any = np.isfinite(self.cost).any(axis=1)
         uncov = np.flatnonzero(~fin_any).astype(np.int64)
@@ -1637,25 +1797,42 @@ class PMedian(_SitingModel):
             None if n_pairs <= _PMEDIAN_FULL_PAIRS else np.full(d.shape[0], 8, dtype=np.int64)
         )
         note = "" if k is None else "Assignments restricted to the k nearest candidates. "
-        bound = 0.0
+        # every point served by its nearest candidate (all sites open): a valid lower bound
+        bound = float(w @ np.where(np.isfinite(d), d, np.inf).min(axis=1)) if d.shape[0] else 0.0
         status = "heuristic"
         rounds = 0
+        n_fin = np.isfinite(d).sum(axis=1)
         while d.shape[0]:
             rounds += 1
-            remaining = None if time_limit_s is None else max(deadline - time.perf_counter(), 0.1)
+            pairs = n_pairs if k is None else int(np.minimum(k, n_fin).sum())
+            est = _lp_seconds(3 * pairs + d.shape[0] + m)
+            if not clock.fits((_MIP_ROOT_FACTOR if method == "exact" else 3.0) * est):
+                # HiGHS would overrun the limit in its set-up, presolve and root LP
+                status = "time_limit" if method == "exact" else "heuristic"
+                note += (
+                    "No time for HiGHS within the limit: greedy + interchange; bound from "
+                    "serving every point by its nearest candidate. "
+                )
+                break
             res, ph_rows, _, ph0 = self._milp(
-                d, w, req, k=k, integral=method == "exact", time_limit_s=remaining, gap=gap
+                d,
+                w,
+                req,
+                k=k,
+                integral=method == "exact",
+                time_limit_s=clock.highs_limit(),
+                gap=gap,
             )
             if res.status == 2:
                 status = "infeasible"
                 note += "No selection of n_sites reaches every demand point. "
                 break
             if method == "heuristic":
-                bound = float(res.fun) if res.status == 0 else 0.0
+                bound = max(bound, float(res.fun)) if res.status == 0 else bound
                 note += "Greedy + interchange; bound from the LP relaxation."
                 break
             db = _dual_bound(res)
-            bound = db if np.isfinite(db) else bound
+            bound = max(bound, db) if np.isfinite(db) else bound
             if res.x is not None:
                 sm = _round_selection(np.asarray(res.x), m, req, self.n_sites)
                 vm = self._eval(sm, d, w)
