@@ -126,7 +126,19 @@ def report_flow(
             "cancelled and duplicate ones. Points more than 500 m from any road count as "
             "outside and are listed with their distance."
         ),
+        "how_zh": (
+            f"按{_MODE_ZH.get(mode, mode)}计算，从最近的 {fld.n_sources} 个"
+            f"{'岗点' if sources == 'posts' else '警力'}出发的精确最短行程时间"
+            + (f"（含 {fld.n_drones} 架无人机的飞行时间）" if fld.n_drones else "")
+            + (f"，{at.strftime('%H:%M')} 时段车速" if at else "，自由流车速")
+            + "，到每个点最近的道路节点，再加上按 5 公里/小时步行的吸附距离。重点区域和单位"
+            f"各计一个；网格按近 {history_days} 天的警情加权；警情不含重复报警及撤销、重复"
+            "警情。距任何道路超过 500 米的点计为未覆盖，并列出其距离。"
+        ),
     }
+
+
+_MODE_ZH = {"car": "汽车", "motorcycle": "摩托车", "foot": "步行"}
 
 
 def _local_time(when: dt.datetime) -> dt.time:

@@ -37,9 +37,12 @@ def _data_dir(request: Request) -> Path:
 
 
 def _lang(request: Request) -> str:
+    """The caller's page language as the web pages choose it: session, then the language
+    cookie, then the configured default (zh-CN); API clients without a session get names in
+    the default language."""
     lang = request.session.get("lang") if "session" in request.scope else None
-    if lang is None and request.headers.get("accept-language", "").startswith("en"):
-        lang = "en"
+    lang = lang or request.cookies.get("pingan_lang")
+    lang = lang or str(request.app.state.settings.default_language)
     return "en" if lang == "en" else "zh-CN"
 
 

@@ -1,7 +1,7 @@
 /* Coverage page: 1/3/5-minute areas by time of day, gaps, and a siting run (job with progress). */
 "use strict";
 (function () {
-  const { t, api, esc } = window.PA;
+  const { t, api, esc, lang } = window.PA;
   const OGC = "/api/v1/ogc/collections/";
   const empty = () => ({ type: "FeatureCollection", features: [] });
   const STANDARDS = "60,180,300";
@@ -63,10 +63,11 @@
 
   function renderReport(rep) {
     const body = document.querySelector("#cv-report tbody");
-    const name = (layer) => t("coverage.layer." + layer.split(":")[0]) + (layer.includes(":") ? " · " + layer.split(":")[1] : "");
+    const kindName = (k) => { const key = "coverage.kind." + k, v = t(key); return v === key ? k : v; };
+    const name = (layer) => t("coverage.layer." + layer.split(":")[0]) + (layer.includes(":") ? " · " + kindName(layer.split(":")[1]) : "");
     body.innerHTML = rep.layers.filter((r) => r.layer.split(":").length === 1 || r.count > 0).map((r) =>
       `<tr><td>${esc(name(r.layer))}</td>${r.levels.map((l) => `<td>${(100 * l.covered_share).toFixed(1)}%</td>`).join("")}</tr>`).join("");
-    document.getElementById("cv-how").textContent = rep.how;
+    document.getElementById("cv-how").textContent = lang === "en" ? rep.how : rep.how_zh || rep.how;
     const ka = rep.layers.find((r) => r.layer === "key_areas");
     const out = new Set(ka && ka.own_standard ? ka.own_standard.outside.map((e) => e.id) : []);
     map.getSource("keyareas").setData({ type: "FeatureCollection", features: keyAreas.features.map((f) => Object.assign({}, f, { properties: Object.assign({}, f.properties, { outside: out.has(f.id) }) })) });
