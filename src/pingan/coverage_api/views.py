@@ -118,7 +118,9 @@ def report(
 
 
 @router.post("/coverage/optimise", status_code=202, operation_id="coverage_optimise")
-def optimise(body: OptimiseRun, request: Request, principal: CurrentUser) -> dict[str, str]:
+def optimise(
+    body: OptimiseRun, request: Request, principal: CurrentUser, session: SessionDep
+) -> dict[str, str]:
     """Start a siting run (maximal covering, MCLP) as a background job; poll
     ``/api/v1/jobs/{id}`` for progress; its ``result`` is the plan: proposed posts, the
     before/after table and the plan as GeoJSON."""
@@ -127,6 +129,10 @@ def optimise(body: OptimiseRun, request: Request, principal: CurrentUser) -> dic
         raise Invalid("keep_existing", f"{body.keep_existing} is more than posts {body.posts}")
     engine = request.app.state.engine
     data_dir = _data_dir(request)
+    # A POST's session began with BEGIN IMMEDIATE when the caller was looked up, so on SQLite it
+    # holds the engine's write lock until it ends; submit() writes the job in a unit of work of
+    # its own and would wait for that lock forever (the lock is not re-entrant). End ours first.
+    session.commit()
 
     def work(report: Report) -> dict[str, Any]:
         return flows.optimise_flow(engine, principal, body, data_dir=data_dir, report=report)

@@ -133,13 +133,14 @@
     recommend(id);
   }
 
+  const named = (prefix, code) => { const v = t(prefix + code); return v === prefix + code ? code : v; };
   async function recommend(id) {
     try {
       const r = await api(`/api/v1/incidents/${id}/recommendations`, { method: "POST", body: { k: 5 } });
       const box = document.getElementById("recommend");
       if (!box || state.selected !== id) return;
       box.innerHTML = `<h3>${esc(t("incident.recommend"))}</h3><ol class="timeline">${r.units.map((u) =>
-        `<li><b>${esc(u.name || u.code)}</b> ${esc(u.kind)} · ${esc(u.mode)} · ETA ${Math.round(u.eta_s)} s · ${(u.distance_m / 1000).toFixed(1)} km</li>`).join("")}</ol>`;
+        `<li><b>${esc(u.name || u.code)}</b> ${esc(named("coverage.unit.", u.kind))} · ${esc(named("coverage.mode.", u.mode))} · ${esc(t("coverage.eta"))} ${Math.round(u.eta_s)} s · ${(u.distance_m / 1000).toFixed(1)} km</li>`).join("")}</ol>`;
       map.getSource("routes").setData({ type: "FeatureCollection", features: r.units.map((u) => ({ type: "Feature", geometry: u.route, properties: { rank: u.rank } })) });
     } catch (e) {
       const box = document.getElementById("recommend");

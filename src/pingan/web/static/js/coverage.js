@@ -5,6 +5,8 @@
   const OGC = "/api/v1/ogc/collections/";
   const empty = () => ({ type: "FeatureCollection", features: [] });
   const STANDARDS = "60,180,300";
+  // dark green / yellow-green / amber, widest drawn first (the legend's .sw-* in coverage.html)
+  const BANDS = [[300, "#ffb300"], [180, "#c0ca33"], [60, "#1b5e20"]];
   const map = new maplibregl.Map({
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
@@ -22,7 +24,9 @@
   function addLayers() {
     for (const s of ["iso", "cells", "keyareas", "posts", "plan"]) map.addSource(s, { type: "geojson", data: empty() });
     map.addLayer({ id: "cells-out", type: "fill", source: "cells", filter: ["==", ["get", "outside_standard"], true], paint: { "fill-color": "#c62828", "fill-opacity": ["interpolate", ["linear"], ["get", "incidents"], 0, 0.04, 50, 0.3] } });
-    map.addLayer({ id: "iso", type: "fill", source: "iso", paint: { "fill-color": ["match", ["get", "standard_s"], 60, "#2e7d32", 180, "#f9a825", "#ef6c00"], "fill-opacity": 0.45 } });
+    // The areas nest (5 ⊃ 3 ⊃ 1 min): one layer per band, widest first, nearly opaque, so each
+    // band shows its own colour instead of a blend of the ones beneath it.
+    for (const [s, color] of BANDS) map.addLayer({ id: "iso-" + s, type: "fill", source: "iso", filter: ["==", ["get", "standard_s"], s], paint: { "fill-color": color, "fill-opacity": 0.8 } });
     map.addLayer({ id: "cells-line", type: "line", source: "cells", minzoom: 13, paint: { "line-color": "#7a8aa8", "line-width": 0.4 } });
     map.addLayer({ id: "keyareas", type: "line", source: "keyareas", paint: { "line-color": ["case", ["get", "outside"], "#c62828", "#1b5e20"], "line-width": ["case", ["get", "outside"], 2.5, 1] } });
     map.addLayer({ id: "posts", type: "circle", source: "posts", paint: { "circle-radius": 4, "circle-color": "#0b3d91", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
@@ -98,14 +102,26 @@
 
   function showPlan(plan) {
     map.getSource("plan").setData(plan.geojson);
+    // proposed sites may stand outside today's view (fitted to today's posts): widen it to them
+    const view = map.getBounds(), pts = plan.geojson.features.map((f) => f.geometry.coordinates);
+    if (pts.some((c) => !view.contains(c))) {
+      const b = new maplibregl.LngLatBounds(view.getSouthWest(), view.getNorthEast());
+      for (const c of pts) b.extend(c);
+      map.fitBounds(b, { padding: 30, duration: 0 });
+    }
     const table = document.getElementById("cv-plan");
     table.hidden = false;
     table.querySelector("tbody").innerHTML = plan.before_after.map((r) =>
       `<tr><td>${esc(t("coverage.layer." + r.layer))}</td><td>${(100 * r.before_share).toFixed(1)}%</td><td><b>${(100 * r.after_share).toFixed(1)}%</b></td></tr>`).join("");
-    const m = plan.model;
-    document.getElementById("cv-plan-how").textContent =
-      `${plan.posts} · ${t("coverage.kept")} ${plan.existing_kept} · ${t("coverage.new")} ${plan.new_sites} · ${m.method} ${m.status} · gap ${(100 * m.gap).toFixed(2)}% · ${m.solve_time_s} s. ${m.explanation}`;
+    const m = plan.model, how = document.getElementById("cv-plan-how");
+    const named = (prefix, code) => { const v = t(prefix + code); return v === prefix + code ? code : v; };
+    const solver = named("coverage.f.", m.method) + (m.status === m.method ? "" : " · " + named("coverage.status.", m.status));
+    const gap = m.gap == null ? "" : ` · ${t("coverage.gap")} ${(100 * m.gap).toFixed(2)}%`;
+    how.textContent = `${t("coverage.f.posts")} ${plan.posts} · ${t("coverage.kept")} ${plan.existing_kept} · ${t("coverage.new")} ${plan.new_sites} · ${solver}${gap} · ${m.solve_time_s} s`;
+    // the solver's own account is English only: in the text there, as a tooltip in Chinese
+    if (m.explanation) { if (lang === "en") how.textContent += ". " + m.explanation; else how.title = m.explanation; }
     document.getElementById("cv-job").textContent = t("coverage.job.done");
+    how.scrollIntoView({ block: "nearest" });
   }
 
   map.on("load", async () => {
@@ -114,6 +130,7 @@
     slider.addEventListener("change", refresh);
     document.getElementById("cv-mode").addEventListener("change", refresh);
     document.getElementById("f-run").addEventListener("click", runSiting);
+    document.getElementById("cv-form").addEventListener("submit", (e) => e.preventDefault());
     map.on("click", "cells-out", (e) => { const p = e.features[0].properties; new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name)}</b><br>${esc(t("coverage.best"))}: ${p.best_time_s == null ? "∞" : Math.round(p.best_time_s) + " s"}<br>${esc(t("coverage.incidents"))}: ${p.incidents}`).addTo(map); });
     try { await loadStatic(); } catch (e) { status(e.message); }
     await refresh();
