@@ -40,8 +40,12 @@ class WarningRun(BaseModel):
 def warnings_run_flow(
     engine: Engine, principal: Principal, body: WarningRun, report: Report | None = None
 ) -> dict[str, Any]:
-    """Load, evaluate and store warnings; returns counts and the stored ids."""
-    with unit_of_work(engine) as s:
+    """Load, evaluate and store warnings; returns counts and the stored ids.
+
+    The evaluation runs in a read transaction (progress reports write the job row in units of
+    work of their own, and on SQLite a write transaction held here would block them); only
+    storing the warnings takes a short write transaction."""
+    with unit_of_work(engine, write=False) as s:
         until = (
             dt.datetime.combine(body.as_of, dt.time(), dt.UTC) + dt.timedelta(days=1)
             if body.as_of
@@ -62,6 +66,7 @@ def warnings_run_flow(
             replications=body.replications,
             progress=report,
         )
+    with unit_of_work(engine) as s:
         stored, skipped = store_warnings(s, actor=principal.actor, warnings=new)
         s.commit()
         return {

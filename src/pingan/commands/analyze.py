@@ -335,16 +335,17 @@ def register(app: typer.Typer) -> None:
         json_out: Path | None = typer.Option(None, "--json"),
     ) -> None:
         """Walk forward over history: hit rate, PAI and PEI at 1%, 2% and 5% of the area."""
-        import numpy as np
-
-        from pingan.analysis_api.service import grid_for
-        from pingan.analytics import Grid, KDEForecaster, NaiveForecaster, SEPPForecaster, backtest
+        from pingan.analysis_api import service
         from pingan.store.engine import unit_of_work
 
         t_start, t_end = _parse_time(start, "start"), _parse_time(end, "end")
         assert t_start is not None and t_end is not None
         if t_end <= t_start:
             fail("--end: must be after --start")
+        methods = list(service.BACKTEST_METHODS) if method == "all" else [method]
+        for m in methods:
+            if m not in service.BACKTEST_METHODS:
+                fail(f"--method: {m!r}; use naive, kde, sepp or all")
         frame = _frame(
             (t_start - dt.timedelta(days=400)).isoformat(),
             (t_end + dt.timedelta(days=step_days)).isoformat(),
@@ -355,32 +356,19 @@ def register(app: typer.Typer) -> None:
             400,
         )
         with unit_of_work(write=False) as s:
-            bounds, _, _ = grid_for(frame, s, cell_m=cell_m)
-        grid = Grid(bounds, cell_m)
-        t0 = float(frame.t_s.min())
-        t_days = (frame.t_s - t0) / 86_400.0
-        s_day = (t_start.timestamp() - t0) / 86_400.0
-        e_day = (t_end.timestamp() - t0) / 86_400.0
-        methods = ["naive", "kde", "sepp"] if method == "all" else [method]
-        classes = {"naive": NaiveForecaster, "kde": KDEForecaster, "sepp": SEPPForecaster}
-        results: dict[str, Any] = {}
-        for m in methods:
-            if m not in classes:
-                fail(f"--method: {m!r}; use naive, kde, sepp or all")
-            r = backtest(
-                classes[m](grid),
-                frame.x_m,
-                frame.y_m,
-                t_days,
-                grid=grid,
-                start_day=s_day,
-                end_day=e_day,
+            out = service.backtest_methods(
+                s,
+                frame,
+                methods=methods,
+                start=t_start,
+                end=t_end,
                 step_days=step_days,
+                cell_m=cell_m,
             )
-            results[m] = {k: v for k, v in vars(r).items() if not k.startswith("_")}
-            summary = getattr(r, "summary", None)
-            typer.echo(f"{m:6s} {summary() if callable(summary) else ''}")
-        _write(json.loads(json.dumps(results, default=lambda o: np.asarray(o).tolist())), json_out)
+        for m, r in out["methods"].items():
+            typer.echo(f"{m:6s} {r['summary']}")
+        typer.echo(out["how"])
+        _write(out["methods"], json_out)
 
     rep = typer.Typer(help="Briefings for commanders.", no_args_is_help=True)
     app.add_typer(rep, name="report")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -38,6 +39,15 @@ def _update(engine: Engine, job_id: str, **values: Any) -> None:
         s.commit()
 
 
+@contextmanager
+def _own_or(engine: Engine, session: Session | None) -> Iterator[Session]:
+    if session is not None:
+        yield session
+        return
+    with unit_of_work(engine) as s:
+        yield s
+
+
 def submit(
     engine: Engine,
     *,
@@ -45,10 +55,16 @@ def submit(
     fn: Callable[[Report], Any],
     params: dict[str, Any],
     principal: Principal,
+    session: Session | None = None,
 ) -> str:
-    """Queue ``fn`` as a job and return the job id."""
+    """Queue ``fn`` as a job and return the job id.
+
+    The job row and its audit record are written and committed in ``session`` when given —
+    the request's own unit of work, which on SQLite may already hold the write lock (a second
+    write transaction in the same thread would wait for it forever) — or else in a unit of
+    work of their own. The job starts after that commit."""
     job_id = str(uuid.uuid4())
-    with unit_of_work(engine) as s:
+    with _own_or(engine, session) as s:
         s.add(
             Job(
                 id=job_id,
