@@ -54,7 +54,17 @@ class Incident(Base):
     __table_args__ = (
         UniqueConstraint("dataset", "external_id", name="uq_incidents_dataset_external"),
         Index("ix_incidents_jpath_reported", "jpath", "reported_at"),
-        Index("ix_incidents_subtype_reported", "subtype", "reported_at"),
+        # (subtype, reported_at, …): serves period queries by subtype, and the repeat-call
+        # search filters position, repeat link and state on the index entries
+        Index(
+            "ix_incidents_repeat_search",
+            "subtype",
+            "reported_at",
+            "lat",
+            "lon",
+            "repeat_of_id",
+            "state",
+        ),
     )
 
 

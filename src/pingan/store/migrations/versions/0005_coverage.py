@@ -1,4 +1,4 @@
-"""Coverage plans (siting runs) and their proposed posts.
+"""Reserved for coverage plans; siting plans are kept in their job rows, so no schema change.
 
 Revision ID: 0005_coverage
 Revises: 0004_evaluation
