@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from scipy.spatial import cKDTree
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor, record
@@ -54,7 +54,7 @@ from pingan.incidents.models import Incident
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.jurisdictions.service import assign_points
 from pingan.places.models import Address, Premises
-from pingan.store.base import utcnow
+from pingan.store.base import count_rows, utcnow
 from pingan.workflow import StateMachine
 
 __all__ = [
@@ -387,10 +387,8 @@ def list_query(
     )
 
 
-def count(session: Session, query: Select[Any]) -> int:
-    """Number of rows a list query matches."""
-    sub = query.order_by(None).subquery()
-    return int(session.scalar(select(func.count()).select_from(sub)) or 0)
+count = count_rows
+"""Number of rows a list query matches (:func:`pingan.store.base.count_rows`)."""
 
 
 def parties_for(session: Session, ids: Sequence[int]) -> dict[int, list[DisputeParty]]:

@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
@@ -23,7 +23,7 @@ from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
-from pingan.store.base import utcnow
+from pingan.store.base import count_rows, utcnow
 from pingan.workflow import StateMachine
 
 __all__ = [
@@ -306,10 +306,8 @@ def list_query(
     )
 
 
-def count(session: Session, query: Select[Any]) -> int:
-    """Number of rows a list query matches."""
-    sub = query.order_by(None).subquery()
-    return int(session.scalar(select(func.count()).select_from(sub)) or 0)
+count = count_rows
+"""Number of rows a list query matches (:func:`pingan.store.base.count_rows`)."""
 
 
 def timeline(session: Session, *, principal: Principal, incident_id: int) -> list[IncidentEvent]:

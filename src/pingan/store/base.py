@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, Select, String, TypeDecorator, func, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
-__all__ = ["Base", "EncryptedStr", "UTCDateTime", "set_data_key", "utcnow"]
+__all__ = ["Base", "EncryptedStr", "UTCDateTime", "count_rows", "set_data_key", "utcnow"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -91,3 +91,9 @@ class EncryptedStr(TypeDecorator[str]):
             return _fernet.decrypt(value.encode("ascii")).decode("utf-8")
         except InvalidToken:
             return "[undecryptable: wrong PINGAN_DATA_KEY]"
+
+
+def count_rows(session: Session, query: Select[Any]) -> int:
+    """Number of rows a list query matches (its ordering dropped): the ``total`` of a page."""
+    sub = query.order_by(None).subquery()
+    return int(session.scalar(select(func.count()).select_from(sub)) or 0)
