@@ -45,13 +45,13 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def _fresh_pg(url: str) -> tuple[Engine, Engine, str]:
+def _fresh_pg(url: str, suffix: str = "") -> tuple[Engine, Engine, str]:
     """A new, empty database for this test run beside the one ``url`` names, so that several
     runs (CI, developers, parallel workers) on one server never share a schema."""
     from sqlalchemy.engine import make_url
 
     admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"{make_url(url).database}_{os.getpid()}"
+    name = f"{make_url(url).database}_{os.getpid()}{suffix}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))

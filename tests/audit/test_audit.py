@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from pingan.audit.service import Actor, record, verify
+from pingan.audit.service import Actor, record, seal, verify
 from tests.factories import SmallCity
 
 
@@ -26,6 +26,7 @@ def test_chain_verifies_and_detects_alteration(session: Session, city: SmallCity
 def test_chain_detects_removal(session: Session, city: SmallCity) -> None:
     for i in range(3):
         record(session, actor=Actor.system(), action="test", entity="thing", entity_id=i)
+    seal(session)  # on PostgreSQL records take their place in the chain at commit
     seq = session.execute(text("SELECT max(seq) FROM audit_log")).scalar_one() - 1
     session.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": seq})
     session.expire_all()

@@ -60,9 +60,7 @@ def test_lockout_after_five_failures(client: TestClient, city: SmallCity, sessio
     actions = [
         a
         for (a,) in session.execute(
-            select(AuditRecord.action)
-            .where(AuditRecord.actor == "chief1")
-            .order_by(AuditRecord.seq)
+            select(AuditRecord.action).where(AuditRecord.actor == "chief1").order_by(AuditRecord.id)
         )
     ]
     assert actions.count("login_failed") == 5 and "login_locked" in actions

@@ -230,7 +230,7 @@ def test_caller_is_masked_and_reveal_is_audited(
     assert r.json() == {"caller_name": "张三丰", "caller_phone": "13812345678"}
     from pingan.audit.models import AuditRecord
 
-    last = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
+    last = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
     assert last is not None and last.action == "view_personal"
 
 

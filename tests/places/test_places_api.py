@@ -42,7 +42,7 @@ def test_premises_masked_reveal_audited(
         f"/api/v1/premises/{p['id']}/contact", json={"reason": "school gate duty"}, headers=h
     )
     assert r.json()["contact_phone"] == "0871-65123456"
-    last = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
+    last = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
     assert last is not None and last.action == "view_personal"
     assert "school gate duty" in last.detail
     r = client.get(f"/api/v1/premises/{p['id']}", headers=auth(city.tokens["chief1"]))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import time
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from pingan.auth.models import User
 from pingan.auth.service import Principal, principal_for, resolve_token
@@ -29,31 +30,46 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _session(request: Request, *, write: bool) -> Iterator[Session]:
-    engine = request.app.state.engine
+def _factory(request: Request, *, write: bool) -> sessionmaker[Session]:
     factories = request.app.state.session_factories
     key = "write" if write else "read"
-    if key not in factories:
-        factories[key] = session_factory(engine, write=write)
-    # SQLite has one writer at a time: a write session queues on the engine's WriteLock from
-    # its first statement (BEGIN IMMEDIATE) to its commit or rollback (see pingan.store.engine).
-    session: Session = factories[key]()
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    factory = factories.get(key)
+    if factory is None:
+        factory = factories[key] = session_factory(request.app.state.engine, write=write)
+    return cast("sessionmaker[Session]", factory)
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: a write transaction for POST/PUT/PATCH/DELETE, a read one
-    otherwise. The caller lookup and the endpoint share it (FastAPI caches it per request)."""
-    yield from _session(request, write=request.method not in _SAFE_METHODS)
+    otherwise. The caller lookup and the endpoint share it (FastAPI caches it per request).
+
+    Opening a session does no I/O (it connects at its first statement, in the endpoint's
+    worker thread), so it is made on the event loop; closing one that still holds a
+    transaction (a read, or a change that failed) runs in the thread pool. SQLite has one writer
+    at a time: a write session queues on the engine's WriteLock from its first statement
+    (BEGIN IMMEDIATE) to its commit or rollback (see pingan.store.engine).
+    """
+    session = _factory(request, write=request.method not in _SAFE_METHODS)()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_rollback_and_close, session)
+        raise
+    else:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -109,9 +125,17 @@ def _principal(request: Request, session: Session) -> Principal:
     return principal_for(session, user, ip=client_ip(request))
 
 
-def get_current_user(request: Request, session: SessionDep) -> Principal:
-    """The signed-in caller."""
-    return _principal(request, session)
+async def get_current_user(request: Request, session: SessionDep) -> Principal:
+    """The signed-in caller: a bearer token seen in the last ``TOKEN_CACHE_S`` seconds is
+    answered on the event loop; anything else is looked up in the thread pool."""
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "bearer":
+            cached = _token_cache.get(token.strip())
+            if cached is not None and cached[0] > time.monotonic():
+                return dataclasses.replace(cached[1], ip=client_ip(request))
+    return await run_in_threadpool(_principal, request, session)
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]

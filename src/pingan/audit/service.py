@@ -2,8 +2,15 @@
 
 Every change, and every view of a person's data, calls :func:`record` inside the same
 transaction as the change. Records are chained: ``hash = sha256(prev_hash + canonical JSON)``.
-Appends are serialised per database (PostgreSQL: a transaction-scoped advisory lock; SQLite:
-write transactions already hold the database write lock from ``BEGIN IMMEDIATE``).
+
+Linking is serialised per database. On SQLite, write transactions already hold the database
+write lock from ``BEGIN IMMEDIATE``, so :func:`record` links the record at once. On PostgreSQL,
+:func:`record` writes the record's canonical JSON up to its sequence number (``chain_input``)
+and a deferred constraint trigger (migration 0007) links it at COMMIT under a
+transaction-scoped advisory lock: the lock is held for the commit only, not for the rest of the
+request, and the hash it computes is the same ``sha256(prev_hash + canonical JSON)``. A record
+that is rolled back never takes a place in the chain. :func:`seal` links the pending records of
+the current transaction early (``verify`` calls it).
 """
 
 from __future__ import annotations
@@ -11,20 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
 from pingan.store.base import utcnow
 
-__all__ = ["GENESIS", "Actor", "VerifyReport", "iter_records", "record", "verify"]
+__all__ = ["GENESIS", "Actor", "VerifyReport", "iter_records", "record", "seal", "verify"]
 
 GENESIS = "0" * 64
-_ADVISORY_LOCK_KEY = 7_316_001  # arbitrary constant: "pingan audit chain"
+_ADVISORY_LOCK_KEY = 7_316_001  # "pingan audit chain"; the trigger of migration 0007 uses it
 
 
 @dataclass(frozen=True)
@@ -42,24 +49,34 @@ class Actor:
         return cls(id=None, name=name, jpath="/", ip=None)
 
 
-def _canonical(rec: AuditRecord) -> str:
-    body = {
-        "seq": rec.seq,
-        "at": rec.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "actor_id": rec.actor_id,
-        "actor": rec.actor,
-        "action": rec.action,
-        "entity": rec.entity,
-        "entity_id": rec.entity_id,
-        "jpath": rec.jpath,
-        "ip": rec.ip,
-        "detail": rec.detail,
-    }
+_FIELDS = ("seq", "at", "actor_id", "actor", "action", "entity", "entity_id", "jpath", "ip")
+
+
+def _canonical_of(values: Mapping[str, Any]) -> str:
+    """The canonical JSON of a record's content (sorted keys, so ``seq`` comes last)."""
+    body = {k: values[k] for k in _FIELDS}
+    body["at"] = values["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
+    body["detail"] = values["detail"]
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _canonical(rec: AuditRecord) -> str:
+    return _canonical_of({k: getattr(rec, k) for k in (*_FIELDS, "detail")})
 
 
 def _hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+_TABLE = cast(Table, AuditRecord.__table__)
+_INSERT = insert(_TABLE)
+_LAST = (
+    select(_TABLE.c.seq, _TABLE.c.hash)
+    .where(_TABLE.c.seq.is_not(None))
+    .order_by(_TABLE.c.seq.desc())
+    .limit(1)
+)
+_SEQ_MARK = -7_316_001
 
 
 def record(
@@ -71,31 +88,60 @@ def record(
     entity_id: str | int | None = None,
     jpath: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditRecord:
-    """Append one audit record in the caller's transaction (the caller commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
-    last = session.execute(
-        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    rec = AuditRecord(
-        seq=seq,
-        at=utcnow(),
-        actor_id=actor.id,
-        actor=actor.name,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        jpath=jpath,
-        ip=actor.ip,
-        detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str),
-        prev_hash=prev,
-    )
-    rec.hash = _hash(prev, _canonical(rec))
-    session.add(rec)
+) -> None:
+    """Append one audit record in the caller's transaction (the caller commits).
+
+    One INSERT (and on SQLite one indexed read of the last record). On PostgreSQL the record's
+    ``seq``, ``prev_hash`` and ``hash`` are set at COMMIT (or by :func:`seal`); on SQLite at once.
+    """
+    values: dict[str, Any] = {
+        "seq": None,
+        "at": utcnow(),
+        "actor_id": actor.id,
+        "actor": actor.name,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "jpath": jpath,
+        "ip": actor.ip,
+        "detail": json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str),
+        "prev_hash": None,
+        "hash": None,
+        "chain_input": None,
+    }
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        values["chain_input"] = _chain_input(values)
+    else:
+        last = conn.execute(_LAST).first()
+        prev = str(last[1]) if last else GENESIS
+        values["seq"] = int(last[0] or 0) + 1 if last else 1
+        values["prev_hash"] = prev
+        values["hash"] = _hash(prev, _canonical_of(values))
+    conn.execute(_INSERT, values)
+
+
+def _chain_input(values: Mapping[str, Any]) -> str:
+    """The canonical JSON of a record up to its sequence number: the database trigger hashes
+    ``prev_hash || chain_input || seq || '}'`` (``seq`` is the last key in sorted order)."""
+    canon = _canonical_of({**values, "seq": _SEQ_MARK})
+    head, mark, tail = canon.rpartition(f'"seq":{_SEQ_MARK}')
+    if not mark or tail != "}":
+        raise AssertionError("audit canonical JSON must end with its seq")
+    return head + '"seq":'
+
+
+def seal(session: Session) -> None:
+    """Link the audit records this transaction has written so far (PostgreSQL; on SQLite they
+    are linked as they are written). The chain lock is then held until the transaction ends."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
     session.flush()
-    return rec
+    session.execute(text("SET CONSTRAINTS audit_link IMMEDIATE"))
+    session.execute(text("SET CONSTRAINTS audit_link DEFERRED"))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, AuditRecord) and obj.seq is None:
+            session.expire(obj)  # loaded before it was linked
 
 
 @dataclass(frozen=True)
@@ -121,7 +167,7 @@ def iter_records(session: Session, *, batch: int = 5000) -> Iterator[AuditRecord
         if not rows:
             return
         yield from rows
-        after = rows[-1].seq
+        after = int(rows[-1].seq or 0)
 
 
 def verify(session: Session) -> VerifyReport:
@@ -129,6 +175,7 @@ def verify(session: Session) -> VerifyReport:
 
     O(n) in the number of records, reading in batches of 5,000.
     """
+    seal(session)
     prev = GENESIS
     expected_seq = 1
     checked = 0

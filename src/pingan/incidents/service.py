@@ -8,11 +8,12 @@ import hashlib
 import json
 import math
 import secrets
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, and_, bindparam, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from pingan.audit.service import record
 from pingan.auth.service import Principal, scope_clause
@@ -69,34 +70,72 @@ def request_hash(body: IncidentCreate) -> str:
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
-def find_repeat_of(
+_T_INC = cast(Table, Incident.__table__)
+_T_EVENT = cast(Table, IncidentEvent.__table__)
+_T_IDEM = cast(Table, IdempotencyKey.__table__)
+# statements built once: each request binds values only (no statement building or cache keys)
+_REPEAT_CANDIDATES = select(_T_INC.c.id, _T_INC.c.reported_at, _T_INC.c.lon, _T_INC.c.lat).where(
+    _T_INC.c.subtype == bindparam("subtype"),
+    _T_INC.c.reported_at.between(bindparam("t0"), bindparam("t1")),
+    _T_INC.c.lat.between(bindparam("lat0"), bindparam("lat1")),
+    _T_INC.c.lon.between(bindparam("lon0"), bindparam("lon1")),
+    _T_INC.c.repeat_of_id.is_(None),
+    _T_INC.c.state.not_in(("cancelled", "duplicate")),
+)
+_INSERT_INCIDENT = insert(_T_INC).returning(_T_INC.c.id)
+_INSERT_EVENT = insert(_T_EVENT)
+_INSERT_IDEM = insert(_T_IDEM)
+_COUNT_REPEAT = (
+    update(_T_INC)
+    .where(_T_INC.c.id == bindparam("original_id"))
+    .values(repeat_count=_T_INC.c.repeat_count + 1, updated_at=bindparam("now"))
+)
+
+
+def _repeat_of_id(
     session: Session, *, subtype: str, lon: float, lat: float, at: dt.datetime
-) -> Incident | None:
-    """The original incident a new call repeats: same subtype, within the repeat radius
-    (150 m) and window (10 minutes), itself not a repeat; the nearest in time wins."""
+) -> int | None:
     s = get_settings()
     window = dt.timedelta(seconds=s.repeat_call_window_s)
     dlat = s.repeat_call_radius_m / 111_000.0
     dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-    rows = session.scalars(
-        select(Incident).where(
-            Incident.subtype == subtype,
-            Incident.reported_at.between(at - window, at + window),
-            Incident.lat.between(lat - dlat, lat + dlat),
-            Incident.lon.between(lon - dlon, lon + dlon),
-            Incident.repeat_of_id.is_(None),
-            Incident.state.not_in(("cancelled", "duplicate")),
+    # the candidates come from the index entries (id, time, position) of the ±window
+    rows = (
+        session.connection()
+        .execute(
+            _REPEAT_CANDIDATES,
+            {
+                "subtype": subtype,
+                "t0": at - window,
+                "t1": at + window,
+                "lat0": lat - dlat,
+                "lat1": lat + dlat,
+                "lon0": lon - dlon,
+                "lon1": lon + dlon,
+            },
         )
-    ).all()
+        .all()
+    )
     if not rows:
         return None
     d = haversine_m(lon, lat, np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
     ok = [
-        (abs((r.reported_at - at).total_seconds()), r.id, r)
+        (abs((r.reported_at - at).total_seconds()), r.id)
         for r, m in zip(rows, d, strict=True)
         if m <= s.repeat_call_radius_m
     ]
-    return min(ok)[2] if ok else None
+    return int(min(ok)[1]) if ok else None
+
+
+def find_repeat_of(
+    session: Session, *, subtype: str, lon: float, lat: float, at: dt.datetime
+) -> Incident | None:
+    """The original incident a new call repeats: same subtype, within the repeat radius
+    (150 m) and window (10 minutes), itself not a repeat; the nearest in time wins.
+
+    One indexed range read of the window's index entries, O(k) in the k candidates."""
+    rid = _repeat_of_id(session, subtype=subtype, lon=lon, lat=lat, at=at)
+    return None if rid is None else session.get(Incident, rid)
 
 
 def _new_code(at: dt.datetime) -> str:
@@ -114,6 +153,11 @@ def create(
 
     With an ``idempotency_key`` a repeated request with the same body returns the first
     incident (``created`` False); the same key with a different body is a ``Conflict``.
+
+    A creation is four statements on a warm cache (the repeat-call search, the incident, its
+    timeline event, the audit record; a repeat call adds the original's count and event), built
+    once and executed with SQLAlchemy Core; the returned incident is attached to the session
+    without being read back.
     """
     digest = request_hash(data)
     if idempotency_key is not None:
@@ -148,77 +192,118 @@ def create(
     jpath = str(assigned.jpath[0])
     if not principal.can_see(jpath):
         raise PermissionDenied("the incident location is outside your jurisdiction", field="lon")
-    at = data.reported_at or utcnow()
+    now = utcnow()
+    at = data.reported_at or now
     if at.tzinfo is None:
         raise Invalid("reported_at", "must include a timezone, e.g. 2026-11-22T08:00:00+08:00")
-    if at > utcnow() + dt.timedelta(minutes=5):
+    if at > now + dt.timedelta(minutes=5):
         raise Invalid("reported_at", "is in the future")
-    original = find_repeat_of(session, subtype=sub.code, lon=lon, lat=lat, at=at)
-    inc = Incident(
-        code=_new_code(at),
-        subtype=sub.code,
-        klass=sub.klass,
-        priority=data.priority or sub.priority,
-        source=data.source,
-        state="duplicate" if original is not None else LIFECYCLE.initial,
-        summary=data.summary,
-        address_text=data.address_text,
-        lon=lon,
-        lat=lat,
-        input_crs=data.crs,
-        input_lon=data.lon,
-        input_lat=data.lat,
-        jurisdiction_id=jid,
-        jpath=jpath,
-        reported_at=at,
-        repeat_of_id=None if original is None else original.id,
-        caller_name=data.caller_name,
-        caller_phone=data.caller_phone,
-        created_by_id=principal.user_id,
-    )
-    session.add(inc)
-    session.flush()
-    session.add(
-        IncidentEvent(
-            incident_id=inc.id,
-            at=utcnow(),
-            kind="received",
-            to_state=inc.state,
-            actor_id=principal.user_id,
-            note="",
-        )
-    )
-    if original is not None:
-        original.repeat_count += 1
-        session.add(
-            IncidentEvent(
-                incident_id=original.id,
-                at=utcnow(),
-                kind="repeat_call",
-                actor_id=principal.user_id,
-                note=f"repeat call {inc.code} linked",
-                data=json.dumps({"incident_id": inc.id}),
+    values: dict[str, Any] = {
+        "code": _new_code(at),
+        "subtype": sub.code,
+        "klass": sub.klass,
+        "priority": data.priority or sub.priority,
+        "source": data.source,
+        "state": LIFECYCLE.initial,
+        "summary": data.summary,
+        "address_text": data.address_text,
+        "lon": lon,
+        "lat": lat,
+        "input_crs": data.crs,
+        "input_lon": data.lon,
+        "input_lat": data.lat,
+        "jurisdiction_id": jid,
+        "jpath": jpath,
+        "reported_at": at,
+        "dispatched_at": None,
+        "en_route_at": None,
+        "on_scene_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "repeat_of_id": None,
+        "repeat_count": 0,
+        "caller_name": data.caller_name,
+        "caller_phone": data.caller_phone,
+        "dataset": None,
+        "external_id": None,
+        "created_by_id": principal.user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # the object is built before the first statement: on SQLite everything from that
+    # statement to the commit runs under the database write lock, paid by every writer
+    inc = Incident(**values)
+    original_id = _repeat_of_id(session, subtype=sub.code, lon=lon, lat=lat, at=at)
+    if original_id is not None:
+        values["state"] = inc.state = "duplicate"
+        values["repeat_of_id"] = inc.repeat_of_id = original_id
+    # Core statements on the session's connection: no ORM layer per statement
+    conn = session.connection()
+    new_id = int(conn.execute(_INSERT_INCIDENT, values).scalar_one())
+    events = [_event(new_id, now, "received", values["state"], principal.user_id, "", "{}")]
+    if original_id is not None:
+        conn.execute(_COUNT_REPEAT, {"original_id": original_id, "now": now})
+        events.append(
+            _event(
+                original_id,
+                now,
+                "repeat_call",
+                None,
+                principal.user_id,
+                f"repeat call {values['code']} linked",
+                json.dumps({"incident_id": new_id}),
             )
         )
+        stale = session.identity_map.get(identity_key(Incident, original_id))
+        if stale is not None:
+            session.expire(stale, ["repeat_count", "updated_at"])
+    conn.execute(_INSERT_EVENT, events)
     if idempotency_key is not None:
-        session.add(
-            IdempotencyKey(
-                user_id=principal.user_id,
-                key=idempotency_key,
-                request_hash=digest,
-                incident_id=inc.id,
-            )
+        conn.execute(
+            _INSERT_IDEM,
+            {
+                "user_id": principal.user_id,
+                "key": idempotency_key,
+                "request_hash": digest,
+                "incident_id": new_id,
+                "created_at": now,
+            },
         )
     record(
         session,
         actor=principal.actor,
         action="create",
         entity="incident",
-        entity_id=inc.id,
+        entity_id=new_id,
         jpath=jpath,
-        detail={"code": inc.code, "subtype": inc.subtype, "repeat_of": inc.repeat_of_id},
+        detail={"code": values["code"], "subtype": sub.code, "repeat_of": original_id},
     )
+    # the row as written, attached to the session without reading it back
+    inc.id = new_id
+    make_transient_to_detached(inc)
+    session.add(inc)
     return inc, True
+
+
+def _event(
+    incident_id: int,
+    at: dt.datetime,
+    kind: str,
+    to_state: str | None,
+    actor_id: int | None,
+    note: str,
+    data: str,
+) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "at": at,
+        "kind": kind,
+        "from_state": None,
+        "to_state": to_state,
+        "actor_id": actor_id,
+        "note": note,
+        "data": data,
+    }
 
 
 def get_or_raise(session: Session, *, principal: Principal, incident_id: int) -> Incident:

@@ -17,12 +17,12 @@
   async function myQueue() {
     let box = "to_sign";
     const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
-    const counts = async () => {
-      for (const b of ["overdue", "to_sign", "to_do"]) {
-        api(`/api/v1/instructions/queue?box=${b}&limit=1`).then((r) => { $("n-" + b).textContent = r.total; }).catch(() => {});
-      }
-      api(`/api/v1/checklists/tasks?day=${today}&state=open&limit=1`).then((r) => { $("n-checklist").textContent = r.total; }).catch(() => {});
-    };
+    // the tab counters load side by side; the page is ready once they have answered
+    const counts = () => Promise.all([
+      ...["overdue", "to_sign", "to_do"].map((b) =>
+        api(`/api/v1/instructions/queue?box=${b}&limit=1`).then((r) => { $("n-" + b).textContent = r.total; }).catch(() => {})),
+      api(`/api/v1/checklists/tasks?day=${today}&state=open&limit=1`).then((r) => { $("n-checklist").textContent = r.total; }).catch(() => {}),
+    ]);
     function instructionItem(it) {
       const r = it.recipient;
       const acts = r.allowed_transitions.filter((s) => RECIPIENT_STEPS.includes(s));
@@ -56,7 +56,7 @@
         $("queue").innerHTML = html || `<li class="muted" id="empty">${esc(t("ops.empty"))}</li>`;
         status("");
       } catch (e) { status(e.message, true); }
-      counts();
+      await counts();
     }
     const msg = (li, text, ok) => { const el = li.querySelector("[data-msg]"); el.textContent = text; el.className = "msg " + (ok ? "ok" : "err"); };
     async function sendReport(li) {
