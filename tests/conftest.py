@@ -59,20 +59,16 @@ def _fresh_pg(url: str, suffix: str = "") -> tuple[Engine, Engine, str]:
     return eng, admin, name
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """A migrated database engine, one per backend per test run."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "test.db"
-        eng = make_engine(f"sqlite:///{path}")
+def _migrated(backend: str, sqlite_path: Path, pg_suffix: str) -> Iterator[Engine]:
+    """A migrated engine on a new SQLite file or a new PostgreSQL database (dropped after)."""
+    if backend == "sqlite":
+        eng = make_engine(f"sqlite:///{sqlite_path}")
         migrate(eng)
         yield eng
         eng.dispose()
         return
     assert PG_URL is not None
-    eng, admin, name = _fresh_pg(PG_URL)
+    eng, admin, name = _fresh_pg(PG_URL, pg_suffix)
     try:
         migrate(eng)
         yield eng
@@ -81,6 +77,21 @@ def engine(
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A migrated database engine, one per backend per test run."""
+    yield from _migrated(request.param, tmp_path_factory.mktemp("db") / "test.db", "")
+
+
+@pytest.fixture(params=BACKENDS)
+def own_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database of this test's own, for code that commits (the shared one never
+    does)."""
+    yield from _migrated(request.param, tmp_path / "own.db", "_own")
 
 
 @pytest.fixture()
@@ -108,7 +119,8 @@ def city(session: Session) -> SmallCity:
 def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
     """The app, with every request using the test's session."""
     from pingan.api.app import create_app
-    from pingan.api.deps import get_session
+    from pingan.api.deps import get_read_session, get_session, get_writer
+    from pingan.store.group import InlineWriter
 
     application = create_app(engine=engine)
 
@@ -116,6 +128,10 @@ def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
         yield session
 
     application.dependency_overrides[get_session] = _override
+    application.dependency_overrides[get_read_session] = _override
+    # the group writer commits on its own connections; here writes stay in the test's
+    # transaction (pingan.store.group is tested against a database of its own)
+    application.dependency_overrides[get_writer] = lambda: InlineWriter(session)
     return application
 
 

@@ -6,35 +6,12 @@ gapless, in commit order, with hashes that ``verify`` recomputes in Python."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from pingan.audit.models import AuditRecord
 from pingan.audit.service import GENESIS, Actor, record, verify
-from pingan.store.engine import make_engine, migrate, unit_of_work
-from tests.conftest import BACKENDS, PG_URL, _fresh_pg
-
-
-@pytest.fixture(params=BACKENDS)
-def own_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'chain.db'}")
-        migrate(eng)
-        yield eng
-        eng.dispose()
-        return
-    assert PG_URL is not None
-    eng, admin, name = _fresh_pg(PG_URL, "_chain")
-    try:
-        migrate(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from pingan.store.engine import unit_of_work
 
 
 def test_concurrent_writers_make_one_gapless_chain(own_engine: Engine) -> None:

@@ -21,8 +21,19 @@ from pingan.auth.models import User
 from pingan.auth.service import Principal, principal_for, resolve_token
 from pingan.errors import PermissionDenied, Unauthenticated
 from pingan.store.engine import session_factory
+from pingan.store.group import GroupWriter, Writer
 
-__all__ = ["CurrentUser", "ReadSession", "SessionDep", "WriteSession", "client_ip"]
+__all__ = [
+    "CurrentUser",
+    "CurrentUserRead",
+    "GroupWriterDep",
+    "ReadSession",
+    "SessionDep",
+    "WriteSession",
+    "client_ip",
+    "get_read_session",
+    "get_writer",
+]
 
 
 def client_ip(request: Request) -> str | None:
@@ -70,6 +81,32 @@ def _rollback_and_close(session: Session) -> None:
         session.rollback()
     finally:
         session.close()
+
+
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A read unit of work whatever the method: for endpoints that hand their writes to the
+    group writer (:func:`get_writer`) and must not hold the SQLite write lock themselves."""
+    session = _factory(request, write=False)()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+def get_writer(request: Request) -> Writer:
+    """The process's group writer for this app (:mod:`pingan.store.group`)."""
+    writer = getattr(request.app.state, "group_writer", None)
+    if writer is None:
+        # SQLite has one writer at a time, so one thread; PostgreSQL takes concurrent writers,
+        # and a second thread writes while the first waits on the network
+        threads = 1 if request.app.state.engine.dialect.name == "sqlite" else 2
+        writer = request.app.state.group_writer = GroupWriter(
+            _factory(request, write=True), threads=threads
+        )
+    return cast(Writer, writer)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -139,3 +176,14 @@ async def get_current_user(request: Request, session: SessionDep) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+async def get_current_user_read(
+    request: Request, session: Annotated[Session, Depends(get_read_session)]
+) -> Principal:
+    """The signed-in caller, looked up in a read transaction (same checks, CSRF included)."""
+    return await get_current_user(request, session)
+
+
+CurrentUserRead = Annotated[Principal, Depends(get_current_user_read)]
+GroupWriterDep = Annotated[Writer, Depends(get_writer)]

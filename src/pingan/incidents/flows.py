@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,12 @@ from pingan.incidents import service
 from pingan.incidents.models import Incident
 from pingan.incidents.schemas import IncidentCreate
 
-__all__ = ["incident_create_flow", "incident_reveal_caller_flow", "incident_transition_flow"]
+__all__ = [
+    "incident_create_flow",
+    "incident_create_steps",
+    "incident_reveal_caller_flow",
+    "incident_transition_flow",
+]
 
 
 def incident_create_flow(
@@ -24,6 +30,27 @@ def incident_create_flow(
     )
     session.commit()
     return inc, created
+
+
+def incident_create_steps(
+    *, principal: Principal, data: IncidentCreate, idempotency_key: str | None
+) -> tuple[
+    Callable[[Session], service.PreparedIncident],
+    Callable[[Session, service.PreparedIncident], tuple[Incident, bool]],
+]:
+    """The create flow in the two steps of a group writer (:mod:`pingan.store.group`): check
+    and compute, then write; the writer commits. The role is checked at once."""
+    require_role(principal, "incidents")
+
+    def prepare(session: Session) -> service.PreparedIncident:
+        return service.prepare_create(
+            session, principal=principal, data=data, idempotency_key=idempotency_key
+        )
+
+    def apply(session: Session, prepared: service.PreparedIncident) -> tuple[Incident, bool]:
+        return service.write_create(session, principal=principal, prepared=prepared)
+
+    return prepare, apply
 
 
 def incident_transition_flow(

@@ -8,10 +8,11 @@ import hashlib
 import json
 import math
 import secrets
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Select, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Select, Table, and_, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
@@ -29,15 +30,18 @@ from pingan.workflow import StateMachine
 
 __all__ = [
     "LIFECYCLE",
+    "PreparedIncident",
     "count",
     "create",
     "find_repeat_of",
     "get_or_raise",
     "list_query",
+    "prepare_create",
     "request_hash",
     "reveal_caller",
     "timeline",
     "transition",
+    "write_create",
 ]
 
 LIFECYCLE = StateMachine(
@@ -142,6 +146,17 @@ def _new_code(at: dt.datetime) -> str:
     return f"JQ{at:%Y%m%d}-{secrets.token_hex(4).upper()}"
 
 
+@dataclass
+class PreparedIncident:
+    """A checked creation request, ready to write (:func:`prepare_create`)."""
+
+    data: IncidentCreate
+    idempotency_key: str | None
+    digest: str | None
+    values: dict[str, Any]
+    incident: Incident
+
+
 def create(
     session: Session,
     *,
@@ -153,28 +168,29 @@ def create(
 
     With an ``idempotency_key`` a repeated request with the same body returns the first
     incident (``created`` False); the same key with a different body is a ``Conflict``.
-
-    A creation is four statements on a warm cache (the repeat-call search, the incident, its
-    timeline event, the audit record; a repeat call adds the original's count and event), built
-    once and executed with SQLAlchemy Core; the returned incident is attached to the session
-    without being read back.
+    It is :func:`prepare_create` then :func:`write_create`; the API runs the two through the
+    group writer (:mod:`pingan.store.group`), which shares one commit among concurrent calls.
     """
-    digest = request_hash(data)
+    prepared = prepare_create(
+        session, principal=principal, data=data, idempotency_key=idempotency_key
+    )
+    return write_create(session, principal=principal, prepared=prepared)
+
+
+def prepare_create(
+    session: Session,
+    *,
+    principal: Principal,
+    data: IncidentCreate,
+    idempotency_key: str | None = None,
+) -> PreparedIncident:
+    """Check a creation request and compute its row without writing: the taxonomy, the CRS
+    conversion, the cell/community/station, the caller's scope and the time. O(log cells)."""
+    digest = None
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= 200:
             raise Invalid("Idempotency-Key", "must be 1-200 characters")
-        seen = session.scalar(
-            select(IdempotencyKey).where(
-                IdempotencyKey.user_id == principal.user_id, IdempotencyKey.key == idempotency_key
-            )
-        )
-        if seen is not None:
-            if seen.request_hash != digest:
-                raise Conflict(
-                    "Idempotency-Key was already used with a different request body",
-                    field="Idempotency-Key",
-                )
-            return get_or_raise(session, principal=principal, incident_id=seen.incident_id), False
+        digest = request_hash(data)
     sub = get_taxonomy().subtype(data.subtype)
     try:
         lon_a, lat_a = to_wgs84([data.lon], [data.lat], data.crs)
@@ -230,13 +246,48 @@ def create(
         "created_at": now,
         "updated_at": now,
     }
-    # the object is built before the first statement: on SQLite everything from that
+    # the object is built here, before any statement: on SQLite everything from the first
     # statement to the commit runs under the database write lock, paid by every writer
-    inc = Incident(**values)
-    original_id = _repeat_of_id(session, subtype=sub.code, lon=lon, lat=lat, at=at)
-    if original_id is not None:
-        values["state"] = inc.state = "duplicate"
-        values["repeat_of_id"] = inc.repeat_of_id = original_id
+    return PreparedIncident(data, idempotency_key, digest, values, Incident(**values))
+
+
+def write_create(
+    session: Session, *, principal: Principal, prepared: PreparedIncident
+) -> tuple[Incident, bool]:
+    """Write a prepared creation: replay it if its idempotency key was seen, else link it to
+    the call it repeats and insert the incident, its timeline, the repeat link and the audit
+    record. Four statements on a warm cache (the repeat-call search, the incident, its event,
+    the audit record; a repeat call adds the original's count and event), built once and run
+    with SQLAlchemy Core; the incident is attached to the session without being read back."""
+    key, digest = prepared.idempotency_key, prepared.digest
+    if key is not None:
+        seen = session.scalar(
+            select(IdempotencyKey).where(
+                IdempotencyKey.user_id == principal.user_id, IdempotencyKey.key == key
+            )
+        )
+        if seen is not None:
+            if seen.request_hash != digest:
+                raise Conflict(
+                    "Idempotency-Key was already used with a different request body",
+                    field="Idempotency-Key",
+                )
+            return get_or_raise(session, principal=principal, incident_id=seen.incident_id), False
+    values = dict(prepared.values)  # a retry (see pingan.store.group) starts from the same row
+    inc = prepared.incident
+    if not inspect(inc).transient:  # attached by an attempt that was rolled back
+        inc = Incident(**prepared.values)
+    now = values["created_at"]
+    original_id = _repeat_of_id(
+        session,
+        subtype=values["subtype"],
+        lon=values["lon"],
+        lat=values["lat"],
+        at=values["reported_at"],
+    )
+    state = "duplicate" if original_id is not None else LIFECYCLE.initial
+    values["state"] = inc.state = state
+    values["repeat_of_id"] = inc.repeat_of_id = original_id
     # Core statements on the session's connection: no ORM layer per statement
     conn = session.connection()
     new_id = int(conn.execute(_INSERT_INCIDENT, values).scalar_one())
@@ -258,12 +309,12 @@ def create(
         if stale is not None:
             session.expire(stale, ["repeat_count", "updated_at"])
     conn.execute(_INSERT_EVENT, events)
-    if idempotency_key is not None:
+    if key is not None:
         conn.execute(
             _INSERT_IDEM,
             {
                 "user_id": principal.user_id,
-                "key": idempotency_key,
+                "key": key,
                 "request_hash": digest,
                 "incident_id": new_id,
                 "created_at": now,
@@ -275,8 +326,8 @@ def create(
         action="create",
         entity="incident",
         entity_id=new_id,
-        jpath=jpath,
-        detail={"code": values["code"], "subtype": sub.code, "repeat_of": original_id},
+        jpath=values["jpath"],
+        detail={"code": values["code"], "subtype": values["subtype"], "repeat_of": original_id},
     )
     # the row as written, attached to the session without reading it back
     inc.id = new_id

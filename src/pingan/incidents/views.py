@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from pingan.api.deps import CurrentUser, ReadSession, WriteSession
+from pingan.api.deps import CurrentUser, CurrentUserRead, GroupWriterDep, ReadSession, WriteSession
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import scope_clause
 from pingan.incidents import flows, service
@@ -50,24 +50,23 @@ def read_taxonomy(_: CurrentUser) -> dict[str, Any]:
 @router.post("/incidents", status_code=201, operation_id="create_incident")
 async def create_incident(
     body: IncidentCreate,
-    session: WriteSession,
-    principal: CurrentUser,
+    principal: CurrentUserRead,
+    writer: GroupWriterDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> IncidentRead:
     """Create an incident. Send an ``Idempotency-Key`` to make retries safe: the same key and
     body return the first incident (``Idempotency-Replayed: true``); the same key with another
-    body is a 409."""
+    body is a 409. The 201 comes after the commit that holds the incident."""
+    # concurrent creations share one commit (pingan.store.group); the answer is built after it
+    prepare, apply = flows.incident_create_steps(
+        principal=principal, data=body, idempotency_key=idempotency_key
+    )
 
-    # the database work and the response model in one trip to the thread pool (a plain ``def``
-    # endpoint takes two: one for the work, one to validate what it returns)
-    def work() -> tuple[IncidentRead, bool]:
-        inc, created = flows.incident_create_flow(
-            session, principal=principal, data=body, idempotency_key=idempotency_key
-        )
-        return to_read(inc), created
+    def finish(result: tuple[Incident, bool]) -> tuple[IncidentRead, bool]:
+        return to_read(result[0]), result[1]
 
-    out, created = await run_in_threadpool(work)
+    out, created = await writer.run(prepare, apply, finish)
     if not created:
         response.headers["Idempotency-Replayed"] = "true"
     return out
