@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, cast
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -67,7 +68,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_rollback_and_close, session)
+        # shielded: a cancelled request (client gone) must still release its transaction and,
+        # on SQLite, the write lock
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_rollback_and_close, session)
         raise
     else:
         if session.in_transaction():
