@@ -74,10 +74,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(_rollback_and_close, session)
         raise
     else:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        await _close(session)
+
+
+async def _close(session: Session) -> None:
+    """Close a request's session: in the thread pool if it still holds a transaction (closing
+    rolls it back, which is I/O), on the event loop if not."""
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
 
 
 def _rollback_and_close(session: Session) -> None:
@@ -94,10 +100,7 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        await _close(session)
 
 
 def get_writer(request: Request) -> Writer:

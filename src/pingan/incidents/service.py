@@ -96,9 +96,13 @@ _COUNT_REPEAT = (
 )
 
 
-def _repeat_of_id(
+def find_repeat_of(
     session: Session, *, subtype: str, lon: float, lat: float, at: dt.datetime
 ) -> int | None:
+    """The id of the original incident a new call repeats: same subtype, within the repeat
+    radius (150 m) and window (10 minutes), itself not a repeat; the nearest in time wins.
+
+    One indexed range read of the window's index entries, O(k) in the k candidates."""
     s = get_settings()
     window = dt.timedelta(seconds=s.repeat_call_window_s)
     dlat = s.repeat_call_radius_m / 111_000.0
@@ -131,17 +135,6 @@ def _repeat_of_id(
     return int(min(ok)[1]) if ok else None
 
 
-def find_repeat_of(
-    session: Session, *, subtype: str, lon: float, lat: float, at: dt.datetime
-) -> Incident | None:
-    """The original incident a new call repeats: same subtype, within the repeat radius
-    (150 m) and window (10 minutes), itself not a repeat; the nearest in time wins.
-
-    One indexed range read of the window's index entries, O(k) in the k candidates."""
-    rid = _repeat_of_id(session, subtype=subtype, lon=lon, lat=lat, at=at)
-    return None if rid is None else session.get(Incident, rid)
-
-
 def _new_code(at: dt.datetime) -> str:
     return f"JQ{at:%Y%m%d}-{secrets.token_hex(4).upper()}"
 
@@ -150,7 +143,6 @@ def _new_code(at: dt.datetime) -> str:
 class PreparedIncident:
     """A checked creation request, ready to write (:func:`prepare_create`)."""
 
-    data: IncidentCreate
     idempotency_key: str | None
     digest: str | None
     values: dict[str, Any]
@@ -248,7 +240,7 @@ def prepare_create(
     }
     # the object is built here, before any statement: on SQLite everything from the first
     # statement to the commit runs under the database write lock, paid by every writer
-    return PreparedIncident(data, idempotency_key, digest, values, Incident(**values))
+    return PreparedIncident(idempotency_key, digest, values, Incident(**values))
 
 
 def write_create(
@@ -278,7 +270,7 @@ def write_create(
     if not inspect(inc).transient:  # attached by an attempt that was rolled back
         inc = Incident(**prepared.values)
     now = values["created_at"]
-    original_id = _repeat_of_id(
+    original_id = find_repeat_of(
         session,
         subtype=values["subtype"],
         lon=values["lon"],
