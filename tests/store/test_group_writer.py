@@ -4,6 +4,7 @@ request in a batch fails alone. Runs on a database of its own (it commits)."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from pingan.audit.service import verify
 from pingan.auth.service import principal_for, resolve_token
 from pingan.errors import Invalid
 from pingan.incidents import flows
-from pingan.incidents.models import Incident
+from pingan.incidents.models import Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
 from pingan.store.engine import session_factory, unit_of_work
 from pingan.store.group import GroupWriter
@@ -27,8 +28,8 @@ def test_concurrent_creations_share_commits_and_bad_ones_fail_alone(own_engine: 
     centres = [city.cell_center(i) for i in range(len(city.cells))]
     writer = GroupWriter(session_factory(own_engine, write=True), max_batch=8)
 
-    def finish(result: tuple[Incident, bool]) -> int:
-        return result[0].id
+    def finish(result: tuple[dict[str, object], bool]) -> int:
+        return int(str(result[0]["id"]))
 
     async def one(i: int) -> int | BaseException:
         lon, lat = centres[i % len(centres)]
@@ -40,7 +41,7 @@ def test_concurrent_creations_share_commits_and_bad_ones_fail_alone(own_engine: 
             principal=principal, data=data, idempotency_key=key
         )
         try:
-            return await writer.run(prepare, apply, finish)
+            return await writer.run(prepare, apply, finish, many=flows.incident_create_many)
         except Exception as exc:
             return exc
 
@@ -59,6 +60,33 @@ def test_concurrent_creations_share_commits_and_bad_ones_fail_alone(own_engine: 
         assert set(ids) <= stored and len(stored) == len(ids)  # every answer is stored
         assert s.scalar(select(func.count()).select_from(Incident)) == 53
         assert verify(s).ok
+        # the same spot again and again: one original per cell centre, every other call linked
+        # to it, whether it came in the same batch or a later one
+        rows = s.execute(
+            select(
+                Incident.id,
+                Incident.lon,
+                Incident.repeat_of_id,
+                Incident.repeat_count,
+                Incident.state,
+            )
+        ).all()
+        originals = {r.id: r for r in rows if r.repeat_of_id is None}
+        assert len(originals) == len(centres)
+        assert all(r.state == "received" for r in originals.values())
+        for r in rows:
+            if r.repeat_of_id is not None:
+                assert r.state == "duplicate" and originals[r.repeat_of_id].lon == r.lon
+        linked = Counter(r.repeat_of_id for r in rows if r.repeat_of_id is not None)
+        assert {k: o.repeat_count for k, o in originals.items()} == {
+            k: linked.get(k, 0) for k in originals
+        }
+        events = s.scalar(
+            select(func.count())
+            .select_from(IncidentEvent)
+            .where(IncidentEvent.kind == "repeat_call")
+        )
+        assert events == len(rows) - len(originals)
 
 
 def test_a_failing_write_rolls_back_the_batch_and_the_rest_is_retried(own_engine: Engine) -> None:

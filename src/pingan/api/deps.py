@@ -103,8 +103,9 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
         await _close(session)
 
 
-def get_writer(request: Request) -> Writer:
-    """The process's group writer for this app (:mod:`pingan.store.group`)."""
+async def get_writer(request: Request) -> Writer:
+    """The process's group writer for this app (:mod:`pingan.store.group`). Async so that
+    FastAPI calls it on the event loop (a plain function would cost a thread-pool trip)."""
     writer = getattr(request.app.state, "group_writer", None)
     if writer is None:
         # SQLite has one writer at a time, so one thread; PostgreSQL takes concurrent writers,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -28,7 +28,17 @@ from sqlalchemy.orm import Session
 from pingan.audit.models import AuditRecord
 from pingan.store.base import utcnow
 
-__all__ = ["GENESIS", "Actor", "VerifyReport", "iter_records", "record", "seal", "verify"]
+__all__ = [
+    "GENESIS",
+    "Actor",
+    "Entry",
+    "VerifyReport",
+    "iter_records",
+    "record",
+    "record_many",
+    "seal",
+    "verify",
+]
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_KEY = 7_316_001  # "pingan audit chain"; the trigger of migration 0007 uses it
@@ -79,6 +89,18 @@ _LAST = (
 _SEQ_MARK = -7_316_001
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One audit record to append (:func:`record_many`)."""
+
+    actor: Actor
+    action: str
+    entity: str
+    entity_id: str | int | None = None
+    jpath: str | None = None
+    detail: dict[str, Any] | None = None
+
+
 def record(
     session: Session,
     *,
@@ -94,31 +116,47 @@ def record(
     One INSERT (and on SQLite one indexed read of the last record). On PostgreSQL the record's
     ``seq``, ``prev_hash`` and ``hash`` are set at COMMIT (or by :func:`seal`); on SQLite at once.
     """
-    values: dict[str, Any] = {
-        "seq": None,
-        "at": utcnow(),
-        "actor_id": actor.id,
-        "actor": actor.name,
-        "action": action,
-        "entity": entity,
-        "entity_id": None if entity_id is None else str(entity_id),
-        "jpath": jpath,
-        "ip": actor.ip,
-        "detail": json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str),
-        "prev_hash": None,
-        "hash": None,
-        "chain_input": None,
-    }
+    record_many(session, [Entry(actor, action, entity, entity_id, jpath, detail)])
+
+
+def record_many(session: Session, entries: Sequence[Entry]) -> None:
+    """Append audit records in order, in the caller's transaction: one multi-row INSERT (and on
+    SQLite one indexed read of the last record, then the chain in Python). O(len(entries))."""
+    if not entries:
+        return
+    at = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "seq": None,
+            "at": at,
+            "actor_id": e.actor.id,
+            "actor": e.actor.name,
+            "action": e.action,
+            "entity": e.entity,
+            "entity_id": None if e.entity_id is None else str(e.entity_id),
+            "jpath": e.jpath,
+            "ip": e.actor.ip,
+            "detail": json.dumps(e.detail or {}, sort_keys=True, ensure_ascii=False, default=str),
+            "prev_hash": None,
+            "hash": None,
+            "chain_input": None,
+        }
+        for e in entries
+    ]
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        values["chain_input"] = _chain_input(values)
+        for values in rows:
+            values["chain_input"] = _chain_input(values)
     else:
         last = conn.execute(_LAST).first()
         prev = str(last[1]) if last else GENESIS
-        values["seq"] = int(last[0] or 0) + 1 if last else 1
-        values["prev_hash"] = prev
-        values["hash"] = _hash(prev, _canonical_of(values))
-    conn.execute(_INSERT, values)
+        seq = int(last[0] or 0) if last else 0
+        for values in rows:
+            seq += 1
+            values["seq"] = seq
+            values["prev_hash"] = prev
+            values["hash"] = prev = _hash(prev, _canonical_of(values))
+    conn.execute(_INSERT, rows)
 
 
 def _chain_input(values: Mapping[str, Any]) -> str:

@@ -13,7 +13,9 @@ from pingan.incidents.models import Incident
 from pingan.incidents.schemas import IncidentCreate
 
 __all__ = [
+    "incident_create_apply",
     "incident_create_flow",
+    "incident_create_many",
     "incident_create_steps",
     "incident_reveal_caller_flow",
     "incident_transition_flow",
@@ -32,25 +34,40 @@ def incident_create_flow(
     return inc, created
 
 
+Prepared = tuple[Principal, service.PreparedIncident]
+"""A creation checked by its caller and ready to write."""
+
+
 def incident_create_steps(
     *, principal: Principal, data: IncidentCreate, idempotency_key: str | None
 ) -> tuple[
-    Callable[[Session], service.PreparedIncident],
-    Callable[[Session, service.PreparedIncident], tuple[Incident, bool]],
+    Callable[[Session], Prepared],
+    Callable[[Session, Prepared], tuple[service.IncidentRow, bool]],
 ]:
-    """The create flow in the two steps of a group writer (:mod:`pingan.store.group`): check
-    and compute, then write; the writer commits. The role is checked at once."""
+    """The create flow in the steps of a group writer (:mod:`pingan.store.group`): check and
+    compute, then write; the writer commits, and writes concurrent creations together with
+    :func:`incident_create_many`. The role is checked at once."""
     require_role(principal, "incidents")
 
-    def prepare(session: Session) -> service.PreparedIncident:
-        return service.prepare_create(
+    def prepare(session: Session) -> Prepared:
+        return principal, service.prepare_create(
             session, principal=principal, data=data, idempotency_key=idempotency_key
         )
 
-    def apply(session: Session, prepared: service.PreparedIncident) -> tuple[Incident, bool]:
-        return service.write_create(session, principal=principal, prepared=prepared)
+    return prepare, incident_create_apply
 
-    return prepare, apply
+
+def incident_create_apply(session: Session, prepared: Prepared) -> tuple[service.IncidentRow, bool]:
+    """Write one prepared creation (the group writer commits)."""
+    return service.write_create_many(session, [prepared])[0]
+
+
+def incident_create_many(
+    session: Session, prepared: list[Prepared]
+) -> list[tuple[service.IncidentRow, bool]]:
+    """Write several prepared creations at once, as if one after another (the writer commits);
+    each result is the stored row, not an ORM object."""
+    return service.write_create_many(session, prepared)
 
 
 def incident_transition_flow(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.store.base import Base, EncryptedStr, UTCDateTime, utcnow
@@ -14,6 +24,10 @@ __all__ = ["SOURCES", "IdempotencyKey", "Incident", "IncidentEvent"]
 SOURCES: tuple[str, ...] = ("call_110", "online", "patrol", "camera", "walk_in", "import")
 
 
+LAT_BAND_SQL = "CAST(lat * 1000 AS INTEGER)"
+"""How the database computes ``incidents.lat_band`` (SQLite truncates, PostgreSQL rounds)."""
+
+
 class Incident(Base):
     """One incident / call for service, located in WGS-84 with the input CRS recorded."""
 
@@ -21,7 +35,7 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    subtype: Mapped[str] = mapped_column(String(40), index=True)
+    subtype: Mapped[str] = mapped_column(String(40))
     klass: Mapped[str] = mapped_column(String(24), index=True)
     priority: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))
@@ -30,6 +44,9 @@ class Incident(Base):
     address_text: Mapped[str | None] = mapped_column(String(300))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
+    # latitude in steps of 0.001° (about 111 m), made by the database: keys the repeat-call
+    # search (see pingan.incidents.service.lat_band and migration 0008)
+    lat_band: Mapped[int | None] = mapped_column(Integer, Computed(LAT_BAND_SQL))
     input_crs: Mapped[str] = mapped_column(String(16), default="WGS84")
     input_lon: Mapped[float] = mapped_column(Float)
     input_lat: Mapped[float] = mapped_column(Float)
@@ -54,16 +71,18 @@ class Incident(Base):
     __table_args__ = (
         UniqueConstraint("dataset", "external_id", name="uq_incidents_dataset_external"),
         Index("ix_incidents_jpath_reported", "jpath", "reported_at"),
-        # (subtype, reported_at, …): serves period queries by subtype, and the repeat-call
-        # search filters position, repeat link and state on the index entries
+        Index("ix_incidents_subtype_reported", "subtype", "reported_at"),
+        # the repeat-call search: originals only, by subtype, latitude band and time
         Index(
-            "ix_incidents_repeat_search",
+            "ix_incidents_repeat_band",
             "subtype",
+            "lat_band",
             "reported_at",
             "lat",
             "lon",
-            "repeat_of_id",
             "state",
+            sqlite_where=text("repeat_of_id IS NULL"),
+            postgresql_where=text("repeat_of_id IS NULL"),
         ),
     )
 

@@ -8,15 +8,28 @@ import hashlib
 import json
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Select, Table, and_, bindparam, insert, inspect, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from pingan.audit.service import record
+from pingan.audit.service import Entry, record, record_many
 from pingan.auth.service import Principal, scope_clause
 from pingan.config import get_settings
 from pingan.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -35,6 +48,7 @@ __all__ = [
     "create",
     "find_repeat_of",
     "get_or_raise",
+    "lat_band",
     "list_query",
     "prepare_create",
     "request_hash",
@@ -42,6 +56,7 @@ __all__ = [
     "timeline",
     "transition",
     "write_create",
+    "write_create_many",
 ]
 
 LIFECYCLE = StateMachine(
@@ -78,22 +93,107 @@ _T_INC = cast(Table, Incident.__table__)
 _T_EVENT = cast(Table, IncidentEvent.__table__)
 _T_IDEM = cast(Table, IdempotencyKey.__table__)
 # statements built once: each request binds values only (no statement building or cache keys)
-_REPEAT_CANDIDATES = select(_T_INC.c.id, _T_INC.c.reported_at, _T_INC.c.lon, _T_INC.c.lat).where(
-    _T_INC.c.subtype == bindparam("subtype"),
-    _T_INC.c.reported_at.between(bindparam("t0"), bindparam("t1")),
-    _T_INC.c.lat.between(bindparam("lat0"), bindparam("lat1")),
-    _T_INC.c.lon.between(bindparam("lon0"), bindparam("lon1")),
-    _T_INC.c.repeat_of_id.is_(None),
-    _T_INC.c.state.not_in(("cancelled", "duplicate")),
-)
-_INSERT_INCIDENT = insert(_T_INC).returning(_T_INC.c.id)
+_INSERT_INCIDENTS = insert(_T_INC).returning(_T_INC.c.id, _T_INC.c.code)
 _INSERT_EVENT = insert(_T_EVENT)
 _INSERT_IDEM = insert(_T_IDEM)
 _COUNT_REPEAT = (
     update(_T_INC)
     .where(_T_INC.c.id == bindparam("original_id"))
-    .values(repeat_count=_T_INC.c.repeat_count + 1, updated_at=bindparam("now"))
+    .values(repeat_count=_T_INC.c.repeat_count + bindparam("n"), updated_at=bindparam("now"))
 )
+_SEEN_KEY = select(IdempotencyKey).where(
+    IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.key == bindparam("key")
+)
+_REPEAT_BY_BANDS: dict[int, CompoundSelect[Any]] = {}
+
+
+def lat_band(lat: float, dialect: str) -> int:
+    """``incidents.lat_band`` of a latitude as the database computes it (migration 0008):
+    ``CAST(lat * 1000 AS INTEGER)``, which SQLite truncates toward zero and PostgreSQL rounds
+    half to even (as Python's ``round``). Monotone in ``lat`` on both."""
+    x = lat * 1000
+    return round(x) if dialect == "postgresql" else int(x)
+
+
+def _repeat_candidates(n_bands: int) -> CompoundSelect[Any]:
+    """The repeat-call search over ``n_bands`` latitude bands, built once per band count: one
+    index seek per band (``UNION ALL``; PostgreSQL's planner would filter an ``IN`` list on the
+    index's second column instead of seeking it)."""
+    cached = _REPEAT_BY_BANDS.get(n_bands)
+    if cached is not None:
+        return cached
+    c = _T_INC.c
+    stmt: CompoundSelect[Any] = union_all(
+        *(
+            select(c.id, c.reported_at, c.lon, c.lat).where(
+                c.subtype == bindparam("subtype"),
+                c.lat_band == bindparam(f"b{i}"),
+                c.reported_at.between(bindparam("t0"), bindparam("t1")),
+                c.lat.between(bindparam("lat0"), bindparam("lat1")),
+                c.lon.between(bindparam("lon0"), bindparam("lon1")),
+                c.repeat_of_id.is_(None),  # the partial index's own condition
+                # written out, not bound: an expanding IN would render the SQL at every call
+                c.state.not_in([literal_column("'cancelled'"), literal_column("'duplicate'")]),
+            )
+            for i in range(n_bands)
+        )
+    )
+    _REPEAT_BY_BANDS[n_bands] = stmt
+    return stmt
+
+
+def _search_box(lon: float, lat: float) -> tuple[float, float]:
+    """Half-sizes (degrees of longitude, latitude) of the box around the repeat radius."""
+    dlat = get_settings().repeat_call_radius_m / 111_000.0
+    return dlat / max(math.cos(math.radians(lat)), 1e-6), dlat
+
+
+def _db_originals(
+    conn: Connection, *, subtype: str, lon: float, lat: float, at: dt.datetime
+) -> list[tuple[tuple[int, int], dt.datetime, float, float]]:
+    """Originals of ``subtype`` in the database near (lon, lat) in the window around ``at``, as
+    ``((0, id), reported_at, lon, lat)``: index seeks into the few latitude bands the box spans,
+    O(log n + k) in the k entries of those bands in the window."""
+    window = dt.timedelta(seconds=get_settings().repeat_call_window_s)
+    dlon, dlat = _search_box(lon, lat)
+    dialect = conn.dialect.name
+    b0, b1 = lat_band(lat - dlat, dialect), lat_band(lat + dlat, dialect)
+    params: dict[str, Any] = {
+        "subtype": subtype,
+        "t0": at - window,
+        "t1": at + window,
+        "lat0": lat - dlat,
+        "lat1": lat + dlat,
+        "lon0": lon - dlon,
+        "lon1": lon + dlon,
+    }
+    for i, b in enumerate(range(b0, b1 + 1)):
+        params[f"b{i}"] = b
+    rows = conn.execute(_repeat_candidates(b1 - b0 + 1), params).all()
+    return [((0, int(r.id)), r.reported_at, float(r.lon), float(r.lat)) for r in rows]
+
+
+def _nearest_in_time(
+    candidates: Sequence[tuple[tuple[int, int], dt.datetime, float, float]],
+    *,
+    lon: float,
+    lat: float,
+    at: dt.datetime,
+) -> tuple[int, int] | None:
+    """The key of the candidate within the repeat radius nearest in time to ``at`` (ties: the
+    lower key, so the earlier incident), or None. O(k)."""
+    if not candidates:
+        return None
+    radius = get_settings().repeat_call_radius_m
+    d = haversine_m(
+        lon, lat, np.array([c[2] for c in candidates]), np.array([c[3] for c in candidates])
+    )
+    ok = [
+        (abs((c[1] - at).total_seconds()), c[0])
+        for c, m in zip(candidates, d, strict=True)
+        if m <= radius
+    ]
+    return min(ok)[1] if ok else None
 
 
 def find_repeat_of(
@@ -102,37 +202,15 @@ def find_repeat_of(
     """The id of the original incident a new call repeats: same subtype, within the repeat
     radius (150 m) and window (10 minutes), itself not a repeat; the nearest in time wins.
 
-    One indexed range read of the window's index entries, O(k) in the k candidates."""
-    s = get_settings()
-    window = dt.timedelta(seconds=s.repeat_call_window_s)
-    dlat = s.repeat_call_radius_m / 111_000.0
-    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-    # the candidates come from the index entries (id, time, position) of the ±window
-    rows = (
-        session.connection()
-        .execute(
-            _REPEAT_CANDIDATES,
-            {
-                "subtype": subtype,
-                "t0": at - window,
-                "t1": at + window,
-                "lat0": lat - dlat,
-                "lat1": lat + dlat,
-                "lon0": lon - dlon,
-                "lon1": lon + dlon,
-            },
-        )
-        .all()
+    Index seeks into the latitude bands of the radius (migration 0008), O(log n + k) in the k
+    originals of those bands in the window."""
+    hit = _nearest_in_time(
+        _db_originals(session.connection(), subtype=subtype, lon=lon, lat=lat, at=at),
+        lon=lon,
+        lat=lat,
+        at=at,
     )
-    if not rows:
-        return None
-    d = haversine_m(lon, lat, np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
-    ok = [
-        (abs((r.reported_at - at).total_seconds()), r.id)
-        for r, m in zip(rows, d, strict=True)
-        if m <= s.repeat_call_radius_m
-    ]
-    return int(min(ok)[1]) if ok else None
+    return None if hit is None else hit[1]
 
 
 def _new_code(at: dt.datetime) -> str:
@@ -146,7 +224,15 @@ class PreparedIncident:
     idempotency_key: str | None
     digest: str | None
     values: dict[str, Any]
-    incident: Incident
+
+
+IncidentRow = dict[str, Any]
+"""An incident's stored columns by name (``id`` included; not the database-made ``lat_band``)."""
+
+
+def row_of(inc: Incident) -> IncidentRow:
+    """The stored columns of an incident object as an :data:`IncidentRow`."""
+    return {c.key: getattr(inc, c.key) for c in _T_INC.columns if c.key != "lat_band"}
 
 
 def create(
@@ -238,94 +324,185 @@ def prepare_create(
         "created_at": now,
         "updated_at": now,
     }
-    # the object is built here, before any statement: on SQLite everything from the first
-    # statement to the commit runs under the database write lock, paid by every writer
-    return PreparedIncident(idempotency_key, digest, values, Incident(**values))
+    return PreparedIncident(idempotency_key, digest, values)
 
 
 def write_create(
     session: Session, *, principal: Principal, prepared: PreparedIncident
 ) -> tuple[Incident, bool]:
-    """Write a prepared creation: replay it if its idempotency key was seen, else link it to
-    the call it repeats and insert the incident, its timeline, the repeat link and the audit
-    record. Four statements on a warm cache (the repeat-call search, the incident, its event,
-    the audit record; a repeat call adds the original's count and event), built once and run
-    with SQLAlchemy Core; the incident is attached to the session without being read back."""
-    key, digest = prepared.idempotency_key, prepared.digest
-    if key is not None:
-        seen = session.scalar(
-            select(IdempotencyKey).where(
-                IdempotencyKey.user_id == principal.user_id, IdempotencyKey.key == key
-            )
-        )
-        if seen is not None:
-            if seen.request_hash != digest:
-                raise Conflict(
-                    "Idempotency-Key was already used with a different request body",
-                    field="Idempotency-Key",
-                )
-            return get_or_raise(session, principal=principal, incident_id=seen.incident_id), False
-    values = dict(prepared.values)  # a retry (see pingan.store.group) starts from the same row
-    inc = prepared.incident
-    if not inspect(inc).transient:  # attached by an attempt that was rolled back
-        inc = Incident(**prepared.values)
-    now = values["created_at"]
-    original_id = find_repeat_of(
-        session,
-        subtype=values["subtype"],
-        lon=values["lon"],
-        lat=values["lat"],
-        at=values["reported_at"],
-    )
-    state = "duplicate" if original_id is not None else LIFECYCLE.initial
-    values["state"] = inc.state = state
-    values["repeat_of_id"] = inc.repeat_of_id = original_id
-    # Core statements on the session's connection: no ORM layer per statement
-    conn = session.connection()
-    new_id = int(conn.execute(_INSERT_INCIDENT, values).scalar_one())
-    events = [_event(new_id, now, "received", values["state"], principal.user_id, "", "{}")]
-    if original_id is not None:
-        conn.execute(_COUNT_REPEAT, {"original_id": original_id, "now": now})
-        events.append(
-            _event(
-                original_id,
-                now,
-                "repeat_call",
-                None,
-                principal.user_id,
-                f"repeat call {values['code']} linked",
-                json.dumps({"incident_id": new_id}),
-            )
-        )
-        stale = session.identity_map.get(identity_key(Incident, original_id))
-        if stale is not None:
-            session.expire(stale, ["repeat_count", "updated_at"])
-    conn.execute(_INSERT_EVENT, events)
-    if key is not None:
-        conn.execute(
-            _INSERT_IDEM,
-            {
-                "user_id": principal.user_id,
-                "key": key,
-                "request_hash": digest,
-                "incident_id": new_id,
-                "created_at": now,
-            },
-        )
-    record(
-        session,
-        actor=principal.actor,
-        action="create",
-        entity="incident",
-        entity_id=new_id,
-        jpath=values["jpath"],
-        detail={"code": values["code"], "subtype": values["subtype"], "repeat_of": original_id},
-    )
-    # the row as written, attached to the session without reading it back
-    inc.id = new_id
+    """Write one prepared creation (:func:`write_create_many` of one); the new incident is
+    attached to the session as written, without being read back."""
+    row, created = write_create_many(session, [(principal, prepared)])[0]
+    if not created:
+        return get_or_raise(session, principal=principal, incident_id=int(row["id"])), False
+    inc = Incident(**row)
     make_transient_to_detached(inc)
     session.add(inc)
     return inc, True
+
+
+def write_create_many(
+    session: Session, items: Sequence[tuple[Principal, PreparedIncident]]
+) -> list[tuple[IncidentRow, bool]]:
+    """Write prepared creations in order, as if one after another, with one statement per
+    table: replay each whose idempotency key was seen, link each to the call it repeats (in the
+    database or earlier in ``items``), insert the incidents, their timelines, the repeat counts,
+    the keys and the audit records. Returns ``(row, created)`` per item: the row as written
+    (no ORM object is made, nothing is read back), or for a replay the first incident's row.
+
+    Statements: one repeat-call search per new incident (index seeks, see
+    :func:`find_repeat_of`), one read per idempotency key, then one multi-row INSERT per table
+    (two for incidents when one repeats another of the same batch), one UPDATE per original in
+    the database that gains repeats, and the audit chain's read of its last record on SQLite.
+    Safe to run again on the same ``items`` after a rollback (see :mod:`pingan.store.group`).
+    """
+    conn = session.connection()
+    out: list[tuple[IncidentRow, bool] | None] = [None] * len(items)
+    new: list[int] = []  # positions in items that insert, in order
+    again: list[int] = []  # a key used earlier in this batch: replayed after the inserts
+    keys: set[tuple[int | None, str]] = set()
+    for i, (principal, prepared) in enumerate(items):
+        key = prepared.idempotency_key
+        if key is not None:
+            if (principal.user_id, key) in keys:
+                again.append(i)
+                continue
+            replay = _replay(session, principal, prepared)
+            if replay is not None:
+                out[i] = (row_of(replay), False)
+                continue
+            keys.add((principal.user_id, key))
+        new.append(i)
+
+    rows: list[dict[str, Any]] = []  # values of the new incidents, in the order of ``new``
+    links: list[tuple[int, int] | None] = []  # per row: (0, database id) or (1, row position)
+    window = dt.timedelta(seconds=get_settings().repeat_call_window_s)
+    for i in new:
+        values = dict(items[i][1].values)  # a retry starts again from the prepared row
+        lon, lat, at, sub = values["lon"], values["lat"], values["reported_at"], values["subtype"]
+        candidates = _db_originals(conn, subtype=sub, lon=lon, lat=lat, at=at)
+        dlon, dlat = _search_box(lon, lat)
+        candidates += [
+            ((1, j), o["reported_at"], o["lon"], o["lat"])
+            for j, o in enumerate(rows)
+            if links[j] is None
+            and o["subtype"] == sub
+            and abs(o["reported_at"] - at) <= window
+            and abs(o["lat"] - lat) <= dlat
+            and abs(o["lon"] - lon) <= dlon
+        ]
+        link = _nearest_in_time(candidates, lon=lon, lat=lat, at=at)
+        values["state"] = "duplicate" if link is not None else LIFECYCLE.initial
+        if link is not None and link[0] == 0:
+            values["repeat_of_id"] = link[1]
+        elif link is not None:
+            rows[link[1]]["repeat_count"] += 1
+        rows.append(values)
+        links.append(link)
+
+    # the incidents that repeat one of this batch go in second, once its id is known
+    first = [j for j, link in enumerate(links) if link is None or link[0] == 0]
+    second = [j for j, link in enumerate(links) if link is not None and link[0] == 1]
+    ids: list[int] = [0] * len(rows)
+    for part in (first, second):
+        if not part:
+            continue
+        for j in part:
+            link = links[j]
+            if link is not None and link[0] == 1:
+                rows[j]["repeat_of_id"] = ids[link[1]]
+        # one multi-row INSERT; the codes are unique, so they match ids to rows in any order
+        result = conn.execute(_INSERT_INCIDENTS, [rows[j] for j in part])
+        by_code = {str(code): int(new_id) for new_id, code in result}
+        for j in part:
+            ids[j] = by_code[rows[j]["code"]]
+
+    events: list[dict[str, Any]] = []
+    gained: dict[int, int] = {}  # database original id -> repeats in this batch
+    audit: list[Entry] = []
+    idem: list[dict[str, Any]] = []
+    for j, i in enumerate(new):
+        principal, prepared = items[i]
+        values, new_id, link = rows[j], ids[j], links[j]
+        now = values["created_at"]
+        original_id = values["repeat_of_id"]
+        events.append(_event(new_id, now, "received", values["state"], principal.user_id, "", "{}"))
+        if original_id is not None:
+            if link is not None and link[0] == 0:
+                gained[original_id] = gained.get(original_id, 0) + 1
+            events.append(
+                _event(
+                    original_id,
+                    now,
+                    "repeat_call",
+                    None,
+                    principal.user_id,
+                    f"repeat call {values['code']} linked",
+                    json.dumps({"incident_id": new_id}),
+                )
+            )
+        if prepared.idempotency_key is not None:
+            idem.append(
+                {
+                    "user_id": principal.user_id,
+                    "key": prepared.idempotency_key,
+                    "request_hash": prepared.digest,
+                    "incident_id": new_id,
+                    "created_at": now,
+                }
+            )
+        audit.append(
+            Entry(
+                principal.actor,
+                "create",
+                "incident",
+                new_id,
+                values["jpath"],
+                {"code": values["code"], "subtype": values["subtype"], "repeat_of": original_id},
+            )
+        )
+        values["id"] = new_id
+        out[i] = (values, True)
+    if gained:
+        now = rows[0]["created_at"]
+        conn.execute(
+            _COUNT_REPEAT, [{"original_id": k, "n": n, "now": now} for k, n in gained.items()]
+        )
+        for original_id in gained:
+            stale = session.identity_map.get(identity_key(Incident, original_id))
+            if stale is not None:
+                session.expire(stale, ["repeat_count", "updated_at"])
+    if events:
+        conn.execute(_INSERT_EVENT, events)
+    if idem:
+        conn.execute(_INSERT_IDEM, idem)
+    record_many(session, audit)
+    for i in again:
+        principal, prepared = items[i]
+        replay = _replay(session, principal, prepared)
+        if replay is None:
+            raise AssertionError("an idempotency key written in this batch was not found")
+        out[i] = (row_of(replay), False)
+    done = [o for o in out if o is not None]
+    if len(done) != len(items):
+        raise AssertionError("every item is either written or replayed")
+    return done
+
+
+def _replay(session: Session, principal: Principal, prepared: PreparedIncident) -> Incident | None:
+    """The incident an idempotency key already made, or None if the key is new; the same key
+    with another request body is a ``Conflict``."""
+    seen = session.execute(
+        _SEEN_KEY, {"user_id": principal.user_id, "key": prepared.idempotency_key}
+    ).scalar_one_or_none()
+    if seen is None:
+        return None
+    if seen.request_hash != prepared.digest:
+        raise Conflict(
+            "Idempotency-Key was already used with a different request body",
+            field="Idempotency-Key",
+        )
+    return get_or_raise(session, principal=principal, incident_id=seen.incident_id)
 
 
 def _event(

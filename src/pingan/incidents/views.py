@@ -41,6 +41,18 @@ def to_read(inc: Incident) -> IncidentRead:
     return out
 
 
+def row_to_read(row: service.IncidentRow) -> IncidentRead:
+    """:func:`to_read` of an incident's stored row (as the create flow returns it)."""
+    return IncidentRead.model_validate(
+        {
+            **row,
+            "caller_name_masked": mask_name(row["caller_name"]),
+            "caller_phone_masked": mask_phone(row["caller_phone"]),
+            "allowed_transitions": service.LIFECYCLE.allowed(row["state"]),
+        }
+    )
+
+
 @router.get("/taxonomy", operation_id="get_taxonomy")
 def read_taxonomy(_: CurrentUser) -> dict[str, Any]:
     """Incident classes, subtypes and named groups."""
@@ -63,10 +75,10 @@ async def create_incident(
         principal=principal, data=body, idempotency_key=idempotency_key
     )
 
-    def finish(result: tuple[Incident, bool]) -> tuple[IncidentRead, bool]:
-        return to_read(result[0]), result[1]
+    def finish(result: tuple[service.IncidentRow, bool]) -> tuple[IncidentRead, bool]:
+        return row_to_read(result[0]), result[1]
 
-    out, created = await writer.run(prepare, apply, finish)
+    out, created = await writer.run(prepare, apply, finish, many=flows.incident_create_many)
     if not created:
         response.headers["Idempotency-Replayed"] = "true"
     return out

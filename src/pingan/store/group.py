@@ -9,6 +9,11 @@ A request hands its work to a :class:`GroupWriter` in three parts and awaits the
 ``finish(applied)``
     builds the answer after the commit, outside the transaction.
 
+Work of one kind can also give ``many(session, [prepared, …])``, which writes several prepared
+items at once and returns their results in order (one multi-row INSERT per table instead of one
+per item); the writer then applies all the batch's items that share that ``many`` together, as
+if one after another, at the place of the first of them.
+
 One writer thread per process takes whatever work is queued (up to ``max_batch`` items), runs
 every ``prepare``, then every ``apply`` in one transaction, commits once, and answers each
 request. Under load this turns N commits into one: one BEGIN, one COMMIT (one WAL write and, on
@@ -17,9 +22,9 @@ checkout; on SQLite the database write lock is taken once per batch, and only fo
 A lone request is a batch of one, so nothing waits for company.
 
 Nothing answered is lost: a request gets its answer only after the commit that holds its writes.
-If any ``apply`` fails, the batch is rolled back and its items are run again one by one, so one
-bad request never fails the others; the failing one gets its own error. ``prepare`` errors
-(bad input) fail only their own item.
+If any ``apply`` (or ``many``) fails, the batch is rolled back and its items are run again one
+by one with ``apply``, so one bad request never fails the others; the failing one gets its own
+error. ``prepare`` errors (bad input) fail only their own item.
 
 :class:`InlineWriter` runs the same three parts on a given session, one request at a time (tests
 that wrap every request in one rolled-back transaction use it).
@@ -39,13 +44,17 @@ from typing import Any, Protocol, TypeVar
 import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["GroupWriter", "InlineWriter", "Writer"]
+__all__ = ["GroupWriter", "InlineWriter", "Many", "Writer"]
 
 P = TypeVar("P")
 A = TypeVar("A")
 R = TypeVar("R")
 
 log = logging.getLogger(__name__)
+
+
+Many = Callable[[Session, list[Any]], list[Any]]
+"""Writes several prepared items at once: ``many(session, [p1, p2, …]) -> [a1, a2, …]``."""
 
 
 class Writer(Protocol):
@@ -56,6 +65,8 @@ class Writer(Protocol):
         prepare: Callable[[Session], P],
         apply: Callable[[Session, P], A],
         finish: Callable[[A], R],
+        *,
+        many: Many | None = None,
     ) -> R: ...
 
 
@@ -66,6 +77,7 @@ class _Item:
     finish: Callable[[Any], Any]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
+    many: Many | None = None
     prepared: Any = field(default=None)
 
 
@@ -89,12 +101,14 @@ class GroupWriter:
         prepare: Callable[[Session], P],
         apply: Callable[[Session, P], A],
         finish: Callable[[A], R],
+        *,
+        many: Many | None = None,
     ) -> R:
         """Queue one request's work and wait for its answer (or its error)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._ensure_thread()
-        self._queue.put(_Item(prepare, apply, finish, loop, future))
+        self._queue.put(_Item(prepare, apply, finish, loop, future, many))
         return await future
 
     def _ensure_thread(self) -> None:
@@ -140,8 +154,15 @@ class GroupWriter:
                 return
             applied: list[tuple[_Item, Any]] = []
             try:
-                for item in ready:
-                    applied.append((item, item.apply(session, item.prepared)))
+                for group in _groups(ready):
+                    many = group[0].many
+                    if many is None or len(group) == 1:
+                        applied.append((group[0], group[0].apply(session, group[0].prepared)))
+                        continue
+                    results = many(session, [item.prepared for item in group])
+                    if len(results) != len(group):
+                        raise AssertionError("many() must return one result per item")
+                    applied.extend(zip(group, results, strict=True))
                 session.commit()
             except Exception as exc:
                 session.rollback()
@@ -167,6 +188,21 @@ class GroupWriter:
                 _answer(item, error=exc)
                 return
         _finish(item, result)
+
+
+def _groups(items: list[_Item]) -> list[list[_Item]]:
+    """Items in order, those sharing a ``many`` together at the place of the first. O(n)."""
+    out: list[list[_Item]] = []
+    by_many: dict[Many, list[_Item]] = {}
+    for item in items:
+        if item.many is None:
+            out.append([item])
+        elif item.many in by_many:
+            by_many[item.many].append(item)
+        else:
+            by_many[item.many] = [item]
+            out.append(by_many[item.many])
+    return out
 
 
 def _finish(item: _Item, result: Any) -> None:
@@ -203,6 +239,8 @@ class InlineWriter:
         prepare: Callable[[Session], P],
         apply: Callable[[Session, P], A],
         finish: Callable[[A], R],
+        *,
+        many: Many | None = None,
     ) -> R:
         def work() -> R:
             try:

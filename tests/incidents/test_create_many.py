@@ -1,0 +1,182 @@
+"""Creations written together (the group writer's ``many``) come out exactly as if written one
+after another: repeat links inside the batch and to earlier incidents, keys replayed, counts,
+timelines and the audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.audit.models import AuditRecord
+from pingan.audit.service import verify
+from pingan.auth.service import Principal, principal_for, resolve_token
+from pingan.errors import Conflict
+from pingan.incidents import service
+from pingan.incidents.models import Incident, IncidentEvent
+from pingan.incidents.schemas import IncidentCreate
+from tests.factories import SmallCity
+
+M_LAT = 1 / 111_000.0  # one metre of latitude, in degrees
+
+
+def _principal(session: Session, city: SmallCity) -> Principal:
+    return principal_for(session, resolve_token(session, city.tokens["dispatcher"]))
+
+
+def _prepared(
+    session: Session,
+    principal: Principal,
+    lon: float,
+    lat: float,
+    *,
+    subtype: str = "fight",
+    key: str | None = None,
+    summary: str = "",
+    at: dt.datetime | None = None,
+) -> tuple[Principal, service.PreparedIncident]:
+    data = IncidentCreate(subtype=subtype, lon=lon, lat=lat, summary=summary, reported_at=at)
+    return principal, service.prepare_create(
+        session, principal=principal, data=data, idempotency_key=key
+    )
+
+
+def test_a_batch_links_repeats_within_itself_and_to_earlier_calls(
+    session: Session, city: SmallCity
+) -> None:
+    p = _principal(session, city)
+    (x0, y0), (x1, y1) = city.cell_center(0), city.cell_center(5)
+    earlier, _ = service.write_create_many(session, [_prepared(session, p, x0, y0)])[0]
+    items = [
+        _prepared(session, p, x0, y0 + 50 * M_LAT),  # repeats the earlier call
+        _prepared(session, p, x1, y1),  # a new original ...
+        _prepared(session, p, x1 + 0.0005, y1),  # ... repeated in the same batch (about 50 m)
+        _prepared(session, p, x1, y1 + 100 * M_LAT),  # ... and again
+        _prepared(session, p, x1, y1, subtype="pickpocketing"),  # other subtype: an original
+        _prepared(session, p, x1, y1 + 400 * M_LAT),  # too far: an original
+    ]
+    rows = [row for row, created in service.write_create_many(session, items) if created]
+    assert len(rows) == 6
+    assert rows[0]["repeat_of_id"] == earlier["id"] and rows[0]["state"] == "duplicate"
+    assert rows[1]["repeat_of_id"] is None and rows[1]["state"] == "received"
+    assert rows[2]["repeat_of_id"] == rows[1]["id"] == rows[3]["repeat_of_id"]
+    assert rows[4]["repeat_of_id"] is None and rows[5]["repeat_of_id"] is None
+    assert len({r["id"] for r in rows}) == 6
+    session.expire_all()
+    stored = {i.id: i for i in session.scalars(select(Incident))}
+    assert stored[earlier["id"]].repeat_count == 1
+    assert stored[rows[1]["id"]].repeat_count == 2
+    assert stored[rows[2]["id"]].repeat_of_id == rows[1]["id"]  # the stored link, not only the row
+    kinds = session.execute(
+        select(IncidentEvent.incident_id, IncidentEvent.kind).order_by(IncidentEvent.id)
+    ).all()
+    assert sum(k == "repeat_call" for _, k in kinds) == 3
+    assert sum(k == "received" for _, k in kinds) == 7
+    created = session.scalars(
+        select(AuditRecord.entity_id).where(
+            AuditRecord.entity == "incident", AuditRecord.action == "create"
+        )
+    ).all()
+    assert sorted(int(e) for e in created if e is not None)[-7:] == sorted(
+        [earlier["id"], *(r["id"] for r in rows)]
+    )
+    assert verify(session).ok
+
+
+def test_a_batch_equals_the_same_calls_one_by_one(session: Session, city: SmallCity) -> None:
+    """Random calls around two spots: writing them together or one at a time links the same
+    pairs (by position in the input)."""
+    p = _principal(session, city)
+    rng = np.random.default_rng(11)
+    spots = [city.cell_center(2), city.cell_center(9)]
+    calls = []
+    for i in range(40):
+        x, y = spots[i % 2]
+        dx, dy = rng.uniform(-0.002, 0.002, size=2)
+        calls.append((x + dx, y + dy, ("fight", "pickpocketing")[int(rng.integers(2))]))
+
+    def links(rows: list[service.IncidentRow]) -> list[int | None]:
+        pos = {r["id"]: k for k, r in enumerate(rows)}
+        return [None if r["repeat_of_id"] is None else pos[r["repeat_of_id"]] for r in rows]
+
+    at0 = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)  # a quiet morning of its own
+    sp = session.begin_nested()
+    together = [
+        r
+        for r, _ in service.write_create_many(
+            session,
+            [_prepared(session, p, x, y, subtype=s, at=at0) for x, y, s in calls],
+        )
+    ]
+    sp.rollback()
+    sp = session.begin_nested()
+    alone = [
+        service.write_create_many(session, [_prepared(session, p, x, y, subtype=s, at=at0)])[0][0]
+        for x, y, s in calls
+    ]
+    sp.rollback()
+    assert links(together) == links(alone)
+    assert any(link is not None for link in links(alone))  # the case is not trivial
+
+
+def test_keys_in_a_batch_replay_and_conflict(session: Session, city: SmallCity) -> None:
+    p = _principal(session, city)
+    x, y = city.cell_center(3)
+    first = _prepared(session, p, x, y, key="k-1", summary="a")
+    again = _prepared(session, p, x, y, key="k-1", summary="a")  # same key, same body
+    other = _prepared(session, p, x + 0.01, y, key="k-2")
+    out = service.write_create_many(session, [first, other, again])
+    assert [created for _, created in out] == [True, True, False]
+    assert out[2][0]["id"] == out[0][0]["id"]
+    # a later batch replays it too; another body under that key is refused
+    ((row, created),) = service.write_create_many(
+        session, [_prepared(session, p, x, y, key="k-1", summary="a")]
+    )
+    assert not created and row["id"] == out[0][0]["id"]
+    with pytest.raises(Conflict) as err:
+        service.write_create_many(session, [_prepared(session, p, x, y, key="k-1", summary="b")])
+    assert err.value.field == "Idempotency-Key"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_lat_band_matches_the_database_rule(dialect: str) -> None:
+    # SQLite's CAST truncates toward zero, PostgreSQL's rounds half to even
+    cases = {
+        "sqlite": [(25.0345, 25034), (25.0349999, 25034), (-0.0005, 0), (-1.2345, -1234)],
+        "postgresql": [(25.0345, 25034), (25.0346, 25035), (-0.0005, 0), (-1.2346, -1235)],
+    }
+    for lat, band in cases[dialect]:
+        assert service.lat_band(lat, dialect) == band
+
+
+def test_lat_band_in_the_database(session: Session, city: SmallCity) -> None:
+    p = _principal(session, city)
+    x, y = city.cell_center(1)
+    lats = [y + k * 37 * M_LAT for k in range(-5, 6)]
+    rows = [
+        r
+        for r, _ in service.write_create_many(
+            session, [_prepared(session, p, x + 0.001 * k, lat) for k, lat in enumerate(lats)]
+        )
+    ]
+    dialect = session.get_bind().dialect.name
+    stored = {i: b for i, b in session.execute(select(Incident.id, Incident.lat_band))}
+    for r in rows:
+        assert stored[r["id"]] == service.lat_band(r["lat"], dialect)
+
+
+def test_a_call_across_a_band_edge_is_linked(session: Session, city: SmallCity) -> None:
+    """Two calls 20 m apart on either side of a latitude band edge are one incident."""
+    p = _principal(session, city)
+    x, _ = city.cell_center(6)
+    dialect = session.get_bind().dialect.name
+    band = service.lat_band(city.cell_center(6)[1], dialect)
+    # the next band edge: where truncation (SQLite) or rounding (PostgreSQL) steps up
+    y = (band + 1) / 1000 if dialect == "sqlite" else (band + 0.5) / 1000
+    a, _ = service.write_create_many(session, [_prepared(session, p, x, y - 10 * M_LAT)])[0]
+    b, _ = service.write_create_many(session, [_prepared(session, p, x, y + 10 * M_LAT)])[0]
+    assert service.lat_band(a["lat"], dialect) != service.lat_band(b["lat"], dialect)
+    assert b["repeat_of_id"] == a["id"]
