@@ -34,3 +34,15 @@ def test_security_headers_on_pages_and_api(client: TestClient) -> None:
     docs = client.get("/api/v1/docs")
     assert docs.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in docs.headers  # the docs page needs inline scripts
+
+
+def test_bearer_api_calls_skip_the_cookie_session(client: TestClient, city: SmallCity) -> None:
+    """A bearer-token API call without a cookie gets no session (nor a cookie); the web session
+    still works for pages, and for API calls that carry the cookie."""
+    api = client.get("/api/v1/incidents", headers=auth(city.tokens["dispatcher"]))
+    assert api.status_code == 200 and "set-cookie" not in api.headers
+    assert not client.cookies  # nothing was set
+    page = client.get("/login")  # the login form puts its CSRF token in the session
+    assert page.status_code == 200 and "pingan_session" in page.headers.get("set-cookie", "")
+    with_cookie = client.get("/api/v1/incidents", headers=auth(city.tokens["dispatcher"]))
+    assert with_cookie.status_code == 200  # cookie and bearer together: the session is read

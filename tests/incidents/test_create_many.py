@@ -8,7 +8,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
@@ -180,3 +180,64 @@ def test_a_call_across_a_band_edge_is_linked(session: Session, city: SmallCity) 
     b, _ = service.write_create_many(session, [_prepared(session, p, x, y + 10 * M_LAT)])[0]
     assert service.lat_band(a["lat"], dialect) != service.lat_band(b["lat"], dialect)
     assert b["repeat_of_id"] == a["id"]
+
+
+def _plan(session: Session, city: SmallCity) -> str:
+    """The plan of the repeat-call search, as the database runs it."""
+    conn = session.connection()
+    prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+
+    plan: list[str] = []
+
+    def explain(_c, _cur, statement, parameters, _ctx, _many):  # type: ignore[no-untyped-def]
+        return prefix + statement, parameters
+
+    def capture(_c, cursor, *_):  # type: ignore[no-untyped-def]
+        plan.extend(str(r[-1]) for r in cursor.fetchall())  # before the result's own types
+
+    x, y = city.cell_center(4)
+    at = dt.datetime.now(dt.UTC)
+    event.listen(conn.engine, "before_cursor_execute", explain, retval=True)
+    event.listen(conn.engine, "after_cursor_execute", capture)
+    try:
+        dlon, dlat = service._search_box(x, y)
+        b0, b1 = (
+            service.lat_band(y - dlat, conn.dialect.name),
+            service.lat_band(y + dlat, conn.dialect.name),
+        )
+        params = {
+            "subtype": "fight",
+            "t0": at - dt.timedelta(minutes=10),
+            "t1": at,
+            "lat0": y - dlat,
+            "lat1": y + dlat,
+            "lon0": x - dlon,
+            "lon1": x + dlon,
+            **{f"b{i}": b for i, b in enumerate(range(b0, b1 + 1))},
+        }
+        conn.execute(service._repeat_candidates(b1 - b0 + 1), params).all()
+    finally:
+        event.remove(conn.engine, "before_cursor_execute", explain)
+        event.remove(conn.engine, "after_cursor_execute", capture)
+    return "\n".join(plan)
+
+
+def test_the_repeat_search_seeks_its_band_index_empty_or_full(
+    session: Session, city: SmallCity
+) -> None:
+    """Whether the table is new and empty or holds a busy window, the search seeks the band
+    index (on PostgreSQL it is planned with its values at each call, so no plan made while the
+    table was empty is kept)."""
+    assert "ix_incidents_repeat_band" in _plan(session, city)
+    p = _principal(session, city)
+    rng = np.random.default_rng(5)
+    x, y = city.cell_center(4)
+    items = [
+        _prepared(session, p, x + dx, y + dy, subtype=("fight", "pickpocketing")[k % 2])
+        for k, (dx, dy) in enumerate(rng.uniform(-0.004, 0.004, size=(300, 2)))
+    ]
+    service.write_create_many(session, items)
+    plan = _plan(session, city)
+    assert "ix_incidents_repeat_band" in plan
+    if session.get_bind().dialect.name == "postgresql":
+        assert "lat_band = ANY" in plan and "Index Cond" in plan

@@ -10,11 +10,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from starlette.middleware.sessions import SessionMiddleware
 
 import pingan
 from pingan.api.errors import install_error_handlers
-from pingan.api.middleware import BodyLimit
+from pingan.api.middleware import BodyLimit, CookieSessions
 from pingan.config import Settings, get_settings
 from pingan.store.engine import get_engine
 
@@ -86,7 +85,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     if secret == "change-me-local-only":
         secret = secrets.token_urlsafe(32)  # local: sessions do not survive a restart
     app.add_middleware(
-        SessionMiddleware,
+        CookieSessions,
         secret_key=secret,
         session_cookie="pingan_session",
         max_age=settings.session_max_age_s,
@@ -110,7 +109,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
             setup(app)
 
     @app.get("/healthz", tags=["ops"], operation_id="health")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # async: answered on the event loop
         return {"status": "ok", "version": pingan.__version__}
 
     return app

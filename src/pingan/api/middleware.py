@@ -2,16 +2,38 @@
 
 ``BodyLimit`` refuses a request whose declared ``Content-Length`` is over the limit with 413 and
 the one JSON error shape; ``SecurityHeaders`` adds the browser security headers to every
-response (the CSP except on the interactive API docs, which need inline scripts).
+response (the CSP except on the interactive API docs, which need inline scripts);
+``CookieSessions`` is Starlette's signed-cookie session, skipped for API calls that carry a
+bearer token and no cookie (machine clients, which never use the web session).
 """
 
 from __future__ import annotations
 
 import json
 
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "SecurityHeaders"]
+__all__ = ["BodyLimit", "CookieSessions", "SecurityHeaders"]
+
+
+class CookieSessions(SessionMiddleware):
+    """The web session (a signed cookie), except for ``/api/`` requests that authenticate with
+    ``Authorization: Bearer`` and send no cookie: those never read or write a session, and
+    skipping it spares each one the cookie parsing and the wrapped ``send``."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            bearer = cookie = False
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    bearer = value[:7].lower() == b"bearer "
+                elif name == b"cookie":
+                    cookie = True
+            if bearer and not cookie:
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 class BodyLimit:

@@ -14,7 +14,6 @@ from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import (
-    CompoundSelect,
     Connection,
     Select,
     Table,
@@ -23,7 +22,6 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -39,6 +37,7 @@ from pingan.incidents.schemas import IncidentCreate
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
 from pingan.store.base import count_rows, utcnow
+from pingan.store.engine import CUSTOM_PLAN
 from pingan.workflow import StateMachine
 
 __all__ = [
@@ -104,7 +103,7 @@ _COUNT_REPEAT = (
 _SEEN_KEY = select(IdempotencyKey).where(
     IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.key == bindparam("key")
 )
-_REPEAT_BY_BANDS: dict[int, CompoundSelect[Any]] = {}
+_REPEAT_BY_BANDS: dict[int, Select[Any]] = {}
 
 
 def lat_band(lat: float, dialect: str) -> int:
@@ -115,28 +114,28 @@ def lat_band(lat: float, dialect: str) -> int:
     return round(x) if dialect == "postgresql" else int(x)
 
 
-def _repeat_candidates(n_bands: int) -> CompoundSelect[Any]:
-    """The repeat-call search over ``n_bands`` latitude bands, built once per band count: one
-    index seek per band (``UNION ALL``; PostgreSQL's planner would filter an ``IN`` list on the
-    index's second column instead of seeking it)."""
+def _repeat_candidates(n_bands: int) -> Select[Any]:
+    """The repeat-call search over ``n_bands`` latitude bands, built once per band count: the
+    index ``ix_incidents_repeat_band`` seeks each band's entries in the window. On PostgreSQL
+    it is planned with its values at each call (:data:`pingan.store.engine.CUSTOM_PLAN`): a
+    plan cached while the table was new and small would walk the time index instead."""
     cached = _REPEAT_BY_BANDS.get(n_bands)
     if cached is not None:
         return cached
     c = _T_INC.c
-    stmt: CompoundSelect[Any] = union_all(
-        *(
-            select(c.id, c.reported_at, c.lon, c.lat).where(
-                c.subtype == bindparam("subtype"),
-                c.lat_band == bindparam(f"b{i}"),
-                c.reported_at.between(bindparam("t0"), bindparam("t1")),
-                c.lat.between(bindparam("lat0"), bindparam("lat1")),
-                c.lon.between(bindparam("lon0"), bindparam("lon1")),
-                c.repeat_of_id.is_(None),  # the partial index's own condition
-                # written out, not bound: an expanding IN would render the SQL at every call
-                c.state.not_in([literal_column("'cancelled'"), literal_column("'duplicate'")]),
-            )
-            for i in range(n_bands)
+    stmt: Select[Any] = (
+        select(c.id, c.reported_at, c.lon, c.lat)
+        .where(
+            c.subtype == bindparam("subtype"),
+            c.lat_band.in_([bindparam(f"b{i}") for i in range(n_bands)]),
+            c.reported_at.between(bindparam("t0"), bindparam("t1")),
+            c.lat.between(bindparam("lat0"), bindparam("lat1")),
+            c.lon.between(bindparam("lon0"), bindparam("lon1")),
+            c.repeat_of_id.is_(None),  # the partial index's own condition
+            # written out, not bound: an expanding IN would render the SQL at every call
+            c.state.not_in([literal_column("'cancelled'"), literal_column("'duplicate'")]),
         )
+        .execution_options(**{CUSTOM_PLAN: True})
     )
     _REPEAT_BY_BANDS[n_bands] = stmt
     return stmt

@@ -25,6 +25,7 @@ from pingan.config import Settings, get_settings
 from pingan.store.base import set_data_key
 
 __all__ = [
+    "CUSTOM_PLAN",
     "get_engine",
     "make_engine",
     "migrate",
@@ -56,7 +57,27 @@ def make_engine(url: str, *, settings: Settings | None = None, echo: bool = Fals
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_use_lifo=True)
     _ping_when_idle(engine, IDLE_PING_S)
+    _plan_with_values(engine)
     return engine
+
+
+CUSTOM_PLAN = "pingan_custom_plan"
+"""Execution option: on PostgreSQL, plan the statement with its values at every call."""
+
+
+def _plan_with_values(engine: Engine) -> None:
+    """Statements marked ``execution_options(pingan_custom_plan=True)`` skip psycopg's
+    server-side prepared statements, so PostgreSQL plans them with their values and the table's
+    current size each time. A prepared statement's generic plan is made once per connection,
+    at its sixth call: made while a table was still small (a new database taking its first
+    burst of calls), it may walk the wrong index until autovacuum's next ANALYZE."""
+
+    @event.listens_for(engine, "do_execute")
+    def _do_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        if context.execution_options.get(CUSTOM_PLAN):
+            cursor.execute(statement, parameters, prepare=False)
+            return True
+        return None
 
 
 IDLE_PING_S = 10.0
