@@ -11,6 +11,7 @@ import dataclasses
 import secrets
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Annotated, cast
 
 import anyio
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from pingan.auth.models import User
 from pingan.auth.service import Principal, principal_for, resolve_token
 from pingan.errors import PermissionDenied, Unauthenticated
-from pingan.store.engine import session_factory
+from pingan.store.engine import inline_write_session, session_factory, write_lock_for
 from pingan.store.group import GroupWriter, Writer
 
 __all__ = [
@@ -111,8 +112,15 @@ async def get_writer(request: Request) -> Writer:
         # one writer thread per process: SQLite has one writer at a time anyway, and on
         # PostgreSQL a second thread measured more CPU per creation (GIL hand-offs, smaller
         # batches) for no more throughput on two cores
+        engine = request.app.state.engine
+        inline = None
+        if write_lock_for(engine) is not None:  # file SQLite: short writes run on the loop
+
+            def inline() -> AbstractContextManager[Session | None]:
+                return inline_write_session(engine)
+
         writer = request.app.state.group_writer = GroupWriter(
-            _factory(request, write=True), threads=1
+            _factory(request, write=True), threads=1, inline=inline
         )
     return cast(Writer, writer)
 

@@ -27,6 +27,7 @@ from pingan.store.base import set_data_key
 __all__ = [
     "CUSTOM_PLAN",
     "get_engine",
+    "inline_write_session",
     "make_engine",
     "migrate",
     "reset_engine",
@@ -125,12 +126,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        options = conn.get_execution_options()
+        mode = options.get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE" and lock is not None:
             # queue writers on the lock, held from BEGIN to COMMIT/ROLLBACK only: parsing the
             # request and writing the response happen outside the critical section
             dbapi_conn = conn.connection.dbapi_connection
-            lock.__enter__()
+            if not options.get(_LOCK_HELD):  # else taken already (see inline_write_session)
+                lock.__enter__()
             held[id(dbapi_conn)] = lock
             try:
                 conn.exec_driver_sql(f"BEGIN {mode}")
@@ -176,6 +179,7 @@ class WriteLock:
         self.path = path
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
+        self._holder: object | None = None
 
     def __enter__(self) -> WriteLock:
         self._thread_lock.acquire()
@@ -186,9 +190,32 @@ class WriteLock:
         except BaseException:
             self._thread_lock.release()
             raise
+        self._holder = self
         return self
 
+    def try_enter(self, holder: object) -> bool:
+        """Take the lock only if no thread or process holds it; ``holder`` marks who did."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._thread_lock.release()
+            return False
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._holder = holder
+        return True
+
+    def held_by(self, holder: object) -> bool:
+        """Whether ``holder`` (of :meth:`try_enter`) holds the lock now."""
+        return self._holder is holder
+
     def __exit__(self, *exc: object) -> None:
+        self._holder = None
         try:
             if self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -241,6 +268,36 @@ def session_factory(engine: Engine | None = None, *, write: bool = False) -> ses
     if write and eng.dialect.name == "sqlite":
         eng = eng.execution_options(sqlite_begin="IMMEDIATE")
     return sessionmaker(bind=eng, expire_on_commit=False, autoflush=True)
+
+
+_LOCK_HELD = "pingan_write_lock_held"
+
+
+@contextmanager
+def inline_write_session(engine: Engine) -> Iterator[Session | None]:
+    """A write session on file SQLite that already holds the write lock, if the lock is free
+    at this moment (no other writer in this process or another); else ``None``, without
+    waiting. For short writes on an event loop (:class:`pingan.store.group.GroupWriter`): the
+    caller commits or rolls back, which releases the lock as for any write session; a session
+    that never began a transaction releases it on exit."""
+    lock = write_lock_for(engine)
+    token = object()
+    if lock is None or not lock.try_enter(token):
+        yield None
+        return
+    session = sessionmaker(
+        bind=engine.execution_options(sqlite_begin="IMMEDIATE", **{_LOCK_HELD: True}),
+        expire_on_commit=False,
+        autoflush=True,
+    )()
+    try:
+        yield session
+    finally:
+        try:
+            session.close()  # rolls back an open transaction, which releases the lock
+        finally:
+            if lock.held_by(token):  # no transaction began: the lock is still ours
+                lock.__exit__(None, None, None)
 
 
 @contextmanager

@@ -21,6 +21,12 @@ PostgreSQL, one flush to disk and one trip through the audit chain's lock), one 
 checkout; on SQLite the database write lock is taken once per batch, and only for the writes.
 A lone request is a batch of one, so nothing waits for company.
 
+With ``inline`` (file SQLite), a request that finds the queue empty and the database write lock
+free runs its three parts at once on the event loop instead, without waiting for the lock: a
+hand-off to the writer thread and back costs more CPU than a short SQLite write (measured
+0.6–1.0 ms a creation), and the loop is blocked only for the write itself. Under contention
+the lock is taken and work queues for the thread as before.
+
 Nothing answered is lost: a request gets its answer only after the commit that holds its writes.
 If any ``apply`` (or ``many``) fails, the batch is rolled back and its items are run again one
 by one with ``apply``, so one bad request never fails the others; the failing one gets its own
@@ -38,6 +44,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -85,11 +92,18 @@ class GroupWriter:
     """One writer thread that commits queued work in shared transactions (see the module)."""
 
     def __init__(
-        self, factory: sessionmaker[Session], *, max_batch: int = 16, threads: int = 1
+        self,
+        factory: sessionmaker[Session],
+        *,
+        max_batch: int = 16,
+        threads: int = 1,
+        inline: Callable[[], AbstractContextManager[Session | None]] | None = None,
     ) -> None:
         self.factory = factory
         self.max_batch = max_batch
         self.threads = threads
+        self.inline = inline
+        self.inline_items = 0
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._started = False
         self._start_lock = threading.Lock()
@@ -104,7 +118,19 @@ class GroupWriter:
         *,
         many: Many | None = None,
     ) -> R:
-        """Queue one request's work and wait for its answer (or its error)."""
+        """Queue one request's work and wait for its answer (or its error); or, with
+        ``inline``, run it at once if nothing is queued and the write lock is free."""
+        if self.inline is not None and self._queue.empty():
+            with self.inline() as session:
+                if session is not None:
+                    self.inline_items += 1
+                    try:
+                        result = apply(session, prepare(session))
+                        session.commit()
+                    except BaseException:
+                        session.rollback()
+                        raise
+                    return finish(result)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._ensure_thread()
