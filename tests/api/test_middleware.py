@@ -46,3 +46,26 @@ def test_bearer_api_calls_skip_the_cookie_session(client: TestClient, city: Smal
     assert page.status_code == 200 and "pingan_session" in page.headers.get("set-cookie", "")
     with_cookie = client.get("/api/v1/incidents", headers=auth(city.tokens["dispatcher"]))
     assert with_cookie.status_code == 200  # cookie and bearer together: the session is read
+
+
+def test_a_server_process_freezes_its_startup_heap(monkeypatch, engine) -> None:  # type: ignore[no-untyped-def]
+    """``pingan.api.main`` (what uvicorn serves) freezes the startup heap out of the cyclic GC
+    at startup; apps made by ``create_app`` for tests and tools do not."""
+    import pingan.api.app as app_module
+    from pingan.api.app import create_app
+
+    frozen: list[bool] = []
+    monkeypatch.setattr(app_module.gc, "freeze", lambda: frozen.append(True))
+    with TestClient(create_app()):
+        assert frozen == []
+    served = create_app()
+    served.state.freeze_gc = True  # as pingan.api.main sets it
+    with TestClient(served):
+        assert frozen == [True]
+    import importlib
+    import sys
+
+    monkeypatch.setattr(app_module, "get_engine", lambda: engine)  # no process-wide engine
+    monkeypatch.delitem(sys.modules, "pingan.api.main", raising=False)
+    main = importlib.import_module("pingan.api.main")
+    assert main.app.state.freeze_gc is True

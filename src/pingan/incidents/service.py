@@ -45,7 +45,6 @@ __all__ = [
     "PreparedIncident",
     "count",
     "create",
-    "find_repeat_of",
     "get_or_raise",
     "lat_band",
     "list_query",
@@ -195,23 +194,6 @@ def _nearest_in_time(
     return min(ok)[1] if ok else None
 
 
-def find_repeat_of(
-    session: Session, *, subtype: str, lon: float, lat: float, at: dt.datetime
-) -> int | None:
-    """The id of the original incident a new call repeats: same subtype, within the repeat
-    radius (150 m) and window (10 minutes), itself not a repeat; the nearest in time wins.
-
-    Index seeks into the latitude bands of the radius (migration 0008), O(log n + k) in the k
-    originals of those bands in the window."""
-    hit = _nearest_in_time(
-        _db_originals(session.connection(), subtype=subtype, lon=lon, lat=lat, at=at),
-        lon=lon,
-        lat=lat,
-        at=at,
-    )
-    return None if hit is None else hit[1]
-
-
 def _new_code(at: dt.datetime) -> str:
     return f"JQ{at:%Y%m%d}-{secrets.token_hex(4).upper()}"
 
@@ -350,7 +332,7 @@ def write_create_many(
     (no ORM object is made, nothing is read back), or for a replay the first incident's row.
 
     Statements: one repeat-call search per new incident (index seeks, see
-    :func:`find_repeat_of`), one read per idempotency key, then one multi-row INSERT per table
+    ``_db_originals``), one read per idempotency key, then one multi-row INSERT per table
     (two for incidents when one repeats another of the same batch), one UPDATE per original in
     the database that gains repeats, and the audit chain's read of its last record on SQLite.
     Safe to run again on the same ``items`` after a rollback (see :mod:`pingan.store.group`).

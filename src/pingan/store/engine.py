@@ -12,6 +12,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -271,6 +272,9 @@ def session_factory(engine: Engine | None = None, *, write: bool = False) -> ses
 
 
 _LOCK_HELD = "pingan_write_lock_held"
+_inline_factories: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @contextmanager
@@ -285,11 +289,14 @@ def inline_write_session(engine: Engine) -> Iterator[Session | None]:
     if lock is None or not lock.try_enter(token):
         yield None
         return
-    session = sessionmaker(
-        bind=engine.execution_options(sqlite_begin="IMMEDIATE", **{_LOCK_HELD: True}),
-        expire_on_commit=False,
-        autoflush=True,
-    )()
+    factory = _inline_factories.get(engine)
+    if factory is None:  # built once per engine: requests only open a session
+        factory = _inline_factories[engine] = sessionmaker(
+            bind=engine.execution_options(sqlite_begin="IMMEDIATE", **{_LOCK_HELD: True}),
+            expire_on_commit=False,
+            autoflush=True,
+        )
+    session = factory()
     try:
         yield session
     finally:
