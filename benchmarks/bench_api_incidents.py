@@ -35,6 +35,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
+from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -143,18 +144,67 @@ def load_wrk(
     return int(n) / (int(dur_us) / 1e6), float(p50), float(p99), int(status_err) + int(sock_err)
 
 
-def prepare(url: str) -> tuple[str, list[tuple[float, float]]]:
+def prepare(url: str, city_kind: str = "small") -> tuple[str, list[tuple[float, float]]]:
+    """Migrate a fresh database at ``url``, load a city, return a dispatcher token and the
+    places requests go to (centres of grid cells)."""
     engine = make_engine(url)
     if url.startswith("postgresql"):
         with engine.begin() as c:
             c.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     migrate(engine)
-    with unit_of_work(engine) as s:
-        city = build_small_city(s)
-        s.commit()
-    centres = [city.cell_center(i) for i in range(len(city.cells))]
-    token = city.tokens["dispatcher"]
+    if city_kind == "demo":
+        token, centres = _prepare_demo(engine)
+    else:
+        with unit_of_work(engine) as s:
+            city = build_small_city(s)
+            s.commit()
+        centres = [city.cell_center(i) for i in range(len(city.cells))]
+        token = city.tokens["dispatcher"]
     engine.dispose()
+    return token, centres
+
+
+def _prepare_demo(engine: Engine) -> tuple[str, list[tuple[float, float]]]:
+    """The demo city with its two years of incidents (about 518,000, ending now) loaded, a
+    bureau-wide dispatcher with a token, and the centres of the 200 grid cells with the most
+    incidents: requests land where the table is densest."""
+    import datetime as dt
+
+    from pingan.audit.service import Actor
+    from pingan.auth import service as auth
+    from pingan.demo.city import build_city
+    from pingan.demo.load import load_city
+    from pingan.demo.simulate import simulate_incidents
+
+    t0 = time.perf_counter()
+    city = build_city(seed=20261122)
+    end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    incidents = simulate_incidents(city, seed=20261122, end=end, years=2.0)
+    load_city(engine, city, incidents)
+    with unit_of_work(engine) as s:
+        sys_ = Actor.system("bench")
+        user = auth.create_user(
+            s,
+            actor=sys_,
+            username="bench-dispatcher",
+            password="correct-horse-1",
+            role="dispatcher",
+            jurisdiction_code=None,
+        )
+        token = auth.create_token(s, actor=sys_, user=user, name="bench")
+        s.commit()
+    codes, counts = np.unique(incidents.cell_code, return_counts=True)
+    busiest = set(codes[np.argsort(-counts)[:200]].tolist())
+    centres = [
+        (float(c.polygon.centroid.x), float(c.polygon.centroid.y))
+        for c in city.cells
+        if c.code in busiest
+    ]
+    print(
+        f"  demo city loaded: {len(incidents):,} incidents, {len(city.cells):,} cells "
+        f"in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
     return token, centres
 
 
@@ -235,7 +285,7 @@ def _serve_and_measure(
 def run(
     label: str, url: str, tmp: Path, args: argparse.Namespace, n: int, seconds: int
 ) -> dict[str, float]:
-    token, centres = prepare(url)
+    token, centres = prepare(url, args.city)
     pa = _serve_and_measure(
         "pingan.api.main:app",
         {"PINGAN_DATABASE_URL": url},
@@ -292,6 +342,13 @@ def main() -> None:
         default="wrk" if shutil.which("wrk") else "httpx",
         help="load generator (default wrk when installed)",
     )
+    ap.add_argument(
+        "--city",
+        choices=("small", "demo"),
+        default="small",
+        help="small: the unit tests' city on an empty table; demo: the demo city with two "
+        "years of incidents (about 518,000) loaded first",
+    )
     ap.add_argument("-d", "--seconds", type=int, default=None, help="duration of each load")
     ap.add_argument("--rate", type=float, default=300.0, help="open-loop offered rate (requests/s)")
     args = ap.parse_args()
@@ -300,7 +357,8 @@ def main() -> None:
     what = f"{seconds} s of requests" if args.loadgen == "wrk" else f"{n} requests"
     print(
         f"incident creation, {what} by {args.loadgen}, {args.concurrency} concurrent "
-        f"connections, {args.workers} uvicorn worker(s), {os.cpu_count()} cores"
+        f"connections, {args.workers} uvicorn worker(s), {os.cpu_count()} cores, "
+        f"{args.city} city"
     )
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

@@ -419,7 +419,9 @@ def load_city(
         )
         session.commit()
     if engine.dialect.name == "postgresql":
-        with engine.connect() as c:
+        # committed: statistics that ANALYZE writes in a transaction rolled back are lost,
+        # while the activity counters say it ran, so autovacuum would not analyze again soon
+        with engine.begin() as c:
             c.execute(text("ANALYZE"))
     return summary
 
