@@ -8,7 +8,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
@@ -182,11 +182,49 @@ def test_a_call_across_a_band_edge_is_linked(session: Session, city: SmallCity) 
     assert b["repeat_of_id"] == a["id"]
 
 
-def _plan(session: Session, city: SmallCity) -> str:
-    """The plan of the repeat-call search, as the database runs it."""
-    conn = session.connection()
-    prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+def _search_params(city: SmallCity, dialect: str, cell: int = 4) -> tuple[int, dict[str, object]]:
+    """The band count and parameters of the repeat-call search around a cell centre, now."""
+    x, y = city.cell_center(cell)
+    at = dt.datetime.now(dt.UTC)
+    dlon, dlat = service._search_box(x, y)
+    b0, b1 = service.lat_band(y - dlat, dialect), service.lat_band(y + dlat, dialect)
+    params: dict[str, object] = {
+        "subtype": "fight",
+        "t0": at - dt.timedelta(minutes=10),
+        "t1": at,
+        "lat0": y - dlat,
+        "lat1": y + dlat,
+        "lon0": x - dlon,
+        "lon1": x + dlon,
+        **{f"b{i}": b for i, b in enumerate(range(b0, b1 + 1))},
+    }
+    return b1 - b0 + 1, params
 
+
+def _plan(session: Session, city: SmallCity, *, generic: bool = False) -> str:
+    """The plan of the repeat-call search, as the database runs it: on PostgreSQL planned with
+    its values, or with ``generic`` the plan a prepared statement settles on."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    n, params = _search_params(city, dialect)
+    if generic:
+        from psycopg import sql
+        from sqlalchemy.dialects import postgresql
+
+        compiled = service._repeat_candidates(n).compile(
+            dialect=postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+        )
+        assert compiled.positiontup is not None
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.execute("PREPARE repeat_search AS " + compiled.string)
+        cur.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        values = sql.SQL(",").join(sql.Literal(params[k]) for k in compiled.positiontup)
+        cur.execute(sql.SQL("EXPLAIN EXECUTE repeat_search({})").format(values))
+        rows = [str(r[0]) for r in cur.fetchall()]
+        cur.execute("DEALLOCATE repeat_search")
+        cur.execute("SET LOCAL plan_cache_mode = auto")
+        return "\n".join(rows)
+    prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
     plan: list[str] = []
 
     def explain(_c, _cur, statement, parameters, _ctx, _many):  # type: ignore[no-untyped-def]
@@ -195,40 +233,37 @@ def _plan(session: Session, city: SmallCity) -> str:
     def capture(_c, cursor, *_):  # type: ignore[no-untyped-def]
         plan.extend(str(r[-1]) for r in cursor.fetchall())  # before the result's own types
 
-    x, y = city.cell_center(4)
-    at = dt.datetime.now(dt.UTC)
     event.listen(conn.engine, "before_cursor_execute", explain, retval=True)
     event.listen(conn.engine, "after_cursor_execute", capture)
     try:
-        dlon, dlat = service._search_box(x, y)
-        b0, b1 = (
-            service.lat_band(y - dlat, conn.dialect.name),
-            service.lat_band(y + dlat, conn.dialect.name),
-        )
-        params = {
-            "subtype": "fight",
-            "t0": at - dt.timedelta(minutes=10),
-            "t1": at,
-            "lat0": y - dlat,
-            "lat1": y + dlat,
-            "lon0": x - dlon,
-            "lon1": x + dlon,
-            **{f"b{i}": b for i, b in enumerate(range(b0, b1 + 1))},
-        }
-        conn.execute(service._repeat_candidates(b1 - b0 + 1), params).all()
+        conn.execute(service._repeat_candidates(n, with_values=True), params).all()
     finally:
         event.remove(conn.engine, "before_cursor_execute", explain)
         event.remove(conn.engine, "after_cursor_execute", capture)
     return "\n".join(plan)
 
 
+def _seeks_every_band(plan: str) -> None:
+    """Every access to ``incidents`` in ``plan`` is a seek of the band index on one band."""
+    if "QUERY PLAN" in plan or "SEARCH" in plan or "SCAN" in plan:  # SQLite
+        lines = [ln for ln in plan.splitlines() if "incidents" in ln]
+        assert lines, plan
+        for ln in lines:
+            assert "USING INDEX ix_incidents_repeat_band (subtype=? AND lat_band=?" in ln, plan
+        return
+    scans = [ln for ln in plan.splitlines() if "Scan" in ln]
+    conds = [ln for ln in plan.splitlines() if "Index Cond" in ln]
+    assert scans and len(scans) == len(conds), plan
+    assert all("Index Scan using ix_incidents_repeat_band" in ln for ln in scans), plan
+    assert all("lat_band = " in ln for ln in conds), plan
+
+
 def test_the_repeat_search_seeks_its_band_index_empty_or_full(
     session: Session, city: SmallCity
 ) -> None:
-    """Whether the table is new and empty or holds a busy window, the search seeks the band
-    index (on PostgreSQL it is planned with its values at each call, so no plan made while the
-    table was empty is kept)."""
-    assert "ix_incidents_repeat_band" in _plan(session, city)
+    """Whether the table is new and empty or holds a busy window with fresh statistics, the
+    search planned with its values seeks the band index, one band per branch."""
+    _seeks_every_band(_plan(session, city))
     p = _principal(session, city)
     rng = np.random.default_rng(5)
     x, y = city.cell_center(4)
@@ -237,7 +272,63 @@ def test_the_repeat_search_seeks_its_band_index_empty_or_full(
         for k, (dx, dy) in enumerate(rng.uniform(-0.004, 0.004, size=(300, 2)))
     ]
     service.write_create_many(session, items)
-    plan = _plan(session, city)
-    assert "ix_incidents_repeat_band" in plan
-    if session.get_bind().dialect.name == "postgresql":
-        assert "lat_band = ANY" in plan and "Index Cond" in plan
+    session.execute(text("ANALYZE incidents"))
+    _seeks_every_band(_plan(session, city))
+
+
+def test_a_grown_table_gets_band_seeks_from_its_generic_plan(
+    session: Session, city: SmallCity
+) -> None:
+    """With statistics of the table as it is, the search runs on the prepared statement's
+    generic plan (no planning per call): on a grown table, that plan is the band seeks too."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("generic plans of prepared statements are PostgreSQL's")
+    p = _principal(session, city)
+    x, y = city.cell_center(4)
+    seed = service.write_create_many(session, [_prepared(session, p, x, y)])[0][0]
+    # 40,000 incidents over a 2 km square and the last two days, copied from one in SQL
+    varied = {
+        "code": "code || '-' || g",
+        "subtype": "(ARRAY['fight','pickpocketing','burglary'])[1 + g % 3]",
+        "lon": "lon + (g % 200) * 1e-4",
+        "lat": "lat + (g / 200) * 1e-4",
+        "reported_at": "reported_at - g * interval '4 seconds'",
+        "state": "'received'",
+        "repeat_of_id": "NULL",
+    }
+    cols = [c.name for c in Incident.__table__.columns if c.name not in ("id", "lat_band")]
+    session.execute(
+        text(
+            f"INSERT INTO incidents ({', '.join(cols)}) "
+            f"SELECT {', '.join(varied.get(c, c) for c in cols)} "
+            "FROM incidents, generate_series(1, 40000) AS g WHERE incidents.id = :id"
+        ),
+        {"id": seed["id"]},
+    )
+    session.execute(text("ANALYZE incidents"))
+    _seeks_every_band(_plan(session, city, generic=True))
+    _seeks_every_band(_plan(session, city))
+
+
+def test_the_search_is_planned_each_call_only_without_fresh_statistics(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = session.connection()
+    service._PLAN_EACH_CALL.clear()
+    if conn.dialect.name == "sqlite":
+        assert service._plan_each_call(conn) is False
+        return
+    assert service._plan_each_call(conn) in (True, False)  # the catalog query runs as written
+    cases = [
+        ("SELECT 20000.0 AS tuples, 500 AS changed, true AS analyzed", False),
+        ("SELECT 20000.0 AS tuples, 15000 AS changed, true AS analyzed", True),
+        ("SELECT -1.0 AS tuples, 0 AS changed, false AS analyzed", True),
+        ("SELECT 1.0 AS tuples, 0 AS changed, true AS analyzed WHERE false", True),
+    ]
+    for query, each in cases:
+        service._PLAN_EACH_CALL.clear()
+        monkeypatch.setattr(service, "_STATS_STATE", text(query))
+        assert service._plan_each_call(conn) is each, query
+        monkeypatch.setattr(service, "_STATS_STATE", text("SELECT 1/0"))
+        assert service._plan_each_call(conn) is each  # read again only after STATS_TTL_S
+    service._PLAN_EACH_CALL.clear()
