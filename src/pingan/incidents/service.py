@@ -133,7 +133,8 @@ def lat_band(lat: float, dialect: str) -> int:
 def _repeat_candidates(n_bands: int, with_values: bool = False) -> CompoundSelect[Any]:
     """The repeat-call search over ``n_bands`` latitude bands, built once per band count: one
     branch per band, joined by UNION ALL, each an equality on (subtype, lat_band) and a range
-    on reported_at, which is exactly a seek of ``ix_incidents_repeat_band``. A single
+    on reported_at, which a plan made with statistics serves by one seek of
+    ``ix_incidents_repeat_band`` per band. A single
     ``lat_band IN (...)`` left PostgreSQL free to scan every entry of the subtype in the
     window and filter the bands (it did, once the table had statistics and the window lay past
     their histogram). ``with_values`` marks it to be planned with its values at each call
