@@ -314,23 +314,32 @@ def test_the_search_is_planned_each_call_only_without_fresh_statistics(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PostgreSQL plans the search at each call unless the table's statistics describe most of
-    it; the catalog is read once per STATS_TTL_S, not at every call."""
+    it and count at least GENERIC_PLAN_MIN_ROWS rows; stale or missing statistics are brought
+    up to date in the background (not a small, fresh table's); the catalog is read once per
+    STATS_TTL_S, not at every call."""
     conn = session.connection()
     service._PLAN_EACH_CALL.clear()
     if conn.dialect.name == "sqlite":
         assert service._plan_each_call(conn) is False
         return
+    asked: list[str] = []
+    monkeypatch.setattr(service, "analyze_soon", lambda _engine, table, then: asked.append(table))
     assert service._plan_each_call(conn) in (True, False)  # the catalog query runs as written
     cases = [
-        ("SELECT 20000.0 AS tuples, 500 AS changed, true AS analyzed", False),
-        ("SELECT 20000.0 AS tuples, 15000 AS changed, true AS analyzed", True),
-        ("SELECT -1.0 AS tuples, 0 AS changed, false AS analyzed", True),
-        ("SELECT 1.0 AS tuples, 0 AS changed, true AS analyzed WHERE false", True),
+        # (tuples, changed, analyzed): planned each call, analyzed in the background
+        ("SELECT 20000.0 AS tuples, 500 AS changed, true AS analyzed", False, False),
+        ("SELECT 20000.0 AS tuples, 15000 AS changed, true AS analyzed", True, True),
+        ("SELECT -1.0 AS tuples, 0 AS changed, false AS analyzed", True, True),
+        ("SELECT 400.0 AS tuples, 100 AS changed, true AS analyzed", True, False),
+        ("SELECT 400.0 AS tuples, 300 AS changed, true AS analyzed", True, True),
+        ("SELECT 1.0 AS tuples, 0 AS changed, true AS analyzed WHERE false", True, False),
     ]
-    for query, each in cases:
+    for query, each, analyze in cases:
         service._PLAN_EACH_CALL.clear()
+        asked.clear()
         monkeypatch.setattr(service, "_STATS_STATE", text(query))
         assert service._plan_each_call(conn) is each, query
+        assert asked == (["incidents"] if analyze else []), query
         monkeypatch.setattr(service, "_STATS_STATE", text("SELECT 1/0"))
-        assert service._plan_each_call(conn) is each  # read again only after STATS_TTL_S
+        assert service._plan_each_call(conn) is each  # read again only after the TTL
     service._PLAN_EACH_CALL.clear()

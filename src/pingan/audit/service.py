@@ -22,11 +22,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Connection, Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
 from pingan.store.base import utcnow
+from pingan.store.driver import DriverStatement
 
 __all__ = [
     "GENESIS",
@@ -36,6 +37,7 @@ __all__ = [
     "iter_records",
     "record",
     "record_many",
+    "record_many_on",
     "seal",
     "verify",
 ]
@@ -87,6 +89,9 @@ _LAST = (
     .limit(1)
 )
 _SEQ_MARK = -7_316_001
+_COLUMNS = [c.key for c in _TABLE.columns if c.key != "id"]
+_INSERT_DRIVER = DriverStatement(_INSERT, columns=_COLUMNS)
+_LAST_DRIVER = DriverStatement(_LAST)
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,13 @@ def record(
 def record_many(session: Session, entries: Sequence[Entry]) -> None:
     """Append audit records in order, in the caller's transaction: one multi-row INSERT (and on
     SQLite one indexed read of the last record, then the chain in Python). O(len(entries))."""
+    record_many_on(session.connection(), entries)
+
+
+def record_many_on(conn: Connection, entries: Sequence[Entry]) -> None:
+    """:func:`record_many` on a connection whose transaction has begun, run on the driver's
+    cursor (:mod:`pingan.store.driver`): inside :func:`pingan.store.driver.pipeline` on
+    PostgreSQL it adds no round trip of its own."""
     if not entries:
         return
     at = utcnow()
@@ -143,20 +155,19 @@ def record_many(session: Session, entries: Sequence[Entry]) -> None:
         }
         for e in entries
     ]
-    conn = session.connection()
     if conn.dialect.name == "postgresql":
         for values in rows:
             values["chain_input"] = _chain_input(values)
     else:
-        last = conn.execute(_LAST).first()
-        prev = str(last[1]) if last else GENESIS
-        seq = int(last[0] or 0) if last else 0
+        last = _LAST_DRIVER.rows(conn, _LAST_DRIVER.execute(conn, {}))
+        prev = str(last[0][1]) if last else GENESIS
+        seq = int(last[0][0] or 0) if last else 0
         for values in rows:
             seq += 1
             values["seq"] = seq
             values["prev_hash"] = prev
             values["hash"] = prev = _hash(prev, _canonical_of(values))
-    conn.execute(_INSERT, rows)
+    _INSERT_DRIVER.execute_many(conn, rows)
 
 
 def _chain_input(values: Mapping[str, Any]) -> str:

@@ -9,16 +9,17 @@ only by the Alembic migrations in ``pingan/store/migrations`` (:func:`migrate`).
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,7 @@ from pingan.store.base import set_data_key
 
 __all__ = [
     "CUSTOM_PLAN",
+    "analyze_soon",
     "get_engine",
     "inline_write_session",
     "make_engine",
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, settings: Settings | None = None, echo: bool = False) -> Engine:
@@ -80,6 +83,47 @@ def _plan_with_values(engine: Engine) -> None:
             cursor.execute(statement, parameters, prepare=False)
             return True
         return None
+
+
+_ANALYZING: set[tuple[int, str]] = set()
+_ANALYZE_LOCK = threading.Lock()
+_ANALYZE_LOCK_KEY = 7_316_002  # "pingan analyze": one ANALYZE of a table at a time per database
+
+
+def analyze_soon(engine: Engine, table: str, *, then: Callable[[], Any] | None = None) -> bool:
+    """Have PostgreSQL's statistics of ``table`` brought up to date in a background thread (one
+    ``ANALYZE`` on a connection of its own, at most one at a time per table and process, and
+    skipped when another process holds the database's analyze lock); ``then`` runs after it.
+    Returns whether a run was started. Plans that depend on the table are remade by PostgreSQL
+    on their next use. Autovacuum does the same when it is on, but may come minutes late; a
+    role that may not analyze the table only logs a warning. O(sample) on the database side:
+    ANALYZE reads a fixed-size sample of the table (30,000 rows by default)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    key = (id(engine), table)
+    with _ANALYZE_LOCK:
+        if key in _ANALYZING:
+            return False
+        _ANALYZING.add(key)
+
+    def run() -> None:
+        try:
+            with engine.begin() as conn:
+                got = conn.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ANALYZE_LOCK_KEY}
+                ).scalar()
+                if got:
+                    conn.execute(text(f'ANALYZE "{table}"'))
+            if then is not None:
+                then()
+        except Exception as exc:  # a background helper: never take the process down
+            log.warning("could not analyze %s: %s", table, exc)
+        finally:
+            with _ANALYZE_LOCK:
+                _ANALYZING.discard(key)
+
+    threading.Thread(target=run, name=f"pingan-analyze-{table}", daemon=True).start()
+    return True
 
 
 IDLE_PING_S = 10.0
