@@ -37,6 +37,17 @@ BACKENDS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_background_analyze() -> Iterator[None]:
+    """No background ANALYZE (pingan.store.engine.analyze_soon) while tests run: their rows are
+    never committed, so it would give the planner the statistics of an empty table."""
+    from pingan.store import engine as store_engine
+
+    store_engine.BACKGROUND_ANALYZE = False
+    yield
+    store_engine.BACKGROUND_ANALYZE = True
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; tests that need it skip cleanly when it is absent."""

@@ -18,6 +18,7 @@ from pingan.errors import Conflict
 from pingan.incidents import service
 from pingan.incidents.models import Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
+from pingan.store.engine import analyze
 from tests.factories import SmallCity
 
 M_LAT = 1 / 111_000.0  # one metre of latitude, in degrees
@@ -305,7 +306,8 @@ def test_a_grown_table_gets_band_seeks_from_its_generic_plan(
         ),
         {"id": seed["id"]},
     )
-    session.execute(text("ANALYZE incidents"))
+    # the statistics pingan's own background ANALYZE gathers (a small sample)
+    analyze(session.connection(), "incidents", statistics_target=service.SEARCH_STATS_TARGET)
     _seeks_every_band(session, _plan(session, city, generic=True))
     _seeks_every_band(session, _plan(session, city))
 
@@ -323,7 +325,7 @@ def test_the_search_is_planned_each_call_only_without_fresh_statistics(
         assert service._plan_each_call(conn) is False
         return
     asked: list[str] = []
-    monkeypatch.setattr(service, "analyze_soon", lambda _engine, table, then: asked.append(table))
+    monkeypatch.setattr(service, "analyze_soon", lambda _engine, table, **_: asked.append(table))
     assert service._plan_each_call(conn) in (True, False)  # the catalog query runs as written
     cases = [
         # (tuples, changed, analyzed): planned each call, analyzed in the background
@@ -334,12 +336,12 @@ def test_the_search_is_planned_each_call_only_without_fresh_statistics(
         ("SELECT 400.0 AS tuples, 300 AS changed, true AS analyzed", True, True),
         ("SELECT 1.0 AS tuples, 0 AS changed, true AS analyzed WHERE false", True, False),
     ]
-    for query, each, analyze in cases:
+    for query, each, analyzes in cases:
         service._PLAN_EACH_CALL.clear()
         asked.clear()
         monkeypatch.setattr(service, "_STATS_STATE", text(query))
         assert service._plan_each_call(conn) is each, query
-        assert asked == (["incidents"] if analyze else []), query
+        assert asked == (["incidents"] if analyzes else []), query
         monkeypatch.setattr(service, "_STATS_STATE", text("SELECT 1/0"))
         assert service._plan_each_call(conn) is each  # read again only after the TTL
     service._PLAN_EACH_CALL.clear()

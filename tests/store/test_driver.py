@@ -133,12 +133,17 @@ def test_a_pipeline_sends_together_and_fails_as_a_whole(session: Session, city: 
     assert len(count.rows(conn, count.execute(conn, {"i": incident_id}))) == 3
 
 
-def test_analyze_soon_brings_the_statistics_up_to_date(own_engine: Engine) -> None:
+def test_analyze_soon_brings_the_statistics_up_to_date(
+    own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pingan.store import engine as store_engine
+
+    monkeypatch.setattr(store_engine, "BACKGROUND_ANALYZE", True)
     if own_engine.dialect.name != "postgresql":
         assert analyze_soon(own_engine, "incidents") is False
         return
     done = threading.Event()
-    assert analyze_soon(own_engine, "incidents", then=done.set) is True
+    assert analyze_soon(own_engine, "incidents", columns=["subtype"], then=done.set) is True
     assert analyze_soon(own_engine, "incidents") is False  # one at a time
     assert done.wait(30)
     with own_engine.connect() as conn:
@@ -149,3 +154,10 @@ def test_analyze_soon_brings_the_statistics_up_to_date(own_engine: Engine) -> No
             )
         ).scalar_one()
     assert analyzed
+
+
+def test_analyze_names_must_be_plain(session: Session) -> None:
+    from pingan.store.engine import analyze
+
+    with pytest.raises(ValueError, match="letters, digits and _ only"):
+        analyze(session.connection(), "incidents; DROP TABLE users")

@@ -14,12 +14,12 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ from pingan.store.base import set_data_key
 
 __all__ = [
     "CUSTOM_PLAN",
+    "analyze",
     "analyze_soon",
     "get_engine",
     "inline_write_session",
@@ -88,17 +89,52 @@ def _plan_with_values(engine: Engine) -> None:
 _ANALYZING: set[tuple[int, str]] = set()
 _ANALYZE_LOCK = threading.Lock()
 _ANALYZE_LOCK_KEY = 7_316_002  # "pingan analyze": one ANALYZE of a table at a time per database
+BACKGROUND_ANALYZE = True
+"""Whether :func:`analyze_soon` runs. The test suite turns it off: its rows are never committed,
+so an ANALYZE from another connection would describe an empty table under the test's feet."""
 
 
-def analyze_soon(engine: Engine, table: str, *, then: Callable[[], Any] | None = None) -> bool:
-    """Have PostgreSQL's statistics of ``table`` brought up to date in a background thread (one
-    ``ANALYZE`` on a connection of its own, at most one at a time per table and process, and
-    skipped when another process holds the database's analyze lock); ``then`` runs after it.
-    Returns whether a run was started. Plans that depend on the table are remade by PostgreSQL
-    on their next use. Autovacuum does the same when it is on, but may come minutes late; a
-    role that may not analyze the table only logs a warning. O(sample) on the database side:
-    ANALYZE reads a fixed-size sample of the table (30,000 rows by default)."""
-    if engine.dialect.name != "postgresql":
+def analyze(
+    conn: Connection,
+    table: str,
+    *,
+    columns: Sequence[str] = (),
+    statistics_target: int | None = None,
+) -> None:
+    """``ANALYZE`` ``table`` (only ``columns`` if given) in ``conn``'s transaction, sampling at
+    ``statistics_target`` (PostgreSQL's ``default_statistics_target``, set for this transaction
+    only) if given: 300 rows per unit of target, so 10 samples 3,000 rows where the default of
+    100 reads 30,000. Measured on 12,000 incidents: 145-165 ms at the default, 27 ms at 10.
+    PostgreSQL resets its count of rows changed since the last ANALYZE (``n_mod_since_analyze``)
+    only after a whole-table one, not after one of named ``columns``."""
+    if statistics_target is not None:
+        conn.execute(text(f"SET LOCAL default_statistics_target = {int(statistics_target)}"))
+    cols = f" ({', '.join(_quoted(c) for c in columns)})" if columns else ""
+    conn.execute(text(f"ANALYZE {_quoted(table)}{cols}"))
+
+
+def _quoted(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"table/column name {name!r}: letters, digits and _ only")
+    return f'"{name}"'
+
+
+def analyze_soon(
+    engine: Engine,
+    table: str,
+    *,
+    columns: Sequence[str] = (),
+    statistics_target: int | None = None,
+    then: Callable[[], Any] | None = None,
+) -> bool:
+    """Have PostgreSQL's statistics of ``table`` brought up to date in a background thread
+    (:func:`analyze` on a connection of its own, at most one run at a time per table and
+    process, and skipped when another process holds the database's analyze lock); ``then``
+    runs after it. Returns whether a run was started. Plans that depend on the table are remade
+    by PostgreSQL on their next use. Autovacuum does the same when it is on, but may come
+    minutes late; a role that may not analyze the table only logs a warning. O(sample) on the
+    database side: ANALYZE reads a fixed-size sample of the table."""
+    if engine.dialect.name != "postgresql" or not BACKGROUND_ANALYZE:
         return False
     key = (id(engine), table)
     with _ANALYZE_LOCK:
@@ -113,7 +149,7 @@ def analyze_soon(engine: Engine, table: str, *, then: Callable[[], Any] | None =
                     text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ANALYZE_LOCK_KEY}
                 ).scalar()
                 if got:
-                    conn.execute(text(f'ANALYZE "{table}"'))
+                    analyze(conn, table, columns=columns, statistics_target=statistics_target)
             if then is not None:
                 then()
         except Exception as exc:  # a background helper: never take the process down
