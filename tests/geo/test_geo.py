@@ -33,6 +33,22 @@ def test_gcj02_known_point_and_roundtrip() -> None:
     np.testing.assert_allclose(r_lat, lat, atol=1e-7)
 
 
+@pytest.mark.parametrize("crs", ["GCJ02", "BD09"])
+def test_one_point_converts_as_in_an_array(crs: str) -> None:
+    """The API converts one point at a time with plain floats: the same as the array path to
+    a fraction of a millimetre, inside and outside China, and the same shape."""
+    rng = np.random.default_rng(4)
+    lon = np.r_[rng.uniform(73, 135, 300), 2.35, -74.0, 102.7123]
+    lat = np.r_[rng.uniform(3, 53, 300), 48.85, 40.7, 25.0406]
+    many_lon, many_lat = to_wgs84(lon, lat, crs)
+    one = np.array([[v[0] for v in to_wgs84([x], [y], crs)] for x, y in zip(lon, lat, strict=True)])
+    np.testing.assert_allclose(one[:, 0], many_lon, atol=1e-9, rtol=0)
+    np.testing.assert_allclose(one[:, 1], many_lat, atol=1e-9, rtol=0)
+    assert to_wgs84(102.7, 25.0, crs)[0].shape == ()
+    with pytest.raises(ValueError, match=r"lat: 95\.0 at index 0 is outside"):
+        to_wgs84([102.7], [95.0], crs)
+
+
 def test_outside_china_is_unchanged() -> None:
     glon, glat = wgs84_to_gcj02([-87.6, 2.35], [41.8, 48.85])
     np.testing.assert_array_equal(glon, [-87.6, 2.35])
@@ -75,6 +91,27 @@ def test_polygon_index_matches_brute_force() -> None:
         brute[inside] = k
     np.testing.assert_array_equal(got, brute)
     assert (got < 0).sum() > 0  # points outside every cell are reported as -1
+
+
+def test_a_point_on_a_shared_border_goes_to_the_lowest_index_one_or_many() -> None:
+    """Corners and edges shared by grid cells: the lowest-numbered cell, whether the point comes
+    alone (the API's single-point path) or with others (the vectorised path)."""
+    cells = [shapely.box(i, j, i + 1, j + 1) for i in range(4) for j in range(4)]
+    idx = PolygonIndex(cells)
+    rng = np.random.default_rng(8)
+    pts = np.concatenate(
+        [
+            np.array([[1.0, 1.0], [2.0, 1.5], [1.5, 3.0], [0.0, 0.0], [4.0, 4.0], [4.5, 1.0]]),
+            rng.integers(0, 5, (50, 2)).astype(float),  # lattice points: all on borders
+            rng.uniform(-0.5, 4.5, (200, 2)),
+        ]
+    )
+    brute = np.full(len(pts), -1)
+    for k in range(len(cells) - 1, -1, -1):  # the lowest index written last
+        brute[shapely.intersects_xy(cells[k], pts[:, 0], pts[:, 1])] = k
+    np.testing.assert_array_equal(idx.assign(pts[:, 0], pts[:, 1]), brute)
+    np.testing.assert_array_equal([idx.assign([x], [y])[0] for x, y in pts], brute)
+    assert idx.assign([1.0], [1.0])[0] == 0  # cells 0, 1, 4 and 5 meet there
 
 
 def test_validate_polygon_messages() -> None:

@@ -16,8 +16,10 @@ All functions are O(n) in the number of points and allocate a few arrays of that
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from types import SimpleNamespace
+from typing import Any, Final, Literal, cast
 
 import numpy as np
 import pyproj
@@ -44,6 +46,10 @@ SUPPORTED_CRS: Final[tuple[str, ...]] = ("WGS84", "GCJ02", "BD09")
 _A: Final = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE: Final = 0.00669342162296594323
 _X_PI: Final = np.pi * 3000.0 / 180.0
+# the math functions the formulas use, for arrays (numpy) and for one point (math has them all)
+_NP: Final = SimpleNamespace(
+    sqrt=np.sqrt, fabs=np.fabs, sin=np.sin, cos=np.cos, atan2=np.arctan2, pi=np.pi
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -76,7 +82,10 @@ def _in_china(lon: FloatArray, lat: FloatArray) -> NDArray[np.bool_]:
     return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
 
 
-def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _gcj_offset(lon: Any, lat: Any, m: Any) -> tuple[Any, Any]:
+    """The GCJ-02 offset (degrees) of WGS-84 points inside China, with the math functions of
+    ``m``: numpy's (``_NP``) for arrays, :mod:`math` for one point (the same formula and operations,
+    so the same results; one point through numpy costs about 40 array operations)."""
     x = lon - 105.0
     y = lat - 35.0
     dlat = (
@@ -85,10 +94,10 @@ def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray
         + 3.0 * y
         + 0.2 * y * y
         + 0.1 * x * y
-        + 0.2 * np.sqrt(np.abs(x))
-        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-        + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+        + 0.2 * m.sqrt(m.fabs(x))
+        + (20.0 * m.sin(6.0 * x * m.pi) + 20.0 * m.sin(2.0 * x * m.pi)) * 2.0 / 3.0
+        + (20.0 * m.sin(y * m.pi) + 40.0 * m.sin(y / 3.0 * m.pi)) * 2.0 / 3.0
+        + (160.0 * m.sin(y / 12.0 * m.pi) + 320.0 * m.sin(y * m.pi / 30.0)) * 2.0 / 3.0
     )
     dlon = (
         300.0
@@ -96,18 +105,50 @@ def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray
         + 2.0 * y
         + 0.1 * x * x
         + 0.1 * x * y
-        + 0.1 * np.sqrt(np.abs(x))
-        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+        + 0.1 * m.sqrt(m.fabs(x))
+        + (20.0 * m.sin(6.0 * x * m.pi) + 20.0 * m.sin(2.0 * x * m.pi)) * 2.0 / 3.0
+        + (20.0 * m.sin(x * m.pi) + 40.0 * m.sin(x / 3.0 * m.pi)) * 2.0 / 3.0
+        + (150.0 * m.sin(x / 12.0 * m.pi) + 300.0 * m.sin(x / 30.0 * m.pi)) * 2.0 / 3.0
     )
-    radlat = lat / 180.0 * np.pi
-    magic = 1.0 - _EE * np.sin(radlat) ** 2
-    sqrtmagic = np.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrtmagic) * np.pi)
-    dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * np.pi)
+    radlat = lat / 180.0 * m.pi
+    magic = 1.0 - _EE * m.sin(radlat) ** 2
+    sqrtmagic = m.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrtmagic) * m.pi)
+    dlon = (dlon * 180.0) / (_A / sqrtmagic * m.cos(radlat) * m.pi)
+    return dlon, dlat
+
+
+def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    dlon, dlat = _gcj_offset(lon, lat, _NP)
     inside = _in_china(lon, lat)
     return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
+
+
+def _gcj_delta_one(lon: float, lat: float) -> tuple[float, float]:
+    if not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271):
+        return 0.0, 0.0
+    return cast(tuple[float, float], _gcj_offset(lon, lat, math))
+
+
+def _gcj02_to_wgs84_one(glon: float, glat: float) -> tuple[float, float]:
+    """:func:`gcj02_to_wgs84` of one point, in plain floats (the same iteration)."""
+    wlon, wlat = glon, glat
+    for _ in range(30):
+        dlon, dlat = _gcj_delta_one(wlon, wlat)
+        elon, elat = wlon + dlon - glon, wlat + dlat - glat
+        wlon, wlat = wlon - elon, wlat - elat
+        if abs(elon) < 1e-9 and abs(elat) < 1e-9:
+            break
+    return wlon, wlat
+
+
+def _bd09_to_wgs84_one(blon: float, blat: float) -> tuple[float, float]:
+    """:func:`bd09_to_wgs84` of one point, in plain floats (the same iteration)."""
+    glon, glat = _bd09_to_gcj02(blon, blat, math)
+    for _ in range(10):
+        flon, flat = _gcj02_to_bd09(glon, glat, math)
+        glon, glat = glon - (flon - blon), glat - (flat - blat)
+    return _gcj02_to_wgs84_one(glon, glat)
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -131,18 +172,18 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     return wlon, wlat
 
 
-def _gcj02_to_bd09(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * _X_PI)
-    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _X_PI)
-    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+def _gcj02_to_bd09(lon: Any, lat: Any, m: Any = _NP) -> tuple[Any, Any]:
+    z = m.sqrt(lon * lon + lat * lat) + 0.00002 * m.sin(lat * _X_PI)
+    theta = m.atan2(lat, lon) + 0.000003 * m.cos(lon * _X_PI)
+    return z * m.cos(theta) + 0.0065, z * m.sin(theta) + 0.006
 
 
-def _bd09_to_gcj02(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _bd09_to_gcj02(lon: Any, lat: Any, m: Any = _NP) -> tuple[Any, Any]:
     x = lon - 0.0065
     y = lat - 0.006
-    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
-    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    return z * np.cos(theta), z * np.sin(theta)
+    z = m.sqrt(x * x + y * y) - 0.00002 * m.sin(y * _X_PI)
+    theta = m.atan2(y, x) - 0.000003 * m.cos(x * _X_PI)
+    return z * m.cos(theta), z * m.sin(theta)
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -171,6 +212,10 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> tuple[FloatArray, Floa
     lo, la = validate_lonlat(lon, lat)
     if name in ("WGS84", "EPSG4326"):
         return lo, la
+    one = {"GCJ02": _gcj02_to_wgs84_one, "BD09": _bd09_to_wgs84_one}.get(name)
+    if one is not None and lo.size == 1:  # one call of the API: plain floats, 30x faster
+        x, y = one(float(lo.flat[0]), float(la.flat[0]))
+        return np.full(lo.shape, x), np.full(la.shape, y)
     if name == "GCJ02":
         return gcj02_to_wgs84(lo, la)
     if name == "BD09":

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
@@ -305,20 +305,25 @@ class WriteLock:
 
 
 def write_lock_for(engine: Engine) -> WriteLock | None:
-    """The writer lock of a file SQLite database (None for other databases)."""
-    if engine.dialect.name != "sqlite":
-        return None
+    """The writer lock of a file SQLite database (None for other databases). Looked up once
+    per engine (resolving the path costs a system call per directory, on every write)."""
+    hit = _lock_of_engine.get(engine, _UNSEEN)
+    if hit is not _UNSEEN:
+        return cast("WriteLock | None", hit)
+    lock: WriteLock | None = None
     db = engine.url.database
-    if not db or db == ":memory:":
-        return None
-    path = Path(db).resolve()
-    with _locks_guard:
-        lock = _write_locks.get(path)
-        if lock is None:
-            lock = _write_locks[path] = WriteLock(path.with_name(path.name + ".writelock"))
+    if engine.dialect.name == "sqlite" and db and db != ":memory:":
+        path = Path(db).resolve()
+        with _locks_guard:
+            lock = _write_locks.get(path)
+            if lock is None:
+                lock = _write_locks[path] = WriteLock(path.with_name(path.name + ".writelock"))
+    _lock_of_engine[engine] = lock
     return lock
 
 
+_UNSEEN = object()
+_lock_of_engine: weakref.WeakKeyDictionary[Engine, object] = weakref.WeakKeyDictionary()
 _write_locks: dict[Path, WriteLock] = {}
 _locks_guard = threading.Lock()
 
