@@ -50,18 +50,24 @@ def test_bearer_api_calls_skip_the_cookie_session(client: TestClient, city: Smal
 
 def test_a_server_process_freezes_its_startup_heap(monkeypatch, engine) -> None:  # type: ignore[no-untyped-def]
     """``pingan.api.main`` (what uvicorn serves) freezes the startup heap out of the cyclic GC
-    at startup; apps made by ``create_app`` for tests and tools do not."""
+    and starts the background WAL checkpointer at startup (stopping it at shutdown); apps made
+    by ``create_app`` for tests and tools do neither."""
     import pingan.api.app as app_module
     from pingan.api.app import create_app
 
     frozen: list[bool] = []
+    checkpointer: list[str] = []
     monkeypatch.setattr(app_module.gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(app_module, "start_wal_checkpointer", lambda e: checkpointer.append("on"))
+    monkeypatch.setattr(app_module, "stop_wal_checkpointer", lambda e: checkpointer.append("off"))
     with TestClient(create_app()):
-        assert frozen == []
+        assert frozen == [] and checkpointer == []
     served = create_app()
     served.state.freeze_gc = True  # as pingan.api.main sets it
     with TestClient(served):
         assert frozen == [True]
+        assert checkpointer == ["on"]  # SQLite's log checkpointed in the background
+    assert checkpointer == ["on", "off"]
     import importlib
     import sys
 

@@ -16,7 +16,7 @@ import pingan
 from pingan.api.errors import install_error_handlers
 from pingan.api.middleware import BodyLimit, CookieSessions
 from pingan.config import Settings, get_settings
-from pingan.store.engine import get_engine
+from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
 
 __all__ = ["create_app"]
 
@@ -46,12 +46,15 @@ _ROUTERS = (
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    if getattr(app.state, "freeze_gc", False):
+    server = getattr(app.state, "freeze_gc", False)
+    if server:
         # everything loaded so far lives as long as the process: keep it out of the cyclic
         # collector's full passes, which otherwise scan it all (100 ms and more a pass, a stall
         # of every request in flight, every thousand or so requests)
         gc.collect()
         gc.freeze()
+        # and checkpoint SQLite's write-ahead log in the background, not in a request's commit
+        start_wal_checkpointer(app.state.engine)
     drill = None
     if os.environ.get("PINGAN_DRILL") == "1":
         from pingan.demo.drill import Drill
@@ -68,6 +71,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if drill is not None:
             drill.close()
+        if server:
+            stop_wal_checkpointer(app.state.engine)
 
 
 def create_app(*, settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
