@@ -101,9 +101,6 @@ _T_INC = cast(Table, Incident.__table__)
 _T_EVENT = cast(Table, IncidentEvent.__table__)
 _T_IDEM = cast(Table, IdempotencyKey.__table__)
 # statements built once: each request binds values only (no statement building or cache keys)
-_INSERT_INCIDENTS = insert(_T_INC).returning(_T_INC.c.id, _T_INC.c.code)
-_INSERT_EVENT = insert(_T_EVENT)
-_INSERT_IDEM = insert(_T_IDEM)
 _COUNT_REPEAT = (
     update(_T_INC)
     .where(_T_INC.c.id == bindparam("original_id"))
@@ -244,11 +241,11 @@ _NEXT_IDS = {
     "sqlite": DriverStatement(text("SELECT coalesce(max(id), 0) FROM incidents")),
 }
 _INCIDENT_COLUMNS = [c.key for c in _T_INC.columns if c.key != "lat_band"]
-_INSERT_INCIDENTS_DRIVER = DriverStatement(insert(_T_INC), columns=_INCIDENT_COLUMNS)
+_INSERT_INCIDENTS = DriverStatement(insert(_T_INC), columns=_INCIDENT_COLUMNS)
 _EVENT_COLUMNS = [c.key for c in _T_EVENT.columns if c.key != "id"]
-_INSERT_EVENT_DRIVER = DriverStatement(insert(_T_EVENT), columns=_EVENT_COLUMNS)
+_INSERT_EVENT = DriverStatement(insert(_T_EVENT), columns=_EVENT_COLUMNS)
 _IDEM_COLUMNS = ["user_id", "key", "request_hash", "incident_id", "created_at"]
-_INSERT_IDEM_DRIVER = DriverStatement(insert(_T_IDEM), columns=_IDEM_COLUMNS)
+_INSERT_IDEM = DriverStatement(insert(_T_IDEM), columns=_IDEM_COLUMNS)
 _COUNT_REPEAT_DRIVER = DriverStatement(_COUNT_REPEAT)
 
 Candidate = tuple[tuple[int, int], dt.datetime, float, float]
@@ -458,7 +455,8 @@ def write_create_many(
 
     Two round trips on PostgreSQL whatever the batch size (psycopg's pipeline mode,
     :mod:`pingan.store.driver`): one sends the key lookups, the repeat-call searches (index
-    seeks, see :func:`_search`) and draws the new ids; the other sends every write. The
+    seeks, see :func:`_search`) and draws the new ids; the other sends every write (the
+    caller's commit is a third). The
     statements run on the driver's cursor, not through SQLAlchemy's execution (about 0.1-0.2 ms
     of Python a statement). Replays read the first incident through the ORM. O(n·k) in the n
     items and the k candidates each search finds.
@@ -585,14 +583,14 @@ def write_create_many(
         out[i] = (values, True)
     # originals first: a repeat of the batch refers to a row inserted before it
     with pipeline(conn):
-        _INSERT_INCIDENTS_DRIVER.execute_many(conn, rows)
-        _INSERT_EVENT_DRIVER.execute_many(conn, events)
+        _INSERT_INCIDENTS.execute_many(conn, rows)
+        _INSERT_EVENT.execute_many(conn, events)
         if gained:
             now = rows[0]["created_at"]
             _COUNT_REPEAT_DRIVER.execute_many(
                 conn, [{"original_id": k, "n": n, "now": now} for k, n in gained.items()]
             )
-        _INSERT_IDEM_DRIVER.execute_many(conn, idem)
+        _INSERT_IDEM.execute_many(conn, idem)
         record_many_on(conn, audit)
     for original_id in gained:
         stale = session.identity_map.get(identity_key(Incident, original_id))
