@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, cast
 
@@ -34,6 +34,7 @@ __all__ = [
     "WriteSession",
     "client_ip",
     "get_read_session",
+    "get_read_sessions",
     "get_writer",
 ]
 
@@ -178,9 +179,8 @@ def _principal(request: Request, session: Session) -> Principal:
     return principal_for(session, user, ip=client_ip(request))
 
 
-async def get_current_user(request: Request, session: SessionDep) -> Principal:
-    """The signed-in caller: a bearer token seen in the last ``TOKEN_CACHE_S`` seconds is
-    answered on the event loop; anything else is looked up in the thread pool."""
+def _cached_principal(request: Request) -> Principal | None:
+    """The caller of a bearer token seen in the last ``TOKEN_CACHE_S`` seconds, else None."""
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
@@ -188,17 +188,46 @@ async def get_current_user(request: Request, session: SessionDep) -> Principal:
             cached = _token_cache.get(token.strip())
             if cached is not None and cached[0] > time.monotonic():
                 return dataclasses.replace(cached[1], ip=client_ip(request))
+    return None
+
+
+async def get_current_user(request: Request, session: SessionDep) -> Principal:
+    """The signed-in caller: a bearer token seen in the last ``TOKEN_CACHE_S`` seconds is
+    answered on the event loop; anything else is looked up in the thread pool."""
+    hit = _cached_principal(request)
+    if hit is not None:
+        return hit
     return await run_in_threadpool(_principal, request, session)
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
+ReadSessions = Callable[[], AbstractContextManager[Session]]
+"""Opens a read session when called (:func:`get_read_sessions`)."""
+
+
+async def get_read_sessions(request: Request) -> ReadSessions:
+    """A way to open a read session only if one is needed: a plain dependency, where
+    :func:`get_read_session` is a generator that FastAPI runs in an exit stack for every
+    request, session or not (measured 4 % of a creation's CPU)."""
+    return _factory(request, write=False)
+
+
 async def get_current_user_read(
-    request: Request, session: Annotated[Session, Depends(get_read_session)]
+    request: Request, sessions: Annotated[ReadSessions, Depends(get_read_sessions)]
 ) -> Principal:
-    """The signed-in caller, looked up in a read transaction (same checks, CSRF included)."""
-    return await get_current_user(request, session)
+    """The signed-in caller, looked up in a read transaction of its own (same checks, CSRF
+    included) unless the bearer token is cached: for endpoints that hold no session."""
+    hit = _cached_principal(request)
+    if hit is not None:
+        return hit
+
+    def lookup() -> Principal:
+        with sessions() as session:
+            return _principal(request, session)
+
+    return await run_in_threadpool(lookup)
 
 
 CurrentUserRead = Annotated[Principal, Depends(get_current_user_read)]

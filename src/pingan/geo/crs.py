@@ -66,6 +66,10 @@ def validate_lonlat(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatAr
     lo, la = _arr(lon), _arr(lat)
     if lo.shape != la.shape:
         raise ValueError(f"lon and lat must have the same shape, got {lo.shape} and {la.shape}")
+    if lo.size == 1:  # one call of the API: the same checks on plain floats
+        x, y = float(lo.flat[0]), float(la.flat[0])
+        if -180.0 <= x <= 180.0 and -90.0 <= y <= 90.0:  # False for NaN
+            return lo, la
     bad_lon = ~np.isfinite(lo) | (lo < -180.0) | (lo > 180.0)
     if bad_lon.any():
         i = int(np.flatnonzero(bad_lon.ravel())[0])
