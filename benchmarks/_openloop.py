@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,6 +28,7 @@ class OpenLoopResult:
     late_starts: int
     connections: int
     seconds: float
+    error_kinds: dict[str, int] = field(default_factory=dict)  # "HTTP 500", "ConnectionResetError"
 
     @property
     def rate(self) -> float:
@@ -39,10 +40,16 @@ class OpenLoopResult:
         return float(np.percentile(self.latencies_ms, q)) if len(self.latencies_ms) else 0.0
 
 
+KEEPALIVE_EXPIRY_S = 4.0
+"""A connection idle for longer is not reused (uvicorn closes idle ones after 5 s; a request sent
+as the server closes would fail), as HTTP clients do (httpx's ``keepalive_expiry``)."""
+
+
 class _Conn:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.idle_since = time.perf_counter()
 
     async def roundtrip(self, payload: bytes) -> int:
         self.writer.write(payload)
@@ -73,6 +80,7 @@ async def _run(
     opened = 0
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     late = 0
     slots = asyncio.Semaphore(max_connections)
 
@@ -80,9 +88,13 @@ async def _run(
         nonlocal opened, errors
         async with slots:
             conn = idle.pop() if idle else None
-            while conn is not None and (conn.reader.at_eof() or conn.writer.is_closing()):
-                # the server closed it while it was idle (keep-alive timeout): as HTTP clients
-                # do, drop it and take another
+            while conn is not None and (
+                conn.reader.at_eof()
+                or conn.writer.is_closing()
+                or time.perf_counter() - conn.idle_since > KEEPALIVE_EXPIRY_S
+            ):
+                # the server closed it while it was idle, or is about to (keep-alive timeout):
+                # as HTTP clients do, drop it and take another
                 conn.writer.close()
                 conn = idle.pop() if idle else None
             try:
@@ -90,12 +102,15 @@ async def _run(
                     opened += 1
                     conn = _Conn(*await asyncio.open_connection(host, port))
                 status = await conn.roundtrip(payloads[i])
-            except (OSError, asyncio.IncompleteReadError, ValueError):
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 errors += 1
+                kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
                 return
             latencies.append((time.perf_counter() - scheduled) * 1000)
             if status != expect:
                 errors += 1
+                kinds[f"HTTP {status}"] = kinds.get(f"HTTP {status}", 0) + 1
+            conn.idle_since = time.perf_counter()
             idle.append(conn)
 
     tasks = []
@@ -112,7 +127,7 @@ async def _run(
     wall = time.perf_counter() - start
     for c in idle:
         c.writer.close()
-    return OpenLoopResult(np.array(latencies), errors, late, opened, wall)
+    return OpenLoopResult(np.array(latencies), errors, late, opened, wall, kinds)
 
 
 def run_open_loop(

@@ -146,6 +146,8 @@ def load_wrk(
     if m is None:
         raise SystemExit(f"wrk printed no result:\n{out}")
     n, dur_us, p50, p99, status_err, sock_err = m.groups()
+    if int(status_err) or int(sock_err):
+        print(f"  wrk: {status_err} non-2xx answers, {sock_err} socket errors", flush=True)
     return int(n) / (int(dur_us) / 1e6), float(p50), float(p99), int(status_err) + int(sock_err)
 
 
@@ -263,6 +265,8 @@ def open_loop(
         return post_json("/api/v1/incidents", body.encode(), headers)
 
     res = run_open_loop("127.0.0.1", port, make, rate=rate, seconds=seconds)
+    if res.errors:
+        print(f"  open loop at {rate:.0f}/s: errors {res.error_kinds}", flush=True)
     return res.rate, res.percentile(50), res.percentile(99), res.errors
 
 
