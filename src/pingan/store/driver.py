@@ -95,10 +95,8 @@ class DriverStatement:
         return out
 
     def _params(self, comp: _Compiled, values: Mapping[str, Any]) -> Any:
-        if comp.defaults:
+        if comp.defaults or comp.binds:
             values = {**comp.defaults, **values}
-        if comp.binds:
-            values = dict(values)
             for name, proc in comp.binds:
                 if name in values:
                     values[name] = proc(values[name])
