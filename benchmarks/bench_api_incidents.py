@@ -202,7 +202,8 @@ def _prepare_demo(engine: Engine) -> tuple[str, list[tuple[float, float]]]:
         s.commit()
     # let the bulk load settle before measuring, as a bureau's database has long before its
     # busy hour: PostgreSQL writes out the load's dirty pages (a checkpoint) and sets the hint
-    # bits and visibility map of the new rows (VACUUM); SQLite folds its write-ahead log in.
+    # bits and visibility map of the new rows (VACUUM); SQLite folds its write-ahead log in;
+    # the kernel writes back the gigabyte or so of dirty pages the load left behind.
     # Measured without this, the first runs after the load shared the disk with the load's own
     # checkpoint, and commits waited seconds for their log flush.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -211,6 +212,7 @@ def _prepare_demo(engine: Engine) -> tuple[str, list[tuple[float, float]]]:
             conn.exec_driver_sql("CHECKPOINT")
         else:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    os.sync()  # and the kernel writes out what the load left dirty in its page cache
     codes, counts = np.unique(incidents.cell_code, return_counts=True)
     busiest = set(codes[np.argsort(-counts)[:200]].tolist())
     centres = [
