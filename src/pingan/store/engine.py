@@ -134,8 +134,9 @@ def analyze_soon(
     process, and skipped when another process holds the database's analyze lock); ``then``
     runs after it. Returns whether a run was started. Plans that depend on the table are remade
     by PostgreSQL on their next use. Autovacuum does the same when it is on, but may come
-    minutes late; a role that may not analyze the table only logs a warning. O(sample) on the
-    database side: ANALYZE reads a fixed-size sample of the table."""
+    minutes late. For a role that may not analyze the table PostgreSQL skips it with a warning
+    in its own log; an error (a lost connection) is logged here. O(sample) on the database
+    side: ANALYZE reads a fixed-size sample of the table."""
     if engine.dialect.name != "postgresql" or not BACKGROUND_ANALYZE:
         return False
     key = (id(engine), table)
