@@ -87,6 +87,29 @@ def test_a_batch_links_repeats_within_itself_and_to_earlier_calls(
     assert verify(session).ok
 
 
+def test_repeat_counts_are_updated_in_id_order(
+    session: Session, city: SmallCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two originals gain repeats in one batch, the later one first: their counts are still
+    updated lowest id first, the order every worker locks them in (no deadlock between two
+    batches that count the same pair)."""
+    p = _principal(session, city)
+    (x0, y0), (x1, y1) = city.cell_center(0), city.cell_center(5)
+    a, _ = service.write_create_many(session, [_prepared(session, p, x0, y0)])[0]
+    b, _ = service.write_create_many(session, [_prepared(session, p, x1, y1)])[0]
+    seen: list[list[int]] = []
+    real = service._COUNT_REPEAT_DRIVER.execute_many
+
+    def record(conn, rows):  # type: ignore[no-untyped-def]
+        seen.append([r["original_id"] for r in rows])
+        return real(conn, rows)
+
+    monkeypatch.setattr(service._COUNT_REPEAT_DRIVER, "execute_many", record)
+    later_first = [_prepared(session, p, x1, y1 + 20 * M_LAT), _prepared(session, p, x0, y0)]
+    service.write_create_many(session, later_first)
+    assert seen == [sorted([a["id"], b["id"]])]
+
+
 def test_a_batch_equals_the_same_calls_one_by_one(session: Session, city: SmallCity) -> None:
     """Random calls around two spots: writing them together or one at a time links the same
     pairs (by position in the input)."""

@@ -593,9 +593,12 @@ def write_create_many(
         _INSERT_INCIDENTS.execute_many(conn, rows)
         _INSERT_EVENT.execute_many(conn, events)
         if gained:
+            # in id order: concurrent batches (other workers) lock the originals they count
+            # in one order, so two of them cannot deadlock on a pair of originals
             now = rows[0]["created_at"]
             _COUNT_REPEAT_DRIVER.execute_many(
-                conn, [{"original_id": k, "n": n, "now": now} for k, n in gained.items()]
+                conn,
+                [{"original_id": k, "n": gained[k], "now": now} for k in sorted(gained)],
             )
         _INSERT_IDEM.execute_many(conn, idem)
         record_many_on(conn, audit)
