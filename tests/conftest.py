@@ -131,7 +131,7 @@ def city(session: Session) -> SmallCity:
 def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
     """The app, with every request using the test's session."""
     from pingan.api.app import create_app
-    from pingan.api.deps import get_read_session, get_read_sessions, get_session, get_writer
+    from pingan.api.deps import get_read_sessions, get_session, get_writer
     from pingan.store.group import InlineWriter
 
     application = create_app(engine=engine)
@@ -140,7 +140,6 @@ def app(engine: Engine, session: Session):  # type: ignore[no-untyped-def]
         yield session
 
     application.dependency_overrides[get_session] = _override
-    application.dependency_overrides[get_read_session] = _override
     application.dependency_overrides[get_read_sessions] = lambda: lambda: nullcontext(session)
     # the group writer commits on its own connections; here writes stay in the test's
     # transaction (pingan.store.group is tested against a database of its own)

@@ -143,7 +143,7 @@ def test_analyze_soon_brings_the_statistics_up_to_date(
         assert analyze_soon(own_engine, "incidents") is False
         return
     done = threading.Event()
-    assert analyze_soon(own_engine, "incidents", columns=["subtype"], then=done.set) is True
+    assert analyze_soon(own_engine, "incidents", statistics_target=10, then=done.set) is True
     assert analyze_soon(own_engine, "incidents") is False  # one at a time
     assert done.wait(30)
     with own_engine.connect() as conn:

@@ -81,7 +81,7 @@ def validate_lonlat(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatAr
     return lo, la
 
 
-def _in_china(lon: FloatArray, lat: FloatArray) -> NDArray[np.bool_]:
+def _in_china(lon: Any, lat: Any) -> Any:
     # The rectangle used by the published algorithm; outside it GCJ-02 == WGS-84.
     return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
 
@@ -129,7 +129,7 @@ def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray
 
 
 def _gcj_delta_one(lon: float, lat: float) -> tuple[float, float]:
-    if not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271):
+    if not _in_china(lon, lat):
         return 0.0, 0.0
     return cast(tuple[float, float], _gcj_offset(lon, lat, math))
 

@@ -47,7 +47,7 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
 from pingan.store.base import count_rows, utcnow
 from pingan.store.driver import DriverStatement, pipeline
-from pingan.store.engine import CUSTOM_PLAN, analyze_soon
+from pingan.store.engine import analyze_soon
 from pingan.workflow import StateMachine
 
 __all__ = [
@@ -106,10 +106,7 @@ _COUNT_REPEAT = (
     .where(_T_INC.c.id == bindparam("original_id"))
     .values(repeat_count=_T_INC.c.repeat_count + bindparam("n"), updated_at=bindparam("now"))
 )
-_SEEN_KEY = select(IdempotencyKey).where(
-    IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.key == bindparam("key")
-)
-_REPEAT_BY_BANDS: dict[tuple[int, bool], CompoundSelect[Any]] = {}
+_REPEAT_BY_BANDS: dict[int, CompoundSelect[Any]] = {}
 
 STATS_TTL_S = 10.0
 """How long a reading of the table's statistics state is trusted, per engine."""
@@ -144,16 +141,16 @@ def lat_band(lat: float, dialect: str) -> int:
     return round(x) if dialect == "postgresql" else int(x)
 
 
-def _repeat_candidates(n_bands: int, with_values: bool = False) -> CompoundSelect[Any]:
+def _repeat_candidates(n_bands: int) -> CompoundSelect[Any]:
     """The repeat-call search over ``n_bands`` latitude bands, built once per band count: one
     branch per band, joined by UNION ALL, each an equality on (subtype, lat_band) and a range
     on reported_at, which a plan made with statistics serves by one seek of
     ``ix_incidents_repeat_band`` per band. A single
     ``lat_band IN (...)`` left PostgreSQL free to scan every entry of the subtype in the
     window and filter the bands (it did, once the table had statistics and the window lay past
-    their histogram). ``with_values`` marks it to be planned with its values at each call
-    (:data:`pingan.store.engine.CUSTOM_PLAN`), which :func:`_plan_each_call` asks for."""
-    cached = _REPEAT_BY_BANDS.get((n_bands, with_values))
+    their histogram). :func:`_search` runs it, planned with its values at each call while
+    :func:`_plan_each_call` says so."""
+    cached = _REPEAT_BY_BANDS.get(n_bands)
     if cached is not None:
         return cached
     c = _T_INC.c
@@ -174,9 +171,7 @@ def _repeat_candidates(n_bands: int, with_values: bool = False) -> CompoundSelec
         for i in range(n_bands)
     ]
     stmt = union_all(*branches)
-    if with_values:
-        stmt = stmt.execution_options(**{CUSTOM_PLAN: True})
-    _REPEAT_BY_BANDS[(n_bands, with_values)] = stmt
+    _REPEAT_BY_BANDS[n_bands] = stmt
     return stmt
 
 
@@ -505,19 +500,19 @@ def write_create_many(
 
     out: list[tuple[IncidentRow, bool] | None] = [None] * len(items)
     new: list[int] = []  # positions in items that insert, in order
-    again: list[int] = []  # a key used earlier in this batch: replayed after the inserts
-    keys: set[tuple[int | None, str]] = set()
+    again: dict[int, int] = {}  # a key used earlier in this batch: position -> the first's
+    first_of: dict[tuple[int | None, str], int] = {}
     for i, (principal, prepared) in enumerate(items):
         key = prepared.idempotency_key
         if key is not None:
-            if (principal.user_id, key) in keys:
-                again.append(i)
+            if (principal.user_id, key) in first_of:
+                again[i] = first_of[(principal.user_id, key)]
                 continue
             hit = seen_keys[i]
             if hit:
                 out[i] = (row_of(_replay_of(session, principal, prepared, *hit[0])), False)
                 continue
-            keys.add((principal.user_id, key))
+            first_of[(principal.user_id, key)] = i
         new.append(i)
 
     rows: list[dict[str, Any]] = []  # values of the new incidents, in the order of ``new``
@@ -606,27 +601,16 @@ def write_create_many(
         stale = session.identity_map.get(identity_key(Incident, original_id))
         if stale is not None:
             session.expire(stale, ["repeat_count", "updated_at"])
-    for i in again:
-        principal, prepared = items[i]
-        replay = _replay(session, principal, prepared)
-        if replay is None:
-            raise AssertionError("an idempotency key written in this batch was not found")
-        out[i] = (row_of(replay), False)
+    for i, first in again.items():  # the first was written (or replayed) above
+        first_row = out[first]
+        if first_row is None:
+            raise AssertionError("an idempotency key's first use in the batch has no answer")
+        _same_body(items[i][1], items[first][1].digest)
+        out[i] = (dict(first_row[0]), False)
     done = [o for o in out if o is not None]
     if len(done) != len(items):
         raise AssertionError("every item is either written or replayed")
     return done
-
-
-def _replay(session: Session, principal: Principal, prepared: PreparedIncident) -> Incident | None:
-    """The incident an idempotency key already made, or None if the key is new; the same key
-    with another request body is a ``Conflict``."""
-    seen = session.execute(
-        _SEEN_KEY, {"user_id": principal.user_id, "key": prepared.idempotency_key}
-    ).scalar_one_or_none()
-    if seen is None:
-        return None
-    return _replay_of(session, principal, prepared, seen.request_hash, seen.incident_id)
 
 
 def _replay_of(
@@ -637,12 +621,17 @@ def _replay_of(
     incident_id: int,
 ) -> Incident:
     """The incident of a seen key, or a ``Conflict`` if the key came with another body."""
+    _same_body(prepared, request_hash)
+    return get_or_raise(session, principal=principal, incident_id=incident_id)
+
+
+def _same_body(prepared: PreparedIncident, request_hash: str | None) -> None:
+    """A ``Conflict`` unless ``prepared`` has the body its key was first used with."""
     if request_hash != prepared.digest:
         raise Conflict(
             "Idempotency-Key was already used with a different request body",
             field="Idempotency-Key",
         )
-    return get_or_raise(session, principal=principal, incident_id=incident_id)
 
 
 def _event(
