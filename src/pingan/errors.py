@@ -9,7 +9,8 @@
     │   └── StateTransition (409, "illegal_transition")  carries the allowed transitions
     ├── PermissionDenied (403, "forbidden") outside the caller's jurisdiction or role
     ├── Unauthenticated (401, "unauthenticated")
-    └── Locked (423, "locked")              account locked after repeated failed logins
+    ├── Locked (423, "locked")              account locked after repeated failed logins
+    └── Unavailable (503, "unavailable")    the database stayed busy or unreachable after retries
 
 Each error has an HTTP ``status``, a stable ``code`` and a ``message`` safe to show to the user;
 ``detail`` is a JSON-serialisable dict. The API maps every ``PingAnError`` to
@@ -30,6 +31,7 @@ __all__ = [
     "PingAnError",
     "StateTransition",
     "Unauthenticated",
+    "Unavailable",
 ]
 
 
@@ -114,3 +116,12 @@ class Locked(PingAnError):
 
     status = 423
     code = "locked"
+
+
+class Unavailable(PingAnError):
+    """The database could not take the write after retries (deadlock, serialization failure,
+    lost connection, busy lock). Nothing was written; the request may be sent again (the API
+    answers 503 with ``Retry-After``; an idempotency key makes the resend safe)."""
+
+    status = 503
+    code = "unavailable"

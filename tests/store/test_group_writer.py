@@ -4,19 +4,22 @@ request in a batch fails alone. Runs on a database of its own (it commits)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 
+import psycopg
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import verify
 from pingan.auth.service import principal_for, resolve_token
-from pingan.errors import Invalid
+from pingan.errors import Invalid, Unavailable
 from pingan.incidents import flows
 from pingan.incidents.models import Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
 from pingan.store.engine import session_factory, unit_of_work
-from pingan.store.group import GroupWriter
+from pingan.store.group import RETRIES, GroupWriter, is_transient
 from tests.factories import build_small_city
 
 
@@ -112,3 +115,84 @@ def test_a_failing_write_rolls_back_the_batch_and_the_rest_is_retried(own_engine
     assert sum(isinstance(x, Exception) for x in out) == 1  # the duplicate key alone
     with own_engine.connect() as c:
         assert sorted(c.execute(text("SELECT n FROM gw")).scalars()) == [1, 2, 3]
+
+
+def _raise_sqlstate(session: Session, sqlstate: str) -> None:
+    """A real error with ``sqlstate`` from the database (PostgreSQL raises it in PL/pgSQL; on
+    SQLite, which has no SQLSTATEs, the busy lock's own error)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(f"DO $$ BEGIN RAISE EXCEPTION 'test' USING ERRCODE = '{sqlstate}'; END $$")
+        )
+    else:
+        raise sqlite3.OperationalError("database is locked")
+
+
+def test_is_transient_knows_deadlocks_lost_connections_and_busy_locks() -> None:
+    assert is_transient(psycopg.errors.DeadlockDetected("deadlock detected"))
+    assert is_transient(psycopg.errors.SerializationFailure("could not serialize"))
+    assert is_transient(psycopg.errors.LockNotAvailable("lock not available"))
+    assert is_transient(psycopg.errors.AdminShutdown("terminating connection"))
+    assert is_transient(psycopg.OperationalError("server closed the connection unexpectedly"))
+    assert is_transient(sqlite3.OperationalError("database is locked"))
+    wrapped = OperationalError("INSERT …", {}, psycopg.errors.DeadlockDetected("deadlock"))
+    assert is_transient(wrapped)
+    assert not is_transient(psycopg.errors.UniqueViolation("duplicate key"))
+    assert not is_transient(psycopg.errors.QueryCanceled("statement timeout"))
+    assert not is_transient(sqlite3.IntegrityError("UNIQUE constraint failed"))
+    assert not is_transient(sqlite3.OperationalError("no such table: gw"))
+    assert not is_transient(ValueError("40P01"))
+
+
+def test_a_lone_write_that_meets_a_deadlock_is_run_again(own_engine: Engine) -> None:
+    writer = GroupWriter(session_factory(own_engine, write=True), max_batch=8)
+    with own_engine.begin() as c:
+        c.execute(text("CREATE TABLE gw (n INTEGER PRIMARY KEY)"))
+    attempts: list[int] = []
+
+    def apply(session: Session, _: None) -> int:
+        session.execute(text("INSERT INTO gw (n) VALUES (7)"))
+        attempts.append(1)
+        if len(attempts) <= 2:  # the first two attempts deadlock
+            _raise_sqlstate(session, "40P01")
+        return 7
+
+    out = asyncio.run(writer.run(lambda s: None, apply, lambda r: r))
+    assert out == 7 and len(attempts) == 3 and writer.retries == 2
+    with own_engine.connect() as c:  # the failed attempts left nothing behind
+        assert list(c.execute(text("SELECT n FROM gw")).scalars()) == [7]
+
+
+def test_a_write_the_database_keeps_refusing_gets_503_and_writes_nothing(
+    own_engine: Engine,
+) -> None:
+    writer = GroupWriter(session_factory(own_engine, write=True), max_batch=8)
+    with own_engine.begin() as c:
+        c.execute(text("CREATE TABLE gw (n INTEGER PRIMARY KEY)"))
+
+    def apply(session: Session, _: None) -> int:
+        session.execute(text("INSERT INTO gw (n) VALUES (1)"))
+        _raise_sqlstate(session, "40001")
+        return 1
+
+    def prepare_fails(session: Session) -> None:
+        _raise_sqlstate(session, "40P01")
+
+    async def both() -> list[object]:
+        return await asyncio.gather(
+            writer.run(lambda s: None, apply, lambda r: r),
+            writer.run(prepare_fails, apply, lambda r: r),
+            return_exceptions=True,
+        )
+
+    for err in asyncio.run(both()):
+        assert isinstance(err, Unavailable) and err.status == 503
+        assert err.to_dict()["error"] == {
+            "code": "unavailable",
+            "message": "the database did not take the write after 4 attempts; nothing was "
+            "written, send it again",
+            "detail": {"attempts": 4, "cause": err.detail["cause"]},
+        }
+    assert writer.retries == 2 * RETRIES
+    with own_engine.connect() as c:
+        assert list(c.execute(text("SELECT n FROM gw")).scalars()) == []

@@ -5,6 +5,7 @@ loop; and the lock is always given back."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 
 import pytest
@@ -94,3 +95,23 @@ def test_a_busy_lock_sends_the_write_to_the_thread(sqlite_engine: Engine) -> Non
     assert writer.inline_items == 0 and writer.batches == 1
     with sqlite_engine.connect() as c:
         assert sorted(c.execute(text("SELECT n FROM iw")).scalars()) == [3, 100]
+
+
+def test_a_busy_database_error_inline_is_run_again_by_the_thread(sqlite_engine: Engine) -> None:
+    """SQLite's own busy error (another process held the file past the busy timeout) is not
+    the request's fault: the write goes to the writer thread, which runs it again."""
+    writer = _writer(sqlite_engine)
+    attempts: list[int] = []
+
+    def apply(session: Session, _: None) -> int:
+        attempts.append(1)
+        session.execute(text("INSERT INTO iw (n) VALUES (5)"))
+        if len(attempts) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return 5
+
+    out = asyncio.run(writer.run(lambda s: None, apply, lambda r: r))
+    assert out == 5 and len(attempts) == 2
+    assert writer.inline_items == 1 and writer.batches == 1  # tried inline, then the thread
+    with sqlite_engine.connect() as c:
+        assert list(c.execute(text("SELECT n FROM iw")).scalars()) == [5]

@@ -19,6 +19,7 @@ ErrorBody: dict[int | str, dict[str, Any]] = {
     403: {"description": "Outside your role or jurisdiction"},
     404: {"description": "Not found or outside your jurisdiction"},
     409: {"description": "Conflict with the current state"},
+    503: {"description": "The database stayed busy after retries; nothing was written, retry"},
 }
 
 
@@ -32,7 +33,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PingAnError)
     async def _pingan(_: Request, exc: PingAnError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = None
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif exc.status == 503:
+            headers = {"Retry-After": "1"}
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

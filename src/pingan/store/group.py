@@ -32,6 +32,12 @@ If any ``apply`` (or ``many``) fails, the batch is rolled back and its items are
 by one with ``apply``, so one bad request never fails the others; the failing one gets its own
 error. ``prepare`` errors (bad input) fail only their own item.
 
+A transient database error (:func:`is_transient`: a deadlock or serialization failure, a lost
+connection, SQLite's busy lock) is not the request's fault: its item is run again, up to
+:data:`RETRIES` more times with a short growing pause, on a fresh session; if the database is
+still failing, the request gets :class:`pingan.errors.Unavailable` (HTTP 503 with
+``Retry-After``), never a bare 500, and nothing of it was written.
+
 :class:`InlineWriter` runs the same three parts on a given session, one request at a time (tests
 that wrap every request in one rolled-back transaction use it).
 """
@@ -43,21 +49,57 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["GroupWriter", "InlineWriter", "Many", "Writer"]
+from pingan.errors import Unavailable
+
+__all__ = ["RETRIES", "GroupWriter", "InlineWriter", "Many", "Writer", "is_transient"]
 
 P = TypeVar("P")
 A = TypeVar("A")
 R = TypeVar("R")
 
 log = logging.getLogger(__name__)
+
+RETRIES = 3
+"""How many more times an item is run after a transient database error."""
+RETRY_PAUSE_S = 0.02
+"""The pause before the first retry; it doubles before each next one (20, 40, 80 ms)."""
+
+_TRANSIENT_SQLSTATE_PREFIXES = ("40", "08", "57P", "55P03")
+"""SQLSTATEs worth a retry: transaction rollback (40001 serialization failure, 40P01 deadlock),
+connection exceptions (08…), operator intervention (57P01 shutdown, 57P03 cannot connect now)
+and 55P03 lock not available."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database failure that running the same work again may not meet:
+    a deadlock or serialization failure, a lost or refused connection, SQLite's busy lock.
+    Looks through SQLAlchemy's wrapper to the driver's error (the driver statements of
+    :mod:`pingan.store.driver` raise the driver's own). Integrity errors (a broken unique key)
+    and programming errors are not transient. O(1)."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig if exc.orig is not None else exc
+    sqlstate = getattr(exc, "sqlstate", None)  # psycopg 3
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    kind = type(exc)
+    if kind.__module__.startswith("psycopg") and kind.__name__ == "OperationalError":
+        return True  # the connection went away: no SQLSTATE
+    if kind.__module__ == "sqlite3" and kind.__name__ == "OperationalError":
+        text = str(exc)
+        return "database is locked" in text or "database is busy" in text
+    return False
 
 
 Many = Callable[[Session, list[Any]], list[Any]]
@@ -86,6 +128,7 @@ class _Item:
     future: asyncio.Future[Any]
     many: Many | None = None
     prepared: Any = field(default=None)
+    is_prepared: bool = False
 
 
 class GroupWriter:
@@ -109,6 +152,7 @@ class GroupWriter:
         self._start_lock = threading.Lock()
         self.batches = 0
         self.items = 0
+        self.retries = 0
 
     async def run(
         self,
@@ -127,10 +171,16 @@ class GroupWriter:
                     try:
                         result = apply(session, prepare(session))
                         session.commit()
+                    except Exception as exc:
+                        session.rollback()
+                        if not is_transient(exc):
+                            raise
+                        session = None  # the writer thread runs it again, with retries
                     except BaseException:
                         session.rollback()
                         raise
-                    return finish(result)
+                    if session is not None:
+                        return finish(result)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._ensure_thread()
@@ -166,17 +216,27 @@ class GroupWriter:
     def _run(self, batch: list[_Item]) -> None:
         self.batches += 1
         self.items += len(batch)
+        again: list[_Item] = []  # met a transient error while preparing: run alone
+        again_error: BaseException | None = None
         with self.factory() as session:
             ready: list[_Item] = []
             for item in batch:
                 try:
                     item.prepared = item.prepare(session)
+                    item.is_prepared = True
                 except Exception as exc:
-                    _answer(item, error=exc)
+                    if is_transient(exc):
+                        session.rollback()
+                        again.append(item)
+                        again_error = exc
+                    else:
+                        _answer(item, error=exc)
                 else:
                     ready.append(item)
             if not ready:
                 session.rollback()
+                for item in again:
+                    self._run_one(item, last=again_error)
                 return
             applied: list[tuple[_Item, Any]] = []
             try:
@@ -192,28 +252,52 @@ class GroupWriter:
                 session.commit()
             except Exception as exc:
                 session.rollback()
-                if len(ready) == 1:
+                if len(ready) == 1 and not is_transient(exc):
                     _answer(ready[0], error=exc)
                     return
                 failed = exc
             else:
                 for item, result in applied:
                     _finish(item, result)
+                for item in again:
+                    self._run_one(item, last=again_error)
                 return
         log.info("group writer: batch of %d rolled back (%s); one by one", len(ready), failed)
+        # a transient failure may have been anybody's: each item counts it as one attempt
+        spent = failed if is_transient(failed) else None
         for item in ready:
-            self._run_one(item)
+            self._run_one(item, last=spent)
+        for item in again:
+            self._run_one(item, last=again_error)
 
-    def _run_one(self, item: _Item) -> None:
-        with self.factory() as session:
-            try:
-                result = item.apply(session, item.prepared)
-                session.commit()
-            except Exception as exc:
-                session.rollback()
-                _answer(item, error=exc)
-                return
-        _finish(item, result)
+    def _run_one(self, item: _Item, *, last: BaseException | None = None) -> None:
+        """Prepare (if not yet), apply and commit one item on a fresh session; again after a
+        transient error, up to ``RETRIES`` times after the first attempt. ``last``: the
+        transient error its first attempt (in a batch) already met."""
+        first = 0 if last is None else 1
+        for attempt in range(first, RETRIES + 1):
+            if attempt:
+                self.retries += 1
+                time.sleep(RETRY_PAUSE_S * 2 ** (attempt - 1))
+            with self.factory() as session:
+                try:
+                    if not item.is_prepared:
+                        item.prepared = item.prepare(session)
+                        item.is_prepared = True
+                    result = item.apply(session, item.prepared)
+                    session.commit()
+                except Exception as exc:
+                    session.rollback()
+                    if not is_transient(exc):
+                        _answer(item, error=exc)
+                        return
+                    last = exc
+                    log.warning("group writer: attempt %d failed (%s)", attempt + 1, exc)
+                    continue
+            _finish(item, result)
+            return
+        assert last is not None
+        _answer(item, error=_unavailable(last))
 
 
 def _groups(items: list[_Item]) -> list[list[_Item]]:
@@ -229,6 +313,16 @@ def _groups(items: list[_Item]) -> list[list[_Item]]:
             by_many[item.many] = [item]
             out.append(by_many[item.many])
     return out
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    err = Unavailable(
+        f"the database did not take the write after {RETRIES + 1} attempts; nothing was "
+        "written, send it again",
+        detail={"attempts": RETRIES + 1, "cause": type(exc).__name__},
+    )
+    err.__cause__ = exc
+    return err
 
 
 def _finish(item: _Item, result: Any) -> None:

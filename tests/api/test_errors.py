@@ -1,0 +1,27 @@
+"""The API's one error shape for errors that are not the caller's fault."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from pingan.api.errors import install_error_handlers
+from pingan.errors import Unavailable
+
+
+def test_api_answers_unavailable_with_503_and_retry_after() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/x")
+    async def x() -> None:
+        raise Unavailable("the database did not take the write after 4 attempts")
+
+    r = TestClient(app).post("/x")
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert r.json() == {
+        "error": {
+            "code": "unavailable",
+            "message": "the database did not take the write after 4 attempts",
+        }
+    }
