@@ -29,6 +29,9 @@ class OpenLoopResult:
     connections: int
     seconds: float
     error_kinds: dict[str, int] = field(default_factory=dict)  # "HTTP 500", "ConnectionResetError"
+    started_at: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Wall-clock time (Unix seconds) each answered request was scheduled to start, in the
+    order of ``latencies_ms``: a timeline to set beside the server's and database's own logs."""
 
     @property
     def rate(self) -> float:
@@ -79,6 +82,7 @@ async def _run(
     idle: list[_Conn] = []
     opened = 0
     latencies: list[float] = []
+    started: list[float] = []
     errors = 0
     kinds: dict[str, int] = {}
     late = 0
@@ -107,6 +111,7 @@ async def _run(
                 kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
                 return
             latencies.append((time.perf_counter() - scheduled) * 1000)
+            started.append(scheduled + wall_offset)
             if status != expect:
                 errors += 1
                 kinds[f"HTTP {status}"] = kinds.get(f"HTTP {status}", 0) + 1
@@ -115,6 +120,7 @@ async def _run(
 
     tasks = []
     start = time.perf_counter() + 0.05
+    wall_offset = time.time() - time.perf_counter()
     for i in range(n):
         scheduled = start + i / rate
         delay = scheduled - time.perf_counter()
@@ -127,7 +133,7 @@ async def _run(
     wall = time.perf_counter() - start
     for c in idle:
         c.writer.close()
-    return OpenLoopResult(np.array(latencies), errors, late, opened, wall, kinds)
+    return OpenLoopResult(np.array(latencies), errors, late, opened, wall, kinds, np.array(started))
 
 
 def run_open_loop(

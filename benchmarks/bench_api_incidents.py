@@ -21,7 +21,7 @@ endpoint (``_ref_app.py``) on the same database, under the same loads, gives the
 stack.
 
     .venv/bin/python benchmarks/bench_api_incidents.py [--quick] [--pg URL] [--rate 300]
-        [--repeat N] [--city demo]
+        [--repeat N] [--city demo] [--only sqlite|postgresql] [--trace FILE]
 """
 
 from __future__ import annotations
@@ -244,6 +244,10 @@ def _measure(
     return rate, float(np.percentile(lat, 50)), float(np.percentile(lat, 99)), errors
 
 
+TRACE: Path | None = None
+"""With ``--trace FILE``: each open-loop request's scheduled start and latency are appended."""
+
+
 def open_loop(
     port: int,
     rate: float,
@@ -267,6 +271,9 @@ def open_loop(
         return post_json("/api/v1/incidents", body.encode(), headers)
 
     res = run_open_loop("127.0.0.1", port, make, rate=rate, seconds=seconds)
+    if TRACE is not None:
+        with TRACE.open("a") as f:
+            np.savetxt(f, np.column_stack([res.started_at, res.latencies_ms]), fmt="%.4f")
     if res.errors:
         print(f"  open loop at {rate:.0f}/s: errors {res.error_kinds}", flush=True)
     return res.rate, res.percentile(50), res.percentile(99), res.errors
@@ -431,6 +438,12 @@ def main() -> None:
         help="small: the unit tests' city on an empty table; demo: the demo city with two "
         "years of incidents (about 518,000) loaded first",
     )
+    ap.add_argument(
+        "--only",
+        choices=("sqlite", "postgresql"),
+        default=None,
+        help="measure one database only (default: SQLite, then PostgreSQL when --pg is given)",
+    )
     ap.add_argument("-d", "--seconds", type=int, default=None, help="duration of each load")
     ap.add_argument("--rate", type=float, default=300.0, help="open-loop offered rate (requests/s)")
     ap.add_argument(
@@ -439,7 +452,15 @@ def main() -> None:
         default=1,
         help="open-loop runs at --rate on the same server; the target takes the worst p99",
     )
+    ap.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="append each open-loop request's start (Unix s) and latency (ms) to this file",
+    )
     args = ap.parse_args()
+    global TRACE
+    TRACE = args.trace
     n = args.n or (600 if args.quick else 4000)
     seconds = args.seconds or (5 if args.quick else 15)
     what = f"{seconds} s of requests" if args.loadgen == "wrk" else f"{n} requests"
@@ -450,10 +471,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        run("SQLite", f"sqlite:///{tmp / 'bench.db'}", tmp, args, n, seconds)
-        if args.pg:
+        if args.only != "postgresql":
+            run("SQLite", f"sqlite:///{tmp / 'bench.db'}", tmp, args, n, seconds)
+        if args.only != "sqlite" and args.pg:
             run("PostgreSQL", args.pg, tmp, args, n, seconds)
-        else:
+        elif args.only != "sqlite":
             print("PostgreSQL: skipped (give --pg URL or set PINGAN_TEST_DATABASE_URL)")
 
 
