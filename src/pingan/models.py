@@ -1,7 +1,7 @@
 """Imports every domain's models so that ``Base.metadata`` knows every table (for Alembic)."""
 
 from pingan.alerts.models import EarlyWarning, EarlyWarningEvent
-from pingan.audit.models import AuditRecord
+from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
 from pingan.disputes.models import (
@@ -36,6 +36,7 @@ from pingan.tasks.models import (
 __all__ = [
     "Address",
     "ApiToken",
+    "AuditChainHead",
     "AuditRecord",
     "Camera",
     "ChecklistOverride",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.store.base import Base, UTCDateTime
 
-__all__ = ["AuditRecord"]
+__all__ = ["AuditChainHead", "AuditRecord"]
 
 
 class AuditRecord(Base):
@@ -37,3 +37,20 @@ class AuditRecord(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
     chain_input: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditChainHead(Base):
+    """The chain's last link, in one row (``id`` 1): the ``seq``, ``prev_hash`` and ``hash`` of
+    the newest record, moved in the same transaction as every record that joins the chain.
+
+    Writers take their place in the chain by updating this row (its row lock orders them), and
+    ``pingan audit verify`` checks the chain against it: records removed from the end of the
+    chain, which the links alone cannot show, are reported as missing (migration 0009)."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

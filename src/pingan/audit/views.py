@@ -11,8 +11,8 @@ from sqlalchemy import select
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.audit.models import AuditRecord
-from pingan.audit.service import verify
-from pingan.errors import PermissionDenied
+from pingan.audit.service import chain_head, parse_anchor, verify
+from pingan.errors import Conflict, PermissionDenied
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ErrorBody)
 
@@ -57,13 +57,35 @@ def list_audit(
 
 
 @router.get("/verify", operation_id="verify_audit")
-def verify_audit(principal: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    """Walk the hash chain and report the first broken record, if any."""
+def verify_audit(
+    principal: CurrentUser,
+    session: SessionDep,
+    anchor: Annotated[
+        list[str] | None,
+        Query(
+            description="SEQ:HASH from an earlier `GET /api/v1/audit/head`, kept outside the "
+            "database: that record must still have that hash (repeatable)"
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """Walk the hash chain up to its head and report the first broken record, if any."""
     _admin(principal)
-    rep = verify(session)
+    anchors = [parse_anchor(a) for a in anchor or []]
+    rep = verify(session, anchors=anchors)
     return {
         "ok": rep.ok,
         "checked": rep.checked,
         "first_bad_seq": rep.first_bad_seq,
         "reason": rep.reason,
     }
+
+
+@router.get("/head", operation_id="get_audit_head")
+def get_audit_head(principal: CurrentUser, session: SessionDep) -> dict[str, Any]:
+    """Where the chain ends: the newest record's ``seq`` and ``hash``, and both as the
+    ``anchor`` that ``verify`` checks later. 409 if the head's row is missing."""
+    _admin(principal)
+    head = chain_head(session)
+    if head is None:
+        raise Conflict("the chain head (audit_chain_head) is missing", field="audit_chain_head")
+    return {"seq": head.seq, "hash": head.hash, "anchor": head.anchor}
