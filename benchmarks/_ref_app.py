@@ -11,8 +11,6 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, insert
 
-url = os.environ["REF_DATABASE_URL"]
-engine = create_engine(url, pool_size=10)
 meta = MetaData()
 rows = Table(
     "ref_incidents",
@@ -22,11 +20,22 @@ rows = Table(
     Column("lon", Float),
     Column("lat", Float),
 )
-meta.drop_all(engine)
-meta.create_all(engine)
-if url.startswith("sqlite"):
-    with engine.begin() as c:
-        c.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+def make_table(url: str) -> None:
+    """A new, empty ``ref_incidents`` at ``url``: run once by the benchmark before the server
+    starts (each worker creating it at import raced, and a late worker dropped the table under
+    the first one's requests)."""
+    eng = create_engine(url)
+    meta.drop_all(eng)
+    meta.create_all(eng)
+    if url.startswith("sqlite"):
+        with eng.begin() as c:
+            c.exec_driver_sql("PRAGMA journal_mode=WAL")
+    eng.dispose()
+
+
+engine = create_engine(os.environ.get("REF_DATABASE_URL", "sqlite://"), pool_size=10)
 app = FastAPI()
 
 

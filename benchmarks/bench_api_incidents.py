@@ -329,10 +329,13 @@ def _serve_and_measure(
     n: int,
     seconds: int,
 ) -> dict[str, Any]:
-    proc, port = start(app, env, log=tmp / "server.log", workers=args.workers)
+    log = tmp / "server.log"
+    log_from = log.stat().st_size if log.exists() else 0
+    proc, port = start(app, env, log=log, workers=args.workers)
     p99s: list[float] = []
+    errors = oerr = warm_err = 0
     try:
-        open_loop(port, 100, 2, headers, centres, seed=1)  # warm-up: caches, pools, JIT-free
+        warm_err = open_loop(port, 100, 2, headers, centres, seed=1)[3]  # warm-up: caches, pools
         rate, p50, p99, errors = _measure(
             args.loadgen, port, n, args.concurrency, headers, centres, tmp, seconds
         )
@@ -348,6 +351,11 @@ def _serve_and_measure(
     finally:
         proc.terminate()
         proc.wait()
+        if errors or oerr or warm_err:  # what the server said about them
+            with log.open("rb") as f:
+                f.seek(log_from)
+                tail = f.read().decode("utf-8", "replace").splitlines()[-60:]
+            print("  server log (last 60 lines of this server):", *tail, sep="\n    ", flush=True)
     answered = max(orate * seconds, 1.0)
     return {
         "capacity": rate,
@@ -379,6 +387,9 @@ def run(
         seconds,
     )
     ref_url = url if url.startswith("postgresql") else f"sqlite:///{tmp / 'ref.db'}"
+    from _ref_app import make_table
+
+    make_table(ref_url)
     ref = _serve_and_measure(
         "_ref_app:app", {"REF_DATABASE_URL": ref_url}, {}, centres, tmp, args, n, seconds
     )

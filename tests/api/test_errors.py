@@ -25,3 +25,21 @@ def test_api_answers_unavailable_with_503_and_retry_after() -> None:
             "message": "the database did not take the write after 4 attempts",
         }
     }
+
+
+def test_an_unexpected_fault_is_a_500_in_the_one_shape() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    r = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert r.status_code == 500
+    err = r.json()["error"]
+    assert err["code"] == "internal" and err["detail"]["path"] == "/boom"
+    assert err["message"] == (
+        f"internal error at {err['detail']['at']} UTC: the server's log has the cause; "
+        "if the request changed something, look it up before sending it again"
+    )

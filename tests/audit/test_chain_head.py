@@ -253,7 +253,13 @@ def test_audit_api_head_and_verify_with_anchor(
     head = r.json()
     assert head["anchor"] == f"{head['seq']}:{head['hash']}"
     r = client.get("/api/v1/audit/verify", headers=admin, params={"anchor": [head["anchor"]]})
-    assert r.json() == {"ok": True, "checked": head["seq"], "first_bad_seq": None, "reason": None}
+    assert r.json() == {
+        "ok": True,
+        "checked": head["seq"],
+        "first_bad_seq": None,
+        "reason": None,
+        "code": None,
+    }
     r = client.get("/api/v1/audit/verify", headers=admin, params={"anchor": "7"})
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "anchor"

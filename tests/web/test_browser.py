@@ -10,6 +10,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.serverutil import free_port, prepare_db, start_server
+from tests.web.browserutil import watched_page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -67,18 +68,7 @@ def _run(sync_api, base, city, h) -> None:  # type: ignore[no-untyped-def]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for lang in ("zh-CN", "en"):
-            page = browser.new_page(viewport={"width": 1400, "height": 860})
-            errors: list[str] = []
-            foreign: list[str] = []
-            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            page.on(
-                "request",
-                lambda r, foreign=foreign: (
-                    foreign.append(r.url)
-                    if not r.url.startswith((base, "blob:", "data:"))
-                    else None
-                ),
-            )
+            page, errors, foreign = watched_page(browser, base, {"width": 1400, "height": 860})
             if lang == "en":
                 page.goto(f"{base}/lang/en")
             page.goto(f"{base}/login")
@@ -104,4 +94,6 @@ def _run(sync_api, base, city, h) -> None:  # type: ignore[no-untyped-def]
                     break
                 page.wait_for_timeout(100)
             assert page.locator("#queue li").count() == before + 1
+            assert errors == [], errors
+            assert foreign == [], foreign
         browser.close()

@@ -36,6 +36,7 @@ _ROUTERS = (
     "pingan.web.analysis",
     "pingan.web.coverage",
     "pingan.web.evaluation",
+    "pingan.web.audit",
     "pingan.tasks.views",
     "pingan.disputes.views",
     "pingan.evaluation.views",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ ErrorBody: dict[int | str, dict[str, Any]] = {
     403: {"description": "Outside your role or jurisdiction"},
     404: {"description": "Not found or outside your jurisdiction"},
     409: {"description": "Conflict with the current state"},
+    500: {"description": "A fault of the server; the body gives the time to quote to support"},
     503: {"description": "The database stayed busy after retries; nothing was written, retry"},
 }
 
@@ -67,4 +69,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return JSONResponse(
             {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette's outermost middleware calls this, then raises the exception again, so
+        # the server logs its traceback ("Exception in ASGI application") beside this time
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "internal",
+                    "message": f"internal error at {at} UTC: the server's log has the cause; "
+                    "if the request changed something, look it up before sending it again",
+                    "detail": {"at": at, "path": request.url.path},
+                }
+            },
+            status_code=500,
         )

@@ -46,6 +46,7 @@ __all__ = [
     "VerifyReport",
     "chain_head",
     "iter_records",
+    "newest_records",
     "parse_anchor",
     "record",
     "record_many",
@@ -229,6 +230,10 @@ class VerifyReport:
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    code: str | None = None
+    """What broke, for pages to say in their language: ``missing``, ``prev_hash``,
+    ``content``, ``anchor``, ``cut_back``, ``head_missing``, ``head_mismatch``,
+    ``beyond_head``, ``unlinked``."""
 
 
 def iter_records(
@@ -285,6 +290,27 @@ def parse_anchor(value: str) -> tuple[int, str]:
     return int(m.group(1)), m.group(2)
 
 
+def newest_records(
+    session: Session,
+    *,
+    entity: str | None = None,
+    action: str | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[AuditRecord]:
+    """Records in the chain, newest first, of one ``entity`` kind and ``action`` when given,
+    older than ``before_seq`` (keyset paging): one read of at most ``limit`` rows down the
+    ``seq`` index."""
+    q = select(AuditRecord).where(AuditRecord.seq.is_not(None))
+    if entity:
+        q = q.where(AuditRecord.entity == entity)
+    if action:
+        q = q.where(AuditRecord.action == action)
+    if before_seq:
+        q = q.where(AuditRecord.seq < before_seq)
+    return list(session.scalars(q.order_by(AuditRecord.seq.desc()).limit(limit)))
+
+
 _BEYOND_HEAD = text(
     "SELECT min(a.seq) FROM audit_log a JOIN audit_chain_head h ON h.id = 1 WHERE a.seq > h.seq"
 )
@@ -309,33 +335,42 @@ def verify(session: Session, *, anchors: Sequence[tuple[int, str]] = ()) -> Veri
         select(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.hash).where(_HEAD.c.id == 1)
     ).first()
     if head is None:
-        return VerifyReport(False, 0, None, "the chain head (audit_chain_head) is missing")
+        return VerifyReport(
+            False, 0, None, "the chain head (audit_chain_head) is missing", "head_missing"
+        )
     anchored = dict(anchors)
     prev = last_prev = GENESIS
     expected_seq = 1
     checked = 0
     for rec in iter_records(session, upto=head.seq):
         if rec.seq != expected_seq:
-            return VerifyReport(False, checked, expected_seq, f"record {expected_seq} is missing")
+            return VerifyReport(
+                False, checked, expected_seq, f"record {expected_seq} is missing", "missing"
+            )
         if rec.prev_hash != prev:
             return VerifyReport(
-                False, checked, rec.seq, "prev_hash does not match the record before"
+                False, checked, rec.seq, "prev_hash does not match the record before", "prev_hash"
             )
         if _hash(prev, _canonical(rec)) != rec.hash:
-            return VerifyReport(False, checked, rec.seq, "content does not match its hash")
+            return VerifyReport(
+                False, checked, rec.seq, "content does not match its hash", "content"
+            )
         if rec.seq in anchored and anchored[rec.seq] != rec.hash:
-            return VerifyReport(False, checked, rec.seq, "hash does not match the anchor")
+            return VerifyReport(False, checked, rec.seq, "hash does not match the anchor", "anchor")
         last_prev, prev = prev, rec.hash
         expected_seq += 1
         checked += 1
     if checked < head.seq:
-        return VerifyReport(False, checked, expected_seq, f"record {expected_seq} is missing")
+        return VerifyReport(
+            False, checked, expected_seq, f"record {expected_seq} is missing", "missing"
+        )
     if (head.prev_hash, head.hash) != (last_prev, prev):
         return VerifyReport(
             False,
             checked,
             head.seq or None,
             f"the chain head does not match record {head.seq}",
+            "head_mismatch",
         )
     if anchored and max(anchored) > head.seq:
         return VerifyReport(
@@ -344,13 +379,20 @@ def verify(session: Session, *, anchors: Sequence[tuple[int, str]] = ()) -> Veri
             head.seq + 1,
             f"record {head.seq + 1} is missing (the chain ends at {head.seq}; "
             f"an anchor reached {max(anchored)})",
+            "cut_back",
         )
     beyond = session.execute(_BEYOND_HEAD).scalar()
     if beyond is not None:
-        return VerifyReport(False, checked, int(beyond), "the record lies beyond the chain head")
+        return VerifyReport(
+            False, checked, int(beyond), "the record lies beyond the chain head", "beyond_head"
+        )
     unlinked = session.execute(_UNLINKED).scalar()
     if unlinked is not None:
         return VerifyReport(
-            False, checked, None, f"audit record id {unlinked} has no place in the chain"
+            False,
+            checked,
+            None,
+            f"audit record id {unlinked} has no place in the chain",
+            "unlinked",
         )
     return VerifyReport(True, checked)

@@ -6,12 +6,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
-from pingan.audit.models import AuditRecord
-from pingan.audit.service import chain_head, parse_anchor, verify
+from pingan.audit.service import chain_head, newest_records, parse_anchor, verify
 from pingan.errors import Conflict, PermissionDenied
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ErrorBody)
@@ -33,13 +31,7 @@ def list_audit(
 ) -> list[dict[str, Any]]:
     """Audit records, newest first (keyset paging with ``before_seq``)."""
     _admin(principal)
-    q = select(AuditRecord).order_by(AuditRecord.seq.desc())
-    if entity:
-        q = q.where(AuditRecord.entity == entity)
-    if action:
-        q = q.where(AuditRecord.action == action)
-    if before_seq:
-        q = q.where(AuditRecord.seq < before_seq)
+    rows = newest_records(session, entity=entity, action=action, before_seq=before_seq, limit=limit)
     return [
         {
             "seq": r.seq,
@@ -52,7 +44,7 @@ def list_audit(
             "detail": json.loads(r.detail),
             "hash": r.hash,
         }
-        for r in session.scalars(q.limit(limit))
+        for r in rows
     ]
 
 
@@ -77,6 +69,7 @@ def verify_audit(
         "checked": rep.checked,
         "first_bad_seq": rep.first_bad_seq,
         "reason": rep.reason,
+        "code": rep.code,
     }
 
 

@@ -14,9 +14,10 @@ The trigger function also runs with ``enable_seqscan = off``. PL/pgSQL keeps the
 statements for the life of a connection: made when ``audit_log`` had been analyzed with one row
 (the demo build analyzes the whole database after writing one record), both the search for the
 newest record and the update of the new one by its id were sequential scans, and on a
-connection that made them each commit then read the whole growing table; a benchmark on the
-demo city's database saw incident creation on PostgreSQL slow down from 1 to 7 ms of database
-time each and its latency grow for minutes. The trigger only ever reads rows by primary key.
+connection that made them each commit then read the whole growing table: 34 ms a commit at
+100,000 records against 0.7 ms (``benchmarks/bench_audit_link.py``), and in the benchmark of
+incident creation on the demo city's database, latencies that grew for as long as it ran. The
+trigger only ever reads rows by primary key.
 
 Revision ID: 0009_audit_chain_head
 Revises: 0008_repeat_call_bands
