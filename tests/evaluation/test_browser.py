@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.web.browserutil import signed_in_page
+
 WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,20 +34,9 @@ def test_evaluation_i18n_files_cover_every_key() -> None:
 
 
 def _open(browser: Any, base: str, lang: str, viewport: dict[str, int], user: str):  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport=viewport, device_scale_factor=1)
-    errors: list[str] = []
-    foreign: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on(
-        "request",
-        lambda r: foreign.append(r.url) if not r.url.startswith((base, "blob:", "data:")) else None,
+    page, errors, foreign = signed_in_page(
+        browser, base, lang=lang, user=user, path="/evaluation", viewport=viewport
     )
-    if lang == "en":
-        page.goto(f"{base}/lang/en")
-    page.goto(f"{base}/login?next=/evaluation")
-    page.fill("#username", user)
-    page.fill("#password", "correct-horse-1")
-    page.click("#login-submit")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     page.evaluate("() => { delete document.body.dataset.ready; }")
     page.select_option("#f-period", "2026Q3")

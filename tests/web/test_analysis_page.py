@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import SmallCity
+from tests.web.browserutil import signed_in_page
 from tests.web.test_pages import login
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
@@ -137,24 +138,14 @@ def test_analysis_page_in_chromium(tmp_path: Path) -> None:
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
             for lang in ("en", "zh-CN"):  # zh-CN last: it dismisses the warning
-                page = browser.new_page(viewport={"width": 1400, "height": 1100})
-                errors: list[str] = []
-                foreign: list[str] = []
-                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                page.on(
-                    "request",
-                    lambda r, foreign=foreign: (
-                        foreign.append(r.url)
-                        if not r.url.startswith((base, "blob:", "data:"))
-                        else None
-                    ),
+                page, errors, foreign = signed_in_page(
+                    browser,
+                    base,
+                    lang=lang,
+                    user="analyst",
+                    path="/analysis",
+                    viewport={"width": 1400, "height": 1100},
                 )
-                if lang == "en":
-                    page.goto(f"{base}/lang/en")
-                page.goto(f"{base}/login?next=/analysis")
-                page.fill("#username", "analyst")
-                page.fill("#password", "correct-horse-1")
-                page.click("#login-submit")
                 page.wait_for_selector("body[data-ready='1']", timeout=60_000)
                 assert page.locator("#warnings li[data-id]").count() == 1
                 assert page.locator("#chart-yoy canvas").count() >= 1

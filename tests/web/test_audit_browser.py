@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import watched_page
+from tests.web.browserutil import signed_in_page
 from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
 
 TEXT = {
@@ -30,13 +30,14 @@ def test_admin_checks_the_chain_in_the_browser(tmp_path: Path) -> None:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for lang in ("zh-CN", "en"):
-                page, errors, foreign = watched_page(browser, base, {"width": 1400, "height": 860})
-                if lang == "en":
-                    page.goto(f"{base}/lang/en")
-                page.goto(f"{base}/login?next=/audit")
-                page.fill("#username", "admin")
-                page.fill("#password", "correct-horse-1")
-                page.click("#login-submit")
+                page, errors, foreign = signed_in_page(
+                    browser,
+                    base,
+                    lang=lang,
+                    user="admin",
+                    path="/audit",
+                    viewport={"width": 1400, "height": 860},
+                )
                 page.wait_for_selector("#records")
                 assert TEXT[lang]["title"] in page.inner_text("h1")
                 assert page.locator("#records tbody tr[data-seq]").count() > 5

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.factories import SmallCity
+from tests.web.browserutil import signed_in_page
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -165,20 +166,9 @@ def test_ops_pages_in_chromium(tmp_path: Path) -> None:
 
 
 def _open(browser: Any, base: str, lang: str, viewport: dict[str, int], user: str, path: str):  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport=viewport, device_scale_factor=1)
-    errors: list[str] = []
-    foreign: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on(
-        "request",
-        lambda r: foreign.append(r.url) if not r.url.startswith((base, "blob:", "data:")) else None,
+    page, errors, foreign = signed_in_page(
+        browser, base, lang=lang, user=user, path=path, viewport=viewport
     )
-    if lang == "en":
-        page.goto(f"{base}/lang/en")
-    page.goto(f"{base}/login?next={path}")
-    page.fill("#username", user)
-    page.fill("#password", "correct-horse-1")
-    page.click("#login-submit")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert page.url == f"{base}{path}"
     return page, errors, foreign
