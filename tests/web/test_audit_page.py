@@ -25,6 +25,7 @@ def test_admin_reads_checks_and_pages_the_audit_log(
     client: TestClient, session: Session, city: SmallCity
 ) -> None:
     _records(session, 60)
+    record_many(session, [Entry(Actor.system("clerk"), "note", "memo", detail={"说明": "中文"})])
     login(client, "admin")
     page = client.get("/audit")
     assert page.status_code == 200
@@ -34,8 +35,10 @@ def test_admin_reads_checks_and_pages_the_audit_log(
     seq = int(anchor.group(1).split(":")[0])
     assert f"审计链止于第 {seq} 条记录" in page.text
     assert page.text.count("<tr data-seq=") == 50 and f'data-seq="{seq}"' in page.text
+    assert "{&#34;说明&#34;: &#34;中文&#34;}" in page.text  # the detail as stored, escaped once
     older = client.get(f"/audit?entity=widget&before_seq={seq - 49}")
-    assert older.text.count("<tr data-seq=") == 11  # 60 widget records, 49 newer ones skipped
+    # widgets hold seq - 61 … seq - 2 (then the memo and the login): 12 lie below seq - 49
+    assert older.text.count("<tr data-seq=") == 12
     assert 'id="older"' not in older.text
 
     ok = client.get("/audit", params={"check": "true", "anchor": anchor.group(1)})

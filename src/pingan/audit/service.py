@@ -98,9 +98,8 @@ _INSERT = insert(_TABLE)
 _SEQ_MARK = -7_316_001
 _COLUMNS = [c.key for c in _TABLE.columns if c.key != "id"]
 _INSERT_DRIVER = DriverStatement(_INSERT, columns=_COLUMNS)
-_HEAD_DRIVER = DriverStatement(
-    select(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.hash).where(_HEAD.c.id == 1)
-)
+_HEAD_ROW = select(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.hash).where(_HEAD.c.id == 1)
+_HEAD_DRIVER = DriverStatement(_HEAD_ROW)
 _MOVE_HEAD_DRIVER = DriverStatement(
     update(_HEAD)
     .where(_HEAD.c.id == 1)
@@ -271,7 +270,7 @@ def chain_head(session: Session) -> ChainHead | None:
     """The chain's head (after linking this transaction's pending records); ``None`` if its row
     is missing."""
     seal(session)
-    row = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).first()
+    row = session.execute(_HEAD_ROW).first()
     return None if row is None else ChainHead(int(row.seq), str(row.hash))
 
 
@@ -331,9 +330,7 @@ def verify(session: Session, *, anchors: Sequence[tuple[int, str]] = ()) -> Veri
     O(n) in the number of records, reading in batches of 5,000.
     """
     seal(session)
-    head = session.execute(
-        select(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.hash).where(_HEAD.c.id == 1)
-    ).first()
+    head = session.execute(_HEAD_ROW).first()
     if head is None:
         return VerifyReport(
             False, 0, None, "the chain head (audit_chain_head) is missing", "head_missing"

@@ -4,7 +4,6 @@ anchors written down earlier. Server-rendered; the API under ``/api/v1/audit`` d
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,7 +51,7 @@ def audit_page(
     anchor_error = ""
     if check:
         try:
-            anchors = [parse_anchor(a) for a in anchor.split()] if anchor.strip() else []
+            anchors = [parse_anchor(a) for a in anchor.split()]
         except Invalid as exc:
             anchor_error = exc.message
         else:
@@ -63,13 +62,7 @@ def audit_page(
         "audit.html",
         {
             "forbidden": False,
-            "rows": [
-                {
-                    "r": r,
-                    "detail": json.dumps(json.loads(r.detail), ensure_ascii=False)[:200],
-                }
-                for r in rows
-            ],
+            "rows": rows,
             "more": more,
             "older": urlencode({**filters, "before_seq": rows[-1].seq}) if more else "",
             "entity": entity,
