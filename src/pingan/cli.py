@@ -59,3 +59,7 @@ def main() -> None:
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

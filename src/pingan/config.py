@@ -7,7 +7,10 @@ deployment cannot start with the development keys.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,7 +18,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "session_secret"]
 
 _PLACEHOLDER = "change-me-local-only"
 
@@ -71,6 +74,42 @@ class Settings(BaseSettings):
     def fernet_key(self) -> bytes:
         """A Fernet key derived from ``data_key`` (SHA-256, url-safe base64)."""
         return base64.urlsafe_b64encode(hashlib.sha256(self.data_key.encode()).digest())
+
+
+_SECRET_FILE = "session-secret"
+
+
+def session_secret(settings: Settings) -> str:
+    """The key that signs session cookies, the same in every worker process and after a restart.
+
+    A configured ``PINGAN_SECRET_KEY`` is used as it is. With the local placeholder, the key is
+    drawn once and kept in ``data_dir/session-secret`` (mode 0600), beside the embedded database:
+    every worker of ``pingan serve`` reads the same file, so a cookie signed by one worker is
+    accepted by the others (a key drawn per process made sign-in fail at random). The file is
+    created atomically (written under a temporary name, then hard-linked into place, which fails
+    if another process got there first), so concurrent workers agree on one key.
+    """
+    if settings.secret_key != _PLACEHOLDER:
+        return settings.secret_key
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / _SECRET_FILE
+    if not path.exists():
+        tmp = data_dir / f".{_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)  # atomic: exactly one process's key lands
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ValueError(f"{path}: the session secret is shorter than 32 characters; delete it")
+    return key
 
 
 @lru_cache(maxsize=1)

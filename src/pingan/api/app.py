@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +14,7 @@ from sqlalchemy import Engine
 import pingan
 from pingan.api.errors import install_error_handlers
 from pingan.api.middleware import BodyLimit, CookieSessions
-from pingan.config import Settings, get_settings
+from pingan.config import Settings, get_settings, session_secret
 from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
 
 __all__ = ["create_app"]
@@ -94,12 +93,9 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or get_engine()
     app.state.session_factories = {}
-    secret = settings.secret_key
-    if secret == "change-me-local-only":
-        secret = secrets.token_urlsafe(32)  # local: sessions do not survive a restart
     app.add_middleware(
         CookieSessions,
-        secret_key=secret,
+        secret_key=session_secret(settings),
         session_cookie="pingan_session",
         max_age=settings.session_max_age_s,
         same_site="strict",

@@ -32,9 +32,11 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
+        from pingan.config import get_settings, session_secret
         from pingan.store.engine import get_engine, migrate
 
         migrate(get_engine())
+        session_secret(get_settings())  # drawn once here, read by every worker
         if workers <= 0:
             workers = 1 if drill else max(1, min(4, os.cpu_count() or 1))
         if drill:
