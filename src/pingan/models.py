@@ -4,6 +4,7 @@ from pingan.alerts.models import EarlyWarning, EarlyWarningEvent
 from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
+from pingan.checklists.models import ChecklistOverride, ChecklistTask, ChecklistTemplate
 from pingan.disputes.models import (
     Dispute,
     DisputeEvent,
@@ -18,20 +19,17 @@ from pingan.evaluation.models import (
     Scorecard,
 )
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
-from pingan.jobs.models import Job
-from pingan.jurisdictions.models import Jurisdiction
-from pingan.places.models import Address, KeyArea, Premises
-from pingan.resources.models import Resource, ResourcePosition
-from pingan.tasks.models import (
-    ChecklistOverride,
-    ChecklistTask,
-    ChecklistTemplate,
+from pingan.instructions.models import (
     Instruction,
     InstructionAttachment,
     InstructionEvent,
     InstructionRecipient,
     Notice,
 )
+from pingan.jobs.models import Job
+from pingan.jurisdictions.models import Jurisdiction
+from pingan.places.models import Address, KeyArea, Premises
+from pingan.resources.models import Resource, ResourcePosition
 
 __all__ = [
     "Address",

@@ -11,16 +11,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.conftest import auth
+from tests.factories import SmallCity
 
 from pingan.audit.models import AuditRecord
 from pingan.audit.service import Actor, verify
 from pingan.auth.service import principal_for
+from pingan.checklists import scheduler
+from pingan.checklists import service as checklist_service
+from pingan.checklists.models import ChecklistTask
 from pingan.errors import Conflict, Invalid, PermissionDenied
+from pingan.instructions import notices
 from pingan.places.models import Premises
-from pingan.tasks import service
-from pingan.tasks.models import ChecklistTask
-from tests.conftest import auth
-from tests.factories import SmallCity
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.date(2026, 12, 7)
@@ -118,9 +120,9 @@ def test_scheduler_is_idempotent_and_says_how_many_existed(
     )
     assert runs == 2 and verify(session).ok
     # a Tuesday has no weekly visits; 1 January has the quarterly re-screening per officer
-    tue = service.materialise(session, day=MONDAY + dt.timedelta(days=1))
+    tue = scheduler.materialise(session, day=MONDAY + dt.timedelta(days=1))
     assert tue.created == 4
-    jan = service.materialise(session, day=dt.date(2027, 1, 1))
+    jan = scheduler.materialise(session, day=dt.date(2027, 1, 1))
     assert jan.created == 2 + 2 + 1
 
 
@@ -155,7 +157,7 @@ def test_station_override_disables_or_moves_a_duty(
     )
     assert r.status_code == 422
     assert r.json()["error"]["message"] == "times: '7h30' is not a time; use HH:MM, e.g. 07:30"
-    out = service.materialise(session, day=MONDAY + dt.timedelta(days=1))
+    out = scheduler.materialise(session, day=MONDAY + dt.timedelta(days=1))
     assert out.created == 3 + 1  # three school-gate slots at station 0, duty log at station 1
 
 
@@ -165,7 +167,7 @@ def test_done_late_missed_and_completion(
     _templates(client, city)
     _school(session, city)
     day = MONDAY
-    service.materialise(session, day=day, now=dt.datetime.combine(day, dt.time(), TZ))
+    scheduler.materialise(session, day=day, now=dt.datetime.combine(day, dt.time(), TZ))
     officer = principal_for(session, city.users["officer0"])
     tasks = session.scalars(
         select(ChecklistTask)
@@ -175,32 +177,36 @@ def test_done_late_missed_and_completion(
     gate = [t for t in tasks if t.slot]
     on_time = gate[0].due_at - dt.timedelta(minutes=5)
     assert (
-        service.complete_task(session, principal=officer, task_id=gate[0].id, now=on_time).state
+        checklist_service.complete_task(
+            session, principal=officer, task_id=gate[0].id, now=on_time
+        ).state
         == "done"
     )
     late = gate[1].due_at + dt.timedelta(minutes=5)
     assert (
-        service.complete_task(session, principal=officer, task_id=gate[1].id, now=late).state
+        checklist_service.complete_task(
+            session, principal=officer, task_id=gate[1].id, now=late
+        ).state
         == "late"
     )
     with pytest.raises(
         Conflict, match=r"checklist task .* is missed; it can no longer be marked done"
     ):
-        service.complete_task(
+        checklist_service.complete_task(
             session,
             principal=officer,
             task_id=tasks[-1].id,
             now=tasks[-1].close_at + dt.timedelta(seconds=1),
         )
     with pytest.raises(Exception, match="checklist task cannot go from 'done' to 'done'"):
-        service.complete_task(session, principal=officer, task_id=gate[0].id, now=on_time)
+        checklist_service.complete_task(session, principal=officer, task_id=gate[0].id, now=on_time)
     chief1 = principal_for(session, city.users["chief1"])
     theirs = next(t for t in tasks if t.station_id == city.stations[0].id and t.state == "open")
     with pytest.raises(Exception, match="does not exist or is outside your jurisdiction"):
-        service.complete_task(session, principal=chief1, task_id=theirs.id)
+        checklist_service.complete_task(session, principal=chief1, task_id=theirs.id)
     # the sweep marks what is still open past its close as missed
     far = dt.datetime.combine(day, dt.time(), TZ) + dt.timedelta(days=30)
-    assert service.mark_missed(session, now=far) == len(
+    assert scheduler.mark_missed(session, now=far) == len(
         session.scalars(select(ChecklistTask).where(ChecklistTask.state == "missed")).all()
     )
     # API: my tasks today and the station's completion
@@ -220,7 +226,7 @@ def test_done_late_missed_and_completion(
 def test_template_rules(client: TestClient, city: SmallCity, session: Session) -> None:
     chief = principal_for(session, city.users["chief0"])
     with pytest.raises(PermissionDenied, match="only bureau-level admins and commanders"):
-        service.create_template(
+        checklist_service.create_template(
             session,
             principal=chief,
             code="x",
@@ -232,7 +238,7 @@ def test_template_rules(client: TestClient, city: SmallCity, session: Session) -
         )
     admin = principal_for(session, city.users["admin"])
     with pytest.raises(Invalid, match="premises_kind: name a premises kind"):
-        service.create_template(
+        checklist_service.create_template(
             session,
             principal=admin,
             code="x",
@@ -251,4 +257,4 @@ def test_template_rules(client: TestClient, city: SmallCity, session: Session) -
     r = client.post("/api/v1/checklists/schedule", json={}, headers=auth(city.tokens["chief0"]))
     assert r.status_code == 403
     assert r.json()["error"]["message"] == "only admins run the checklist scheduler by hand"
-    assert service.escalate(session, actor=Actor.system("t")).total == 0
+    assert notices.escalate(session, actor=Actor.system("t")).total == 0

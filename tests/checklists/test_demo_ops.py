@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from pingan.audit.service import verify
+from pingan.checklists import scheduler
+from pingan.checklists.models import ChecklistTask
 from pingan.demo.city import build_city
 from pingan.demo.load import load_city
+from pingan.instructions.models import InstructionRecipient
 from pingan.store.engine import make_engine, migrate, unit_of_work
-from pingan.tasks import service
-from pingan.tasks.models import ChecklistTask, InstructionRecipient
 
 
 def test_demo_has_operations_history(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +38,7 @@ def test_demo_has_operations_history(tmp_path) -> None:  # type: ignore[no-untyp
         assert done["done"] > done["late"] > 0 and done["missed"] > 0
         # today's tasks are already there: a scheduler run creates nothing twice
         today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-        out = service.materialise(s, day=today)
+        out = scheduler.materialise(s, day=today)
         assert out.created == 0 and out.existing > 0
         assert verify(s).ok
         s.rollback()

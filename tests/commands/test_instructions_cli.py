@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from pingan.auth.models import User
 from pingan.auth.service import principal_for
+from pingan.checklists import service as checklist_service
+from pingan.instructions.models import InstructionRecipient, Notice
 from pingan.store.engine import make_engine, unit_of_work
-from pingan.tasks import service
-from pingan.tasks.models import InstructionRecipient, Notice
 from tests.factories import SmallCity
 from tests.serverutil import prepare_db
 
@@ -44,7 +44,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, 
             ("duty_log", "station", "station_chief"),
             ("patrol_note", "officer", "community_officer"),
         ):
-            service.create_template(
+            checklist_service.create_template(
                 s,
                 principal=admin,
                 code=code,

@@ -4,7 +4,6 @@ fired rules, a rise issues an instruction to the owning officer, and the re-scre
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +19,6 @@ from tests.disputes.test_disputes_api import body, register, step
 from tests.factories import SmallCity
 
 AT = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
-HAS_TASKS = importlib.util.find_spec("pingan.tasks.service") is not None
 
 
 def call(
@@ -136,11 +134,10 @@ def test_failed_mediations_raise_on_the_second_failure(client: TestClient, city:
     assert [e["note"] for e in tl if e["kind"] == "risk"] == ["medium: failed_mediations fired"]
 
 
-@pytest.mark.skipif(not HAS_TASKS, reason="pingan.tasks is not built")
 def test_rise_issues_instruction_to_owner(
     client: TestClient, city: SmallCity, session: Session
 ) -> None:
-    from pingan.tasks.models import Instruction, InstructionRecipient
+    from pingan.instructions.models import Instruction, InstructionRecipient
 
     h = auth(city.tokens["officer0"])
     d = register(client, city)
@@ -191,7 +188,7 @@ def test_rescreen_reports_rises(client: TestClient, city: SmallCity, session: Se
     assert out.rises == [
         {"id": d["id"], "code": d["code"], "from": "low", "to": "medium", "rules": ["repeat_calls"]}
     ]
-    assert out.instructions == (1 if HAS_TASKS else 0)
+    assert out.instructions == 1
     again = dispute_rescreen_flow(session, actor=Actor.system("test"))
     assert again.changed == 0 and again.rises == [] and again.instructions == 0
     assert "1 open disputes re-screened: 0 changed level" in again.message()

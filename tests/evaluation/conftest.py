@@ -24,16 +24,12 @@ from sqlalchemy.orm import Session
 from pingan.audit.service import Actor
 from pingan.auth import service as auth
 from pingan.auth.models import User
+from pingan.checklists.models import ChecklistTask, ChecklistTemplate
 from pingan.disputes.models import Dispute, DisputeFollowUp
 from pingan.evaluation.models import PremisesInspection, SatisfactionSurvey
 from pingan.incidents.models import Incident
+from pingan.instructions.models import Instruction, InstructionRecipient
 from pingan.places.models import Premises
-from pingan.tasks.models import (
-    ChecklistTask,
-    ChecklistTemplate,
-    Instruction,
-    InstructionRecipient,
-)
 from tests.factories import SmallCity
 
 UTC = dt.UTC

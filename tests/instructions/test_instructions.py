@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from pingan.audit.models import AuditRecord
 from pingan.audit.service import Actor, verify
 from pingan.config import get_settings
-from pingan.tasks import service
-from pingan.tasks.models import InstructionEvent, InstructionRecipient, Notice
+from pingan.instructions import attachments, notices, service
+from pingan.instructions.models import InstructionEvent, InstructionRecipient, Notice
 from tests.conftest import auth
 from tests.factories import SmallCity
 
@@ -251,16 +251,16 @@ def test_escalation_is_idempotent_and_notifies_the_issuer_level(
 ) -> None:
     ins = issue(client, city, recipients=[{"kind": "district", "id": city.district.id}])
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
-    first = service.escalate(session, actor=Actor.system("test"), now=later)
+    first = notices.escalate(session, actor=Actor.system("test"), now=later)
     assert (first.sign_overdue, first.complete_overdue) == (2, 0)
-    again = service.escalate(session, actor=Actor.system("test"), now=later)
+    again = notices.escalate(session, actor=Actor.system("test"), now=later)
     assert again.total == 0
     much_later = later + dt.timedelta(days=2)
-    third = service.escalate(session, actor=Actor.system("test"), now=much_later)
+    third = notices.escalate(session, actor=Actor.system("test"), now=much_later)
     assert (third.sign_overdue, third.complete_overdue) == (0, 2)
-    notices = session.scalars(select(Notice).where(Notice.instruction_id == ins["id"])).all()
-    assert len(notices) == 4 and {n.jpath for n in notices} == {"/"}
-    assert "超期未签收" in notices[0].message_zh
+    rows = session.scalars(select(Notice).where(Notice.instruction_id == ins["id"])).all()
+    assert len(rows) == 4 and {n.jpath for n in rows} == {"/"}
+    assert "超期未签收" in rows[0].message_zh
     r = client.get("/api/v1/instructions/notices", headers=auth(city.tokens["commander"]))
     assert r.json()["total"] == 4
     assert (
@@ -303,7 +303,7 @@ def test_attachments_size_type_and_report_photos(
     assert r.json()["error"]["message"].startswith(
         "file: type 'application/x-msdownload' is not accepted"
     )
-    big = b"0" * (service.MAX_ATTACHMENT_BYTES + 1)
+    big = b"0" * (attachments.MAX_ATTACHMENT_BYTES + 1)
     r = client.post(
         url, files={"file": ("big.jpg", big, "image/jpeg")}, headers=auth(city.tokens["commander"])
     )

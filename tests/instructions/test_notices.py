@@ -12,17 +12,17 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
 from pingan.audit.service import Actor, verify
-from pingan.tasks import service
+from pingan.instructions import notices
 from tests.conftest import auth
 from tests.factories import SmallCity
-from tests.tasks.test_instructions import issue
+from tests.instructions.test_instructions import issue
 
 
 def _escalated(client: TestClient, city: SmallCity, session: Session) -> list[int]:
     """Two stations overdue to sign and to complete: four notices to the bureau."""
     issue(client, city, recipients=[{"kind": "district", "id": city.district.id}])
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
-    assert service.escalate(session, actor=Actor.system("test"), now=later).total == 4
+    assert notices.escalate(session, actor=Actor.system("test"), now=later).total == 4
     h = auth(city.tokens["commander"])
     r = client.get("/api/v1/instructions/notices", headers=h)
     return [n["id"] for n in r.json()["items"]]

@@ -68,9 +68,11 @@ def _seed(url: str, city: SmallCity) -> dict[str, Any]:
     from pingan.audit.service import Actor
     from pingan.auth.models import User
     from pingan.auth.service import principal_for
+    from pingan.checklists import flows as checklist_flows
+    from pingan.checklists import service as checklist_service
+    from pingan.instructions import flows
+    from pingan.instructions.models import InstructionRecipient
     from pingan.store.engine import make_engine, unit_of_work
-    from pingan.tasks import flows, service
-    from pingan.tasks.models import InstructionRecipient
 
     engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
@@ -116,7 +118,7 @@ def _seed(url: str, city: SmallCity) -> dict[str, Any]:
             ("patrol_log", "社区巡查日志", "Community patrol log"),
             ("shop_visit", "沿街商铺安全走访", "Street-shop safety visits"),
         ):  # one duty to tick off per language
-            service.create_template(
+            checklist_service.create_template(
                 s,
                 principal=admin,
                 code=code,
@@ -128,7 +130,9 @@ def _seed(url: str, city: SmallCity) -> dict[str, Any]:
             )
         s.commit()
         today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-        assert flows.checklist_schedule_flow(s, actor=Actor.system("test"), day=today).created
+        assert checklist_flows.checklist_schedule_flow(
+            s, actor=Actor.system("test"), day=today
+        ).created
     engine.dispose()
     return out
 

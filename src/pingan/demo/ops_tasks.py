@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor
 from pingan.auth.models import User
+from pingan.checklists import scheduler
+from pingan.checklists.models import ChecklistOverride, ChecklistTemplate
 from pingan.config import get_settings
+from pingan.instructions import notices
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.store.bulk import bulk_insert, reset_sequence, timestamps_for
-from pingan.tasks import service
-from pingan.tasks.models import ChecklistOverride, ChecklistTemplate
 
 __all__ = ["DEMO_TEMPLATES", "load_ops_history"]
 
@@ -157,11 +158,11 @@ def _checklist_history(
     session: Session, rng: np.random.Generator, *, today: dt.date, now_s: int, days: int
 ) -> int:
     conn = session.connection()
-    cols = (*service.TASK_COLUMNS, "done_at", "done_by_id")
+    cols = (*scheduler.TASK_COLUMNS, "done_at", "done_by_id")
     total = 0
     for back in range(days, -1, -1):
         day = today - dt.timedelta(days=back)
-        due = service.due_tasks(session, day=day)
+        due = scheduler.due_tasks(session, day=day)
         n = len(due)
         if not n:
             continue
@@ -491,7 +492,7 @@ def load_ops_history(
             session, rng, now_s=now_s, days=instruction_days, per_day=instructions_per_day
         )
     )
-    esc = service.escalate(session, actor=Actor.system("demo"), now=now)
+    esc = notices.escalate(session, actor=Actor.system("demo"), now=now)
     counts["task_notices"] = esc.total
     session.flush()
     return counts

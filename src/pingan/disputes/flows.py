@@ -1,6 +1,6 @@
 """Dispute flows: each change commits once, with its audit record and the re-evaluated
 escalation risk in the same transaction. A rise of the risk level issues an instruction
-(``pingan.tasks``) to the case's owning officer (or its station when the cell has no owner).
+(``pingan.instructions``) to the case's owning officer (or its station when the cell has no owner).
 """
 
 from __future__ import annotations
@@ -82,10 +82,8 @@ def _issue_instruction(
     session: Session, *, d: Dispute, assessment: service.Assessment, actor: Actor
 ) -> int | None:
     """Create the instruction for a risk rise; returns its id, or None (recorded why)."""
-    try:
-        from pingan.tasks import service as tasks
-    except ImportError:  # pragma: no cover - the tasks domain is absent
-        return None
+    from pingan.instructions import service as instructions
+
     level = assessment.result.level
     issuer = _rules_issuer(session, d)
     station = service.station_of(session, d.jpath)
@@ -119,7 +117,7 @@ def _issue_instruction(
     )
     try:
         with session.begin_nested():
-            ins = tasks.create_instruction(
+            ins = instructions.create_instruction(
                 session,
                 issuer=issuer,
                 title=f"纠纷风险升级 {d.code}: {assessment.previous} → {level}",

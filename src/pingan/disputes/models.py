@@ -85,7 +85,7 @@ class Dispute(Base):
     risk_level: Mapped[str] = mapped_column(String(8), default="low", index=True)
     risk_rules: Mapped[str] = mapped_column(Text, default="[]")
     risk_evaluated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    risk_instruction_id: Mapped[int | None] = mapped_column(Integer)  # pingan.tasks
+    risk_instruction_id: Mapped[int | None] = mapped_column(Integer)  # pingan.instructions
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     mediating_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -8,9 +8,9 @@ and the denominator) or ``value`` (distribution sources, e.g. response seconds).
 aggregates them with ``GROUP BY`` for the scores and filters the same query to list the rows
 behind one figure, so a figure and its sources can never disagree.
 
-The instruction, checklist and dispute tables belong to ``pingan.tasks`` and
-``pingan.disputes``; they are imported lazily, and a source whose module is not installed
-reports why it has no data instead of a number.
+The instruction, checklist and dispute tables belong to ``pingan.instructions``,
+``pingan.checklists`` and ``pingan.disputes``; each source names the module whose tables it
+reads.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ from sqlalchemy import (
     select,
 )
 
+from pingan.checklists.models import ChecklistTask, ChecklistTemplate
 from pingan.evaluation.models import PremisesInspection, SatisfactionSurvey
+from pingan.instructions.models import Instruction, InstructionRecipient
 
 __all__ = ["SOURCES", "Ctx", "Source", "unavailable_reason"]
 
@@ -135,13 +137,13 @@ def _no_officer() -> ColumnElement[Any]:
     return cast(null(), Integer).label("officer_id")
 
 
-# ---------------------------------------------------------------- pingan.tasks
+# ---------------------------------------------------------------- instructions and checklists
 
 
 def _instructions(kind: str) -> Callable[[Ctx], Select[Any]]:
     def build(c: Ctx) -> Select[Any]:
-        tasks = importlib.import_module("pingan.tasks.models")
-        R, Ins = tasks.InstructionRecipient, tasks.Instruction
+        R: Any = InstructionRecipient
+        Ins: Any = Instruction
         if kind == "sign":
             done, deadline = R.signed_at, R.sign_by
         else:
@@ -172,8 +174,8 @@ def _instructions(kind: str) -> Callable[[Ctx], Select[Any]]:
 
 def _checklist(on_time: bool) -> Callable[[Ctx], Select[Any]]:
     def build(c: Ctx) -> Select[Any]:
-        tasks = importlib.import_module("pingan.tasks.models")
-        T, Tpl = tasks.ChecklistTask, tasks.ChecklistTemplate
+        T: Any = ChecklistTask
+        Tpl: Any = ChecklistTemplate
         good = T.state == "done" if on_time else T.state.in_(("done", "late"))
         return (
             select(
@@ -339,7 +341,8 @@ def _surveys(c: Ctx) -> Select[Any]:
     ).where(S.period_start <= c.last, S.period_end >= c.first, c.scope(S.jpath))
 
 
-_TASKS = "pingan.tasks.models"
+_INSTRUCTIONS = "pingan.instructions.models"
+_CHECKLISTS = "pingan.checklists.models"
 _DISPUTES = "pingan.disputes.models"
 
 SOURCES: dict[str, Source] = {
@@ -352,7 +355,7 @@ SOURCES: dict[str, Source] = {
             "share",
             "instruction_recipient",
             "/api/v1/instructions/{ref_id}",
-            _TASKS,
+            _INSTRUCTIONS,
             "按时签收数 / 应签收数（签收期限已过或已签收的、发给民警本人的指令）",
             "signed by the sign-by deadline / instructions to the officer due to be signed "
             "(deadline passed or signed)",
@@ -365,7 +368,7 @@ SOURCES: dict[str, Source] = {
             "share",
             "instruction_recipient",
             "/api/v1/instructions/{ref_id}",
-            _TASKS,
+            _INSTRUCTIONS,
             "按时反馈办结数 / 应办结数（办结期限已过或已反馈）",
             "first reported back by the complete-by deadline / instructions due to be completed "
             "(deadline passed or reported)",
@@ -378,7 +381,7 @@ SOURCES: dict[str, Source] = {
             "share",
             "checklist_task",
             "",
-            _TASKS,
+            _CHECKLISTS,
             "（按时完成 + 逾期完成）/ 已关闭的清单任务（完成、逾期、漏办）",
             "(done + done late) / closed checklist tasks (done, late, missed) assigned to the "
             "officer on days in the period",
@@ -391,7 +394,7 @@ SOURCES: dict[str, Source] = {
             "share",
             "checklist_task",
             "",
-            _TASKS,
+            _CHECKLISTS,
             "按时完成 / 已关闭的清单任务",
             "done on time / closed checklist tasks",
             _checklist(True),

@@ -1,1 +1,2 @@
-"""Instructions (指令签收办理) and duty checklists (一张清单管任务)."""
+"""Instructions (指令签收办理): issue, sign, handle, report back, accept; escalation notices and
+attachments."""

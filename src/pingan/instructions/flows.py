@@ -1,5 +1,4 @@
-"""Instruction and checklist flows: each commits once, with its audit records in the same
-transaction."""
+"""Instruction flows: each commits once, with its audit records in the same transaction."""
 
 from __future__ import annotations
 
@@ -12,13 +11,11 @@ from pingan.alerts import service as alerts
 from pingan.audit.service import Actor
 from pingan.auth.service import Principal
 from pingan.errors import PermissionDenied
-from pingan.tasks import service
-from pingan.tasks.models import ChecklistTask, Instruction, InstructionAttachment, Notice
-from pingan.tasks.models import InstructionRecipient as Recipient
+from pingan.instructions import attachments, notices, service
+from pingan.instructions.models import Instruction, InstructionAttachment, Notice
+from pingan.instructions.models import InstructionRecipient as Recipient
 
 __all__ = [
-    "checklist_schedule_flow",
-    "checklist_task_done_flow",
     "instruction_attach_flow",
     "instruction_escalate_flow",
     "instruction_issue_flow",
@@ -126,7 +123,7 @@ def instruction_attach_flow(
     recipient_id: int | None = None,
 ) -> InstructionAttachment:
     """Store an attachment and commit its metadata."""
-    att = service.add_attachment(
+    att = attachments.add_attachment(
         session,
         principal=principal,
         instruction_id=instruction_id,
@@ -141,40 +138,22 @@ def instruction_attach_flow(
 
 def instruction_escalate_flow(
     session: Session, *, actor: Actor, now: dt.datetime | None = None
-) -> service.EscalationResult:
+) -> notices.EscalationResult:
     """The scheduled escalation pass, committed."""
-    out = service.escalate(session, actor=actor, now=now)
+    out = notices.escalate(session, actor=actor, now=now)
     session.commit()
     return out
-
-
-def checklist_schedule_flow(
-    session: Session, *, actor: Actor, day: dt.date, now: dt.datetime | None = None
-) -> service.MaterialiseResult:
-    """Materialise one day's checklist tasks and commit."""
-    out = service.materialise(session, day=day, actor=actor, now=now)
-    session.commit()
-    return out
-
-
-def checklist_task_done_flow(
-    session: Session, *, principal: Principal, task_id: int, note: str = ""
-) -> ChecklistTask:
-    """Mark a checklist task done (or late) and commit."""
-    t = service.complete_task(session, principal=principal, task_id=task_id, note=note)
-    session.commit()
-    return t
 
 
 def notice_read_flow(session: Session, *, principal: Principal, notice_id: int) -> Notice:
     """Mark one escalation notice to the caller's office read and commit (audited)."""
-    n = service.mark_notice_read(session, principal=principal, notice_id=notice_id)
+    n = notices.mark_notice_read(session, principal=principal, notice_id=notice_id)
     session.commit()
     return n
 
 
 def notices_read_all_flow(session: Session, *, principal: Principal) -> int:
     """Mark every unread notice to the caller's office read and commit (one audit record)."""
-    marked = service.mark_all_notices_read(session, principal=principal)
+    marked = notices.mark_all_notices_read(session, principal=principal)
     session.commit()
     return marked

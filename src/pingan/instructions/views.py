@@ -1,35 +1,23 @@
-"""Instruction and checklist endpoints under ``/api/v1/instructions`` and
-``/api/v1/checklists``."""
+"""Instruction endpoints under ``/api/v1/instructions``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import select
 
 from pingan.api.deps import CurrentUser, ReadSession, WriteSession
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.config import get_settings
-from pingan.errors import Invalid, NotFound, PermissionDenied
+from pingan.errors import NotFound, PermissionDenied
 from pingan.incidents.service import count
-from pingan.store.base import utcnow
-from pingan.tasks import flows, service
-from pingan.tasks.models import (
-    ChecklistTask,
-    ChecklistTemplate,
-    Instruction,
-    InstructionRecipient,
-)
-from pingan.tasks.schemas import (
+from pingan.instructions import attachments, flows, notices, queries, service
+from pingan.instructions.models import Instruction, InstructionRecipient
+from pingan.instructions.schemas import (
     AttachmentRead,
-    ChecklistTaskPage,
-    ChecklistTaskRead,
-    CompletionRead,
     EscalateOut,
     InstructionCreate,
     InstructionDetail,
@@ -39,20 +27,14 @@ from pingan.tasks.schemas import (
     NoticePage,
     NoticeRead,
     NoticesReadOut,
-    OverrideIn,
-    OverrideRead,
     QueueItem,
     QueuePage,
     RatesRead,
     RecipientRead,
     RecipientTransitionIn,
     ReportIn,
-    ScheduleIn,
-    ScheduleOut,
-    TaskDoneIn,
-    TemplateCreate,
-    TemplateRead,
 )
+from pingan.store.base import utcnow
 
 __all__ = ["router"]
 
@@ -99,7 +81,7 @@ def instruction_read(
 def _queue_page(session: Any, q: Any, limit: int, offset: int) -> QueuePage:
     rows = session.execute(q.limit(limit).offset(offset)).all()
     now = utcnow()
-    names = service.recipient_names(session, [rec for rec, _ in rows])
+    names = queries.recipient_names(session, [rec for rec, _ in rows])
     items = [
         QueueItem(
             recipient=recipient_read(rec, now, names),
@@ -146,11 +128,11 @@ def issue_instruction(
 
 def _detail(session: Any, principal: Principal, ins: Instruction) -> InstructionDetail:
     recs = service.visible_recipients(session, principal=principal, ins=ins)
-    base = instruction_read(ins, recs, service.recipient_names(session, recs))
+    base = instruction_read(ins, recs, queries.recipient_names(session, recs))
     visible = {r.id for r in recs}
     atts = [
         AttachmentRead.model_validate(a)
-        for a in service.attachments_of(session, instruction_id=ins.id)
+        for a in attachments.attachments_of(session, instruction_id=ins.id)
         if a.recipient_id is None or a.recipient_id in visible
     ]
     return InstructionDetail(**base.model_dump(), attachments=atts)
@@ -166,10 +148,10 @@ def list_instructions(
 ) -> InstructionPage:
     """Instructions issued by you (``issuer=me``), your office, or anywhere in your jurisdiction,
     newest first, each with its recipients' states."""
-    q = service.issued_query(principal, issuer=issuer)
+    q = queries.issued_query(principal, issuer=issuer)
     rows = list(session.scalars(q.limit(limit).offset(offset)))
-    recs = service.recipients_for(session, [r.id for r in rows])
-    names = service.recipient_names(session, [x for xs in recs.values() for x in xs])
+    recs = queries.recipients_for(session, [r.id for r in rows])
+    names = queries.recipient_names(session, [x for xs in recs.values() for x in xs])
     return InstructionPage(
         items=[instruction_read(r, recs[r.id], names) for r in rows],
         total=count(session, q),
@@ -188,7 +170,7 @@ def instruction_queue(
 ) -> QueuePage:
     """Your own queue: ``to_sign``, ``to_do``, ``overdue``, ``done`` or ``all`` — instructions to
     you (and, for a station chief, to the station and its units), nearest deadline first."""
-    return _queue_page(session, service.queue_query(principal, box=box), limit, offset)
+    return _queue_page(session, queries.queue_query(principal, box=box), limit, offset)
 
 
 @router.get("/instructions/board", operation_id="instruction_board")
@@ -202,7 +184,7 @@ def instruction_board(
 ) -> QueuePage:
     """The station board: every recipient in your jurisdiction (or ``station_id``) with its
     state, newest first."""
-    q = service.board_query(principal, station_id=station_id, box=box)
+    q = queries.board_query(principal, station_id=station_id, box=box)
     return _queue_page(session, q, limit, offset)
 
 
@@ -217,7 +199,7 @@ def instruction_rates(
 ) -> RatesRead:
     """On-time sign and completion rates over recipients in your jurisdiction."""
     return RatesRead(
-        **service.rates(
+        **queries.rates(
             session,
             principal=principal,
             station_id=station_id,
@@ -237,7 +219,7 @@ def list_notices(
     offset: Offset = 0,
 ) -> NoticePage:
     """Escalation notices to your office: recipients overdue to sign or to complete."""
-    q = service.notices_query(principal, unread_only=unread_only)
+    q = notices.notices_query(principal, unread_only=unread_only)
     rows = session.scalars(q.limit(limit).offset(offset)).all()
     return NoticePage(
         items=[NoticeRead.model_validate(n) for n in rows],
@@ -366,7 +348,7 @@ def upload_attachment(
     recipient_id: Annotated[int | None, Form()] = None,
 ) -> AttachmentRead:
     """Attach a file to the instruction (issuing side) or a photo to a recipient's report."""
-    data = file.file.read(service.MAX_ATTACHMENT_BYTES + 1)
+    data = file.file.read(attachments.MAX_ATTACHMENT_BYTES + 1)
     att = flows.instruction_attach_flow(
         session,
         principal=principal,
@@ -388,158 +370,10 @@ def download_attachment(
     instruction_id: int, attachment_id: int, session: ReadSession, principal: CurrentUser
 ) -> FileResponse:
     """The bytes of an attachment."""
-    att = service.get_attachment_or_raise(
+    att = attachments.get_attachment_or_raise(
         session, principal=principal, instruction_id=instruction_id, attachment_id=attachment_id
     )
     path = get_settings().data_dir / att.storage_path
     if not path.is_file():
         raise NotFound(f"the file of attachment {attachment_id} is missing from the store")
     return FileResponse(path, media_type=att.content_type, filename=att.filename)
-
-
-# ---------------------------------------------------------------- checklists
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
-
-
-@router.get("/checklists/templates", operation_id="list_checklist_templates", tags=["checklists"])
-def list_templates(session: ReadSession, _: CurrentUser) -> list[TemplateRead]:
-    """The bureau's checklist templates."""
-    rows = session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id))
-    return [TemplateRead.model_validate(t) for t in rows]
-
-
-@router.post(
-    "/checklists/templates",
-    status_code=201,
-    operation_id="create_checklist_template",
-    tags=["checklists"],
-)
-def create_template(
-    body: TemplateCreate, session: WriteSession, principal: CurrentUser
-) -> TemplateRead:
-    """Add a bureau-level duty (admins and commanders of the bureau)."""
-    tpl = service.create_template(session, principal=principal, **body.model_dump())
-    session.commit()
-    return TemplateRead.model_validate(tpl)
-
-
-@router.put(
-    "/checklists/templates/{template_id}/stations/{station_id}",
-    operation_id="set_checklist_override",
-    tags=["checklists"],
-)
-def set_override(
-    template_id: int,
-    station_id: int,
-    body: OverrideIn,
-    session: WriteSession,
-    principal: CurrentUser,
-) -> OverrideRead:
-    """Adjust a template for one station: disable it or change its frequency and times."""
-    ov = service.set_override(
-        session,
-        principal=principal,
-        template_id=template_id,
-        station_id=station_id,
-        **body.model_dump(),
-    )
-    session.commit()
-    return OverrideRead.model_validate(ov)
-
-
-@router.post("/checklists/schedule", operation_id="schedule_checklist", tags=["checklists"])
-def schedule_checklist(
-    body: ScheduleIn, session: WriteSession, principal: CurrentUser
-) -> ScheduleOut:
-    """Materialise a day's checklist tasks (admins; it also runs on schedule). Running it twice
-    creates nothing twice: ``existing`` says how many were already there."""
-    if principal.role != "admin":
-        raise PermissionDenied("only admins run the checklist scheduler by hand", field="role")
-    day = body.day or _today()
-    out = flows.checklist_schedule_flow(session, actor=principal.actor, day=day)
-    return ScheduleOut(
-        day=out.day,
-        created=out.created,
-        existing=out.existing,
-        missed=out.missed,
-        message=out.message(),
-    )
-
-
-def _task_page(session: Any, q: Any, limit: int, offset: int) -> ChecklistTaskPage:
-    rows = list(session.scalars(q.limit(limit).offset(offset)))
-    ids = {r.template_id for r in rows}
-    names = (
-        {
-            t.id: t
-            for t in session.scalars(select(ChecklistTemplate).where(ChecklistTemplate.id.in_(ids)))
-        }
-        if ids
-        else {}
-    )
-    items = []
-    for r in rows:
-        item = ChecklistTaskRead.model_validate(r)
-        tpl = names.get(r.template_id)
-        if tpl is not None:
-            item.name_zh, item.name_en = tpl.name_zh, tpl.name_en
-        items.append(item)
-    return ChecklistTaskPage(items=items, total=count(session, q), limit=limit, offset=offset)
-
-
-@router.get("/checklists/tasks", operation_id="list_checklist_tasks", tags=["checklists"])
-def list_tasks(
-    session: ReadSession,
-    principal: CurrentUser,
-    mine: bool = True,
-    day: dt.date | None = None,
-    station_id: int | None = None,
-    state: str | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
-) -> ChecklistTaskPage:
-    """Checklist tasks: your own (default ``mine=true``) or all in your jurisdiction."""
-    q = service.checklist_tasks_query(
-        principal, mine=mine, day=day, station_id=station_id, state=state
-    )
-    return _task_page(session, q, limit, offset)
-
-
-@router.post(
-    "/checklists/tasks/{task_id}/done", operation_id="complete_checklist_task", tags=["checklists"]
-)
-def complete_task(
-    task_id: int, body: TaskDoneIn, session: WriteSession, principal: CurrentUser
-) -> ChecklistTaskRead:
-    """Mark a task done (``late`` after its due time); a missed task is a 409."""
-    t: ChecklistTask = flows.checklist_task_done_flow(
-        session, principal=principal, task_id=task_id, note=body.note
-    )
-    return ChecklistTaskRead.model_validate(t)
-
-
-@router.get(
-    "/checklists/stations/{station_id}/completion",
-    operation_id="station_checklist_completion",
-    tags=["checklists"],
-)
-def station_completion(
-    station_id: int,
-    session: ReadSession,
-    principal: CurrentUser,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-) -> CompletionRead:
-    """The station's checklist completion per duty (default: the last 7 days)."""
-    until = until or _today()
-    since = since or until - dt.timedelta(days=6)
-    if (until - since).days > 400:
-        raise Invalid("since", "the period may be at most 400 days")
-    return CompletionRead(
-        **service.station_completion(
-            session, principal=principal, station_id=station_id, since=since, until=until
-        )
-    )

@@ -1,6 +1,10 @@
-"""Station operations pages: the officer's own queue (``/ops/my``, phone-sized) and the chief's
-board (``/ops/board``). Both are shells filled by ``static/js/ops.js`` from
-``/api/v1/instructions`` and ``/api/v1/checklists`` with the session cookie and CSRF header."""
+"""Duty pages (the pages of :mod:`pingan.instructions` and :mod:`pingan.checklists` together):
+the officer's own queue (``/ops/my``, phone-sized) and the chief's board (``/ops/board``).
+
+One page module for both domains because each page shows both: an officer's duties are the
+instructions to sign and do and today's checklist tasks, side by side. Both pages are shells
+filled by ``static/js/ops.js`` from ``/api/v1/instructions`` and ``/api/v1/checklists`` with the
+session cookie and CSRF header."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Duty checklists: templates, station overrides, the daily scheduler and completion."""
