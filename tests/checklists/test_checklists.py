@@ -11,8 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.conftest import auth
-from tests.factories import SmallCity
 
 from pingan.audit.models import AuditRecord
 from pingan.audit.service import Actor, verify
@@ -23,6 +21,8 @@ from pingan.checklists.models import ChecklistTask
 from pingan.errors import Conflict, Invalid, PermissionDenied
 from pingan.instructions import notices
 from pingan.places.models import Premises
+from tests.conftest import auth
+from tests.factories import SmallCity
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.date(2026, 12, 7)

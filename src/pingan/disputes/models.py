@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.store.base import Base, EncryptedStr, UTCDateTime, utcnow
+from pingan.store.timeline import TimelineEvent
 
 __all__ = [
     "FOLLOW_UP_OUTCOMES",
@@ -155,19 +156,12 @@ class DisputeFollowUp(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DisputeEvent(Base):
-    """One entry of a dispute's timeline: a transition, a mediation step, a risk change."""
+class DisputeEvent(TimelineEvent, Base):
+    """One entry of a dispute's timeline: a transition, a mediation step, a risk change (the
+    columns of :class:`~pingan.store.timeline.TimelineEvent`)."""
 
     __tablename__ = "dispute_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(
         ForeignKey("disputes.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    kind: Mapped[str] = mapped_column(String(24))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str | None] = mapped_column(String(16))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[str] = mapped_column(Text, default="{}")

@@ -55,6 +55,7 @@ from pingan.jurisdictions.models import Jurisdiction
 from pingan.jurisdictions.service import assign_points
 from pingan.places.models import Address, Premises
 from pingan.store.base import count_rows, utcnow
+from pingan.store.timeline import Timeline
 from pingan.workflow import StateMachine
 
 __all__ = [
@@ -99,14 +100,14 @@ LIFECYCLE = StateMachine(
         "referred": ("closed",),
         "closed": (),
     },
+    stamps={
+        "mediating": "mediating_at",
+        "resolved": "resolved_at",
+        "referred": "referred_at",
+        "closed": "closed_at",
+    },
 )
 OPEN_STATES: tuple[str, ...] = ("registered", "mediating")
-_STAMP = {
-    "mediating": "mediating_at",
-    "resolved": "resolved_at",
-    "referred": "referred_at",
-    "closed": "closed_at",
-}
 WRITE_ROLES = frozenset({"admin", "commander", "station_chief", "community_officer", "dispatcher"})
 DEFAULT_FOLLOW_UP_DAYS = 14
 
@@ -148,24 +149,30 @@ def add_event(
     shown in the reader's language; see :func:`event_note`. Free text typed by a user has
     neither and is shown as typed.
     """
+    Timeline(session, DisputeEvent, dispute_id=d.id)(
+        kind=kind,
+        at=at or utcnow(),
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor_id,
+        note=note,
+        data=_note_data(data, note_code, note_params, note_texts),
+    )
+
+
+def _note_data(
+    data: dict[str, Any] | None,
+    note_code: str | None = None,
+    note_params: dict[str, Any] | None = None,
+    note_texts: dict[str, str] | None = None,
+) -> dict[str, Any]:
     payload = dict(data or {})
     if note_code is not None:
         payload["note_code"] = note_code
         payload["note_params"] = note_params or {}
     if note_texts is not None:
         payload["note_texts"] = note_texts
-    session.add(
-        DisputeEvent(
-            dispute_id=d.id,
-            at=at or utcnow(),
-            kind=kind,
-            from_state=from_state,
-            to_state=to_state,
-            actor_id=actor_id,
-            note=note,
-            data=json.dumps(payload, ensure_ascii=False, default=str),
-        )
-    )
+    return payload
 
 
 # Notes written before they carried a code: the English text and the code it stands for.
@@ -503,22 +510,18 @@ def transition(
     if follow_up_on is not None and follow_up_on < _today():
         raise Invalid("follow_up_on", f"is in the past ({follow_up_on.isoformat()})")
     now = utcnow()
-    previous = d.state
-    d.state = to_state
-    setattr(d, _STAMP[to_state], now)
+    previous = LIFECYCLE.apply(
+        d,
+        to_state,
+        at=now,
+        actor=principal.user_id,
+        note=note,
+        timeline=Timeline(session, DisputeEvent, dispute_id=d.id),
+        data={"referral_target": referral_target} if referral_target else None,
+    )
     if to_state == "referred":
         d.referral_target = referral_target
         d.referral_note = note or None
-    add_event(
-        session,
-        d,
-        kind="transition",
-        actor_id=principal.user_id,
-        from_state=previous,
-        to_state=to_state,
-        note=note,
-        data={"referral_target": referral_target} if referral_target else None,
-    )
     detail: dict[str, Any] = {"from": previous, "to": to_state}
     if referral_target:
         detail["referral_target"] = referral_target
@@ -581,17 +584,14 @@ def add_mediation_step(
     )
     session.add(step)
     if d.state == "registered":
-        d.state = "mediating"
-        d.mediating_at = utcnow()
-        add_event(
-            session,
+        LIFECYCLE.apply(
             d,
-            kind="transition",
-            actor_id=principal.user_id,
-            from_state="registered",
-            to_state="mediating",
+            "mediating",
+            at=utcnow(),
+            actor=principal.user_id,
             note="first mediation step",
-            note_code="first_step",
+            timeline=Timeline(session, DisputeEvent, dispute_id=d.id),
+            data=_note_data(None, note_code="first_step"),
         )
     session.flush()
     add_event(

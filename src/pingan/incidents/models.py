@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.store.base import Base, EncryptedStr, UTCDateTime, utcnow
+from pingan.store.timeline import TimelineEvent
 
 __all__ = ["SOURCES", "IdempotencyKey", "Incident", "IncidentEvent"]
 
@@ -87,22 +88,15 @@ class Incident(Base):
     )
 
 
-class IncidentEvent(Base):
-    """One entry of an incident's timeline: a transition, a note, a link, a dispatch."""
+class IncidentEvent(TimelineEvent, Base):
+    """One entry of an incident's timeline: a transition, a note, a link, a dispatch (the
+    columns of :class:`~pingan.store.timeline.TimelineEvent`)."""
 
     __tablename__ = "incident_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    kind: Mapped[str] = mapped_column(String(24))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str | None] = mapped_column(String(16))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class IdempotencyKey(Base):

@@ -48,6 +48,7 @@ from pingan.jurisdictions.service import assign_points
 from pingan.store.base import count_rows, utcnow
 from pingan.store.driver import DriverStatement, pipeline
 from pingan.store.engine import analyze_soon
+from pingan.store.timeline import Timeline
 from pingan.workflow import StateMachine
 
 __all__ = [
@@ -81,14 +82,14 @@ LIFECYCLE = StateMachine(
         "duplicate": (),
         "transferred": (),
     },
+    stamps={
+        "dispatched": "dispatched_at",
+        "en_route": "en_route_at",
+        "on_scene": "on_scene_at",
+        "resolved": "resolved_at",
+        "closed": "closed_at",
+    },
 )
-_STAMP = {
-    "dispatched": "dispatched_at",
-    "en_route": "en_route_at",
-    "on_scene": "on_scene_at",
-    "resolved": "resolved_at",
-    "closed": "closed_at",
-}
 
 
 def request_hash(body: IncidentCreate) -> str:
@@ -678,21 +679,13 @@ def transition(
     when = at or utcnow()
     if when < inc.reported_at:
         raise Invalid("at", "is before the incident was reported")
-    previous = inc.state
-    inc.state = to_state
-    stamp = _STAMP.get(to_state)
-    if stamp is not None:
-        setattr(inc, stamp, when)
-    session.add(
-        IncidentEvent(
-            incident_id=inc.id,
-            at=when,
-            kind="transition",
-            from_state=previous,
-            to_state=to_state,
-            actor_id=principal.user_id,
-            note=note,
-        )
+    previous = LIFECYCLE.apply(
+        inc,
+        to_state,
+        at=when,
+        actor=principal.user_id,
+        note=note,
+        timeline=Timeline(session, IncidentEvent, incident_id=inc.id),
     )
     record(
         session,
