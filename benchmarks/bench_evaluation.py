@@ -35,7 +35,7 @@ from sqlalchemy import Engine, text
 from pingan.audit.service import Actor
 from pingan.auth import service as auth
 from pingan.auth.models import User
-from pingan.evaluation import service
+from pingan.evaluation import figures, geography, scorecards
 from pingan.evaluation.periods import parse_period
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.store.bulk import bulk_insert, reset_sequence, timestamps_for
@@ -291,11 +291,11 @@ def bench_compute(eng: Engine, period: str, repeats: int) -> dict[str, Any]:
     for _ in range(repeats):
         with unit_of_work(eng, write=False) as s:
             t0 = time.perf_counter()
-            out = service.compute(
+            out = figures.compute(
                 s,
-                spec=service.default_spec(),
+                spec=scorecards.default_spec(),
                 period=per,
-                levels=service.LEVELS,
+                levels=geography.LEVELS,
                 jpath="/",
                 now=NOW if period == "2026Q3" else None,
             )
@@ -320,7 +320,7 @@ def bench_api(eng: Engine, period: str, repeats: int) -> dict[str, float]:
     h = {"Authorization": f"Bearer {token}"}
     out: dict[str, float] = {}
     total = 0.0
-    for lv in service.LEVELS:
+    for lv in geography.LEVELS:
         ts = []
         for _ in range(repeats):
             t0 = time.perf_counter()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.demo.ops_evaluation import load_evaluation
-from pingan.evaluation import service
+from pingan.evaluation import figures, scorecards
 from pingan.evaluation.models import PremisesInspection, SatisfactionSurvey
 from pingan.evaluation.periods import parse_period
 from pingan.places.models import Premises
@@ -35,16 +35,16 @@ def test_demo_history_is_scored(session: Session, city: SmallCity) -> None:
     )
     surveys = session.scalars(select(SatisfactionSurvey)).all()
     assert all(0 <= s.satisfied <= s.respondents for s in surveys)
-    spec = service.resolve_spec(
+    spec = scorecards.resolve_spec(
         session,
         principal=None,
         scorecard_id=None,
         jpath="/",  # type: ignore[arg-type]
     )
     assert spec.id is not None and [i.code for i in spec.indicators] == [
-        i.code for i in service.default_spec().indicators
+        i.code for i in scorecards.default_spec().indicators
     ]
-    out = service.compute(
+    out = figures.compute(
         session, spec=spec, period=parse_period("2026Q3"), levels=("cell",), jpath="/", now=NOW
     )["cell"]
     j = [i.code for i in spec.indicators].index("satisfaction")

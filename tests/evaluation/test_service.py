@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.service import principal_for
 from pingan.errors import Invalid, NotFound
-from pingan.evaluation import service
+from pingan.evaluation import figures, geography, scorecards, service
 from pingan.evaluation.periods import parse_period
 from pingan.evaluation.sources import SOURCES, unavailable_reason
 from tests.evaluation.conftest import NOW, Records
@@ -18,18 +18,18 @@ from tests.evaluation.conftest import NOW, Records
 Q3 = parse_period("2026Q3")
 
 
-def _fig(lr: service.LevelResult, entity_id: int, code: str) -> tuple[float, float, float]:
+def _fig(lr: figures.LevelResult, entity_id: int, code: str) -> tuple[float, float, float]:
     e = lr.entities.index[entity_id]
-    j = [i.code for i in service.default_spec().indicators].index(code)
+    j = [i.code for i in scorecards.default_spec().indicators].index(code)
     return float(lr.value[e, j]), float(lr.numerator[e, j]), float(lr.denominator[e, j])
 
 
-def _compute(session: Session, jpath: str = "/", **kw: object) -> dict[str, service.LevelResult]:
-    return service.compute(
+def _compute(session: Session, jpath: str = "/", **kw: object) -> dict[str, figures.LevelResult]:
+    return figures.compute(
         session,
-        spec=service.default_spec(),
+        spec=scorecards.default_spec(),
         period=Q3,
-        levels=service.LEVELS,
+        levels=geography.LEVELS,
         jpath=jpath,
         now=NOW,
         **kw,  # type: ignore[arg-type]
@@ -106,7 +106,7 @@ def test_scope_keeps_the_other_station_out(session: Session, records: Records) -
     # his duty list is filed at the station, above his own scope, and still counts
     j = [i.code for i in ev.spec.indicators].index("checklist")
     assert ev.result.value[0, j] == pytest.approx(2 / 3)
-    rows = service.source_rows(
+    rows = figures.source_rows(
         session, spec=ev.spec, period=Q3, level="officer", entity_id=me.user_id,
         indicator="checklist", part="shortfall", jpath=me.jpath, officer_id=me.user_id, now=NOW,
     )  # fmt: skip
@@ -116,12 +116,12 @@ def test_scope_keeps_the_other_station_out(session: Session, records: Records) -
 def test_sources_list_the_rows_behind_a_figure(session: Session, records: Records) -> None:
     city = records.city
     kw = {
-        "spec": service.default_spec(),
+        "spec": scorecards.default_spec(),
         "period": Q3,
         "jpath": "/",
         "now": NOW,
     }
-    late = service.source_rows(
+    late = figures.source_rows(
         session,
         level="officer",
         entity_id=city.users["officer0"].id,
@@ -131,23 +131,23 @@ def test_sources_list_the_rows_behind_a_figure(session: Session, records: Record
     )
     assert late["total"] == 2 and {r["id"] for r in late["items"]} == set(records.late_recipients)
     assert late["items"][0]["link"].startswith("/api/v1/instructions/")
-    ok = service.source_rows(
+    ok = figures.source_rows(
         session, level="cell", entity_id=city.cells[0].id, indicator="sign_on_time",
         part="numerator", **kw,  # type: ignore[arg-type]
     )  # fmt: skip
     assert [r["id"] for r in ok["items"]] == [records.ontime_recipient]
-    slow = service.source_rows(
+    slow = figures.source_rows(
         session, level="station", entity_id=city.stations[0].id, indicator="response_p90",
         part="all", **kw,  # type: ignore[arg-type]
     )  # fmt: skip
     assert [r["value"] for r in slow["items"]] == [600.0, 200.0, 100.0]
-    rec = service.source_rows(
+    rec = figures.source_rows(
         session, level="cell", entity_id=city.cells[0].id, indicator="disputes",
         part="shortfall", **kw,  # type: ignore[arg-type]
     )  # fmt: skip
     assert [r["label"] for r in rec["items"]] == ["JF-3", "JF-2"]
     with pytest.raises(Invalid, match="indicator: 'nope' is not an indicator of scorecard"):
-        service.source_rows(
+        figures.source_rows(
             session, level="cell", entity_id=city.cells[0].id, indicator="nope", part="all",
             **kw,  # type: ignore[arg-type]
         )  # fmt: skip
@@ -171,9 +171,9 @@ def test_a_source_whose_module_is_missing_reports_no_data(
 
 def test_trend_over_quarters(session: Session, records: Records) -> None:
     city = records.city
-    pts = service.trend(
+    pts = figures.trend(
         session,
-        spec=service.default_spec(),
+        spec=scorecards.default_spec(),
         period=Q3,
         periods=3,
         level="cell",
@@ -187,8 +187,8 @@ def test_trend_over_quarters(session: Session, records: Records) -> None:
     assert pts[0]["values"]["inspections"] == 0 and pts[0]["values"]["satisfaction"] is None
     assert pts[0]["score"] == 0
     with pytest.raises(Invalid, match="periods: must be between 1 and 24"):
-        service.trend(
-            session, spec=service.default_spec(), period=Q3, periods=0, level="cell",
+        figures.trend(
+            session, spec=scorecards.default_spec(), period=Q3, periods=0, level="cell",
             jpath="/", entity_id=None,
         )  # fmt: skip
 
@@ -206,4 +206,4 @@ def test_card_validation_names_the_field(change: dict[str, object], match: str) 
     ind = {"code": "a", "source": "resident_satisfaction", "weight": 1, "target": 0.9}
     ind |= {"direction": "higher"} | change
     with pytest.raises(Invalid, match=match):
-        service.validate_spec(period_kind="quarter", achievement_cap=1.2, indicators=[ind])
+        scorecards.validate_spec(period_kind="quarter", achievement_cap=1.2, indicators=[ind])

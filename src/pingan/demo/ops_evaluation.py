@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from pingan.evaluation.periods import LOCAL_TZ, parse_period
-from pingan.evaluation.service import default_spec
+from pingan.evaluation.scorecards import default_spec
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Premises
 from pingan.store.bulk import bulk_insert, reset_sequence, timestamps_for

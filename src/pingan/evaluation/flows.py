@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.service import Principal
-from pingan.evaluation import service
+from pingan.evaluation import records, scorecards, service
 from pingan.evaluation.models import PremisesInspection, SatisfactionSurvey, Scorecard
 
 __all__ = [
@@ -27,7 +27,7 @@ def scorecard_create_flow(
     session: Session, *, principal: Principal, data: dict[str, Any]
 ) -> Scorecard:
     """Store a new scorecard (admin)."""
-    card = service.create_scorecard(session, principal=principal, data=data)
+    card = scorecards.create_scorecard(session, principal=principal, data=data)
     session.commit()
     return card
 
@@ -36,7 +36,7 @@ def scorecard_update_flow(
     session: Session, *, principal: Principal, scorecard_id: int, data: dict[str, Any]
 ) -> Scorecard:
     """Change a scorecard (admin)."""
-    card = service.update_scorecard(
+    card = scorecards.update_scorecard(
         session, principal=principal, scorecard_id=scorecard_id, data=data
     )
     session.commit()
@@ -45,7 +45,7 @@ def scorecard_update_flow(
 
 def scorecard_delete_flow(session: Session, *, principal: Principal, scorecard_id: int) -> None:
     """Delete a scorecard (admin)."""
-    service.delete_scorecard(session, principal=principal, scorecard_id=scorecard_id)
+    scorecards.delete_scorecard(session, principal=principal, scorecard_id=scorecard_id)
     session.commit()
 
 
@@ -53,7 +53,7 @@ def survey_create_flow(
     session: Session, *, principal: Principal, data: dict[str, Any]
 ) -> SatisfactionSurvey:
     """Record an aggregated survey result."""
-    s = service.create_survey(session, principal=principal, **data)
+    s = records.create_survey(session, principal=principal, **data)
     session.commit()
     return s
 
@@ -62,7 +62,7 @@ def inspection_create_flow(
     session: Session, *, principal: Principal, data: dict[str, Any]
 ) -> PremisesInspection:
     """Record a premises inspection."""
-    row = service.create_inspection(session, principal=principal, **data)
+    row = records.create_inspection(session, principal=principal, **data)
     session.commit()
     return row
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from pingan.api.deps import CurrentUser, ReadSession, WriteSession
 from pingan.api.errors import ErrorBody
 from pingan.errors import Invalid
-from pingan.evaluation import export, flows, service
+from pingan.evaluation import export, figures, flows, records, scorecards, service
 from pingan.evaluation.periods import LOCAL_TZ, Period, parse_period
 from pingan.evaluation.schemas import (
     EntityScore,
@@ -74,7 +74,7 @@ def _period(period: str | None, since: dt.date | None, until: dt.date | None) ->
     return parse_period(period)
 
 
-def card_read(spec: service.CardSpec, *, active: bool = True) -> ScorecardRead:
+def card_read(spec: scorecards.CardSpec, *, active: bool = True) -> ScorecardRead:
     """The API form of a card."""
     return ScorecardRead(
         id=spec.id,
@@ -114,9 +114,9 @@ def _period_read(ev: service.Evaluation) -> PeriodRead:
 @router.get("/scorecards", operation_id="list_scorecards")
 def list_scorecards(session: ReadSession, principal: CurrentUser) -> list[ScorecardRead]:
     """The packaged default card (``id`` null) and every stored card that applies to you."""
-    out = [card_read(service.default_spec())]
-    for c in service.list_scorecards(session, principal=principal):
-        out.append(card_read(service.spec_of(session, c), active=c.active))
+    out = [card_read(scorecards.default_spec())]
+    for c in scorecards.list_scorecards(session, principal=principal):
+        out.append(card_read(scorecards.spec_of(session, c), active=c.active))
     return out
 
 
@@ -127,14 +127,14 @@ def create_scorecard(
     """Store a scorecard (admin): indicators with weights (relative, summing to > 0), targets
     (> 0) and direction. The card of the most specific jurisdiction applies."""
     c = flows.scorecard_create_flow(session, principal=principal, data=body.model_dump())
-    return card_read(service.spec_of(session, c), active=c.active)
+    return card_read(scorecards.spec_of(session, c), active=c.active)
 
 
 @router.get("/scorecards/{scorecard_id}", operation_id="get_scorecard")
 def get_scorecard(scorecard_id: int, session: ReadSession, principal: CurrentUser) -> ScorecardRead:
     """One stored scorecard."""
-    c = service.get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
-    return card_read(service.spec_of(session, c), active=c.active)
+    c = scorecards.get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
+    return card_read(scorecards.spec_of(session, c), active=c.active)
 
 
 @router.patch("/scorecards/{scorecard_id}", operation_id="update_scorecard")
@@ -148,7 +148,7 @@ def update_scorecard(
         scorecard_id=scorecard_id,
         data=body.model_dump(exclude_unset=True),
     )
-    return card_read(service.spec_of(session, c), active=c.active)
+    return card_read(scorecards.spec_of(session, c), active=c.active)
 
 
 @router.delete("/scorecards/{scorecard_id}", status_code=204, operation_id="delete_scorecard")
@@ -254,10 +254,10 @@ def trend(
     rank and indicator values, and the median and mean of your jurisdiction."""
     p = _period(period, None, None)
     jpath = service.scope_of(session, principal=principal, scope=scope)
-    spec = service.resolve_spec(
+    spec = scorecards.resolve_spec(
         session, principal=principal, scorecard_id=scorecard_id, jpath=jpath
     )
-    pts = service.trend(
+    pts = figures.trend(
         session,
         spec=spec,
         period=p,
@@ -295,10 +295,10 @@ def figure_sources(
     ``sign_on_time`` lists the instructions signed late or not at all."""
     p = _period(period, since, until)
     jpath = principal.jpath
-    spec = service.resolve_spec(
+    spec = scorecards.resolve_spec(
         session, principal=principal, scorecard_id=scorecard_id, jpath=jpath
     )
-    out = service.source_rows(
+    out = figures.source_rows(
         session,
         spec=spec,
         period=p,
@@ -382,7 +382,7 @@ def list_surveys(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SurveyPage:
     """Survey results in your jurisdiction, newest period first."""
-    q = service.surveys_query(principal, cell_id=cell_id)
+    q = records.surveys_query(principal, cell_id=cell_id)
     total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
     rows = session.scalars(q.limit(limit).offset(offset)).all()
     return SurveyPage(
@@ -394,7 +394,7 @@ def list_surveys(
 def get_survey(survey_id: int, session: ReadSession, principal: CurrentUser) -> SurveyRead:
     """One survey result."""
     return SurveyRead.model_validate(
-        service.get_survey_or_raise(session, principal=principal, survey_id=survey_id)
+        records.get_survey_or_raise(session, principal=principal, survey_id=survey_id)
     )
 
 
