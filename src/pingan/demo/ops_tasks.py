@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -212,14 +213,24 @@ def _checklist_history(
     return total
 
 
-def _instruction_history(
-    session: Session, rng: np.random.Generator, *, now_s: int, days: int, per_day: float
-) -> dict[str, int]:
-    conn = session.connection()
+@dataclass(frozen=True)
+class _People:
+    """Who issues and receives the demo instructions."""
+
+    districts: list[Any]
+    stations: list[Any]
+    jpath: dict[int, str]
+    commander: Any
+    chief_of: dict[Any, Any]
+    officers_of: dict[int, list[Any]]
+    district_commanders: dict[Any, Any]
+
+
+def _people(session: Session) -> _People | None:
     districts = _ids_of_level(session, "district")
     stations = _ids_of_level(session, "station")
     if not stations:
-        return {}
+        return None
     jpath = {
         int(i): str(p)
         for i, p in session.execute(
@@ -244,6 +255,20 @@ def _instruction_history(
     district_commanders = {
         u.jurisdiction_id: u for u in users if u.role == "commander" and u.jurisdiction_id
     }
+    return _People(
+        districts, stations, jpath, commander, chief_of, officers_of, district_commanders
+    )
+
+
+def _instruction_history(
+    session: Session, rng: np.random.Generator, *, now_s: int, days: int, per_day: float
+) -> dict[str, int]:
+    people = _people(session)
+    if people is None:
+        return {}
+    districts, stations, jpath = people.districts, people.stations, people.jpath
+    commander, chief_of, officers_of = people.commander, people.chief_of, people.officers_of
+    district_commanders = people.district_commanders
     n_ins = int(days * per_day)
     next_id = 1
     ins_rows: list[tuple[Any, ...]] = []
@@ -382,7 +407,15 @@ def _instruction_history(
             )  # fmt: skip
     if not ins_rows:
         return {}
+    return _write_instruction_history(session.connection(), ins_rows, rec_rows, ev_rows)
 
+
+def _write_instruction_history(
+    conn: Any,
+    ins_rows: list[tuple[Any, ...]],
+    rec_rows: list[tuple[Any, ...]],
+    ev_rows: list[tuple[Any, ...]],
+) -> dict[str, int]:
     def ts(values: Sequence[int]) -> list[str | None]:
         return timestamps_for(conn, np.asarray(values, dtype=np.int64))
 
