@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from pingan.api.deps import CurrentUser, ReadSession, WriteSession
+from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.checklists import flows, service
 from pingan.checklists.models import ChecklistTask, ChecklistTemplate
@@ -42,7 +42,7 @@ def _today() -> dt.date:
 
 
 @router.get("/checklists/templates", operation_id="list_checklist_templates")
-def list_templates(session: ReadSession, _: CurrentUser) -> list[TemplateRead]:
+def list_templates(session: SessionDep, _: CurrentUser) -> list[TemplateRead]:
     """The bureau's checklist templates."""
     rows = session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id))
     return [TemplateRead.model_validate(t) for t in rows]
@@ -54,7 +54,7 @@ def list_templates(session: ReadSession, _: CurrentUser) -> list[TemplateRead]:
     operation_id="create_checklist_template",
 )
 def create_template(
-    body: TemplateCreate, session: WriteSession, principal: CurrentUser
+    body: TemplateCreate, session: SessionDep, principal: CurrentUser
 ) -> TemplateRead:
     """Add a bureau-level duty (admins and commanders of the bureau)."""
     tpl = flows.checklist_template_create_flow(session, principal=principal, **body.model_dump())
@@ -69,7 +69,7 @@ def set_override(
     template_id: int,
     station_id: int,
     body: OverrideIn,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
 ) -> OverrideRead:
     """Adjust a template for one station: disable it or change its frequency and times."""
@@ -85,7 +85,7 @@ def set_override(
 
 @router.post("/checklists/schedule", operation_id="schedule_checklist")
 def schedule_checklist(
-    body: ScheduleIn, session: WriteSession, principal: CurrentUser
+    body: ScheduleIn, session: SessionDep, principal: CurrentUser
 ) -> ScheduleOut:
     """Materialise a day's checklist tasks (admins; it also runs on schedule). Running it twice
     creates nothing twice: ``existing`` says how many were already there."""
@@ -125,7 +125,7 @@ def _task_page(session: Any, q: Any, limit: int, offset: int) -> ChecklistTaskPa
 
 @router.get("/checklists/tasks", operation_id="list_checklist_tasks")
 def list_tasks(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     mine: bool = True,
     day: dt.date | None = None,
@@ -145,7 +145,7 @@ def list_tasks(
     "/checklists/tasks/{task_id}/done", operation_id="complete_checklist_task", tags=["checklists"]
 )
 def complete_task(
-    task_id: int, body: TaskDoneIn, session: WriteSession, principal: CurrentUser
+    task_id: int, body: TaskDoneIn, session: SessionDep, principal: CurrentUser
 ) -> ChecklistTaskRead:
     """Mark a task done (``late`` after its due time); a missed task is a 409."""
     t: ChecklistTask = flows.checklist_task_done_flow(
@@ -160,7 +160,7 @@ def complete_task(
 )
 def station_completion(
     station_id: int,
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     since: dt.date | None = None,
     until: dt.date | None = None,

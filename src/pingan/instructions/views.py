@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from pingan.api.deps import CurrentUser, ReadSession, WriteSession
+from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.config import get_settings
@@ -102,7 +102,7 @@ def _queue_page(session: Any, q: Any, limit: int, offset: int) -> QueuePage:
 
 @router.post("/instructions", status_code=201, operation_id="issue_instruction")
 def issue_instruction(
-    body: InstructionCreate, session: WriteSession, principal: CurrentUser
+    body: InstructionCreate, session: SessionDep, principal: CurrentUser
 ) -> InstructionDetail:
     """Issue an instruction to stations, units, officers or every station of a district.
 
@@ -140,7 +140,7 @@ def _detail(session: Any, principal: Principal, ins: Instruction) -> Instruction
 
 @router.get("/instructions", operation_id="list_instructions")
 def list_instructions(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     issuer: Literal["me", "office", "scope"] = "me",
     limit: Limit = 50,
@@ -162,7 +162,7 @@ def list_instructions(
 
 @router.get("/instructions/queue", operation_id="instruction_queue")
 def instruction_queue(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     box: BoxQ = "to_sign",
     limit: Limit = 50,
@@ -175,7 +175,7 @@ def instruction_queue(
 
 @router.get("/instructions/board", operation_id="instruction_board")
 def instruction_board(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     station_id: int | None = None,
     box: BoxQ = "all",
@@ -190,7 +190,7 @@ def instruction_board(
 
 @router.get("/instructions/rates", operation_id="instruction_rates")
 def instruction_rates(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     station_id: int | None = None,
     issued_by_me: bool = False,
@@ -212,7 +212,7 @@ def instruction_rates(
 
 @router.get("/instructions/notices", operation_id="list_instruction_notices")
 def list_notices(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     unread_only: bool = False,
     limit: Limit = 50,
@@ -230,7 +230,7 @@ def list_notices(
 
 
 @router.post("/instructions/notices/read-all", operation_id="read_all_instruction_notices")
-def read_all_notices(session: WriteSession, principal: CurrentUser) -> NoticesReadOut:
+def read_all_notices(session: SessionDep, principal: CurrentUser) -> NoticesReadOut:
     """Mark every unread escalation notice to your office read (one audit record)."""
     marked = flows.notices_read_all_flow(session, principal=principal)
     return NoticesReadOut(
@@ -240,7 +240,7 @@ def read_all_notices(session: WriteSession, principal: CurrentUser) -> NoticesRe
 
 
 @router.post("/instructions/notices/{notice_id}/read", operation_id="read_instruction_notice")
-def read_notice(notice_id: int, session: WriteSession, principal: CurrentUser) -> NoticeRead:
+def read_notice(notice_id: int, session: SessionDep, principal: CurrentUser) -> NoticeRead:
     """Mark one escalation notice to your office read (audited; again is a no-op). A notice to
     another office is a 404."""
     return NoticeRead.model_validate(
@@ -249,7 +249,7 @@ def read_notice(notice_id: int, session: WriteSession, principal: CurrentUser) -
 
 
 @router.post("/instructions/escalate", operation_id="escalate_instructions")
-def escalate_instructions(session: WriteSession, principal: CurrentUser) -> EscalateOut:
+def escalate_instructions(session: SessionDep, principal: CurrentUser) -> EscalateOut:
     """Run the escalation pass now (admins; it also runs on schedule). Idempotent."""
     if principal.role != "admin":
         raise PermissionDenied("only admins run the escalation pass by hand", field="role")
@@ -264,7 +264,7 @@ def escalate_instructions(session: WriteSession, principal: CurrentUser) -> Esca
 
 @router.get("/instructions/{instruction_id}", operation_id="get_instruction")
 def get_instruction(
-    instruction_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: int, session: SessionDep, principal: CurrentUser
 ) -> InstructionDetail:
     """One instruction with the recipients and attachments you may see."""
     ins = service.get_or_raise(session, principal=principal, instruction_id=instruction_id)
@@ -273,7 +273,7 @@ def get_instruction(
 
 @router.get("/instructions/{instruction_id}/timeline", operation_id="get_instruction_timeline")
 def get_instruction_timeline(
-    instruction_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[InstructionEventRead]:
     """Every transition, report, escalation and attachment in time order."""
     events = service.timeline(session, principal=principal, instruction_id=instruction_id)
@@ -288,7 +288,7 @@ def transition_recipient(
     instruction_id: int,
     recipient_id: int,
     body: RecipientTransitionIn,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
 ) -> RecipientRead:
     """Sign, start, accept, return (with a note) or close; an illegal step is a 409 naming the
@@ -316,7 +316,7 @@ def report_recipient(
     instruction_id: int,
     recipient_id: int,
     body: ReportIn,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
 ) -> RecipientRead:
     """Report back (反馈): ``text`` is required; a location and photos are optional."""
@@ -342,7 +342,7 @@ def report_recipient(
 )
 def upload_attachment(
     instruction_id: int,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
     file: Annotated[UploadFile, File(description="at most 10 MiB: photo, PDF, text, Office")],
     recipient_id: Annotated[int | None, Form()] = None,
@@ -367,7 +367,7 @@ def upload_attachment(
     response_class=FileResponse,
 )
 def download_attachment(
-    instruction_id: int, attachment_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: int, attachment_id: int, session: SessionDep, principal: CurrentUser
 ) -> FileResponse:
     """The bytes of an attachment."""
     att = attachments.get_attachment_or_raise(
