@@ -378,7 +378,7 @@ def run(
     token, centres = prepare(url, args.city)
     pa = _serve_and_measure(
         "pingan.api.main:app",
-        {"PINGAN_DATABASE_URL": url},
+        {"PINGAN_DATABASE_URL": url, "PINGAN_SCHEDULER": "0"},  # no scheduled work in the way
         {"Authorization": f"Bearer {token}"},
         centres,
         tmp,

@@ -77,7 +77,7 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
                 *(sys.executable, "-m", "uvicorn", "pingan.api.main:app"),
                 *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
             ],
-            env=env,
+            env=env | {"PINGAN_SCHEDULER": "0"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -34,7 +34,8 @@ def prepare_db(path: Path) -> tuple[str, SmallCity]:
 
 
 def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = os.environ | {"PINGAN_DATABASE_URL": url}
+    # scheduled jobs stay off: a test that wants them starts a Scheduler of its own
+    env = os.environ | {"PINGAN_DATABASE_URL": url, "PINGAN_SCHEDULER": "0"}
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
             [

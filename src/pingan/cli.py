@@ -37,6 +37,7 @@ _COMMAND_MODULES = (
     "pingan.commands.casework",
     "pingan.commands.places",
     "pingan.commands.evaluation",
+    "pingan.commands.scheduler",
 )
 
 for _name in _COMMAND_MODULES:

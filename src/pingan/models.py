@@ -22,6 +22,7 @@ from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Address, KeyArea, Premises
 from pingan.resources.models import Resource, ResourcePosition
+from pingan.scheduler.models import ScheduledRun, SchedulerLease
 from pingan.tasks.models import (
     ChecklistOverride,
     ChecklistTask,
@@ -66,6 +67,8 @@ __all__ = [
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",
+    "ScheduledRun",
+    "SchedulerLease",
     "Scorecard",
     "User",
 ]

@@ -25,6 +25,8 @@ _ROUTERS = (
     "pingan.incidents.views",
     "pingan.alerts.views",
     "pingan.jobs.views",
+    "pingan.scheduler.views",
+    "pingan.web.jobs",
     "pingan.jurisdictions.views",
     "pingan.places.views",
     "pingan.resources.views",
@@ -55,6 +57,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         gc.freeze()
         # and checkpoint SQLite's write-ahead log in the background, not in a request's commit
         start_wal_checkpointer(app.state.engine)
+    scheduler = None
+    if server and app.state.settings.scheduler:
+        from pingan.scheduler.runner import Scheduler
+
+        scheduler = Scheduler(app.state.engine)  # one leader across workers (a database lease)
+        scheduler.start()
+        app.state.scheduler = scheduler
     drill = None
     if os.environ.get("PINGAN_DRILL") == "1":
         from pingan.demo.drill import Drill
@@ -71,6 +80,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if drill is not None:
             drill.close()
+        if scheduler is not None:
+            scheduler.stop()
         if server:
             stop_wal_checkpointer(app.state.engine)
 

@@ -192,6 +192,9 @@ def _build(
         prog.update(t, advance=1, info="database loaded")
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)
+        w = prog.add_task("early warnings", total=1, info="")
+        warned = _first_warnings(engine)
+        prog.update(w, advance=1, info=warned)
     elapsed = time.perf_counter() - t0
     meta = {
         "params": params,
@@ -214,6 +217,25 @@ def _build(
         "every user of a role shares that role's password; only the argon2 hash is "
         "stored. Change them with `pingan users passwd` in a real deployment."
     )
+
+
+def _first_warnings(engine: Any) -> str:
+    """Run the scheduler's warnings job once, as ``pingan serve`` would within its first
+    seconds, so that the analyst sees warnings and clusters right after the build."""
+    from pingan.scheduler.flows import run_job_flow
+    from pingan.scheduler.jobs import get_job
+    from pingan.scheduler.models import ScheduledRun
+    from pingan.store.base import utcnow
+    from pingan.store.engine import unit_of_work
+
+    job = get_job("warnings")
+    assert job is not None
+    run_id = run_job_flow(engine, job, slot_at=utcnow(), trigger="manual", started_by="demo")
+    with unit_of_work(engine, write=False) as s:
+        run = s.get(ScheduledRun, run_id)
+        if run is None or run.status != "ok":
+            return f"failed: {run.error if run else '?'}"
+        return f"{json.loads(run.result or '{}').get('stored', 0)} warnings stored"
 
 
 def _save_roads(city: object, data_dir: Path) -> str:
