@@ -31,6 +31,7 @@ _ROUTERS = (
     "pingan.places.views",
     "pingan.resources.views",
     "pingan.api.ogc",
+    "pingan.api.docs",
     "pingan.web.views",
     "pingan.web.ops",
     "pingan.web.casework",
@@ -98,7 +99,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         description="API of pingan, the platform of a city public-security bureau. Every read is "
         "scoped to the caller's jurisdiction; every change is audited.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served offline by pingan.api.docs
         redoc_url=None,
     )
     app.state.settings = settings

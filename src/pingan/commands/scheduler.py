@@ -60,7 +60,8 @@ def run_cmd(
     except PingAnError as exc:
         fail(exc.message)
         return
-    run_id = start_manual_run_flow(engine, job, actor=Actor.system("cli"))
+    with unit_of_work(engine) as s:
+        run_id = start_manual_run_flow(s, job, actor=Actor.system("cli")).id
     run_job_flow(engine, job, slot_at=utcnow(), run_id=run_id)
     with unit_of_work(engine, write=False) as s:
         run = s.get(ScheduledRun, run_id)

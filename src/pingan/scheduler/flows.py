@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor, record
 from pingan.config import get_settings
 from pingan.errors import Conflict, NotFound, PingAnError
 from pingan.scheduler import service
 from pingan.scheduler.jobs import JOBS, Job, get_job
+from pingan.scheduler.models import ScheduledRun
 from pingan.store.base import utcnow
 from pingan.store.engine import unit_of_work
 
@@ -112,23 +114,22 @@ def run_job_flow(
     return run_id
 
 
-def start_manual_run_flow(engine: Engine, job: Job, *, actor: Actor) -> int:
-    """Record a run of ``job`` started by hand now (audited); the caller then runs it with
-    :func:`run_job_flow` and this id."""
+def start_manual_run_flow(session: Session, job: Job, *, actor: Actor) -> ScheduledRun:
+    """Record a run of ``job`` started by hand now (audited) and commit; the caller then runs it
+    with :func:`run_job_flow` and this run's id."""
     now = utcnow()
-    with unit_of_work(engine) as s:
-        run = service.start_run(
-            s, job=job.name, slot_at=now, trigger="manual", started_by=actor.name, now=now
-        )
-        if run is None:  # the same job started by hand twice in one microsecond
-            raise Conflict("that job was started a moment ago; wait for it", field="job")
-        record(
-            s,
-            actor=actor,
-            action="run_job",
-            entity="scheduled_run",
-            entity_id=run.id,
-            detail={"job": job.name},
-        )
-        s.commit()
-        return run.id
+    run = service.start_run(
+        session, job=job.name, slot_at=now, trigger="manual", started_by=actor.name, now=now
+    )
+    if run is None:  # the same job started by hand twice in one microsecond
+        raise Conflict("that job was started a moment ago; wait for it", field="job")
+    record(
+        session,
+        actor=actor,
+        action="run_job",
+        entity="scheduled_run",
+        entity_id=run.id,
+        detail={"job": job.name},
+    )
+    session.commit()
+    return run

@@ -66,11 +66,10 @@ def run_job(
     _admin(principal)
     job = job_or_raise(name)
     engine = request.app.state.engine
-    run_id = start_manual_run_flow(engine, job, actor=principal.actor)
-    run_in_background(engine, job, run_id=run_id)
-    row = session.get(ScheduledRun, run_id)
-    assert row is not None
-    return RunRead.of(row)
+    run = start_manual_run_flow(session, job, actor=principal.actor)  # commits: the lock is free
+    out = RunRead.of(run)
+    run_in_background(engine, job, run_id=run.id)
+    return out
 
 
 @router.get("/runs", operation_id="list_scheduled_runs")

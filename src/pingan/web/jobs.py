@@ -29,12 +29,14 @@ def jobs_page(request: Request, session: SessionDep) -> Response:
         return who
     if who.role != "admin":
         return render(request, "jobs.html", {"forbidden": True}, principal=who, status_code=403)
+    jobs = job_rows(session, language(request))
     return render(
         request,
         "jobs.html",
         {
             "forbidden": False,
-            "jobs": job_rows(session, language(request)),
+            "jobs": jobs,
+            "labels": {j.name: j.label for j in jobs},
             "runs": [RunRead.of(r) for r in list_runs(session, limit=30)],
             "local": local_time,
         },
