@@ -104,3 +104,50 @@ def test_warnings_find_the_burst(session: Session, city: SmallCity) -> None:
     burst = [w for w in new if w.kind == "cusum"]
     assert burst[0].jpath == city.stations[0].path
     assert "expected from the seasonal baseline" in burst[0].explanation_en
+    w = burst[0]
+    as_of = (END - dt.timedelta(days=1)).date()
+    # the local day (Asia/Shanghai) ends at 16:00 UTC, not at UTC midnight
+    assert w.window_end == dt.datetime.combine(as_of, dt.time(16), dt.UTC)
+    assert w.window_end - w.window_start == dt.timedelta(days=w.detail["run_days"])
+    # named by its station; the explanation's figures are those of the warning
+    assert w.explanation_zh.startswith(f"{city.stations[0].name_zh} ")
+    assert w.explanation_en.startswith(f"{city.stations[0].name_en}, ")
+    assert f"共发生 {w.observed:.0f} 起" in w.explanation_zh
+    assert f"累计超出 {w.observed - w.expected:.1f} 起" in w.explanation_zh
+    assert f"accumulated excess of {w.observed - w.expected:.1f}" in w.explanation_en
+
+
+def test_cusum_alarm_is_explained_as_accumulated_excess() -> None:
+    """A CUSUM alarm on a quiet day: the text says the excess of the days before it has not
+    run out, with figures that add up (before: 'N on the day against M expected' read
+    backwards when N < M)."""
+    import numpy as np
+
+    stat = np.array([0.0, 0.4, 0.0, 1.2, 3.5, 6.0, 5.1])
+    assert service.run_length(stat, method="cusum") == 4
+    assert service.run_length(stat, method="ewma") == 7
+    assert service.run_length(np.array([1.0, 2.0]), method="cusum") == 2
+    zh, en = service.alarm_text(
+        "cusum",
+        n=4,
+        since=dt.date(2026, 12, 3),
+        as_of=dt.date(2026, 12, 6),
+        run_obs=21,
+        run_exp=9.5,
+        obs=1,
+        exp=2.4,
+        statistic=5.1,
+        threshold=4.2,
+        per_year=1.0,
+    )
+    assert zh == (
+        "自 2026-12-03 起 4 天共发生 21 起，季节基线预期 9.5 起，累计超出 11.5 起"
+        "（2026-12-06 当日 1 起，预期 2.4 起）；累积和（CUSUM）统计量 5.10 超过阈值 4.20"
+        "（设定误报率 每年 1.0 次）。"
+    )
+    assert en.startswith("21 incidents in the 4 days since 2026-12-03 against 9.5 expected")
+    assert service.p_text(1.52e-116) == ("p<0.001", "p<0.001")
+    assert service.p_text(0.0123) == ("p=0.012", "p=0.012")
+    assert service.local_midnight(dt.date(2026, 12, 6)) == dt.datetime(
+        2026, 12, 5, 16, tzinfo=dt.UTC
+    )

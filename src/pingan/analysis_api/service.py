@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from pingan.alerts.service import NewWarning
 from pingan.analysis_api.data import IncidentFrame, area_ids
+from pingan.config import get_settings
 from pingan.errors import Invalid
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.models import Jurisdiction
@@ -364,7 +366,8 @@ def warnings_for(
         raise Invalid(
             "since", f"{days.size} days of history; the seasonal baseline needs at least 56"
         )
-    t_end = dt.datetime.combine(as_of, dt.time(), dt.UTC) + dt.timedelta(days=1)
+    # the local day as_of ends at the bureau's next midnight (Asia/Shanghai: 16:00 UTC)
+    t_end = local_midnight(as_of + dt.timedelta(days=1))
     out: list[NewWarning] = []
     in_group = {g.code: np.isin(frame.subtype, list(g.subtypes)) for g in tax.groups.values()}
     area = area_ids(frame.jpath, AREA_DEPTH[by])
@@ -395,34 +398,48 @@ def warnings_for(
             n_sim=500,
         )
         if bool(res.alarm[-1]):
-            path, zh, en = info[a]
+            path = info[a][0]
+            place_zh, place_en = place_names(session, path)
             gz, ge = tax.groups[g].name_zh, tax.groups[g].name_en
             obs, exp = float(series[-1]), float(expected[-1])
+            n = run_length(res.statistic, method=method)
+            run_obs, run_exp = float(series[-n:].sum()), float(expected[-n:].sum())
+            since = as_of - dt.timedelta(days=n - 1)
+            text_zh, text_en = alarm_text(
+                method,
+                n=n,
+                since=since,
+                as_of=as_of,
+                run_obs=run_obs,
+                run_exp=run_exp,
+                obs=obs,
+                exp=exp,
+                statistic=float(res.statistic[-1]),
+                threshold=res.threshold,
+                per_year=false_alarm_rate * 365,
+            )
             out.append(
                 NewWarning(
                     kind=method,
                     category=g,
                     jpath=path,
                     jurisdiction_id=a,
-                    window_start=t_end - dt.timedelta(days=1),
+                    window_start=local_midnight(since),
                     window_end=t_end,
-                    observed=obs,
-                    expected=exp,
+                    observed=run_obs,
+                    expected=run_exp,
                     statistic=float(res.statistic[-1]),
-                    severity=1 if obs > 2 * exp else 2,
-                    explanation_zh=f"{zh}{gz}：{as_of} 发生 {obs:.0f} 起，"
-                    f"季节基线预期 {exp:.1f} 起；"
-                    f"{method.upper()} 统计量 {res.statistic[-1]:.2f} 超过阈值 {res.threshold:.2f}"
-                    f"（设定误报率 每年 {false_alarm_rate * 365:.1f} 次）。",
-                    explanation_en=f"{en}, {ge}: {obs:.0f} on {as_of} against {exp:.1f} expected "
-                    f"from the seasonal baseline; {method.upper()} {res.statistic[-1]:.2f} above "
-                    f"its threshold {res.threshold:.2f} (stated false-alarm rate "
-                    f"{false_alarm_rate * 365:.1f} per year).",
+                    severity=1 if run_obs > 2 * run_exp else 2,
+                    explanation_zh=f"{place_zh} {gz}：{text_zh}",
+                    explanation_en=f"{place_en}, {ge}: {text_en}",
                     dedup_key=_key(method, a, g, as_of),
                     detail={
                         "threshold": res.threshold,
                         "false_alarm_rate": false_alarm_rate,
                         "baseline": "Poisson log-linear: weekday, annual harmonic, trend, holidays",
+                        "run_days": n,
+                        "day_observed": obs,
+                        "day_expected": round(exp, 2),
                         "last_14_days": series[-14:].tolist(),
                         "expected_14_days": np.round(expected[-14:], 2).tolist(),
                     },
@@ -467,6 +484,12 @@ def warnings_for(
             ).first()
             if row is not None:
                 jp = row[0]
+            place_zh, place_en = place_names(session, jp)
+            near = nearest_premises(session, lon, lat, within_m=float(c["radius_km"]) * 1000.0)
+            if near is not None:
+                place_zh += f" {near[0]}附近"
+                place_en += f", near {near[1]}"
+            pz, pe = p_text(float(c["p_value"]))
             out.append(
                 NewWarning(
                     kind="scan_cluster",
@@ -475,22 +498,20 @@ def warnings_for(
                     center_lon=lon,
                     center_lat=lat,
                     radius_m=float(c["radius_km"]) * 1000.0,
-                    window_start=dt.datetime.fromisoformat(c["start_date"]).replace(tzinfo=dt.UTC),
+                    window_start=local_midnight(dt.date.fromisoformat(c["start_date"])),
                     window_end=t_end,
                     observed=float(c["observed"]),
                     expected=float(c["expected"]),
                     statistic=float(c["llr"]),
                     p_value=float(c["p_value"]),
                     severity=1 if c["p_value"] < 0.01 else 2,
-                    explanation_zh=f"时空聚集：{c['start_date']} 至 {c['end_date']}，半径 "
-                    f"{float(c['radius_km']) * 1000:.0f} 米内 {c['observed']} 起，预期 "
-                    f"{float(c['expected']):.1f} 起（对数似然比 {float(c['llr']):.2f}，p = "
-                    f"{float(c['p_value']):.3f}）。",
-                    explanation_en=f"Space-time cluster {c['start_date']} to {c['end_date']}: "
-                    f"{c['observed']} incidents within "
+                    explanation_zh=f"{place_zh} 时空聚集：{c['start_date']} 至 {c['end_date']}，"
+                    f"半径 {float(c['radius_km']) * 1000:.0f} 米内 {c['observed']} 起，预期 "
+                    f"{float(c['expected']):.1f} 起（对数似然比 {float(c['llr']):.2f}，{pz}）。",
+                    explanation_en=f"{place_en}: space-time cluster {c['start_date']} to "
+                    f"{c['end_date']}, {c['observed']} incidents within "
                     f"{float(c['radius_km']) * 1000:.0f} m against "
-                    f"{float(c['expected']):.1f} expected (LLR {float(c['llr']):.2f}, p = "
-                    f"{float(c['p_value']):.3f}).",
+                    f"{float(c['expected']):.1f} expected (LLR {float(c['llr']):.2f}, {pe}).",
                     dedup_key=_key("scan", code, ",".join(sorted(c["location_ids"]))[:60], as_of),
                     detail={k: c[k] for k in c if k != "location_ids"}
                     | {"n_locations": len(c["location_ids"])},
@@ -498,6 +519,119 @@ def warnings_for(
             )
     tick(1.0, f"{len(out)} warnings")
     return out
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The UTC instant at which the bureau's local ``day`` begins."""
+    tz = ZoneInfo(get_settings().timezone)
+    return dt.datetime.combine(day, dt.time(), tz).astimezone(dt.UTC)
+
+
+def run_length(statistic: NDArray[np.float64], *, method: str) -> int:
+    """Days the alarm's evidence spans: for CUSUM, since the statistic last stood at zero (the
+    excess it has accumulated since); for EWMA, the last 7 days (its weights halve in ~3)."""
+    if method != "cusum":
+        return min(7, statistic.size)
+    zeros = np.flatnonzero(statistic[:-1] <= 0.0)
+    return int(statistic.size - (zeros[-1] + 1)) if zeros.size else int(statistic.size)
+
+
+def alarm_text(
+    method: str,
+    *,
+    n: int,
+    since: dt.date,
+    as_of: dt.date,
+    run_obs: float,
+    run_exp: float,
+    obs: float,
+    exp: float,
+    statistic: float,
+    threshold: float,
+    per_year: float,
+) -> tuple[str, str]:
+    """The zh-CN and en explanation of an EWMA/CUSUM alarm: the excess accumulated over the
+    days behind it, then the day itself (a day below its expectation can still be in alarm
+    when the excess of the days before it has not run out)."""
+    excess = run_obs - run_exp
+    if method == "cusum":
+        zh = (
+            f"自 {since} 起 {n} 天共发生 {run_obs:.0f} 起，季节基线预期 {run_exp:.1f} 起，"
+            f"累计超出 {excess:.1f} 起（{as_of} 当日 {obs:.0f} 起，预期 {exp:.1f} 起）；"
+            f"累积和（CUSUM）统计量 {statistic:.2f} 超过阈值 {threshold:.2f}"
+            f"（设定误报率 每年 {per_year:.1f} 次）。"
+        )
+        en = (
+            f"{run_obs:.0f} incidents in the {n} days since {since} against {run_exp:.1f} "
+            f"expected from the seasonal baseline, an accumulated excess of {excess:.1f} "
+            f"({obs:.0f} on {as_of} against {exp:.1f}); CUSUM {statistic:.2f} above its "
+            f"threshold {threshold:.2f} (stated false-alarm rate {per_year:.1f} per year)."
+        )
+    else:
+        zh = (
+            f"近 {n} 天（{since} 至 {as_of}）共发生 {run_obs:.0f} 起，季节基线预期 "
+            f"{run_exp:.1f} 起（当日 {obs:.0f} 起，预期 {exp:.1f} 起）；指数加权移动平均（EWMA）"
+            f"标准化统计量 {statistic:.2f} 超过阈值 {threshold:.2f}（设定误报率 每年 "
+            f"{per_year:.1f} 次）。"
+        )
+        en = (
+            f"{run_obs:.0f} incidents in the {n} days {since} to {as_of} against {run_exp:.1f} "
+            f"expected from the seasonal baseline ({obs:.0f} on {as_of} against {exp:.1f}); "
+            f"standardised EWMA {statistic:.2f} above its threshold {threshold:.2f} (stated "
+            f"false-alarm rate {per_year:.1f} per year)."
+        )
+    return zh, en
+
+
+def p_text(p: float) -> tuple[str, str]:
+    """A p-value as people read it: ``p<0.001`` below a thousandth, else three decimals."""
+    text = "p<0.001" if p < 0.001 else f"p={p:.3f}"
+    return text, text
+
+
+def place_names(session: Session, jpath: str) -> tuple[str, str]:
+    """The station and community (as far as ``jpath`` reaches) that a warning concerns, in
+    zh-CN and en, e.g. ``盘龙派出所 金星社区``; the district where no station is in the path,
+    and the bureau for the root. One query."""
+    ids = [int(p) for p in jpath.strip("/").split("/") if p]
+    levels = {"bureau": 0, "district": 1, "station": 2, "community": 3}
+    rows = session.execute(
+        select(Jurisdiction.level, Jurisdiction.name_zh, Jurisdiction.name_en).where(
+            Jurisdiction.id.in_(ids) | (Jurisdiction.level == "bureau")
+        )
+    ).all()
+    named = sorted((levels[r[0]], r[1], r[2]) for r in rows if r[0] in levels)
+    chain = [r for r in named if r[0] >= 2] or [r for r in named if r[0] == 1] or named[:1]
+    if not chain:
+        return "全市", "the city"
+    return " ".join(r[1] for r in chain), ", ".join(r[2] for r in chain)
+
+
+def nearest_premises(
+    session: Session, lon: float | None, lat: float | None, *, within_m: float
+) -> tuple[str, str] | None:
+    """The name (zh-CN, en) of the premises nearest ``lon, lat`` within ``within_m``, if any:
+    a bounding-box read of the premises' indexed coordinates, then exact distances."""
+    if lon is None or lat is None:
+        return None
+    from pingan.places.models import Premises
+
+    dlat = within_m / 111_320.0
+    dlon = dlat / max(0.1, float(np.cos(np.radians(lat))))
+    rows = session.execute(
+        select(Premises.name, Premises.name_en, Premises.lon, Premises.lat).where(
+            Premises.lon.between(lon - dlon, lon + dlon),
+            Premises.lat.between(lat - dlat, lat + dlat),
+        )
+    ).all()
+    if not rows:
+        return None
+    xy = np.array([[r[2], r[3]] for r in rows])
+    d = np.hypot((xy[:, 0] - lon) / dlon, (xy[:, 1] - lat) / dlat)
+    k = int(np.argmin(d))
+    if d[k] > 1.0:
+        return None
+    return rows[k][0], rows[k][1] or rows[k][0]
 
 
 def _key(*parts: object) -> str:

@@ -38,4 +38,11 @@ def analysis_page(request: Request, session: SessionDep) -> Response:
             principal=who,
             status_code=403,
         )
-    return render(request, "analysis.html", {"classes": classes, "forbidden": False}, principal=who)
+    from pingan.tasks.service import ISSUER_ROLES
+
+    return render(
+        request,
+        "analysis.html",
+        {"classes": classes, "forbidden": False, "may_instruct": who.role in ISSUER_ROLES},
+        principal=who,
+    )
