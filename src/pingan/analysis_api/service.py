@@ -609,9 +609,10 @@ def place_names(session: Session, jpath: str) -> tuple[str, str]:
 
 def nearest_premises(
     session: Session, lon: float | None, lat: float | None, *, within_m: float
-) -> tuple[str, str] | None:
-    """The name (zh-CN, en) of the premises nearest ``lon, lat`` within ``within_m``, if any:
-    a bounding-box read of the premises' indexed coordinates, then exact distances."""
+) -> tuple[str, str, str] | None:
+    """The name (zh-CN, en) and scope path of the premises nearest ``lon, lat`` within
+    ``within_m``, if any: a bounding-box read of the premises' indexed coordinates, then exact
+    distances."""
     if lon is None or lat is None:
         return None
     from pingan.places.models import Premises
@@ -619,7 +620,7 @@ def nearest_premises(
     dlat = within_m / 111_320.0
     dlon = dlat / max(0.1, float(np.cos(np.radians(lat))))
     rows = session.execute(
-        select(Premises.name, Premises.name_en, Premises.lon, Premises.lat).where(
+        select(Premises.name, Premises.name_en, Premises.lon, Premises.lat, Premises.jpath).where(
             Premises.lon.between(lon - dlon, lon + dlon),
             Premises.lat.between(lat - dlat, lat + dlat),
         )
@@ -631,7 +632,7 @@ def nearest_premises(
     k = int(np.argmin(d))
     if d[k] > 1.0:
         return None
-    return rows[k][0], rows[k][1] or rows[k][0]
+    return rows[k][0], rows[k][1] or rows[k][0], rows[k][4]
 
 
 def _key(*parts: object) -> str:

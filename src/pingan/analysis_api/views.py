@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -268,3 +268,51 @@ def backtest(
         session=session,
     )
     return {"job_id": job, "status_url": f"/api/v1/jobs/{job}"}
+
+
+@router.get("/reports/weekly", operation_id="get_weekly_report")
+def weekly_report(
+    principal: CurrentUser,
+    week_end: Annotated[
+        dt.date | None,
+        Query(description="last local day the week covers (default: yesterday)"),
+    ] = None,
+    lang: Literal["zh-CN", "en"] = "zh-CN",
+    format: Literal["html", "pdf"] = "html",
+) -> Response:
+    """The weekly briefing for your jurisdiction: a standalone HTML page, or an A4 PDF."""
+    _check_role(principal)
+    body = report_file(principal, week_end=week_end, lang=lang, pdf=format == "pdf")
+    if format == "pdf":
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{_report_name(week_end)}.pdf"'},
+        )
+    return Response(body, media_type="text/html; charset=utf-8")
+
+
+def _report_name(week_end: dt.date | None) -> str:
+    from pingan.analysis_api.report import local_week_end
+
+    day = (week_end or (local_week_end() - dt.timedelta(days=1)).date()).isoformat()
+    return f"weekly-briefing-{day}"
+
+
+def report_file(principal: Principal, *, week_end: dt.date | None, lang: str, pdf: bool) -> bytes:
+    """The briefing's HTML, or its A4 PDF printed by headless Chromium in a temporary folder."""
+    import tempfile
+    from pathlib import Path
+
+    from pingan.analysis_api.report import build_briefing, local_week_end, print_pdf
+
+    if week_end is not None and week_end > dt.date.today() + dt.timedelta(days=1):
+        raise Invalid("week_end", f"{week_end} is in the future")
+    doc = build_briefing(principal, until=local_week_end(week_end), lang=lang).document()
+    if not pdf:
+        return doc.encode()
+    with tempfile.TemporaryDirectory(prefix="pingan-report-") as tmp:
+        src, out = Path(tmp) / "briefing.html", Path(tmp) / "briefing.pdf"
+        src.write_text(doc, encoding="utf-8")
+        print_pdf(src, out)
+        return out.read_bytes()

@@ -27,6 +27,7 @@ _ROUTERS = (
     "pingan.jobs.views",
     "pingan.scheduler.views",
     "pingan.web.jobs",
+    "pingan.web.reports",
     "pingan.jurisdictions.views",
     "pingan.places.views",
     "pingan.resources.views",

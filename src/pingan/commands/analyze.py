@@ -377,14 +377,24 @@ def register(app: typer.Typer) -> None:
     def weekly_cmd(
         html: Path = typer.Option(Path("weekly.html"), help="write the briefing as HTML"),
         pdf: Path | None = typer.Option(None, help="also print it to PDF (needs Chromium)"),
-        as_of: str | None = typer.Option(None, help="last day covered (default yesterday)"),
+        as_of: str | None = typer.Option(
+            None, help="last local day covered, YYYY-MM-DD (default yesterday)"
+        ),
+        lang: str = typer.Option("zh-CN", help="zh-CN or en"),
     ) -> None:
         """The weekly briefing: CompStat, trend and hour × weekday charts, hot spots and the
-        week's warnings, in one self-contained HTML page (and PDF)."""
-        from pingan.analysis_api.report import weekly_briefing
+        week's warnings, in one self-contained HTML page (and an A4 PDF)."""
+        from pingan.analysis_api.report import local_week_end, weekly_briefing
 
-        end = _parse_time(as_of, "as-of")
-        page = weekly_briefing(_principal(), until=end)
+        day = None
+        if as_of is not None:
+            try:
+                day = dt.date.fromisoformat(as_of)
+            except ValueError:
+                fail(f"--as-of: expected a date like 2026-11-30, got {as_of!r}")
+        if lang not in ("zh-CN", "en"):
+            fail(f"--lang: expected zh-CN or en, got {lang!r}")
+        page = weekly_briefing(_principal(), until=local_week_end(day), lang=lang)
         html.write_text(page, encoding="utf-8")
         typer.echo(f"written: {html}")
         if pdf is not None:
