@@ -113,7 +113,7 @@ def test_station_chief_reads_the_briefing_of_his_station(
 
 
 def test_the_english_page_has_english_notes(served: tuple[TestClient, SmallCity]) -> None:
-    client, city = served
+    client, _city = served
     _sign_in(client, "commander")
     client.get("/lang/en")
     text = client.get(f"/reports?week_end={WEEK_END}").text
