@@ -88,8 +88,8 @@ def _ensure_users(env: dict[str, str]) -> None:
 
 
 def _load(page, url: str) -> tuple[float, list[tuple[str, float]]]:  # type: ignore[no-untyped-def]
-    page.goto(url)
-    page.wait_for_selector('body[data-ready="1"]', timeout=120_000, state="attached")
+    page.goto(url, timeout=300_000)  # a page that computes on the request can be slow
+    page.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
     ready_ms = page.evaluate("() => performance.now()")
     return ready_ms / 1000.0, [(p, d) for p, d in page.evaluate(GETS_JS)]
 

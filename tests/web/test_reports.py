@@ -168,3 +168,30 @@ def test_pdf_download_is_a4(served: tuple[TestClient, SmallCity]) -> None:
     assert box is not None
     w_pt, h_pt = float(box.group(1)), float(box.group(2))
     assert abs(w_pt - 595.3) < 2 and abs(h_pt - 841.9) < 2  # A4, not US Letter (612 x 792)
+
+
+def test_a_briefing_is_built_once_per_scope_week_and_language(
+    served: tuple[TestClient, SmallCity], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pingan.analysis_api import report
+
+    built: list[str] = []
+    real = report.build_briefing
+
+    def counting(principal, *, until=None, lang="zh-CN"):  # type: ignore[no-untyped-def]
+        built.append(f"{principal.jpath}|{lang}")
+        return real(principal, until=until, lang=lang)
+
+    monkeypatch.setattr(report, "build_briefing", counting)
+    client, city = served
+    url = "/api/v1/analysis/reports/weekly?week_end=2026-11-23&lang={}"
+    for user, lang in (
+        ("chief0", "zh-CN"),
+        ("chief0", "zh-CN"),
+        ("chief0", "en"),
+        ("commander", "en"),
+    ):
+        r = client.get(url.format(lang), headers=auth(city.tokens[user]))
+        assert r.status_code == 200
+    station = city.stations[0].path
+    assert built == [f"{station}|zh-CN", f"{station}|en", "/|en"]

@@ -5,9 +5,13 @@ Chromium; the ``/reports`` page shows the same body for any week."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import json
+import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +31,14 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.store.engine import unit_of_work
 
-__all__ = ["Briefing", "build_briefing", "local_week_end", "print_pdf", "weekly_briefing"]
+__all__ = [
+    "Briefing",
+    "build_briefing",
+    "cached_briefing",
+    "local_week_end",
+    "print_pdf",
+    "weekly_briefing",
+]
 
 CSS = """
 .briefing{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#1b2430}
@@ -195,6 +206,49 @@ def weekly_briefing(
     """The briefing as one standalone HTML page for the week ending the day before ``until``
     (default: the last whole local day); see :func:`build_briefing`."""
     return build_briefing(principal, until=until, lang=lang).document()
+
+
+CACHE_TTL_S = 6 * 3600
+
+
+def cached_briefing(
+    principal: Principal, *, week_end: dt.date | None = None, lang: str = "zh-CN"
+) -> Briefing:
+    """:func:`build_briefing` for the week ending the local day ``week_end`` (default
+    yesterday), kept for ``CACHE_TTL_S`` in ``data_dir/reports/cache`` by scope, week and
+    language: a briefing reads a year of the scope's incidents (about 30 s for the demo city's
+    whole bureau), and a past week's does not change. The scheduled Monday run fills it for the
+    bureau; each scope's first view fills its own."""
+    until = local_week_end(week_end)
+    key = hashlib.sha256(f"{principal.jpath}|{until.isoformat()}|{lang}".encode()).hexdigest()
+    path = get_settings().data_dir / "reports" / "cache" / f"{key[:32]}.json"
+    if path.exists() and time.time() - path.stat().st_mtime < CACHE_TTL_S:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        return Briefing(
+            lang=d["lang"],
+            title=d["title"],
+            as_of=dt.date.fromisoformat(d["as_of"]),
+            scope_name=d["scope_name"],
+            body=d["body"],
+        )
+    b = build_briefing(principal, until=until, lang=lang)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+    tmp.write_text(
+        json.dumps(
+            {
+                "lang": b.lang,
+                "title": b.title,
+                "as_of": b.as_of.isoformat(),
+                "scope_name": b.scope_name,
+                "body": b.body,
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    tmp.replace(path)  # atomic: a reader sees the old file or the new one
+    return b
 
 
 def build_briefing(

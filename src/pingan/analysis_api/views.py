@@ -304,11 +304,11 @@ def report_file(principal: Principal, *, week_end: dt.date | None, lang: str, pd
     import tempfile
     from pathlib import Path
 
-    from pingan.analysis_api.report import build_briefing, local_week_end, print_pdf
+    from pingan.analysis_api.report import cached_briefing, print_pdf
 
     if week_end is not None and week_end > dt.date.today() + dt.timedelta(days=1):
         raise Invalid("week_end", f"{week_end} is in the future")
-    doc = build_briefing(principal, until=local_week_end(week_end), lang=lang).document()
+    doc = cached_briefing(principal, week_end=week_end, lang=lang).document()
     if not pdf:
         return doc.encode()
     with tempfile.TemporaryDirectory(prefix="pingan-report-") as tmp:

@@ -102,17 +102,17 @@ def rescreen(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 
 
 def weekly_briefing(engine: Engine, now: dt.datetime) -> dict[str, Any]:
-    """The bureau-wide weekly briefing for the week before this local Monday, kept as HTML in
-    ``data_dir/reports``."""
-    from pingan.analysis_api.report import weekly_briefing as render
+    """The bureau-wide weekly briefing for the week before this local Monday, in both
+    languages: kept as HTML in ``data_dir/reports`` and in the cache ``/reports`` reads."""
+    from pingan.analysis_api.report import cached_briefing
 
-    tz = ZoneInfo(get_settings().timezone)
-    until = dt.datetime.combine(_local_today(now), dt.time(), tz).astimezone(dt.UTC)
-    page = render(system_principal(), until=until)
+    week_end = _local_today(now) - dt.timedelta(days=1)
     folder = get_settings().data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"weekly-{_local_today(now).isoformat()}.html"
-    path.write_text(page, encoding="utf-8")
+    path = folder / f"weekly-{week_end.isoformat()}.html"
+    for lang in ("en", "zh-CN"):
+        doc = cached_briefing(system_principal(), week_end=week_end, lang=lang).document()
+    path.write_text(doc, encoding="utf-8")
     return {"file": path.name}
 
 

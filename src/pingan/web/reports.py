@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pingan.analysis_api.report import CSS, build_briefing, local_week_end
+from pingan.analysis_api.report import CSS, cached_briefing
 from pingan.api.deps import SessionDep
 from pingan.config import get_settings
 from pingan.errors import PingAnError
@@ -48,7 +48,7 @@ def reports_page(request: Request, session: SessionDep, week_end: str = "") -> R
     briefing = None
     if not error:
         try:
-            briefing = build_briefing(who, until=local_week_end(day), lang=lang)
+            briefing = cached_briefing(who, week_end=day, lang=lang)
         except PingAnError as exc:
             error = exc.field or "selection"
     return render(
