@@ -31,10 +31,10 @@ _COMMAND_MODULES = (
     "pingan.commands.importing",
     "pingan.commands.demo",
     "pingan.commands.roads",
-    "pingan.commands.coverage",
-    "pingan.commands.analyze",
+    "pingan.commands.rapid_response",
+    "pingan.commands.crime_analysis",
     "pingan.commands.operations",
-    "pingan.commands.casework",
+    "pingan.commands.disputes",
     "pingan.commands.places",
     "pingan.commands.evaluation",
 )

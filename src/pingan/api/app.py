@@ -31,16 +31,16 @@ _ROUTERS = (
     "pingan.api.ogc",
     "pingan.web.views",
     "pingan.web.ops",
-    "pingan.web.casework",
-    "pingan.web.analysis",
-    "pingan.web.coverage",
+    "pingan.web.disputes",
+    "pingan.web.crime_analysis",
+    "pingan.web.rapid_response",
     "pingan.web.evaluation",
     "pingan.web.audit",
     "pingan.tasks.views",
     "pingan.disputes.views",
     "pingan.evaluation.views",
-    "pingan.coverage_api.views",
-    "pingan.analysis_api.views",
+    "pingan.rapid_response.views",
+    "pingan.crime_analysis.views",
 )
 
 

@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         area: str | None,
         default_days: int,
     ) -> Any:
-        from pingan.analysis_api.views import Selection, load
+        from pingan.crime_analysis.views import Selection, load
         from pingan.store.engine import unit_of_work
 
         sel = Selection.model_validate(
@@ -107,8 +107,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from pingan.analysis_api import service
-        from pingan.analysis_api.flows import as_of_of
+        from pingan.crime_analysis import service
+        from pingan.crime_analysis.flows import as_of_of
         from pingan.store.engine import unit_of_work
 
         if period not in ("day", "week", "28d", "month", "quarter", "year"):
@@ -167,7 +167,7 @@ def register(app: typer.Typer) -> None:
         kde_geojson: Path | None = typer.Option(None, help="write the KDE cells as GeoJSON"),
     ) -> None:
         """KDE surface and Getis-Ord Gi* hot spots with FDR control (default: last 28 days)."""
-        from pingan.analysis_api import service
+        from pingan.crime_analysis import service
         from pingan.store.engine import unit_of_work
 
         if cell_m <= 0:
@@ -199,7 +199,7 @@ def register(app: typer.Typer) -> None:
         every: int = typer.Option(0, help="repeat every N minutes (0 = run once)"),
     ) -> None:
         """Evaluate the latest data and store early warnings (idempotent)."""
-        from pingan.analysis_api.flows import WarningRun, warnings_run_flow
+        from pingan.crime_analysis.flows import WarningRun, warnings_run_flow
         from pingan.store.engine import get_engine
 
         try:
@@ -257,7 +257,7 @@ def register(app: typer.Typer) -> None:
                 fail(str(exc))
                 return
         else:
-            from pingan.analysis_api import service
+            from pingan.crime_analysis import service
             from pingan.store.engine import unit_of_work
 
             end = _parse_time(as_of, "as-of") or dt.datetime.now(dt.UTC)
@@ -270,7 +270,7 @@ def register(app: typer.Typer) -> None:
                 None,
                 study_days + 1,
             )
-            from pingan.analysis_api.flows import as_of_of
+            from pingan.crime_analysis.flows import as_of_of
 
             with unit_of_work(write=False) as s:
                 out = service.scan_clusters(
@@ -304,8 +304,8 @@ def register(app: typer.Typer) -> None:
         geojson: Path | None = typer.Option(None, help="write the top cells as GeoJSON"),
     ) -> None:
         """Rank grid cells for the next days (fitted on the last year)."""
-        from pingan.analysis_api import service
-        from pingan.analysis_api.flows import as_of_of
+        from pingan.crime_analysis import service
+        from pingan.crime_analysis.flows import as_of_of
         from pingan.store.engine import unit_of_work
 
         frame = _frame(None, None, group, klass, subtype, area, 365)
@@ -335,7 +335,7 @@ def register(app: typer.Typer) -> None:
         json_out: Path | None = typer.Option(None, "--json"),
     ) -> None:
         """Walk forward over history: hit rate, PAI and PEI at 1%, 2% and 5% of the area."""
-        from pingan.analysis_api import service
+        from pingan.crime_analysis import service
         from pingan.store.engine import unit_of_work
 
         t_start, t_end = _parse_time(start, "start"), _parse_time(end, "end")
@@ -381,14 +381,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The weekly briefing: CompStat, trend and hour × weekday charts, hot spots and the
         week's warnings, in one self-contained HTML page (and PDF)."""
-        from pingan.analysis_api.report import weekly_briefing
+        from pingan.crime_analysis.report import weekly_briefing
 
         end = _parse_time(as_of, "as-of")
         page = weekly_briefing(_principal(), until=end)
         html.write_text(page, encoding="utf-8")
         typer.echo(f"written: {html}")
         if pdf is not None:
-            from pingan.analysis_api.report import print_pdf
+            from pingan.crime_analysis.report import print_pdf
 
             print_pdf(html, pdf)
             typer.echo(f"written: {pdf}")

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from pingan.commands import fail
-from pingan.commands.analyze import _principal
+from pingan.commands.crime_analysis import _principal
 
 OPTION = {
     "standard": "--standard",
@@ -71,8 +71,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from pingan.config import get_settings
-        from pingan.coverage_api import flows, service
         from pingan.errors import PingAnError
+        from pingan.rapid_response import flows, service
         from pingan.store.engine import unit_of_work
 
         try:
@@ -169,9 +169,9 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from pingan.config import get_settings
-        from pingan.coverage_api import flows, service
-        from pingan.coverage_api.schemas import OptimiseRun
         from pingan.errors import PingAnError
+        from pingan.rapid_response import flows, service
+        from pingan.rapid_response.schemas import OptimiseRun
         from pingan.store.engine import get_engine
 
         if standard <= 0:
@@ -249,8 +249,8 @@ def register(app: typer.Typer) -> None:
 def _read_sites(path: Path) -> Any:
     """Candidate sites from a GeoJSON FeatureCollection of points or a CSV with lon,lat
     columns (WGS-84)."""
-    from pingan.coverage_api import service
     from pingan.errors import Invalid
+    from pingan.rapid_response import service
 
     if not path.is_file():
         raise Invalid("candidates", f"road_nodes, premises or a file of sites; {path} not found")

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         from pingan.config import get_settings
-        from pingan.coverage_api.data import clear_network_cache, network_path
+        from pingan.rapid_response.data import clear_network_cache, network_path
         from pingan.roads import RoadNetwork
 
         if not file.is_file():

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from pingan.analysis_api import data, flows, service
-from pingan.analysis_api.flows import WarningRun, as_of_of
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
+from pingan.crime_analysis import data, flows, service
+from pingan.crime_analysis.flows import WarningRun, as_of_of
 from pingan.errors import Invalid, PermissionDenied
 from pingan.jobs.service import Report, submit
 from pingan.jurisdictions.service import get_by_code
