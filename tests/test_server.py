@@ -1,0 +1,37 @@
+"""``pingan.server``: the served app is the API marked as a server, with the drill feed beside it
+only when ``PINGAN_DRILL=1``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+
+import pytest
+from sqlalchemy import Engine
+
+
+def _fresh_server(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> ModuleType:
+    import pingan.api.app as app_module
+
+    monkeypatch.setattr(app_module, "get_engine", lambda: engine)  # no process-wide engine
+    monkeypatch.delitem(sys.modules, "pingan.server", raising=False)
+    return importlib.import_module("pingan.server")
+
+
+def test_the_served_app_has_no_drill_by_default(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    monkeypatch.delenv("PINGAN_DRILL", raising=False)
+    server = _fresh_server(monkeypatch, engine)
+    assert server.app.state.freeze_gc is True
+    assert server.app.state.background == ()
+
+
+def test_drill_mode_runs_the_drill_feed_beside_the_api(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    monkeypatch.setenv("PINGAN_DRILL", "1")
+    server = _fresh_server(monkeypatch, engine)
+    assert server.app.state.background == (server.drill_feed,)
+    assert server.app.state.freeze_gc is True
