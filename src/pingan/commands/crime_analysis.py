@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from pingan.commands import cli_principal, fail
+from pingan.commands import cli_principal, fail, validated
 
 
 def _parse_time(value: str | None, name: str) -> dt.datetime | None:
@@ -50,7 +50,8 @@ def _frame(
     from pingan.crime_analysis.schemas import Selection
     from pingan.store.engine import unit_of_work
 
-    sel = Selection.model_validate(
+    sel = validated(
+        Selection,
         {
             "since": _parse_time(since, "since"),
             "until": _parse_time(until, "until"),
@@ -58,7 +59,7 @@ def _frame(
             "class": klass,
             "subtype": subtype,
             "area": area,
-        }
+        },
     )
     with unit_of_work(write=False) as s:
         return load(s, cli_principal(), sel, default_days=default_days)
@@ -191,20 +192,18 @@ def warnings_cmd(
     from pingan.crime_analysis.flows import WarningRun, warnings_run_flow
     from pingan.store.engine import get_engine
 
-    try:
-        body = WarningRun.model_validate(
-            {
-                "as_of": as_of,
-                "by": by,
-                "method": method,
-                "scan": not no_scan,
-                "false_alarms_per_year": false_alarms_per_year,
-                "replications": replications,
-            }
-        )
-    except ValueError as exc:
-        fail(str(exc).splitlines()[1] + ": " + str(exc).splitlines()[2].strip())
-        return
+    body = validated(
+        WarningRun,
+        {
+            "as_of": as_of,
+            "by": by,
+            "method": method,
+            "scan": not no_scan,
+            "false_alarms_per_year": false_alarms_per_year,
+            "replications": replications,
+        },
+        {"scan": "--no-scan"},
+    )
     while True:
         t = time.perf_counter()
         res = warnings_run_flow(get_engine(), cli_principal(), body, lambda f, m: None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from pingan.commands import cli_principal, fail
+from pingan.commands import cli_principal, fail, fail_validation
 
 OPTION = {
     "standard": "--standard",
@@ -35,10 +35,7 @@ def _fail_with(exc: Exception) -> None:
     from pingan.errors import PingAnError
 
     if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        name = str(err["loc"][0]) if err.get("loc") else "input"
-        name = {"standard_s": "standard", "time_limit_s": "time_limit"}.get(name, name)
-        fail(f"{OPTION.get(name, '--' + name.replace('_', '-'))}: {err['msg']}")
+        fail_validation(exc, {**OPTION, "standard_s": "--standard", "time_limit_s": "--time-limit"})
     if isinstance(exc, PingAnError):
         field = exc.field or ""
         if field in OPTION:
