@@ -82,7 +82,7 @@ def checklists(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 
 def warnings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     """Early warnings on the latest data (idempotent: a warning is stored once)."""
-    from pingan.analysis_api.flows import WarningRun, warnings_run_flow
+    from pingan.crime_analysis.flows import WarningRun, warnings_run_flow
 
     res = warnings_run_flow(engine, system_principal(), WarningRun())
     return {
@@ -104,7 +104,7 @@ def rescreen(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 def weekly_briefing(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     """The bureau-wide weekly briefing for the week before this local Monday, kept as HTML in
     ``data_dir/reports``."""
-    from pingan.analysis_api.report import weekly_briefing as render
+    from pingan.crime_analysis.report import weekly_briefing as render
 
     tz = ZoneInfo(get_settings().timezone)
     until = dt.datetime.combine(_local_today(now), dt.time(), tz).astimezone(dt.UTC)
