@@ -377,7 +377,7 @@ def run(
 ) -> dict[str, Any]:
     token, centres = prepare(url, args.city)
     pa = _serve_and_measure(
-        "pingan.api.main:app",
+        "pingan.server:app",
         {"PINGAN_DATABASE_URL": url, "PINGAN_SCHEDULER": "0"},  # no scheduled work in the way
         {"Authorization": f"Bearer {token}"},
         centres,

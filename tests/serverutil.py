@@ -42,7 +42,7 @@ def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "pingan.api.main:app",
+                "pingan.server:app",
                 "--host",
                 "127.0.0.1",
                 "--port",

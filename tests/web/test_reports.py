@@ -173,7 +173,7 @@ def test_pdf_download_is_a4(served: tuple[TestClient, SmallCity]) -> None:
 def test_a_briefing_is_built_once_per_scope_week_and_language(
     served: tuple[TestClient, SmallCity], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pingan.analysis_api import report
+    from pingan.crime_analysis import report
 
     built: list[str] = []
     real = report.build_briefing

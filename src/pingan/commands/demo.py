@@ -25,77 +25,77 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     return (w, s, e, n)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``pingan demo``."""
+# root-level commands: pingan.cli merges this app's commands into the root
+app = typer.Typer()
 
-    @app.command("demo")
-    def demo_cmd(
-        seed: int = typer.Option(20261122, help="random seed: the same seed gives the same city"),
-        scale: float = typer.Option(1.0, help="incident volume multiplier (10 = ten times)"),
-        years: float = typer.Option(2.0, help="years of incident history"),
-        osm: Path | None = typer.Option(None, help="build on a real OSM road network (.osm.pbf)"),
-        bbox: str | None = typer.Option(None, help="W,S,E,N of the area to use with --osm"),
-        rebuild: bool = typer.Option(False, help="delete the existing demo database first"),
-        end: str | None = typer.Option(
-            None, help="last day of the history (YYYY-MM-DD, Asia/Shanghai); default today"
-        ),
-        serve: bool = typer.Option(True, "--serve/--no-serve", help="serve it when built"),
-        host: str = typer.Option("127.0.0.1"),
-        port: int = typer.Option(8000),
-    ) -> None:
-        """Build a realistic fictional city (roads, jurisdictions, places, forces, cameras and two
-        years of incidents), deterministically from a seed, and serve the command center."""
-        if scale <= 0:
-            fail(f"--scale: must be > 0, got {scale}")
-        if not 0 < years <= 10:
-            fail(f"--years: must be in (0, 10], got {years}")
-        if osm is not None and not osm.is_file():
-            fail(f"--osm: file not found: {osm}")
-        box = _parse_bbox(bbox)
-        end_at = _parse_end(end)
-        from pingan.config import get_settings
 
-        settings = get_settings()
-        url = settings.resolved_database_url
-        meta_path = settings.data_dir / "demo.json"
-        built = _existing_build(meta_path)
-        params: dict[str, Any] = {
-            "seed": seed,
-            "scale": scale,
-            "years": years,
-            "osm": str(osm) if osm else None,
-            "bbox": list(box) if box else None,
-        }
-        if built is not None and not rebuild:
-            if built.get("params") != params:
-                typer.echo(
-                    "a demo city with other parameters is already built; "
-                    "add --rebuild to replace it"
-                )
-            else:
-                typer.echo(
-                    f"demo city already built on {built.get('built_at')} "
-                    f"({built.get('counts', {}).get('incidents', 0):,} incidents); "
-                    "use --rebuild to build it again"
-                )
-        else:
-            _build(
-                url,
-                settings.data_dir,
-                meta_path,
-                params,
-                seed=seed,
-                scale=scale,
-                years=years,
-                osm=osm,
-                bbox=box,
-                end=end_at,
+@app.command("demo")
+def demo_cmd(
+    seed: int = typer.Option(20261122, help="random seed: the same seed gives the same city"),
+    scale: float = typer.Option(1.0, help="incident volume multiplier (10 = ten times)"),
+    years: float = typer.Option(2.0, help="years of incident history"),
+    osm: Path | None = typer.Option(None, help="build on a real OSM road network (.osm.pbf)"),
+    bbox: str | None = typer.Option(None, help="W,S,E,N of the area to use with --osm"),
+    rebuild: bool = typer.Option(False, help="delete the existing demo database first"),
+    end: str | None = typer.Option(
+        None, help="last day of the history (YYYY-MM-DD, Asia/Shanghai); default today"
+    ),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve it when built"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+) -> None:
+    """Build a realistic fictional city (roads, jurisdictions, places, forces, cameras and two
+    years of incidents), deterministically from a seed, and serve the command center."""
+    if scale <= 0:
+        fail(f"--scale: must be > 0, got {scale}")
+    if not 0 < years <= 10:
+        fail(f"--years: must be in (0, 10], got {years}")
+    if osm is not None and not osm.is_file():
+        fail(f"--osm: file not found: {osm}")
+    box = _parse_bbox(bbox)
+    end_at = _parse_end(end)
+    from pingan.config import get_settings
+
+    settings = get_settings()
+    url = settings.resolved_database_url
+    meta_path = settings.data_dir / "demo.json"
+    built = _existing_build(meta_path)
+    params: dict[str, Any] = {
+        "seed": seed,
+        "scale": scale,
+        "years": years,
+        "osm": str(osm) if osm else None,
+        "bbox": list(box) if box else None,
+    }
+    if built is not None and not rebuild:
+        if built.get("params") != params:
+            typer.echo(
+                "a demo city with other parameters is already built; add --rebuild to replace it"
             )
-        if serve:
-            import uvicorn
+        else:
+            typer.echo(
+                f"demo city already built on {built.get('built_at')} "
+                f"({built.get('counts', {}).get('incidents', 0):,} incidents); "
+                "use --rebuild to build it again"
+            )
+    else:
+        _build(
+            url,
+            settings.data_dir,
+            meta_path,
+            params,
+            seed=seed,
+            scale=scale,
+            years=years,
+            osm=osm,
+            bbox=box,
+            end=end_at,
+        )
+    if serve:
+        import uvicorn
 
-            typer.echo(f"\ncommand center: http://{host}:{port}/  (API docs: /api/v1/docs)")
-            uvicorn.run("pingan.api.main:app", host=host, port=port, log_level="warning")
+        typer.echo(f"\ncommand center: http://{host}:{port}/  (API docs: /api/v1/docs)")
+        uvicorn.run("pingan.server:app", host=host, port=port, log_level="warning")
 
 
 def _parse_end(end: str | None) -> Any:

@@ -17,7 +17,7 @@ def list_cmd(lang: str = typer.Option("zh-CN", help="zh-CN or en")) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pingan.scheduler.views import job_rows
+    from pingan.scheduler.flows import job_rows
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     if lang not in ("zh-CN", "en"):

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from pingan.audit.service import Actor, record
+from pingan.audit.service import record
 from pingan.auth.models import User
 from pingan.auth.service import Principal, scope_clause
 from pingan.errors import Invalid, NotFound, PermissionDenied
@@ -1019,11 +1019,6 @@ def create_inspection(
         detail={"premises_id": premises_id, "outcome": outcome},
     )
     return row
-
-
-def system_actor() -> Actor:
-    """The actor of CLI computations."""
-    return Actor.system("cli:evaluation")
 
 
 # ---------------------------------------------------------------- for callers (API, CLI, export)

@@ -12,7 +12,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
-from pingan.api.deps import CurrentUser, ReadSession, WriteSession
+from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.errors import Invalid
 from pingan.evaluation import export, flows, service
@@ -112,7 +112,7 @@ def _period_read(ev: service.Evaluation) -> PeriodRead:
 
 
 @router.get("/scorecards", operation_id="list_scorecards")
-def list_scorecards(session: ReadSession, principal: CurrentUser) -> list[ScorecardRead]:
+def list_scorecards(session: SessionDep, principal: CurrentUser) -> list[ScorecardRead]:
     """The packaged default card (``id`` null) and every stored card that applies to you."""
     out = [card_read(service.default_spec())]
     for c in service.list_scorecards(session, principal=principal):
@@ -122,7 +122,7 @@ def list_scorecards(session: ReadSession, principal: CurrentUser) -> list[Scorec
 
 @router.post("/scorecards", status_code=201, operation_id="create_scorecard")
 def create_scorecard(
-    body: ScorecardCreate, session: WriteSession, principal: CurrentUser
+    body: ScorecardCreate, session: SessionDep, principal: CurrentUser
 ) -> ScorecardRead:
     """Store a scorecard (admin): indicators with weights (relative, summing to > 0), targets
     (> 0) and direction. The card of the most specific jurisdiction applies."""
@@ -131,7 +131,7 @@ def create_scorecard(
 
 
 @router.get("/scorecards/{scorecard_id}", operation_id="get_scorecard")
-def get_scorecard(scorecard_id: int, session: ReadSession, principal: CurrentUser) -> ScorecardRead:
+def get_scorecard(scorecard_id: int, session: SessionDep, principal: CurrentUser) -> ScorecardRead:
     """One stored scorecard."""
     c = service.get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
     return card_read(service.spec_of(session, c), active=c.active)
@@ -139,7 +139,7 @@ def get_scorecard(scorecard_id: int, session: ReadSession, principal: CurrentUse
 
 @router.patch("/scorecards/{scorecard_id}", operation_id="update_scorecard")
 def update_scorecard(
-    scorecard_id: int, body: ScorecardUpdate, session: WriteSession, principal: CurrentUser
+    scorecard_id: int, body: ScorecardUpdate, session: SessionDep, principal: CurrentUser
 ) -> ScorecardRead:
     """Change a scorecard (admin); ``indicators`` replaces the list."""
     c = flows.scorecard_update_flow(
@@ -152,7 +152,7 @@ def update_scorecard(
 
 
 @router.delete("/scorecards/{scorecard_id}", status_code=204, operation_id="delete_scorecard")
-def delete_scorecard(scorecard_id: int, session: WriteSession, principal: CurrentUser) -> Response:
+def delete_scorecard(scorecard_id: int, session: SessionDep, principal: CurrentUser) -> Response:
     """Delete a scorecard (admin)."""
     flows.scorecard_delete_flow(session, principal=principal, scorecard_id=scorecard_id)
     return Response(status_code=204)
@@ -163,7 +163,7 @@ def delete_scorecard(scorecard_id: int, session: WriteSession, principal: Curren
 
 @router.get("/scores", operation_id="compute_evaluation")
 def compute_scores(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     level: Level = "officer",
     period: PeriodQ = None,
@@ -206,7 +206,7 @@ def compute_scores(
 
 @router.get("/rankings", operation_id="evaluation_rankings")
 def rankings(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     level: Level = "officer",
     period: PeriodQ = None,
@@ -241,7 +241,7 @@ def rankings(
 
 @router.get("/trend", operation_id="evaluation_trend")
 def trend(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     level: Level = "officer",
     period: PeriodQ = None,
@@ -278,7 +278,7 @@ def trend(
 
 @router.get("/sources", operation_id="evaluation_figure_sources")
 def figure_sources(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     entity_id: Annotated[int, Query(ge=1)],
     indicator: Annotated[str, Query(max_length=64)],
@@ -326,7 +326,7 @@ def figure_sources(
     },
 )
 def export_scores(
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
     format: Literal["xlsx", "pdf", "csv"] = "xlsx",
     level: Level = "officer",
@@ -366,7 +366,7 @@ def export_scores(
 
 
 @router.post("/surveys", status_code=201, operation_id="create_satisfaction_survey")
-def create_survey(body: SurveyCreate, session: WriteSession, principal: CurrentUser) -> SurveyRead:
+def create_survey(body: SurveyCreate, session: SessionDep, principal: CurrentUser) -> SurveyRead:
     """Record the aggregated result of a resident-satisfaction survey in a grid cell (how many
     answered, how many were satisfied; never a resident's own answer)."""
     s = flows.survey_create_flow(session, principal=principal, data=body.model_dump())
@@ -375,7 +375,7 @@ def create_survey(body: SurveyCreate, session: WriteSession, principal: CurrentU
 
 @router.get("/surveys", operation_id="list_satisfaction_surveys")
 def list_surveys(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     cell_id: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -391,7 +391,7 @@ def list_surveys(
 
 
 @router.get("/surveys/{survey_id}", operation_id="get_satisfaction_survey")
-def get_survey(survey_id: int, session: ReadSession, principal: CurrentUser) -> SurveyRead:
+def get_survey(survey_id: int, session: SessionDep, principal: CurrentUser) -> SurveyRead:
     """One survey result."""
     return SurveyRead.model_validate(
         service.get_survey_or_raise(session, principal=principal, survey_id=survey_id)
@@ -400,7 +400,7 @@ def get_survey(survey_id: int, session: ReadSession, principal: CurrentUser) -> 
 
 @router.post("/inspections", status_code=201, operation_id="create_premises_inspection")
 def create_inspection(
-    body: InspectionCreate, session: WriteSession, principal: CurrentUser
+    body: InspectionCreate, session: SessionDep, principal: CurrentUser
 ) -> InspectionRead:
     """Record an inspection of a premises by you."""
     row = flows.inspection_create_flow(session, principal=principal, data=body.model_dump())

@@ -22,10 +22,11 @@ from pingan.errors import Conflict, NotFound, PingAnError
 from pingan.scheduler import service
 from pingan.scheduler.jobs import JOBS, Job, get_job
 from pingan.scheduler.models import ScheduledRun
+from pingan.scheduler.schemas import JobRead, RunRead
 from pingan.store.base import utcnow
 from pingan.store.engine import unit_of_work
 
-__all__ = ["Due", "due_jobs", "job_or_raise", "run_job_flow", "start_manual_run_flow"]
+__all__ = ["Due", "due_jobs", "job_or_raise", "job_rows", "run_job_flow", "start_manual_run_flow"]
 
 log = logging.getLogger("pingan.scheduler")
 
@@ -133,3 +134,20 @@ def start_manual_run_flow(session: Session, job: Job, *, actor: Actor) -> Schedu
     )
     session.commit()
     return run
+
+
+def job_rows(session: Session, lang: str) -> list[JobRead]:
+    """Every job with its schedule, next slot and newest run (one query for the runs)."""
+    tz = ZoneInfo(get_settings().timezone)
+    now = utcnow()
+    last = service.last_runs(session)
+    return [
+        JobRead(
+            name=j.name,
+            label=j.label(lang),
+            schedule=j.schedule.describe(lang),
+            next_at=j.schedule.next_slot(now, tz),
+            last_run=RunRead.of(last[j.name]) if j.name in last else None,
+        )
+        for j in JOBS
+    ]

@@ -82,7 +82,7 @@ def checklists(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 
 def warnings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     """Early warnings on the latest data (idempotent: a warning is stored once)."""
-    from pingan.analysis_api.flows import WarningRun, warnings_run_flow
+    from pingan.crime_analysis.flows import WarningRun, warnings_run_flow
 
     res = warnings_run_flow(engine, system_principal(), WarningRun())
     return {
@@ -104,7 +104,7 @@ def rescreen(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 def weekly_briefing(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     """The bureau-wide weekly briefing for the week before this local Monday, in both
     languages: kept as HTML in ``data_dir/reports`` and in the cache ``/reports`` reads."""
-    from pingan.analysis_api.report import cached_briefing
+    from pingan.crime_analysis.report import cached_briefing
 
     week_end = _local_today(now) - dt.timedelta(days=1)
     folder = get_settings().data_dir / "reports"

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
-from pingan.config import get_settings
 from pingan.errors import NotFound, PermissionDenied
 from pingan.scheduler import service
-from pingan.scheduler.flows import job_or_raise, start_manual_run_flow
-from pingan.scheduler.jobs import JOBS
+from pingan.scheduler.flows import job_or_raise, job_rows, start_manual_run_flow
 from pingan.scheduler.models import ScheduledRun
 from pingan.scheduler.runner import run_in_background
 from pingan.scheduler.schemas import JobRead, RunPage, RunRead
-from pingan.store.base import utcnow
 
 __all__ = ["job_rows", "router"]
 
@@ -29,23 +25,6 @@ Lang = Literal["zh-CN", "en"]
 def _admin(principal: Principal) -> None:
     if principal.role != "admin":
         raise PermissionDenied("only administrators see and run scheduled jobs", field="role")
-
-
-def job_rows(session: Any, lang: str) -> list[JobRead]:
-    """Every job with its schedule, next slot and newest run (one query for the runs)."""
-    tz = ZoneInfo(get_settings().timezone)
-    now = utcnow()
-    last = service.last_runs(session)
-    return [
-        JobRead(
-            name=j.name,
-            label=j.label(lang),
-            schedule=j.schedule.describe(lang),
-            next_at=j.schedule.next_slot(now, tz),
-            last_run=RunRead.of(last[j.name]) if j.name in last else None,
-        )
-        for j in JOBS
-    ]
 
 
 @router.get("/jobs", operation_id="list_scheduled_jobs")

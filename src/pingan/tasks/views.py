@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 
-from pingan.api.deps import CurrentUser, ReadSession, WriteSession
+from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.config import get_settings
@@ -120,7 +120,7 @@ def _queue_page(session: Any, q: Any, limit: int, offset: int) -> QueuePage:
 
 @router.post("/instructions", status_code=201, operation_id="issue_instruction")
 def issue_instruction(
-    body: InstructionCreate, session: WriteSession, principal: CurrentUser
+    body: InstructionCreate, session: SessionDep, principal: CurrentUser
 ) -> InstructionDetail:
     """Issue an instruction to stations, units, officers or every station of a district.
 
@@ -158,7 +158,7 @@ def _detail(session: Any, principal: Principal, ins: Instruction) -> Instruction
 
 @router.get("/instructions", operation_id="list_instructions")
 def list_instructions(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     issuer: Literal["me", "office", "scope"] = "me",
     limit: Limit = 50,
@@ -180,7 +180,7 @@ def list_instructions(
 
 @router.get("/instructions/queue", operation_id="instruction_queue")
 def instruction_queue(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     box: BoxQ = "to_sign",
     limit: Limit = 50,
@@ -193,7 +193,7 @@ def instruction_queue(
 
 @router.get("/instructions/board", operation_id="instruction_board")
 def instruction_board(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     station_id: int | None = None,
     box: BoxQ = "all",
@@ -208,7 +208,7 @@ def instruction_board(
 
 @router.get("/instructions/rates", operation_id="instruction_rates")
 def instruction_rates(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     station_id: int | None = None,
     issued_by_me: bool = False,
@@ -230,7 +230,7 @@ def instruction_rates(
 
 @router.get("/instructions/notices", operation_id="list_instruction_notices")
 def list_notices(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     unread_only: bool = False,
     limit: Limit = 50,
@@ -248,7 +248,7 @@ def list_notices(
 
 
 @router.post("/instructions/notices/read-all", operation_id="read_all_instruction_notices")
-def read_all_notices(session: WriteSession, principal: CurrentUser) -> NoticesReadOut:
+def read_all_notices(session: SessionDep, principal: CurrentUser) -> NoticesReadOut:
     """Mark every unread escalation notice to your office read (one audit record)."""
     marked = flows.notices_read_all_flow(session, principal=principal)
     return NoticesReadOut(
@@ -258,7 +258,7 @@ def read_all_notices(session: WriteSession, principal: CurrentUser) -> NoticesRe
 
 
 @router.post("/instructions/notices/{notice_id}/read", operation_id="read_instruction_notice")
-def read_notice(notice_id: int, session: WriteSession, principal: CurrentUser) -> NoticeRead:
+def read_notice(notice_id: int, session: SessionDep, principal: CurrentUser) -> NoticeRead:
     """Mark one escalation notice to your office read (audited; again is a no-op). A notice to
     another office is a 404."""
     return NoticeRead.model_validate(
@@ -267,7 +267,7 @@ def read_notice(notice_id: int, session: WriteSession, principal: CurrentUser) -
 
 
 @router.post("/instructions/escalate", operation_id="escalate_instructions")
-def escalate_instructions(session: WriteSession, principal: CurrentUser) -> EscalateOut:
+def escalate_instructions(session: SessionDep, principal: CurrentUser) -> EscalateOut:
     """Run the escalation pass now (admins; it also runs on schedule). Idempotent."""
     if principal.role != "admin":
         raise PermissionDenied("only admins run the escalation pass by hand", field="role")
@@ -282,7 +282,7 @@ def escalate_instructions(session: WriteSession, principal: CurrentUser) -> Esca
 
 @router.get("/instructions/{instruction_id}", operation_id="get_instruction")
 def get_instruction(
-    instruction_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: int, session: SessionDep, principal: CurrentUser
 ) -> InstructionDetail:
     """One instruction with the recipients and attachments you may see."""
     ins = service.get_or_raise(session, principal=principal, instruction_id=instruction_id)
@@ -291,7 +291,7 @@ def get_instruction(
 
 @router.get("/instructions/{instruction_id}/timeline", operation_id="get_instruction_timeline")
 def get_instruction_timeline(
-    instruction_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[InstructionEventRead]:
     """Every transition, report, escalation and attachment in time order."""
     events = service.timeline(session, principal=principal, instruction_id=instruction_id)
@@ -306,7 +306,7 @@ def transition_recipient(
     instruction_id: int,
     recipient_id: int,
     body: RecipientTransitionIn,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
 ) -> RecipientRead:
     """Sign, start, accept, return (with a note) or close; an illegal step is a 409 naming the
@@ -334,7 +334,7 @@ def report_recipient(
     instruction_id: int,
     recipient_id: int,
     body: ReportIn,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
 ) -> RecipientRead:
     """Report back (反馈): ``text`` is required; a location and photos are optional."""
@@ -360,7 +360,7 @@ def report_recipient(
 )
 def upload_attachment(
     instruction_id: int,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
     file: Annotated[UploadFile, File(description="at most 10 MiB: photo, PDF, text, Office")],
     recipient_id: Annotated[int | None, Form()] = None,
@@ -385,7 +385,7 @@ def upload_attachment(
     response_class=FileResponse,
 )
 def download_attachment(
-    instruction_id: int, attachment_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: int, attachment_id: int, session: SessionDep, principal: CurrentUser
 ) -> FileResponse:
     """The bytes of an attachment."""
     att = service.get_attachment_or_raise(
@@ -405,7 +405,7 @@ def _today() -> dt.date:
 
 
 @router.get("/checklists/templates", operation_id="list_checklist_templates", tags=["checklists"])
-def list_templates(session: ReadSession, _: CurrentUser) -> list[TemplateRead]:
+def list_templates(session: SessionDep, _: CurrentUser) -> list[TemplateRead]:
     """The bureau's checklist templates."""
     rows = session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id))
     return [TemplateRead.model_validate(t) for t in rows]
@@ -418,7 +418,7 @@ def list_templates(session: ReadSession, _: CurrentUser) -> list[TemplateRead]:
     tags=["checklists"],
 )
 def create_template(
-    body: TemplateCreate, session: WriteSession, principal: CurrentUser
+    body: TemplateCreate, session: SessionDep, principal: CurrentUser
 ) -> TemplateRead:
     """Add a bureau-level duty (admins and commanders of the bureau)."""
     tpl = service.create_template(session, principal=principal, **body.model_dump())
@@ -435,7 +435,7 @@ def set_override(
     template_id: int,
     station_id: int,
     body: OverrideIn,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
 ) -> OverrideRead:
     """Adjust a template for one station: disable it or change its frequency and times."""
@@ -452,7 +452,7 @@ def set_override(
 
 @router.post("/checklists/schedule", operation_id="schedule_checklist", tags=["checklists"])
 def schedule_checklist(
-    body: ScheduleIn, session: WriteSession, principal: CurrentUser
+    body: ScheduleIn, session: SessionDep, principal: CurrentUser
 ) -> ScheduleOut:
     """Materialise a day's checklist tasks (admins; it also runs on schedule). Running it twice
     creates nothing twice: ``existing`` says how many were already there."""
@@ -492,7 +492,7 @@ def _task_page(session: Any, q: Any, limit: int, offset: int) -> ChecklistTaskPa
 
 @router.get("/checklists/tasks", operation_id="list_checklist_tasks", tags=["checklists"])
 def list_tasks(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     mine: bool = True,
     day: dt.date | None = None,
@@ -512,7 +512,7 @@ def list_tasks(
     "/checklists/tasks/{task_id}/done", operation_id="complete_checklist_task", tags=["checklists"]
 )
 def complete_task(
-    task_id: int, body: TaskDoneIn, session: WriteSession, principal: CurrentUser
+    task_id: int, body: TaskDoneIn, session: SessionDep, principal: CurrentUser
 ) -> ChecklistTaskRead:
     """Mark a task done (``late`` after its due time); a missed task is a 409."""
     t: ChecklistTask = flows.checklist_task_done_flow(
@@ -528,7 +528,7 @@ def complete_task(
 )
 def station_completion(
     station_id: int,
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     since: dt.date | None = None,
     until: dt.date | None = None,

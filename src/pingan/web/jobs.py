@@ -11,7 +11,7 @@ from pingan.api.deps import SessionDep
 from pingan.scheduler.schemas import RunRead
 from pingan.scheduler.service import list_runs
 from pingan.scheduler.views import job_rows
-from pingan.web.casework import local_time
+from pingan.web.disputes import local_time
 from pingan.web.views import NAV, NavItem, language, render, require_login
 
 __all__ = ["router"]

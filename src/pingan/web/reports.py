@@ -1,6 +1,6 @@
 """The reports page (``/reports``): the weekly briefing for the signed-in user's jurisdiction,
 any week, in the page language, with an A4 PDF download. Server-rendered from the same
-:func:`pingan.analysis_api.report.build_briefing` as ``pingan report weekly`` and the scheduled
+:func:`pingan.crime_analysis.report.build_briefing` as ``pingan report weekly`` and the scheduled
 Monday briefing; the download is ``GET /api/v1/analysis/reports/weekly?format=pdf``."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pingan.analysis_api.report import CSS, cached_briefing
 from pingan.api.deps import SessionDep
 from pingan.config import get_settings
+from pingan.crime_analysis.report import CSS, cached_briefing
 from pingan.errors import PingAnError
-from pingan.web.analysis import ANALYSIS_ROLES
+from pingan.web.crime_analysis import ANALYSIS_ROLES
 from pingan.web.views import NAV, NavItem, language, render, require_login
 
 __all__ = ["router"]

@@ -14,12 +14,12 @@ from scipy.sparse.csgraph import dijkstra
 from sqlalchemy.orm import Session
 
 from pingan.auth.service import principal_for
-from pingan.coverage_api import data, service
 from pingan.errors import Invalid
 from pingan.geo.crs import haversine_m
+from pingan.rapid_response import data, service
 from tests.conftest import auth
-from tests.coverage_api.city import ISLAND, CoverageCity, build
 from tests.factories import LAT0, LON0, SmallCity
+from tests.rapid_response.city import ISLAND, CoverageCity, build
 
 
 @pytest.fixture()

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from pingan.alerts.service import store_warnings
-from pingan.analysis_api import data, service
 from pingan.auth.service import Principal
+from pingan.crime_analysis import data, service
 from pingan.jobs.service import Report
 from pingan.store.engine import unit_of_work
 

@@ -20,13 +20,22 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.service import Principal, scope_clause
 from pingan.config import get_settings
+from pingan.crime_analysis.schemas import Selection
 from pingan.errors import Invalid
 from pingan.geo.crs import LocalProjection
 from pingan.incidents.models import Incident
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.models import Jurisdiction
+from pingan.jurisdictions.service import get_by_code
 
-__all__ = ["IncidentFrame", "area_ids", "city_projection", "load_incidents", "local_days"]
+__all__ = [
+    "IncidentFrame",
+    "area_ids",
+    "city_projection",
+    "load",
+    "load_incidents",
+    "local_days",
+]
 
 
 @dataclass(frozen=True)
@@ -183,3 +192,26 @@ def area_ids(jpath: NDArray[np.object_], depth: int) -> NDArray[np.int64]:
         parts = [x for x in p.split("/") if x]
         mapped[i] = int(parts[depth]) if len(parts) > depth else -1
     return mapped[inv]
+
+
+def load(
+    session: Session, principal: Principal, sel: Selection, *, default_days: int
+) -> IncidentFrame:
+    """The selected incidents as arrays (the default period ends now)."""
+    until = sel.until or dt.datetime.now(dt.UTC)
+    since = sel.since or until - dt.timedelta(days=default_days)
+    path = None
+    if sel.area:
+        j = get_by_code(session, sel.area)
+        if j is None or not principal.can_see(j.path):
+            raise Invalid("area", f"no jurisdiction {sel.area!r} in your scope")
+        path = j.path
+    subs = subtypes_for(subtype=sel.subtype, klass=sel.klass, group=sel.group)
+    return load_incidents(
+        session,
+        principal=principal,
+        since=since,
+        until=until,
+        subtypes=subs,
+        jurisdiction_path=path,
+    )

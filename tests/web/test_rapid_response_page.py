@@ -76,8 +76,8 @@ def test_coverage_and_recommendations_in_chromium(
     import httpx2 as httpx
 
     from pingan.store.engine import make_engine, migrate, unit_of_work
-    from tests.coverage_api.city import build
     from tests.factories import build_small_city
+    from tests.rapid_response.city import build
     from tests.serverutil import free_port, start_server
 
     url = f"sqlite:///{tmp_path / 'web.db'}"

@@ -49,7 +49,7 @@ def _add(s: Session, cell, lon: float, lat: float, at: dt.datetime, n: int, tag:
 
 
 def test_year_to_date_compares_with_the_whole_of_last_years_period(engine: Engine) -> None:
-    from pingan.analysis_api.report import weekly_briefing
+    from pingan.crime_analysis.report import weekly_briefing
 
     until = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     with Session(engine) as s:

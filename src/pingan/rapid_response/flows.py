@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.service import Principal
 from pingan.config import get_settings
-from pingan.coverage_api import data, service
-from pingan.coverage_api.schemas import OptimiseRun, RecommendRequest
 from pingan.errors import Invalid
 from pingan.incidents.service import get_or_raise as get_incident
 from pingan.jobs.service import Report
+from pingan.rapid_response import data, service
+from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 from pingan.roads import RoadNetwork
 from pingan.store.engine import unit_of_work
 

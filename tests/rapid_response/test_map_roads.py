@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from pingan.coverage_api import data, service
 from pingan.errors import Invalid
 from pingan.geo.crs import haversine_m
+from pingan.rapid_response import data, service
 from pingan.roads import RoadNetwork
 from tests.conftest import auth
-from tests.coverage_api.city import CoverageCity, D, build
 from tests.factories import LAT0, LON0, SmallCity
+from tests.rapid_response.city import CoverageCity, D, build
 
 
 @pytest.fixture()

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from pingan.cli import app
-from tests.coverage_api.city import build
+from tests.rapid_response.city import build
 
 
 @pytest.fixture()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     from pingan.config import get_settings
-    from pingan.coverage_api.data import clear_network_cache
+    from pingan.rapid_response.data import clear_network_cache
     from pingan.store.engine import make_engine, migrate, reset_engine
     from tests.factories import build_small_city
 
@@ -163,7 +163,7 @@ def test_optimise_bad_input_exits_2(env: Path, args: list[str], error: str) -> N
 
 
 def test_roads_import_saves_where_the_app_loads(env: Path, shared_data: Path) -> None:
-    from pingan.coverage_api.data import load_network
+    from pingan.rapid_response.data import load_network
 
     pbf = shared_data / "osm" / "test.osm.pbf"
     if not pbf.is_file():

@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.alerts.models import EarlyWarning
-from pingan.analysis_api import data, service
-from pingan.analysis_api.flows import as_of_of
 from pingan.auth.service import Principal, scope_clause
 from pingan.config import get_settings
+from pingan.crime_analysis import data, service
+from pingan.crime_analysis.flows import as_of_of
 from pingan.errors import Invalid
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.models import Jurisdiction

@@ -14,10 +14,10 @@ from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.api.ogc import ComputedCollection, register_collection
 from pingan.auth.service import Principal
-from pingan.coverage_api import flows, service
-from pingan.coverage_api.schemas import OptimiseRun, RecommendRequest
 from pingan.errors import Invalid, PermissionDenied
 from pingan.jobs.service import Report, submit
+from pingan.rapid_response import flows, service
+from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 
 __all__ = ["router"]
 

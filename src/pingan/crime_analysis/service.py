@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.alerts.service import NewWarning
-from pingan.analysis_api.data import IncidentFrame, area_ids
 from pingan.config import get_settings
+from pingan.crime_analysis.data import IncidentFrame, area_ids
 from pingan.errors import Invalid
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.models import Jurisdiction

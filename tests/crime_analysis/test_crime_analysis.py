@@ -6,8 +6,8 @@ import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from pingan.analysis_api import data, service
 from pingan.auth.service import principal_for
+from pingan.crime_analysis import data, service
 from pingan.incidents import service as incidents
 from pingan.incidents.schemas import IncidentCreate
 from tests.conftest import auth

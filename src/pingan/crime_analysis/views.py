@@ -8,16 +8,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
-from pingan.analysis_api import data, flows, service
-from pingan.analysis_api.flows import WarningRun, as_of_of
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
+from pingan.crime_analysis import data, flows, service
+from pingan.crime_analysis.data import load
+from pingan.crime_analysis.flows import WarningRun, as_of_of
+from pingan.crime_analysis.schemas import Selection
 from pingan.errors import Invalid, PermissionDenied
 from pingan.jobs.service import Report, submit
-from pingan.jurisdictions.service import get_by_code
 from pingan.store.engine import unit_of_work
 
 router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"], responses=ErrorBody)
@@ -28,42 +28,6 @@ ANALYSTS = frozenset({"admin", "commander", "analyst", "station_chief", "dispatc
 def _check_role(principal: Principal) -> None:
     if principal.role not in ANALYSTS:
         raise PermissionDenied(f"role {principal.role!r} may not run analyses", field="role")
-
-
-class Selection(BaseModel):
-    """Which incidents: a period, categories and an area inside your jurisdiction."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-    subtype: str | None = None
-    klass: str | None = Field(default=None, alias="class")
-    group: str | None = None
-    area: str | None = Field(default=None, description="jurisdiction code to narrow to")
-
-
-def load(
-    session: Session, principal: Principal, sel: Selection, *, default_days: int
-) -> data.IncidentFrame:
-    """The selected incidents as arrays (the default period ends now)."""
-    until = sel.until or dt.datetime.now(dt.UTC)
-    since = sel.since or until - dt.timedelta(days=default_days)
-    path = None
-    if sel.area:
-        j = get_by_code(session, sel.area)
-        if j is None or not principal.can_see(j.path):
-            raise Invalid("area", f"no jurisdiction {sel.area!r} in your scope")
-        path = j.path
-    subs = data.subtypes_for(subtype=sel.subtype, klass=sel.klass, group=sel.group)
-    return data.load_incidents(
-        session,
-        principal=principal,
-        since=since,
-        until=until,
-        subtypes=subs,
-        jurisdiction_path=path,
-    )
 
 
 SelDep = Annotated[Selection, Query()]
@@ -293,7 +257,7 @@ def weekly_report(
 
 
 def _report_name(week_end: dt.date | None) -> str:
-    from pingan.analysis_api.report import local_week_end
+    from pingan.crime_analysis.report import local_week_end
 
     day = (week_end or (local_week_end() - dt.timedelta(days=1)).date()).isoformat()
     return f"weekly-briefing-{day}"
@@ -304,7 +268,7 @@ def report_file(principal: Principal, *, week_end: dt.date | None, lang: str, pd
     import tempfile
     from pathlib import Path
 
-    from pingan.analysis_api.report import cached_briefing, print_pdf
+    from pingan.crime_analysis.report import cached_briefing, print_pdf
 
     if week_end is not None and week_end > dt.date.today() + dt.timedelta(days=1):
         raise Invalid("week_end", f"{week_end} is in the future")

@@ -1,4 +1,4 @@
-"""Coverage computations over arrays from :mod:`pingan.coverage_api.data`: input checks,
+"""Coverage computations over arrays from :mod:`pingan.rapid_response.data`: input checks,
 travel-time fields from posts and units, coverage shares per layer, unit recommendations with
 their routes, isochrone and grid-cell features, and the siting run (MCLP).
 
@@ -21,9 +21,9 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from pingan.coverage import Units, coverage_shares, isochrones, rank_units, travel_times
-from pingan.coverage_api.data import KIND_MODE, Forces, Points
 from pingan.errors import Invalid
 from pingan.geo.crs import haversine_m
+from pingan.rapid_response.data import KIND_MODE, Forces, Points
 from pingan.roads import MODES, RoadNetwork
 
 __all__ = [
