@@ -25,7 +25,7 @@ def test_the_served_app_has_no_drill_by_default(
     monkeypatch.delenv("PINGAN_DRILL", raising=False)
     server = _fresh_server(monkeypatch, engine)
     assert server.app.state.freeze_gc is True
-    assert server.app.state.background == ()
+    assert server.drill_feed not in server.app.state.background
 
 
 def test_drill_mode_runs_the_drill_feed_beside_the_api(
@@ -33,5 +33,5 @@ def test_drill_mode_runs_the_drill_feed_beside_the_api(
 ) -> None:
     monkeypatch.setenv("PINGAN_DRILL", "1")
     server = _fresh_server(monkeypatch, engine)
-    assert server.app.state.background == (server.drill_feed,)
+    assert server.drill_feed in server.app.state.background
     assert server.app.state.freeze_gc is True
