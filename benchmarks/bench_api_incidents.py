@@ -377,8 +377,8 @@ def run(
 ) -> dict[str, Any]:
     token, centres = prepare(url, args.city)
     pa = _serve_and_measure(
-        "pingan.api.main:app",
-        {"PINGAN_DATABASE_URL": url},
+        "pingan.server:app",
+        {"PINGAN_DATABASE_URL": url, "PINGAN_SCHEDULER": "0"},  # no scheduled work in the way
         {"Authorization": f"Bearer {token}"},
         centres,
         tmp,

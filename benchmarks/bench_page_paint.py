@@ -74,10 +74,10 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [
-                *(sys.executable, "-m", "uvicorn", "pingan.api.main:app"),
+                *(sys.executable, "-m", "uvicorn", "pingan.server:app"),
                 *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
             ],
-            env=env,
+            env=env | {"PINGAN_SCHEDULER": "0"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the front-end packages (MapLibre GL, ECharts) from npm into the static folder.
+# Install the front-end packages (MapLibre GL, ECharts, Swagger UI, ReDoc) from npm into the static folder.
 # pingan serves them itself: no page loads anything from a CDN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +12,13 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css "$dest/"
 cp node_modules/echarts/dist/echarts.min.js "$dest/"
+# the API documentation pages (Swagger UI and ReDoc), served offline like the maps
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css "$dest/"
+# ReDoc's sidebar credit shows a logo from its CDN: point it at pingan's own icon (offline, CSP)
+sed 's#https://cdn.redoc.ly/redoc/logo-mini.svg#/static/img/shield.svg#' \
+  node_modules/redoc/bundles/redoc.standalone.js > "$dest/redoc.standalone.js"
+if grep -q 'https://cdn' "$dest/redoc.standalone.js"; then
+  echo "redoc.standalone.js still names a CDN: check scripts/install_frontend.sh" >&2
+  exit 1
+fi
 echo "front-end packages installed in $dest"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -20,6 +21,8 @@ PG_URL = os.environ.get("PINGAN_TEST_DATABASE_URL")
 # cheap argon2 parameters keep tests fast; production keeps the strong defaults
 os.environ.setdefault("PINGAN_ARGON2_TIME_COST", "1")
 os.environ.setdefault("PINGAN_ARGON2_MEMORY_KIB", "64")
+# the files a run writes (session secret, report cache, attachments) go to a folder of its own
+os.environ.setdefault("PINGAN_DATA_DIR", tempfile.mkdtemp(prefix="pingan-test-data-"))
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 BACKENDS = [

@@ -1,17 +1,33 @@
 """The ``pingan`` command line (Typer).
 
-Commands live in ``pingan/commands/<name>.py``, each exposing ``register(app)``; this module only
-composes them, importing heavy modules lazily so that ``pingan --help`` stays fast.
+Each ``pingan/commands/<domain>.py`` holds module-level Typer apps; this module only composes
+them under their group names (the order below is the order of ``pingan --help``). Command modules
+import heavy modules inside their commands, so that ``pingan --help`` stays fast.
 Bad input exits with code 2 and one line naming the field and the reason.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 
+from pingan.commands import (
+    audit,
+    checklists,
+    core,
+    crime_analysis,
+    demo,
+    disputes,
+    evaluation,
+    importing,
+    instructions,
+    places,
+    rapid_response,
+    roads,
+    scheduler,
+    users,
+)
 from pingan.errors import PingAnError
 
 __all__ = ["app", "main"]
@@ -24,30 +40,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMAND_MODULES = (
-    "pingan.commands.core",
-    "pingan.commands.users",
-    "pingan.commands.audit",
-    "pingan.commands.importing",
-    "pingan.commands.demo",
-    "pingan.commands.roads",
-    "pingan.commands.coverage",
-    "pingan.commands.analyze",
-    "pingan.commands.checklists",
-    "pingan.commands.instructions",
-    "pingan.commands.casework",
-    "pingan.commands.places",
-    "pingan.commands.evaluation",
-)
-
-for _name in _COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as _exc:
-        if _exc.name is not None and _name.startswith(_exc.name):
-            continue  # not built yet
-        raise
-    _module.register(app)
+app.add_typer(core.app)  # pingan init, pingan serve
+app.add_typer(demo.app)  # pingan demo
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.add_typer(importing.app, name="import")
+app.add_typer(roads.app, name="roads")
+app.add_typer(rapid_response.app, name="coverage")
+app.add_typer(crime_analysis.analyze_app, name="analyze")
+app.add_typer(crime_analysis.report_app, name="report")
+app.add_typer(checklists.app, name="tasks")  # schedule, escalate
+app.add_typer(instructions.app, name="instructions")
+app.add_typer(disputes.app, name="disputes")
+app.add_typer(places.app, name="places")
+app.add_typer(evaluation.app, name="evaluation")
+app.add_typer(scheduler.jobs_app, name="jobs")
 
 
 def main() -> None:

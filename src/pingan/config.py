@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     retention_days_contact: int = 3 * 365
     repeat_call_radius_m: float = 150.0
     repeat_call_window_s: int = 600
+    scheduler: bool = Field(
+        default=True,
+        description="run scheduled jobs inside `pingan serve` (PINGAN_SCHEDULER=0: off)",
+    )
 
     @model_validator(mode="after")
     def _no_placeholders_outside_local(self) -> Settings:

@@ -30,6 +30,7 @@ from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Address, KeyArea, Premises
 from pingan.resources.models import Resource, ResourcePosition
+from pingan.scheduler.models import ScheduledRun, SchedulerLease
 
 __all__ = [
     "Address",
@@ -64,6 +65,8 @@ __all__ = [
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",
+    "ScheduledRun",
+    "SchedulerLease",
     "Scorecard",
     "User",
 ]

@@ -31,9 +31,12 @@ def test_security_headers_on_pages_and_api(client: TestClient) -> None:
     assert page.headers["x-frame-options"] == "DENY"
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["referrer-policy"] == "same-origin"
-    docs = client.get("/api/v1/docs")
-    assert docs.headers["x-content-type-options"] == "nosniff"
-    assert "content-security-policy" not in docs.headers  # the docs page needs inline scripts
+    for path in ("/api/v1/docs", "/api/v1/redoc"):
+        docs = client.get(path)
+        assert docs.headers["x-content-type-options"] == "nosniff"
+        # served offline with no inline script, so the docs pages keep the policy too
+        assert "script-src 'self'" in docs.headers["content-security-policy"]
+        assert "<script>" not in docs.text and "http" not in docs.text
 
 
 def test_bearer_api_calls_skip_the_cookie_session(client: TestClient, city: SmallCity) -> None:
@@ -49,7 +52,7 @@ def test_bearer_api_calls_skip_the_cookie_session(client: TestClient, city: Smal
 
 
 def test_a_server_process_freezes_its_startup_heap(monkeypatch, engine) -> None:  # type: ignore[no-untyped-def]
-    """``pingan.api.main`` (what uvicorn serves) freezes the startup heap out of the cyclic GC
+    """``pingan.server`` (what uvicorn serves) freezes the startup heap out of the cyclic GC
     and starts the background WAL checkpointer at startup (stopping it at shutdown); apps made
     by ``create_app`` for tests and tools do neither."""
     import pingan.api.app as app_module
@@ -63,7 +66,7 @@ def test_a_server_process_freezes_its_startup_heap(monkeypatch, engine) -> None:
     with TestClient(create_app()):
         assert frozen == [] and checkpointer == []
     served = create_app()
-    served.state.freeze_gc = True  # as pingan.api.main sets it
+    served.state.freeze_gc = True  # as pingan.server sets it
     with TestClient(served):
         assert frozen == [True]
         assert checkpointer == ["on"]  # SQLite's log checkpointed in the background
@@ -72,6 +75,7 @@ def test_a_server_process_freezes_its_startup_heap(monkeypatch, engine) -> None:
     import sys
 
     monkeypatch.setattr(app_module, "get_engine", lambda: engine)  # no process-wide engine
-    monkeypatch.delitem(sys.modules, "pingan.api.main", raising=False)
-    main = importlib.import_module("pingan.api.main")
-    assert main.app.state.freeze_gc is True
+    monkeypatch.delitem(sys.modules, "pingan.server", raising=False)
+    server = importlib.import_module("pingan.server")
+    assert server.app.state.freeze_gc is True
+    assert server.drill_feed not in server.app.state.background  # unless PINGAN_DRILL=1

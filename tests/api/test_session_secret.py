@@ -63,7 +63,11 @@ def test_two_workers_share_sign_in(tmp_path: Path) -> None:
     url, _ = prepare_db(tmp_path / "w.db")
     port = free_port()
     log = tmp_path / "serve.log"
-    env = os.environ | {"PINGAN_DATABASE_URL": url, "PINGAN_DATA_DIR": str(tmp_path / "data")}
+    env = os.environ | {
+        "PINGAN_DATABASE_URL": url,
+        "PINGAN_DATA_DIR": str(tmp_path / "data"),
+        "PINGAN_SCHEDULER": "0",
+    }
     env.pop("PINGAN_SECRET_KEY", None)
     with log.open("ab") as out:
         proc = subprocess.Popen(

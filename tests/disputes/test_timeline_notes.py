@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from pingan.demo.ops_disputes import load_disputes
 from pingan.disputes.models import DisputeEvent
-from pingan.web.casework import event_note
+from pingan.web.disputes import event_note
 from tests.conftest import auth
 from tests.disputes.test_disputes_api import register, step
 from tests.factories import SmallCity

@@ -8,12 +8,14 @@ from typing import Any
 def watched_page(
     browser: Any, base: str, viewport: dict[str, int]
 ) -> tuple[Any, list[str], list[str]]:
-    """A new page that records its script errors and every request that leaves ``base``
+    """A new page that records its script and console errors and every request that leaves ``base``
     (blob: and data: URLs are the page's own); both lists must stay empty."""
     page = browser.new_page(viewport=viewport, device_scale_factor=1)
     errors: list[str] = []
     foreign: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # console errors too: a content-security-policy refusal is reported only there
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on(
         "request",
         lambda r: foreign.append(r.url) if not r.url.startswith((base, "blob:", "data:")) else None,

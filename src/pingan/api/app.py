@@ -1,11 +1,14 @@
-"""The application factory: ``create_app()`` wires settings, the engine, middleware and routers."""
+"""The application factory: ``create_app()`` wires settings, the engine, middleware and routers.
+
+The served process is built by ``pingan.server`` (the composition root), which adds what a
+server runs beside the API (the drill feed); this package never imports ``pingan.demo``."""
 
 from __future__ import annotations
 
 import gc
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import importlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,7 +20,10 @@ from pingan.api.middleware import BodyLimit, CookieSessions
 from pingan.config import Settings, get_settings, session_secret
 from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
 
-__all__ = ["create_app"]
+__all__ = ["Background", "create_app"]
+
+Background = Callable[[FastAPI], AbstractContextManager[object]]
+"""Work that runs beside the API for the app's lifetime: entered at startup, exited at shutdown."""
 
 _ROUTERS = (
     "pingan.auth.views",
@@ -25,23 +31,27 @@ _ROUTERS = (
     "pingan.incidents.views",
     "pingan.alerts.views",
     "pingan.jobs.views",
+    "pingan.scheduler.views",
+    "pingan.web.jobs",
+    "pingan.web.reports",
     "pingan.jurisdictions.views",
     "pingan.places.views",
     "pingan.resources.views",
     "pingan.api.ogc",
+    "pingan.api.docs",
     "pingan.web.views",
     "pingan.web.duties",
-    "pingan.web.casework",
-    "pingan.web.analysis",
-    "pingan.web.coverage",
+    "pingan.web.disputes",
+    "pingan.web.crime_analysis",
+    "pingan.web.rapid_response",
     "pingan.web.evaluation",
     "pingan.web.audit",
     "pingan.instructions.views",
     "pingan.checklists.views",
     "pingan.disputes.views",
     "pingan.evaluation.views",
-    "pingan.coverage_api.views",
-    "pingan.analysis_api.views",
+    "pingan.rapid_response.views",
+    "pingan.crime_analysis.views",
 )
 
 
@@ -56,30 +66,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         gc.freeze()
         # and checkpoint SQLite's write-ahead log in the background, not in a request's commit
         start_wal_checkpointer(app.state.engine)
-    drill = None
-    if os.environ.get("PINGAN_DRILL") == "1":
-        from pingan.demo.drill import Drill
-
-        drill = Drill(
-            app.state.engine,
-            app.state.settings.data_dir,
-            speed=float(os.environ.get("PINGAN_DRILL_SPEED", "60")),
-        )
-        drill.start()
-        app.state.drill = drill
     try:
-        yield
+        with ExitStack() as background:
+            for start in app.state.background:
+                background.enter_context(start(app))
+            yield
     finally:
-        if drill is not None:
-            drill.close()
         if server:
             stop_wal_checkpointer(app.state.engine)
 
 
-def create_app(*, settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the FastAPI app for ``engine`` (default: the configured database)."""
-    import importlib
-
+def create_app(
+    *,
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    background: Sequence[Background] = (),
+) -> FastAPI:
+    """Build the FastAPI app for ``engine`` (default: the configured database); ``background``
+    are context managers run for the app's lifetime, after the server's own startup work."""
     settings = settings or get_settings()
     app = FastAPI(
         lifespan=_lifespan,
@@ -88,12 +92,13 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         description="API of pingan, the platform of a city public-security bureau. Every read is "
         "scoped to the caller's jurisdiction; every change is audited.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served offline by pingan.api.docs
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine or get_engine()
     app.state.session_factories = {}
+    app.state.background = tuple(background)
     app.add_middleware(
         CookieSessions,
         secret_key=session_secret(settings),
@@ -106,12 +111,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
 
     install_error_handlers(app)
     for name in _ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # a domain not built yet
-            raise
+        module = importlib.import_module(name)
         router: Any = module.router
         app.include_router(router)
         setup = getattr(module, "setup", None)

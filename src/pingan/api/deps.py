@@ -1,8 +1,9 @@
 """Request dependencies: one unit of work per request, and the signed-in caller.
 
-``ReadSession`` opens a plain transaction; ``WriteSession`` takes the write lock at BEGIN on
-SQLite (queueing writers on the busy timeout); flows commit once. ``CurrentUser`` accepts a
-bearer token (``Authorization: Bearer pa_…``) or the web session cookie.
+``SessionDep`` is the request's one session: a plain transaction for GET, HEAD and OPTIONS, a
+write one for POST/PUT/PATCH/DELETE (on SQLite it takes the write lock at BEGIN, queueing writers
+on the busy timeout); flows commit once. ``CurrentUser`` accepts a bearer token
+(``Authorization: Bearer pa_…``) or the web session cookie.
 """
 
 from __future__ import annotations
@@ -29,9 +30,7 @@ __all__ = [
     "CurrentUser",
     "CurrentUserRead",
     "GroupWriterDep",
-    "ReadSession",
     "SessionDep",
-    "WriteSession",
     "client_ip",
     "get_read_sessions",
     "get_writer",
@@ -116,8 +115,6 @@ async def get_writer(request: Request) -> Writer:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-ReadSession = SessionDep
-WriteSession = SessionDep
 
 
 TOKEN_CACHE_S = 10.0

@@ -1,13 +1,75 @@
-"""CLI command groups; each module has ``register(app)``."""
+"""CLI command groups: each module holds module-level Typer apps that ``pingan.cli`` composes.
+
+Shared here: :func:`fail` (one error line, exit 2), :func:`validated` (structured input checked
+by the API's own pydantic model, its first error named by the option) and :func:`cli_principal`,
+the one answer to "who am I" for every command that reads or acts in a jurisdiction's scope.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
 import typer
 
-__all__ = ["fail"]
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+    from sqlalchemy.orm import Session
+
+    from pingan.auth.service import Principal
+
+__all__ = ["cli_principal", "fail", "fail_validation", "validated"]
+
+M = TypeVar("M", bound="BaseModel")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print one error line and exit with status 2 (bad input)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
+
+
+def fail_validation(exc: ValidationError, options: Mapping[str, str] | None = None) -> NoReturn:
+    """Exit 2 with the first error of ``exc`` as ``--option: message``; ``options`` maps a model
+    field to its option where the names differ (default: ``--`` + the field with dashes)."""
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err.get("loc") else "input"
+    option = (options or {}).get(name, "--" + name.replace("_", "-"))
+    fail(f"{option}: {err['msg']}")
+
+
+def validated(
+    model: type[M], data: Mapping[str, Any], options: Mapping[str, str] | None = None
+) -> M:
+    """``data`` checked by ``model`` (the model the API validates the same input with); bad input
+    exits 2 naming the option (see :func:`fail_validation`)."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fail_validation(exc, options)
+
+
+def cli_principal(
+    session: Session | None = None, username: str | None = None, *, option: str = "--user"
+) -> Principal:
+    """Who a command acts as: the user named by ``option`` (their role and jurisdiction scope,
+    looked up in ``session``), or, when no user is named, an administrator of the whole bureau.
+
+    An unknown user ends the command with ``error: --user: no user 'name'`` (exit 2).
+    """
+    from pingan.auth.service import Principal, principal_for
+
+    if username is None:
+        return Principal(user_id=0, username="cli", role="admin", jpath="/", jurisdiction_id=None)
+    if session is None:
+        raise TypeError("cli_principal: a session is needed to look up a user; pass session=")
+    from sqlalchemy import select
+
+    from pingan.auth.models import User
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        fail(f"{option}: no user {username!r}")
+    return principal_for(session, user)

@@ -25,77 +25,77 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     return (w, s, e, n)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``pingan demo``."""
+# root-level commands: pingan.cli merges this app's commands into the root
+app = typer.Typer()
 
-    @app.command("demo")
-    def demo_cmd(
-        seed: int = typer.Option(20261122, help="random seed: the same seed gives the same city"),
-        scale: float = typer.Option(1.0, help="incident volume multiplier (10 = ten times)"),
-        years: float = typer.Option(2.0, help="years of incident history"),
-        osm: Path | None = typer.Option(None, help="build on a real OSM road network (.osm.pbf)"),
-        bbox: str | None = typer.Option(None, help="W,S,E,N of the area to use with --osm"),
-        rebuild: bool = typer.Option(False, help="delete the existing demo database first"),
-        end: str | None = typer.Option(
-            None, help="last day of the history (YYYY-MM-DD, Asia/Shanghai); default today"
-        ),
-        serve: bool = typer.Option(True, "--serve/--no-serve", help="serve it when built"),
-        host: str = typer.Option("127.0.0.1"),
-        port: int = typer.Option(8000),
-    ) -> None:
-        """Build a realistic fictional city (roads, jurisdictions, places, forces, cameras and two
-        years of incidents), deterministically from a seed, and serve the command center."""
-        if scale <= 0:
-            fail(f"--scale: must be > 0, got {scale}")
-        if not 0 < years <= 10:
-            fail(f"--years: must be in (0, 10], got {years}")
-        if osm is not None and not osm.is_file():
-            fail(f"--osm: file not found: {osm}")
-        box = _parse_bbox(bbox)
-        end_at = _parse_end(end)
-        from pingan.config import get_settings
 
-        settings = get_settings()
-        url = settings.resolved_database_url
-        meta_path = settings.data_dir / "demo.json"
-        built = _existing_build(meta_path)
-        params: dict[str, Any] = {
-            "seed": seed,
-            "scale": scale,
-            "years": years,
-            "osm": str(osm) if osm else None,
-            "bbox": list(box) if box else None,
-        }
-        if built is not None and not rebuild:
-            if built.get("params") != params:
-                typer.echo(
-                    "a demo city with other parameters is already built; "
-                    "add --rebuild to replace it"
-                )
-            else:
-                typer.echo(
-                    f"demo city already built on {built.get('built_at')} "
-                    f"({built.get('counts', {}).get('incidents', 0):,} incidents); "
-                    "use --rebuild to build it again"
-                )
-        else:
-            _build(
-                url,
-                settings.data_dir,
-                meta_path,
-                params,
-                seed=seed,
-                scale=scale,
-                years=years,
-                osm=osm,
-                bbox=box,
-                end=end_at,
+@app.command("demo")
+def demo_cmd(
+    seed: int = typer.Option(20261122, help="random seed: the same seed gives the same city"),
+    scale: float = typer.Option(1.0, help="incident volume multiplier (10 = ten times)"),
+    years: float = typer.Option(2.0, help="years of incident history"),
+    osm: Path | None = typer.Option(None, help="build on a real OSM road network (.osm.pbf)"),
+    bbox: str | None = typer.Option(None, help="W,S,E,N of the area to use with --osm"),
+    rebuild: bool = typer.Option(False, help="delete the existing demo database first"),
+    end: str | None = typer.Option(
+        None, help="last day of the history (YYYY-MM-DD, Asia/Shanghai); default today"
+    ),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve it when built"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+) -> None:
+    """Build a realistic fictional city (roads, jurisdictions, places, forces, cameras and two
+    years of incidents), deterministically from a seed, and serve the command center."""
+    if scale <= 0:
+        fail(f"--scale: must be > 0, got {scale}")
+    if not 0 < years <= 10:
+        fail(f"--years: must be in (0, 10], got {years}")
+    if osm is not None and not osm.is_file():
+        fail(f"--osm: file not found: {osm}")
+    box = _parse_bbox(bbox)
+    end_at = _parse_end(end)
+    from pingan.config import get_settings
+
+    settings = get_settings()
+    url = settings.resolved_database_url
+    meta_path = settings.data_dir / "demo.json"
+    built = _existing_build(meta_path)
+    params: dict[str, Any] = {
+        "seed": seed,
+        "scale": scale,
+        "years": years,
+        "osm": str(osm) if osm else None,
+        "bbox": list(box) if box else None,
+    }
+    if built is not None and not rebuild:
+        if built.get("params") != params:
+            typer.echo(
+                "a demo city with other parameters is already built; add --rebuild to replace it"
             )
-        if serve:
-            import uvicorn
+        else:
+            typer.echo(
+                f"demo city already built on {built.get('built_at')} "
+                f"({built.get('counts', {}).get('incidents', 0):,} incidents); "
+                "use --rebuild to build it again"
+            )
+    else:
+        _build(
+            url,
+            settings.data_dir,
+            meta_path,
+            params,
+            seed=seed,
+            scale=scale,
+            years=years,
+            osm=osm,
+            bbox=box,
+            end=end_at,
+        )
+    if serve:
+        import uvicorn
 
-            typer.echo(f"\ncommand center: http://{host}:{port}/  (API docs: /api/v1/docs)")
-            uvicorn.run("pingan.api.main:app", host=host, port=port, log_level="warning")
+        typer.echo(f"\ncommand center: http://{host}:{port}/  (API docs: /api/v1/docs)")
+        uvicorn.run("pingan.server:app", host=host, port=port, log_level="warning")
 
 
 def _parse_end(end: str | None) -> Any:
@@ -192,6 +192,9 @@ def _build(
         prog.update(t, advance=1, info="database loaded")
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)
+        w = prog.add_task("early warnings", total=1, info="")
+        warned = _first_warnings(engine)
+        prog.update(w, advance=1, info=warned)
     elapsed = time.perf_counter() - t0
     meta = {
         "params": params,
@@ -214,6 +217,31 @@ def _build(
         "every user of a role shares that role's password; only the argon2 hash is "
         "stored. Change them with `pingan users passwd` in a real deployment."
     )
+
+
+def _first_warnings(engine: Any) -> str:
+    """Run the scheduler's warnings job once, as ``pingan serve`` would within its first
+    seconds, so that the analyst sees warnings and clusters right after the build."""
+    from pingan.scheduler.flows import run_job_flow
+    from pingan.scheduler.jobs import get_job
+    from pingan.scheduler.models import ScheduledRun
+    from pingan.store.base import utcnow
+    from pingan.store.engine import unit_of_work
+
+    job = get_job("warnings")
+    assert job is not None
+    from zoneinfo import ZoneInfo
+
+    from pingan.config import get_settings
+
+    # recorded as this hour's scheduled run, so the server does not run it again at once
+    slot = job.schedule.latest_slot(utcnow(), ZoneInfo(get_settings().timezone))
+    run_id = run_job_flow(engine, job, slot_at=slot, started_by="demo")
+    with unit_of_work(engine, write=False) as s:
+        run = s.get(ScheduledRun, run_id)
+        if run is None or run.status != "ok":
+            return f"failed: {run.error if run else '?'}"
+        return f"{json.loads(run.result or '{}').get('stored', 0)} warnings stored"
 
 
 def _save_roads(city: object, data_dir: Path) -> str:

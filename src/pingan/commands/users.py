@@ -6,125 +6,123 @@ import typer
 
 from pingan.commands import fail
 
+app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 
-def register(app: typer.Typer) -> None:
-    """Add the users commands."""
-    users = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
-    app.add_typer(users, name="users")
 
-    @users.command("add")
-    def add(
-        username: str,
-        role: str = typer.Option(
-            ..., help="admin, commander, dispatcher, station_chief, community_officer or analyst"
-        ),
-        jurisdiction: str | None = typer.Option(None, help="jurisdiction code (scope); none = all"),
-        display_name: str | None = typer.Option(None),
-        password: str | None = typer.Option(
-            None, help="prompted for when omitted", envvar="PINGAN_NEW_PASSWORD"
-        ),
-    ) -> None:
-        """Create a user."""
-        from pingan.audit.service import Actor
-        from pingan.auth import service
-        from pingan.errors import PingAnError
-        from pingan.store.engine import get_engine, migrate, unit_of_work
+@app.command("add")
+def add(
+    username: str,
+    role: str = typer.Option(
+        ..., help="admin, commander, dispatcher, station_chief, community_officer or analyst"
+    ),
+    jurisdiction: str | None = typer.Option(None, help="jurisdiction code (scope); none = all"),
+    display_name: str | None = typer.Option(None),
+    password: str | None = typer.Option(
+        None, help="prompted for when omitted", envvar="PINGAN_NEW_PASSWORD"
+    ),
+) -> None:
+    """Create a user."""
+    from pingan.audit.service import Actor
+    from pingan.auth import service
+    from pingan.errors import PingAnError
+    from pingan.store.engine import get_engine, migrate, unit_of_work
 
-        if password is None:
-            password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        migrate(get_engine())
-        try:
-            with unit_of_work() as s:
-                u = service.create_user(
-                    s,
-                    actor=Actor.system("cli"),
-                    username=username,
-                    password=password,
-                    role=role,
-                    display_name=display_name,
-                    jurisdiction_code=jurisdiction,
-                )
-                s.commit()
-                typer.echo(f"user {u.username} ({u.role}) created")
-        except PingAnError as exc:
-            fail(exc.message)
-
-    @users.command("token")
-    def token(
-        username: str,
-        name: str = typer.Option("cli", help="token label"),
-        days: int = typer.Option(365, help="days until it expires"),
-    ) -> None:
-        """Create an API bearer token for a user (printed once)."""
-        from sqlalchemy import select
-
-        from pingan.audit.service import Actor
-        from pingan.auth import service
-        from pingan.auth.models import User
-        from pingan.store.engine import unit_of_work
-
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    migrate(get_engine())
+    try:
         with unit_of_work() as s:
-            u = s.scalar(select(User).where(User.username == username))
-            if u is None:
-                fail(f"username: no user {username!r}")
-                return
-            t = service.create_token(s, actor=Actor.system("cli"), user=u, name=name, ttl_days=days)
-            s.commit()
-        typer.echo(t)
-
-    @users.command("passwd")
-    def passwd(
-        username: str,
-        password: str | None = typer.Option(
-            None, help="prompted for when omitted", envvar="PINGAN_NEW_PASSWORD"
-        ),
-    ) -> None:
-        """Set a user's password (and unlock the account)."""
-        from sqlalchemy import select
-
-        from pingan.audit.service import Actor, record
-        from pingan.auth import service
-        from pingan.auth.models import User
-        from pingan.errors import PingAnError
-        from pingan.store.engine import unit_of_work
-
-        if password is None:
-            password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
-        with unit_of_work() as s:
-            u = s.scalar(select(User).where(User.username == username))
-            if u is None:
-                fail(f"username: no user {username!r}")
-                return
-            try:
-                u.password_hash = service.hash_password(password)
-            except PingAnError as exc:
-                fail(exc.message)
-            u.failed_logins = 0
-            u.locked_until = None
-            record(
-                s, actor=Actor.system("cli"), action="set_password", entity="user", entity_id=u.id
+            u = service.create_user(
+                s,
+                actor=Actor.system("cli"),
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name,
+                jurisdiction_code=jurisdiction,
             )
             s.commit()
-        typer.echo(f"password of {username} changed")
+            typer.echo(f"user {u.username} ({u.role}) created")
+    except PingAnError as exc:
+        fail(exc.message)
 
-    @users.command("list")
-    def list_cmd() -> None:
-        """List users."""
-        from rich.console import Console
-        from rich.table import Table
-        from sqlalchemy import select
 
-        from pingan.auth.models import User
-        from pingan.store.engine import unit_of_work
+@app.command("token")
+def token(
+    username: str,
+    name: str = typer.Option("cli", help="token label"),
+    days: int = typer.Option(365, help="days until it expires"),
+) -> None:
+    """Create an API bearer token for a user (printed once)."""
+    from sqlalchemy import select
 
-        table = Table("id", "username", "role", "jurisdiction", "active")
-        with unit_of_work(write=False) as s:
-            for u in s.scalars(select(User).order_by(User.id)):
-                table.add_row(
-                    str(u.id),
-                    u.username,
-                    u.role,
-                    str(u.jurisdiction_id or "all"),
-                    "yes" if u.is_active else "no",
-                )
-        Console().print(table)
+    from pingan.audit.service import Actor
+    from pingan.auth import service
+    from pingan.auth.models import User
+    from pingan.store.engine import unit_of_work
+
+    with unit_of_work() as s:
+        u = s.scalar(select(User).where(User.username == username))
+        if u is None:
+            fail(f"username: no user {username!r}")
+            return
+        t = service.create_token(s, actor=Actor.system("cli"), user=u, name=name, ttl_days=days)
+        s.commit()
+    typer.echo(t)
+
+
+@app.command("passwd")
+def passwd(
+    username: str,
+    password: str | None = typer.Option(
+        None, help="prompted for when omitted", envvar="PINGAN_NEW_PASSWORD"
+    ),
+) -> None:
+    """Set a user's password (and unlock the account)."""
+    from sqlalchemy import select
+
+    from pingan.audit.service import Actor, record
+    from pingan.auth import service
+    from pingan.auth.models import User
+    from pingan.errors import PingAnError
+    from pingan.store.engine import unit_of_work
+
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work() as s:
+        u = s.scalar(select(User).where(User.username == username))
+        if u is None:
+            fail(f"username: no user {username!r}")
+            return
+        try:
+            u.password_hash = service.hash_password(password)
+        except PingAnError as exc:
+            fail(exc.message)
+        u.failed_logins = 0
+        u.locked_until = None
+        record(s, actor=Actor.system("cli"), action="set_password", entity="user", entity_id=u.id)
+        s.commit()
+    typer.echo(f"password of {username} changed")
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List users."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from pingan.auth.models import User
+    from pingan.store.engine import unit_of_work
+
+    table = Table("id", "username", "role", "jurisdiction", "active")
+    with unit_of_work(write=False) as s:
+        for u in s.scalars(select(User).order_by(User.id)):
+            table.add_row(
+                str(u.id),
+                u.username,
+                u.role,
+                str(u.jurisdiction_id or "all"),
+                "yes" if u.is_active else "no",
+            )
+    Console().print(table)

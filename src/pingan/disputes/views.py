@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from pingan.api.deps import CurrentUser, ReadSession, WriteSession
+from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.disputes import flows, service
 from pingan.disputes.models import Dispute, DisputeParty
@@ -85,7 +85,7 @@ def to_read(d: Dispute, parties: list[DisputeParty]) -> DisputeRead:
     )
 
 
-def _detail(session: ReadSession, d: Dispute) -> DisputeRead:
+def _detail(session: SessionDep, d: Dispute) -> DisputeRead:
     out = to_read(d, service.parties_for(session, [d.id])[d.id])
     out.mediation_steps = [
         MediationStepRead.model_validate(s) for s in service.steps_of(session, d.id)
@@ -95,9 +95,7 @@ def _detail(session: ReadSession, d: Dispute) -> DisputeRead:
 
 
 @router.post("/disputes", status_code=201, operation_id="create_dispute")
-def create_dispute(
-    body: DisputeCreate, session: WriteSession, principal: CurrentUser
-) -> DisputeRead:
+def create_dispute(body: DisputeCreate, session: SessionDep, principal: CurrentUser) -> DisputeRead:
     """Register a dispute. The place (lon/lat, an address, a premises or the 110 incident) sets
     the grid cell, station and owning officer; the escalation risk is assessed at once."""
     d = flows.dispute_create_flow(session, principal=principal, data=body)
@@ -106,7 +104,7 @@ def create_dispute(
 
 @router.get("/disputes", operation_id="list_disputes")
 def list_disputes(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     state: State | None = None,
     kind: Kind | None = None,
@@ -138,7 +136,7 @@ def list_disputes(
 
 
 @router.get("/disputes/{dispute_id}", operation_id="get_dispute")
-def get_dispute(dispute_id: int, session: ReadSession, principal: CurrentUser) -> DisputeRead:
+def get_dispute(dispute_id: int, session: SessionDep, principal: CurrentUser) -> DisputeRead:
     """One dispute with its mediation log and follow-ups (parties masked)."""
     return _detail(
         session, service.get_or_raise(session, principal=principal, dispute_id=dispute_id)
@@ -147,7 +145,7 @@ def get_dispute(dispute_id: int, session: ReadSession, principal: CurrentUser) -
 
 @router.get("/disputes/{dispute_id}/timeline", operation_id="get_dispute_timeline")
 def get_dispute_timeline(
-    dispute_id: int, session: ReadSession, principal: CurrentUser
+    dispute_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[DisputeEventRead]:
     """Every event of the dispute in time order: transitions, steps, risk changes."""
     events = service.timeline(session, principal=principal, dispute_id=dispute_id)
@@ -161,7 +159,7 @@ def get_dispute_timeline(
 
 
 @router.get("/disputes/{dispute_id}/risk", operation_id="get_dispute_risk")
-def get_dispute_risk(dispute_id: int, session: ReadSession, principal: CurrentUser) -> RiskRead:
+def get_dispute_risk(dispute_id: int, session: SessionDep, principal: CurrentUser) -> RiskRead:
     """The case's escalation risk: the level, why, and each fired rule with its facts."""
     d = service.get_or_raise(session, principal=principal, dispute_id=dispute_id)
     r = service.risk_of(d)
@@ -178,7 +176,7 @@ def get_dispute_risk(dispute_id: int, session: ReadSession, principal: CurrentUs
 
 @router.post("/disputes/{dispute_id}/transitions", operation_id="transition_dispute")
 def transition_dispute(
-    dispute_id: int, body: TransitionIn, session: WriteSession, principal: CurrentUser
+    dispute_id: int, body: TransitionIn, session: SessionDep, principal: CurrentUser
 ) -> DisputeRead:
     """Move the dispute along registered → mediating → resolved | referred → closed; an illegal
     step is a 409 naming the allowed ones; a referral needs ``referral_target``."""
@@ -196,7 +194,7 @@ def transition_dispute(
 
 @router.patch("/disputes/{dispute_id}/facts", operation_id="update_dispute_facts")
 def update_dispute_facts(
-    dispute_id: int, body: DisputeFlagsIn, session: WriteSession, principal: CurrentUser
+    dispute_id: int, body: DisputeFlagsIn, session: SessionDep, principal: CurrentUser
 ) -> DisputeRead:
     """Change the reported facts (threats, violence, weapons); the risk is re-assessed."""
     d = flows.dispute_flags_flow(session, principal=principal, dispute_id=dispute_id, data=body)
@@ -207,7 +205,7 @@ def update_dispute_facts(
     "/disputes/{dispute_id}/mediation-steps", status_code=201, operation_id="add_mediation_step"
 )
 def add_mediation_step(
-    dispute_id: int, body: MediationStepIn, session: WriteSession, principal: CurrentUser
+    dispute_id: int, body: MediationStepIn, session: SessionDep, principal: CurrentUser
 ) -> MediationStepRead:
     """Record a mediation step (date, mediator, method, outcome, next date)."""
     step = flows.dispute_mediation_flow(
@@ -220,7 +218,7 @@ def add_mediation_step(
     "/disputes/{dispute_id}/follow-ups", status_code=201, operation_id="schedule_dispute_follow_up"
 )
 def schedule_follow_up(
-    dispute_id: int, body: FollowUpIn, session: WriteSession, principal: CurrentUser
+    dispute_id: int, body: FollowUpIn, session: SessionDep, principal: CurrentUser
 ) -> FollowUpRead:
     """Schedule a follow-up visit of a resolved dispute."""
     f = flows.dispute_follow_up_flow(session, principal=principal, dispute_id=dispute_id, data=body)
@@ -235,7 +233,7 @@ def record_follow_up(
     dispute_id: int,
     follow_up_id: int,
     body: FollowUpRecordIn,
-    session: WriteSession,
+    session: SessionDep,
     principal: CurrentUser,
 ) -> FollowUpRead:
     """Record a follow-up visit as done with its outcome."""
@@ -247,7 +245,7 @@ def record_follow_up(
 
 @router.post("/disputes/{dispute_id}/parties/reveal", operation_id="reveal_dispute_parties")
 def reveal_parties(
-    dispute_id: int, body: RevealIn, session: WriteSession, principal: CurrentUser
+    dispute_id: int, body: RevealIn, session: SessionDep, principal: CurrentUser
 ) -> list[dict[str, object]]:
     """The unmasked names and phones of the parties; each view is audited with its reason."""
     return list(
@@ -260,7 +258,7 @@ def reveal_parties(
 @router.get("/incidents/{incident_id}/disputes", operation_id="list_incident_disputes")
 def incident_disputes(
     incident_id: int,
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     radius_m: Annotated[float, Query(gt=0, le=1000)] = 50.0,
 ) -> list[DisputeSummary]:

@@ -1,5 +1,5 @@
 """Exports of a computed card: Excel (openpyxl), CSV, and a self-contained HTML page printed to
-PDF with headless Chromium, the way the weekly briefing is (``analysis_api.report``)."""
+PDF with headless Chromium, the way the weekly briefing is (``crime_analysis.report``)."""
 
 from __future__ import annotations
 
@@ -251,7 +251,7 @@ def to_html(ev: Evaluation, *, lang: str = "zh-CN", limit: int = 500) -> str:
 def to_pdf(ev: Evaluation, *, lang: str = "zh-CN", path: Path | None = None) -> bytes:
     """The HTML page printed to PDF by headless Chromium; ``Invalid`` naming ``pdf`` when
     Chromium is not installed. Writes ``path`` too when given."""
-    from pingan.analysis_api.report import print_pdf
+    from pingan.crime_analysis.report import print_pdf
 
     with tempfile.TemporaryDirectory(prefix="pingan-eval-") as tmp:
         src = Path(tmp) / "evaluation.html"

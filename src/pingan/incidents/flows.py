@@ -14,24 +14,11 @@ from pingan.incidents.schemas import IncidentCreate
 
 __all__ = [
     "incident_create_apply",
-    "incident_create_flow",
     "incident_create_many",
     "incident_create_steps",
     "incident_reveal_caller_flow",
     "incident_transition_flow",
 ]
-
-
-def incident_create_flow(
-    session: Session, *, principal: Principal, data: IncidentCreate, idempotency_key: str | None
-) -> tuple[Incident, bool]:
-    """Create (or replay, by idempotency key) an incident and commit."""
-    require_role(principal, "incidents")
-    inc, created = service.create(
-        session, principal=principal, data=data, idempotency_key=idempotency_key
-    )
-    session.commit()
-    return inc, created
 
 
 Prepared = tuple[Principal, service.PreparedIncident]

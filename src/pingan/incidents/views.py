@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from pingan.api.deps import CurrentUser, CurrentUserRead, GroupWriterDep, ReadSession, WriteSession
+from pingan.api.deps import CurrentUser, CurrentUserRead, GroupWriterDep, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import scope_clause
 from pingan.incidents import flows, service
@@ -91,7 +91,7 @@ async def create_incident(
 
 @router.get("/incidents", operation_id="list_incidents")
 def list_incidents(
-    session: ReadSession,
+    session: SessionDep,
     principal: CurrentUser,
     state: str | None = None,
     subtype: str | None = None,
@@ -178,14 +178,14 @@ async def stream_incidents(
 
 
 @router.get("/incidents/{incident_id}", operation_id="get_incident")
-def get_incident(incident_id: int, session: ReadSession, principal: CurrentUser) -> IncidentRead:
+def get_incident(incident_id: int, session: SessionDep, principal: CurrentUser) -> IncidentRead:
     """One incident (caller data masked; see ``/caller`` to reveal it, audited)."""
     return to_read(service.get_or_raise(session, principal=principal, incident_id=incident_id))
 
 
 @router.get("/incidents/{incident_id}/timeline", operation_id="get_incident_timeline")
 def get_timeline(
-    incident_id: int, session: ReadSession, principal: CurrentUser
+    incident_id: int, session: SessionDep, principal: CurrentUser
 ) -> list[IncidentEventRead]:
     """Every event of the incident in time order."""
     events = service.timeline(session, principal=principal, incident_id=incident_id)
@@ -194,7 +194,7 @@ def get_timeline(
 
 @router.post("/incidents/{incident_id}/transitions", operation_id="transition_incident")
 def transition_incident(
-    incident_id: int, body: TransitionIn, session: WriteSession, principal: CurrentUser
+    incident_id: int, body: TransitionIn, session: SessionDep, principal: CurrentUser
 ) -> IncidentRead:
     """Move the incident along its lifecycle; an illegal step is a 409 naming the allowed ones."""
     inc = flows.incident_transition_flow(
@@ -217,7 +217,7 @@ class RevealIn(BaseModel):
 
 @router.post("/incidents/{incident_id}/caller", operation_id="reveal_incident_caller")
 def reveal_caller(
-    incident_id: int, body: RevealIn, session: WriteSession, principal: CurrentUser
+    incident_id: int, body: RevealIn, session: SessionDep, principal: CurrentUser
 ) -> dict[str, str | None]:
     """The unmasked caller name and phone; each view is audited with its reason."""
     return flows.incident_reveal_caller_flow(

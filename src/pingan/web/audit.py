@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pingan.api.deps import SessionDep
 from pingan.audit.service import chain_head, newest_records, parse_anchor, verify
 from pingan.errors import Invalid
-from pingan.web.casework import local_time
+from pingan.web.disputes import local_time
 from pingan.web.views import NAV, NavItem, render, require_login
 
 __all__ = ["PAGE_SIZE", "router"]

@@ -90,4 +90,5 @@
   const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
   const held = document.querySelector('#step-form input[name="held_on"]');
   if (held && !held.value) held.value = today;
+  document.body.dataset.ready = "1";
 })();

@@ -20,6 +20,11 @@ window.PA = (function () {
   }
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const lang = document.documentElement.lang || "zh-CN";
+  // forms marked data-js are sent by the page's script, never by the browser (Enter in a field
+  // would otherwise submit them as a GET with their text in the URL); no inline handler: CSP
+  document.addEventListener("submit", (e) => {
+    if (e.target instanceof HTMLFormElement && e.target.hasAttribute("data-js")) e.preventDefault();
+  }, true);
   const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang, { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "";
   const CLASS_COLORS = { criminal: "#c62828", public_order: "#ef8f00", traffic: "#1565c0", fire: "#d84315", dispute: "#8e24aa", assistance: "#2e7d32", other: "#607d8b" };
   const UNIT_COLORS = { available: "#2e7d32", dispatched: "#ef8f00", on_scene: "#c62828", off_duty: "#9e9e9e" };

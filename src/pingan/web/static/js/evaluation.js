@@ -84,7 +84,7 @@
           <div class="sub">${esc(t("ev.target"))} ${esc(target(f))} · ${esc(t("ev.weight"))} ${f.weight} · ${esc(t("ev.contribution"))} ${f.contribution.toFixed(1)}${f.numerator != null && f.denominator != null ? ` · ${f.numerator}/${f.denominator}` : ""}</div>
           <div class="bar"><span class="${cls}" style="width:${(a * 100).toFixed(0)}%"></span></div></li>`;
       }).join("");
-      $("m-figs").onclick = (ev) => { const li = ev.target.closest("li[data-href]"); if (li) openSources(li.dataset.href, li.dataset.code, name(me)); };
+      $("m-figs").addEventListener("click", (ev) => { const li = ev.target.closest("li[data-href]"); if (li) openSources(li.dataset.href, li.dataset.code, name(me)); });
       status("");
       await drawTrend("officer", me.entity_id, name(me));
       document.body.dataset.ready = "1";

@@ -1,0 +1,166 @@
+"""Benchmark of every page on the demo city: time to ready and the GETs each page makes.
+
+Serves the demo database (``pingan demo --no-serve`` first; default ``./pingan-data``) with the
+real server (warm: each page is loaded once before it is measured), signs in with headless
+Chromium as an administrator and as a station chief, and loads each page ``--runs`` times:
+
+- ``ready``: navigation start to ``body[data-ready="1"]``, which a page sets only when every
+  panel and layer of its first view is drawn;
+- every GET the page makes (the browser's resource timing of ``/api/`` requests): p95 by route.
+
+The reference, side by side in the same browser and server, is the sign-in page (no data, the
+same CSS and script): the floor a page's own work sits on; the ratio says what the data costs.
+Budgets (issue 19): every page ready ≤ 1.5 s median and ≤ 2 s p95; every GET ≤ 300 ms p95.
+
+Run: ``.venv/bin/python benchmarks/bench_pages.py [--data-dir pingan-data] [--runs 5]
+[--pages /command,/analysis]``; on PostgreSQL with ``PINGAN_DATABASE_URL`` set as for the
+server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from tests.serverutil import free_port  # noqa: E402
+
+from bench_page_paint import ARGS, CHROMIUM, _serve  # noqa: E402
+
+PAGES = (
+    "/command",
+    "/analysis",
+    "/coverage",
+    "/ops/my",
+    "/ops/board",
+    "/casework",
+    "/evaluation",
+    "/audit",
+    "/reports",
+    "/jobs",
+)
+USERS = {"admin": ("bench_admin", "admin"), "station_chief": ("bench_chief", "station_chief")}
+PASSWORD = "bench-pages-Pass-1"
+BUDGET_MEDIAN_S, BUDGET_P95_S, BUDGET_GET_P95_MS = 1.5, 2.0, 300.0
+
+GETS_JS = """() => performance.getEntriesByType('resource')
+  .filter((e) => e.name.includes('/api/') && e.initiatorType !== 'navigation')
+  .map((e) => [new URL(e.name).pathname, e.duration])"""
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _station_code(env: dict[str, str]) -> str:
+    """A station of the demo city, for the station chief (the first by code)."""
+    code = (
+        "from sqlalchemy import select\n"
+        "from pingan.jurisdictions.models import Jurisdiction\n"
+        "from pingan.store.engine import unit_of_work\n"
+        "with unit_of_work(write=False) as s:\n"
+        "    print(s.scalar(select(Jurisdiction.code).where(Jurisdiction.level == 'station')"
+        ".order_by(Jurisdiction.code).limit(1)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def _ensure_users(env: dict[str, str]) -> None:
+    pingan = str(Path(sys.executable).with_name("pingan"))
+    listed = subprocess.run([pingan, "users", "list"], env=env, capture_output=True, text=True)
+    for name, role in USERS.values():
+        if name in listed.stdout:
+            continue
+        cmd = [pingan, "users", "add", name, "--role", role, "--password", PASSWORD]
+        if role == "station_chief":
+            cmd += ["--jurisdiction", _station_code(env)]
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+
+
+def _load(page, url: str) -> tuple[float, list[tuple[str, float]]]:  # type: ignore[no-untyped-def]
+    page.goto(url, timeout=300_000)  # a page that computes on the request can be slow
+    page.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
+    ready_ms = page.evaluate("() => performance.now()")
+    return ready_ms / 1000.0, [(p, d) for p, d in page.evaluate(GETS_JS)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data-dir", default="pingan-data")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--pages", default=",".join(PAGES))
+    args = ap.parse_args()
+    data = Path(args.data_dir).resolve()
+    if not (data / "pingan.db").exists() and not os.environ.get("PINGAN_DATABASE_URL"):
+        print(f"SKIP: no demo database in {data} (run `pingan demo --no-serve` first)")
+        return 0
+    from playwright.sync_api import sync_playwright
+
+    env = os.environ | {"PINGAN_DATA_DIR": str(data)}
+    _ensure_users(env)
+    port = free_port()
+    proc = _serve(env, port, Path("/tmp/bench_pages.log"))
+    base = f"http://127.0.0.1:{port}"
+    pages = [p for p in args.pages.split(",") if p]
+    ready: dict[tuple[str, str], list[float]] = defaultdict(list)
+    gets: dict[str, list[float]] = defaultdict(list)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for role, (user, _role) in USERS.items():
+                ctx = browser.new_context(viewport={"width": 1400, "height": 860})
+                page = ctx.new_page()
+                for _ in range(args.runs):  # the reference: the sign-in page
+                    page.goto(f"{base}/login")
+                    page.wait_for_selector("#login-submit")
+                    ready[("/login (reference)", role)].append(
+                        page.evaluate("() => performance.now()") / 1000.0
+                    )
+                page.fill("#username", user)
+                page.fill("#password", PASSWORD)
+                page.click("#login-submit")
+                page.wait_for_load_state()
+                for path in pages:
+                    _load(page, base + path)  # warm
+                    for _ in range(args.runs):
+                        t, g = _load(page, base + path)
+                        ready[(path, role)].append(t)
+                        for route, ms in g:
+                            gets[route].append(ms)
+                ctx.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print(f"pages on {data} ({args.runs} runs each, warm server; seconds to ready)")
+    print(f"{'page':<22} {'role':<14} {'median':>7} {'p95':>7} {'/ login':>8}")
+    ok = True
+    for (path, role), ts in ready.items():
+        med, p95 = statistics.median(ts), _p95(ts)
+        ref = statistics.median(ready[("/login (reference)", role)])
+        print(f"{path:<22} {role:<14} {med:>7.3f} {p95:>7.3f} {med / ref:>7.1f}x")
+        if not path.startswith("/login"):
+            ok &= med <= BUDGET_MEDIAN_S and p95 <= BUDGET_P95_S
+    print(f"\n{'GET route':<58} {'n':>4} {'p95 ms':>8}")
+    for route, ms in sorted(gets.items(), key=lambda kv: -_p95(kv[1])):
+        print(f"{route[:58]:<58} {len(ms):>4} {_p95(ms):>8.1f}")
+        ok &= _p95(ms) <= BUDGET_GET_P95_MS
+    print(
+        f"\n{'PASS' if ok else 'FAIL'}: pages ready ≤ {BUDGET_MEDIAN_S} s median, "
+        f"≤ {BUDGET_P95_S} s p95; GETs ≤ {BUDGET_GET_P95_MS:.0f} ms p95"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

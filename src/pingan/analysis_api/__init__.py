@@ -1,1 +1,0 @@
-"""Analysis service: loads incidents from the database in scope and runs the analytics kernels."""

@@ -1,0 +1,880 @@
+"""Coverage computations over arrays from :mod:`pingan.rapid_response.data`: input checks,
+travel-time fields from posts and units, coverage shares per layer, unit recommendations with
+their routes, isochrone and grid-cell features, and the siting run (MCLP).
+
+Every check raises :class:`pingan.errors.Invalid` naming the field (the API's name; the CLI maps
+it to its option), so the API answers 422 and the CLI exits 2 with the same sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from pingan.coverage import Units, coverage_shares, isochrones, rank_units, travel_times
+from pingan.errors import Invalid
+from pingan.geo.crs import haversine_m
+from pingan.rapid_response.data import KIND_MODE, Forces, Points
+from pingan.roads import MODES, RoadNetwork
+
+__all__ = [
+    "DEFAULT_MAX_SNAP_M",
+    "Candidates",
+    "Field",
+    "cell_features",
+    "check_mode",
+    "coverage_table",
+    "field_from",
+    "isochrone_features",
+    "nearest_road",
+    "optimise",
+    "parse_at",
+    "parse_standards",
+    "recommend",
+]
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+Progress = Callable[[float, str], None]
+DEFAULT_MAX_SNAP_M = 500.0
+MAX_LISTED = 500
+DRONE_TAKEOFF_S = 60.0
+DRONE_SPEED_KPH = 60.0
+
+
+# ---------------------------------------------------------------------------- input checks
+def parse_standards(value: str | Sequence[float] | None) -> list[float]:
+    """``"60,180,300"`` or a list → sorted unique seconds, each > 0."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise Invalid("standard", "give at least one response standard in seconds, e.g. 60,180,300")
+    parts: Sequence[Any] = value.split(",") if isinstance(value, str) else value
+    out: list[float] = []
+    for p in parts:
+        try:
+            s = float(p)
+        except (TypeError, ValueError):
+            raise Invalid("standard", f"{str(p).strip()!r} is not a number of seconds") from None
+        if not np.isfinite(s) or s <= 0:
+            raise Invalid("standard", f"must be > 0 seconds, got {s:g}")
+        if s > 7200:
+            raise Invalid("standard", f"at most 7200 seconds (2 hours), got {s:g}")
+        out.append(s)
+    if not out:
+        raise Invalid("standard", "give at least one response standard in seconds")
+    return sorted(set(out))
+
+
+def parse_at(value: str | None) -> dt.time | None:
+    """``"18:00"`` → a wall-clock time (speed profile), ``None``/empty → free flow."""
+    if value is None or value == "":
+        return None
+    try:
+        hh, mm = value.split(":")[:2]
+        return dt.time(int(hh), int(mm))
+    except ValueError:
+        raise Invalid("at", f"expected a time of day HH:MM such as 18:00, got {value!r}") from None
+
+
+def check_mode(mode: str) -> str:
+    """A travel mode of the road network."""
+    if mode not in MODES:
+        raise Invalid("mode", f"{mode!r} is not a travel mode; use one of {', '.join(MODES)}")
+    return mode
+
+
+# ---------------------------------------------------------------------------- fields
+@dataclass(frozen=True)
+class Field:
+    """A travel-time field: seconds to every node from the nearest source, and its sources."""
+
+    time_s: F64
+    mode: str
+    at: dt.time | None
+    n_sources: int
+    too_far: list[dict[str, Any]]
+    n_drones: int = 0
+
+
+def _snap_rows(
+    network: RoadNetwork, lon: F64, lat: F64, max_snap_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], F64]:
+    snap = network.snap(lon, lat, max_snap_m=max_snap_m)
+    rows = np.column_stack([snap.node.astype(np.float64), snap.walk_s])
+    return rows, snap.too_far, snap.distance_m
+
+
+def drone_times(network: RoadNetwork, drones: Forces) -> F64:
+    """Flight time (s) from the nearest drone base to every node: great-circle distance at the
+    drone's speed plus take-off, within its range."""
+    out = np.full(network.n_nodes, np.inf)
+    for i in range(len(drones)):
+        speed = drones.speed_kph[i] if np.isfinite(drones.speed_kph[i]) else DRONE_SPEED_KPH
+        rng = drones.range_m[i] if np.isfinite(drones.range_m[i]) else np.inf
+        d = haversine_m(network.node_lon, network.node_lat, drones.lon[i], drones.lat[i])
+        t = np.where(d <= rng, d / (speed / 3.6) + DRONE_TAKEOFF_S, np.inf)
+        np.minimum(out, t, out=out)
+    return out
+
+
+def field_from(
+    network: RoadNetwork,
+    sources: Forces,
+    *,
+    mode: str,
+    at: dt.time | None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    drones: Forces | None = None,
+    what: str = "posts",
+) -> Field:
+    """Travel time from the nearest of ``sources`` (by ``mode`` at ``at``) to every node;
+    with ``drones``, the smaller of that and the drones' flight time. Sources farther than
+    ``max_snap_m`` from a road are left out and listed, never snapped across a river."""
+    check_mode(mode)
+    if len(sources) == 0 and (drones is None or len(drones) == 0):
+        raise Invalid("units", f"no {what} with a position in your jurisdiction")
+    t = np.full(network.n_nodes, np.inf)
+    far: list[dict[str, Any]] = []
+    n_used = 0
+    if len(sources):
+        rows, too_far, dist = _snap_rows(network, sources.lon, sources.lat, max_snap_m)
+        far = [
+            {"id": int(sources.id[i]), "code": sources.code[i], "distance_m": round(float(dist[i]))}
+            for i in np.flatnonzero(too_far).tolist()
+        ]
+        ok = ~too_far
+        n_used = int(ok.sum())
+        if n_used:
+            t = travel_times(network, rows[ok], mode=mode, at=at)
+        elif drones is None or len(drones) == 0:
+            raise Invalid(
+                "units",
+                f"all {len(sources)} {what} are more than {max_snap_m:g} m from the nearest "
+                f"road (closest: {float(dist.min()):.0f} m); check their positions",
+            )
+    n_drones = 0
+    if drones is not None and len(drones):
+        t = np.minimum(t, drone_times(network, drones))
+        n_drones = len(drones)
+    return Field(t, mode, at, n_used, far, n_drones)
+
+
+# ---------------------------------------------------------------------------- coverage
+def _groups(points: Points, by_group: bool) -> list[tuple[str, NDArray[np.bool_]]]:
+    if not by_group:
+        return [(points.layer, np.ones(len(points), dtype=bool))]
+    g = np.asarray(points.group, dtype=str) if len(points) else np.empty(0, dtype=str)
+    return [(f"{points.layer}:{k}", g == k) for k in sorted(set(points.group))]
+
+
+def coverage_table(
+    network: RoadNetwork,
+    field: Field,
+    layers: Sequence[tuple[Points, bool]],
+    standards_s: Sequence[float],
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    max_listed: int = MAX_LISTED,
+) -> list[dict[str, Any]]:
+    """Share of each layer (or each group of it, e.g. premises by kind) reached within each
+    standard, weighted by the layer's weights, with what is outside (at most ``max_listed``
+    listed per level; points farther than ``max_snap_m`` from a road are outside with their
+    distance). Key areas also get their share within their own response standard."""
+    out: list[dict[str, Any]] = []
+    for points, by_group in layers:
+        if len(points) == 0:
+            for name in [g for g, _ in _groups(points, by_group)] or [points.layer]:
+                out.append({"layer": name, "count": 0, "total_weight": 0.0, "levels": []})
+            continue
+        snap = network.snap(points.lon, points.lat, max_snap_m=max_snap_m)
+        walk = np.where(snap.too_far, np.inf, snap.walk_s)
+        for name, mask in _groups(points, by_group):
+            idx = np.flatnonzero(mask)
+            sh = coverage_shares(
+                field.time_s, snap.node[idx], walk[idx], points.weight[idx], standards_s
+            )
+            t = sh["time_s"]
+            levels = []
+            for lv in sh["levels"]:
+                outside = idx[lv["outside"]]
+                levels.append(
+                    {
+                        "standard_s": lv["standard_s"],
+                        "covered": int(idx.size - outside.size),
+                        "covered_weight": lv["covered_weight"],
+                        "covered_share": lv["covered_share"],
+                        "n_outside": int(outside.size),
+                        "outside": [
+                            _entry(points, i, t[j], snap)
+                            for j, i in zip(
+                                lv["outside"][:max_listed].tolist(),
+                                outside[:max_listed].tolist(),
+                                strict=True,
+                            )
+                        ],
+                    }
+                )
+            row: dict[str, Any] = {
+                "layer": name,
+                "count": int(idx.size),
+                "total_weight": sh["total_weight"],
+                "too_far_from_road": int(snap.too_far[idx].sum()),
+                "levels": levels,
+            }
+            if points.standard_s is not None:
+                own = t <= points.standard_s[idx]
+                row["own_standard"] = {
+                    "covered": int(own.sum()),
+                    "covered_share": float(own.mean()) if idx.size else 0.0,
+                    "outside": [
+                        _entry(points, int(idx[j]), t[j], snap)
+                        | {"standard_s": float(points.standard_s[idx[j]])}
+                        for j in np.flatnonzero(~own)[:max_listed].tolist()
+                    ],
+                }
+            out.append(row)
+    return out
+
+
+def _entry(points: Points, i: int, time_s: float, snap: Any) -> dict[str, Any]:
+    e: dict[str, Any] = {
+        "id": int(points.id[i]),
+        "code": points.code[i],
+        "name": points.name[i],
+        "time_s": None if not np.isfinite(time_s) else round(float(time_s), 1),
+    }
+    if points.layer == "premises":
+        e["kind"] = points.group[i]
+    if points.layer == "grid_cells":
+        e["incidents"] = int(points.weight[i])
+    if snap.too_far[i]:
+        e["distance_to_road_m"] = round(float(snap.distance_m[i]))
+    return e
+
+
+# ---------------------------------------------------------------------------- recommendations
+def nearest_road(
+    network: RoadNetwork, lon: float, lat: float, *, max_snap_m: float, field: str = "location"
+) -> tuple[int, float]:
+    """The snapped node and distance of a point; ``Invalid`` with the distance when farther
+    than ``max_snap_m`` from any road (never snapped silently across a river)."""
+    snap = network.snap([lon], [lat], max_snap_m=max_snap_m)
+    d = float(snap.distance_m[0])
+    if snap.too_far[0]:
+        raise Invalid(
+            field,
+            f"({lon:.6f}, {lat:.6f}) is {d:.0f} m from the nearest road, more than "
+            f"max_snap_m={max_snap_m:g}; correct the location or raise max_snap_m",
+            detail={"distance_m": round(d, 1), "max_snap_m": max_snap_m},
+        )
+    return int(snap.node[0]), d
+
+
+def _component_size(network: RoadNetwork, node: int, mode: str, at: dt.time | None) -> int:
+    _, labels = connected_components(network.graph(mode, at), directed=True, connection="weak")
+    return int((labels == labels[node]).sum())
+
+
+def recommend(
+    network: RoadNetwork,
+    forces: Forces,
+    point: tuple[float, float],
+    *,
+    k: int = 5,
+    at: dt.time | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    lang: str = "zh-CN",
+) -> dict[str, Any]:
+    """The ``k`` available units with the smallest exact ETA to ``point``: ground units by road
+    in their kind's mode (``KIND_MODE``), drones by flight time; each with its road distance and
+    route as a GeoJSON LineString (unit → road → incident)."""
+    if k < 1:
+        raise Invalid("k", f"must be >= 1, got {k}")
+    node, snap_d = nearest_road(network, point[0], point[1], max_snap_m=max_snap_m)
+    avail = forces.status == "available"
+    usable = avail & (forces.kind != "drone_base")
+    if not usable.any():
+        raise Invalid(
+            "units",
+            f"no available unit with a position in your jurisdiction ({len(forces)} units, "
+            f"{int(avail.sum())} available)",
+        )
+    units_all = forces.subset(usable)
+    modes = np.array([KIND_MODE.get(str(x), "car") for x in units_all.kind], dtype=str)
+    # ground units farther than max_snap_m from a road cannot be routed: leave them out
+    gsnap = network.snap(units_all.lon, units_all.lat, max_snap_m=max_snap_m)
+    ok = (modes == "drone") | ~gsnap.too_far
+    units_f = units_all.subset(ok)
+    modes = modes[ok]
+    left_out = [
+        {
+            "id": int(units_all.id[i]),
+            "code": units_all.code[i],
+            "distance_m": round(float(gsnap.distance_m[i])),
+        }
+        for i in np.flatnonzero(~ok).tolist()
+    ]
+    speed = np.where(np.isfinite(units_f.speed_kph), units_f.speed_kph, DRONE_SPEED_KPH)
+    rng = np.where(np.isfinite(units_f.range_m), units_f.range_m, np.inf)
+    units = Units(
+        units_f.lon,
+        units_f.lat,
+        modes,
+        np.ones(len(units_f), dtype=bool),
+        speed_kph=speed,
+        range_m=rng,
+        takeoff_s=DRONE_TAKEOFF_S,
+    )
+    ranked = rank_units(network, point, units, k=k, at=at, max_snap_m=max_snap_m)
+    if ranked.unit.size == 0:
+        size = _component_size(network, node, "car", at)
+        raise Invalid(
+            "location",
+            f"no available unit can reach the incident: its road belongs to a component of "
+            f"{size} nodes that no unit's road connects to, and no drone is in range",
+            detail={"component_nodes": size, "units_considered": len(units_f)},
+        )
+    out = []
+    for rank, (i, eta, mode, route) in enumerate(
+        zip(
+            ranked.unit.tolist(),
+            ranked.eta_s.tolist(),
+            ranked.mode.tolist(),
+            ranked.routes,
+            strict=True,
+        ),
+        start=1,
+    ):
+        ulon, ulat = float(units_f.lon[i]), float(units_f.lat[i])
+        if mode == "drone" or route.size == 0:
+            coords = [[ulon, ulat], [point[0], point[1]]]
+            dist = float(haversine_m(ulon, ulat, point[0], point[1]))
+        else:
+            nl, na = network.node_lon[route], network.node_lat[route]
+            coords = [[ulon, ulat], *np.column_stack([nl, na]).tolist(), [point[0], point[1]]]
+            c = np.asarray(coords)
+            dist = float(haversine_m(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1]).sum())
+        out.append(
+            {
+                "rank": rank,
+                "id": int(units_f.id[i]),
+                "code": units_f.code[i],
+                "name": units_f.name_en[i] if lang == "en" else units_f.name_zh[i],
+                "kind": str(units_f.kind[i]),
+                "mode": mode,
+                "eta_s": round(float(eta), 1),
+                "distance_m": round(dist, 1),
+                "route": {"type": "LineString", "coordinates": _round(coords)},
+            }
+        )
+    return {
+        "units": out,
+        "snap_distance_m": round(snap_d, 1),
+        "considered": len(units_f),
+        "left_out_far_from_road": left_out,
+        "at": at.strftime("%H:%M") if at else None,
+        "how": (
+            "Exact shortest travel time on the road network (Dijkstra from the incident on the "
+            "reversed graph, per mode: car, motorcycle, foot by unit kind, with the time-of-day "
+            "speed profile); the walk from each unit and to the incident along the snap distance "
+            f"at 5 km/h. Drones: great-circle distance at their speed plus {DRONE_TAKEOFF_S:g} s "
+            "take-off, within their range. Only available units are ranked."
+        ),
+    }
+
+
+def _round(coords: list[list[float]]) -> list[list[float]]:
+    return [[round(x, 6), round(y, 6)] for x, y in coords]
+
+
+# ---------------------------------------------------------------------------- features
+def isochrone_features(
+    network: RoadNetwork, field: Field, standards_s: Sequence[float]
+) -> list[dict[str, Any]]:
+    """One polygon feature per standard (largest first, so smaller ones draw on top)."""
+    polys = isochrones(network, field.time_s, list(standards_s), mode=field.mode, at=field.at)
+    feats = []
+    proj = network.projection
+    for s, poly in sorted(zip(standards_s, polys, strict=True), key=lambda p: -p[0]):
+        if poly.is_empty:
+            geom = None
+            area = 0.0
+        else:
+            geom = json.loads(shapely.to_geojson(poly))
+            area = float(shapely.area(shapely.transform(poly, lambda c: _fwd(proj, c)))) / 1e6
+        feats.append(
+            {
+                "type": "Feature",
+                "id": int(s),
+                "geometry": geom,
+                "properties": {
+                    "standard_s": float(s),
+                    "minutes": round(float(s) / 60.0, 2),
+                    "mode": field.mode,
+                    "at": field.at.strftime("%H:%M") if field.at else None,
+                    "area_km2": round(area, 3),
+                    "sources": field.n_sources,
+                },
+            }
+        )
+    return feats
+
+
+def _fwd(proj: Any, c: F64) -> F64:
+    x, y = proj.forward(c[:, 0], c[:, 1])
+    return np.column_stack([x, y])
+
+
+def cell_features(
+    network: RoadNetwork,
+    field: Field,
+    cells: Points,
+    standards_s: Sequence[float],
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> list[dict[str, Any]]:
+    """Each grid cell with the best time from the nearest source to its centre, its
+    historical incidents, and whether it is outside each standard."""
+    if len(cells) == 0:
+        return []
+    snap = network.snap(cells.lon, cells.lat, max_snap_m=max_snap_m)
+    t = field.time_s[snap.node] + np.where(snap.too_far, np.inf, snap.walk_s)
+    lo = min(standards_s)
+    feats = []
+    for i in range(len(cells)):
+        ti = float(t[i])
+        props: dict[str, Any] = {
+            "code": cells.code[i],
+            "name": cells.name[i],
+            "best_time_s": round(ti, 1) if np.isfinite(ti) else None,
+            "incidents": int(cells.weight[i]),
+            "within_s": next((float(s) for s in standards_s if ti <= s), None),
+            "outside_standard": bool(not ti <= lo),
+        }
+        if snap.too_far[i]:
+            props["distance_to_road_m"] = round(float(snap.distance_m[i]))
+        feats.append(
+            {
+                "type": "Feature",
+                "id": int(cells.id[i]),
+                "geometry": json.loads(cells.geometry[i]) if cells.geometry else None,
+                "properties": props,
+            }
+        )
+    return feats
+
+
+# ---------------------------------------------------------------------------- siting
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate sites: positions, where they come from, and which are today's posts."""
+
+    lon: F64
+    lat: F64
+    source: list[str]  # "road_node", "premises", "file" or "existing"
+    label: list[str]
+    existing_id: I64  # resource id of today's post, -1 for new sites
+
+    def __len__(self) -> int:
+        return int(self.lon.size)
+
+
+def road_node_candidates(network: RoadNetwork, *, spacing_m: float = 300.0) -> Candidates:
+    """One road node (usable by cars) per ``spacing_m`` square: the one nearest its centre."""
+    if spacing_m <= 0:
+        raise Invalid("spacing", f"must be > 0 metres, got {spacing_m:g}")
+    ok = np.zeros(network.n_nodes, dtype=bool)
+    ok[network.tail[network.vehicle_ok]] = True
+    idx = np.flatnonzero(ok)
+    x, y = network.projection.forward(network.node_lon[idx], network.node_lat[idx])
+    gx, gy = np.floor(x / spacing_m), np.floor(y / spacing_m)
+    d = np.hypot(x - (gx + 0.5) * spacing_m, y - (gy + 0.5) * spacing_m)
+    order = np.lexsort((d, gy, gx))
+    key = np.column_stack([gx[order], gy[order]])
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any(key[1:] != key[:-1], axis=1)
+    pick = np.sort(idx[order[first]])
+    return Candidates(
+        network.node_lon[pick],
+        network.node_lat[pick],
+        ["road_node"] * pick.size,
+        [f"node {i}" for i in pick.tolist()],
+        np.full(pick.size, -1, dtype=np.int64),
+    )
+
+
+def _cost_matrix(
+    network: RoadNetwork,
+    cand_rows: F64,
+    demand_node: I64,
+    demand_walk: F64,
+    *,
+    mode: str,
+    at: dt.time | None,
+    limit_s: float,
+    progress: Progress,
+    chunk: int = 64,
+) -> sp.csr_matrix:
+    """Demand × candidate travel time (s), sparse: only pairs within ``limit_s`` are stored."""
+    g = network.graph(mode, at)
+    n, m = demand_node.size, cand_rows.shape[0]
+    rows: list[I64] = []
+    cols: list[I64] = []
+    vals: list[F64] = []
+    for start in range(0, m, chunk):
+        sel = np.arange(start, min(start + chunk, m))
+        src = cand_rows[sel, 0].astype(np.int64)
+        d = np.asarray(dijkstra(g, directed=True, indices=src, limit=limit_s))
+        t = d[:, demand_node] + cand_rows[sel, 1][:, None] + demand_walk[None, :]
+        ci, di = np.nonzero(t <= limit_s)
+        rows.append(di.astype(np.int64))
+        cols.append(sel[ci])
+        vals.append(np.maximum(t[ci, di], 1e-6))
+        progress(0.05 + 0.55 * (sel[-1] + 1) / m, f"travel times from {sel[-1] + 1} of {m} sites")
+    r = np.concatenate(rows) if rows else np.empty(0, np.int64)
+    c = np.concatenate(cols) if cols else np.empty(0, np.int64)
+    v = np.concatenate(vals) if vals else np.empty(0)
+    return sp.csr_matrix((v, (r, c)), shape=(n, m))
+
+
+def optimise(
+    network: RoadNetwork,
+    *,
+    candidates: Candidates,
+    existing: Forces,
+    demand: Points,
+    layers: Sequence[tuple[Points, bool]],
+    n_posts: int,
+    standard_s: float,
+    keep_existing: int,
+    mode: str = "car",
+    at: dt.time | None = None,
+    method: str = "exact",
+    time_limit_s: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Place ``n_posts`` posts to cover the most demand within ``standard_s`` (MCLP), keeping
+    the ``keep_existing`` of today's posts that cover most on their own (greedy), and compare
+    coverage before (today's posts) and after (the plan) on every layer."""
+    from pingan.coverage import MCLP
+
+    report: Progress = progress or (lambda _f, _m: None)
+    check_mode(mode)
+    if not standard_s > 0:
+        raise Invalid("standard", f"must be > 0 seconds, got {standard_s:g}")
+    if n_posts < 1:
+        raise Invalid("posts", f"must be >= 1, got {n_posts}")
+    if keep_existing < 0:
+        raise Invalid("keep_existing", f"must be >= 0, got {keep_existing}")
+    if keep_existing > len(existing):
+        raise Invalid(
+            "keep_existing",
+            f"{keep_existing} asked but there are only {len(existing)} posts today",
+        )
+    if keep_existing > n_posts:
+        raise Invalid("keep_existing", f"{keep_existing} is more than --posts {n_posts}")
+    if method not in ("exact", "heuristic"):
+        raise Invalid("method", f"{method!r}; use exact or heuristic")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise Invalid("time_limit", f"must be > 0 seconds, got {time_limit_s:g}")
+    if len(demand) == 0:
+        raise Invalid("demand", "no grid cells in your jurisdiction to cover")
+    # all candidates: the new sites, then today's posts
+    lon = np.concatenate([candidates.lon, existing.lon])
+    lat = np.concatenate([candidates.lat, existing.lat])
+    src = [*candidates.source, *["existing"] * len(existing)]
+    label = [*candidates.label, *existing.code]
+    ex_id = np.concatenate([candidates.existing_id, existing.id])
+    rows, too_far, _ = _snap_rows(network, lon, lat, max_snap_m)
+    keep = np.flatnonzero(~too_far)
+    n_existing_ok = int((~too_far[len(candidates) :]).sum())
+    if keep_existing > n_existing_ok:
+        raise Invalid(
+            "keep_existing",
+            f"{keep_existing} asked but only {n_existing_ok} of today's posts are within "
+            f"{max_snap_m:g} m of a road",
+        )
+    if n_posts > keep.size:
+        raise Invalid(
+            "posts",
+            f"{n_posts} posts asked but there are only {keep.size} candidate sites "
+            f"({int((~too_far[: len(candidates)]).sum())} new, {n_existing_ok} of today's "
+            "posts); lower --posts or add candidates",
+        )
+    rows, lon, lat, ex_id = rows[keep], lon[keep], lat[keep], ex_id[keep]
+    src = [src[i] for i in keep.tolist()]
+    label = [label[i] for i in keep.tolist()]
+    is_existing = np.array([s == "existing" for s in src])
+    # demand: grid cells weighted by their incidents (all cells equally if none happened)
+    w = demand.weight.astype(np.float64)
+    weighting = "historical incidents per grid cell"
+    if w.sum() <= 0:
+        w = np.ones(len(demand))
+        weighting = "every grid cell equally (no historical incidents in scope)"
+    dsnap = network.snap(demand.lon, demand.lat, max_snap_m=max_snap_m)
+    use = (w > 0) & ~dsnap.too_far
+    report(0.05, f"{len(demand)} demand cells, {keep.size} candidate sites")
+    cost = _cost_matrix(
+        network,
+        rows,
+        dsnap.node[use],
+        dsnap.walk_s[use],
+        mode=mode,
+        at=at,
+        limit_s=standard_s,
+        progress=report,
+    )
+    wu = w[use]
+    required = np.empty(0, dtype=np.int64)
+    ex_cols = np.flatnonzero(is_existing)
+    if keep_existing:
+        if keep_existing == ex_cols.size:
+            required = ex_cols
+        else:
+            pre = MCLP.from_cost_matrix(
+                cost[:, ex_cols], wu, standard_s=standard_s, n_sites=keep_existing
+            ).solve(method="heuristic")
+            required = ex_cols[pre.result_.selected]
+    report(0.65, f"solving MCLP ({method}) for {n_posts} posts")
+    model = MCLP.from_cost_matrix(
+        cost, wu, standard_s=standard_s, n_sites=n_posts, required=required
+    ).solve(method=method, time_limit_s=time_limit_s)  # type: ignore[arg-type]
+    res = model.result_
+    sel = np.asarray(res.selected, dtype=np.int64)
+    report(0.85, "comparing coverage before and after")
+    before = (
+        field_from(network, existing, mode=mode, at=at, max_snap_m=max_snap_m)
+        if len(existing)
+        else Field(np.full(network.n_nodes, np.inf), mode, at, 0, [])
+    )
+    t_after = travel_times(network, rows[sel], mode=mode, at=at)
+    after = Field(t_after, mode, at, int(sel.size), [])
+    tb = coverage_table(network, before, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
+    ta = coverage_table(network, after, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
+    table = []
+    for b, a in zip(tb, ta, strict=True):
+        lb = b["levels"][0] if b["levels"] else {}
+        la = a["levels"][0] if a["levels"] else {}
+        table.append(
+            {
+                "layer": b["layer"],
+                "count": b["count"],
+                "total_weight": b["total_weight"],
+                "before_covered_weight": lb.get("covered_weight", 0.0),
+                "before_share": lb.get("covered_share", 0.0),
+                "after_covered_weight": la.get("covered_weight", 0.0),
+                "after_share": la.get("covered_share", 0.0),
+            }
+        )
+    posts = []
+    for rank, j in enumerate(sel.tolist(), start=1):
+        posts.append(
+            {
+                "rank": rank,
+                "lon": round(float(lon[j]), 6),
+                "lat": round(float(lat[j]), 6),
+                "source": src[j],
+                "label": label[j],
+                "existing_id": int(ex_id[j]) if ex_id[j] >= 0 else None,
+                "kept": bool(j in set(required.tolist())),
+            }
+        )
+    n_new = int((~is_existing[sel]).sum())
+    summary = {
+        "standard_s": standard_s,
+        "mode": mode,
+        "at": at.strftime("%H:%M") if at else None,
+        "posts": n_posts,
+        "keep_existing": keep_existing,
+        "existing_kept": int(is_existing[sel].sum()),
+        "new_sites": n_new,
+        "candidates": {
+            "total": int(keep.size),
+            "new": int((~is_existing).sum()),
+            "existing": int(is_existing.sum()),
+            "left_out_far_from_road": int(too_far.sum()),
+        },
+        "demand": {
+            "cells": int(use.sum()),
+            "weighting": weighting,
+            "total_weight": float(wu.sum()),
+        },
+        "model": {
+            "method": res.method,
+            "status": res.status,
+            "covered_weight": res.covered_weight,
+            "covered_share": res.covered_share,
+            "objective": res.objective,
+            "bound": res.bound,
+            "gap": res.gap,
+            "solve_time_s": round(res.solve_time_s, 3),
+            "explanation": res.explanation,
+        },
+    }
+    return {
+        **summary,
+        "proposed": posts,
+        "before_after": table,
+        "geojson": plan_geojson(posts, summary, table),
+    }
+
+
+def plan_geojson(
+    posts: list[dict[str, Any]], summary: dict[str, Any], table: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The plan as a GeoJSON FeatureCollection: one point per proposed post; the summary and
+    the before/after table in the collection's ``properties``."""
+    return {
+        "type": "FeatureCollection",
+        "properties": {**summary, "before_after": table},
+        "features": [
+            {
+                "type": "Feature",
+                "id": p["rank"],
+                "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
+                "properties": {k: v for k, v in p.items() if k not in ("lon", "lat")},
+            }
+            for p in posts
+        ],
+    }
+
+
+def point_candidates(
+    lon: Sequence[float], lat: Sequence[float], *, source: str, labels: Sequence[str] | None = None
+) -> Candidates:
+    """Candidate sites from plain positions (premises, a user's list)."""
+    lo = np.asarray(lon, dtype=np.float64)
+    la = np.asarray(lat, dtype=np.float64)
+    if lo.shape != la.shape:
+        raise Invalid("candidates", "need as many longitudes as latitudes")
+    bad = ~(np.isfinite(lo) & np.isfinite(la) & (np.abs(lo) <= 180) & (np.abs(la) <= 90))
+    if bad.any():
+        raise Invalid(
+            "candidates",
+            f"{int(bad.sum())} positions are not WGS-84 lon/lat (first: row "
+            f"{int(np.flatnonzero(bad)[0]) + 1})",
+        )
+    names = list(labels) if labels is not None else [f"{source} {i + 1}" for i in range(lo.size)]
+    return Candidates(lo, la, [source] * lo.size, names, np.full(lo.size, -1, dtype=np.int64))
+
+
+def candidates_from_geojson(obj: Any) -> Candidates:
+    """Candidate sites from a GeoJSON FeatureCollection of points (``name`` or ``code`` as the
+    label)."""
+    feats = obj.get("features") if isinstance(obj, dict) else None
+    if not isinstance(feats, list):
+        raise Invalid("candidates", "expected a GeoJSON FeatureCollection of points")
+    lon, lat, names = [], [], []
+    for i, f in enumerate(feats):
+        g = (f or {}).get("geometry") or {}
+        if g.get("type") != "Point":
+            raise Invalid("candidates", f"feature {i + 1} is not a Point")
+        x, y = g["coordinates"][:2]
+        props = f.get("properties") or {}
+        lon.append(float(x))
+        lat.append(float(y))
+        names.append(str(props.get("name") or props.get("code") or f"site {i + 1}"))
+    return point_candidates(lon, lat, source="file", labels=names)
+
+
+# ---------------------------------------------------------------------------- map roads
+MAJOR_CLASSES = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
+MIDDLE_CLASSES = ("secondary", "secondary_link", "tertiary", "tertiary_link")
+MAX_ROAD_SEGMENTS = 60_000
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """``W,S,E,N`` in WGS-84 degrees, or None; ``Invalid("bbox", …)`` when malformed."""
+    if value is None or value == "":
+        return None
+    try:
+        w, s, e, n = (float(x) for x in value.split(","))
+    except ValueError:
+        raise Invalid("bbox", f"{value!r}: give four numbers W,S,E,N") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise Invalid("bbox", f"{value!r}: need -180 <= W < E <= 180 and -90 <= S < N <= 90")
+    return w, s, e, n
+
+
+def road_classes_for_zoom(zoom: float) -> tuple[str, ...] | None:
+    """Which road classes a map at ``zoom`` draws: major roads at city zoom, collectors from
+    zoom 12, every street from zoom 13 (None = all)."""
+    if zoom < 12:
+        return MAJOR_CLASSES
+    if zoom < 13:
+        return MAJOR_CLASSES + MIDDLE_CLASSES
+    return None
+
+
+def road_geojson(
+    network: RoadNetwork,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: float,
+    max_segments: int = MAX_ROAD_SEGMENTS,
+) -> dict[str, Any]:
+    """The road segments inside ``bbox`` that a map at ``zoom`` draws, as one
+    ``MultiLineString`` feature per road class (property ``road_class``), coordinates rounded
+    to 1e-5° (about 1 m). When more than ``max_segments`` would be drawn, only the larger
+    classes are kept and ``truncated`` says so.
+
+    O(S) in the number S of undirected segments (one vectorised bounding-box test), plus the
+    size of the answer.
+    """
+    if network.seg_u is None or network.seg_v is None or network.seg_class is None:
+        u, v, cls = network.tail, network.head, network.class_code
+        keep = u < v
+        u, v, cls = u[keep], v[keep], cls[keep]
+    else:
+        u, v, cls = network.seg_u, network.seg_v, network.seg_class
+    lon, lat = network.node_lon, network.node_lat
+    mask = np.ones(u.size, dtype=bool)
+    if bbox is not None:
+        w, s, e, n = bbox
+        lo_x, hi_x = np.minimum(lon[u], lon[v]), np.maximum(lon[u], lon[v])
+        lo_y, hi_y = np.minimum(lat[u], lat[v]), np.maximum(lat[u], lat[v])
+        mask = (hi_x >= w) & (lo_x <= e) & (hi_y >= s) & (lo_y <= n)
+    names = np.asarray(network.classes, dtype=object)
+    allowed = road_classes_for_zoom(zoom)
+    if allowed is not None:
+        mask &= np.isin(names[cls], allowed)
+    truncated = False
+    if int(mask.sum()) > max_segments:
+        truncated = True
+        for narrower in (MAJOR_CLASSES + MIDDLE_CLASSES, MAJOR_CLASSES):
+            mask &= np.isin(names[cls], narrower)
+            if int(mask.sum()) <= max_segments:
+                break
+    idx = np.flatnonzero(mask)
+    xy = np.round(
+        np.stack([lon[u[idx]], lat[u[idx]], lon[v[idx]], lat[v[idx]]], axis=1), 5
+    ).tolist()
+    c = cls[idx]
+    features = []
+    for code in np.unique(c).tolist():
+        rows = np.flatnonzero(c == code)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[xy[r][0:2], xy[r][2:4]] for r in rows.tolist()],
+                },
+                "properties": {"road_class": str(names[code]), "segments": int(rows.size)},
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": int(idx.size),
+        "truncated": truncated,
+    }

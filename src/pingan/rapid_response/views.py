@@ -1,0 +1,188 @@
+"""Coverage endpoints: unit recommendations for an incident, the coverage report, the siting
+run (a background job) and the OGC collections ``coverage-isochrones`` and ``coverage-cells``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+
+from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.errors import ErrorBody
+from pingan.api.ogc import ComputedCollection, register_collection
+from pingan.auth.service import Principal
+from pingan.errors import Invalid, PermissionDenied
+from pingan.jobs.service import Report, submit
+from pingan.rapid_response import flows, service
+from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["coverage"], responses=ErrorBody)
+
+PLANNERS = frozenset({"admin", "commander", "analyst", "dispatcher", "station_chief"})
+DISPATCH = frozenset({"admin", "commander", "dispatcher", "station_chief", "analyst"})
+
+
+def _check(principal: Principal, roles: frozenset[str], what: str) -> None:
+    if principal.role not in roles:
+        raise PermissionDenied(f"role {principal.role!r} may not {what}", field="role")
+
+
+def _data_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.data_dir)
+
+
+def _lang(request: Request) -> str:
+    """The caller's page language as the web pages choose it: session, then the language
+    cookie, then the configured default (zh-CN); API clients without a session get names in
+    the default language."""
+    lang = request.session.get("lang") if "session" in request.scope else None
+    lang = lang or request.cookies.get("pingan_lang")
+    lang = lang or str(request.app.state.settings.default_language)
+    return "en" if lang == "en" else "zh-CN"
+
+
+@router.get("/map/roads", operation_id="map_roads", tags=["map"])
+def map_roads(
+    request: Request,
+    principal: CurrentUser,
+    bbox: Annotated[str | None, Query(description="W,S,E,N in WGS-84 degrees")] = None,
+    zoom: Annotated[float, Query(ge=0, le=24, description="map zoom level")] = 14.0,
+) -> dict[str, Any]:
+    """The road network for drawing: segments inside ``bbox``, the classes a map at ``zoom``
+    shows (major roads below 12, collectors from 12, all streets from 13), one MultiLineString
+    per road class. 409 when no road network has been built yet."""
+    net = flows.network(data_dir=_data_dir(request))
+    return service.road_geojson(net, bbox=service.parse_bbox(bbox), zoom=zoom)
+
+
+@router.post(
+    "/incidents/{incident_id}/recommendations", operation_id="recommend_units_for_incident"
+)
+def recommend(
+    incident_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    body: RecommendRequest | None = None,
+) -> dict[str, Any]:
+    """Available units ranked by exact ETA (s) to the incident, with mode, road distance and
+    the route as a GeoJSON LineString; drones by flight time. 422 when the incident is far
+    from any road (with the distance), when no unit is available, or when no unit can reach
+    its road component."""
+    _check(principal, DISPATCH, "see unit recommendations")
+    return flows.recommend_flow(
+        session,
+        principal,
+        data_dir=_data_dir(request),
+        incident_id=incident_id,
+        body=body or RecommendRequest(),
+        lang=_lang(request),
+    )
+
+
+@router.get("/coverage/report", operation_id="coverage_report")
+def report(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    standard: Annotated[str, Query(description="seconds, comma-separated")] = "60,180,300",
+    at: Annotated[str | None, Query(description="time of day HH:MM")] = None,
+    mode: Annotated[str, Query(description="car, motorcycle or foot")] = "car",
+    sources: Annotated[str, Query(description="posts or units")] = "posts",
+    drones: Annotated[bool, Query(description="add drones' flight-time coverage")] = False,
+    history_days: Annotated[int, Query(ge=1, le=3650)] = 365,
+    max_listed: Annotated[int, Query(ge=0, le=10_000)] = 500,
+) -> dict[str, Any]:
+    """Share of key areas, premises (all and by kind), grid cells (weighted by incidents) and
+    historical incidents reached within each standard from today's posts, and the lists of
+    what is outside."""
+    _check(principal, PLANNERS, "see coverage")
+    return flows.report_flow(
+        session,
+        principal,
+        data_dir=_data_dir(request),
+        standards_s=service.parse_standards(standard),
+        at=service.parse_at(at),
+        mode=service.check_mode(mode),
+        sources=sources,
+        drones=drones,
+        history_days=history_days,
+        lang=_lang(request),
+        max_listed=max_listed,
+    )
+
+
+@router.post("/coverage/optimise", status_code=202, operation_id="coverage_optimise")
+def optimise(
+    body: OptimiseRun, request: Request, principal: CurrentUser, session: SessionDep
+) -> dict[str, str]:
+    """Start a siting run (maximal covering, MCLP) as a background job; poll
+    ``/api/v1/jobs/{id}`` for progress; its ``result`` is the plan: proposed posts, the
+    before/after table and the plan as GeoJSON."""
+    _check(principal, PLANNERS, "run siting")
+    if body.keep_existing > body.posts:
+        raise Invalid("keep_existing", f"{body.keep_existing} is more than posts {body.posts}")
+    engine = request.app.state.engine
+    data_dir = _data_dir(request)
+    # A POST's session began with BEGIN IMMEDIATE when the caller was looked up, so on SQLite it
+    # holds the engine's write lock until it ends; submit() writes the job in a unit of work of
+    # its own and would wait for that lock forever (the lock is not re-entrant). End ours first.
+    session.commit()
+
+    def work(report: Report) -> dict[str, Any]:
+        return flows.optimise_flow(engine, principal, body, data_dir=data_dir, report=report)
+
+    job = submit(
+        engine,
+        kind="coverage_optimise",
+        params=body.model_dump(mode="json"),
+        principal=principal,
+        fn=work,
+    )
+    return {"job_id": job, "status_url": f"/api/v1/jobs/{job}"}
+
+
+# --------------------------------------------------------------- OGC collections
+def _isochrones(
+    request: Request, session: Session, principal: Principal, params: dict[str, str]
+) -> list[dict[str, Any]]:
+    _check(principal, PLANNERS | DISPATCH, "see coverage")
+    return flows.isochrones_flow(session, principal, data_dir=_data_dir(request), params=params)
+
+
+def _cells(
+    request: Request, session: Session, principal: Principal, params: dict[str, str]
+) -> list[dict[str, Any]]:
+    _check(principal, PLANNERS | DISPATCH, "see coverage")
+    return flows.cells_flow(
+        session, principal, data_dir=_data_dir(request), params=params, lang=_lang(request)
+    )
+
+
+register_collection(
+    ComputedCollection(
+        "coverage-isochrones",
+        "Rapid-response areas (1/3/5 minutes)",
+        "快反圈",
+        _isochrones,
+        "Areas reached from today's posts within each standard; query parameters standard "
+        "(seconds, comma-separated, default 60,180,300), at (HH:MM), mode (car, motorcycle, "
+        "foot), sources (posts, units).",
+    )
+)
+register_collection(
+    ComputedCollection(
+        "coverage-cells",
+        "Grid cells: best response time",
+        "网格最短到达时间",
+        _cells,
+        "Each grid cell with the best time from the nearest post to its centre, its incidents "
+        "of the last year and whether it is outside the smallest standard; same query "
+        "parameters as coverage-isochrones.",
+    )
+)

@@ -1,0 +1,154 @@
+"""The jobs the scheduler runs: what each does, when, and the label an administrator sees.
+
+Each job is a function ``run(engine, now) -> dict`` that does its work in units of work of its
+own (each commits once and writes its audit records, as the CLI command of the same work does)
+and answers a JSON-serialisable summary of counts, shown on ``/jobs`` with translated names.
+The domain work is imported when a job runs, so importing the scheduler stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from pingan.audit.service import Actor
+from pingan.config import get_settings
+from pingan.scheduler.schedules import DailyAt, Every, Schedule, WeeklyAt
+from pingan.store.engine import unit_of_work
+
+__all__ = ["JOBS", "Job", "get_job", "system_principal"]
+
+RunFn = Callable[[Engine, dt.datetime], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A recurring job: its name (stable, used in URLs and the CLI), labels and schedule."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    schedule: Schedule
+    run: RunFn
+
+    def label(self, lang: str) -> str:
+        """The job's name in the page language."""
+        return self.label_zh if lang == "zh-CN" else self.label_en
+
+
+def _actor(job: str) -> Actor:
+    return Actor.system(f"scheduler:{job}")
+
+
+def system_principal() -> Any:
+    """A bureau-wide principal for scheduled analysis (it acts for the whole bureau)."""
+    from pingan.auth.service import Principal
+
+    return Principal(user_id=0, username="scheduler", role="admin", jpath="/", jurisdiction_id=None)
+
+
+def _local_today(now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(get_settings().timezone)).date()
+
+
+def escalate(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Overdue instructions escalate (a notice to the level above)."""
+    from pingan.instructions.flows import instruction_escalate_flow
+
+    with unit_of_work(engine) as s:
+        out = instruction_escalate_flow(s, actor=_actor("escalate"), now=now)
+    return {"sign_overdue": out.sign_overdue, "complete_overdue": out.complete_overdue}
+
+
+def checklists(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """The bureau's local day's checklist tasks (idempotent)."""
+    from pingan.checklists.flows import checklist_schedule_flow
+
+    day = _local_today(now)
+    with unit_of_work(engine) as s:
+        out = checklist_schedule_flow(s, actor=_actor("checklists"), day=day, now=now)
+    return {
+        "day": day.isoformat(),
+        "created": out.created,
+        "existing": out.existing,
+        "missed": out.missed,
+    }
+
+
+def warnings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Early warnings on the latest data (idempotent: a warning is stored once)."""
+    from pingan.crime_analysis.flows import WarningRun, warnings_run_flow
+
+    res = warnings_run_flow(engine, system_principal(), WarningRun())
+    return {
+        "as_of": res["as_of"],
+        "raised": res["raised"],
+        "stored": res["stored"],
+    }
+
+
+def rescreen(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Open disputes' risk rules evaluated again."""
+    from pingan.disputes.flows import dispute_rescreen_flow
+
+    with unit_of_work(engine) as s:
+        out = dispute_rescreen_flow(s, actor=_actor("rescreen"), at=now)
+    return {"checked": out.checked, "changed": out.changed, "instructions": out.instructions}
+
+
+def weekly_briefing(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """The bureau-wide weekly briefing for the week before this local Monday, in both
+    languages: kept as HTML in ``data_dir/reports`` and in the cache ``/reports`` reads."""
+    from pingan.crime_analysis.report import cached_briefing
+
+    week_end = _local_today(now) - dt.timedelta(days=1)
+    folder = get_settings().data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"weekly-{week_end.isoformat()}.html"
+    for lang in ("en", "zh-CN"):
+        doc = cached_briefing(system_principal(), week_end=week_end, lang=lang).document()
+    path.write_text(doc, encoding="utf-8")
+    return {"file": path.name}
+
+
+def retention(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Personal data past its retention rule is cleared (premises contacts)."""
+    from pingan.places.service import purge_contacts
+
+    with unit_of_work(engine) as s:
+        n = purge_contacts(s, actor=_actor("retention"), now=now)
+        s.commit()
+    return {"purged": n}
+
+
+JOBS: tuple[Job, ...] = (
+    Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
+    Job(
+        "checklists",
+        "生成当日清单任务",
+        "Create the day's checklist tasks",
+        DailyAt(0, 5),
+        checklists,
+    ),
+    Job("warnings", "风险预警研判", "Evaluate early warnings", Every(3600), warnings),
+    Job("rescreen", "矛盾纠纷风险复核", "Re-screen open disputes", DailyAt(1, 0), rescreen),
+    Job("weekly_briefing", "周报", "Weekly briefing", WeeklyAt(0, 8, 0), weekly_briefing),
+    Job(
+        "retention",
+        "个人信息到期清除",
+        "Purge personal data past retention",
+        DailyAt(2, 30),
+        retention,
+    ),
+)
+_BY_NAME = {j.name: j for j in JOBS}
+
+
+def get_job(name: str) -> Job | None:
+    """The job called ``name``, if any."""
+    return _BY_NAME.get(name)

@@ -1,0 +1,250 @@
+"""The built-in scheduler: schedules, the leader's lease, runs once per slot, the API and CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from pingan.errors import Invalid
+from pingan.scheduler import flows, service
+from pingan.scheduler.jobs import JOBS, Job, get_job
+from pingan.scheduler.models import ScheduledRun
+from pingan.scheduler.runner import Scheduler
+from pingan.scheduler.schedules import DailyAt, Every, WeeklyAt
+from pingan.store.engine import unit_of_work
+from tests.conftest import auth
+from tests.factories import SmallCity, build_small_city
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2026, 12, 6, 15, 0, 30, tzinfo=dt.UTC)  # Sunday 23:00:30 in Shanghai
+
+
+def test_every_slots_are_multiples_of_the_interval() -> None:
+    s = Every(60)
+    assert s.latest_slot(NOW, SH) == dt.datetime(2026, 12, 6, 15, 0, tzinfo=dt.UTC)
+    assert s.next_slot(NOW, SH) == dt.datetime(2026, 12, 6, 15, 1, tzinfo=dt.UTC)
+    assert (
+        Every(3600).describe("zh-CN") == "每 1 小时" and Every(60).describe("en") == "every 1 min"
+    )
+
+
+def test_daily_slots_are_the_bureaus_local_time() -> None:
+    s = DailyAt(0, 5)  # 00:05 in Shanghai is 16:05 UTC the day before
+    assert s.latest_slot(NOW, SH) == dt.datetime(2026, 12, 5, 16, 5, tzinfo=dt.UTC)
+    assert s.next_slot(NOW, SH) == dt.datetime(2026, 12, 6, 16, 5, tzinfo=dt.UTC)
+    at_slot = dt.datetime(2026, 12, 6, 16, 5, tzinfo=dt.UTC)
+    assert s.latest_slot(at_slot, SH) == at_slot
+
+
+def test_weekly_slots_fall_on_the_local_monday() -> None:
+    s = WeeklyAt(0, 8, 0)
+    assert s.latest_slot(NOW, SH) == dt.datetime(2026, 11, 30, 0, 0, tzinfo=dt.UTC)
+    assert s.next_slot(NOW, SH) == dt.datetime(2026, 12, 7, 0, 0, tzinfo=dt.UTC)
+    assert s.describe("zh-CN") == "每周一 08:00"
+
+
+def test_one_holder_leads_and_another_takes_over_after_expiry(own_engine: Engine) -> None:
+    with unit_of_work(own_engine) as s:
+        assert service.take_lease(s, holder="a", now=NOW, ttl_s=30)
+        s.commit()
+    with unit_of_work(own_engine) as s:
+        assert not service.take_lease(s, holder="b", now=NOW + dt.timedelta(seconds=10), ttl_s=30)
+        assert service.take_lease(s, holder="a", now=NOW + dt.timedelta(seconds=20), ttl_s=30)
+        s.commit()
+    with unit_of_work(own_engine) as s:
+        assert not service.take_lease(s, holder="b", now=NOW + dt.timedelta(seconds=49), ttl_s=30)
+        assert service.take_lease(s, holder="b", now=NOW + dt.timedelta(seconds=51), ttl_s=30)
+        s.commit()
+
+
+def test_concurrent_processes_elect_exactly_one_leader(own_engine: Engine) -> None:
+    wins: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def contend(name: str) -> None:
+        barrier.wait()
+        for _ in range(20):
+            try:
+                with unit_of_work(own_engine) as s:
+                    won = service.take_lease(s, holder=name, now=NOW, ttl_s=30)
+                    s.commit()
+                break
+            except Exception:  # SQLite busy under contention: try again, as the tick does
+                time.sleep(0.05)
+        else:
+            raise AssertionError("never got an answer")
+        if won:
+            wins.append(name)
+
+    threads = [threading.Thread(target=contend, args=(f"p{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+
+
+def _runs(engine: Engine, job: str) -> list[ScheduledRun]:
+    with unit_of_work(engine, write=False) as s:
+        return list(s.scalars(select(ScheduledRun).where(ScheduledRun.job == job)))
+
+
+def test_a_slot_runs_once_and_a_failure_is_recorded(own_engine: Engine) -> None:
+    calls: list[dt.datetime] = []
+
+    def work(engine: Engine, now: dt.datetime) -> dict[str, int]:
+        calls.append(now)
+        return {"created": 3}
+
+    def broken(engine: Engine, now: dt.datetime) -> dict[str, int]:
+        raise Invalid("day", "no such day")
+
+    job = Job("t_ok", "测", "test", Every(60), work)
+    slot = Every(60).latest_slot(NOW, SH)
+    assert flows.run_job_flow(own_engine, job, slot_at=slot) is not None
+    assert flows.run_job_flow(own_engine, job, slot_at=slot) is None  # the slot is taken
+    assert len(calls) == 1
+    (run,) = _runs(own_engine, "t_ok")
+    assert run.status == "ok" and run.result == '{"created": 3}' and run.finished_at is not None
+
+    flows.run_job_flow(own_engine, Job("t_bad", "坏", "bad", Every(60), broken), slot_at=slot)
+    (bad,) = _runs(own_engine, "t_bad")
+    assert bad.status == "failed" and bad.error == "day: no such day"
+
+
+def test_the_leader_finds_every_job_due_once(own_engine: Engine) -> None:
+    due = flows.due_jobs(own_engine, holder="a", now=NOW, ttl_s=30, skip=frozenset())
+    assert [d.job.name for d in due] == [j.name for j in JOBS]
+    assert flows.due_jobs(own_engine, holder="b", now=NOW, ttl_s=30, skip=frozenset()) == []
+    escalate = get_job("escalate")
+    assert escalate is not None
+    flows.run_job_flow(own_engine, escalate, slot_at=due[0].slot_at)
+    again = flows.due_jobs(own_engine, holder="a", now=NOW, ttl_s=30, skip=frozenset({"warnings"}))
+    assert "escalate" not in [d.job.name for d in again] and "warnings" not in [
+        d.job.name for d in again
+    ]
+    later = flows.due_jobs(
+        own_engine, holder="a", now=NOW + dt.timedelta(seconds=60), ttl_s=30, skip=frozenset()
+    )
+    assert "escalate" in [d.job.name for d in later]
+
+
+def test_the_scheduler_thread_runs_due_jobs(own_engine: Engine) -> None:
+    """A real Scheduler on a database with the small city: escalation and the day's checklist
+    tasks run on their own and are recorded as ok."""
+    with unit_of_work(own_engine) as s:
+        build_small_city(s)
+        s.commit()
+    sched = Scheduler(own_engine, poll_s=0.2, ttl_s=5)
+    sched.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = {r.job: r.status for r in _all_runs(own_engine)}
+            if done.get("escalate") == "ok" and done.get("checklists") == "ok":
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"jobs did not run: {_all_runs(own_engine)}")
+    finally:
+        sched.stop()
+
+
+def _all_runs(engine: Engine) -> list[ScheduledRun]:
+    with unit_of_work(engine, write=False) as s:
+        return list(s.scalars(select(ScheduledRun)))
+
+
+@pytest.fixture()
+def real_app(own_engine: Engine) -> Iterator[tuple[TestClient, SmallCity]]:
+    from pingan.api.app import create_app
+
+    with unit_of_work(own_engine) as s:
+        city = build_small_city(s)
+        s.commit()
+    with TestClient(create_app(engine=own_engine)) as c:
+        yield c, city
+
+
+def test_api_lists_jobs_and_runs_one_now(real_app: tuple[TestClient, SmallCity]) -> None:
+    client, city = real_app
+    admin = auth(city.tokens["admin"])
+    jobs = client.get("/api/v1/scheduler/jobs", headers=admin).json()
+    assert [j["name"] for j in jobs] == [j.name for j in JOBS]
+    assert jobs[0]["label"] == "逾期指令升级" and jobs[0]["schedule"] == "每 1 分钟"
+    en = client.get("/api/v1/scheduler/jobs?lang=en", headers=admin).json()
+    assert en[0]["label"] == "Escalate overdue instructions"
+
+    r = client.post("/api/v1/scheduler/jobs/escalate/run", headers=admin)
+    assert r.status_code == 202 and r.json()["status"] == "running"
+    assert r.json()["trigger"] == "manual" and r.json()["started_by"] == "admin"
+    run_id = r.json()["id"]
+    for _ in range(200):
+        run = client.get(f"/api/v1/scheduler/runs/{run_id}", headers=admin).json()
+        if run["status"] != "running":
+            break
+        time.sleep(0.05)
+    assert run["status"] == "ok" and set(run["result"]) == {"sign_overdue", "complete_overdue"}
+    page = client.get("/api/v1/scheduler/runs?job=escalate", headers=admin).json()
+    assert [r["id"] for r in page["items"]] == [run_id]
+
+
+def test_api_refuses_others_and_unknown_jobs(real_app: tuple[TestClient, SmallCity]) -> None:
+    client, city = real_app
+    r = client.get("/api/v1/scheduler/jobs", headers=auth(city.tokens["analyst"]))
+    assert r.status_code == 403
+    assert r.json()["error"]["message"] == "only administrators see and run scheduled jobs"
+    r = client.post("/api/v1/scheduler/jobs/nope/run", headers=auth(city.tokens["admin"]))
+    assert r.status_code == 404
+    assert r.json()["error"]["message"].startswith("job 'nope' not found; use one of escalate,")
+    r = client.get("/api/v1/scheduler/runs/2147483648", headers=auth(city.tokens["admin"]))
+    assert r.status_code == 422
+
+
+def test_jobs_page_shows_jobs_to_admins_only(real_app: tuple[TestClient, SmallCity]) -> None:
+    import re
+
+    client, _ = real_app
+    for user, status in (("admin", 200), ("analyst", 403)):
+        client.cookies.clear()
+        page = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        r = client.post(
+            "/login",
+            data={"username": user, "password": "correct-horse-1", "csrf": csrf.group(1)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        r = client.get("/jobs")
+        assert r.status_code == status
+        if status == 200:
+            assert "逾期指令升级" in r.text and 'data-job="warnings"' in r.text
+            assert 'href="/jobs"' in r.text
+        else:
+            assert "只有系统管理员可以查看和运行定时任务" in r.text
+            assert 'href="/jobs"' not in r.text
+
+
+def test_cli_lists_and_runs_a_job(own_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pingan.cli import app
+    from pingan.store import engine as store_engine
+
+    monkeypatch.setattr(store_engine, "get_engine", lambda: own_engine)
+    runner = CliRunner()
+    out = runner.invoke(app, ["jobs", "run", "escalate"])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("escalate: ok {")
+    out = runner.invoke(app, ["jobs", "run", "nope"])
+    assert out.exit_code == 2
+    assert "job 'nope' not found" in out.output
+    out = runner.invoke(app, ["jobs", "list", "--lang", "en"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "Escalate overdue instructions" in out.output

@@ -1,0 +1,172 @@
+"""The analysis page: served to analyst roles, refused to others, every visible string
+translated, scripts local, and (in Chromium) charts, map layers and the warning list drawn."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import SmallCity
+from tests.web.browserutil import signed_in_page
+from tests.web.test_pages import login
+
+WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _keys(text: str) -> set[str]:
+    return set(re.findall(r'\bt\("((?:analysis|common)\.[a-z0-9_.]+[a-z0-9_])"\)', text))
+
+
+def test_i18n_files_cover_every_key() -> None:
+    zh = json.loads((WEB / "i18n" / "analysis.zh-CN.json").read_text(encoding="utf-8"))
+    en = json.loads((WEB / "i18n" / "analysis.en.json").read_text(encoding="utf-8"))
+    assert set(zh) == set(en)
+    used = _keys((WEB / "templates" / "analysis.html").read_text(encoding="utf-8"))
+    used |= _keys((WEB / "static" / "js" / "analysis.js").read_text(encoding="utf-8"))
+    core = json.loads((WEB / "i18n" / "core.en.json").read_text(encoding="utf-8"))
+    missing = {k for k in used if k not in en and k not in core}
+    assert not missing
+    for prefix in ("analysis.wstatus.", "analysis.dow.", "analysis.w.act."):
+        assert any(k.startswith(prefix) for k in en)
+
+
+def test_analysis_page_zh_and_en(client: TestClient, city: SmallCity) -> None:
+    r = client.get("/analysis", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/analysis"
+    login(client, "analyst")
+    page = client.get("/analysis")
+    assert page.status_code == 200
+    assert "警情分析与预警" in page.text and "同比（年初至今，按类别）" in page.text
+    assert "刑事" in page.text  # class filter from the taxonomy
+    for src in (
+        "/static/vendor/maplibre-gl.js",
+        "/static/vendor/echarts.min.js",
+        "/static/js/analysis.js",
+    ):
+        assert f'src="{src}"' in page.text
+    assert "<script>" not in page.text  # CSP: no inline scripts
+    assert 'href="/analysis" class="active"' in page.text
+    client.get("/lang/en")
+    page = client.get("/analysis")
+    assert "Analysis and early warning" in page.text and "Criminal" in page.text
+    # the script draws the warning list with the translations the page embeds
+    assert '"analysis.w.act.instruction": "Create instruction"' in page.text
+
+
+def test_analysis_page_refused_to_community_officer(client: TestClient, city: SmallCity) -> None:
+    login(client, "officer0")
+    page = client.get("/analysis")
+    assert page.status_code == 403
+    assert "您的角色无权使用分析功能。" in page.text
+    assert "analysis.js" not in page.text
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
+@pytest.mark.skipif(
+    not (WEB / "static" / "vendor" / "echarts.min.js").exists(),
+    reason="front-end packages not installed (bash scripts/install_frontend.sh)",
+)
+def test_analysis_page_in_chromium(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import httpx2 as httpx
+
+    from pingan.alerts.service import NewWarning, store_warnings
+    from pingan.audit.service import Actor
+    from pingan.store.engine import make_engine, unit_of_work
+    from tests.serverutil import free_port, prepare_db, start_server
+
+    url, city = prepare_db(tmp_path / "web.db")
+    engine = make_engine(url)
+    now = dt.datetime.now(dt.UTC)
+    lon, lat = city.cell_center(0)
+    with unit_of_work(engine) as s:
+        store_warnings(
+            s,
+            actor=Actor.system(),
+            warnings=[
+                NewWarning(
+                    kind="scan_cluster",
+                    category="all",
+                    jpath=city.stations[0].path,
+                    center_lon=lon,
+                    center_lat=lat,
+                    radius_m=400.0,
+                    window_start=now - dt.timedelta(days=3),
+                    window_end=now,
+                    observed=12,
+                    expected=2.5,
+                    statistic=9.8,
+                    p_value=0.002,
+                    severity=1,
+                    explanation_zh="时空聚集：半径 400 米内 12 起，预期 2.5 起",
+                    explanation_en="Space-time cluster: 12 within 400 m against 2.5 expected",
+                    dedup_key="browser-test",
+                )
+            ],
+        )
+        s.commit()
+    engine.dispose()
+    port = free_port()
+    proc = start_server(url, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    h = {"Authorization": f"Bearer {city.tokens['dispatcher']}"}
+    try:
+        for i in range(40):
+            lon_i, lat_i = city.cell_center(i % 4)
+            httpx.post(
+                f"{base}/api/v1/incidents",
+                headers=h,
+                json={
+                    "subtype": ["fight", "pickpocketing", "burglary", "traffic_accident"][i % 4],
+                    "lon": lon_i,
+                    "lat": lat_i,
+                    "reported_at": (now - dt.timedelta(hours=7 * i + 1)).isoformat(),
+                },
+            ).raise_for_status()
+        ARTIFACTS.mkdir(exist_ok=True)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            # the analyst is not offered instructions; the commander issues one
+            for lang, user in (("en", "analyst"), ("zh-CN", "commander")):
+                page, errors, foreign = signed_in_page(
+                    browser,
+                    base,
+                    lang=lang,
+                    user=user,
+                    path="/analysis",
+                    viewport={"width": 1400, "height": 1100},
+                )
+                page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+                assert page.locator("#warnings li[data-id]").count() == 1
+                assert page.locator("#chart-yoy canvas").count() >= 1
+                assert page.locator("#chart-heat canvas").count() >= 1
+                assert page.locator("#compstat tbody tr").count() >= 1
+                page.screenshot(path=str(ARTIFACTS / f"analysis-{lang}.png"), full_page=True)
+                instruct = page.locator("#warnings button[data-act='instruction']")
+                if user == "analyst":
+                    assert instruct.count() == 0  # analysts may not issue instructions
+                else:
+                    # dismissing needs a reason (the transition itself: tests/alerts)
+                    page.locator("#warnings button[data-act='dismissed']").click()
+                    page.locator("#warnings button[data-act='confirm-dismiss']").click()
+                    assert page.locator("#warnings .w-msg.err").inner_text() == "请填写排除理由"
+                    # an instruction to the warning's station, answered on the item
+                    instruct.click()
+                    page.wait_for_selector("#warnings .w-msg.ok", timeout=10_000)
+                assert not errors, errors
+                assert not foreign, foreign
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
