@@ -29,8 +29,10 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from shapely.geometry import MultiPoint, Polygon, box
 
+from pingan import roads
 from pingan.demo import names as nm
 from pingan.geo.crs import LocalProjection, haversine_m
+from pingan.places.kinds import PREMISES_KINDS
 
 __all__ = [
     "CENTER_LAT",
@@ -67,39 +69,12 @@ HALF_HEIGHT_M: Final = 10_000.0
 BUREAU_CODE: Final = "5301"
 _GRID: Final = 0.01  # metres: precision grid of every overlay, keeps shared edges identical
 
-ROAD_CLASSES: Final[tuple[str, ...]] = (
-    "motorway",
-    "motorway_link",
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-    "residential",
-    "service",
-    "living_street",
-    "footway",
+# the classes the generator draws, in pingan.roads' order (most major first)
+_NOT_DRAWN: Final = frozenset(("unclassified", "road", "track", "pedestrian", "path", "steps"))
+ROAD_CLASSES: Final[tuple[str, ...]] = tuple(
+    c for c in roads.ROAD_CLASSES if c not in _NOT_DRAWN | {"cycleway"}
 )
-PLACE_KINDS: Final[tuple[str, ...]] = (
-    "residential_compound",
-    "school",
-    "hospital",
-    "market",
-    "mall",
-    "hotel",
-    "bank",
-    "gas_station",
-    "metro_station",
-    "bus_station",
-    "entertainment_venue",
-    "business",
-    "rental_house",
-    "stadium",
-    "other",
-)
+PLACE_KINDS: Final[tuple[str, ...]] = PREMISES_KINDS
 UNIT_KINDS: Final[tuple[str, ...]] = (
     "fixed_post",
     "mobile_kiosk",
@@ -110,42 +85,10 @@ UNIT_KINDS: Final[tuple[str, ...]] = (
     "drone",
     "drone_base",
 )
-# free-flow speeds by class (km/h), typical of a Chinese provincial capital
-SPEED_KPH_BY_CLASS: Final[dict[str, float]] = {
-    "motorway": 80.0,
-    "motorway_link": 40.0,
-    "trunk": 60.0,
-    "trunk_link": 40.0,
-    "primary": 50.0,
-    "primary_link": 30.0,
-    "secondary": 40.0,
-    "secondary_link": 30.0,
-    "tertiary": 30.0,
-    "tertiary_link": 25.0,
-    "residential": 20.0,
-    "service": 15.0,
-    "living_street": 10.0,
-    "footway": 5.0,
-}
+# free-flow speeds by class (km/h): the routing's own (pingan.roads)
+SPEED_KPH_BY_CLASS: Final[dict[str, float]] = {c: roads.free_flow_kph(c) for c in ROAD_CLASSES}
 _C = {c: i for i, c in enumerate(ROAD_CLASSES)}
-_MAJOR = np.array(
-    [
-        c
-        in (
-            "motorway",
-            "motorway_link",
-            "trunk",
-            "trunk_link",
-            "primary",
-            "primary_link",
-            "secondary",
-            "secondary_link",
-            "tertiary",
-            "tertiary_link",
-        )
-        for c in ROAD_CLASSES
-    ]
-)
+_MAJOR = np.arange(len(ROAD_CLASSES)) <= _C["tertiary_link"]  # motorway .. tertiary_link
 
 
 # --------------------------------------------------------------------------------------------
