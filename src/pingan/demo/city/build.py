@@ -5,38 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import shapely
+from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry import Polygon
 
 from pingan.demo import names as nm
-from pingan.demo.city.common import _C, BUREAU_CODE, F64, ROAD_CLASSES, SPEED_KPH_BY_CLASS, StrA
-from pingan.demo.city.frame import _bbox_frame, _kunming_frame, locate_cells
-from pingan.demo.city.jurisdictions import _jurisdictions
-from pingan.demo.city.model import Area, Cameras, City, KeyArea, Person, Places, RoadArrays, Units
+from pingan.demo.city.cameras import _cameras
+from pingan.demo.city.common import _C, BUREAU_CODE, ROAD_CLASSES, SPEED_KPH_BY_CLASS, StrA
+from pingan.demo.city.forces import _units
+from pingan.demo.city.frame import _bbox_frame, _Frame, _kunming_frame, _lonlat_polys, locate_cells
+from pingan.demo.city.jurisdictions import _Jur, _jurisdictions
+from pingan.demo.city.model import Area, City, KeyArea, Places, RoadArrays, _Areas, _RoadNet
 from pingan.demo.city.osm_roads import _osm_roads
-from pingan.demo.city.places import _key_areas, _pick_nodes, _places, _spread_nodes, frame_anchor
+from pingan.demo.city.people import _people
+from pingan.demo.city.places import _key_areas, _places, _PlacesM
 from pingan.demo.city.synthetic_roads import _finish_net, _synthetic_roads
-from pingan.geo.crs import LocalProjection, haversine_m
-
-
-def _lonlat_polys(proj: LocalProjection, polys: list[Polygon]) -> list[Polygon]:
-    def tf(xy: F64) -> F64:
-        lo, la = proj.inverse(xy[:, 0], xy[:, 1])
-        return np.column_stack([lo, la])
-
-    arr = shapely.transform(np.array(polys, dtype=object), tf)
-    return [p if p.is_valid else shapely.make_valid(p) for p in arr]
-
-
-def _station_of(stations_ll: list[Polygon], lon: F64, lat: F64, codes: list[str]) -> StrA:
-    fake = [Area(c, "station", "", "", None, p) for c, p in zip(codes, stations_ll, strict=True)]
-    ix = locate_cells(fake, lon, lat)
-    if (ix < 0).any():
-        cen = np.array([[p.centroid.x, p.centroid.y] for p in stations_ll])
-        nn = cKDTree(cen).query(np.column_stack([lon[ix < 0], lat[ix < 0]]))[1]
-        ix[ix < 0] = nn
-    return np.array(codes)[ix]
+from pingan.geo.crs import haversine_m
 
 
 def build_city(
@@ -73,8 +57,49 @@ def build_city(
     rng = np.random.default_rng(seed)
     frame = _kunming_frame() if bbox is None else _bbox_frame(tuple(bbox))  # type: ignore[arg-type]
     jur = _jurisdictions(rng, frame)
+    areas = _areas(rng, frame, jur)
+    net = _road_arrays(rng, frame, jur, osm_path, bbox)
+    pm, places = _place_arrays(rng, frame, net, areas.cells, osm_path)
     proj = frame.proj
+    # ---- key areas ----------------------------------------------------------------------
+    ka_raw = _key_areas(rng, frame, pm)
+    ka_polys = _lonlat_polys(proj, [k[3] for k in ka_raw])
+    key_areas = [
+        KeyArea(f"KA-{i + 1:03d}", k[0], k[1], ka_polys[i], k[4], k[2])
+        for i, k in enumerate(ka_raw)
+    ]
 
+    dens = frame.dens(net.x, net.y)
+    units = _units(rng, frame, jur, net, dens, ka_raw, areas)
+    cameras = _cameras(rng, frame, net, dens, pm, places, areas)
+    people = _people(rng, areas.districts, areas.stations, areas.communities)
+    return City(
+        seed=seed,
+        name_zh="春城市",
+        name_en="Chuncheng",
+        center_lon=float(proj.lon0),
+        center_lat=float(proj.lat0),
+        bureau=areas.bureau,
+        districts=areas.districts,
+        stations=areas.stations,
+        communities=areas.communities,
+        cells=areas.cells,
+        lake=areas.lake,
+        roads=net.arrays,
+        places=places,
+        key_areas=key_areas,
+        units=units,
+        cameras=cameras,
+        people=people,
+        half_width_m=frame.hw,
+        half_height_m=frame.hh,
+    )
+
+
+def _areas(rng: np.random.Generator, frame: _Frame, jur: _Jur) -> _Areas:
+    """Codes, names and WGS-84 polygons of the bureau, districts, stations, communities and
+    cells (community officers own the cells)."""
+    proj = frame.proj
     # ---- names of jurisdictions ---------------------------------------------------------
     stems = nm.place_stems(rng, len(jur.stations) + len(jur.communities) + 400)
     dcodes = [d[0] for d in nm.DISTRICT_NAMES]
@@ -164,53 +189,24 @@ def build_city(
                 officers[c],
             )
         )
+    return _Areas(bureau, districts, stations, communities, cells, lake_ll, stations_ll, st_codes)
 
+
+def _road_arrays(
+    rng: np.random.Generator,
+    frame: _Frame,
+    jur: _Jur,
+    osm_path: str | Path | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> _RoadNet:
+    """The synthetic network (or the OSM one), its names and classes."""
+    proj = frame.proj
     # ---- roads --------------------------------------------------------------------------
     if osm_path is None:
         road_names = nm.place_stems(rng, 4000)
         net = _synthetic_roads(rng, frame, jur.districts)
         x, y, ru, rv, rcls, row, rbr, rnm = _finish_net(rng, frame, net)
-        # road names: main roads after cities, others from stems with 路/街/巷
-        n_names = int(rnm.max()) + 1
-        nz: list[str] = []
-        ne: list[str] = []
-        for i in range(n_names):
-            if i == 0:
-                nz.append("二环路")
-                ne.append("Second Ring Road")
-            elif i == 1:
-                nz.append("绕城高速")
-                ne.append("Ring Expressway")
-            elif i < 2 + len(nm.CITY_ROAD_NAMES):
-                a, b = nm.CITY_ROAD_NAMES[i - 2]
-                nz.append(a + "路")
-                ne.append(b + " Road")
-            else:
-                a, b = road_names[i % len(road_names)]
-                nz.append(a + "路")
-                ne.append(b + " Road")
-        # class-dependent suffix for local lines
-        best = np.full(n_names, len(ROAD_CLASSES), dtype=np.int64)
-        np.minimum.at(best, rnm, rcls)
-        zh_arr = np.array(nz, dtype=object)
-        en_arr = np.array(ne, dtype=object)
-        loc = best >= _C["residential"]
-        zh_arr[loc] = np.array(
-            [
-                s[:-1] + ("街" if i % 3 else "巷")
-                for i, s in zip(np.flatnonzero(loc), zh_arr[loc], strict=True)
-            ],
-            dtype=object,
-        )
-        en_arr[loc] = np.array(
-            [
-                s[:-5] + (" Street" if i % 3 else " Lane")
-                for i, s in zip(np.flatnonzero(loc), en_arr[loc], strict=True)
-            ],
-            dtype=object,
-        )
-        name_zh = zh_arr.astype(str)[rnm]
-        name_en = en_arr.astype(str)[rnm]
+        name_zh, name_en = _synthetic_names(road_names, rnm, rcls)
     else:
         x, y, ru, rv, rcls, row, rbr, onames, rnm = _osm_roads(osm_path, bbox, frame)  # type: ignore[arg-type]
         name_zh = np.array([a for a, _ in onames])[rnm]
@@ -233,7 +229,68 @@ def build_city(
     node_cls = np.full(len(x), len(ROAD_CLASSES) - 1, dtype=np.int64)
     np.minimum.at(node_cls, ru, rcls)
     np.minimum.at(node_cls, rv, rcls)
+    return _RoadNet(x, y, ru, rv, lon, lat, node_cls, roads)
 
+
+def _synthetic_names(
+    road_names: list[tuple[str, str]], rnm: NDArray[np.int64], rcls: NDArray[np.int64]
+) -> tuple[StrA, StrA]:
+    """Names of the synthetic roads (per segment, zh and en): ring roads, main roads after
+    cities, the rest from stems, with 街/巷 (Street/Lane) for local lines."""
+    # road names: main roads after cities, others from stems with 路/街/巷
+    n_names = int(rnm.max()) + 1
+    nz: list[str] = []
+    ne: list[str] = []
+    for i in range(n_names):
+        if i == 0:
+            nz.append("二环路")
+            ne.append("Second Ring Road")
+        elif i == 1:
+            nz.append("绕城高速")
+            ne.append("Ring Expressway")
+        elif i < 2 + len(nm.CITY_ROAD_NAMES):
+            a, b = nm.CITY_ROAD_NAMES[i - 2]
+            nz.append(a + "路")
+            ne.append(b + " Road")
+        else:
+            a, b = road_names[i % len(road_names)]
+            nz.append(a + "路")
+            ne.append(b + " Road")
+    # class-dependent suffix for local lines
+    best = np.full(n_names, len(ROAD_CLASSES), dtype=np.int64)
+    np.minimum.at(best, rnm, rcls)
+    zh_arr = np.array(nz, dtype=object)
+    en_arr = np.array(ne, dtype=object)
+    loc = best >= _C["residential"]
+    zh_arr[loc] = np.array(
+        [
+            s[:-1] + ("街" if i % 3 else "巷")
+            for i, s in zip(np.flatnonzero(loc), zh_arr[loc], strict=True)
+        ],
+        dtype=object,
+    )
+    en_arr[loc] = np.array(
+        [
+            s[:-5] + (" Street" if i % 3 else " Lane")
+            for i, s in zip(np.flatnonzero(loc), en_arr[loc], strict=True)
+        ],
+        dtype=object,
+    )
+    name_zh = zh_arr.astype(str)[rnm]
+    name_en = en_arr.astype(str)[rnm]
+    return name_zh, name_en
+
+
+def _place_arrays(
+    rng: np.random.Generator,
+    frame: _Frame,
+    net: _RoadNet,
+    cells: list[Area],
+    osm_path: str | Path | None,
+) -> tuple[_PlacesM, Places]:
+    """Places near the road nodes, located in their cells."""
+    proj = frame.proj
+    x, y, lon, lat, node_cls = net.x, net.y, net.lon, net.lat, net.node_cls
     # ---- places -------------------------------------------------------------------------
     f_pl = 1.0 if osm_path is None else float(np.clip(frame.land.area / 440e6, 0.2, 1.0))
     pm = _places(rng, frame, x, y, node_cls.astype(np.float64), f_pl)
@@ -256,195 +313,4 @@ def build_city(
         capacity=pm.cap,
         police_room=pm.police_room,
     )
-
-    # ---- key areas ----------------------------------------------------------------------
-    ka_raw = _key_areas(rng, frame, pm)
-    ka_polys = _lonlat_polys(proj, [k[3] for k in ka_raw])
-    key_areas = [
-        KeyArea(f"KA-{i + 1:03d}", k[0], k[1], ka_polys[i], k[4], k[2])
-        for i, k in enumerate(ka_raw)
-    ]
-
-    # ---- forces -------------------------------------------------------------------------
-    dens = frame.dens(x, y)
-    ka_xy = np.array([[p.centroid.x, p.centroid.y] for p in (k[3] for k in ka_raw)])
-    ka_std = np.array([k[4] for k in ka_raw])
-    u_kind: list[str] = []
-    ux: list[F64] = []
-    uy: list[F64] = []
-    # 49 fixed posts at the 1-minute and busiest 3-minute key areas; 80 mobile kiosks
-    order = np.argsort(ka_std, kind="stable")[:49]
-    ux.append(ka_xy[order, 0] + 20.0)
-    uy.append(ka_xy[order, 1])
-    u_kind += ["fixed_post"] * 49
-    kio = _spread_nodes(rng, x, y, dens**2 * (node_cls <= _C["tertiary_link"]) + 1e-9, 80)
-    ux.append(x[kio])
-    uy.append(y[kio])
-    u_kind += ["mobile_kiosk"] * 80
-    n_st = len(stations)
-    for kind, n, pw in (("patrol_car", 245, 1.0), ("motorcycle", 70, 1.5), ("foot_team", 60, 2.5)):
-        base = np.arange(n) % n_st if kind == "patrol_car" else None
-        if base is not None:
-            # every station gets cars inside its own polygon, the rest follow density
-            idx = np.empty(n, dtype=np.int64)
-            for s in range(n_st):
-                m = base == s
-                inpoly = shapely.contains_xy(jur.stations[s], x, y)
-                w = (dens**pw + 1e-9) * inpoly
-                if w.sum() <= 0:
-                    w = dens**pw
-                idx[m] = _pick_nodes(rng, w, int(m.sum()))
-        else:
-            idx = _pick_nodes(rng, dens**pw, n)
-        ux.append(x[idx])
-        uy.append(y[idx])
-        u_kind += [kind] * n
-    tac = _spread_nodes(rng, x, y, dens * (node_cls <= _C["secondary_link"]) + 1e-9, 12)
-    ux.append(x[tac])
-    uy.append(y[tac])
-    u_kind += ["tactical_unit"] * 12
-    bases = np.array(
-        [
-            frame_anchor(x, y, -0.25, 0.3, frame.hw, frame.hh),
-            frame_anchor(x, y, 0.35, -0.35, frame.hw, frame.hh),
-        ]
-    )
-    ux.append(x[bases])
-    uy.append(y[bases])
-    u_kind += ["drone_base"] * 2
-    ux.append(np.repeat(x[bases], 4))
-    uy.append(np.repeat(y[bases], 4))
-    u_kind += ["drone"] * 8
-    uxa, uya = np.concatenate(ux), np.concatenate(uy)
-    ulon, ulat = proj.inverse(uxa, uya)
-    ukind = np.array(u_kind)
-    ust = _station_of(stations_ll, ulon, ulat, st_codes)
-    r = rng.random(len(ukind))
-    status = np.where(
-        r < 0.72,
-        "available",
-        np.where(r < 0.82, "dispatched", np.where(r < 0.9, "on_scene", "off_duty")),
-    )
-    status[np.isin(ukind, ("fixed_post", "drone_base"))] = "available"
-    prefix = {
-        "fixed_post": ("FP", "固定岗亭", "Fixed Post"),
-        "mobile_kiosk": ("MK", "移动警务亭", "Mobile Kiosk"),
-        "patrol_car": ("PC", "巡逻车", "Patrol Car"),
-        "motorcycle": ("MC", "摩托巡逻组", "Motorcycle Patrol"),
-        "foot_team": ("FT", "步巡组", "Foot Patrol Team"),
-        "tactical_unit": ("TU", "特警处突组", "Tactical Unit"),
-        "drone": ("DR", "无人机", "Drone"),
-        "drone_base": ("DB", "无人机机场", "Drone Base"),
-    }
-    st_name = {a.code: (a.name_zh, a.name_en) for a in stations}
-    counters: dict[str, int] = {}
-    ucode: list[str] = []
-    uzh: list[str] = []
-    uen: list[str] = []
-    for uk, sc in zip(u_kind, ust.tolist(), strict=True):
-        counters[uk] = counters.get(uk, 0) + 1
-        p, zh, en = prefix[uk]
-        i = counters[uk]
-        ucode.append(f"{p}-{i:04d}")
-        uzh.append(f"{st_name[sc][0]}{zh}{i}号")
-        uen.append(f"{st_name[sc][1]} {en} {i}")
-    units = Units(
-        code=np.array(ucode),
-        kind=ukind,
-        name_zh=np.array(uzh),
-        name_en=np.array(uen),
-        station_code=ust,
-        lon=ulon,
-        lat=ulat,
-        status=status,
-    )
-
-    # ---- cameras ------------------------------------------------------------------------
-    deg = np.bincount(ru, minlength=len(x)) + np.bincount(rv, minlength=len(x))
-    n_cam = 9000
-    n_x = 5200
-    wx_ = (deg >= 3) * (dens + 0.05) * np.where(node_cls <= _C["tertiary_link"], 3.0, 1.0)
-    cam_nodes = _pick_nodes(rng, wx_ + 1e-12, n_x, replace=False)
-    cx_ = x[cam_nodes] + rng.normal(0, 6, len(cam_nodes))
-    cy_ = y[cam_nodes] + rng.normal(0, 6, len(cam_nodes))
-    n_pl = 2400
-    pi = _pick_nodes(rng, np.where(np.isin(places.kind, ("rental_house", "other")), 0.3, 1.0), n_pl)
-    cx2 = pm.x[pi] + rng.normal(0, 10, n_pl)
-    cy2 = pm.y[pi] + rng.normal(0, 10, n_pl)
-    n_rest = n_cam - len(cam_nodes) - n_pl
-    ri = _pick_nodes(rng, (dens + 0.02) * (node_cls <= _C["secondary_link"]) + 1e-12, n_rest)
-    cx3, cy3 = x[ri], y[ri]
-    camx = np.concatenate([cx_, cx2, cx3])
-    camy = np.concatenate([cy_, cy2, cy3])
-    bad = ~shapely.contains_xy(frame.land, camx, camy)
-    if bad.any():
-        nn = cKDTree(np.column_stack([x, y])).query(np.column_stack([camx[bad], camy[bad]]))[1]
-        camx[bad], camy[bad] = x[nn], y[nn]
-    clon, clat = proj.inverse(camx, camy)
-    ncam = len(camx)
-    kind_r = rng.random(ncam)
-    fov = np.where(kind_r < 0.15, 360.0, np.round(rng.uniform(50, 110, ncam), 1))
-    rng_m = np.where(kind_r < 0.15, 60.0, np.round(rng.uniform(30, 150, ncam), 1))
-    cameras = Cameras(
-        code=np.array([f"CAM-{i + 1:06d}" for i in range(ncam)]),
-        lon=clon,
-        lat=clat,
-        heading_deg=np.round(rng.uniform(0, 360, ncam), 1),
-        fov_deg=fov,
-        range_m=rng_m,
-        station_code=_station_of(stations_ll, clon, clat, st_codes),
-    )
-
-    # ---- people -------------------------------------------------------------------------
-    people = _people(rng, districts, stations, communities)
-    return City(
-        seed=seed,
-        name_zh="春城市",
-        name_en="Chuncheng",
-        center_lon=float(proj.lon0),
-        center_lat=float(proj.lat0),
-        bureau=bureau,
-        districts=districts,
-        stations=stations,
-        communities=communities,
-        cells=cells,
-        lake=lake_ll,
-        roads=roads,
-        places=places,
-        key_areas=key_areas,
-        units=units,
-        cameras=cameras,
-        people=people,
-        half_width_m=frame.hw,
-        half_height_m=frame.hh,
-    )
-
-
-def _people(
-    rng: np.random.Generator, districts: list[Area], stations: list[Area], communities: list[Area]
-) -> list[Person]:
-    n = 2 + 1 + len(districts) + 12 + len(stations) + len(communities) + 6 + len(districts)
-    pn = nm.person_names(rng, n)
-    it = iter(pn)
-    out: list[Person] = []
-
-    def add(user: str, role: str, jur: str) -> None:
-        zh, en = next(it)
-        out.append(Person(user, zh, en, role, jur))
-
-    add("admin", "admin", BUREAU_CODE)
-    add("admin_02", "admin", BUREAU_CODE)
-    add("commander", "commander", BUREAU_CODE)
-    for d in districts:
-        add(f"commander_{d.code}", "commander", d.code)
-    for i in range(12):
-        add(f"dispatcher_{i + 1:02d}", "dispatcher", BUREAU_CODE)
-    for s in stations:
-        add(f"chief_{s.code}", "station_chief", s.code)
-    for c, com in enumerate(communities):
-        add(f"officer_{c + 1:04d}", "community_officer", com.code)
-    for i in range(6):
-        add(f"analyst_{i + 1:02d}", "analyst", BUREAU_CODE)
-    for d in districts:
-        add(f"analyst_{d.code}", "analyst", d.code)
-    return out
+    return pm, places

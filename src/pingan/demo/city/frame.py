@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry import Polygon, box
 
 from pingan.demo.city.common import (
@@ -17,6 +18,7 @@ from pingan.demo.city.common import (
     HALF_HEIGHT_M,
     HALF_WIDTH_M,
     I64,
+    StrA,
 )
 from pingan.demo.city.model import Area, City
 from pingan.geo.crs import LocalProjection
@@ -175,3 +177,22 @@ def _bbox_frame(bbox: tuple[float, float, float, float]) -> _Frame:
     hh = float(min(-ys.min(), ys.max()))
     land = shapely.set_precision(shapely.segmentize(box(-hw, -hh, hw, hh), 20.0), _GRID)
     return _Frame(proj, hw, hh, land, Polygon(), [])
+
+
+def _lonlat_polys(proj: LocalProjection, polys: list[Polygon]) -> list[Polygon]:
+    def tf(xy: F64) -> F64:
+        lo, la = proj.inverse(xy[:, 0], xy[:, 1])
+        return np.column_stack([lo, la])
+
+    arr = shapely.transform(np.array(polys, dtype=object), tf)
+    return [p if p.is_valid else shapely.make_valid(p) for p in arr]
+
+
+def _station_of(stations_ll: list[Polygon], lon: F64, lat: F64, codes: list[str]) -> StrA:
+    fake = [Area(c, "station", "", "", None, p) for c, p in zip(codes, stations_ll, strict=True)]
+    ix = locate_cells(fake, lon, lat)
+    if (ix < 0).any():
+        cen = np.array([[p.centroid.x, p.centroid.y] for p in stations_ll])
+        nn = cKDTree(cen).query(np.column_stack([lon[ix < 0], lat[ix < 0]]))[1]
+        ix[ix < 0] = nn
+    return np.array(codes)[ix]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
 from shapely.geometry import Polygon
 
 from pingan.demo.city.common import F64, HALF_HEIGHT_M, HALF_WIDTH_M, I64, BoolA, StrA
@@ -128,3 +130,32 @@ class City:
     people: list[Person]
     half_width_m: float = field(default=HALF_WIDTH_M)
     half_height_m: float = field(default=HALF_HEIGHT_M)
+
+
+# internal: what the build steps hand each other
+@dataclass(frozen=True)
+class _Areas:
+    """The jurisdictions of the city as areas, with what later steps look up."""
+
+    bureau: Area
+    districts: list[Area]
+    stations: list[Area]
+    communities: list[Area]
+    cells: list[Area]
+    lake: Polygon
+    stations_ll: list[Polygon]
+    st_codes: list[str]
+
+
+@dataclass(frozen=True)
+class _RoadNet:
+    """The road network in the local frame and as the city's arrays."""
+
+    x: F64
+    y: F64
+    ru: NDArray[np.int64]
+    rv: NDArray[np.int64]
+    lon: F64
+    lat: F64
+    node_cls: NDArray[np.int64]  # best (most major) class at each node
+    arrays: RoadArrays

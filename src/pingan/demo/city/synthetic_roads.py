@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +67,67 @@ def _synthetic_roads(rng: np.random.Generator, frame: _Frame, districts: list[Po
         name_i += 1
         return name_i - 1
 
+    inner_ids, ring_ids, radials, art_tree, art_ids = _arterials(rng, frame, net, next_name)
+    riv = np.vstack(frame.rivers) if frame.rivers else np.empty((0, 2))
+    riv_tree = cKDTree(riv) if len(riv) else None
+
+    # --- warped grid per district ----------------------------------------------------------
+    node_dist: list[I64] = []
+    node_s: list[F64] = []
+    for d, poly in enumerate(districts):
+        # one-way pairs downtown, in the first district only
+        nd_d, ns_d = _district_grid(
+            rng, frame, net, d, poly, art_tree, art_ids, riv_tree, next_name, oneway=d == 0
+        )
+        node_dist.append(nd_d)
+        node_s.append(ns_d)
+
+    gx = np.concatenate(net.x)
+    gy = np.concatenate(net.y)
+    n_art = len(inner_ids) + len(ring_ids) + sum(len(r[0]) for r in radials)
+    nd = np.concatenate(node_dist)
+    ns = np.concatenate(node_s)
+    grid_ids = np.arange(n_art, n_art + len(nd), dtype=np.int64)
+
+    # --- stitch districts: boundary nodes to the nearest node of a neighbouring district ----
+    tree = cKDTree(np.column_stack([gx[grid_ids], gy[grid_ids]]))
+    dd, jj3 = tree.query(np.column_stack([gx[grid_ids], gy[grid_ids]]), k=8)
+    other = nd[np.minimum(jj3, len(nd) - 1)] != nd[:, None]
+    ok = other & (dd < 1.3 * ns[:, None]) & np.isfinite(dd)
+    has = ok.any(axis=1)
+    first = np.argmax(ok, axis=1)
+    src = np.flatnonzero(has)
+    dst = jj3[src, first[src]]
+    pair = np.unique(np.column_stack([np.minimum(src, dst), np.maximum(src, dst)]), axis=0)
+    net.add_edges(grid_ids[pair[:, 0]], grid_ids[pair[:, 1]], _C["residential"], next_name())
+
+    # --- cul-de-sacs -----------------------------------------------------------------------
+    dens_g = frame.dens(gx[grid_ids], gy[grid_ids])
+    pick = rng.random(len(grid_ids)) < 0.05 * np.minimum(dens_g / 0.3, 1.0) + 0.01
+    base = grid_ids[pick]
+    m = len(base)
+    dirn = rng.uniform(0, 2 * np.pi, m)
+    bend = rng.normal(0, 0.5, m)
+    sp = ns[pick]
+    pts_prev = base
+    px, py = gx[base], gy[base]
+    for step in range(3):
+        h = dirn + bend * step
+        px = px + 0.12 * sp * np.cos(h)
+        py = py + 0.12 * sp * np.sin(h)
+        ids = net.add_nodes(np.column_stack([px, py]))
+        net.add_edges(
+            pts_prev, ids, np.where(rng.random(m) < 0.7, _C["residential"], _C["service"]), name_i
+        )
+        pts_prev = ids
+    return net
+
+
+def _arterials(
+    rng: np.random.Generator, frame: _Frame, net: _Net, next_name: Callable[[], int]
+) -> tuple[I64, I64, list[tuple[I64, F64]], cKDTree, I64]:
+    """The inner ring (primary), the expressway ring and the radials with their slip roads:
+    returns the ring node ids, the radials, and a tree and the ids of every arterial node."""
     # --- arterials: inner ring (primary) and radials ---------------------------------------
     inner = _ring(-300.0, 600.0, 2100.0, 1800.0, 8.0, [(0.04, 3, 0.3), (0.02, 5, 1.1)], 230)
     inner_ids = net.add_nodes(inner)
@@ -117,152 +179,119 @@ def _synthetic_roads(rng: np.random.Generator, frame: _Frame, districts: list[Po
     art_all = np.vstack(art_xy)
     art_ids = np.concatenate([inner_ids] + [r[0] for r in radials])
     art_tree = cKDTree(art_all)
-    riv = np.vstack(frame.rivers) if frame.rivers else np.empty((0, 2))
-    riv_tree = cKDTree(riv) if len(riv) else None
+    return inner_ids, ring_ids, radials, art_tree, art_ids
 
-    # --- warped grid per district ----------------------------------------------------------
+
+def _district_grid(
+    rng: np.random.Generator,
+    frame: _Frame,
+    net: _Net,
+    d: int,
+    poly: Polygon,
+    art_tree: cKDTree,
+    art_ids: I64,
+    riv_tree: cKDTree | None,
+    next_name: Callable[[], int],
+    *,
+    oneway: bool,
+) -> tuple[I64, F64]:
+    """The warped street grid of district ``d``, cut at arterials (T-junctions) and rivers;
+    returns the district and spacing of each grid node added."""
     angles = (12.0, -8.0, 28.0, -18.0, 38.0)
     spacing = (118.0, 150.0, 150.0, 165.0, 140.0)
-    node_dist: list[I64] = []
-    node_s: list[F64] = []
-    oneway_done = False
-    for d, poly in enumerate(districts):
-        th = math.radians(angles[d % 5])
-        s = spacing[d % 5]
-        c, si = math.cos(th), math.sin(th)
-        cx, cy = poly.centroid.x, poly.centroid.y
-        bx = np.array(poly.exterior.coords)
-        p = c * (bx[:, 0] - cx) + si * (bx[:, 1] - cy)
-        q = -si * (bx[:, 0] - cx) + c * (bx[:, 1] - cy)
-        i0, i1 = int(np.floor(p.min() / s)) - 1, int(np.ceil(p.max() / s)) + 1
-        j0, j1 = int(np.floor(q.min() / s)) - 1, int(np.ceil(q.max() / s)) + 1
-        ni, nj = i1 - i0 + 1, j1 - j0 + 1
-        ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1), indexing="ij")
-        pp, qq = ii * s, jj * s
-        x = cx + c * pp - si * qq
-        y = cy + si * pp + c * qq
-        ph = rng.uniform(0, 2 * np.pi, 4)
-        lam = rng.uniform(1800, 3500, 4)
-        wx = (
-            0.45
-            * s
-            * (
-                np.sin(2 * np.pi * y / lam[0] + ph[0])
-                + 0.5 * np.sin(2 * np.pi * (x + y) / lam[1] + ph[1])
-            )
+    th = math.radians(angles[d % 5])
+    s = spacing[d % 5]
+    c, si = math.cos(th), math.sin(th)
+    cx, cy = poly.centroid.x, poly.centroid.y
+    bx = np.array(poly.exterior.coords)
+    p = c * (bx[:, 0] - cx) + si * (bx[:, 1] - cy)
+    q = -si * (bx[:, 0] - cx) + c * (bx[:, 1] - cy)
+    i0, i1 = int(np.floor(p.min() / s)) - 1, int(np.ceil(p.max() / s)) + 1
+    j0, j1 = int(np.floor(q.min() / s)) - 1, int(np.ceil(q.max() / s)) + 1
+    ni, nj = i1 - i0 + 1, j1 - j0 + 1
+    ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1), indexing="ij")
+    pp, qq = ii * s, jj * s
+    x = cx + c * pp - si * qq
+    y = cy + si * pp + c * qq
+    ph = rng.uniform(0, 2 * np.pi, 4)
+    lam = rng.uniform(1800, 3500, 4)
+    wx = (
+        0.45
+        * s
+        * (
+            np.sin(2 * np.pi * y / lam[0] + ph[0])
+            + 0.5 * np.sin(2 * np.pi * (x + y) / lam[1] + ph[1])
         )
-        wy = (
-            0.45
-            * s
-            * (
-                np.sin(2 * np.pi * x / lam[2] + ph[2])
-                + 0.5 * np.sin(2 * np.pi * (x - y) / lam[3] + ph[3])
-            )
+    )
+    wy = (
+        0.45
+        * s
+        * (
+            np.sin(2 * np.pi * x / lam[2] + ph[2])
+            + 0.5 * np.sin(2 * np.pi * (x - y) / lam[3] + ph[3])
         )
-        x = (x + wx + rng.normal(0, 0.07 * s, x.shape)).ravel()
-        y = (y + wy + rng.normal(0, 0.07 * s, y.shape)).ravel()
-        inside = shapely.contains_xy(poly, x, y)
-        da, _ = art_tree.query(np.column_stack([x, y]))
-        near_art = da < 0.5 * s + 15.0
-        near_riv = np.zeros_like(inside)
-        if riv_tree is not None:
-            dr, _ = riv_tree.query(np.column_stack([x, y]))
-            near_riv = dr < 30.0
-        keep = inside & ~near_art & ~near_riv
-        gid = np.full(x.shape, -1, dtype=np.int64)
-        gid[keep] = net.add_nodes(np.column_stack([x[keep], y[keep]]))
-        node_dist.append(np.full(int(keep.sum()), d, dtype=np.int64))
-        node_s.append(np.full(int(keep.sum()), s))
-        stub = inside & near_art & ~near_riv
-        flat = np.arange(ni * nj).reshape(ni, nj)
-        dens = frame.dens(x, y)
-        names_h = np.array([next_name() for _ in range(nj)], dtype=np.int64)
-        names_v = np.array([next_name() for _ in range(ni)], dtype=np.int64)
-        for axis in (0, 1):
-            if axis == 0:  # edges along i (horizontal lines j)
-                a, b = flat[:-1, :].ravel(), flat[1:, :].ravel()
-                line = np.broadcast_to(np.arange(j0, j1 + 1), (ni - 1, nj)).ravel()
-                lname = names_h[line - j0]
-            else:
-                a, b = flat[:, :-1].ravel(), flat[:, 1:].ravel()
-                line = np.broadcast_to(np.arange(i0, i1 + 1)[:, None], (ni, nj - 1)).ravel()
-                lname = names_v[line - i0]
-            cls = np.full(len(a), _C["residential"], dtype=np.int64)
-            r = rng.random(len(a))
-            de = (dens[a] + dens[b]) / 2.0
-            cls[r < 0.22 - 0.1 * np.minimum(de, 1.0)] = _C["service"]
-            cls[(r > 0.93) & (de > 0.3)] = _C["living_street"]
-            cls[r > 0.975] = _C["footway"]
-            cls[line % 4 == 0] = _C["tertiary"]
-            cls[line % 12 == 0] = _C["secondary"]
-            ow = np.zeros(len(a), dtype=bool)
-            swap = np.zeros(len(a), dtype=bool)
-            if d == 0 and not oneway_done:
-                # one-way pairs downtown: two neighbouring lines in each direction
-                mid = 1 if axis == 0 else 2
-                pair = (line == mid) | (line == mid + 1)
-                cls[pair] = _C["secondary"]
-                ow[pair] = True
-                swap[line == mid + 1] = True
-            is_local = cls >= _C["residential"]
-            keep_p = np.where(de > 0.35, 0.9, 0.5 + 0.4 * de / 0.35)
-            alive = ~is_local | (rng.random(len(a)) < keep_p)
-            ga, gb = gid[a], gid[b]
-            both = (ga >= 0) & (gb >= 0) & alive
-            eu = np.where(swap, gb, ga)[both]
-            ev = np.where(swap, ga, gb)[both]
-            net.add_edges(eu, ev, cls[both], lname[both], ow[both])
-            # stubs: cut by an arterial -> T-junction with the nearest arterial node
-            for kept_end, cut_end in ((a, b), (b, a)):
-                m = (gid[kept_end] >= 0) & stub[cut_end] & alive
-                if not m.any():
-                    continue
-                pts = np.column_stack([x[kept_end[m]], y[kept_end[m]]])
-                dd, jj2 = art_tree.query(pts)
-                ok = dd < 1.3 * s
-                net.add_edges(gid[kept_end[m]][ok], art_ids[jj2[ok]], cls[m][ok], lname[m][ok])
-        if d == 0:
-            oneway_done = True
-
-    gx = np.concatenate(net.x)
-    gy = np.concatenate(net.y)
-    n_art = len(inner_ids) + len(ring_ids) + sum(len(r[0]) for r in radials)
-    nd = np.concatenate(node_dist)
-    ns = np.concatenate(node_s)
-    grid_ids = np.arange(n_art, n_art + len(nd), dtype=np.int64)
-
-    # --- stitch districts: boundary nodes to the nearest node of a neighbouring district ----
-    tree = cKDTree(np.column_stack([gx[grid_ids], gy[grid_ids]]))
-    dd, jj3 = tree.query(np.column_stack([gx[grid_ids], gy[grid_ids]]), k=8)
-    other = nd[np.minimum(jj3, len(nd) - 1)] != nd[:, None]
-    ok = other & (dd < 1.3 * ns[:, None]) & np.isfinite(dd)
-    has = ok.any(axis=1)
-    first = np.argmax(ok, axis=1)
-    src = np.flatnonzero(has)
-    dst = jj3[src, first[src]]
-    pair = np.unique(np.column_stack([np.minimum(src, dst), np.maximum(src, dst)]), axis=0)
-    net.add_edges(grid_ids[pair[:, 0]], grid_ids[pair[:, 1]], _C["residential"], next_name())
-
-    # --- cul-de-sacs -----------------------------------------------------------------------
-    dens_g = frame.dens(gx[grid_ids], gy[grid_ids])
-    pick = rng.random(len(grid_ids)) < 0.05 * np.minimum(dens_g / 0.3, 1.0) + 0.01
-    base = grid_ids[pick]
-    m = len(base)
-    dirn = rng.uniform(0, 2 * np.pi, m)
-    bend = rng.normal(0, 0.5, m)
-    sp = ns[pick]
-    pts_prev = base
-    px, py = gx[base], gy[base]
-    for step in range(3):
-        h = dirn + bend * step
-        px = px + 0.12 * sp * np.cos(h)
-        py = py + 0.12 * sp * np.sin(h)
-        ids = net.add_nodes(np.column_stack([px, py]))
-        net.add_edges(
-            pts_prev, ids, np.where(rng.random(m) < 0.7, _C["residential"], _C["service"]), name_i
-        )
-        pts_prev = ids
-    return net
+    )
+    x = (x + wx + rng.normal(0, 0.07 * s, x.shape)).ravel()
+    y = (y + wy + rng.normal(0, 0.07 * s, y.shape)).ravel()
+    inside = shapely.contains_xy(poly, x, y)
+    da, _ = art_tree.query(np.column_stack([x, y]))
+    near_art = da < 0.5 * s + 15.0
+    near_riv = np.zeros_like(inside)
+    if riv_tree is not None:
+        dr, _ = riv_tree.query(np.column_stack([x, y]))
+        near_riv = dr < 30.0
+    keep = inside & ~near_art & ~near_riv
+    gid = np.full(x.shape, -1, dtype=np.int64)
+    gid[keep] = net.add_nodes(np.column_stack([x[keep], y[keep]]))
+    stub = inside & near_art & ~near_riv
+    flat = np.arange(ni * nj).reshape(ni, nj)
+    dens = frame.dens(x, y)
+    names_h = np.array([next_name() for _ in range(nj)], dtype=np.int64)
+    names_v = np.array([next_name() for _ in range(ni)], dtype=np.int64)
+    for axis in (0, 1):
+        if axis == 0:  # edges along i (horizontal lines j)
+            a, b = flat[:-1, :].ravel(), flat[1:, :].ravel()
+            line = np.broadcast_to(np.arange(j0, j1 + 1), (ni - 1, nj)).ravel()
+            lname = names_h[line - j0]
+        else:
+            a, b = flat[:, :-1].ravel(), flat[:, 1:].ravel()
+            line = np.broadcast_to(np.arange(i0, i1 + 1)[:, None], (ni, nj - 1)).ravel()
+            lname = names_v[line - i0]
+        cls = np.full(len(a), _C["residential"], dtype=np.int64)
+        r = rng.random(len(a))
+        de = (dens[a] + dens[b]) / 2.0
+        cls[r < 0.22 - 0.1 * np.minimum(de, 1.0)] = _C["service"]
+        cls[(r > 0.93) & (de > 0.3)] = _C["living_street"]
+        cls[r > 0.975] = _C["footway"]
+        cls[line % 4 == 0] = _C["tertiary"]
+        cls[line % 12 == 0] = _C["secondary"]
+        ow = np.zeros(len(a), dtype=bool)
+        swap = np.zeros(len(a), dtype=bool)
+        if oneway:
+            # one-way pairs downtown: two neighbouring lines in each direction
+            mid = 1 if axis == 0 else 2
+            pair = (line == mid) | (line == mid + 1)
+            cls[pair] = _C["secondary"]
+            ow[pair] = True
+            swap[line == mid + 1] = True
+        is_local = cls >= _C["residential"]
+        keep_p = np.where(de > 0.35, 0.9, 0.5 + 0.4 * de / 0.35)
+        alive = ~is_local | (rng.random(len(a)) < keep_p)
+        ga, gb = gid[a], gid[b]
+        both = (ga >= 0) & (gb >= 0) & alive
+        eu = np.where(swap, gb, ga)[both]
+        ev = np.where(swap, ga, gb)[both]
+        net.add_edges(eu, ev, cls[both], lname[both], ow[both])
+        # stubs: cut by an arterial -> T-junction with the nearest arterial node
+        for kept_end, cut_end in ((a, b), (b, a)):
+            m = (gid[kept_end] >= 0) & stub[cut_end] & alive
+            if not m.any():
+                continue
+            pts = np.column_stack([x[kept_end[m]], y[kept_end[m]]])
+            dd, jj2 = art_tree.query(pts)
+            ok = dd < 1.3 * s
+            net.add_edges(gid[kept_end[m]][ok], art_ids[jj2[ok]], cls[m][ok], lname[m][ok])
+    return np.full(int(keep.sum()), d, dtype=np.int64), np.full(int(keep.sum()), s)
 
 
 def _finish_net(
