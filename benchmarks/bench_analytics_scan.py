@@ -132,7 +132,8 @@ def write_instance(
 
 def brute_force_best(prm_path: Path) -> tuple[set[str], str, int, float, float]:
     """Most likely cluster by the definition: loops over every cylinder in plain Python."""
-    from pingan.analytics.satscan import SATSCAN_EARTH_RADIUS_KM, read_cas, read_geo, read_prm
+    from pingan.analytics.satscan import SATSCAN_EARTH_RADIUS_KM
+    from pingan.analytics.satscan_files import read_cas, read_geo, read_prm
 
     prm = read_prm(prm_path)
     ids, xyz = read_geo(prm.coordinates_file)

@@ -11,14 +11,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from pingan.analytics.satscan import (
-    SatscanError,
-    SpaceTimeData,
-    main,
-    read_prm,
-    run_satscan_prm,
-    space_time_permutation_scan,
-)
+from pingan.analytics.satscan import SatscanError, SpaceTimeData, space_time_permutation_scan
+from pingan.analytics.satscan_files import main, read_prm, run_satscan_prm
 
 SATSCAN = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "satscan"
 NYC_PRM = SATSCAN / "NYCSpaceTimePermutation.prm"

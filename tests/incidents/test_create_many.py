@@ -18,6 +18,7 @@ from pingan.errors import Conflict
 from pingan.incidents import service
 from pingan.incidents.models import Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
+from pingan.store import planner
 from pingan.store.engine import analyze
 from tests.factories import SmallCity
 
@@ -244,7 +245,7 @@ def _plan(session: Session, city: SmallCity, *, generic: bool = False) -> str:
         from psycopg import sql
         from sqlalchemy.dialects import postgresql
 
-        compiled = service._repeat_candidates(n).compile(
+        compiled = service._REPEAT_SEARCH.statement(n).compile(
             dialect=postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
         )
         assert compiled.positiontup is not None
@@ -269,7 +270,7 @@ def _plan(session: Session, city: SmallCity, *, generic: bool = False) -> str:
     event.listen(conn.engine, "before_cursor_execute", explain, retval=True)
     event.listen(conn.engine, "after_cursor_execute", capture)
     try:
-        conn.execute(service._repeat_candidates(n), params).all()
+        conn.execute(service._REPEAT_SEARCH.statement(n), params).all()
     finally:
         event.remove(conn.engine, "before_cursor_execute", explain)
         event.remove(conn.engine, "after_cursor_execute", capture)
@@ -346,10 +347,10 @@ def test_a_grown_table_gets_band_seeks_from_its_generic_plan(
 
     copies(1, 1200)
     # the statistics pingan's own background ANALYZE gathers (a small sample), then growth
-    analyze(session.connection(), "incidents", statistics_target=service.SEARCH_STATS_TARGET)
+    analyze(session.connection(), "incidents", statistics_target=planner.SEARCH_STATS_TARGET)
     copies(1201, 40000)
     _seeks_every_band(session, _plan(session, city, generic=True))
-    analyze(session.connection(), "incidents", statistics_target=service.SEARCH_STATS_TARGET)
+    analyze(session.connection(), "incidents", statistics_target=planner.SEARCH_STATS_TARGET)
     _seeks_every_band(session, _plan(session, city, generic=True))
     _seeks_every_band(session, _plan(session, city))
 
@@ -362,12 +363,12 @@ def test_the_search_is_planned_each_call_only_while_the_table_is_new(
     analyzed in the background; after that pingan leaves statistics to autovacuum; the catalog
     is read once per TTL, not at every call."""
     conn = session.connection()
-    service._PLAN_EACH_CALL.clear()
+    planner._PLAN_EACH_CALL.clear()
     if conn.dialect.name == "sqlite":
         assert service._plan_each_call(conn) is False
         return
     asked: list[str] = []
-    monkeypatch.setattr(service, "analyze_soon", lambda _engine, table, **_: asked.append(table))
+    monkeypatch.setattr(planner, "analyze_soon", lambda _engine, table, **_: asked.append(table))
     assert service._plan_each_call(conn) in (True, False)  # the catalog query runs as written
     cases = [
         # (tuples, changed, analyzed): planned each call, analyzed in the background
@@ -379,11 +380,11 @@ def test_the_search_is_planned_each_call_only_while_the_table_is_new(
         ("SELECT 1.0 AS tuples, 0 AS changed, true AS analyzed WHERE false", True, False),
     ]
     for query, each, analyzes in cases:
-        service._PLAN_EACH_CALL.clear()
+        planner._PLAN_EACH_CALL.clear()
         asked.clear()
-        monkeypatch.setattr(service, "_STATS_STATE", text(query))
+        monkeypatch.setattr(planner, "_STATS_STATE", text(query))
         assert service._plan_each_call(conn) is each, query
         assert asked == (["incidents"] if analyzes else []), query
-        monkeypatch.setattr(service, "_STATS_STATE", text("SELECT 1/0"))
+        monkeypatch.setattr(planner, "_STATS_STATE", text("SELECT 1/0"))
         assert service._plan_each_call(conn) is each  # read again only after the TTL
-    service._PLAN_EACH_CALL.clear()
+    planner._PLAN_EACH_CALL.clear()

@@ -63,7 +63,7 @@ def test_classes_by_zoom_and_bbox() -> None:
 
 
 def test_bbox_errors_name_the_field() -> None:
-    with pytest.raises(Invalid, match=r"bbox.*four numbers"):
+    with pytest.raises(Invalid, match=r"^bbox: expected 4 numbers W,S,E,N, got 3$"):
         service.parse_bbox("1,2,3")
     with pytest.raises(Invalid, match="W < E"):
         service.parse_bbox("10,2,3,4")

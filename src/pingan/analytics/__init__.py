@@ -1,8 +1,9 @@
 """pingan.analytics: incident-analysis and early-warning kernels (pure numpy/scipy, numba).
 
 Trends (:mod:`.trends`), hot spots and kernel density (:mod:`.hotspots`), early warning
-(:mod:`.warning`), the SaTScan-compatible space-time permutation scan (:mod:`.satscan`) and
-hot-spot forecasts with their backtest (:mod:`.forecast`). Names are loaded lazily on first use
+(:mod:`.warning`), the SaTScan-compatible space-time permutation scan (:mod:`.satscan`; its file
+reader and command line, :mod:`.satscan_files`) and hot-spot forecasts with their backtest
+(:mod:`.forecast`). Names are loaded lazily on first use
 so that ``import pingan.analytics`` (and the scan command) stays fast: numba is imported only
 by the scan when it runs, scipy submodules only by the kernels that need them.
 """
@@ -40,14 +41,16 @@ if TYPE_CHECKING:
     from pingan.analytics.satscan import (
         SATSCAN_EARTH_RADIUS_KM,
         SatscanError,
-        SatscanParams,
         SpaceTimeData,
+        space_time_permutation_scan,
+    )
+    from pingan.analytics.satscan_files import (
+        SatscanParams,
         main,
         read_cas,
         read_geo,
         read_prm,
         run_satscan_prm,
-        space_time_permutation_scan,
     )
     from pingan.analytics.trends import (
         PERIODS,
@@ -83,7 +86,7 @@ _WHERE: dict[str, str] = {
     "SATSCAN_EARTH_RADIUS_KM": "satscan",
     "SEPPForecaster": "forecast",
     "SatscanError": "satscan",
-    "SatscanParams": "satscan",
+    "SatscanParams": "satscan_files",
     "SeasonalBaseline": "warning",
     "SpaceTimeData": "satscan",
     "backtest": "forecast",
@@ -99,18 +102,18 @@ _WHERE: dict[str, str] = {
     "kde_exact": "hotspots",
     "kde_grid": "hotspots",
     "knox_test": "hotspots",
-    "main": "satscan",
+    "main": "satscan_files",
     "near_repeat_table": "hotspots",
     "period_counts": "trends",
     "period_start": "trends",
     "poisson_change_test": "trends",
     "poisson_cusum": "warning",
     "poisson_ewma": "warning",
-    "read_cas": "satscan",
-    "read_geo": "satscan",
-    "read_prm": "satscan",
+    "read_cas": "satscan_files",
+    "read_geo": "satscan_files",
+    "read_prm": "satscan_files",
     "repeat_addresses": "hotspots",
-    "run_satscan_prm": "satscan",
+    "run_satscan_prm": "satscan_files",
     "space_time_permutation_scan": "satscan",
     "spatial_weights": "hotspots",
 }

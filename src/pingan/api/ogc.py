@@ -28,6 +28,8 @@ from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
 from pingan.errors import Invalid, NotFound
+from pingan.geo.bbox import BBoxError
+from pingan.geo.bbox import parse_bbox as geo_parse_bbox
 from pingan.incidents.models import Incident
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import KeyArea, Premises
@@ -305,23 +307,11 @@ def _extent(session: Session, c: Collection, principal: Principal) -> tuple[floa
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    """``W,S,E,N`` → floats, or ``Invalid`` naming ``bbox``."""
-    if bbox is None or bbox == "":
-        return None
-    parts = bbox.split(",")
-    if len(parts) != 4:
-        raise Invalid("bbox", f"expected 4 numbers W,S,E,N, got {len(parts)}")
+    """``W,S,E,N`` → floats, or ``Invalid`` naming ``bbox`` (:func:`pingan.geo.parse_bbox`)."""
     try:
-        w, s, e, n = (float(p) for p in parts)
-    except ValueError:
-        raise Invalid("bbox", f"not numbers: {bbox!r}") from None
-    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= n <= 90):
-        raise Invalid(
-            "bbox", "longitudes must be in [-180, 180], latitudes in [-90, 90] with S ≤ N"
-        )
-    if w > e:
-        raise Invalid("bbox", "boxes crossing the antimeridian (W > E) are not supported")
-    return (w, s, e, n)
+        return geo_parse_bbox(bbox)
+    except BBoxError as exc:
+        raise Invalid("bbox", exc.reason) from None
 
 
 def _parse_instant(text: str) -> dt.datetime:

@@ -234,7 +234,8 @@ def scan_cmd(
     """Prospective space-time permutation scan (Kulldorff 2005): on SaTScan input files,
     or on the incidents in the database."""
     if satscan is not None:
-        from pingan.analytics.satscan import SatscanError, run_satscan_prm
+        from pingan.analytics.satscan import SatscanError
+        from pingan.analytics.satscan_files import run_satscan_prm
 
         if not satscan.is_file():
             fail(f"--satscan: file not found: {satscan}")

@@ -10,19 +10,15 @@ from typing import Any
 import typer
 
 from pingan.commands import fail
+from pingan.geo.bbox import BBoxError, parse_bbox
 
 
 def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    if bbox is None:
-        return None
     try:
-        w, s, e, n = (float(v) for v in bbox.split(","))
-    except ValueError:
-        fail(f"--bbox: expected W,S,E,N as four numbers, got {bbox!r}")
+        return parse_bbox(bbox, field="--bbox")
+    except BBoxError as exc:
+        fail(str(exc))
         raise
-    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-        fail(f"--bbox: W < E within [-180, 180] and S < N within [-90, 90] needed, got {bbox!r}")
-    return (w, s, e, n)
 
 
 # root-level commands: pingan.cli merges this app's commands into the root

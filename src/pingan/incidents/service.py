@@ -8,8 +8,6 @@ import hashlib
 import json
 import math
 import secrets
-import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -17,9 +15,7 @@ from typing import Any, cast
 import numpy as np
 from sqlalchemy import (
     BindParameter,
-    CompoundSelect,
     Connection,
-    Engine,
     Integer,
     Select,
     String,
@@ -30,7 +26,6 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -47,7 +42,7 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
 from pingan.store.base import count_rows, utcnow
 from pingan.store.driver import DriverStatement, pipeline
-from pingan.store.engine import analyze_soon
+from pingan.store.planner import BandedSearch, lat_band, plan_each_call
 from pingan.store.timeline import Timeline
 from pingan.workflow import StateMachine
 
@@ -107,117 +102,37 @@ _COUNT_REPEAT = (
     .where(_T_INC.c.id == bindparam("original_id"))
     .values(repeat_count=_T_INC.c.repeat_count + bindparam("n"), updated_at=bindparam("now"))
 )
-_REPEAT_BY_BANDS: dict[int, CompoundSelect[Any]] = {}
-
-STATS_TTL_S = 10.0
-"""How long a reading of the table's statistics state is trusted, per engine."""
-SEARCH_STATS_TARGET = 10
-"""The statistics target pingan's own ANALYZE samples at: 3,000 rows, enough to choose the
-search's plan, and a short pause on a server busy taking calls (27 ms on 12,000 rows, against
-150 ms at the default target). The whole table, not the search's columns only: PostgreSQL
-resets the count of rows changed since the last ANALYZE only after a whole-table one, and that
-count is what says the table has grown. Autovacuum, when on, refreshes them at the full
-target."""
-STATS_TTL_SMALL_S = 1.0
-"""The same while the search is planned at every call: a new table is analyzed soon after it
-has grown past :data:`GENERIC_PLAN_MIN_ROWS`."""
-GENERIC_PLAN_MIN_ROWS = 1000
-"""Below this many rows (as last analyzed) the search is planned at every call: a generic plan
-made from the statistics of a nearly empty table took 0.7 ms a search once the table had
-grown to a few thousand rows (the band seeks take 0.04 ms)."""
-_STATS_STATE = text(
-    "SELECT c.reltuples AS tuples, s.n_mod_since_analyze AS changed, "
-    "coalesce(s.last_analyze, s.last_autoanalyze) IS NOT NULL AS analyzed "
-    "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
-    "WHERE c.oid = to_regclass('incidents')"
-)
-_PLAN_EACH_CALL: weakref.WeakKeyDictionary[Engine, tuple[float, bool]] = weakref.WeakKeyDictionary()
+_RB: dict[str, BindParameter[Any]] = {
+    k: bindparam(k) for k in ("subtype", "t0", "t1", "lat0", "lat1", "lon0", "lon1")
+}
 
 
-def lat_band(lat: float, dialect: str) -> int:
-    """``incidents.lat_band`` of a latitude as the database computes it (migration 0008):
-    ``CAST(lat * 1000 AS INTEGER)``, which SQLite truncates toward zero and PostgreSQL rounds
-    half to even (as Python's ``round``). Monotone in ``lat`` on both."""
-    x = lat * 1000
-    return round(x) if dialect == "postgresql" else int(x)
-
-
-def _repeat_candidates(n_bands: int) -> CompoundSelect[Any]:
-    """The repeat-call search over ``n_bands`` latitude bands, built once per band count: one
-    branch per band, joined by UNION ALL, each an equality on (subtype, lat_band) and a range
-    on reported_at, which a plan made with statistics serves by one seek of
-    ``ix_incidents_repeat_band`` per band. A single
-    ``lat_band IN (...)`` left PostgreSQL free to scan every entry of the subtype in the
-    window and filter the bands (it did, once the table had statistics and the window lay past
-    their histogram). :func:`_search` runs it, planned with its values at each call while
-    :func:`_plan_each_call` says so."""
-    cached = _REPEAT_BY_BANDS.get(n_bands)
-    if cached is not None:
-        return cached
+def _repeat_branch(i: int) -> Select[Any]:
+    """The repeat-call search's branch for the ``i``-th latitude band: an equality on (subtype,
+    lat_band) and a range on reported_at, served by one seek of ``ix_incidents_repeat_band``
+    (see :class:`pingan.store.planner.BandedSearch`)."""
     c = _T_INC.c
-    bp: dict[str, BindParameter[Any]] = {
-        k: bindparam(k) for k in ("subtype", "t0", "t1", "lat0", "lat1", "lon0", "lon1")
-    }
-    branches = [
-        select(c.id, c.reported_at, c.lon, c.lat).where(
-            c.subtype == bp["subtype"],
-            c.lat_band == bindparam(f"b{i}"),
-            c.reported_at.between(bp["t0"], bp["t1"]),
-            c.lat.between(bp["lat0"], bp["lat1"]),
-            c.lon.between(bp["lon0"], bp["lon1"]),
-            c.repeat_of_id.is_(None),  # the partial index's own condition
-            # written out, not bound: an expanding IN would render the SQL at every call
-            c.state.not_in([literal_column("'cancelled'"), literal_column("'duplicate'")]),
-        )
-        for i in range(n_bands)
-    ]
-    stmt = union_all(*branches)
-    _REPEAT_BY_BANDS[n_bands] = stmt
-    return stmt
+    return select(c.id, c.reported_at, c.lon, c.lat).where(
+        c.subtype == _RB["subtype"],
+        c.lat_band == bindparam(f"b{i}"),
+        c.reported_at.between(_RB["t0"], _RB["t1"]),
+        c.lat.between(_RB["lat0"], _RB["lat1"]),
+        c.lon.between(_RB["lon0"], _RB["lon1"]),
+        c.repeat_of_id.is_(None),  # the partial index's own condition
+        # written out, not bound: an expanding IN would render the SQL at every call
+        c.state.not_in([literal_column("'cancelled'"), literal_column("'duplicate'")]),
+    )
+
+
+_REPEAT_SEARCH = BandedSearch(_repeat_branch)
+"""The repeat-call search: originals near a point in a time window, by latitude bands; run by
+:func:`_search`, planned with its values at each call while :func:`_plan_each_call` says so."""
 
 
 def _plan_each_call(conn: Connection) -> bool:
-    """Whether PostgreSQL should plan the repeat-call search with its values at each call:
-    yes until ``incidents`` has been analyzed with at least :data:`GENERIC_PLAN_MIN_ROWS` rows.
-    Read at most every :data:`STATS_TTL_S` seconds per engine (:data:`STATS_TTL_SMALL_S`
-    while the answer is yes).
-
-    A prepared statement settles on a generic plan at its sixth call on a connection and keeps
-    it until the table is analyzed again. Made without statistics it was seen to take the
-    wrong index: ``ix_incidents_repeat_of_id`` at 500 rows, ``ix_incidents_subtype_reported``
-    (every entry of the subtype in the window, filtered) at 16,000; made from the statistics of
-    a nearly empty table, 0.7 ms a search at a few thousand rows. Made from statistics of at
-    least that many rows it was the band seeks at every size tried, also on a table grown 30
-    times past its statistics (tested), and saves the 0.3-2 ms that planning each call costs.
-    While the table is new (never analyzed, or analyzed small and grown by half since),
-    :func:`pingan.store.engine.analyze_soon` has it analyzed in the background and the next
-    call reads the state again; after that, fresher statistics are autovacuum's to make: each
-    ANALYZE makes every connection plan its statements again, a 40-60 ms bump in the latency
-    of a busy server."""
-    if conn.dialect.name != "postgresql":
-        return False
-    now = time.monotonic()
-    seen = _PLAN_EACH_CALL.get(conn.engine)
-    if seen is not None and now - seen[0] < (STATS_TTL_SMALL_S if seen[1] else STATS_TTL_S):
-        return seen[1]
-    row = conn.execute(_STATS_STATE).one_or_none()
-    each = row is None or not row.analyzed or float(row.tuples) < GENERIC_PLAN_MIN_ROWS
-    _PLAN_EACH_CALL[conn.engine] = (now, each)
-    if (
-        each
-        and row is not None
-        and (not row.analyzed or row.changed > 0.5 * max(float(row.tuples), 0.0))
-    ):
-        # a new table: do not wait for autovacuum (which may be slow to come, or off); a plan
-        # made with its statistics replaces the planning at every call within seconds
-        engine = conn.engine
-        analyze_soon(
-            engine,
-            "incidents",
-            statistics_target=SEARCH_STATS_TARGET,
-            then=lambda: _PLAN_EACH_CALL.pop(engine, None),
-        )
-    return each
+    """Whether PostgreSQL plans the repeat-call search with its values at each call
+    (:func:`pingan.store.planner.plan_each_call` on ``incidents``)."""
+    return plan_each_call(conn, "incidents")
 
 
 def _search_box(lon: float, lat: float) -> tuple[float, float]:
@@ -226,7 +141,6 @@ def _search_box(lon: float, lat: float) -> tuple[float, float]:
     return dlat / max(math.cos(math.radians(lat)), 1e-6), dlat
 
 
-_REPEAT_DRIVER: dict[int, DriverStatement] = {}
 _KEY_DRIVER = DriverStatement(
     select(_T_IDEM.c.request_hash, _T_IDEM.c.incident_id).where(
         _T_IDEM.c.user_id == bindparam("user_id", type_=Integer),
@@ -271,8 +185,6 @@ def _search(
     :func:`_plan_each_call`)."""
     window = dt.timedelta(seconds=get_settings().repeat_call_window_s)
     dlon, dlat = _search_box(lon, lat)
-    dialect = conn.dialect.name
-    b0, b1 = lat_band(lat - dlat, dialect), lat_band(lat + dlat, dialect)
     params: dict[str, Any] = {
         "subtype": subtype,
         "t0": at - window,
@@ -282,18 +194,13 @@ def _search(
         "lon0": lon - dlon,
         "lon1": lon + dlon,
     }
-    for i, b in enumerate(range(b0, b1 + 1)):
-        params[f"b{i}"] = b
-    n = b1 - b0 + 1
-    stmt = _REPEAT_DRIVER.get(n)
-    if stmt is None:
-        stmt = _REPEAT_DRIVER[n] = DriverStatement(_repeat_candidates(n))
-    return stmt, stmt.execute(conn, params, prepare=prepare)
+    return _REPEAT_SEARCH.send(conn, params, lat0=lat - dlat, lat1=lat + dlat, prepare=prepare)
 
 
 def _candidates(conn: Connection, sent: Any) -> list[Candidate]:
-    stmt, cur = sent
-    return [((0, int(r[0])), r[1], float(r[2]), float(r[3])) for r in stmt.rows(conn, cur)]
+    return [
+        ((0, int(r[0])), r[1], float(r[2]), float(r[3])) for r in _REPEAT_SEARCH.rows(conn, sent)
+    ]
 
 
 def _nearest_in_time(

@@ -7,27 +7,10 @@ import datetime as dt
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pingan.places.kinds import PREMISES_KINDS
 from pingan.store.base import Base, EncryptedStr, UTCDateTime, utcnow
 
 __all__ = ["PREMISES_KINDS", "Address", "KeyArea", "Premises"]
-
-PREMISES_KINDS: tuple[str, ...] = (
-    "residential_compound",
-    "school",
-    "hospital",
-    "market",
-    "mall",
-    "hotel",
-    "bank",
-    "gas_station",
-    "metro_station",
-    "bus_station",
-    "entertainment_venue",
-    "business",
-    "rental_house",
-    "stadium",
-    "other",
-)
 
 
 class Address(Base):

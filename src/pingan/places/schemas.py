@@ -7,25 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["KeyAreaCreate", "KeyAreaRead", "PremisesCreate", "PremisesRead", "PremisesUpdate"]
+from pingan.places.kinds import PremisesKind
 
-PremisesKind = Literal[
-    "residential_compound",
-    "school",
-    "hospital",
-    "market",
-    "mall",
-    "hotel",
-    "bank",
-    "gas_station",
-    "metro_station",
-    "bus_station",
-    "entertainment_venue",
-    "business",
-    "rental_house",
-    "stadium",
-    "other",
-]
+__all__ = ["KeyAreaCreate", "KeyAreaRead", "PremisesCreate", "PremisesRead", "PremisesUpdate"]
 
 
 class PremisesCreate(BaseModel):

@@ -22,6 +22,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from pingan.coverage import Units, coverage_shares, isochrones, rank_units, travel_times
 from pingan.errors import Invalid
+from pingan.geo.bbox import BBoxError
+from pingan.geo.bbox import parse_bbox as geo_parse_bbox
 from pingan.geo.crs import haversine_m
 from pingan.rapid_response.data import KIND_MODE, Forces, Points
 from pingan.roads import MODES, RoadNetwork
@@ -793,16 +795,12 @@ MAX_ROAD_SEGMENTS = 60_000
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """``W,S,E,N`` in WGS-84 degrees, or None; ``Invalid("bbox", …)`` when malformed."""
-    if value is None or value == "":
-        return None
+    """``W,S,E,N`` in WGS-84 degrees, or None; ``Invalid("bbox", …)`` when malformed
+    (the rules of :func:`pingan.geo.parse_bbox`)."""
     try:
-        w, s, e, n = (float(x) for x in value.split(","))
-    except ValueError:
-        raise Invalid("bbox", f"{value!r}: give four numbers W,S,E,N") from None
-    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-        raise Invalid("bbox", f"{value!r}: need -180 <= W < E <= 180 and -90 <= S < N <= 90")
-    return w, s, e, n
+        return geo_parse_bbox(value)
+    except BBoxError as exc:
+        raise Invalid("bbox", exc.reason) from None
 
 
 def road_classes_for_zoom(zoom: float) -> tuple[str, ...] | None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_PROFILE", "MODES", "ROAD_CLASSES", "SpeedProfile"]
+__all__ = ["DEFAULT_PROFILE", "MODES", "ROAD_CLASSES", "SpeedProfile", "free_flow_kph"]
 
 MODES: tuple[str, ...] = ("car", "motorcycle", "foot")
 
-ROAD_CLASSES: tuple[str, ...] = (
+ROAD_CLASSES: tuple[str, ...] = (  # the one list of OSM highway classes pingan knows
     "motorway",
     "motorway_link",
     "trunk",
@@ -122,3 +122,9 @@ class SpeedProfile:
 
 
 DEFAULT_PROFILE = SpeedProfile()
+
+
+def free_flow_kph(road_class: str, profile: SpeedProfile = DEFAULT_PROFILE) -> float:
+    """The free-flow speed of ``road_class`` in km/h: by car, or on foot where cars may not go
+    (0 where neither may). The one speed table is ``profile``'s (the routing's own)."""
+    return float(profile.speed_kph("car", road_class) or profile.speed_kph("foot", road_class))

@@ -1,23 +1,22 @@
 """Engine, sessions and the unit of work.
 
 SQLite (the embedded default) runs in WAL mode with ``synchronous=NORMAL``; write units of work
-start with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the busy timeout instead of
-failing half-way. PostgreSQL uses the ordinary read-committed transactions. The schema is created
-only by the Alembic migrations in ``pingan/store/migrations`` (:func:`migrate`).
+start with ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing half-way
+(the SQLite specifics live in :mod:`pingan.store.sqlite` and are re-exported here). PostgreSQL
+uses the ordinary read-committed transactions, pooled connections pinged after idling, and
+:func:`analyze_soon` for tables that are still new. The schema is created only by the Alembic
+migrations in ``pingan/store/migrations`` (:func:`migrate`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
@@ -25,8 +24,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.config import Settings, get_settings
 from pingan.store.base import set_data_key
+from pingan.store.sqlite import (
+    WriteLock,
+    inline_write_session,
+    start_wal_checkpointer,
+    stop_wal_checkpointer,
+    write_lock_for,
+)
+from pingan.store.sqlite import configure as configure_sqlite
 
 __all__ = [
+    "WriteLock",
     "analyze",
     "analyze_soon",
     "get_engine",
@@ -60,7 +68,7 @@ def make_engine(url: str, *, settings: Settings | None = None, echo: bool = Fals
             pool_size=8,
             max_overflow=16,
         )
-        _configure_sqlite(engine)
+        configure_sqlite(engine)
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_use_lifo=True)
     _ping_when_idle(engine, IDLE_PING_S)
@@ -137,52 +145,6 @@ def analyze_soon(
     return True
 
 
-_CHECKPOINTED: weakref.WeakSet[Engine] = weakref.WeakSet()
-CHECKPOINT_EVERY_S = 1.0
-"""How often the background checkpointer of a served SQLite database runs."""
-
-
-def start_wal_checkpointer(engine: Engine, *, every_s: float = CHECKPOINT_EVERY_S) -> bool:
-    """Checkpoint a file SQLite database's write-ahead log in a background thread instead of
-    in the commits that cross SQLite's threshold (1,000 pages). A checkpoint copies the log
-    into the database and syncs it to disk: run by a commit, it held the write lock for it and
-    stalled every writer for 80-200 ms every few thousand creations, the worst of a served
-    SQLite's latency. Here a thread runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a connection of
-    its own every ``every_s`` seconds, which waits for no reader or writer; new pooled
-    connections turn their own automatic checkpoints off (the pool is emptied so that every
-    one does). Commits stay as durable as before: the log is synced at each checkpoint, at
-    most ``every_s`` apart. For server processes; one-shot commands keep SQLite's automatic
-    checkpoints. Returns whether it started (not for other databases or twice)."""
-    lock = write_lock_for(engine)
-    if lock is None or engine in _CHECKPOINTED:
-        return False
-    _CHECKPOINTED.add(engine)
-    engine.dispose()  # pooled connections were opened with automatic checkpoints on
-    path = str(engine.url.database)
-
-    def run() -> None:
-        import sqlite3
-
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        try:
-            while engine in _CHECKPOINTED:
-                time.sleep(every_s)
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error as exc:  # busy or gone: try again at the next turn
-                    log.warning("WAL checkpoint of %s: %s", path, exc)
-        finally:
-            conn.close()
-
-    threading.Thread(target=run, name="pingan-wal-checkpointer", daemon=True).start()
-    return True
-
-
-def stop_wal_checkpointer(engine: Engine) -> None:
-    """Stop the thread of :func:`start_wal_checkpointer` at its next turn (tests, shutdown)."""
-    _CHECKPOINTED.discard(engine)
-
-
 IDLE_PING_S = 10.0
 """A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out."""
 
@@ -208,147 +170,6 @@ def _ping_when_idle(engine: Engine, idle_s: float) -> None:
             dbapi_conn.rollback()  # the ping opened a transaction
         except Exception as exc:  # any failure: the pool retries with a new connection
             raise DisconnectionError("pooled connection went away while idle") from exc
-
-
-def _configure_sqlite(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        if engine in _CHECKPOINTED:  # a background thread checkpoints (see below)
-            cur.execute("PRAGMA wal_autocheckpoint=0")
-        cur.close()
-
-    lock = write_lock_for(engine)
-    held: dict[int, WriteLock] = {}
-    dialect: Any = engine.dialect
-    base_commit, base_rollback = dialect.do_commit, dialect.do_rollback
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        options = conn.get_execution_options()
-        mode = options.get("sqlite_begin", "DEFERRED")
-        if mode == "IMMEDIATE" and lock is not None:
-            # queue writers on the lock, held from BEGIN to COMMIT/ROLLBACK only: parsing the
-            # request and writing the response happen outside the critical section
-            dbapi_conn = conn.connection.dbapi_connection
-            if not options.get(_LOCK_HELD):  # else taken already (see inline_write_session)
-                lock.__enter__()
-            held[id(dbapi_conn)] = lock
-            try:
-                conn.exec_driver_sql(f"BEGIN {mode}")
-            except BaseException:
-                held.pop(id(dbapi_conn), None)
-                lock.__exit__(None, None, None)
-                raise
-            return
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-    def _release(conn: Any) -> None:
-        # SQLAlchemy hands do_commit/do_rollback the pool's proxy; key on the raw connection
-        raw = getattr(conn, "dbapi_connection", conn)
-        owned = held.pop(id(raw), None)
-        if owned is not None:
-            owned.__exit__(None, None, None)
-
-    def _do_commit(dbapi_conn: Any) -> None:
-        try:
-            base_commit(dbapi_conn)
-        finally:
-            _release(dbapi_conn)
-
-    def _do_rollback(dbapi_conn: Any) -> None:
-        try:
-            base_rollback(dbapi_conn)
-        finally:
-            _release(dbapi_conn)
-
-    dialect.do_commit = _do_commit
-    dialect.do_rollback = _do_rollback
-
-
-class WriteLock:
-    """Serialises SQLite writers across threads and processes with immediate hand-off.
-
-    A thread lock queues writers of one process; an ``flock`` on ``<db>.writelock`` queues the
-    processes (uvicorn workers, CLI commands). SQLite's own busy handler sleeps with back-off
-    (up to 100 ms a step), which ruins tail latency under concurrent writes.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._thread_lock = threading.Lock()
-        self._fd: int | None = None
-        self._holder: object | None = None
-
-    def __enter__(self) -> WriteLock:
-        self._thread_lock.acquire()
-        try:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._thread_lock.release()
-            raise
-        self._holder = self
-        return self
-
-    def try_enter(self, holder: object) -> bool:
-        """Take the lock only if no thread or process holds it; ``holder`` marks who did."""
-        if not self._thread_lock.acquire(blocking=False):
-            return False
-        try:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._thread_lock.release()
-            return False
-        except BaseException:
-            self._thread_lock.release()
-            raise
-        self._holder = holder
-        return True
-
-    def held_by(self, holder: object) -> bool:
-        """Whether ``holder`` (of :meth:`try_enter`) holds the lock now."""
-        return self._holder is holder
-
-    def __exit__(self, *exc: object) -> None:
-        self._holder = None
-        try:
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
-
-
-def write_lock_for(engine: Engine) -> WriteLock | None:
-    """The writer lock of a file SQLite database (None for other databases). Looked up once
-    per engine (resolving the path costs a system call per directory, on every write)."""
-    hit = _lock_of_engine.get(engine, _UNSEEN)
-    if hit is not _UNSEEN:
-        return cast("WriteLock | None", hit)
-    lock: WriteLock | None = None
-    db = engine.url.database
-    if engine.dialect.name == "sqlite" and db and db != ":memory:":
-        path = Path(db).resolve()
-        with _locks_guard:
-            lock = _write_locks.get(path)
-            if lock is None:
-                lock = _write_locks[path] = WriteLock(path.with_name(path.name + ".writelock"))
-    _lock_of_engine[engine] = lock
-    return lock
-
-
-_UNSEEN = object()
-_lock_of_engine: weakref.WeakKeyDictionary[Engine, object] = weakref.WeakKeyDictionary()
-_write_locks: dict[Path, WriteLock] = {}
-_locks_guard = threading.Lock()
 
 
 _engine: Engine | None = None
@@ -377,42 +198,6 @@ def session_factory(engine: Engine | None = None, *, write: bool = False) -> ses
     if write and eng.dialect.name == "sqlite":
         eng = eng.execution_options(sqlite_begin="IMMEDIATE")
     return sessionmaker(bind=eng, expire_on_commit=False, autoflush=True)
-
-
-_LOCK_HELD = "pingan_write_lock_held"
-_inline_factories: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-@contextmanager
-def inline_write_session(engine: Engine) -> Iterator[Session | None]:
-    """A write session on file SQLite that already holds the write lock, if the lock is free
-    at this moment (no other writer in this process or another); else ``None``, without
-    waiting. For short writes on an event loop (:class:`pingan.store.group.GroupWriter`): the
-    caller commits or rolls back, which releases the lock as for any write session; a session
-    that never began a transaction releases it on exit."""
-    lock = write_lock_for(engine)
-    token = object()
-    if lock is None or not lock.try_enter(token):
-        yield None
-        return
-    factory = _inline_factories.get(engine)
-    if factory is None:  # built once per engine: requests only open a session
-        factory = _inline_factories[engine] = sessionmaker(
-            bind=engine.execution_options(sqlite_begin="IMMEDIATE", **{_LOCK_HELD: True}),
-            expire_on_commit=False,
-            autoflush=True,
-        )
-    session = factory()
-    try:
-        yield session
-    finally:
-        try:
-            session.close()  # rolls back an open transaction, which releases the lock
-        finally:
-            if lock.held_by(token):  # no transaction began: the lock is still ours
-                lock.__exit__(None, None, None)
 
 
 @contextmanager
