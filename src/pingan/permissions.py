@@ -289,3 +289,7 @@ def markdown_matrix() -> str:
     for p in PAGES:
         lines.append(f"| `{p.path}` | `{p.action}` | {f'`{p.nav}`' if p.nav else '—'} |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # the matrix of docs/permissions.md
+    print(markdown_matrix(), end="")
