@@ -31,7 +31,7 @@ from pingan.api.middleware import SecurityHeaders
 from pingan.auth.models import User
 from pingan.auth.service import Principal, authenticate, principal_for
 from pingan.errors import Locked, Unauthenticated
-from pingan.permissions import actions_for, nav_for, page_allows
+from pingan.permissions import ACTIONS, actions_for, nav_for, page_allows
 from pingan.web.i18n import LANGUAGES, messages, translator
 
 __all__ = [
@@ -121,7 +121,12 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the language, translations, CSRF token and navigation."""
     lang = language(request)
-    can = actions_for(principal.role) if principal is not None else frozenset()
+    role = principal.role if principal is not None else None
+
+    def can(action: str) -> bool:
+        rule = ACTIONS[action]  # a misspelt action is a KeyError, not a button hidden for good
+        return role is not None and role in rule.roles
+
     ctx = {
         "request": request,
         "lang": lang,
@@ -130,8 +135,8 @@ def render(
         "csrf": csrf_token(request),
         "principal": principal,
         "nav": nav_items(request, principal),
-        "can": can.__contains__,
-        "can_list": " ".join(sorted(can)),
+        "can": can,
+        "can_list": " ".join(sorted(actions_for(role))) if role is not None else "",
         "path": request.url.path,
     }
     ctx.update(context or {})
