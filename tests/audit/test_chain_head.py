@@ -267,7 +267,9 @@ def test_audit_api_head_and_verify_with_anchor(
     for path in ("/api/v1/audit/head", "/api/v1/audit/verify", "/api/v1/audit"):
         r = client.get(path, headers=auth(city.tokens["dispatcher"]))
         assert r.status_code == 403
-        assert r.json()["error"]["message"] == "only administrators read the audit log"
+        assert r.json()["error"]["message"] == (
+            "role 'dispatcher' may not read the audit log (audit.read); allowed: admin"
+        )
     session.execute(text("DELETE FROM audit_chain_head"))
     r = client.get("/api/v1/audit/head", headers=admin)
     assert r.status_code == 409

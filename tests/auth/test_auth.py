@@ -70,7 +70,9 @@ def test_only_admin_creates_users(client: TestClient, city: SmallCity) -> None:
     body = {"username": "newbie", "password": "long-enough-1", "role": "analyst"}
     r = client.post("/api/v1/users", json=body, headers=auth(city.tokens["commander"]))
     assert r.status_code == 403
-    assert r.json()["error"]["message"] == "only administrators create users"
+    assert r.json()["error"]["message"] == (
+        "role 'commander' may not manage users (user.manage); allowed: admin"
+    )
     r = client.post("/api/v1/users", json=body, headers=auth(city.tokens["admin"]))
     assert r.status_code == 201 and r.json()["role"] == "analyst"
     r = client.post(

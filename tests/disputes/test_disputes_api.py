@@ -106,7 +106,10 @@ def test_reveal_is_audited_with_reason(
     assert r.status_code == 422 and r.json()["error"]["field"] == "reason"
     r = client.post(url, json={"reason": "看看"}, headers=auth(city.tokens["analyst"]))
     assert r.status_code == 403
-    assert "role 'analyst' may not change disputes" in r.json()["error"]["message"]
+    assert r.json()["error"]["message"] == (
+        "role 'analyst' may not reveal dispute parties (dispute.reveal_parties); "
+        "allowed: commander, station_chief, community_officer"
+    )
     assert verify(session).ok
 
 

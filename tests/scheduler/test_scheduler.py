@@ -201,7 +201,9 @@ def test_api_refuses_others_and_unknown_jobs(real_app: tuple[TestClient, SmallCi
     client, city = real_app
     r = client.get("/api/v1/scheduler/jobs", headers=auth(city.tokens["analyst"]))
     assert r.status_code == 403
-    assert r.json()["error"]["message"] == "only administrators see and run scheduled jobs"
+    assert r.json()["error"]["message"] == (
+        "role 'analyst' may not run scheduled jobs (job.run); allowed: admin"
+    )
     r = client.post("/api/v1/scheduler/jobs/nope/run", headers=auth(city.tokens["admin"]))
     assert r.status_code == 404
     assert r.json()["error"]["message"].startswith("job 'nope' not found; use one of escalate,")

@@ -178,9 +178,9 @@ def test_a_briefing_is_built_once_per_scope_week_and_language(
     built: list[str] = []
     real = report.build_briefing
 
-    def counting(principal, *, until=None, lang="zh-CN"):  # type: ignore[no-untyped-def]
+    def counting(session, principal, *, until=None, lang="zh-CN"):  # type: ignore[no-untyped-def]
         built.append(f"{principal.jpath}|{lang}")
-        return real(principal, until=until, lang=lang)
+        return real(session, principal, until=until, lang=lang)
 
     monkeypatch.setattr(report, "build_briefing", counting)
     client, city = served

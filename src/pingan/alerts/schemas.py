@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.schemas import Page
+
 __all__ = ["WarningAction", "WarningPage", "WarningRead"]
 
 
@@ -42,13 +44,8 @@ class WarningRead(BaseModel):
     allowed_actions: list[str] = []
 
 
-class WarningPage(BaseModel):
+class WarningPage(Page[WarningRead]):
     """A page of warnings."""
-
-    items: list[WarningRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class WarningAction(BaseModel):

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query
 from pingan.alerts import flows, service
 from pingan.alerts.models import EarlyWarning
 from pingan.alerts.schemas import WarningAction, WarningPage, WarningRead
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
+from pingan.auth.service import Principal
 from pingan.incidents.service import count
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"], responses=ErrorBody)
@@ -33,7 +34,7 @@ def to_read(w: EarlyWarning) -> WarningRead:
 @router.get("", operation_id="list_warnings")
 def list_warnings(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("warning.read")],
     status: str | None = None,
     kind: str | None = None,
     since: dt.datetime | None = None,
@@ -49,14 +50,19 @@ def list_warnings(
 
 
 @router.get("/{warning_id}", operation_id="get_warning")
-def get_warning(warning_id: int, session: SessionDep, principal: CurrentUser) -> WarningRead:
+def get_warning(
+    warning_id: int, session: SessionDep, principal: Annotated[Principal, allowed("warning.read")]
+) -> WarningRead:
     """One warning."""
     return to_read(service.get_or_raise(session, principal=principal, warning_id=warning_id))
 
 
 @router.post("/{warning_id}/transitions", operation_id="handle_warning")
 def handle_warning(
-    warning_id: int, body: WarningAction, session: SessionDep, principal: CurrentUser
+    warning_id: int,
+    body: WarningAction,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("warning.handle")],
 ) -> WarningRead:
     """Acknowledge, dismiss (with a reason) or mark actioned; 409 names the allowed steps."""
     w = flows.warning_transition_flow(

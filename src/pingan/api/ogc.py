@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
@@ -399,7 +399,7 @@ def _collection(collection_id: str) -> Collection:
 
 
 @router.get("", operation_id="ogc_landing_page")
-def landing(request: Request, _: CurrentUser) -> dict[str, Any]:
+def landing(request: Request, _: Annotated[Principal, allowed("map.read")]) -> dict[str, Any]:
     """The OGC API landing page."""
     base = _base(request)
     root = str(request.base_url).rstrip("/")
@@ -438,13 +438,15 @@ def landing(request: Request, _: CurrentUser) -> dict[str, Any]:
 
 
 @router.get("/conformance", operation_id="ogc_conformance")
-def conformance(_: CurrentUser) -> dict[str, Any]:
+def conformance(_: Annotated[Principal, allowed("map.read")]) -> dict[str, Any]:
     """The conformance classes implemented."""
     return {"conformsTo": CONFORMANCE}
 
 
 @router.get("/collections", operation_id="ogc_collections")
-def collections(request: Request, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
+def collections(
+    request: Request, session: SessionDep, principal: Annotated[Principal, allowed("map.read")]
+) -> dict[str, Any]:
     """Every collection with its spatial extent in your jurisdiction."""
     base = _base(request)
     return {
@@ -459,7 +461,10 @@ def collections(request: Request, session: SessionDep, principal: CurrentUser) -
 
 @router.get("/collections/{collection_id}", operation_id="ogc_collection")
 def collection(
-    collection_id: str, request: Request, session: SessionDep, principal: CurrentUser
+    collection_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("map.read")],
 ) -> dict[str, Any]:
     """One collection's description."""
     if collection_id in COMPUTED:
@@ -478,7 +483,7 @@ def items(
     collection_id: str,
     request: Request,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("map.read")],
     bbox: Annotated[str | None, Query(description="W,S,E,N in WGS-84 degrees")] = None,
     datetime: Annotated[str | None, Query(description="instant or start/end, '..' open")] = None,
     limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 100,
@@ -543,7 +548,7 @@ def item(
     feature_id: int,
     request: Request,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("map.read")],
 ) -> JSONResponse:
     """One feature."""
     if collection_id in COMPUTED:

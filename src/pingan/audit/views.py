@@ -7,22 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.audit.service import chain_head, newest_records, parse_anchor, verify
-from pingan.errors import Conflict, PermissionDenied
+from pingan.auth.service import Principal
+from pingan.errors import Conflict
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ErrorBody)
 
 
-def _admin(principal: Any) -> None:
-    if principal.role != "admin":
-        raise PermissionDenied("only administrators read the audit log", field="role")
-
-
 @router.get("", operation_id="list_audit")
 def list_audit(
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("audit.read")],
     session: SessionDep,
     entity: str | None = None,
     action: str | None = None,
@@ -30,7 +26,6 @@ def list_audit(
     before_seq: int | None = None,
 ) -> list[dict[str, Any]]:
     """Audit records, newest first (keyset paging with ``before_seq``)."""
-    _admin(principal)
     rows = newest_records(session, entity=entity, action=action, before_seq=before_seq, limit=limit)
     return [
         {
@@ -50,7 +45,7 @@ def list_audit(
 
 @router.get("/verify", operation_id="verify_audit")
 def verify_audit(
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("audit.read")],
     session: SessionDep,
     anchor: Annotated[
         list[str] | None,
@@ -61,7 +56,6 @@ def verify_audit(
     ] = None,
 ) -> dict[str, Any]:
     """Walk the hash chain up to its head and report the first broken record, if any."""
-    _admin(principal)
     anchors = [parse_anchor(a) for a in anchor or []]
     rep = verify(session, anchors=anchors)
     return {
@@ -74,10 +68,11 @@ def verify_audit(
 
 
 @router.get("/head", operation_id="get_audit_head")
-def get_audit_head(principal: CurrentUser, session: SessionDep) -> dict[str, Any]:
+def get_audit_head(
+    principal: Annotated[Principal, allowed("audit.read")], session: SessionDep
+) -> dict[str, Any]:
     """Where the chain ends: the newest record's ``seq`` and ``hash``, and both as the
     ``anchor`` that ``verify`` checks later. 409 if the head's row is missing."""
-    _admin(principal)
     head = chain_head(session)
     if head is None:
         raise Conflict("the chain head (audit_chain_head) is missing", field="audit_chain_head")

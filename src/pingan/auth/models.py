@@ -7,18 +7,10 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pingan.permissions import ROLES  # the roles are the permission table's
 from pingan.store.base import Base, UTCDateTime, utcnow
 
 __all__ = ["ROLES", "ApiToken", "User"]
-
-ROLES: tuple[str, ...] = (
-    "admin",
-    "commander",
-    "dispatcher",
-    "station_chief",
-    "community_officer",
-    "analyst",
-)
 
 
 class User(Base):

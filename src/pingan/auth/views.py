@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from pingan.api.deps import CurrentUser, SessionDep, client_ip
+from pingan.api.deps import SessionDep, allowed, client_ip
 from pingan.api.errors import ErrorBody
 from pingan.auth import service
 from pingan.auth.models import User
 from pingan.auth.schemas import LoginIn, TokenOut, UserCreate, UserRead
-from pingan.errors import PermissionDenied
+from pingan.auth.service import Principal
+from pingan.permissions import allows
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ErrorBody)
 
@@ -32,26 +35,30 @@ def create_token(body: LoginIn, request: Request, session: SessionDep) -> TokenO
 
 
 @router.get("/auth/me", operation_id="get_me")
-def me(principal: CurrentUser, session: SessionDep) -> dict[str, object]:
+def me(
+    principal: Annotated[Principal, allowed("account.read")], session: SessionDep
+) -> dict[str, object]:
     """The signed-in caller: user, role and jurisdiction scope."""
     user = session.get(User, principal.user_id)
     return {"user": UserRead.model_validate(user).model_dump(), "scope": principal.jpath}
 
 
 @router.get("/users", operation_id="list_users")
-def list_users(principal: CurrentUser, session: SessionDep) -> list[UserRead]:
+def list_users(
+    principal: Annotated[Principal, allowed("account.read")], session: SessionDep
+) -> list[UserRead]:
     """Users (administrators see all; others see themselves)."""
     q = select(User).order_by(User.id)
-    if principal.role != "admin":
+    if not allows(principal.role, "user.manage"):
         q = q.where(User.id == principal.user_id)
     return [UserRead.model_validate(u) for u in session.scalars(q.limit(1000))]
 
 
 @router.post("/users", status_code=201, operation_id="create_user")
-def create_user(body: UserCreate, principal: CurrentUser, session: SessionDep) -> UserRead:
+def create_user(
+    body: UserCreate, principal: Annotated[Principal, allowed("user.manage")], session: SessionDep
+) -> UserRead:
     """Create a user (administrators only)."""
-    if principal.role != "admin":
-        raise PermissionDenied("only administrators create users", field="role")
     user = service.create_user(
         session,
         actor=principal.actor,

@@ -205,14 +205,15 @@ def weekly_briefing(
 ) -> str:
     """The briefing as one standalone HTML page for the week ending the day before ``until``
     (default: the last whole local day); see :func:`build_briefing`."""
-    return build_briefing(principal, until=until, lang=lang).document()
+    with unit_of_work(write=False) as s:
+        return build_briefing(s, principal, until=until, lang=lang).document()
 
 
 CACHE_TTL_S = 6 * 3600
 
 
 def cached_briefing(
-    principal: Principal, *, week_end: dt.date | None = None, lang: str = "zh-CN"
+    session: Session, principal: Principal, *, week_end: dt.date | None = None, lang: str = "zh-CN"
 ) -> Briefing:
     """:func:`build_briefing` for the week ending the local day ``week_end`` (default
     yesterday), kept for ``CACHE_TTL_S`` in ``data_dir/reports/cache`` by scope, week and
@@ -231,7 +232,7 @@ def cached_briefing(
             scope_name=d["scope_name"],
             body=d["body"],
         )
-    b = build_briefing(principal, until=until, lang=lang)
+    b = build_briefing(session, principal, until=until, lang=lang)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
     tmp.write_text(
@@ -252,7 +253,7 @@ def cached_briefing(
 
 
 def build_briefing(
-    principal: Principal, *, until: dt.datetime | None = None, lang: str = "zh-CN"
+    session: Session, principal: Principal, *, until: dt.datetime | None = None, lang: str = "zh-CN"
 ) -> Briefing:
     """Render the briefing for the caller's jurisdiction in ``lang`` (zh-CN or en): CompStat
     by priority group and class, the 28-day year-on-year chart, hour × weekday, the hot spots
@@ -261,34 +262,34 @@ def build_briefing(
     txt = L["en" if lang == "en" else "zh-CN"]
     end = until or local_week_end()
     tax = get_taxonomy()
-    with unit_of_work(write=False) as s:
-        # back to 1 January of last year (a day early for the local zone), so that the
-        # year-to-date comparison has the whole of last year's same period
-        since = min(
-            end - dt.timedelta(days=400),
-            dt.datetime(end.year - 1, 1, 1, tzinfo=dt.UTC) - dt.timedelta(days=1),
+    s = session
+    # back to 1 January of last year (a day early for the local zone), so that the
+    # year-to-date comparison has the whole of last year's same period
+    since = min(
+        end - dt.timedelta(days=400),
+        dt.datetime(end.year - 1, 1, 1, tzinfo=dt.UTC) - dt.timedelta(days=1),
+    )
+    frame = data.load_incidents(s, principal=principal, since=since, until=end)
+    if len(frame) == 0:
+        raise Invalid("selection", "no incidents in the year before the briefing date")
+    as_of = as_of_of(frame)
+    tr = service.trends(s, frame, period="week", by="group", as_of=as_of)
+    cls = service.trends(s, frame, period="week", by="class", as_of=as_of)
+    recent = data.load_incidents(
+        s, principal=principal, since=end - dt.timedelta(days=28), until=end
+    )
+    hs = service.hotspots(s, recent) if len(recent) >= 3 else None
+    hot_rows = _hot_rows(s, hs, txt, lang) if hs is not None else []
+    warns = s.scalars(
+        select(EarlyWarning)
+        .where(
+            scope_clause(principal, EarlyWarning.jpath),
+            EarlyWarning.created_at >= end - dt.timedelta(days=7),
         )
-        frame = data.load_incidents(s, principal=principal, since=since, until=end)
-        if len(frame) == 0:
-            raise Invalid("selection", "no incidents in the year before the briefing date")
-        as_of = as_of_of(frame)
-        tr = service.trends(s, frame, period="week", by="group", as_of=as_of)
-        cls = service.trends(s, frame, period="week", by="class", as_of=as_of)
-        recent = data.load_incidents(
-            s, principal=principal, since=end - dt.timedelta(days=28), until=end
-        )
-        hs = service.hotspots(s, recent) if len(recent) >= 3 else None
-        hot_rows = _hot_rows(s, hs, txt, lang) if hs is not None else []
-        warns = s.scalars(
-            select(EarlyWarning)
-            .where(
-                scope_clause(principal, EarlyWarning.jpath),
-                EarlyWarning.created_at >= end - dt.timedelta(days=7),
-            )
-            .order_by(EarlyWarning.severity, EarlyWarning.created_at.desc())
-            .limit(20)
-        ).all()
-        scope = scope_name(s, principal, lang)
+        .order_by(EarlyWarning.severity, EarlyWarning.created_at.desc())
+        .limit(20)
+    ).all()
+    scope = scope_name(s, principal, lang)
     zh = lang != "en"
     names = {g.code: (g.name_zh if zh else g.name_en) for g in tax.groups.values()}
     names |= {c: (z if zh else e) for c, (z, e) in tax.classes.items()}

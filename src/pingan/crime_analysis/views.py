@@ -8,26 +8,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.crime_analysis import data, flows, service
 from pingan.crime_analysis.data import load
 from pingan.crime_analysis.flows import WarningRun, as_of_of
 from pingan.crime_analysis.schemas import Selection
-from pingan.errors import Invalid, PermissionDenied
+from pingan.errors import Invalid
 from pingan.jobs.service import Report, submit
 from pingan.store.engine import unit_of_work
 
 router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"], responses=ErrorBody)
-
-ANALYSTS = frozenset({"admin", "commander", "analyst", "station_chief", "dispatcher"})
-
-
-def _check_role(principal: Principal) -> None:
-    if principal.role not in ANALYSTS:
-        raise PermissionDenied(f"role {principal.role!r} may not run analyses", field="role")
 
 
 SelDep = Annotated[Selection, Query()]
@@ -36,14 +30,13 @@ SelDep = Annotated[Selection, Query()]
 @router.get("/trends", operation_id="analysis_trends")
 def trends(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("analysis.read")],
     sel: SelDep,
     period: Literal["day", "week", "28d", "month", "quarter", "year"] = "month",
     by: str = "class",
 ) -> dict[str, Any]:
     """Counts by period and group, a CompStat table with exact Poisson tests, and the
     hour × weekday matrix. Default period: the last two years."""
-    _check_role(principal)
     frame = load(session, principal, sel, default_days=731)
     return service.trends(session, frame, period=period, by=by, as_of=as_of_of(frame))
 
@@ -51,14 +44,13 @@ def trends(
 @router.get("/hotspots", operation_id="analysis_hotspots")
 def hotspots(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("analysis.read")],
     sel: SelDep,
     cell_m: Annotated[float, Query(gt=0)] = 250.0,
     bandwidth_m: Annotated[float, Query(gt=0)] = 300.0,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
 ) -> dict[str, Any]:
     """KDE surface and Gi* hot cells (FDR-controlled) as GeoJSON. Default: the last 28 days."""
-    _check_role(principal)
     frame = load(session, principal, sel, default_days=28)
     return service.hotspots(session, frame, cell_m=cell_m, bandwidth_m=bandwidth_m, alpha=alpha)
 
@@ -66,7 +58,7 @@ def hotspots(
 @router.get("/forecast", operation_id="analysis_forecast")
 def forecast(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("analysis.read")],
     sel: SelDep,
     method: Literal["naive", "kde", "sepp"] = "kde",
     horizon_days: Annotated[float, Query(gt=0, le=31)] = 7.0,
@@ -74,7 +66,6 @@ def forecast(
     top_share: Annotated[float, Query(gt=0, le=0.5)] = 0.01,
 ) -> dict[str, Any]:
     """The cells most likely to see incidents in the next days (default: fitted on a year)."""
-    _check_role(principal)
     frame = load(session, principal, sel, default_days=365)
     return service.forecast_cells(
         session,
@@ -89,10 +80,12 @@ def forecast(
 
 @router.post("/warnings/run", status_code=202, operation_id="analysis_run_warnings")
 def warnings_run(
-    body: WarningRun, request: Request, principal: CurrentUser, session: SessionDep
+    body: WarningRun,
+    request: Request,
+    principal: Annotated[Principal, allowed("analysis.read")],
+    session: SessionDep,
 ) -> dict[str, str]:
     """Start an early-warning evaluation as a background job; poll ``/api/v1/jobs/{id}``."""
-    _check_role(principal)
     engine = request.app.state.engine
     job = submit(
         engine,
@@ -122,10 +115,12 @@ class ScanRun(BaseModel):
 
 @router.post("/scan", status_code=202, operation_id="analysis_scan")
 def scan(
-    body: ScanRun, request: Request, principal: CurrentUser, session: SessionDep
+    body: ScanRun,
+    request: Request,
+    principal: Annotated[Principal, allowed("analysis.read")],
+    session: SessionDep,
 ) -> dict[str, str]:
     """Start a space-time scan as a background job; the result is the cluster table."""
-    _check_role(principal)
     if body.max_window_days >= body.study_days:
         raise Invalid("max_window_days", f"must be shorter than study_days ({body.study_days})")
     engine = request.app.state.engine
@@ -190,11 +185,13 @@ class BacktestRun(BaseModel):
 
 @router.post("/backtest", status_code=202, operation_id="analysis_backtest")
 def backtest(
-    body: BacktestRun, request: Request, principal: CurrentUser, session: SessionDep
+    body: BacktestRun,
+    request: Request,
+    principal: Annotated[Principal, allowed("analysis.read")],
+    session: SessionDep,
 ) -> dict[str, str]:
     """Start a walk-forward backtest as a background job: for each method, hit rate, PAI and
     PEI at 1%, 2% and 5% of the area over the steps from ``start`` to ``end``."""
-    _check_role(principal)
     if body.end <= body.start:
         raise Invalid("end", "must be after start")
     engine = request.app.state.engine
@@ -236,7 +233,8 @@ def backtest(
 
 @router.get("/reports/weekly", operation_id="get_weekly_report")
 def weekly_report(
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("report.read")],
+    session: SessionDep,
     week_end: Annotated[
         dt.date | None,
         Query(description="last local day the week covers (default: yesterday)"),
@@ -245,8 +243,7 @@ def weekly_report(
     format: Literal["html", "pdf"] = "html",
 ) -> Response:
     """The weekly briefing for your jurisdiction: a standalone HTML page, or an A4 PDF."""
-    _check_role(principal)
-    body = report_file(principal, week_end=week_end, lang=lang, pdf=format == "pdf")
+    body = report_file(session, principal, week_end=week_end, lang=lang, pdf=format == "pdf")
     if format == "pdf":
         return Response(
             body,
@@ -263,7 +260,9 @@ def _report_name(week_end: dt.date | None) -> str:
     return f"weekly-briefing-{day}"
 
 
-def report_file(principal: Principal, *, week_end: dt.date | None, lang: str, pdf: bool) -> bytes:
+def report_file(
+    session: Session, principal: Principal, *, week_end: dt.date | None, lang: str, pdf: bool
+) -> bytes:
     """The briefing's HTML, or its A4 PDF printed by headless Chromium in a temporary folder."""
     import tempfile
     from pathlib import Path
@@ -272,7 +271,7 @@ def report_file(principal: Principal, *, week_end: dt.date | None, lang: str, pd
 
     if week_end is not None and week_end > dt.date.today() + dt.timedelta(days=1):
         raise Invalid("week_end", f"{week_end} is in the future")
-    doc = cached_briefing(principal, week_end=week_end, lang=lang).document()
+    doc = cached_briefing(session, principal, week_end=week_end, lang=lang).document()
     if not pdf:
         return doc.encode()
     with tempfile.TemporaryDirectory(prefix="pingan-report-") as tmp:

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.schemas import Page
+
 __all__ = [
     "DisputeCreate",
     "DisputeEventRead",
@@ -25,7 +27,6 @@ __all__ = [
     "MediationStepRead",
     "PartyIn",
     "PartyRead",
-    "RevealIn",
     "RiskRead",
     "TransitionIn",
 ]
@@ -144,14 +145,6 @@ class FollowUpRecordIn(BaseModel):
 
     outcome: FollowUpOutcome
     note: str = Field(default="", max_length=2_000)
-
-
-class RevealIn(BaseModel):
-    """Why the parties' contact data is needed (written to the audit log)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class PartyRead(BaseModel):
@@ -274,10 +267,5 @@ class DisputeEventRead(BaseModel):
     note_texts: dict[str, str] = Field(default_factory=dict)
 
 
-class DisputePage(BaseModel):
+class DisputePage(Page[DisputeRead]):
     """A page of disputes."""
-
-    items: list[DisputeRead]
-    total: int
-    limit: int
-    offset: int

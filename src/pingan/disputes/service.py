@@ -53,6 +53,7 @@ from pingan.geo.crs import haversine_m, to_wgs84
 from pingan.incidents.models import Incident
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.jurisdictions.service import assign_points
+from pingan.permissions import check
 from pingan.places.models import Address, Premises
 from pingan.store.base import count_rows, utcnow
 from pingan.store.timeline import Timeline
@@ -62,7 +63,6 @@ __all__ = [
     "DEFAULT_FOLLOW_UP_DAYS",
     "LIFECYCLE",
     "OPEN_STATES",
-    "WRITE_ROLES",
     "Assessment",
     "add_event",
     "add_mediation_step",
@@ -108,18 +108,13 @@ LIFECYCLE = StateMachine(
     },
 )
 OPEN_STATES: tuple[str, ...] = ("registered", "mediating")
-WRITE_ROLES = frozenset({"admin", "commander", "station_chief", "community_officer", "dispatcher"})
 DEFAULT_FOLLOW_UP_DAYS = 14
 
 
 def require_writer(principal: Principal) -> None:
-    """Raise ``PermissionDenied`` unless the caller's role may change disputes."""
-    if principal.role not in WRITE_ROLES:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not change disputes; "
-            f"allowed: {', '.join(sorted(WRITE_ROLES))}",
-            field="role",
-        )
+    """Raise ``PermissionDenied`` unless the caller's role may change disputes
+    (``dispute.handle`` in :mod:`pingan.permissions`)."""
+    check(principal.role, "dispute.handle")
 
 
 def _today() -> dt.date:
@@ -734,8 +729,8 @@ def reveal_parties(
     session: Session, *, principal: Principal, dispute_id: int, reason: str
 ) -> list[dict[str, Any]]:
     """The unmasked names and phones of a dispute's parties; the view is audited with its
-    reason."""
-    require_writer(principal)
+    reason. Only the mediators may (``dispute.reveal_parties``)."""
+    check(principal.role, "dispute.reveal_parties")
     if not reason.strip():
         raise Invalid("reason", "say why you need the parties' contact data")
     d = get_or_raise(session, principal=principal, dispute_id=dispute_id)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
+from pingan.auth.service import Principal
 from pingan.disputes import flows, service
 from pingan.disputes.models import Dispute, DisputeParty
 from pingan.disputes.risk import get_rules
@@ -26,13 +27,13 @@ from pingan.disputes.schemas import (
     MediationStepIn,
     MediationStepRead,
     PartyRead,
-    RevealIn,
     RiskRead,
     State,
     TransitionIn,
 )
 from pingan.incidents import service as incidents
 from pingan.masking import mask_name, mask_phone
+from pingan.schemas import RevealIn
 
 __all__ = ["router", "to_read"]
 
@@ -95,7 +96,11 @@ def _detail(session: SessionDep, d: Dispute) -> DisputeRead:
 
 
 @router.post("/disputes", status_code=201, operation_id="create_dispute")
-def create_dispute(body: DisputeCreate, session: SessionDep, principal: CurrentUser) -> DisputeRead:
+def create_dispute(
+    body: DisputeCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("dispute.handle")],
+) -> DisputeRead:
     """Register a dispute. The place (lon/lat, an address, a premises or the 110 incident) sets
     the grid cell, station and owning officer; the escalation risk is assessed at once."""
     d = flows.dispute_create_flow(session, principal=principal, data=body)
@@ -105,7 +110,7 @@ def create_dispute(body: DisputeCreate, session: SessionDep, principal: CurrentU
 @router.get("/disputes", operation_id="list_disputes")
 def list_disputes(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("dispute.read")],
     state: State | None = None,
     kind: Kind | None = None,
     risk: Risk = None,
@@ -136,7 +141,9 @@ def list_disputes(
 
 
 @router.get("/disputes/{dispute_id}", operation_id="get_dispute")
-def get_dispute(dispute_id: int, session: SessionDep, principal: CurrentUser) -> DisputeRead:
+def get_dispute(
+    dispute_id: int, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
+) -> DisputeRead:
     """One dispute with its mediation log and follow-ups (parties masked)."""
     return _detail(
         session, service.get_or_raise(session, principal=principal, dispute_id=dispute_id)
@@ -145,7 +152,7 @@ def get_dispute(dispute_id: int, session: SessionDep, principal: CurrentUser) ->
 
 @router.get("/disputes/{dispute_id}/timeline", operation_id="get_dispute_timeline")
 def get_dispute_timeline(
-    dispute_id: int, session: SessionDep, principal: CurrentUser
+    dispute_id: int, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
 ) -> list[DisputeEventRead]:
     """Every event of the dispute in time order: transitions, steps, risk changes."""
     events = service.timeline(session, principal=principal, dispute_id=dispute_id)
@@ -159,7 +166,9 @@ def get_dispute_timeline(
 
 
 @router.get("/disputes/{dispute_id}/risk", operation_id="get_dispute_risk")
-def get_dispute_risk(dispute_id: int, session: SessionDep, principal: CurrentUser) -> RiskRead:
+def get_dispute_risk(
+    dispute_id: int, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
+) -> RiskRead:
     """The case's escalation risk: the level, why, and each fired rule with its facts."""
     d = service.get_or_raise(session, principal=principal, dispute_id=dispute_id)
     r = service.risk_of(d)
@@ -176,7 +185,10 @@ def get_dispute_risk(dispute_id: int, session: SessionDep, principal: CurrentUse
 
 @router.post("/disputes/{dispute_id}/transitions", operation_id="transition_dispute")
 def transition_dispute(
-    dispute_id: int, body: TransitionIn, session: SessionDep, principal: CurrentUser
+    dispute_id: int,
+    body: TransitionIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("dispute.handle")],
 ) -> DisputeRead:
     """Move the dispute along registered → mediating → resolved | referred → closed; an illegal
     step is a 409 naming the allowed ones; a referral needs ``referral_target``."""
@@ -194,7 +206,10 @@ def transition_dispute(
 
 @router.patch("/disputes/{dispute_id}/facts", operation_id="update_dispute_facts")
 def update_dispute_facts(
-    dispute_id: int, body: DisputeFlagsIn, session: SessionDep, principal: CurrentUser
+    dispute_id: int,
+    body: DisputeFlagsIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("dispute.handle")],
 ) -> DisputeRead:
     """Change the reported facts (threats, violence, weapons); the risk is re-assessed."""
     d = flows.dispute_flags_flow(session, principal=principal, dispute_id=dispute_id, data=body)
@@ -205,7 +220,10 @@ def update_dispute_facts(
     "/disputes/{dispute_id}/mediation-steps", status_code=201, operation_id="add_mediation_step"
 )
 def add_mediation_step(
-    dispute_id: int, body: MediationStepIn, session: SessionDep, principal: CurrentUser
+    dispute_id: int,
+    body: MediationStepIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("dispute.handle")],
 ) -> MediationStepRead:
     """Record a mediation step (date, mediator, method, outcome, next date)."""
     step = flows.dispute_mediation_flow(
@@ -218,7 +236,10 @@ def add_mediation_step(
     "/disputes/{dispute_id}/follow-ups", status_code=201, operation_id="schedule_dispute_follow_up"
 )
 def schedule_follow_up(
-    dispute_id: int, body: FollowUpIn, session: SessionDep, principal: CurrentUser
+    dispute_id: int,
+    body: FollowUpIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("dispute.handle")],
 ) -> FollowUpRead:
     """Schedule a follow-up visit of a resolved dispute."""
     f = flows.dispute_follow_up_flow(session, principal=principal, dispute_id=dispute_id, data=body)
@@ -234,7 +255,7 @@ def record_follow_up(
     follow_up_id: int,
     body: FollowUpRecordIn,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("dispute.handle")],
 ) -> FollowUpRead:
     """Record a follow-up visit as done with its outcome."""
     f = flows.dispute_follow_up_record_flow(
@@ -245,7 +266,10 @@ def record_follow_up(
 
 @router.post("/disputes/{dispute_id}/parties/reveal", operation_id="reveal_dispute_parties")
 def reveal_parties(
-    dispute_id: int, body: RevealIn, session: SessionDep, principal: CurrentUser
+    dispute_id: int,
+    body: RevealIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("dispute.reveal_parties")],
 ) -> list[dict[str, object]]:
     """The unmasked names and phones of the parties; each view is audited with its reason."""
     return list(
@@ -259,7 +283,7 @@ def reveal_parties(
 def incident_disputes(
     incident_id: int,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("dispute.read")],
     radius_m: Annotated[float, Query(gt=0, le=1000)] = 50.0,
 ) -> list[DisputeSummary]:
     """The dispute history at an incident's place (within ``radius_m``), nearest first, with

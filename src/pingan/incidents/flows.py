@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from pingan.auth.service import Principal, require_role
+from pingan.auth.service import Principal
 from pingan.incidents import service
 from pingan.incidents.models import Incident
 from pingan.incidents.schemas import IncidentCreate
+from pingan.permissions import check
 
 __all__ = [
     "incident_create_apply",
@@ -34,7 +35,7 @@ def incident_create_steps(
     """The create flow in the steps of a group writer (:mod:`pingan.store.group`): check and
     compute, then write; the writer commits, and writes concurrent creations together with
     :func:`incident_create_many`. The role is checked at once."""
-    require_role(principal, "incidents")
+    check(principal.role, "incident.create")
 
     def prepare(session: Session) -> Prepared:
         return principal, service.prepare_create(
@@ -67,7 +68,7 @@ def incident_transition_flow(
     at: dt.datetime | None = None,
 ) -> Incident:
     """Apply one lifecycle transition and commit."""
-    require_role(principal, "incidents")
+    check(principal.role, "incident.transition")
     inc = service.transition(
         session, principal=principal, incident_id=incident_id, to_state=to_state, note=note, at=at
     )
@@ -79,6 +80,7 @@ def incident_reveal_caller_flow(
     session: Session, *, principal: Principal, incident_id: int, reason: str
 ) -> dict[str, str | None]:
     """Show the caller's contact data, audited with the reason, and commit the audit record."""
+    check(principal.role, "incident.reveal_caller")
     out = service.reveal_caller(
         session, principal=principal, incident_id=incident_id, reason=reason
     )

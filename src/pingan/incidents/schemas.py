@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.schemas import Page
+
 __all__ = [
     "IncidentCreate",
     "IncidentEventRead",
@@ -92,10 +94,5 @@ class IncidentEventRead(BaseModel):
     note: str
 
 
-class IncidentPage(BaseModel):
+class IncidentPage(Page[IncidentRead]):
     """A page of incidents."""
-
-    items: list[IncidentRead]
-    total: int
-    limit: int
-    offset: int

@@ -10,12 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from pingan.api.deps import CurrentUser, CurrentUserRead, GroupWriterDep, SessionDep
+from pingan.api.deps import GroupWriterDep, SessionDep, allowed, allowed_read
 from pingan.api.errors import ErrorBody
-from pingan.auth.service import scope_clause
+from pingan.auth.service import Principal, scope_clause
 from pingan.incidents import flows, service
 from pingan.incidents.models import Incident
 from pingan.incidents.schemas import (
@@ -27,6 +26,7 @@ from pingan.incidents.schemas import (
 )
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.masking import mask_name, mask_phone
+from pingan.schemas import RevealIn, paginate
 from pingan.store.engine import session_factory
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"], responses=ErrorBody)
@@ -54,7 +54,7 @@ def row_to_read(row: service.IncidentRow) -> IncidentRead:
 
 
 @router.get("/taxonomy", operation_id="get_taxonomy")
-def read_taxonomy(_: CurrentUser) -> dict[str, Any]:
+def read_taxonomy(_: Annotated[Principal, allowed("reference.read")]) -> dict[str, Any]:
     """Incident classes, subtypes and named groups."""
     return get_taxonomy().to_dict()
 
@@ -64,7 +64,7 @@ def read_taxonomy(_: CurrentUser) -> dict[str, Any]:
 )
 async def create_incident(
     body: IncidentCreate,
-    principal: CurrentUserRead,
+    principal: Annotated[Principal, allowed_read("incident.create")],
     writer: GroupWriterDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
@@ -92,7 +92,7 @@ async def create_incident(
 @router.get("/incidents", operation_id="list_incidents")
 def list_incidents(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("incident.read")],
     state: str | None = None,
     subtype: str | None = None,
     klass: Annotated[str | None, Query(alias="class")] = None,
@@ -105,12 +105,8 @@ def list_incidents(
     q = service.list_query(
         principal, state=state, subtype=subtype, klass=klass, since=since, until=until
     )
-    rows = session.scalars(q.limit(limit).offset(offset)).all()
-    return IncidentPage(
-        items=[to_read(r) for r in rows],
-        total=service.count(session, q),
-        limit=limit,
-        offset=offset,
+    return paginate(
+        session, q, limit=limit, offset=offset, to=to_read, page=IncidentPage, count=service.count
     )
 
 
@@ -127,7 +123,7 @@ def list_incidents(
 )
 async def stream_incidents(
     request: Request,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("incident.read")],
     after_id: Annotated[int | None, Query(ge=0)] = None,
     poll_s: Annotated[float, Query(ge=0.2, le=10)] = 1.0,
 ) -> StreamingResponse:
@@ -178,14 +174,20 @@ async def stream_incidents(
 
 
 @router.get("/incidents/{incident_id}", operation_id="get_incident")
-def get_incident(incident_id: int, session: SessionDep, principal: CurrentUser) -> IncidentRead:
+def get_incident(
+    incident_id: int,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("incident.read")],
+) -> IncidentRead:
     """One incident (caller data masked; see ``/caller`` to reveal it, audited)."""
     return to_read(service.get_or_raise(session, principal=principal, incident_id=incident_id))
 
 
 @router.get("/incidents/{incident_id}/timeline", operation_id="get_incident_timeline")
 def get_timeline(
-    incident_id: int, session: SessionDep, principal: CurrentUser
+    incident_id: int,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("incident.read")],
 ) -> list[IncidentEventRead]:
     """Every event of the incident in time order."""
     events = service.timeline(session, principal=principal, incident_id=incident_id)
@@ -194,7 +196,10 @@ def get_timeline(
 
 @router.post("/incidents/{incident_id}/transitions", operation_id="transition_incident")
 def transition_incident(
-    incident_id: int, body: TransitionIn, session: SessionDep, principal: CurrentUser
+    incident_id: int,
+    body: TransitionIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("incident.transition")],
 ) -> IncidentRead:
     """Move the incident along its lifecycle; an illegal step is a 409 naming the allowed ones."""
     inc = flows.incident_transition_flow(
@@ -208,18 +213,15 @@ def transition_incident(
     return to_read(inc)
 
 
-class RevealIn(BaseModel):
-    """Why the caller's contact data is needed (written to the audit log)."""
-
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
-
-
 @router.post("/incidents/{incident_id}/caller", operation_id="reveal_incident_caller")
 def reveal_caller(
-    incident_id: int, body: RevealIn, session: SessionDep, principal: CurrentUser
+    incident_id: int,
+    body: RevealIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("incident.reveal_caller")],
 ) -> dict[str, str | None]:
-    """The unmasked caller name and phone; each view is audited with its reason."""
+    """The unmasked caller name and phone, for the roles that handle calls (403 for others,
+    see ``pingan.permissions``); each view is audited with its reason."""
     return flows.incident_reveal_caller_flow(
         session, principal=principal, incident_id=incident_id, reason=body.reason
     )

@@ -6,11 +6,11 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
-from pingan.auth.service import require_role, scope_clause
+from pingan.auth.service import Principal, scope_clause
 from pingan.errors import Invalid, NotFound
 from pingan.jurisdictions import service
 from pingan.jurisdictions.models import Jurisdiction
@@ -21,8 +21,13 @@ from pingan.jurisdictions.schemas import (
     JurisdictionRead,
     JurisdictionUpdate,
 )
+from pingan.schemas import Page, paginate
 
 router = APIRouter(prefix="/api/v1/jurisdictions", tags=["jurisdictions"], responses=ErrorBody)
+
+
+class JurisdictionPage(Page[JurisdictionRead]):
+    """A page of jurisdictions (without their polygons)."""
 
 
 def _read(j: Jurisdiction, *, with_geometry: bool = False) -> JurisdictionRead:
@@ -34,12 +39,12 @@ def _read(j: Jurisdiction, *, with_geometry: bool = False) -> JurisdictionRead:
 @router.get("", operation_id="list_jurisdictions")
 def list_jurisdictions(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("jurisdiction.read")],
     level: str | None = None,
     parent_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, object]:
+) -> JurisdictionPage:
     """Jurisdictions in your scope (your own and everything under it)."""
     q = select(Jurisdiction).where(scope_clause(principal, Jurisdiction.path))
     if level:
@@ -50,14 +55,22 @@ def list_jurisdictions(
         if parent is None:
             raise Invalid("parent_code", f"no jurisdiction {parent_code!r}")
         q = q.where(Jurisdiction.parent_id == parent.id)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(Jurisdiction.path).limit(limit).offset(offset)).all()
-    return {"items": [_read(j) for j in rows], "total": total, "limit": limit, "offset": offset}
+    return paginate(
+        session,
+        q,
+        limit=limit,
+        offset=offset,
+        to=_read,
+        page=JurisdictionPage,
+        order_by=Jurisdiction.path,
+    )
 
 
 @router.get("/{jurisdiction_id}", operation_id="get_jurisdiction")
 def get_jurisdiction(
-    jurisdiction_id: int, session: SessionDep, principal: CurrentUser
+    jurisdiction_id: int,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("jurisdiction.read")],
 ) -> JurisdictionRead:
     """One jurisdiction with its polygon (GeoJSON)."""
     j = session.get(Jurisdiction, jurisdiction_id)
@@ -70,11 +83,12 @@ def get_jurisdiction(
 
 @router.post("", status_code=201, operation_id="create_jurisdiction")
 def create_jurisdiction(
-    body: JurisdictionCreate, session: SessionDep, principal: CurrentUser
+    body: JurisdictionCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("jurisdiction.create")],
 ) -> JurisdictionRead:
     """Create a jurisdiction with its polygon (administrators). An unclosed ring, a
     self-intersection or out-of-range coordinates are refused naming ``geometry``."""
-    require_role(principal, "jurisdictions")
     site = (
         (body.site_lon, body.site_lat)
         if body.site_lon is not None and body.site_lat is not None
@@ -99,7 +113,10 @@ def create_jurisdiction(
 
 @router.patch("/{jurisdiction_id}", operation_id="update_jurisdiction")
 def update_jurisdiction(
-    jurisdiction_id: int, body: JurisdictionUpdate, session: SessionDep, principal: CurrentUser
+    jurisdiction_id: int,
+    body: JurisdictionUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("jurisdiction.update")],
 ) -> JurisdictionRead:
     """Rename, or give a grid cell its owning community officer (administrators and the
     station chief of the cell)."""
@@ -108,8 +125,6 @@ def update_jurisdiction(
         raise NotFound(
             f"jurisdiction {jurisdiction_id} does not exist or is outside your jurisdiction"
         )
-    if principal.role not in ("admin", "station_chief"):
-        require_role(principal, "jurisdictions")
     from pingan.audit.service import record
 
     changes = body.model_dump(exclude_unset=True, exclude={"owner_username"})
@@ -132,7 +147,9 @@ def update_jurisdiction(
 
 
 @router.post("/assign", operation_id="assign_points")
-def assign(body: AssignIn, session: SessionDep, _: CurrentUser) -> AssignOut:
+def assign(
+    body: AssignIn, session: SessionDep, _: Annotated[Principal, allowed("map.read")]
+) -> AssignOut:
     """Assign up to 100,000 points at once to the finest jurisdiction containing each; points
     outside every polygon are listed in ``outside``, never dropped."""
     if len(body.lon) != len(body.lat):

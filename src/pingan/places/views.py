@@ -6,12 +6,11 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
-from pingan.auth.service import require_role, scope_clause
+from pingan.auth.service import Principal, scope_clause
 from pingan.errors import NotFound
 from pingan.masking import mask_name, mask_phone
 from pingan.places import service
@@ -23,8 +22,17 @@ from pingan.places.schemas import (
     PremisesRead,
     PremisesUpdate,
 )
+from pingan.schemas import Page, RevealIn, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["places"], responses=ErrorBody)
+
+
+class PremisesPage(Page[PremisesRead]):
+    """A page of premises."""
+
+
+class KeyAreaPage(Page[KeyAreaRead]):
+    """A page of key areas (without their polygons)."""
 
 
 def _key_area(k: KeyArea, *, with_geometry: bool = False) -> KeyAreaRead:
@@ -42,22 +50,30 @@ def _premises(p: Premises) -> PremisesRead:
 @router.get("/premises", operation_id="list_premises")
 def list_premises(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("place.read")],
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, object]:
+) -> PremisesPage:
     """Premises in your jurisdiction, contacts masked."""
     q = select(Premises).where(scope_clause(principal, Premises.jpath))
     if kind:
         q = q.where(Premises.kind == kind)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(Premises.id).limit(limit).offset(offset)).all()
-    return {"items": [_premises(p) for p in rows], "total": total, "limit": limit, "offset": offset}
+    return paginate(
+        session,
+        q,
+        limit=limit,
+        offset=offset,
+        to=_premises,
+        page=PremisesPage,
+        order_by=Premises.id,
+    )
 
 
 @router.get("/premises/{premises_id}", operation_id="get_premises")
-def get_premises(premises_id: int, session: SessionDep, principal: CurrentUser) -> PremisesRead:
+def get_premises(
+    premises_id: int, session: SessionDep, principal: Annotated[Principal, allowed("place.read")]
+) -> PremisesRead:
     """One premises, contact masked."""
     return _premises(
         service.get_premises_or_raise(session, principal=principal, premises_id=premises_id)
@@ -66,10 +82,11 @@ def get_premises(premises_id: int, session: SessionDep, principal: CurrentUser) 
 
 @router.post("/premises", status_code=201, operation_id="create_premises")
 def create_premises(
-    body: PremisesCreate, session: SessionDep, principal: CurrentUser
+    body: PremisesCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("place.write")],
 ) -> PremisesRead:
     """Register a premises; it is assigned to the grid cell containing it."""
-    require_role(principal, "places")
     p = service.create_premises(session, principal=principal, data=body)
     session.commit()
     return _premises(p)
@@ -77,27 +94,26 @@ def create_premises(
 
 @router.patch("/premises/{premises_id}", operation_id="update_premises")
 def update_premises(
-    premises_id: int, body: PremisesUpdate, session: SessionDep, principal: CurrentUser
+    premises_id: int,
+    body: PremisesUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("place.write")],
 ) -> PremisesRead:
     """Change a premises."""
-    require_role(principal, "places")
     p = service.update_premises(session, principal=principal, premises_id=premises_id, data=body)
     session.commit()
     return _premises(p)
 
 
-class RevealIn(BaseModel):
-    """Why the contact data is needed (written to the audit log)."""
-
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
-
-
 @router.post("/premises/{premises_id}/contact", operation_id="reveal_premises_contact")
 def reveal_contact(
-    premises_id: int, body: RevealIn, session: SessionDep, principal: CurrentUser
+    premises_id: int,
+    body: RevealIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("premises.reveal_contact")],
 ) -> dict[str, str | None]:
-    """The unmasked contact; each view is audited with its reason."""
+    """The unmasked contact, for the station and community officers who look after the
+    premises (403 for other roles, see ``pingan.permissions``); audited with its reason."""
     out = service.reveal_contact(
         session, principal=principal, premises_id=premises_id, reason=body.reason
     )
@@ -108,24 +124,21 @@ def reveal_contact(
 @router.get("/key-areas", operation_id="list_key_areas")
 def list_key_areas(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("place.read")],
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, object]:
+) -> KeyAreaPage:
     """Rapid-response key areas in your jurisdiction."""
     q = select(KeyArea).where(scope_clause(principal, KeyArea.jpath))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(KeyArea.id).limit(limit).offset(offset)).all()
-    return {
-        "items": [_key_area(k) for k in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    return paginate(
+        session, q, limit=limit, offset=offset, to=_key_area, page=KeyAreaPage, order_by=KeyArea.id
+    )
 
 
 @router.get("/key-areas/{key_area_id}", operation_id="get_key_area")
-def get_key_area(key_area_id: int, session: SessionDep, principal: CurrentUser) -> KeyAreaRead:
+def get_key_area(
+    key_area_id: int, session: SessionDep, principal: Annotated[Principal, allowed("place.read")]
+) -> KeyAreaRead:
     """One key area with its polygon."""
     k = session.get(KeyArea, key_area_id)
     if k is None or not principal.can_see(k.jpath):
@@ -135,10 +148,11 @@ def get_key_area(key_area_id: int, session: SessionDep, principal: CurrentUser) 
 
 @router.post("/key-areas", status_code=201, operation_id="create_key_area")
 def create_key_area(
-    body: KeyAreaCreate, session: SessionDep, principal: CurrentUser
+    body: KeyAreaCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("place.write")],
 ) -> KeyAreaRead:
     """Create a key area with its response standard in seconds (> 0)."""
-    require_role(principal, "places")
     k = service.create_key_area(session, principal=principal, data=body)
     session.commit()
     return _key_area(k)

@@ -10,26 +10,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.api.ogc import ComputedCollection, register_collection
 from pingan.auth.service import Principal
-from pingan.errors import Invalid, PermissionDenied
+from pingan.errors import Invalid
 from pingan.jobs.service import Report, submit
+from pingan.permissions import check
 from pingan.rapid_response import flows, service
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["coverage"], responses=ErrorBody)
-
-PLANNERS = frozenset({"admin", "commander", "analyst", "dispatcher", "station_chief"})
-DISPATCH = frozenset({"admin", "commander", "dispatcher", "station_chief", "analyst"})
-
-
-def _check(principal: Principal, roles: frozenset[str], what: str) -> None:
-    if principal.role not in roles:
-        raise PermissionDenied(f"role {principal.role!r} may not {what}", field="role")
 
 
 def _data_dir(request: Request) -> Path:
@@ -49,7 +42,7 @@ def _lang(request: Request) -> str:
 @router.get("/map/roads", operation_id="map_roads", tags=["map"])
 def map_roads(
     request: Request,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("map.read")],
     bbox: Annotated[str | None, Query(description="W,S,E,N in WGS-84 degrees")] = None,
     zoom: Annotated[float, Query(ge=0, le=24, description="map zoom level")] = 14.0,
 ) -> dict[str, Any]:
@@ -67,14 +60,13 @@ def recommend(
     incident_id: int,
     request: Request,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("unit.recommend")],
     body: RecommendRequest | None = None,
 ) -> dict[str, Any]:
     """Available units ranked by exact ETA (s) to the incident, with mode, road distance and
     the route as a GeoJSON LineString; drones by flight time. 422 when the incident is far
     from any road (with the distance), when no unit is available, or when no unit can reach
     its road component."""
-    _check(principal, DISPATCH, "see unit recommendations")
     return flows.recommend_flow(
         session,
         principal,
@@ -89,7 +81,7 @@ def recommend(
 def report(
     request: Request,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Annotated[Principal, allowed("coverage.read")],
     standard: Annotated[str, Query(description="seconds, comma-separated")] = "60,180,300",
     at: Annotated[str | None, Query(description="time of day HH:MM")] = None,
     mode: Annotated[str, Query(description="car, motorcycle or foot")] = "car",
@@ -101,7 +93,6 @@ def report(
     """Share of key areas, premises (all and by kind), grid cells (weighted by incidents) and
     historical incidents reached within each standard from today's posts, and the lists of
     what is outside."""
-    _check(principal, PLANNERS, "see coverage")
     return flows.report_flow(
         session,
         principal,
@@ -119,12 +110,14 @@ def report(
 
 @router.post("/coverage/optimise", status_code=202, operation_id="coverage_optimise")
 def optimise(
-    body: OptimiseRun, request: Request, principal: CurrentUser, session: SessionDep
+    body: OptimiseRun,
+    request: Request,
+    principal: Annotated[Principal, allowed("coverage.plan")],
+    session: SessionDep,
 ) -> dict[str, str]:
     """Start a siting run (maximal covering, MCLP) as a background job; poll
     ``/api/v1/jobs/{id}`` for progress; its ``result`` is the plan: proposed posts, the
     before/after table and the plan as GeoJSON."""
-    _check(principal, PLANNERS, "run siting")
     if body.keep_existing > body.posts:
         raise Invalid("keep_existing", f"{body.keep_existing} is more than posts {body.posts}")
     engine = request.app.state.engine
@@ -151,14 +144,14 @@ def optimise(
 def _isochrones(
     request: Request, session: Session, principal: Principal, params: dict[str, str]
 ) -> list[dict[str, Any]]:
-    _check(principal, PLANNERS | DISPATCH, "see coverage")
+    check(principal.role, "coverage.read")
     return flows.isochrones_flow(session, principal, data_dir=_data_dir(request), params=params)
 
 
 def _cells(
     request: Request, session: Session, principal: Principal, params: dict[str, str]
 ) -> list[dict[str, Any]]:
-    _check(principal, PLANNERS | DISPATCH, "see coverage")
+    check(principal.role, "coverage.read")
     return flows.cells_flow(
         session, principal, data_dir=_data_dir(request), params=params, lang=_lang(request)
     )

@@ -110,8 +110,9 @@ def weekly_briefing(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     folder = get_settings().data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"weekly-{week_end.isoformat()}.html"
-    for lang in ("en", "zh-CN"):
-        doc = cached_briefing(system_principal(), week_end=week_end, lang=lang).document()
+    with unit_of_work(engine, write=False) as s:
+        for lang in ("en", "zh-CN"):
+            doc = cached_briefing(s, system_principal(), week_end=week_end, lang=lang).document()
     path.write_text(doc, encoding="utf-8")
     return {"file": path.name}
 

@@ -14,14 +14,12 @@ from pingan.api.deps import SessionDep
 from pingan.audit.service import chain_head, newest_records, parse_anchor, verify
 from pingan.errors import Invalid
 from pingan.web.disputes import local_time
-from pingan.web.views import NAV, NavItem, render, require_login
+from pingan.web.views import page_caller, render
 
 __all__ = ["PAGE_SIZE", "router"]
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-
-NAV.append(NavItem("nav.audit", "/audit", ("admin",)))
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -36,10 +34,11 @@ def audit_page(
 ) -> Response:
     """The newest audit records (50 a page), the chain's head and, with ``check``, the result
     of walking the chain (O(records); on request only)."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    if who.role != "admin":
+    page = page_caller(request, session, "/audit")
+    if isinstance(page, RedirectResponse):
+        return page
+    who = page.principal
+    if not page.allowed:
         return render(request, "audit.html", {"forbidden": True}, principal=who, status_code=403)
     head = chain_head(session)  # first: it links this transaction's own pending records
     rows = newest_records(

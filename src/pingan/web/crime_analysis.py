@@ -11,38 +11,27 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pingan.api.deps import SessionDep
 from pingan.incidents.taxonomy import get_taxonomy
-from pingan.web.views import language, render, require_login
+from pingan.web.views import language, page_caller, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-ANALYSIS_ROLES = frozenset({"admin", "commander", "analyst", "station_chief", "dispatcher"})
-
 
 @router.get("/analysis", response_class=HTMLResponse)
 def analysis_page(request: Request, session: SessionDep) -> Response:
     """Trends (YoY bars, hour × weekday), hot-spot map and the warning list."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
+    page = page_caller(request, session, "/analysis")
+    if isinstance(page, RedirectResponse):
+        return page
     lang = language(request)
     tax = get_taxonomy().to_dict()
     name = "name_zh" if lang == "zh-CN" else "name_en"
     classes = [(c["code"], c[name]) for c in tax["classes"]]
-    if who.role not in ANALYSIS_ROLES:
-        return render(
-            request,
-            "analysis.html",
-            {"classes": classes, "forbidden": True},
-            principal=who,
-            status_code=403,
-        )
-    from pingan.instructions.service import ISSUER_ROLES
-
     return render(
         request,
         "analysis.html",
-        {"classes": classes, "forbidden": False, "may_instruct": who.role in ISSUER_ROLES},
-        principal=who,
+        {"classes": classes, "forbidden": not page.allowed},
+        principal=page.principal,
+        status_code=page.status_code,
     )

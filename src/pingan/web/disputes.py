@@ -31,17 +31,14 @@ from pingan.disputes.models import (
 from pingan.errors import NotFound
 from pingan.masking import mask_name, mask_phone
 from pingan.web.i18n import translator
-from pingan.web.views import NAV, NavItem, language, render, require_login
+from pingan.web.views import language, page_caller, render
 
-__all__ = ["CASEWORK_ROLES", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-CASEWORK_ROLES = tuple(sorted(service.WRITE_ROLES))
 PAGE_SIZE = 30
 STATES = tuple(service.LIFECYCLE.states)
-
-NAV.append(NavItem("nav.casework", "/casework", CASEWORK_ROLES))
 
 
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -128,10 +125,11 @@ def dispute_list(
     page: int = 1,
 ) -> Response:
     """Disputes in the caller's jurisdiction, newest first, with risk badges and fired rules."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    if who.role not in CASEWORK_ROLES:
+    guard = page_caller(request, session, "/casework")
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who = guard.principal
+    if not guard.allowed:
         return _forbidden(request, who, "casework_list.html")
     lang = language(request)
     page = max(1, min(page, 10_000))
@@ -185,10 +183,11 @@ def dispute_list(
 @router.get("/casework/disputes/new", response_class=HTMLResponse)
 def dispute_new(request: Request, session: SessionDep, incident_id: int | None = None) -> Response:
     """The register form (optionally from a 110 incident)."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    if who.role not in CASEWORK_ROLES:
+    guard = page_caller(request, session, "/casework/disputes/new")
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who = guard.principal
+    if not guard.allowed:
         return _forbidden(request, who, "casework_new.html")
     return render(
         request,
@@ -202,10 +201,11 @@ def dispute_new(request: Request, session: SessionDep, incident_id: int | None =
 def dispute_page(request: Request, session: SessionDep, dispute_id: int) -> Response:
     """One case: facts, risk with its fired rules, parties (masked), mediation log, follow-ups,
     timeline, and the allowed actions."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    if who.role not in CASEWORK_ROLES:
+    guard = page_caller(request, session, "/casework/disputes/{dispute_id}")
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who = guard.principal
+    if not guard.allowed:
         return _forbidden(request, who, "casework_case.html")
     lang = language(request)
     try:

@@ -12,16 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pingan.api.deps import SessionDep
 from pingan.evaluation.periods import LOCAL_TZ, parse_period
-from pingan.web.views import NAV, NavItem, render, require_login
+from pingan.permissions import scope_of
+from pingan.web.views import page_caller, render
 
-__all__ = ["CHIEF_ROLES", "EVALUATION_ROLES", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-
-CHIEF_ROLES = ("admin", "commander", "station_chief")
-EVALUATION_ROLES = (*CHIEF_ROLES, "community_officer")
-
-NAV.append(NavItem("nav.evaluation", "/evaluation", EVALUATION_ROLES))
 
 
 def _periods(today: dt.date, n: int = 8) -> list[str]:
@@ -33,19 +29,21 @@ def _periods(today: dt.date, n: int = 8) -> list[str]:
 @router.get("/evaluation", response_class=HTMLResponse)
 def evaluation_page(request: Request, session: SessionDep) -> Response:
     """My scorecard (community officer) or the ranking board (chiefs and above)."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    forbidden = who.role not in EVALUATION_ROLES
+    page = page_caller(request, session, "/evaluation")
+    if isinstance(page, RedirectResponse):
+        return page
     today = dt.datetime.now(dt.UTC).astimezone(LOCAL_TZ).date()
     return render(
         request,
         "evaluation.html",
         {
-            "forbidden": forbidden,
-            "mode": "mine" if who.role == "community_officer" else "board",
+            "forbidden": not page.allowed,
+            # a role that sees only its own evaluation gets its scorecard, the others the board
+            "mode": "mine"
+            if scope_of(page.principal.role, "evaluation.read") == "own"
+            else "board",
             "periods": _periods(today),
         },
-        principal=who,
-        status_code=403 if forbidden else 200,
+        principal=page.principal,
+        status_code=page.status_code,
     )

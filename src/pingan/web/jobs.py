@@ -12,22 +12,21 @@ from pingan.scheduler.schemas import RunRead
 from pingan.scheduler.service import list_runs
 from pingan.scheduler.views import job_rows
 from pingan.web.disputes import local_time
-from pingan.web.views import NAV, NavItem, language, render, require_login
+from pingan.web.views import language, page_caller, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-NAV.append(NavItem("nav.jobs", "/jobs", ("admin",)))
-
 
 @router.get("/jobs", response_class=HTMLResponse)
 def jobs_page(request: Request, session: SessionDep) -> Response:
     """Jobs and the 30 newest runs: two queries."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    if who.role != "admin":
+    page = page_caller(request, session, "/jobs")
+    if isinstance(page, RedirectResponse):
+        return page
+    who = page.principal
+    if not page.allowed:
         return render(request, "jobs.html", {"forbidden": True}, principal=who, status_code=403)
     jobs = job_rows(session, language(request))
     return render(

@@ -11,26 +11,23 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pingan.api.deps import SessionDep
-from pingan.web.views import render, require_login
+from pingan.web.views import page_caller, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-COVERAGE_ROLES = frozenset({"admin", "commander", "analyst", "dispatcher", "station_chief"})
-
 
 @router.get("/coverage", response_class=HTMLResponse)
 def coverage_page(request: Request, session: SessionDep) -> Response:
     """Rapid-response circles, gaps and siting."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    forbidden = who.role not in COVERAGE_ROLES
+    page = page_caller(request, session, "/coverage")
+    if isinstance(page, RedirectResponse):
+        return page
     return render(
         request,
         "coverage.html",
-        {"forbidden": forbidden},
-        principal=who,
-        status_code=403 if forbidden else 200,
+        {"forbidden": not page.allowed},
+        principal=page.principal,
+        status_code=page.status_code,
     )

@@ -15,23 +15,21 @@ from pingan.api.deps import SessionDep
 from pingan.config import get_settings
 from pingan.crime_analysis.report import CSS, cached_briefing
 from pingan.errors import PingAnError
-from pingan.web.crime_analysis import ANALYSIS_ROLES
-from pingan.web.views import NAV, NavItem, language, render, require_login
+from pingan.web.views import language, page_caller, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-NAV.append(NavItem("nav.reports", "/reports", tuple(sorted(ANALYSIS_ROLES))))
-
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request, session: SessionDep, week_end: str = "") -> Response:
     """The briefing of the week ending ``week_end`` (a local day; default yesterday)."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    if who.role not in ANALYSIS_ROLES:
+    page = page_caller(request, session, "/reports")
+    if isinstance(page, RedirectResponse):
+        return page
+    who = page.principal
+    if not page.allowed:
         return render(request, "reports.html", {"forbidden": True}, principal=who, status_code=403)
     lang = language(request)
     yesterday = dt.datetime.now(ZoneInfo(get_settings().timezone)).date() - dt.timedelta(days=1)
@@ -48,7 +46,7 @@ def reports_page(request: Request, session: SessionDep, week_end: str = "") -> R
     briefing = None
     if not error:
         try:
-            briefing = cached_briefing(who, week_end=day, lang=lang)
+            briefing = cached_briefing(session, who, week_end=day, lang=lang)
         except PingAnError as exc:
             error = exc.field or "selection"
     return render(

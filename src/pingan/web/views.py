@@ -1,5 +1,10 @@
-"""Pages: sign-in, the command center, language switch. Other page modules reuse ``render``,
-``require_login`` and append to ``NAV``.
+"""Pages: sign-in, the command center, language switch. Other page modules reuse ``render``
+and ``page_caller`` (the page guard).
+
+Which pages a role may open, and so the navigation, come from the permission table
+(:data:`pingan.permissions.PAGES`): a link shows exactly when its page opens. Templates ask
+``can('instruction.issue')`` and scripts ``PA.can("instruction.issue")`` before offering an
+action.
 
 Pages are server-rendered (Jinja2); the map and lists call the JSON API with the session cookie
 and the ``X-CSRF-Token`` header. Everything is served from this process: the front-end packages
@@ -16,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -25,9 +31,20 @@ from pingan.api.middleware import SecurityHeaders
 from pingan.auth.models import User
 from pingan.auth.service import Principal, authenticate, principal_for
 from pingan.errors import Locked, Unauthenticated
+from pingan.permissions import ACTIONS, actions_for, nav_for, page_allows
 from pingan.web.i18n import LANGUAGES, messages, translator
 
-__all__ = ["NAV", "NavItem", "render", "require_login", "router", "setup", "templates"]
+__all__ = [
+    "NAV",
+    "NavItem",
+    "PageCaller",
+    "page_caller",
+    "render",
+    "require_login",
+    "router",
+    "setup",
+    "templates",
+]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -43,22 +60,38 @@ CSP = (
 
 @dataclass(frozen=True)
 class NavItem:
-    """A link in the top navigation, shown to the listed roles (all when empty)."""
+    """A link in the top navigation (label key and target)."""
 
     key: str
     href: str
     roles: tuple[str, ...] = ()
+    """unused: who sees a link is the permission table's answer for its page"""
 
 
-NAV: list[NavItem] = [
-    NavItem("nav.command", "/command"),
-    NavItem(
-        "nav.analysis",
-        "/analysis",
-        ("admin", "commander", "analyst", "station_chief", "dispatcher"),
-    ),
-    NavItem("nav.coverage", "/coverage", ("admin", "commander", "analyst", "dispatcher")),
-]
+NAV: list[NavItem] = []
+"""Deprecated and ignored (page modules used to append their links here); the navigation is
+built from :data:`pingan.permissions.PAGES`. Kept until the last page module stops appending."""
+
+
+def _served_pages(app: FastAPI) -> frozenset[str]:
+    """The GET paths the app serves (computed once per app, after every router is in)."""
+    paths = getattr(app.state, "served_paths", None)
+    if paths is None:
+        paths = frozenset(
+            str(c.path) for c in iter_route_contexts(app.routes) if "GET" in (c.methods or ())
+        )
+        app.state.served_paths = paths
+    return frozenset(paths)
+
+
+def nav_items(request: Request, principal: Principal | None) -> list[NavItem]:
+    """The links of ``principal``: every page with a label its role may open (and that this
+    app serves), in the table's order."""
+    if principal is None:
+        return []
+    return [
+        NavItem(p.nav or "", p.path) for p in nav_for(principal.role, _served_pages(request.app))
+    ]
 
 
 def language(request: Request) -> str:
@@ -88,7 +121,12 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the language, translations, CSRF token and navigation."""
     lang = language(request)
-    nav = [n for n in NAV if principal is not None and (not n.roles or principal.role in n.roles)]
+    role = principal.role if principal is not None else None
+
+    def can(action: str) -> bool:
+        rule = ACTIONS[action]  # a misspelt action is a KeyError, not a button hidden for good
+        return role is not None and role in rule.roles
+
     ctx = {
         "request": request,
         "lang": lang,
@@ -96,7 +134,9 @@ def render(
         "i18n_json": json.dumps(messages(lang), ensure_ascii=False),
         "csrf": csrf_token(request),
         "principal": principal,
-        "nav": nav,
+        "nav": nav_items(request, principal),
+        "can": can,
+        "can_list": " ".join(sorted(actions_for(role))) if role is not None else "",
         "path": request.url.path,
     }
     ctx.update(context or {})
@@ -112,6 +152,29 @@ def require_login(request: Request, session: Any) -> Principal | RedirectRespons
             return principal_for(session, user, ip=client_ip(request))
         request.session.clear()
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+@dataclass(frozen=True)
+class PageCaller:
+    """The signed-in caller of a page and whether the permission table lets its role open it."""
+
+    principal: Principal
+    allowed: bool
+
+    @property
+    def status_code(self) -> int:
+        """200 for an allowed caller, 403 for the others (the page says why)."""
+        return 200 if self.allowed else 403
+
+
+def page_caller(request: Request, session: Any, path: str) -> PageCaller | RedirectResponse:
+    """The page guard: the signed-in caller and whether it may open the page at ``path`` (its
+    routed path, a key of :data:`pingan.permissions.PAGES`), or a redirect to sign in. Pages
+    never compare roles themselves."""
+    who = require_login(request, session)
+    if isinstance(who, RedirectResponse):
+        return who
+    return PageCaller(who, page_allows(who.role, path))
 
 
 @router.get("/")
@@ -199,11 +262,17 @@ def set_language(code: str, request: Request, back: str = "/") -> RedirectRespon
 @router.get("/command", response_class=HTMLResponse)
 def command_center(request: Request, session: SessionDep) -> Response:
     """The command center: live map, incident queue, incident timeline."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    user = session.scalar(select(User).where(User.id == who.user_id))
-    return render(request, "command.html", {"user": user}, principal=who)
+    page = page_caller(request, session, "/command")
+    if isinstance(page, RedirectResponse):
+        return page
+    user = session.scalar(select(User).where(User.id == page.principal.user_id))
+    return render(
+        request,
+        "command.html",
+        {"user": user, "forbidden": not page.allowed},
+        principal=page.principal,
+        status_code=page.status_code,
+    )
 
 
 def setup(app: FastAPI) -> None:

@@ -2,7 +2,7 @@
    (MapLibre, local style), filters, and the early-warning list with its actions. */
 "use strict";
 (function () {
-  const { t, api, esc, fmtTime, lang } = window.PA;
+  const { t, api, esc, fmtTime, lang, can } = window.PA;
   const OGC = "/api/v1/ogc/collections/";
   const empty = () => ({ type: "FeatureCollection", features: [] });
   const $ = (id) => document.getElementById(id);
@@ -191,7 +191,7 @@
           <span class="w-num">#${w.id} · ${esc(fmtTime(w.window_end))}</span></div>
         <div>${esc(lang === "en" ? w.explanation_en : w.explanation_zh)}</div>
         <div class="w-num">${esc(t("analysis.w.observed"))} ${w.observed} · ${esc(t("analysis.w.expected"))} ${w.expected.toFixed(1)}${w.p_value != null ? " · p = " + pv(w.p_value) : ""}${w.reason ? " · " + esc(t("analysis.w.reason")) + ": " + esc(w.reason) : ""}</div>
-        <div class="w-actions">${acts.includes("acknowledged") ? btn("acknowledged") : ""}${acts.includes("dismissed") ? btn("dismissed", "secondary") : ""}${w.status !== "dismissed" && mayInstruct ? btn("instruction", "secondary") : ""}</div>
+        <div class="w-actions">${acts.includes("acknowledged") ? btn("acknowledged") : ""}${acts.includes("dismissed") ? btn("dismissed", "secondary") : ""}${w.status !== "dismissed" && can("instruction.issue") ? btn("instruction", "secondary") : ""}</div>
         <div class="w-reason" hidden><input type="text" maxlength="2000" placeholder="${esc(t("analysis.w.reason_ph"))}"><button type="button" data-act="confirm-dismiss" data-id="${w.id}">${esc(t("analysis.w.act.confirm"))}</button></div>
         <div class="w-msg"></div></li>`;
     }).join("");

@@ -4,6 +4,9 @@ window.PA = (function () {
   const i18n = JSON.parse(document.getElementById("i18n").textContent || "{}");
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const t = (key) => i18n[key] || key;
+  // the actions the permission table allows the signed-in role (pingan.permissions)
+  const allowed = new Set((document.body.dataset.can || "").split(" ").filter(Boolean));
+  const can = (action) => allowed.has(action);
   async function api(path, opts) {
     const o = Object.assign({ headers: {} }, opts || {});
     o.headers = Object.assign({ Accept: "application/json" }, o.headers);
@@ -28,5 +31,5 @@ window.PA = (function () {
   const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang, { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "";
   const CLASS_COLORS = { criminal: "#c62828", public_order: "#ef8f00", traffic: "#1565c0", fire: "#d84315", dispute: "#8e24aa", assistance: "#2e7d32", other: "#607d8b" };
   const UNIT_COLORS = { available: "#2e7d32", dispatched: "#ef8f00", on_scene: "#c62828", off_duty: "#9e9e9e" };
-  return { t, api, esc, fmtTime, csrf, lang, CLASS_COLORS, UNIT_COLORS };
+  return { t, api, esc, fmtTime, csrf, lang, can, CLASS_COLORS, UNIT_COLORS };
 })();

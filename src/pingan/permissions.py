@@ -1,0 +1,295 @@
+"""The permission table: which role may do which action, in which scope, and which page each
+action opens. One table drives the API checks (:func:`pingan.api.deps.Allowed`), the page
+guards and the navigation (``pingan.web.views``), and ``docs/permissions.md`` (kept true by a
+test). A pure module: no database, no web stack.
+
+Scopes (the rows an allowed caller reaches; services enforce them, outside scope is a 404):
+
+- ``bureau``: not bound to a jurisdiction (reference data, the audit log, users);
+- ``jurisdiction``: rows inside the caller's jurisdiction (the whole bureau for users without
+  one: administrators, commanders, dispatchers, analysts);
+- ``own``: only rows assigned to the caller (a community officer's own cells and tasks, a
+  caller's own background jobs).
+
+To add an endpoint: give it an action here (or reuse one) and declare it with
+``Allowed("x.y")``; to add a page: add a :class:`PageRule` to :data:`PAGES` (with a ``nav``
+label key if it belongs in the top navigation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pingan.errors import PermissionDenied
+
+__all__ = [
+    "ACTIONS",
+    "PAGES",
+    "ROLES",
+    "Action",
+    "PageRule",
+    "Scope",
+    "actions_for",
+    "allows",
+    "check",
+    "markdown_matrix",
+    "nav_for",
+    "page_allows",
+    "page_rule",
+    "scope_of",
+]
+
+ROLES: tuple[str, ...] = (
+    "admin",
+    "commander",
+    "dispatcher",
+    "station_chief",
+    "community_officer",
+    "analyst",
+)
+"""Every role, in the order the docs list them (the same as ``pingan.auth.models.ROLES``)."""
+
+Scope = Literal["bureau", "jurisdiction", "own"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a caller may do: who may (role → scope) and the words of a refusal."""
+
+    name: str
+    what: str
+    """the refusal's verb phrase: ``role 'analyst' may not <what> (<name>)``"""
+    roles: Mapping[str, Scope]
+    note: str = ""
+
+
+_J: Scope = "jurisdiction"
+_B: Scope = "bureau"
+_O: Scope = "own"
+
+_EVERYONE_J: dict[str, Scope] = dict.fromkeys(ROLES, _J)
+_EVERYONE_B: dict[str, Scope] = dict.fromkeys(ROLES, _B)
+_ANALYSIS: dict[str, Scope] = {
+    "admin": _J,
+    "commander": _J,
+    "dispatcher": _J,
+    "station_chief": _J,
+    "analyst": _J,
+}
+_INCIDENT_WRITERS: dict[str, Scope] = {
+    "admin": _J,
+    "commander": _J,
+    "dispatcher": _J,
+    "station_chief": _J,
+}
+_CASE_HANDLERS: dict[str, Scope] = {"commander": _J, "dispatcher": _J, "station_chief": _J}
+_ISSUERS: dict[str, Scope] = {"admin": _J, "commander": _J, "station_chief": _J}
+
+
+def _actions(*items: Action) -> dict[str, Action]:
+    return {a.name: a for a in items}
+
+
+ACTIONS: dict[str, Action] = _actions(
+    # --- the caller's own account, reference data, maps and jobs
+    Action("account.read", "read their account", _EVERYONE_B, "others' accounts: user.manage"),
+    Action("user.manage", "manage users", {"admin": _B}),
+    Action("reference.read", "read reference data", _EVERYONE_B, "the incident taxonomy"),
+    Action("map.read", "read map layers", _EVERYONE_J, "roads, OGC collections, point lookup"),
+    Action("job.read", "read background jobs", dict.fromkeys(ROLES, _O)),
+    Action("job.run", "run scheduled jobs", {"admin": _B}),
+    Action("audit.read", "read the audit log", {"admin": _B}),
+    # --- jurisdictions
+    Action("jurisdiction.read", "read jurisdictions", _EVERYONE_J),
+    Action("jurisdiction.create", "change jurisdictions", {"admin": _B}),
+    Action(
+        "jurisdiction.update",
+        "change jurisdictions",
+        {"admin": _B, "station_chief": _J},
+        "station chiefs: the cells of their station",
+    ),
+    # --- incidents and dispatch
+    Action("incident.read", "read incidents", _EVERYONE_J, "caller data masked"),
+    Action("incident.create", "change incidents", _INCIDENT_WRITERS),
+    Action("incident.transition", "change incidents", _INCIDENT_WRITERS),
+    Action(
+        "incident.reveal_caller",
+        "reveal callers",
+        _CASE_HANDLERS,
+        "the roles that handle the call; every view audited with its reason",
+    ),
+    Action("incident.dispatch", "dispatch units", _INCIDENT_WRITERS),
+    Action("assignment.transition", "change assignments", _INCIDENT_WRITERS),
+    Action("unit.recommend", "see unit recommendations", _ANALYSIS),
+    Action("resource.read", "read resources", _EVERYONE_J),
+    Action("resource.write", "change resources", _INCIDENT_WRITERS),
+    # --- places
+    Action("place.read", "read places", _EVERYONE_J, "premises and key areas, contacts masked"),
+    Action(
+        "place.write",
+        "change places",
+        {"admin": _J, "station_chief": _J, "community_officer": _J},
+    ),
+    Action(
+        "premises.reveal_contact",
+        "reveal premises contacts",
+        {"station_chief": _J, "community_officer": _J},
+        "the station and community that look after the premises; audited with its reason",
+    ),
+    # --- analysis, warnings, coverage, reports
+    Action("analysis.read", "run analyses", _ANALYSIS, "trends, hot spots, forecasts, scans"),
+    Action("warning.read", "read warnings", _EVERYONE_J),
+    Action("warning.handle", "handle warnings", _ANALYSIS),
+    Action("coverage.read", "see coverage", _ANALYSIS, "response areas, gaps, the report"),
+    Action("coverage.plan", "run siting", _ANALYSIS),
+    Action(
+        "report.read",
+        "read briefings",
+        {"admin": _J, "commander": _J, "station_chief": _J, "analyst": _J},
+    ),
+    # --- disputes
+    Action("dispute.read", "read disputes", _EVERYONE_J, "parties masked"),
+    Action(
+        "dispute.handle",
+        "change disputes",
+        {**_ISSUERS, "dispatcher": _J, "community_officer": _J},
+        "register, mediate, follow up",
+    ),
+    Action(
+        "dispute.reveal_parties",
+        "reveal dispute parties",
+        {"commander": _J, "station_chief": _J, "community_officer": _J},
+        "the mediators; audited with its reason",
+    ),
+    # --- instructions and checklists
+    Action("instruction.issue", "issue instructions", _ISSUERS),
+    Action(
+        "instruction.supervise",
+        "supervise instructions",
+        _ISSUERS,
+        "the board: instructions issued, rates, notices",
+    ),
+    Action(
+        "instruction.handle",
+        "handle instructions",
+        {**_ISSUERS, "community_officer": _O},
+        "sign, do and report what was sent to you",
+    ),
+    Action("checklist.manage", "manage checklist templates", {"admin": _B, "commander": _B}),
+    # --- evaluation
+    Action(
+        "evaluation.read",
+        "read evaluations",
+        {**_ISSUERS, "community_officer": _O},
+        "community officers: their own scorecard",
+    ),
+    Action("evaluation.manage", "change scorecards", {"admin": _B}),
+    Action(
+        "evaluation.survey",
+        "record satisfaction surveys",
+        {"admin": _J, "commander": _J, "station_chief": _J},
+    ),
+    Action(
+        "evaluation.inspect",
+        "record premises inspections",
+        {"admin": _J, "station_chief": _J, "community_officer": _J},
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PageRule:
+    """A page (path as routed), the action that opens it and its navigation label key."""
+
+    path: str
+    action: str
+    nav: str | None = None
+
+
+PAGES: tuple[PageRule, ...] = (
+    PageRule("/command", "incident.read", "nav.command"),
+    PageRule("/analysis", "analysis.read", "nav.analysis"),
+    PageRule("/coverage", "coverage.read", "nav.coverage"),
+    PageRule("/ops/my", "instruction.handle", "nav.ops_my"),
+    PageRule("/ops/board", "instruction.supervise", "nav.ops_board"),
+    PageRule("/casework", "dispute.handle", "nav.casework"),
+    PageRule("/evaluation", "evaluation.read", "nav.evaluation"),
+    PageRule("/audit", "audit.read", "nav.audit"),
+    PageRule("/reports", "report.read", "nav.reports"),
+    PageRule("/jobs", "job.run", "nav.jobs"),
+    # pages reached from the ones above (no link of their own)
+    PageRule("/ops", "account.read"),
+    PageRule("/casework/disputes/new", "dispute.handle"),
+    PageRule("/casework/disputes/{dispute_id}", "dispute.handle"),
+)
+"""Every signed-in page, in navigation order."""
+
+_PAGES_BY_PATH = {p.path: p for p in PAGES}
+
+
+def allows(role: str, action: str) -> bool:
+    """Whether ``role`` may do ``action`` (an unknown action is a ``KeyError``: a typo)."""
+    return role in ACTIONS[action].roles
+
+
+def scope_of(role: str, action: str) -> Scope | None:
+    """The scope in which ``role`` may do ``action``, None when it may not."""
+    return ACTIONS[action].roles.get(role)
+
+
+def check(role: str, action: str) -> None:
+    """Raise ``PermissionDenied`` (403) naming the action unless ``role`` may do it."""
+    a = ACTIONS[action]
+    if role not in a.roles:
+        allowed = ", ".join(r for r in ROLES if r in a.roles)
+        raise PermissionDenied(
+            f"role {role!r} may not {a.what} ({a.name}); allowed: {allowed}", field="role"
+        )
+
+
+def actions_for(role: str) -> frozenset[str]:
+    """Every action ``role`` may do (for templates: ``can('instruction.issue')``)."""
+    return frozenset(name for name, a in ACTIONS.items() if role in a.roles)
+
+
+def page_rule(path: str) -> PageRule:
+    """The rule of a page by its routed path (``KeyError`` when the page is not in the table)."""
+    return _PAGES_BY_PATH[path]
+
+
+def page_allows(role: str, path: str) -> bool:
+    """Whether ``role`` may open the page at ``path``."""
+    return allows(role, _PAGES_BY_PATH[path].action)
+
+
+def nav_for(role: str, present: frozenset[str] | set[str] | None = None) -> list[PageRule]:
+    """The navigation links of ``role``: the pages with a label that it may open, limited to
+    the paths in ``present`` (the pages the running app serves) when given."""
+    return [
+        p
+        for p in PAGES
+        if p.nav is not None and allows(role, p.action) and (present is None or p.path in present)
+    ]
+
+
+_SCOPE_MARK = {"bureau": "B", "jurisdiction": "J", "own": "O"}
+
+
+def markdown_matrix() -> str:
+    """The table as Markdown (``docs/permissions.md`` holds this text; a test compares)."""
+    head = "| action | " + " | ".join(ROLES) + " | refusal says | note |"
+    rule = "|" + "---|" * (len(ROLES) + 3)
+    lines = [head, rule]
+    for a in ACTIONS.values():
+        cells = [_SCOPE_MARK[a.roles[r]] if r in a.roles else "—" for r in ROLES]
+        lines.append(f"| `{a.name}` | " + " | ".join(cells) + f" | may not {a.what} | {a.note} |")
+    lines += ["", "| page | opened by | nav label |", "|---|---|---|"]
+    for p in PAGES:
+        lines.append(f"| `{p.path}` | `{p.action}` | {f'`{p.nav}`' if p.nav else '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # the matrix of docs/permissions.md
+    print(markdown_matrix(), end="")
