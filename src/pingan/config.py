@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     session_max_age_s: int = 8 * 3600
+    session_idle_s: int = Field(default=30 * 60, ge=1, description="sign out after idle")
+    login_throttle_failures: int = Field(default=20, ge=1, description="per address and window")
+    login_throttle_window_s: int = Field(default=15 * 60, ge=1)
     lockout_threshold: int = 5
     lockout_duration_s: int = 15 * 60
     secure_cookies: bool = False

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         """Set a user's password (and unlock the account)."""
         from sqlalchemy import select
 
-        from pingan.audit.service import Actor, record
+        from pingan.audit.service import Actor
         from pingan.auth import service
         from pingan.auth.models import User
         from pingan.errors import PingAnError
@@ -96,16 +96,56 @@ def register(app: typer.Typer) -> None:
                 fail(f"username: no user {username!r}")
                 return
             try:
-                u.password_hash = service.hash_password(password)
+                service.set_password(s, actor=Actor.system("cli"), user=u, password=password)
             except PingAnError as exc:
                 fail(exc.message)
-            u.failed_logins = 0
-            u.locked_until = None
-            record(
-                s, actor=Actor.system("cli"), action="set_password", entity="user", entity_id=u.id
-            )
             s.commit()
         typer.echo(f"password of {username} changed")
+
+    @users.command("disable")
+    def disable(username: str) -> None:
+        """Disable a user: its web sessions end and its bearer tokens are refused at once."""
+        from sqlalchemy import select
+
+        from pingan.audit.service import Actor
+        from pingan.auth import service
+        from pingan.auth.models import User
+        from pingan.store.engine import unit_of_work
+
+        with unit_of_work() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                fail(f"username: no user {username!r}")
+                return
+            service.set_active(s, actor=Actor.system("cli"), user=u, active=False)
+            s.commit()
+        typer.echo(f"user {username} disabled")
+
+    @users.command("revoke")
+    def revoke(
+        username: str,
+        token_id: int | None = typer.Option(None, help="the token's id; all tokens when omitted"),
+    ) -> None:
+        """Revoke a user's bearer tokens: every server process refuses them within 0.2 s."""
+        from sqlalchemy import select
+
+        from pingan.audit.service import Actor
+        from pingan.auth import service
+        from pingan.auth.models import User
+        from pingan.errors import PingAnError
+        from pingan.store.engine import unit_of_work
+
+        with unit_of_work() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                fail(f"username: no user {username!r}")
+                return
+            try:
+                n = service.revoke_tokens(s, actor=Actor.system("cli"), user=u, token_id=token_id)
+            except PingAnError as exc:
+                fail(exc.message)
+            s.commit()
+        typer.echo(f"{n} token(s) of {username} revoked")
 
     @users.command("list")
     def list_cmd() -> None:
