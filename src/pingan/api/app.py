@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 import pingan
 from pingan.api.errors import install_error_handlers
-from pingan.api.middleware import BodyLimit, CookieSessions
+from pingan.api.middleware import AuthBeforeBody, BodyLimit, CookieSessions
 from pingan.config import Settings, get_settings, session_secret
 from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
 
@@ -93,6 +93,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or get_engine()
     app.state.session_factories = {}
+    app.add_middleware(AuthBeforeBody)  # inside the sessions: it reads the decoded one
     app.add_middleware(
         CookieSessions,
         secret_key=session_secret(settings),
