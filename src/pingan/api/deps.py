@@ -120,17 +120,6 @@ ReadSession = SessionDep
 WriteSession = SessionDep
 
 
-TOKEN_CACHE_S = revocation.TOKEN_CACHE_S
-"""A validated bearer token is trusted for this many seconds without a database lookup, as long
-as no token was revoked meanwhile (:mod:`pingan.auth.revocation`: a revocation reaches every
-process within 0.2 s); the cookie session is checked on every request."""
-
-
-def clear_token_cache() -> None:
-    """Forget cached tokens (after revoking one, and in tests)."""
-    revocation.forget_all()
-
-
 def _principal(request: Request, session: Session) -> Principal:
     auth = request.headers.get("authorization")
     user: User | None = None
@@ -165,7 +154,8 @@ def _principal(request: Request, session: Session) -> Principal:
 
 
 def _cached_principal(request: Request) -> Principal | None:
-    """The caller of a bearer token seen in the last ``TOKEN_CACHE_S`` seconds, else None."""
+    """The caller of a bearer token seen in the last 10 s and not revoked since (see
+    :mod:`pingan.auth.revocation`), else None."""
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
@@ -177,7 +167,7 @@ def _cached_principal(request: Request) -> Principal | None:
 
 
 async def get_current_user(request: Request, session: SessionDep) -> Principal:
-    """The signed-in caller: a bearer token seen in the last ``TOKEN_CACHE_S`` seconds is
+    """The signed-in caller: a bearer token seen in the last 10 s (and not revoked since) is
     answered on the event loop; anything else is looked up in the thread pool."""
     hit = _cached_principal(request)
     if hit is not None:

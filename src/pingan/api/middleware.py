@@ -175,16 +175,26 @@ class AuthBeforeBody:
         await send({"type": "http.response.body", "body": body})
 
     async def _known(self, scope: Scope, bearer: str | None) -> bool:
+        from pingan.api.deps import get_read_sessions
         from pingan.auth import revocation
         from pingan.auth.service import token_is_valid
+        from pingan.store.engine import session_factory
 
         if bearer is None:
             session = scope.get("session") or {}
             return session.get("uid") is not None
         if revocation.cached(bearer) is not None:
             return True
-        engine = scope["app"].state.engine
-        return bool(await run_in_threadpool(token_is_valid, engine, bearer))
+        app = scope["app"]
+        # read sessions as the app's endpoints open them (tests substitute their own)
+        override = app.dependency_overrides.get(get_read_sessions)
+        sessions = override() if override else session_factory(app.state.engine, write=False)
+
+        def lookup() -> bool:
+            with sessions() as session:
+                return token_is_valid(session, bearer)
+
+        return await run_in_threadpool(lookup)
 
 
 class SecurityHeaders:

@@ -80,20 +80,21 @@ class Watcher:
         """Whether the generation was read within ``STALE_S`` seconds."""
         return time.monotonic() - self.read_at < STALE_S
 
-    def poll(self, engine: Engine) -> None:
-        """Read the generation now; forget the cached tokens if it moved."""
+    def poll(self, engine: Engine) -> bool:
+        """Read the generation now; forget the cached tokens if it moved. Whether it was read."""
         try:
             with engine.connect() as conn:
                 gen = int(conn.execute(_GENERATION).scalar_one())
         except Exception as exc:  # a database that is gone or busy: the cache goes off
             log.debug("revocation generation unreadable: %s", exc)
-            return
+            return False
         with self._lock:
             if gen != self.generation:
                 if self.generation != -1:
                     forget_all()
                 self.generation = gen
             self.read_at = time.monotonic()
+        return True
 
     def start(self) -> None:
         """Start the polling thread (once)."""
@@ -106,13 +107,16 @@ class Watcher:
             self._thread.start()
 
     def _run(self) -> None:
+        wait_s = POLL_S
         while True:
-            time.sleep(POLL_S)
+            time.sleep(wait_s)
             engine = self._engine()
             if engine is None:
                 return
-            self.poll(engine)
+            ok = self.poll(engine)
             del engine
+            # a database that is down: the cache is off (stale) and the polls back off to 5 s
+            wait_s = POLL_S if ok else min(wait_s * 2, 5.0)
 
 
 _watchers: weakref.WeakKeyDictionary[Engine, Watcher] = weakref.WeakKeyDictionary()

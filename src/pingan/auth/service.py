@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, Engine, Table, select, true, update
+from sqlalchemy import ColumnElement, Table, select, true, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pingan.audit.service import Actor, record
@@ -380,20 +380,18 @@ def revoke_tokens(
     return len(rows)
 
 
-def token_is_valid(engine: Engine, token: str) -> bool:
-    """Whether ``token`` is a stored, unrevoked, unexpired bearer token (one indexed read on a
-    connection of its own): the check made before a large body is read."""
-    now = utcnow()
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(ApiToken.revoked_at, ApiToken.expires_at).where(
-                ApiToken.token_hash == _token_hash(token)
-            )
-        ).first()
+def token_is_valid(session: Session, token: str) -> bool:
+    """Whether ``token`` is a stored, unrevoked, unexpired bearer token (one indexed read): the
+    check made before a large body is read."""
+    row = session.execute(
+        select(ApiToken.revoked_at, ApiToken.expires_at).where(
+            ApiToken.token_hash == _token_hash(token)
+        )
+    ).first()
     return (
         row is not None
         and row.revoked_at is None
-        and (row.expires_at is None or row.expires_at > now)
+        and (row.expires_at is None or row.expires_at > utcnow())
     )
 
 
