@@ -185,6 +185,21 @@ def test_an_idle_session_ends(client: TestClient, city: SmallCity, settings_env:
     assert _me(client, copy) == 401
 
 
+def test_an_active_session_ends_after_its_maximum_age(
+    client: TestClient, city: SmallCity, settings_env: Any
+) -> None:
+    """The cookie is signed anew with every answer, so its own age never runs out while it is
+    used: the session's start, kept inside it, ends it after ``session_max_age_s``."""
+    copy = _signed_in_copy(client)
+    settings_env(session_max_age_s=3)
+    for _ in range(3):
+        assert client.get("/api/v1/auth/me").status_code == 200  # active, not idle
+        time.sleep(0.5)
+    time.sleep(1.7)
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert _me(client, copy) == 401
+
+
 @pytest.mark.parametrize(
     ("username", "reason"),
     [

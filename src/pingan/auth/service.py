@@ -276,28 +276,36 @@ def _count_account_failure(session: Session, user: User, *, now: dt.datetime) ->
 
 def start_session(data: MutableMapping[str, Any], user: User) -> None:
     """Begin a web session for ``user`` in the (cookie) session ``data``: its user, the user's
-    session version, and the time of the last request (for the idle timeout)."""
+    session version, when it began (for ``session_max_age_s``: the cookie itself is signed anew
+    with every answer, so only this ends an active session) and the time of the last request
+    (for ``session_idle_s``)."""
+    now = int(time.time())
     data["uid"] = user.id
     data["sv"] = user.session_version
-    data["seen"] = int(time.time())
+    data["since"] = now
+    data["seen"] = now
 
 
 def session_user(session: Session, data: MutableMapping[str, Any]) -> User | None:
     """The user of the web session ``data``, or None (and the session cleared) when it has none,
     the user is disabled, the session was ended (sign-out, password change, disabling: its
-    version is not the user's) or it was idle for longer than ``session_idle_s``."""
+    version is not the user's), was idle for longer than ``session_idle_s`` or began more than
+    ``session_max_age_s`` ago."""
     uid = data.get("uid")
     if uid is None:
         return None
+    settings = get_settings()
     now = time.time()
-    seen = data.get("seen")
+    seen, since = data.get("seen"), data.get("since")
     user = session.get(User, int(uid))
     if (
         user is None
         or not user.is_active
         or data.get("sv") != user.session_version
         or not isinstance(seen, int | float)
-        or now - seen > get_settings().session_idle_s
+        or not isinstance(since, int | float)
+        or now - seen > settings.session_idle_s
+        or now - since > settings.session_max_age_s
     ):
         data.clear()
         return None
