@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     session_max_age_s: int = 8 * 3600
+    session_idle_s: int = Field(default=30 * 60, ge=1, description="sign out after idle")
+    login_throttle_failures: int = Field(default=20, ge=1, description="per address and window")
+    login_throttle_window_s: int = Field(default=15 * 60, ge=1)
     lockout_threshold: int = 5
     lockout_duration_s: int = 15 * 60
     secure_cookies: bool = False
@@ -51,6 +54,11 @@ class Settings(BaseSettings):
     retention_days_contact: int = 3 * 365
     repeat_call_radius_m: float = 150.0
     repeat_call_window_s: int = 600
+    audit_anchor_dir: Path | None = Field(
+        default=None,
+        description="where the scheduler appends the daily audit anchor (default "
+        "data_dir/audit-anchors); best on another disk or machine",
+    )
     scheduler: bool = Field(
         default=True,
         description="run scheduled jobs inside `pingan serve` (PINGAN_SCHEDULER=0: off)",

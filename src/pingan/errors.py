@@ -10,6 +10,7 @@
     ├── PermissionDenied (403, "forbidden") outside the caller's jurisdiction or role
     ├── Unauthenticated (401, "unauthenticated")
     ├── Locked (423, "locked")              account locked after repeated failed logins
+    ├── TooManyRequests (429, "too_many_requests")  too many failures from one address
     └── Unavailable (503, "unavailable")    the database stayed busy or unreachable after retries
 
 Each error has an HTTP ``status``, a stable ``code`` and a ``message`` safe to show to the user;
@@ -30,6 +31,7 @@ __all__ = [
     "PermissionDenied",
     "PingAnError",
     "StateTransition",
+    "TooManyRequests",
     "Unauthenticated",
     "Unavailable",
 ]
@@ -116,6 +118,18 @@ class Locked(PingAnError):
 
     status = 423
     code = "locked"
+
+
+class TooManyRequests(PingAnError):
+    """Too many failed sign-ins from one client address: wait ``retry_after_s`` seconds (the
+    API answers 429 with ``Retry-After``)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None) -> None:
+        super().__init__(message, field=field, detail={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
 
 
 class Unavailable(PingAnError):

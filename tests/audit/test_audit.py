@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from pingan.audit.service import Actor, record, seal, verify
+from tests.audit.tamper import as_forger
 from tests.factories import SmallCity
 
 
@@ -16,6 +17,7 @@ def test_chain_verifies_and_detects_alteration(session: Session, city: SmallCity
     rep = verify(session)
     assert rep.ok and rep.checked >= 5
     seq = session.execute(text("SELECT max(seq) FROM audit_log")).scalar_one() - 2
+    as_forger(session)
     session.execute(text("UPDATE audit_log SET detail = '{\"x\": 1}' WHERE seq = :s"), {"s": seq})
     session.expire_all()
     rep = verify(session)
@@ -28,6 +30,7 @@ def test_chain_detects_removal(session: Session, city: SmallCity) -> None:
         record(session, actor=Actor.system(), action="test", entity="thing", entity_id=i)
     seal(session)  # on PostgreSQL records take their place in the chain at commit
     seq = session.execute(text("SELECT max(seq) FROM audit_log")).scalar_one() - 1
+    as_forger(session)
     session.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": seq})
     session.expire_all()
     rep = verify(session)
@@ -53,6 +56,7 @@ def test_cli_audit_verify_exit_codes(tmp_path: Path, monkeypatch) -> None:  # ty
         from pingan.store.engine import get_engine
 
         with get_engine().begin() as c:
+            as_forger(c)
             c.execute(text("UPDATE audit_log SET actor = 'mallory'"))
         r = runner.invoke(app, ["audit", "verify"])
         assert r.exit_code == 1

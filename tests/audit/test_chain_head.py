@@ -29,6 +29,7 @@ from pingan.audit.service import (
 )
 from pingan.errors import Invalid
 from pingan.store.engine import MIGRATIONS_DIR, make_engine, migrate, unit_of_work
+from tests.audit.tamper import as_forger
 from tests.conftest import auth
 from tests.factories import SmallCity
 
@@ -57,6 +58,7 @@ def test_head_follows_the_newest_record(session: Session, city: SmallCity) -> No
 
 def test_removal_from_the_end_is_reported(session: Session, city: SmallCity) -> None:
     last = _write(session, 3)
+    as_forger(session)
     session.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": last - 1})
     session.expire_all()
     rep = verify(session)
@@ -204,6 +206,7 @@ def test_anchor_catches_a_rewritten_chain_and_a_cut_back_one(
     assert head is not None and head.anchor == f"{head.seq}:{head.hash}"
     assert verify(session, anchors=[parse_anchor(head.anchor)]).ok
     # a forger rewrites the newest record and every hash after it, head included
+    as_forger(session)
     session.execute(
         text("UPDATE audit_log SET hash = :h WHERE seq = :s"), {"h": "e" * 64, "s": head.seq}
     )
@@ -303,6 +306,7 @@ def test_cli_audit_head_and_anchor(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert r.exit_code == 2
         assert "error: anchor: '2:zz' is not SEQ:HASH" in r.output
         with get_engine().begin() as c:  # the newest record and the head go together
+            as_forger(c)
             c.execute(text("DELETE FROM audit_log WHERE seq = 2"))
             c.execute(
                 text(

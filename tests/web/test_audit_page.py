@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor, Entry, record_many, seal
+from tests.audit.tamper import as_forger
 from tests.factories import SmallCity
 from tests.web.test_pages import login
 
@@ -47,6 +48,7 @@ def test_admin_reads_checks_and_pages_the_audit_log(
     assert bad.status_code == 422
     assert "anchor: &#39;7&#39; is not SEQ:HASH" in bad.text
 
+    as_forger(session)
     session.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = :s"), {"s": seq - 3})
     session.expire_all()
     broken = client.get("/audit", params={"check": "true"})

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 import pingan
 from pingan.api.errors import install_error_handlers
-from pingan.api.middleware import BodyLimit, CookieSessions
+from pingan.api.middleware import AuthBeforeBody, BodyLimit, CookieSessions
 from pingan.config import Settings, get_settings, session_secret
 from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
 
@@ -99,6 +99,7 @@ def create_app(
     app.state.engine = engine or get_engine()
     app.state.session_factories = {}
     app.state.background = tuple(background)
+    app.add_middleware(AuthBeforeBody)  # inside the sessions: it reads the decoded one
     app.add_middleware(
         CookieSessions,
         secret_key=session_secret(settings),

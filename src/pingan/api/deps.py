@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, Any, cast
@@ -20,8 +19,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from pingan.auth import revocation
 from pingan.auth.models import User
-from pingan.auth.service import Principal, principal_for, resolve_token
+from pingan.auth.service import Principal, principal_for, resolve_token, session_user
 from pingan.errors import PermissionDenied, Unauthenticated
 from pingan.permissions import ACTIONS, check
 from pingan.store.engine import inline_write_session, session_factory, write_lock_for
@@ -122,18 +122,6 @@ async def get_writer(request: Request) -> Writer:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-TOKEN_CACHE_S = 10.0
-"""A validated bearer token is trusted for this many seconds without a database lookup, so a
-revoked token or a changed role takes effect within 10 s (the cookie session is checked on every
-request)."""
-_token_cache: dict[str, tuple[float, Principal]] = {}
-
-
-def clear_token_cache() -> None:
-    """Forget cached tokens (after revoking one, and in tests)."""
-    _token_cache.clear()
-
-
 def _principal(request: Request, session: Session) -> Principal:
     auth = request.headers.get("authorization")
     user: User | None = None
@@ -141,49 +129,47 @@ def _principal(request: Request, session: Session) -> Principal:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("use 'Authorization: Bearer <token>'", field="authorization")
-        cached = _token_cache.get(token.strip())
-        if cached is not None and cached[0] > time.monotonic():
-            return dataclasses.replace(cached[1], ip=client_ip(request))
-        user = resolve_token(session, token.strip())
+        token = token.strip()
+        hit = revocation.cached(token)
+        if hit is not None:
+            return dataclasses.replace(hit, ip=client_ip(request))
+        watcher = revocation.watcher_for(request.app.state.engine)
+        generation = watcher.generation  # before the lookup: see revocation.remember
+        user = resolve_token(session, token)
         principal = principal_for(session, user, ip=client_ip(request))
-        if len(_token_cache) > 10_000:
-            _token_cache.clear()
-        _token_cache[token.strip()] = (time.monotonic() + TOKEN_CACHE_S, principal)
+        revocation.remember(token, principal, watcher=watcher, generation=generation)
         return principal
     else:
-        uid = request.session.get("uid") if "session" in request.scope else None
-        if uid is not None and request.method not in _SAFE_METHODS:
+        data = request.session if "session" in request.scope else {}
+        if data.get("uid") is not None and request.method not in _SAFE_METHODS:
             sent = request.headers.get("x-csrf-token", "")
-            expected = request.session.get("csrf", "")
+            expected = data.get("csrf", "")
             if not expected or not secrets.compare_digest(sent, expected):
                 raise PermissionDenied(
                     "missing or wrong X-CSRF-Token header for a cookie-authenticated change",
                     field="x-csrf-token",
                 )
-        if uid is not None:
-            user = session.get(User, int(uid))
-            if user is None or not user.is_active:
-                request.session.clear()
-                user = None
+        user = session_user(session, data)
     if user is None:
         raise Unauthenticated("sign in or send a bearer token", field="authorization")
     return principal_for(session, user, ip=client_ip(request))
 
 
 def _cached_principal(request: Request) -> Principal | None:
-    """The caller of a bearer token seen in the last ``TOKEN_CACHE_S`` seconds, else None."""
+    """The caller of a bearer token seen in the last 10 s and not revoked since (see
+    :mod:`pingan.auth.revocation`), else None."""
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer":
-            cached = _token_cache.get(token.strip())
-            if cached is not None and cached[0] > time.monotonic():
-                return dataclasses.replace(cached[1], ip=client_ip(request))
+            hit = revocation.cached(token.strip())
+            if hit is not None:
+                return dataclasses.replace(hit, ip=client_ip(request))
     return None
 
 
 async def get_current_user(request: Request, session: SessionDep) -> Principal:
-    """The signed-in caller: a bearer token seen in the last ``TOKEN_CACHE_S`` seconds is
+    """The signed-in caller: a bearer token seen in the last 10 s (and not revoked since) is
     answered on the event loop; anything else is looked up in the thread pool."""
     hit = _cached_principal(request)
     if hit is not None:

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pingan.errors import PingAnError
+from pingan.errors import PingAnError, TooManyRequests
 
 __all__ = ["ErrorBody", "install_error_handlers"]
 
@@ -40,6 +40,8 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"WWW-Authenticate": "Bearer"}
         elif exc.status == 503:
             headers = {"Retry-After": "1"}
+        elif isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.permissions import ROLES  # the roles are the permission table's
 from pingan.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["ROLES", "ApiToken", "User"]
+__all__ = ["ROLES", "ApiToken", "AuthRevocation", "LoginThrottle", "User"]
 
 
 class User(Base):
@@ -32,6 +32,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Moved on by sign-out, a password change and disabling the user: a web session carries
+    the version it began under and is refused once they differ (every copy of the cookie)."""
 
 
 class ApiToken(Base):
@@ -48,3 +51,26 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per client address in the current window, across all accounts; kept in
+    the database so that every worker process counts the same failures."""
+
+    __tablename__ = "login_throttle"
+
+    ip: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer)
+
+
+class AuthRevocation(Base):
+    """One row (``id`` 1): a generation moved on whenever a bearer token stops being valid
+    (revoked, its user disabled or changed). Every process polls it and forgets its cached
+    tokens when it moves (:mod:`pingan.auth.revocation`)."""
+
+    __tablename__ = "auth_revocation"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(Integer)

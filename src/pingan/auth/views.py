@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 
 from pingan.api.deps import SessionDep, allowed, client_ip
 from pingan.api.errors import ErrorBody
-from pingan.auth import service
+from pingan.auth import revocation, service
 from pingan.auth.models import User
 from pingan.auth.schemas import LoginIn, TokenOut, UserCreate, UserRead
 from pingan.auth.service import Principal
+from pingan.errors import Invalid, NotFound
 from pingan.permissions import allows
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ErrorBody)
@@ -69,4 +70,42 @@ def create_user(
         jurisdiction_code=body.jurisdiction_code,
     )
     session.commit()
+    return UserRead.model_validate(user)
+
+
+@router.delete("/auth/token", status_code=204, operation_id="revoke_token")
+def revoke_token(
+    request: Request,
+    principal: Annotated[Principal, allowed("account.read")],
+    session: SessionDep,
+) -> Response:
+    """Revoke the bearer token this call is made with: every worker process refuses it from
+    now on (within 0.2 s)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    row = service.token_row(session, token.strip()) if scheme.lower() == "bearer" else None
+    user = session.get(User, principal.user_id)
+    if row is None or user is None:
+        raise Invalid("authorization", "send the bearer token to revoke in the header")
+    service.revoke_tokens(session, actor=principal.actor, user=user, token_id=row.id)
+    session.commit()
+    revocation.forget_all()
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/disable", operation_id="disable_user")
+def disable_user(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Annotated[Principal, allowed("user.manage")],
+    session: SessionDep,
+) -> UserRead:
+    """Disable a user (administrators only): the user's web sessions end and bearer tokens are
+    refused in every worker process at once."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", field="user_id")
+    if user.id == principal.user_id:
+        raise Invalid("user_id", "you cannot disable yourself; ask another administrator")
+    service.set_active(session, actor=principal.actor, user=user, active=False)
+    session.commit()
+    revocation.forget_all()
     return UserRead.model_validate(user)

@@ -1,4 +1,4 @@
-"""``pingan users add|list|token``."""
+"""``pingan users add|list|token|passwd|disable|revoke``."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def passwd(
     """Set a user's password (and unlock the account)."""
     from sqlalchemy import select
 
-    from pingan.audit.service import Actor, record
+    from pingan.audit.service import Actor
     from pingan.auth import service
     from pingan.auth.models import User
     from pingan.errors import PingAnError
@@ -94,15 +94,59 @@ def passwd(
         if u is None:
             fail(f"username: no user {username!r}")
             return
-        try:
-            u.password_hash = service.hash_password(password)
+        try:  # also unlocks the account and ends every session of the user
+            service.set_password(s, actor=Actor.system("cli"), user=u, password=password)
         except PingAnError as exc:
             fail(exc.message)
-        u.failed_logins = 0
-        u.locked_until = None
-        record(s, actor=Actor.system("cli"), action="set_password", entity="user", entity_id=u.id)
         s.commit()
     typer.echo(f"password of {username} changed")
+
+
+@app.command("disable")
+def disable(username: str) -> None:
+    """Disable a user: its web sessions end and its bearer tokens are refused at once."""
+    from sqlalchemy import select
+
+    from pingan.audit.service import Actor
+    from pingan.auth import service
+    from pingan.auth.models import User
+    from pingan.store.engine import unit_of_work
+
+    with unit_of_work() as s:
+        u = s.scalar(select(User).where(User.username == username))
+        if u is None:
+            fail(f"username: no user {username!r}")
+            return
+        service.set_active(s, actor=Actor.system("cli"), user=u, active=False)
+        s.commit()
+    typer.echo(f"user {username} disabled")
+
+
+@app.command("revoke")
+def revoke(
+    username: str,
+    token_id: int | None = typer.Option(None, help="the token's id; all tokens when omitted"),
+) -> None:
+    """Revoke a user's bearer tokens: every server process refuses them within 0.2 s."""
+    from sqlalchemy import select
+
+    from pingan.audit.service import Actor
+    from pingan.auth import service
+    from pingan.auth.models import User
+    from pingan.errors import PingAnError
+    from pingan.store.engine import unit_of_work
+
+    with unit_of_work() as s:
+        u = s.scalar(select(User).where(User.username == username))
+        if u is None:
+            fail(f"username: no user {username!r}")
+            return
+        try:
+            n = service.revoke_tokens(s, actor=Actor.system("cli"), user=u, token_id=token_id)
+        except PingAnError as exc:
+            fail(exc.message)
+        s.commit()
+    typer.echo(f"{n} token(s) of {username} revoked")
 
 
 @app.command("list")

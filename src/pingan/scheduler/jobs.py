@@ -117,6 +117,17 @@ def weekly_briefing(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     return {"file": path.name}
 
 
+def audit_anchor(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Where the audit chain ends (SEQ:HASH), appended to a file outside the database, which
+    ``pingan audit verify --anchor-file`` checks later."""
+    from pingan.audit.anchor import write_anchor
+
+    settings = get_settings()
+    folder = settings.audit_anchor_dir or settings.data_dir / "audit-anchors"
+    path = write_anchor(engine, folder)
+    return {"file": path.name}
+
+
 def retention(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     """Personal data past its retention rule is cleared (premises contacts)."""
     from pingan.places.service import purge_contacts
@@ -139,6 +150,7 @@ JOBS: tuple[Job, ...] = (
     Job("warnings", "风险预警研判", "Evaluate early warnings", Every(3600), warnings),
     Job("rescreen", "矛盾纠纷风险复核", "Re-screen open disputes", DailyAt(1, 0), rescreen),
     Job("weekly_briefing", "周报", "Weekly briefing", WeeklyAt(0, 8, 0), weekly_briefing),
+    Job("audit_anchor", "审计锚点留存", "Keep the audit anchor", DailyAt(0, 10), audit_anchor),
     Job(
         "retention",
         "个人信息到期清除",

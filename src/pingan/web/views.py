@@ -29,8 +29,15 @@ from sqlalchemy import select
 from pingan.api.deps import SessionDep, client_ip
 from pingan.api.middleware import SecurityHeaders
 from pingan.auth.models import User
-from pingan.auth.service import Principal, authenticate, principal_for
-from pingan.errors import Locked, Unauthenticated
+from pingan.auth.service import (
+    Principal,
+    authenticate,
+    end_sessions,
+    principal_for,
+    session_user,
+    start_session,
+)
+from pingan.errors import Locked, TooManyRequests, Unauthenticated
 from pingan.permissions import ACTIONS, actions_for, nav_for, page_allows
 from pingan.web.i18n import LANGUAGES, messages, translator
 
@@ -145,12 +152,9 @@ def render(
 
 def require_login(request: Request, session: Any) -> Principal | RedirectResponse:
     """The signed-in principal, or a redirect to the sign-in page."""
-    uid = request.session.get("uid")
-    if uid is not None:
-        user = session.get(User, int(uid))
-        if user is not None and user.is_active:
-            return principal_for(session, user, ip=client_ip(request))
-        request.session.clear()
+    user = session_user(session, request.session)
+    if user is not None:
+        return principal_for(session, user, ip=client_ip(request))
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
@@ -222,6 +226,16 @@ def login_submit(
             {"next": _safe_next(next), "error": t("login.locked")},
             status_code=423,
         )
+    except TooManyRequests as exc:
+        session.commit()
+        resp = render(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "error": t("login.throttled")},
+            status_code=429,
+        )
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
+        return resp
     except Unauthenticated:
         session.commit()  # keep the failure count and its audit record
         return render(
@@ -233,7 +247,7 @@ def login_submit(
     session.commit()
     lang = request.session.get("lang")
     request.session.clear()
-    request.session["uid"] = user.id
+    start_session(request.session, user)
     request.session["csrf"] = secrets.token_urlsafe(32)
     if lang:
         request.session["lang"] = lang
@@ -241,10 +255,16 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: str = Form("")) -> RedirectResponse:
-    """End the session."""
+def logout(request: Request, session: SessionDep, csrf: str = Form("")) -> RedirectResponse:
+    """End the session, and with it every session of the user (every copy of the cookie, on
+    every device): the user's session version moves on."""
     expected = request.session.get("csrf", "")
     if expected and secrets.compare_digest(csrf, expected):
+        user = session_user(session, request.session)
+        if user is not None:
+            who = principal_for(session, user, ip=client_ip(request))
+            end_sessions(session, actor=who.actor, user=user, why="signed out")
+            session.commit()
         request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
