@@ -4,6 +4,7 @@ from pingan.alerts.models import EarlyWarning, EarlyWarningEvent
 from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
+from pingan.dispatch.models import Assignment
 from pingan.disputes.models import (
     Dispute,
     DisputeEvent,
@@ -36,6 +37,7 @@ from pingan.tasks.models import (
 __all__ = [
     "Address",
     "ApiToken",
+    "Assignment",
     "AuditChainHead",
     "AuditRecord",
     "Camera",

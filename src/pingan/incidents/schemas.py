@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 Crs = Literal["WGS84", "GCJ02", "BD09"]
-Source = Literal["call_110", "online", "patrol", "camera", "walk_in"]
+Source = Literal["call_110", "online", "patrol", "camera", "walk_in", "drill"]
 
 
 class IncidentCreate(BaseModel):
