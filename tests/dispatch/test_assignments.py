@@ -193,3 +193,37 @@ def test_notes(client: TestClient, city: SmallCity, session: Session) -> None:
         select(AuditRecord.id).where(AuditRecord.entity == "incident", AuditRecord.action == "note")
     ).all()
     assert len(n) == 1
+
+
+def test_nearby_repeat_calls_and_history(client: TestClient, city: SmallCity) -> None:
+    h = auth(city.tokens["dispatcher"])
+    lon, lat = city.cell_center(1)
+    first = client.post(
+        "/api/v1/incidents", headers=h, json={"subtype": "fight", "lon": lon, "lat": lat}
+    ).json()
+    client.post(
+        "/api/v1/incidents",
+        headers=h,
+        json={"subtype": "noise", "lon": lon + 0.0005, "lat": lat},
+    )
+    far_lon = lon + 0.01  # about 1 km east
+    client.post(
+        "/api/v1/incidents", headers=h, json={"subtype": "fight", "lon": far_lon, "lat": lat}
+    )
+    r = client.get(
+        "/api/v1/dispatch/nearby",
+        headers=h,
+        params={"lon": lon + 0.001, "lat": lat, "subtype": "fight"},
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert [x["id"] for x in out["repeats"]] == [first["id"]]
+    assert 90 <= out["repeats"][0]["distance_m"] <= 110
+    assert out["history"]["count"] == 2  # the fight and the noise, not the one 1 km away
+    # another station's chief does not see them
+    r = client.get(
+        "/api/v1/dispatch/nearby",
+        headers=auth(city.tokens["chief1"]),
+        params={"lon": lon, "lat": lat, "subtype": "fight"},
+    )
+    assert r.json()["repeats"] == [] and r.json()["history"]["count"] == 0

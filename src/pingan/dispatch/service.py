@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +24,11 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.models import User
-from pingan.auth.service import Principal
+from pingan.auth.service import Principal, scope_clause
 from pingan.dispatch.models import ACTIVE_STATES, Assignment
 from pingan.dispatch.schemas import AssignmentRead
 from pingan.errors import Conflict, Invalid, NotFound
+from pingan.geo.crs import haversine_m
 from pingan.incidents import service as incidents
 from pingan.incidents.models import Incident, IncidentEvent
 from pingan.resources import service as resources
@@ -41,6 +43,7 @@ __all__ = [
     "create",
     "get_or_raise",
     "list_for_incident",
+    "nearby",
     "to_read",
     "transition",
     "unit_json",
@@ -362,4 +365,87 @@ def unit_json(r: Resource, *, lang: str, incident_code: str | None) -> dict[str,
         "lon": r.lon,
         "lat": r.lat,
         "position_at": r.position_at.isoformat() if r.position_at else None,
+    }
+
+
+REPEAT_RADIUS_M = 300.0
+REPEAT_WINDOW = dt.timedelta(minutes=30)
+HISTORY_RADIUS_M = 150.0
+HISTORY_DAYS = 365
+
+
+def nearby(
+    session: Session,
+    *,
+    principal: Principal,
+    lon: float,
+    lat: float,
+    subtype: str | None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """What intake shows before saving: open incidents of the same kind within 300 m and 30
+    minutes (probable repeat calls), and the place's history (incidents within 150 m in the
+    last year, the newest five listed). Scoped to the caller."""
+    now = now or utcnow()
+    dlat = max(REPEAT_RADIUS_M, HISTORY_RADIUS_M) / 111_000
+    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
+    box = (
+        Incident.lon.between(lon - dlon, lon + dlon),
+        Incident.lat.between(lat - dlat, lat + dlat),
+        scope_clause(principal, Incident.jpath),
+    )
+    repeats = []
+    if subtype:
+        rows = session.scalars(
+            select(Incident)
+            .where(
+                *box,
+                Incident.subtype == subtype,
+                Incident.state.in_(OPEN_INCIDENT_STATES),
+                Incident.reported_at >= now - REPEAT_WINDOW,
+            )
+            .order_by(Incident.reported_at.desc())
+            .limit(20)
+        ).all()
+        for r in rows:
+            d = float(haversine_m(lon, lat, r.lon, r.lat))
+            if d <= REPEAT_RADIUS_M:
+                repeats.append(_brief(r, d))
+    hist = session.scalars(
+        select(Incident)
+        .where(*box, Incident.reported_at >= now - dt.timedelta(days=HISTORY_DAYS))
+        .order_by(Incident.reported_at.desc())
+        .limit(500)
+    ).all()
+    near = [
+        (r, d)
+        for r in hist
+        if (d := float(haversine_m(lon, lat, r.lon, r.lat))) <= HISTORY_RADIUS_M
+    ]
+    return {
+        "repeats": repeats,
+        "history": {
+            "radius_m": HISTORY_RADIUS_M,
+            "days": HISTORY_DAYS,
+            "count": len(near),
+            "recent": [_brief(r, d) for r, d in near[:5]],
+        },
+        "how": (
+            f"repeats: open incidents of the same subtype within {REPEAT_RADIUS_M:g} m reported "
+            f"in the last {REPEAT_WINDOW.seconds // 60} minutes; history: incidents within "
+            f"{HISTORY_RADIUS_M:g} m in the last {HISTORY_DAYS} days"
+        ),
+    }
+
+
+def _brief(r: Incident, distance_m: float) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "code": r.code,
+        "subtype": r.subtype,
+        "state": r.state,
+        "priority": r.priority,
+        "reported_at": r.reported_at.isoformat(),
+        "distance_m": round(distance_m),
+        "address_text": r.address_text,
     }

@@ -4,9 +4,9 @@ and the unit board."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from pingan.api.deps import CurrentUser, ReadSession, WriteSession
@@ -104,6 +104,19 @@ def add_note(
         session, principal=principal, incident_id=incident_id, text=body.text
     )
     return IncidentEventRead.model_validate(ev)
+
+
+@router.get("/dispatch/nearby", operation_id="intake_nearby")
+def intake_nearby(
+    session: ReadSession,
+    principal: CurrentUser,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    subtype: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, Any]:
+    """For a call being taken: open incidents of the same kind within 300 m and 30 minutes
+    (probable repeat calls) and the place's history (incidents within 150 m in a year)."""
+    return service.nearby(session, principal=principal, lon=lon, lat=lat, subtype=subtype)
 
 
 @router.get("/dispatch/board", operation_id="unit_board")
