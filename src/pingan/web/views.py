@@ -198,12 +198,20 @@ def set_language(code: str, request: Request, back: str = "/") -> RedirectRespon
 
 @router.get("/command", response_class=HTMLResponse)
 def command_center(request: Request, session: SessionDep) -> Response:
-    """The command center: live map, incident queue, incident timeline."""
+    """The dispatch workstation: live map, intake, incident queue and detail, unit board."""
     who = require_login(request, session)
     if isinstance(who, RedirectResponse):
         return who
     user = session.scalar(select(User).where(User.id == who.user_id))
-    return render(request, "command.html", {"user": user}, principal=who)
+    drill = getattr(request.app.state, "drill", None) is not None
+    # the address search asks the geocoder only when it is there (a 404 would be a console error)
+    geocoder = any(getattr(r, "path", "") == "/api/v1/geocode" for r in request.app.routes)
+    return render(
+        request,
+        "command.html",
+        {"user": user, "drill": drill, "geocoder": geocoder},
+        principal=who,
+    )
 
 
 def setup(app: FastAPI) -> None:
