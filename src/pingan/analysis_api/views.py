@@ -41,6 +41,7 @@ class Selection(BaseModel):
     klass: str | None = Field(default=None, alias="class")
     group: str | None = None
     area: str | None = Field(default=None, description="jurisdiction code to narrow to")
+    include_drill: bool = Field(default=False, description="count drill incidents too")
 
 
 def load(
@@ -63,6 +64,7 @@ def load(
         until=until,
         subtypes=subs,
         jurisdiction_path=path,
+        include_drill=sel.include_drill,
     )
 
 
