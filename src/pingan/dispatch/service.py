@@ -128,7 +128,10 @@ def _timeline(
 def _follow(
     session: Session, *, principal: Principal, inc: Incident, state: str, at: dt.datetime
 ) -> None:
-    """Move the incident forward to ``state`` if its first unit got there first."""
+    """Move the incident forward to ``state`` if its first unit got there first. The incident's
+    row is locked and read again first (PostgreSQL), so two units moving at once move it once."""
+    session.execute(select(Incident.id).where(Incident.id == inc.id).with_for_update())
+    session.refresh(inc)
     target = _INCIDENT_RANK.get(state)
     current = _INCIDENT_RANK.get(inc.state)
     if target is None or current is None or target <= current:
