@@ -227,3 +227,33 @@ def test_nearby_repeat_calls_and_history(client: TestClient, city: SmallCity) ->
         params={"lon": lon, "lat": lat, "subtype": "fight"},
     )
     assert r.json()["repeats"] == [] and r.json()["history"]["count"] == 0
+
+
+def test_detail_lists_repeat_calls_and_nearest_cameras(
+    client: TestClient, city: SmallCity, session: Session
+) -> None:
+    from pingan.cameras.models import Camera
+
+    h = auth(city.tokens["dispatcher"])
+    lon, lat = city.cell_center(1)
+    for k in range(7):  # every 100 m east; the last one offline
+        session.add(
+            Camera(
+                code=f"CAM{k}",
+                lon=lon + 0.001 * k,
+                lat=lat,
+                heading_deg=0,
+                fov_deg=90,
+                range_m=50,
+                jpath=city.stations[0].path,
+                status="offline" if k == 1 else "online",
+            )
+        )
+    session.flush()
+    first = make_incident(client, h, city)
+    second = make_incident(client, h, city)  # a repeat call of the first
+    assert second["repeat_of_id"] == first["id"]
+    d = client.get(f"/api/v1/incidents/{first['id']}", headers=h).json()
+    assert [r["id"] for r in d["repeats"]] == [second["id"]]
+    assert [c["code"] for c in d["cameras"]] == ["CAM0", "CAM2", "CAM3", "CAM4", "CAM5"]
+    assert d["cameras"][0]["distance_m"] == 0 and 190 <= d["cameras"][1]["distance_m"] <= 210

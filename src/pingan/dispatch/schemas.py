@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,3 +71,5 @@ class IncidentDetail(IncidentRead):
     """One incident with the units sent to it."""
 
     assignments: list[AssignmentRead] = Field(default_factory=list)
+    repeats: list[dict[str, Any]] = Field(default_factory=list)
+    cameras: list[dict[str, Any]] = Field(default_factory=list)

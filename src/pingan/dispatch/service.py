@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from pingan.audit.service import record
 from pingan.auth.models import User
 from pingan.auth.service import Principal, scope_clause
+from pingan.cameras.models import Camera
 from pingan.dispatch.models import ACTIVE_STATES, Assignment
 from pingan.dispatch.schemas import AssignmentRead
 from pingan.errors import Conflict, Invalid, NotFound
@@ -40,6 +41,7 @@ __all__ = [
     "ASSIGNMENT",
     "OPEN_INCIDENT_STATES",
     "add_note",
+    "context",
     "create",
     "get_or_raise",
     "list_for_incident",
@@ -451,4 +453,40 @@ def _brief(r: Incident, distance_m: float) -> dict[str, Any]:
         "reported_at": r.reported_at.isoformat(),
         "distance_m": round(distance_m),
         "address_text": r.address_text,
+    }
+
+
+CAMERA_SEARCH_M = 1000.0
+
+
+def context(session: Session, *, principal: Principal, inc: Incident) -> dict[str, Any]:
+    """What the detail shows around an incident: its repeat calls, and the five nearest working
+    cameras (within 1 km) with their distance. Scoped to the caller."""
+    repeats = session.scalars(
+        select(Incident)
+        .where(Incident.repeat_of_id == inc.id, scope_clause(principal, Incident.jpath))
+        .order_by(Incident.reported_at)
+        .limit(50)
+    ).all()
+    dlat = CAMERA_SEARCH_M / 111_000
+    dlon = dlat / max(0.1, math.cos(math.radians(inc.lat)))
+    cams = session.scalars(
+        select(Camera).where(
+            Camera.lon.between(inc.lon - dlon, inc.lon + dlon),
+            Camera.lat.between(inc.lat - dlat, inc.lat + dlat),
+            Camera.status == "online",
+            scope_clause(principal, Camera.jpath),
+        )
+    ).all()
+    near = sorted(
+        ((c, float(haversine_m(inc.lon, inc.lat, c.lon, c.lat))) for c in cams),
+        key=lambda x: x[1],
+    )
+    return {
+        "repeats": [_brief(r, float(haversine_m(inc.lon, inc.lat, r.lon, r.lat))) for r in repeats],
+        "cameras": [
+            {"id": c.id, "code": c.code, "distance_m": round(d), "lon": c.lon, "lat": c.lat}
+            for c, d in near[:5]
+            if d <= CAMERA_SEARCH_M
+        ],
     }

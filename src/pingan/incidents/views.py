@@ -241,13 +241,14 @@ class _StreamCursor:
 def get_incident(
     incident_id: int, request: Request, session: ReadSession, principal: CurrentUser
 ) -> IncidentDetail:
-    """One incident with the units sent to it (``assignments``); caller data masked (see
-    ``/caller`` to reveal it, audited)."""
+    """One incident with the units sent to it (``assignments``), its repeat calls and the five
+    nearest working cameras; caller data masked (see ``/caller`` to reveal it, audited)."""
     inc = service.get_or_raise(session, principal=principal, incident_id=incident_id)
     rows = dispatch.list_for_incident(session, incident_id=inc.id)
     return IncidentDetail(
         **to_read(inc).model_dump(),
         assignments=dispatch.to_read(session, rows, lang=lang_of(request)),
+        **dispatch.context(session, principal=principal, inc=inc),
     )
 
 

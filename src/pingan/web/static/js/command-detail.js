@@ -48,6 +48,9 @@
       <h4>${esc(t("dispatch.detail.units"))}</h4>
       <ol class="assignments" id="assignments">${inc.assignments.length ? inc.assignments.map(assignmentRow).join("") : `<li class="muted">${esc(t("dispatch.detail.none"))}</li>`}</ol>
       ${open ? `<h4>${esc(t("dispatch.detail.recommend"))}</h4><ol class="recommend" id="recommend"><li class="muted">${esc(t("common.loading"))}</li></ol>` : ""}
+      ${inc.repeat_of_id ? `<p>${esc(t("dispatch.detail.repeat_of"))} <a href="#" data-goto="${inc.repeat_of_id}">#${inc.repeat_of_id}</a></p>` : ""}
+      ${inc.repeats && inc.repeats.length ? `<h4>${esc(t("dispatch.detail.repeats"))}</h4><ul class="links">${inc.repeats.map((r) => `<li><a href="#" data-goto="${r.id}">${esc(r.code)}</a> · ${esc(fmtTime(r.reported_at))} · ${r.distance_m} m</li>`).join("")}</ul>` : ""}
+      ${inc.cameras && inc.cameras.length ? `<h4>${esc(t("dispatch.detail.cameras"))}</h4><p class="cams">${inc.cameras.map((c) => `<span>${esc(c.code)} <span class="muted">${c.distance_m} m</span></span>`).join(" · ")}</p>` : ""}
       <h4>${esc(t("incident.timeline"))}</h4>
       <ol class="timeline" id="timeline">${timeline.map(eventLine).join("")}</ol>
       <form id="note-form" class="note-form"><input id="note-text" maxlength="4000" placeholder="${esc(t("dispatch.detail.note.placeholder"))}"> <button type="submit" class="small">${esc(t("dispatch.detail.note.add"))}</button></form>
@@ -152,6 +155,8 @@
   };
 
   box.addEventListener("click", async (e) => {
+    const link = e.target.closest("a[data-goto]");
+    if (link) { e.preventDefault(); CMD.select(+link.dataset.goto); return; }
     const b = e.target.closest("button");
     if (!b) return;
     if (b.id === "detail-close") { close(); return; }
