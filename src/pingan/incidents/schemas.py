@@ -73,6 +73,7 @@ class IncidentRead(BaseModel):
     closed_at: dt.datetime | None
     repeat_of_id: int | None
     repeat_count: int
+    created_by_id: int | None = None
     caller_name_masked: str | None = None
     caller_phone_masked: str | None = None
     allowed_transitions: list[str] = []

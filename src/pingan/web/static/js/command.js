@@ -156,11 +156,13 @@
     const cls = document.getElementById("f-class").value;
     const pr = +document.getElementById("f-priority").value || 9;
     const unassigned = document.getElementById("f-unassigned").checked;
+    const mineBox = document.getElementById("f-mine");
+    const me = mineBox.checked ? +mineBox.dataset.userId : null;
     const all = [...state.incidents.values()];
     if (state.tab === "closed") {
-      return all.filter((i) => !OPEN.includes(i.state) && (!cls || i.klass === cls)).sort((a, b) => Date.parse(b.reported_at) - Date.parse(a.reported_at)).slice(0, 300);
+      return all.filter((i) => !OPEN.includes(i.state) && (!cls || i.klass === cls) && (me == null || i.created_by_id === me)).sort((a, b) => Date.parse(b.reported_at) - Date.parse(a.reported_at)).slice(0, 300);
     }
-    return all.filter((i) => OPEN.includes(i.state) && (!cls || i.klass === cls) && i.priority <= pr && (!unassigned || i.state === "received"))
+    return all.filter((i) => OPEN.includes(i.state) && (!cls || i.klass === cls) && i.priority <= pr && (!unassigned || i.state === "received") && (me == null || i.created_by_id === me))
       .sort((a, b) => a.priority - b.priority || Date.parse(a.reported_at) - Date.parse(b.reported_at) || a.id - b.id);
   }
   function queueItem(i, now) {
@@ -240,12 +242,31 @@
   function incidentChanged(i) {
     const known = state.incidents.has(i.id);
     state.incidents.set(i.id, i);
-    if (!known) { CMD.fresh.add(i.id); setTimeout(() => CMD.fresh.delete(i.id), 2500); }
+    if (!known) {
+      CMD.fresh.add(i.id);
+      setTimeout(() => CMD.fresh.delete(i.id), 2500);
+      if (i.priority === 1 && OPEN.includes(i.state) && i.created_by_id !== +document.getElementById("f-mine").dataset.userId) ring();
+    }
     renderQueueSoon();
     drawIncidents();
     if (state.selected === i.id && CMD.hooks.selectedChanged) CMD.hooks.selectedChanged(i);
   }
   CMD.incidentChanged = incidentChanged;
+  /* an optional tone for a new P1 (ticking the box is the gesture that allows sound) */
+  let audio = null;
+  document.getElementById("f-sound").addEventListener("change", (e) => {
+    if (e.target.checked && !audio && window.AudioContext) audio = new AudioContext();
+  });
+  function ring() {
+    if (!audio || !document.getElementById("f-sound").checked) return;
+    const o = audio.createOscillator(), g = audio.createGain();
+    o.frequency.value = 880;
+    g.gain.setValueAtTime(0.2, audio.currentTime);
+    g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+    o.connect(g).connect(audio.destination);
+    o.start();
+    o.stop(audio.currentTime + 0.6);
+  }
   CMD.unitChanged = unitChanged;
   function live() {
     const badge = document.getElementById("live");
@@ -299,7 +320,7 @@
       box.addEventListener("change", apply); apply();
     });
     document.getElementById("period").addEventListener("change", (e) => { state.hours = +e.target.value; loadHistory(); });
-    for (const id of ["f-class", "f-priority", "f-unassigned"]) document.getElementById(id).addEventListener("change", renderQueue);
+    for (const id of ["f-class", "f-priority", "f-unassigned", "f-mine"]) document.getElementById(id).addEventListener("change", renderQueue);
     document.querySelectorAll(".tabs .tab").forEach((b) => b.addEventListener("click", async () => {
       state.tab = b.dataset.tab;
       document.querySelectorAll(".tabs .tab").forEach((x) => x.classList.toggle("on", x === b));
