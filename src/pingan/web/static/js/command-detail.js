@@ -109,7 +109,7 @@
     if (!first && noteDraft) document.getElementById("note-text").value = noteDraft;
     if (noteFocus) document.getElementById("note-text").focus();
     else if (focusKey) { const [, a] = focusKey.split(":"); const b = box.querySelector(`button[data-assign="${a}"]`); if (b) b.focus(); }
-    if (first && fly) CMD.map.flyTo({ center: [inc.lon, inc.lat], zoom: Math.max(CMD.map.getZoom(), 15) });
+    if (first && fly) CMD.map.easeTo({ center: [inc.lon, inc.lat], zoom: Math.max(CMD.map.getZoom(), 15), duration: 500 });
     if (CMD.OPEN.includes(inc.state)) recommend(id);
     box.dataset.loaded = String(id);
   }

@@ -350,16 +350,16 @@
     addSources();
     legend();
     wire();
-    try {
-      const tax = await api("/api/v1/taxonomy");
+    const taxonomy = api("/api/v1/taxonomy").then((tax) => {
       for (const s of tax.subtypes) state.subtypes[s.code] = s;
       for (const c of tax.classes) state.classes[c.code] = c;
       const sel = document.getElementById("f-class");
       for (const c of tax.classes) sel.insertAdjacentHTML("beforeend", `<option value="${esc(c.code)}">${esc(PA.lang === "en" ? c.name_en : c.name_zh)}</option>`);
       if (CMD.hooks.taxonomy) CMD.hooks.taxonomy(tax);
-    } catch (e) { /* names fall back to codes */ }
-    await loadStatic();
-    await Promise.all([loadOpen(), loadBoard(), loadHistory()]);
+    }).catch(() => { /* names fall back to codes */ });
+    // everything at once: the first paint waits for the slowest, not for the sum
+    await Promise.all([taxonomy, loadStatic(), loadOpen(), loadBoard(), loadHistory()]);
+    renderQueue();
     loadView();
     live();
     setInterval(tick, 1000);
