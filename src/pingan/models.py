@@ -5,6 +5,7 @@ from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
 from pingan.checklists.models import ChecklistOverride, ChecklistTask, ChecklistTemplate
+from pingan.dispatch.models import Assignment
 from pingan.disputes.models import (
     Dispute,
     DisputeEvent,
@@ -35,6 +36,7 @@ from pingan.scheduler.models import ScheduledRun, SchedulerLease
 __all__ = [
     "Address",
     "ApiToken",
+    "Assignment",
     "AuditChainHead",
     "AuditRecord",
     "Camera",

@@ -121,6 +121,7 @@ ACTIONS: dict[str, Action] = _actions(
         "the roles that handle the call; every view audited with its reason",
     ),
     Action("incident.dispatch", "dispatch units", _INCIDENT_WRITERS),
+    Action("incident.note", "add notes to incidents", _INCIDENT_WRITERS),
     Action("assignment.transition", "change assignments", _INCIDENT_WRITERS),
     Action("unit.recommend", "see unit recommendations", _ANALYSIS),
     Action("resource.read", "read resources", _EVERYONE_J),

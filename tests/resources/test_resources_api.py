@@ -21,7 +21,8 @@ def test_units_status_machine_and_positions(client: TestClient, city: SmallCity)
     r = client.post(url + "/status", json={"status": "off_duty"}, headers=h)
     assert r.status_code == 409
     assert r.json()["error"]["message"] == (
-        "unit status cannot go from 'dispatched' to 'off_duty'; allowed: on_scene, available"
+        "unit status cannot go from 'dispatched' to 'off_duty'; "
+        "allowed: en_route, on_scene, available"
     )
     lon, lat = city.cell_center(1)
     r = client.post(url + "/positions", json={"lon": lon, "lat": lat}, headers=h)

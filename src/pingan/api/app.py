@@ -29,6 +29,7 @@ _ROUTERS = (
     "pingan.auth.views",
     "pingan.audit.views",
     "pingan.incidents.views",
+    "pingan.dispatch.views",
     "pingan.alerts.views",
     "pingan.jobs.views",
     "pingan.scheduler.views",

@@ -130,9 +130,11 @@ def load_incidents(
     until: dt.datetime,
     subtypes: list[str] | None = None,
     jurisdiction_path: str | None = None,
+    include_drill: bool = False,
 ) -> IncidentFrame:
     """Incidents reported in ``[since, until)`` in the caller's scope (and under
-    ``jurisdiction_path`` if given). O(n) in the rows read; one query."""
+    ``jurisdiction_path`` if given); drill incidents (``source = "drill"``) only when
+    ``include_drill``. O(n) in the rows read; one query."""
     if since.tzinfo is None or until.tzinfo is None:
         raise Invalid("since", "times must include a timezone")
     if until <= since:
@@ -152,6 +154,8 @@ def load_incidents(
         Incident.repeat_of_id.is_(None),
         Incident.state.not_in(("cancelled", "duplicate")),
     )
+    if not include_drill:
+        q = q.where(Incident.source != "drill")
     if subtypes is not None:
         q = q.where(Incident.subtype.in_(subtypes))
     if jurisdiction_path:
@@ -214,4 +218,5 @@ def load(
         until=until,
         subtypes=subs,
         jurisdiction_path=path,
+        include_drill=sel.include_drill,
     )

@@ -20,3 +20,4 @@ class Selection(BaseModel):
     klass: str | None = Field(default=None, alias="class")
     group: str | None = None
     area: str | None = Field(default=None, description="jurisdiction code to narrow to")
+    include_drill: bool = Field(default=False, description="count drill incidents too")

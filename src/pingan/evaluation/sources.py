@@ -276,6 +276,7 @@ def _preventable(c: Ctx) -> Select[Any]:
         I.subtype.in_(codes),
         I.state.not_in(("cancelled", "duplicate")),
         I.repeat_of_id.is_(None),
+        I.source != "drill",
         or_(now_in, before),
         c.scope(I.jpath),
     )
@@ -300,6 +301,7 @@ def _response(c: Ctx) -> Select[Any]:
         I.on_scene_at.is_not(None),
         I.state.not_in(("cancelled", "duplicate")),
         I.repeat_of_id.is_(None),
+        I.source != "drill",
         c.scope(I.jpath),
     )
 

@@ -22,7 +22,16 @@ from pingan.store.timeline import TimelineEvent
 
 __all__ = ["SOURCES", "IdempotencyKey", "Incident", "IncidentEvent"]
 
-SOURCES: tuple[str, ...] = ("call_110", "online", "patrol", "camera", "walk_in", "import")
+SOURCES: tuple[str, ...] = (
+    "call_110",
+    "online",
+    "patrol",
+    "camera",
+    "walk_in",
+    "import",
+    "drill",
+)
+"""Where incidents come from; ``drill`` ones are left out of analyses unless asked for."""
 
 
 LAT_BAND_SQL = "CAST(lat * 1000 AS INTEGER)"
@@ -67,7 +76,10 @@ class Incident(Base):
     external_id: Mapped[str | None] = mapped_column(String(80))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # indexed: the live stream reads what changed since its last poll (migration 0011)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     __table_args__ = (
         UniqueConstraint("dataset", "external_id", name="uq_incidents_dataset_external"),

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 Crs = Literal["WGS84", "GCJ02", "BD09"]
-Source = Literal["call_110", "online", "patrol", "camera", "walk_in"]
+Source = Literal["call_110", "online", "patrol", "camera", "walk_in", "drill"]
 
 
 class IncidentCreate(BaseModel):
@@ -75,6 +75,7 @@ class IncidentRead(BaseModel):
     closed_at: dt.datetime | None
     repeat_of_id: int | None
     repeat_count: int
+    created_by_id: int | None = None
     caller_name_masked: str | None = None
     caller_phone_masked: str | None = None
     allowed_transitions: list[str] = []

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pingan.api.deps import GroupWriterDep, SessionDep, allowed, allowed_read
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal, scope_clause
+from pingan.dispatch import service as dispatch
+from pingan.dispatch.schemas import IncidentDetail
+from pingan.dispatch.views import lang_of
 from pingan.incidents import flows, service
 from pingan.incidents.models import Incident
 from pingan.incidents.schemas import (
@@ -26,7 +31,9 @@ from pingan.incidents.schemas import (
 )
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.masking import mask_name, mask_phone
+from pingan.resources.models import Resource
 from pingan.schemas import RevealIn, paginate
+from pingan.store.base import utcnow
 from pingan.store.engine import session_factory
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"], responses=ErrorBody)
@@ -117,7 +124,8 @@ def list_incidents(
     responses={
         200: {
             "content": {"text/event-stream": {}},
-            "description": "server-sent events: one `incident` event per new incident",
+            "description": "server-sent events: `incident` (new or changed) and `unit` (status "
+            "or position changed)",
         }
     },
 )
@@ -125,46 +133,34 @@ async def stream_incidents(
     request: Request,
     principal: Annotated[Principal, allowed("incident.read")],
     after_id: Annotated[int | None, Query(ge=0)] = None,
-    poll_s: Annotated[float, Query(ge=0.2, le=10)] = 1.0,
+    poll_s: Annotated[float, Query(ge=0.2, le=10)] = 0.5,
 ) -> StreamingResponse:
-    """New incidents in your jurisdiction as server-sent events (``event: incident``), for the
-    live command-center map; a ``ping`` comment every 15 s keeps proxies from closing it."""
+    """Changes in your jurisdiction as server-sent events, for the live command center:
+    ``event: incident`` for every new or changed incident (state, assignment, note; the data is
+    the incident as listed) and ``event: unit`` for every unit whose status, current incident
+    or position changed. ``after_id`` also sends the incidents created after that id. A
+    ``ping`` comment every 15 s keeps proxies from closing it."""
     engine = request.app.state.engine
     factory = request.app.state.session_factories.get("read") or session_factory(engine)
+    cursor = _StreamCursor(after_id=after_id, lang=lang_of(request))
 
-    def poll(last: int) -> tuple[int, list[str]]:
+    def poll() -> list[str]:
         with factory() as s:
-            if last < 0:
-                last = int(s.scalar(select(func.coalesce(func.max(Incident.id), 0))) or 0)
-                return last, []
-            rows = s.scalars(
-                select(Incident)
-                .where(Incident.id > last, scope_clause(principal, Incident.jpath))
-                .order_by(Incident.id)
-                .limit(500)
-            ).all()
-            out = [to_read(r).model_dump_json() for r in rows]
-            if rows:
-                last = rows[-1].id
-            else:
-                top = s.scalar(select(func.max(Incident.id)))
-                last = max(last, int(top or 0))
-            return last, out
+            return cursor.poll(s, principal)
 
     async def events() -> AsyncIterator[str]:
-        last = -1 if after_id is None else after_id
         idle = 0.0
         yield "retry: 3000\n\n"
         while not await request.is_disconnected():
-            last, items = await run_in_threadpool(poll, last)
+            items = await run_in_threadpool(poll)
             for item in items:
-                yield f"event: incident\ndata: {item}\n\n"
+                yield item
             if not items:
                 idle += poll_s
                 if idle >= 15:
                     idle = 0.0
                     yield ": ping\n\n"
-                await asyncio.sleep(poll_s)
+            await asyncio.sleep(poll_s)
 
     return StreamingResponse(
         events(),
@@ -173,14 +169,86 @@ async def stream_incidents(
     )
 
 
+class _StreamCursor:
+    """What one stream has sent: rows changed since ``since`` (less an overlap for commits that
+    land late), each sent once per change (``seen`` holds the change time sent)."""
+
+    OVERLAP = dt.timedelta(seconds=3)
+
+    def __init__(self, *, after_id: int | None, lang: str) -> None:
+        self.after_id = after_id
+        self.lang = lang
+        self.since: dt.datetime | None = None
+        self.seen_inc: dict[int, dt.datetime] = {}
+        self.seen_unit: dict[int, dt.datetime] = {}
+
+    def poll(self, s: Session, principal: Principal) -> list[str]:
+        now = utcnow()
+        if self.since is None:
+            self.since = now
+            if self.after_id is None:
+                return []
+        out: list[str] = []
+        if self.after_id is not None:  # the backfill the client asked for, once
+            rows = s.scalars(
+                select(Incident)
+                .where(Incident.id > self.after_id, scope_clause(principal, Incident.jpath))
+                .order_by(Incident.id)
+                .limit(500)
+            ).all()
+            self.after_id = None
+            for r in rows:
+                self.seen_inc[r.id] = r.updated_at
+                out.append(f"event: incident\ndata: {to_read(r).model_dump_json()}\n\n")
+        low = self.since - self.OVERLAP
+        incs = s.scalars(
+            select(Incident)
+            .where(Incident.updated_at > low, scope_clause(principal, Incident.jpath))
+            .order_by(Incident.updated_at, Incident.id)
+            .limit(1000)
+        ).all()
+        for r in incs:
+            if self.seen_inc.get(r.id) == r.updated_at:
+                continue
+            self.seen_inc[r.id] = r.updated_at
+            out.append(f"event: incident\ndata: {to_read(r).model_dump_json()}\n\n")
+        units = s.execute(
+            select(Resource, Incident.code)
+            .outerjoin(Incident, Incident.id == Resource.current_incident_id)
+            .where(Resource.updated_at > low, scope_clause(principal, Resource.jpath))
+            .order_by(Resource.updated_at, Resource.id)
+            .limit(2000)
+        ).all()
+        for u, code in units:
+            if self.seen_unit.get(u.id) == u.updated_at:
+                continue
+            self.seen_unit[u.id] = u.updated_at
+            item = json.dumps(dispatch.unit_json(u, lang=self.lang, incident_code=code))
+            out.append(f"event: unit\ndata: {item}\n\n")
+        latest = max([self.since, *(r.updated_at for r in incs), *(u.updated_at for u, _ in units)])
+        self.since = min(latest, now)
+        keep = self.since - 2 * self.OVERLAP
+        self.seen_inc = {k: v for k, v in self.seen_inc.items() if v >= keep}
+        self.seen_unit = {k: v for k, v in self.seen_unit.items() if v >= keep}
+        return out
+
+
 @router.get("/incidents/{incident_id}", operation_id="get_incident")
 def get_incident(
     incident_id: int,
+    request: Request,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.read")],
-) -> IncidentRead:
-    """One incident (caller data masked; see ``/caller`` to reveal it, audited)."""
-    return to_read(service.get_or_raise(session, principal=principal, incident_id=incident_id))
+) -> IncidentDetail:
+    """One incident with the units sent to it (``assignments``), its repeat calls and the five
+    nearest working cameras; caller data masked (see ``/caller`` to reveal it, audited)."""
+    inc = service.get_or_raise(session, principal=principal, incident_id=incident_id)
+    rows = dispatch.list_for_incident(session, incident_id=inc.id)
+    return IncidentDetail(
+        **to_read(inc).model_dump(),
+        assignments=dispatch.to_read(session, rows, lang=lang_of(request)),
+        **dispatch.context(session, principal=principal, inc=inc),
+    )
 
 
 @router.get("/incidents/{incident_id}/timeline", operation_id="get_incident_timeline")

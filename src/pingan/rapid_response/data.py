@@ -243,6 +243,7 @@ def _history(principal: Principal, days: int):  # type: ignore[no-untyped-def]
         Incident.reported_at >= _since(days),
         Incident.repeat_of_id.is_(None),
         Incident.state.not_in(("cancelled", "duplicate")),
+        Incident.source != "drill",
     )
 
 

@@ -24,6 +24,7 @@ from pingan.jobs.service import Report
 from pingan.rapid_response import data, service
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 from pingan.roads import RoadNetwork
+from pingan.store.base import utcnow
 from pingan.store.engine import unit_of_work
 
 __all__ = [
@@ -160,7 +161,13 @@ def recommend_flow(
     inc = get_incident(session, principal=principal, incident_id=incident_id)
     net = data.load_network(data_dir)
     forces = data.load_forces(session, principal=principal)
-    at = service.parse_at(body.at) if body.at else _local_time(inc.reported_at)
+    # an open incident: the traffic of now; an old one: of when it was reported
+    is_open = inc.state in ("received", "dispatched", "en_route", "on_scene")
+    at = (
+        service.parse_at(body.at)
+        if body.at
+        else _local_time(utcnow() if is_open else inc.reported_at)
+    )
     out = service.recommend(
         net, forces, (inc.lon, inc.lat), k=body.k, at=at, max_snap_m=body.max_snap_m, lang=lang
     )

@@ -375,10 +375,12 @@ def recommend(
                 "eta_s": round(float(eta), 1),
                 "distance_m": round(dist, 1),
                 "route": {"type": "LineString", "coordinates": _round(coords)},
+                "why": _why(mode, float(eta), dist, rank, len(units_f), at, lang),
             }
         )
     return {
         "units": out,
+        "busy": int((~avail & (forces.kind != "drone_base")).sum()),
         "snap_distance_m": round(snap_d, 1),
         "considered": len(units_f),
         "left_out_far_from_road": left_out,
@@ -391,6 +393,29 @@ def recommend(
             "take-off, within their range. Only available units are ranked."
         ),
     }
+
+
+def _why(
+    mode: str, eta_s: float, dist_m: float, rank: int, n: int, at: dt.time | None, lang: str
+) -> str:
+    """Why a unit ranks where it does, in the caller's language."""
+    mins, secs = divmod(round(eta_s), 60)
+    clock = at.strftime("%H:%M") if at else ""
+    km = dist_m / 1000
+    if lang == "en":
+        how = (
+            f"flies {km:.1f} km straight"
+            if mode == "drone"
+            else f"{km:.1f} km by road as a {mode}" + (f", {clock} traffic" if clock else "")
+        )
+        return f"ETA {mins} min {secs:02d} s: {how}; #{rank} of {n} available units"
+    mode_zh = {"car": "汽车", "motorcycle": "摩托车", "foot": "步行"}.get(mode, mode)
+    how = (
+        f"直线飞行 {km:.1f} 公里"
+        if mode == "drone"
+        else f"按{mode_zh}走道路 {km:.1f} 公里" + (f"（{clock} 路况）" if clock else "")
+    )
+    return f"预计 {mins} 分 {secs:02d} 秒到达：{how}；可用单位 {n} 个中第 {rank}"
 
 
 def _round(coords: list[list[float]]) -> list[list[float]]:

@@ -21,7 +21,13 @@ RESOURCE_KINDS: tuple[str, ...] = (
     "drone",
     "drone_base",
 )
-RESOURCE_STATUSES: tuple[str, ...] = ("available", "dispatched", "on_scene", "off_duty")
+RESOURCE_STATUSES: tuple[str, ...] = (
+    "available",
+    "dispatched",
+    "en_route",
+    "on_scene",
+    "off_duty",
+)
 
 
 class Resource(Base):
@@ -37,13 +43,17 @@ class Resource(Base):
     station_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     jpath: Mapped[str] = mapped_column(String(255), index=True)
     status: Mapped[str] = mapped_column(String(16), default="available", index=True)
+    # the incident the unit is busy with (set and cleared with its assignment, pingan.dispatch)
+    current_incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     position_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     speed_kph: Mapped[float | None] = mapped_column(Float)  # drones: cruise speed
     range_m: Mapped[float | None] = mapped_column(Float)  # drones: operating radius
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
 
 class ResourcePosition(Base):

@@ -47,6 +47,7 @@ class ResourceRead(BaseModel):
     name_en: str
     station_id: int
     status: str
+    current_incident_id: int | None = None
     lon: float | None
     lat: float | None
     position_at: dt.datetime | None

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.service import Principal
-from pingan.errors import Invalid, NotFound, PermissionDenied
+from pingan.errors import Conflict, Invalid, NotFound, PermissionDenied
 from pingan.geo.crs import to_wgs84
 from pingan.jurisdictions.service import get_by_code
 from pingan.resources.models import Resource, ResourcePosition
@@ -24,7 +24,8 @@ STATUS = StateMachine(
     initial="available",
     transitions={
         "available": ("dispatched", "off_duty"),
-        "dispatched": ("on_scene", "available"),
+        "dispatched": ("en_route", "on_scene", "available"),
+        "en_route": ("on_scene", "available"),
         "on_scene": ("available",),
         "off_duty": ("available",),
     },
@@ -89,6 +90,13 @@ def set_status(
 ) -> Resource:
     """Change a unit's status along its declared machine (409 naming the allowed ones)."""
     r = get_or_raise(session, principal=principal, resource_id=resource_id)
+    if r.current_incident_id is not None:
+        raise Conflict(
+            f"unit {r.code} is assigned to incident {r.current_incident_id}; move its assignment "
+            "(POST /api/v1/assignments/{id}/transitions) instead of its status",
+            field="status",
+            detail={"incident_id": r.current_incident_id},
+        )
     STATUS.check(r.status, status)
     previous, r.status = r.status, status
     record(

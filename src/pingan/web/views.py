@@ -281,15 +281,18 @@ def set_language(code: str, request: Request, back: str = "/") -> RedirectRespon
 
 @router.get("/command", response_class=HTMLResponse)
 def command_center(request: Request, session: SessionDep) -> Response:
-    """The command center: live map, incident queue, incident timeline."""
+    """The dispatch workstation: live map, intake, incident queue and detail, unit board."""
     page = page_caller(request, session, "/command")
     if isinstance(page, RedirectResponse):
         return page
     user = session.scalar(select(User).where(User.id == page.principal.user_id))
+    drill = getattr(request.app.state, "drill", None) is not None
+    # the address search asks the geocoder only when it is there (a 404 would be a console error)
+    geocoder = any(getattr(r, "path", "") == "/api/v1/geocode" for r in request.app.routes)
     return render(
         request,
         "command.html",
-        {"user": user, "forbidden": not page.allowed},
+        {"user": user, "drill": drill, "geocoder": geocoder, "forbidden": not page.allowed},
         principal=page.principal,
         status_code=page.status_code,
     )

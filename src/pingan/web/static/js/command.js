@@ -1,10 +1,17 @@
-/* Command center: live map of jurisdictions, forces and incidents; incident queue; timeline. */
+/* Command center, the dispatch workstation: live map, incident queue, unit board, one event
+   stream. The detail panel (command-detail.js) and the intake panel (command-intake.js) attach
+   to window.CMD before the map has loaded. */
 "use strict";
 (function () {
-  const { t, api, esc, fmtTime, CLASS_COLORS, UNIT_COLORS } = window.PA;
+  const { t, api, esc, fmtTime, CLASS_COLORS } = window.PA;
   const OGC = "/api/v1/ogc/collections/";
   const empty = () => ({ type: "FeatureCollection", features: [] });
-  const state = { hours: 24, incidents: new Map(), selected: null };
+  const OPEN = ["received", "dispatched", "en_route", "on_scene"];
+  const UNIT_COLORS = { available: "#2e7d32", dispatched: "#ef8f00", en_route: "#1565c0", on_scene: "#c62828", off_duty: "#9e9e9e" };
+  // response standards (seconds): to dispatch, while waiting for a unit; to arrive, once dispatched
+  const DISPATCH_STD = { 1: 60, 2: 180, 3: 600, 4: 1800 };
+  const ARRIVE_STD = { 1: 300, 2: 600, 3: 1200, 4: 3600 };
+  const state = { hours: 24, incidents: new Map(), history: new Map(), units: new Map(), stations: [], selected: null, tab: "open", subtypes: {}, classes: {} };
 
   const map = new maplibregl.Map({
     container: "map",
@@ -15,21 +22,39 @@
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   window.pinganMap = map;
 
+  const CMD = { state, map, OPEN, UNIT_COLORS, hooks: {} };
+  window.CMD = CMD;
+  CMD.label = (i) => state.subtypes[i.subtype] ? (PA.lang === "en" ? state.subtypes[i.subtype].name_en : state.subtypes[i.subtype].name_zh) : i.subtype;
+  CMD.named = (key, fallback) => { const v = t(key); return v === key ? fallback : v; };
+
   const LAYERS = {
     roads: ["roads-major", "roads-minor"], districts: ["districts-fill", "districts-line"],
     stations: ["stations-line"], communities: ["communities-line"], cells: ["cells-line"],
     keyareas: ["keyareas-fill", "keyareas-line"], units: ["units"], cameras: ["cameras"],
-    incidents: ["incidents"],
+    incidents: ["incidents", "incidents-open"],
   };
 
+  /* a unit is a diamond, an incident a circle: shape, not only colour */
+  function unitIcon(color) {
+    const n = 22, c = document.createElement("canvas");
+    c.width = c.height = n;
+    const g = c.getContext("2d");
+    g.translate(n / 2, n / 2); g.rotate(Math.PI / 4);
+    g.fillStyle = "#ffffff"; g.fillRect(-7.5, -7.5, 15, 15);
+    g.fillStyle = color; g.fillRect(-5.5, -5.5, 11, 11);
+    return g.getImageData(0, 0, n, n);
+  }
+
   function addSources() {
-    for (const s of ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "routes"]) {
+    for (const [status, color] of Object.entries(UNIT_COLORS)) map.addImage("unit-" + status, unitIcon(color));
+    for (const s of ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "incidents-open", "routes", "pin"]) {
       map.addSource(s, { type: "geojson", data: empty() });
     }
     const roadColor = ["match", ["get", "road_class"], ["motorway", "motorway_link", "trunk"], "#e0a030", ["primary", "secondary"], "#ffffff", "#fbfcfd"];
+    const major = ["motorway", "motorway_link", "trunk", "primary", "secondary"];
     map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#dfe7f3", 1, "#e6efe3", 2, "#f1e9dc", 3, "#e9e1ef", "#e3edf0"], "fill-opacity": 0.9 } });
-    map.addLayer({ id: "roads-minor", type: "line", source: "roads", minzoom: 13, filter: ["!", ["in", ["get", "road_class"], ["literal", ["motorway", "motorway_link", "trunk", "primary", "secondary"]]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 4] } });
-    map.addLayer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", ["motorway", "motorway_link", "trunk", "primary", "secondary"]]], paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "road_class"], ["motorway", "trunk"], 2.2, 1], 16, ["match", ["get", "road_class"], ["motorway", "trunk"], 9, 6]] } });
+    map.addLayer({ id: "roads-minor", type: "line", source: "roads", minzoom: 13, filter: ["!", ["in", ["get", "road_class"], ["literal", major]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 4] } });
+    map.addLayer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", major]], paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "road_class"], ["motorway", "trunk"], 2.2, 1], 16, ["match", ["get", "road_class"], ["motorway", "trunk"], 9, 6]] } });
     map.addLayer({ id: "cells-line", type: "line", source: "cells", minzoom: 14, paint: { "line-color": "#7a8aa8", "line-width": 0.5, "line-dasharray": [2, 2] } });
     map.addLayer({ id: "communities-line", type: "line", source: "communities", minzoom: 12.5, paint: { "line-color": "#5a6e96", "line-width": 0.9 } });
     map.addLayer({ id: "stations-line", type: "line", source: "stations", paint: { "line-color": "#24458a", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.8, 15, 2] } });
@@ -37,24 +62,25 @@
     map.addLayer({ id: "keyareas-fill", type: "fill", source: "keyareas", paint: { "fill-color": "#c62828", "fill-opacity": 0.12 } });
     map.addLayer({ id: "keyareas-line", type: "line", source: "keyareas", paint: { "line-color": "#c62828", "line-width": 1.2 } });
     map.addLayer({ id: "cameras", type: "circle", source: "cameras", minzoom: 13.5, paint: { "circle-radius": 2.5, "circle-color": "#455a64", "circle-opacity": 0.7 } });
-    map.addLayer({ id: "routes", type: "line", source: "routes", paint: { "line-color": ["match", ["get", "rank"], 1, "#0b3d91", "#5c7cba"], "line-width": ["match", ["get", "rank"], 1, 4, 2], "line-opacity": 0.8 } });
-    map.addLayer({ id: "units", type: "circle", source: "units", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 3, 16, 7], "circle-color": ["match", ["get", "status"], "available", UNIT_COLORS.available, "dispatched", UNIT_COLORS.dispatched, "on_scene", UNIT_COLORS.on_scene, UNIT_COLORS.off_duty], "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
-    map.addLayer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2.5, 16, 7], "circle-color": ["match", ["get", "klass"], "criminal", CLASS_COLORS.criminal, "public_order", CLASS_COLORS.public_order, "traffic", CLASS_COLORS.traffic, "fire", CLASS_COLORS.fire, "dispute", CLASS_COLORS.dispute, "assistance", CLASS_COLORS.assistance, CLASS_COLORS.other], "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 0.6 } });
+    map.addLayer({ id: "routes", type: "line", source: "routes", paint: { "line-color": ["match", ["get", "kind"], "assigned", "#c62828", "#5c7cba"], "line-width": ["match", ["get", "kind"], "assigned", 4, 2], "line-opacity": 0.85, "line-dasharray": ["match", ["get", "kind"], "assigned", ["literal", [1, 0]], ["literal", [2, 1]]] } });
+    const klassColor = ["match", ["get", "klass"], "criminal", CLASS_COLORS.criminal, "public_order", CLASS_COLORS.public_order, "traffic", CLASS_COLORS.traffic, "fire", CLASS_COLORS.fire, "dispute", CLASS_COLORS.dispute, "assistance", CLASS_COLORS.assistance, CLASS_COLORS.other];
+    map.addLayer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2, 16, 5], "circle-color": klassColor, "circle-opacity": 0.55 } });
+    map.addLayer({ id: "incidents-open", type: "circle", source: "incidents-open", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 5, 16, 10], "circle-color": klassColor, "circle-opacity": 0.95, "circle-stroke-color": ["case", ["get", "sel"], "#0b3d91", "#ffffff"], "circle-stroke-width": ["case", ["get", "sel"], 3, 1.5] } });
+    map.addLayer({ id: "units", type: "symbol", source: "units", layout: { "icon-image": ["concat", "unit-", ["get", "status"]], "icon-allow-overlap": true, "icon-size": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 16, 1.1] } });
+    map.addLayer({ id: "pin", type: "circle", source: "pin", paint: { "circle-radius": 9, "circle-color": "#f5c518", "circle-stroke-color": "#0b3d91", "circle-stroke-width": 3 } });
   }
 
   async function ogc(collection, params) {
     const qs = new URLSearchParams(Object.assign({ limit: 10000 }, params || {}));
-    try { return await api(OGC + collection + "/items?" + qs); } catch (e) { console.warn(collection, e.message); return empty(); }
+    try { return await api(OGC + collection + "/items?" + qs); } catch (e) { return empty(); }
   }
   const bboxParam = () => { const b = map.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","); };
 
   async function loadStatic() {
-    const [districts, stations, keyareas, units] = await Promise.all([
-      ogc("districts"), ogc("stations"), ogc("key-areas"), ogc("resources")]);
+    const [districts, stations, keyareas] = await Promise.all([ogc("districts"), ogc("stations"), ogc("key-areas")]);
     map.getSource("districts").setData(districts);
     map.getSource("stations").setData(stations);
     map.getSource("keyareas").setData(keyareas);
-    map.getSource("units").setData(units);
     const fc = districts.features.length ? districts : stations;
     if (fc.features.length) {
       const b = new maplibregl.LngLatBounds();
@@ -78,124 +104,266 @@
   }
   const visible = (key) => { const box = document.querySelector(`input[data-layer="${key}"]`); return box ? box.checked : true; };
 
-  function incidentFeature(i) {
-    return { type: "Feature", id: i.id, geometry: { type: "Point", coordinates: [i.lon, i.lat] }, properties: { id: i.id, klass: i.klass, subtype: i.subtype, state: i.state, code: i.code } };
+  /* ---------------------------------------------------------------- incidents on the map */
+  const point = (i, props) => ({ type: "Feature", id: i.id, geometry: { type: "Point", coordinates: [i.lon, i.lat] }, properties: props });
+  function drawIncidents() {
+    const open = [...state.incidents.values()].filter((i) => OPEN.includes(i.state));
+    map.getSource("incidents-open").setData({ type: "FeatureCollection", features: open.map((i) => point(i, { id: i.id, klass: i.klass, sel: i.id === state.selected })) });
+    const hist = [...state.history.values()].filter((i) => !state.incidents.has(i.id) || !OPEN.includes(state.incidents.get(i.id).state));
+    map.getSource("incidents").setData({ type: "FeatureCollection", features: hist.map((i) => point(i, { id: i.id, klass: i.klass })) });
   }
-  function refreshIncidentLayer() {
-    map.getSource("incidents").setData({ type: "FeatureCollection", features: [...state.incidents.values()].map(incidentFeature) });
-  }
+  CMD.drawIncidents = drawIncidents;
 
-  async function loadIncidents() {
+  async function loadHistory() {
     const since = new Date(Date.now() - state.hours * 3600e3).toISOString();
     const fc = await ogc("incidents", { datetime: since + "/..", limit: 5000 });
-    state.incidents.clear();
-    for (const f of fc.features) state.incidents.set(f.id, Object.assign({ id: f.id, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, f.properties));
-    refreshIncidentLayer();
-    const page = await api("/api/v1/incidents?" + new URLSearchParams({ since, limit: 100 }));
-    renderQueue(page.items);
+    state.history.clear();
+    for (const f of fc.features) state.history.set(f.id, Object.assign({ id: f.id, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, f.properties));
+    drawIncidents();
   }
 
-  const subtypeNames = {};
-  function label(i) { return subtypeNames[i.subtype] || i.subtype; }
-  function queueItem(i, fresh) {
+  async function loadOpen() {
+    const pages = await Promise.all(OPEN.map((s) => api("/api/v1/incidents?" + new URLSearchParams({ state: s, limit: 500 }))));
+    for (const p of pages) for (const i of p.items) state.incidents.set(i.id, i);
+    renderQueue();
+    drawIncidents();
+  }
+  async function loadClosed() {
+    const since = new Date(Date.now() - 24 * 3600e3).toISOString();
+    const page = await api("/api/v1/incidents?" + new URLSearchParams({ since, limit: 300 }));
+    for (const i of page.items) if (!state.incidents.has(i.id)) state.incidents.set(i.id, i);
+    renderQueue();
+  }
+
+  /* ---------------------------------------------------------------- queue */
+  function standard(i) {
+    if (i.state === "received") return DISPATCH_STD[i.priority] || 600;
+    if (i.state === "dispatched" || i.state === "en_route") return ARRIVE_STD[i.priority] || 1200;
+    return null;
+  }
+  function fmtWait(s) {
+    s = Math.max(0, Math.floor(s));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(sec).padStart(2, "0");
+  }
+  function timerClass(i, now) {
+    const std = standard(i);
+    if (!std) return "t-ok";
+    const f = (now - Date.parse(i.reported_at)) / 1000 / std;
+    return f < 0.5 ? "t-ok" : f < 1 ? "t-warn" : "t-late";
+  }
+  function filtered() {
+    const cls = document.getElementById("f-class").value;
+    const pr = +document.getElementById("f-priority").value || 9;
+    const unassigned = document.getElementById("f-unassigned").checked;
+    const mineBox = document.getElementById("f-mine");
+    const me = mineBox.checked ? +mineBox.dataset.userId : null;
+    const all = [...state.incidents.values()];
+    if (state.tab === "closed") {
+      return all.filter((i) => !OPEN.includes(i.state) && (!cls || i.klass === cls) && (me == null || i.created_by_id === me)).sort((a, b) => Date.parse(b.reported_at) - Date.parse(a.reported_at)).slice(0, 300);
+    }
+    return all.filter((i) => OPEN.includes(i.state) && (!cls || i.klass === cls) && i.priority <= pr && (!unassigned || i.state === "received") && (me == null || i.created_by_id === me))
+      .sort((a, b) => a.priority - b.priority || Date.parse(a.reported_at) - Date.parse(b.reported_at) || a.id - b.id);
+  }
+  function queueItem(i, now) {
     const li = document.createElement("li");
     li.dataset.id = i.id;
-    if (fresh) li.className = "new";
+    li.tabIndex = -1;
+    li.className = "p" + i.priority + (i.id === state.selected ? " sel" : "") + (CMD.fresh && CMD.fresh.has(i.id) ? " new" : "");
+    const open = OPEN.includes(i.state);
     li.innerHTML = `<span class="dot" style="background:${CLASS_COLORS[i.klass] || "#607d8b"}"></span>
-      <span><div class="q-title">${esc(label(i))} <span class="badge p${i.priority}">P${i.priority}</span></div>
-      <div class="q-meta">${esc(i.code)} · ${esc(fmtTime(i.reported_at))}${i.repeat_count ? " · ×" + (i.repeat_count + 1) : ""}</div></span>
-      <span class="badge">${esc(t("state." + i.state))}</span>`;
-    li.addEventListener("click", () => select(i.id));
+      <span><div class="q-title">${esc(CMD.label(i))} <span class="badge p${i.priority}">P${i.priority}</span>${i.source === "drill" ? ' <span class="badge drill">DRILL</span>' : ""}</div>
+      <div class="q-meta">${esc(i.code)} · ${esc(fmtTime(i.reported_at))}${i.address_text ? " · " + esc(i.address_text) : ""}${i.repeat_count ? " · ×" + (i.repeat_count + 1) : ""}</div></span>
+      <span class="q-side"><span class="badge st-${esc(i.state)}">${esc(t("state." + i.state))}</span>${open ? `<span class="timer ${timerClass(i, now)}" data-since="${esc(i.reported_at)}">${fmtWait((now - Date.parse(i.reported_at)) / 1000)}</span>` : ""}</span>`;
     return li;
   }
-  function renderQueue(items) {
+  let queueTimer = null;
+  function renderQueue() {
+    clearTimeout(queueTimer);
+    queueTimer = null;
     const ol = document.getElementById("queue");
-    ol.innerHTML = "";
-    if (!items.length) ol.innerHTML = `<li class="muted">${esc(t("common.none"))}</li>`;
-    for (const i of items) ol.appendChild(queueItem(i, false));
+    const now = Date.now();
+    const items = filtered();
+    ol.replaceChildren(...items.map((i) => queueItem(i, now)));
+    document.getElementById("n-open").textContent = [...state.incidents.values()].filter((i) => OPEN.includes(i.state)).length;
   }
-
-  async function select(id) {
-    state.selected = id;
-    document.querySelectorAll(".queue-list li").forEach((li) => li.classList.toggle("sel", li.dataset.id == id));
-    const [inc, tl] = await Promise.all([api("/api/v1/incidents/" + id), api(`/api/v1/incidents/${id}/timeline`)]);
-    map.flyTo({ center: [inc.lon, inc.lat], zoom: Math.max(map.getZoom(), 15) });
-    const box = document.getElementById("detail");
-    box.hidden = false;
-    box.innerHTML = `<h3>${esc(label(inc))} · ${esc(inc.code)}</h3>
-      <dl><dt>${esc(t("incident.state"))}</dt><dd>${esc(t("state." + inc.state))}</dd>
-      <dt>${esc(t("incident.priority"))}</dt><dd>P${inc.priority}</dd>
-      <dt>${esc(t("incident.reported"))}</dt><dd>${esc(fmtTime(inc.reported_at))}</dd>
-      <dt>${esc(t("incident.repeats"))}</dt><dd>${inc.repeat_count}</dd></dl>
-      <h3>${esc(t("incident.timeline"))}</h3>
-      <ol class="timeline">${tl.map((e) => `<li><b>${esc(fmtTime(e.at))}</b> ${esc(t("state." + (e.to_state || e.kind)))} ${esc(e.note || "")}</li>`).join("")}</ol>
-      <div id="recommend"></div>`;
-    recommend(id);
-  }
-
-  const named = (prefix, code) => { const v = t(prefix + code); return v === prefix + code ? code : v; };
-  async function recommend(id) {
-    try {
-      const r = await api(`/api/v1/incidents/${id}/recommendations`, { method: "POST", body: { k: 5 } });
-      const box = document.getElementById("recommend");
-      if (!box || state.selected !== id) return;
-      box.innerHTML = `<h3>${esc(t("incident.recommend"))}</h3><ol class="timeline">${r.units.map((u) =>
-        `<li><b>${esc(u.name || u.code)}</b> ${esc(named("coverage.unit.", u.kind))} · ${esc(named("coverage.mode.", u.mode))} · ${esc(t("coverage.eta"))} ${Math.round(u.eta_s)} s · ${(u.distance_m / 1000).toFixed(1)} km</li>`).join("")}</ol>`;
-      map.getSource("routes").setData({ type: "FeatureCollection", features: r.units.map((u) => ({ type: "Feature", geometry: u.route, properties: { rank: u.rank } })) });
-    } catch (e) {
-      const box = document.getElementById("recommend");
-      if (box && state.selected === id) box.innerHTML = `<h3>${esc(t("incident.recommend"))}</h3><p class="muted">${esc(e.message)}</p>`;
+  CMD.renderQueue = renderQueue;
+  const renderQueueSoon = () => { if (!queueTimer) queueTimer = setTimeout(renderQueue, 50); };
+  function tick() {
+    const now = Date.now();
+    for (const el of document.querySelectorAll("#queue .timer")) {
+      const i = state.incidents.get(+el.closest("li").dataset.id);
+      if (!i) continue;
+      el.textContent = fmtWait((now - Date.parse(i.reported_at)) / 1000);
+      el.className = "timer " + timerClass(i, now);
     }
   }
-  async function recommendNew(li, id) {
-    try {
-      const r = await api(`/api/v1/incidents/${id}/recommendations`, { method: "POST", body: { k: 3 } });
-      const meta = li.querySelector(".q-meta");
-      if (meta && r.units.length) meta.insertAdjacentHTML("afterend", `<div class="q-meta">→ ${r.units.map((u) => `${esc(u.code)} ${Math.round(u.eta_s)} s`).join(" · ")}</div>`);
-    } catch (e) { /* shown when the incident is selected */ }
+
+  /* ---------------------------------------------------------------- unit board */
+  function unitChip(u) {
+    const inc = u.current_incident_code ? ` · <a href="#" data-incident="${u.current_incident_id}">${esc(u.current_incident_code)}</a>` : "";
+    return `<li class="unit s-${esc(u.status)}" data-unit-id="${u.id}" title="${esc(CMD.named("coverage.unit." + u.kind, u.kind))}"><b>${esc(u.code)}</b> <span class="u-status">${esc(t("unit." + u.status))}</span>${inc}</li>`;
+  }
+  function renderBoard() {
+    const box = document.getElementById("board");
+    if (!state.stations.length) { box.innerHTML = `<span class="muted">${esc(t("common.none"))}</span>`; return; }
+    box.innerHTML = state.stations.map((st) => {
+      const units = st.unitIds.map((id) => state.units.get(id)).filter(Boolean);
+      const free = units.filter((u) => u.status === "available").length;
+      return `<div class="station"><h4>${esc(st.name)} <span class="muted">${free}/${units.length} ${esc(t("dispatch.board.free"))}</span></h4><ul>${units.map(unitChip).join("")}</ul></div>`;
+    }).join("");
+  }
+  function drawUnits() {
+    const feats = [...state.units.values()].filter((u) => u.lon != null && u.kind !== "drone_base").map((u) => point(u, { id: u.id, status: u.status, code: u.code, name: u.name, kind: u.kind }));
+    map.getSource("units").setData({ type: "FeatureCollection", features: feats });
+  }
+  async function loadBoard() {
+    const board = await api("/api/v1/dispatch/board");
+    state.units.clear();
+    state.stations = board.stations.map((st) => ({ id: st.id, name: st.name, unitIds: st.units.map((u) => u.id) }));
+    for (const st of board.stations) for (const u of st.units) state.units.set(u.id, u);
+    renderBoard();
+    drawUnits();
+  }
+  let boardTimer = null;
+  function unitChanged(u) {
+    const known = state.units.has(u.id);
+    state.units.set(u.id, u);
+    if (!known) {
+      let st = state.stations.find((s) => s.id === u.station_id);
+      if (!st) { st = { id: u.station_id, name: String(u.station_id), unitIds: [] }; state.stations.push(st); }
+      st.unitIds.push(u.id);
+    }
+    if (!boardTimer) boardTimer = setTimeout(() => { boardTimer = null; renderBoard(); drawUnits(); if (CMD.hooks.unitsChanged) CMD.hooks.unitsChanged(); }, 50);
   }
 
+  /* ---------------------------------------------------------------- live */
+  CMD.fresh = new Set();
+  function incidentChanged(i) {
+    const known = state.incidents.has(i.id);
+    state.incidents.set(i.id, i);
+    if (!known) {
+      CMD.fresh.add(i.id);
+      setTimeout(() => CMD.fresh.delete(i.id), 2500);
+      if (i.priority === 1 && OPEN.includes(i.state) && i.created_by_id !== +document.getElementById("f-mine").dataset.userId) ring();
+    }
+    renderQueueSoon();
+    drawIncidents();
+    if (state.selected === i.id && CMD.hooks.selectedChanged) CMD.hooks.selectedChanged(i);
+  }
+  CMD.incidentChanged = incidentChanged;
+  /* an optional tone for a new P1 (ticking the box is the gesture that allows sound) */
+  let audio = null;
+  document.getElementById("f-sound").addEventListener("change", (e) => {
+    if (e.target.checked && !audio && window.AudioContext) audio = new AudioContext();
+  });
+  function ring() {
+    if (!audio || !document.getElementById("f-sound").checked) return;
+    const o = audio.createOscillator(), g = audio.createGain();
+    o.frequency.value = 880;
+    g.gain.setValueAtTime(0.2, audio.currentTime);
+    g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+    o.connect(g).connect(audio.destination);
+    o.start();
+    o.stop(audio.currentTime + 0.6);
+  }
+  CMD.unitChanged = unitChanged;
   function live() {
     const badge = document.getElementById("live");
     const es = new EventSource("/api/v1/incidents/stream");
-    es.addEventListener("incident", (ev) => {
-      const i = JSON.parse(ev.data);
-      state.incidents.set(i.id, i);
-      refreshIncidentLayer();
-      const ol = document.getElementById("queue");
-      const muted = ol.querySelector("li.muted");
-      if (muted) muted.remove();
-      const li = queueItem(i, true);
-      ol.insertBefore(li, ol.firstChild);
-      recommendNew(li, i.id);
-      while (ol.children.length > 200) ol.removeChild(ol.lastChild);
-    });
+    es.addEventListener("incident", (ev) => incidentChanged(JSON.parse(ev.data)));
+    es.addEventListener("unit", (ev) => unitChanged(JSON.parse(ev.data)));
     es.onopen = () => badge.classList.remove("off");
     es.onerror = () => badge.classList.add("off");
   }
 
+  /* ---------------------------------------------------------------- selection, keyboard */
+  CMD.select = function (id) {
+    state.selected = id;
+    document.querySelectorAll("#queue li").forEach((li) => li.classList.toggle("sel", +li.dataset.id === id));
+    const li = document.querySelector(`#queue li[data-id="${id}"]`);
+    if (li) li.scrollIntoView({ block: "nearest" });
+    drawIncidents();
+    if (CMD.hooks.open) CMD.hooks.open(id);
+  };
+  function move(step) {
+    const ids = [...document.querySelectorAll("#queue li")].map((li) => +li.dataset.id);
+    if (!ids.length) return;
+    const k = ids.indexOf(state.selected);
+    CMD.select(ids[Math.max(0, Math.min(ids.length - 1, k < 0 ? 0 : k + step))]);
+  }
+  const typing = (el) => el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "F2" || (!typing(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "n" || e.key === "N"))) {
+      e.preventDefault();
+      if (CMD.hooks.intake) CMD.hooks.intake();
+      return;
+    }
+    if (e.key === "Escape") {
+      if (CMD.hooks.escape && CMD.hooks.escape()) e.preventDefault();
+      return;
+    }
+    if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "j" || e.key === "ArrowDown" && e.target.closest && e.target.closest("#queue")) { e.preventDefault(); move(1); }
+    else if (e.key === "k" || e.key === "ArrowUp" && e.target.closest && e.target.closest("#queue")) { e.preventDefault(); move(-1); }
+    else if (/^[1-5]$/.test(e.key) && CMD.hooks.dispatchNth) { e.preventDefault(); CMD.hooks.dispatchNth(+e.key); }
+  });
+
   function legend() {
-    document.getElementById("legend").innerHTML = Object.entries(CLASS_COLORS).map(([k, c]) => `<div><span style="background:${c}"></span>${esc(t("class." + k))}</div>`).join("");
+    document.getElementById("legend").innerHTML = Object.entries(CLASS_COLORS).map(([k, c]) => `<div><span style="background:${c}"></span>${esc(t("class." + k))}</div>`).join("")
+      + Object.entries(UNIT_COLORS).map(([k, c]) => `<div><span class="diamond" style="background:${c}"></span>${esc(t("unit." + k))}</div>`).join("");
+  }
+
+  function wire() {
+    document.querySelectorAll("input[data-layer]").forEach((box) => {
+      const apply = () => { for (const id of LAYERS[box.dataset.layer]) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none"); loadView(); };
+      box.addEventListener("change", apply); apply();
+    });
+    document.getElementById("period").addEventListener("change", (e) => { state.hours = +e.target.value; loadHistory(); });
+    for (const id of ["f-class", "f-priority", "f-unassigned", "f-mine"]) document.getElementById(id).addEventListener("change", renderQueue);
+    document.querySelectorAll(".tabs .tab").forEach((b) => b.addEventListener("click", async () => {
+      state.tab = b.dataset.tab;
+      document.querySelectorAll(".tabs .tab").forEach((x) => x.classList.toggle("on", x === b));
+      if (state.tab === "closed" && !state.closedLoaded) { state.closedLoaded = true; await loadClosed(); }
+      renderQueue();
+    }));
+    document.getElementById("queue").addEventListener("click", (e) => { const li = e.target.closest("li[data-id]"); if (li) CMD.select(+li.dataset.id); });
+    document.getElementById("board").addEventListener("click", (e) => {
+      const a = e.target.closest("a[data-incident]");
+      if (a) { e.preventDefault(); CMD.select(+a.dataset.incident); return; }
+      const li = e.target.closest("li[data-unit-id]");
+      const u = li && state.units.get(+li.dataset.unitId);
+      if (u && u.lon != null) map.flyTo({ center: [u.lon, u.lat], zoom: Math.max(map.getZoom(), 14) });
+    });
+    document.getElementById("new-call").addEventListener("click", () => CMD.hooks.intake && CMD.hooks.intake());
+    for (const layer of ["incidents", "incidents-open"]) map.on("click", layer, (e) => { if (!CMD.hooks.intakeOpen || !CMD.hooks.intakeOpen()) CMD.select(e.features[0].properties.id); });
+    map.on("click", "units", (e) => {
+      const p = e.features[0].properties, u = state.units.get(p.id);
+      new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.code)}</b> ${esc(p.name)}<br>${esc(CMD.named("coverage.unit." + p.kind, p.kind))} · ${esc(t("unit." + p.status))}${u && u.current_incident_code ? " · " + esc(u.current_incident_code) : ""}`).addTo(map);
+    });
+    map.on("click", (e) => { if (CMD.hooks.mapClick) CMD.hooks.mapClick(e); });
+    for (const id of ["incidents", "incidents-open", "units"]) { map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer")); map.on("mouseleave", id, () => (map.getCanvas().style.cursor = "")); }
+    map.on("moveend", loadView);
   }
 
   map.on("load", async () => {
     addSources();
     legend();
-    document.querySelectorAll("input[data-layer]").forEach((box) => {
-      const apply = () => { for (const id of LAYERS[box.dataset.layer]) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none"); loadView(); };
-      box.addEventListener("change", apply); apply();
-    });
-    document.getElementById("period").addEventListener("change", (e) => { state.hours = +e.target.value; loadIncidents(); });
-    map.on("click", "incidents", (e) => select(e.features[0].properties.id));
-    map.on("click", "units", (e) => { const p = e.features[0].properties; new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name_zh)}</b><br>${esc(p.kind)} · ${esc(t("unit." + p.status))}`).addTo(map); });
-    for (const id of ["incidents", "units"]) { map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer")); map.on("mouseleave", id, () => (map.getCanvas().style.cursor = "")); }
-    map.on("moveend", loadView);
-    try { const tax = await api("/api/v1/taxonomy"); for (const s of tax.subtypes) subtypeNames[s.code] = PA.lang === "en" ? s.name_en : s.name_zh; } catch (e) { /* names fall back to codes */ }
-    await loadStatic();
-    await loadIncidents();
+    wire();
+    const taxonomy = api("/api/v1/taxonomy").then((tax) => {
+      for (const s of tax.subtypes) state.subtypes[s.code] = s;
+      for (const c of tax.classes) state.classes[c.code] = c;
+      const sel = document.getElementById("f-class");
+      for (const c of tax.classes) sel.insertAdjacentHTML("beforeend", `<option value="${esc(c.code)}">${esc(PA.lang === "en" ? c.name_en : c.name_zh)}</option>`);
+      if (CMD.hooks.taxonomy) CMD.hooks.taxonomy(tax);
+    }).catch(() => { /* names fall back to codes */ });
+    // everything at once: the first paint waits for the slowest, not for the sum
+    await Promise.all([taxonomy, loadStatic(), loadOpen(), loadBoard(), loadHistory()]);
+    renderQueue();
     loadView();
     live();
-    setInterval(async () => map.getSource("units").setData(await ogc("resources")), 15000);
-    document.body.dataset.ready = "1";
+    setInterval(tick, 1000);
+    map.once("idle", () => { document.body.dataset.ready = "1"; });
+    map.triggerRepaint();
   });
 })();

@@ -1,0 +1,492 @@
+"""Assignments: send a unit (an atomic conditional UPDATE of its status, so two dispatchers
+never send the same unit), move it along its states, the unit's status and the incident's
+state following; notes on the incident's timeline.
+
+A unit's status follows its assignment::
+
+    assignment  dispatched → en_route → on_scene → cleared      (or cancelled before on_scene)
+    unit        dispatched   en_route   on_scene   available
+
+and the incident follows its most advanced unit, forward only (received → dispatched →
+en_route → on_scene), through :func:`pingan.incidents.service.transition`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pingan.audit.service import record
+from pingan.auth.models import User
+from pingan.auth.service import Principal, scope_clause
+from pingan.cameras.models import Camera
+from pingan.dispatch.models import ACTIVE_STATES, Assignment
+from pingan.dispatch.schemas import AssignmentRead
+from pingan.errors import Conflict, Invalid, NotFound
+from pingan.geo.crs import haversine_m
+from pingan.incidents import service as incidents
+from pingan.incidents.models import Incident, IncidentEvent
+from pingan.resources import service as resources
+from pingan.resources.models import Resource
+from pingan.store.base import utcnow
+from pingan.workflow import StateMachine
+
+__all__ = [
+    "ASSIGNMENT",
+    "OPEN_INCIDENT_STATES",
+    "add_note",
+    "context",
+    "create",
+    "get_or_raise",
+    "list_for_incident",
+    "nearby",
+    "to_read",
+    "transition",
+    "unit_json",
+]
+
+ASSIGNMENT = StateMachine(
+    name="assignment",
+    initial="dispatched",
+    transitions={
+        "dispatched": ("en_route", "on_scene", "cancelled"),
+        "en_route": ("on_scene", "cancelled"),
+        "on_scene": ("cleared",),
+        "cleared": (),
+        "cancelled": (),
+    },
+)
+UNIT_STATUS = {
+    "dispatched": "dispatched",
+    "en_route": "en_route",
+    "on_scene": "on_scene",
+    "cleared": "available",
+    "cancelled": "available",
+}
+"""The unit's status in each state of its assignment."""
+OPEN_INCIDENT_STATES: tuple[str, ...] = ("received", "dispatched", "en_route", "on_scene")
+"""Incidents a unit may be sent to."""
+_INCIDENT_RANK = {"received": 0, "dispatched": 1, "en_route": 2, "on_scene": 3}
+_STAMP = {
+    "en_route": "en_route_at",
+    "on_scene": "on_scene_at",
+    "cleared": "cleared_at",
+    "cancelled": "cancelled_at",
+}
+
+
+def _unit_label(r: Resource) -> str:
+    return f"{r.code} {r.name_zh}" if r.name_zh and r.name_zh != r.code else r.code
+
+
+def _busy_message(session: Session, unit: Resource) -> Conflict:
+    """The 409 of a unit that is not available, naming its current incident."""
+    inc = session.get(Incident, unit.current_incident_id) if unit.current_incident_id else None
+    if inc is not None:
+        return Conflict(
+            f"unit {unit.code} is {unit.status} on incident {inc.code}; clear or cancel that "
+            "assignment first, or send another unit",
+            field="resource_id",
+            detail={"status": unit.status, "incident_id": inc.id, "incident_code": inc.code},
+        )
+    return Conflict(
+        f"unit {unit.code} is {unit.status}, not available; make it available first, or send "
+        "another unit",
+        field="resource_id",
+        detail={"status": unit.status, "incident_id": None, "incident_code": None},
+    )
+
+
+def _timeline(
+    session: Session,
+    *,
+    inc: Incident,
+    principal: Principal,
+    at: dt.datetime,
+    to_state: str,
+    note: str,
+    data: dict[str, Any],
+) -> None:
+    session.add(
+        IncidentEvent(
+            incident_id=inc.id,
+            at=at,
+            kind="assignment",
+            from_state=None,
+            to_state=to_state,
+            actor_id=principal.user_id,
+            note=note,
+            data=json.dumps(data, ensure_ascii=False),
+        )
+    )
+
+
+def _follow(
+    session: Session, *, principal: Principal, inc: Incident, state: str, at: dt.datetime
+) -> None:
+    """Move the incident forward to ``state`` if its first unit got there first. The incident's
+    row is locked and read again first (PostgreSQL), so two units moving at once move it once."""
+    session.execute(select(Incident.id).where(Incident.id == inc.id).with_for_update())
+    session.refresh(inc)
+    target = _INCIDENT_RANK.get(state)
+    current = _INCIDENT_RANK.get(inc.state)
+    if target is None or current is None or target <= current:
+        return
+    if state not in incidents.LIFECYCLE.allowed(inc.state):
+        return
+    incidents.transition(
+        session, principal=principal, incident_id=inc.id, to_state=state, at=at, note=""
+    )
+
+
+def create(
+    session: Session,
+    *,
+    principal: Principal,
+    incident_id: int,
+    resource_id: int,
+    eta_s: float | None,
+    note: str = "",
+) -> Assignment:
+    """Send a unit to an incident. The unit is taken with one conditional UPDATE (``status =
+    'available'`` in its WHERE), so of two dispatchers sending the same unit at once exactly one
+    succeeds; the other gets ``Conflict`` naming the unit's current incident."""
+    inc = incidents.get_or_raise(session, principal=principal, incident_id=incident_id)
+    if inc.state not in OPEN_INCIDENT_STATES:
+        raise Conflict(
+            f"incident {inc.code} is {inc.state}; units can only be sent to open incidents "
+            f"({', '.join(OPEN_INCIDENT_STATES)})",
+            field="incident_id",
+        )
+    unit = resources.get_or_raise(session, principal=principal, resource_id=resource_id)
+    if unit.kind == "drone_base":
+        raise Conflict(
+            f"unit {unit.code} is a drone base; send one of its drones", field="resource_id"
+        )
+    now = utcnow()
+    taken = session.scalar(
+        update(Resource)
+        .where(Resource.id == unit.id, Resource.status == "available")
+        .values(status="dispatched", current_incident_id=inc.id, updated_at=now)
+        .returning(Resource.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken is None:
+        session.refresh(unit)
+        raise _busy_message(session, unit)
+    session.refresh(unit)
+    a = Assignment(
+        incident_id=inc.id,
+        resource_id=unit.id,
+        state="dispatched",
+        jpath=inc.jpath,
+        eta_s=None if eta_s is None else round(float(eta_s), 1),
+        dispatched_at=now,
+        dispatcher_id=principal.user_id,
+    )
+    session.add(a)
+    session.flush()
+    _timeline(
+        session,
+        inc=inc,
+        principal=principal,
+        at=now,
+        to_state="dispatched",
+        note=f"{_unit_label(unit)} · {principal.username}" + (f" · {note}" if note else ""),
+        data={"assignment_id": a.id, "resource_id": unit.id, "resource_code": unit.code},
+    )
+    _follow(session, principal=principal, inc=inc, state="dispatched", at=now)
+    inc.updated_at = now
+    record(
+        session,
+        actor=principal.actor,
+        action="dispatch",
+        entity="assignment",
+        entity_id=a.id,
+        jpath=inc.jpath,
+        detail={
+            "incident_id": inc.id,
+            "incident_code": inc.code,
+            "resource_id": unit.id,
+            "resource_code": unit.code,
+            "eta_s": a.eta_s,
+        },
+    )
+    return a
+
+
+def get_or_raise(session: Session, *, principal: Principal, assignment_id: int) -> Assignment:
+    """The assignment if its incident is inside the caller's scope, else ``NotFound``."""
+    a = session.get(Assignment, assignment_id)
+    if a is None or not principal.can_see(a.jpath):
+        raise NotFound(f"assignment {assignment_id} does not exist or is outside your jurisdiction")
+    return a
+
+
+def transition(
+    session: Session, *, principal: Principal, assignment_id: int, to_state: str, note: str = ""
+) -> Assignment:
+    """Move an assignment (409 naming the allowed states); the unit's status and the
+    incident's state follow."""
+    a = get_or_raise(session, principal=principal, assignment_id=assignment_id)
+    ASSIGNMENT.check(a.state, to_state)
+    inc = incidents.get_or_raise(session, principal=principal, incident_id=a.incident_id)
+    unit = session.get(Resource, a.resource_id)
+    if unit is None:  # pragma: no cover - a foreign key holds it
+        raise Conflict(f"assignment {a.id} has lost its unit", field="resource_id")
+    now = utcnow()
+    previous, a.state = a.state, to_state
+    setattr(a, _STAMP[to_state], now)
+    status = UNIT_STATUS[to_state]
+    values: dict[str, Any] = {"status": status, "updated_at": now}
+    if to_state in ("cleared", "cancelled"):
+        values["current_incident_id"] = None
+    session.execute(
+        update(Resource)
+        .where(Resource.id == unit.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(unit)
+    _timeline(
+        session,
+        inc=inc,
+        principal=principal,
+        at=now,
+        to_state=to_state,
+        note=f"{_unit_label(unit)} · {principal.username}" + (f" · {note}" if note else ""),
+        data={"assignment_id": a.id, "resource_id": unit.id, "resource_code": unit.code},
+    )
+    if to_state in ACTIVE_STATES:
+        _follow(session, principal=principal, inc=inc, state=to_state, at=now)
+    inc.updated_at = now
+    record(
+        session,
+        actor=principal.actor,
+        action="transition",
+        entity="assignment",
+        entity_id=a.id,
+        jpath=a.jpath,
+        detail={
+            "from": previous,
+            "to": to_state,
+            "incident_id": inc.id,
+            "resource_id": unit.id,
+            "resource_code": unit.code,
+        },
+    )
+    return a
+
+
+def list_for_incident(session: Session, *, incident_id: int) -> list[Assignment]:
+    """The incident's assignments, oldest first (the caller has checked the scope)."""
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.incident_id == incident_id)
+            .order_by(Assignment.dispatched_at, Assignment.id)
+        )
+    )
+
+
+def to_read(
+    session: Session, rows: Sequence[Assignment], *, lang: str = "zh-CN"
+) -> list[AssignmentRead]:
+    """Assignments with their unit's code, name and kind and the dispatcher's user name."""
+    if not rows:
+        return []
+    unit_ids = {a.resource_id for a in rows}
+    user_ids = {a.dispatcher_id for a in rows if a.dispatcher_id is not None}
+    units = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(unit_ids)))}
+    users: dict[int, str] = {
+        uid: name
+        for uid, name in session.execute(
+            select(User.id, User.username).where(User.id.in_(user_ids))
+        )
+    }
+    out = []
+    for a in rows:
+        r = AssignmentRead.model_validate(a)
+        unit = units.get(a.resource_id)
+        if unit is not None:
+            r.resource_code = unit.code
+            r.resource_name = unit.name_en if lang == "en" else unit.name_zh
+            r.resource_kind = unit.kind
+        r.dispatcher = users.get(a.dispatcher_id) if a.dispatcher_id is not None else None
+        r.allowed_transitions = ASSIGNMENT.allowed(a.state)
+        out.append(r)
+    return out
+
+
+def add_note(
+    session: Session, *, principal: Principal, incident_id: int, text: str
+) -> IncidentEvent:
+    """A note on the incident's timeline, by the caller (audited)."""
+    if not text.strip():
+        raise Invalid("text", "write the note's text")
+    inc = incidents.get_or_raise(session, principal=principal, incident_id=incident_id)
+    now = utcnow()
+    ev = IncidentEvent(
+        incident_id=inc.id,
+        at=now,
+        kind="note",
+        from_state=None,
+        to_state=None,
+        actor_id=principal.user_id,
+        note=text.strip(),
+    )
+    session.add(ev)
+    inc.updated_at = now
+    session.flush()
+    record(
+        session,
+        actor=principal.actor,
+        action="note",
+        entity="incident",
+        entity_id=inc.id,
+        jpath=inc.jpath,
+        detail={"event_id": ev.id, "chars": len(ev.note)},
+    )
+    return ev
+
+
+def unit_json(r: Resource, *, lang: str, incident_code: str | None) -> dict[str, Any]:
+    """A unit as the unit board and the live stream show it."""
+    return {
+        "id": r.id,
+        "code": r.code,
+        "name": r.name_en if lang == "en" else r.name_zh,
+        "kind": r.kind,
+        "status": r.status,
+        "station_id": r.station_id,
+        "current_incident_id": r.current_incident_id,
+        "current_incident_code": incident_code,
+        "lon": r.lon,
+        "lat": r.lat,
+        "position_at": r.position_at.isoformat() if r.position_at else None,
+    }
+
+
+REPEAT_RADIUS_M = 300.0
+REPEAT_WINDOW = dt.timedelta(minutes=30)
+HISTORY_RADIUS_M = 150.0
+HISTORY_DAYS = 365
+
+
+def nearby(
+    session: Session,
+    *,
+    principal: Principal,
+    lon: float,
+    lat: float,
+    subtype: str | None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """What intake shows before saving: open incidents of the same kind within 300 m and 30
+    minutes (probable repeat calls), and the place's history (incidents within 150 m in the
+    last year, the newest five listed). Scoped to the caller."""
+    now = now or utcnow()
+    dlat = max(REPEAT_RADIUS_M, HISTORY_RADIUS_M) / 111_000
+    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
+    box = (
+        Incident.lon.between(lon - dlon, lon + dlon),
+        Incident.lat.between(lat - dlat, lat + dlat),
+        scope_clause(principal, Incident.jpath),
+    )
+    repeats = []
+    if subtype:
+        rows = session.scalars(
+            select(Incident)
+            .where(
+                *box,
+                Incident.subtype == subtype,
+                Incident.state.in_(OPEN_INCIDENT_STATES),
+                Incident.reported_at >= now - REPEAT_WINDOW,
+            )
+            .order_by(Incident.reported_at.desc())
+            .limit(20)
+        ).all()
+        for r in rows:
+            d = float(haversine_m(lon, lat, r.lon, r.lat))
+            if d <= REPEAT_RADIUS_M:
+                repeats.append(_brief(r, d))
+    hist = session.scalars(
+        select(Incident)
+        .where(*box, Incident.reported_at >= now - dt.timedelta(days=HISTORY_DAYS))
+        .order_by(Incident.reported_at.desc())
+        .limit(500)
+    ).all()
+    near = [
+        (r, d)
+        for r in hist
+        if (d := float(haversine_m(lon, lat, r.lon, r.lat))) <= HISTORY_RADIUS_M
+    ]
+    return {
+        "repeats": repeats,
+        "history": {
+            "radius_m": HISTORY_RADIUS_M,
+            "days": HISTORY_DAYS,
+            "count": len(near),
+            "recent": [_brief(r, d) for r, d in near[:5]],
+        },
+        "how": (
+            f"repeats: open incidents of the same subtype within {REPEAT_RADIUS_M:g} m reported "
+            f"in the last {REPEAT_WINDOW.seconds // 60} minutes; history: incidents within "
+            f"{HISTORY_RADIUS_M:g} m in the last {HISTORY_DAYS} days"
+        ),
+    }
+
+
+def _brief(r: Incident, distance_m: float) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "code": r.code,
+        "subtype": r.subtype,
+        "state": r.state,
+        "priority": r.priority,
+        "reported_at": r.reported_at.isoformat(),
+        "distance_m": round(distance_m),
+        "address_text": r.address_text,
+    }
+
+
+CAMERA_SEARCH_M = 1000.0
+
+
+def context(session: Session, *, principal: Principal, inc: Incident) -> dict[str, Any]:
+    """What the detail shows around an incident: its repeat calls, and the five nearest working
+    cameras (within 1 km) with their distance. Scoped to the caller."""
+    repeats = session.scalars(
+        select(Incident)
+        .where(Incident.repeat_of_id == inc.id, scope_clause(principal, Incident.jpath))
+        .order_by(Incident.reported_at)
+        .limit(50)
+    ).all()
+    dlat = CAMERA_SEARCH_M / 111_000
+    dlon = dlat / max(0.1, math.cos(math.radians(inc.lat)))
+    cams = session.scalars(
+        select(Camera).where(
+            Camera.lon.between(inc.lon - dlon, inc.lon + dlon),
+            Camera.lat.between(inc.lat - dlat, inc.lat + dlat),
+            Camera.status == "online",
+            scope_clause(principal, Camera.jpath),
+        )
+    ).all()
+    near = sorted(
+        ((c, float(haversine_m(inc.lon, inc.lat, c.lon, c.lat))) for c in cams),
+        key=lambda x: x[1],
+    )
+    return {
+        "repeats": [_brief(r, float(haversine_m(inc.lon, inc.lat, r.lon, r.lat))) for r in repeats],
+        "cameras": [
+            {"id": c.id, "code": c.code, "distance_m": round(d), "lon": c.lon, "lat": c.lat}
+            for c, d in near[:5]
+            if d <= CAMERA_SEARCH_M
+        ],
+    }
