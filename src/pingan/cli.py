@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "pingan.commands.users",
     "pingan.commands.audit",
     "pingan.commands.importing",
+    "pingan.commands.addresses",
     "pingan.commands.demo",
     "pingan.commands.roads",
     "pingan.commands.coverage",

@@ -17,6 +17,7 @@ from pingan.evaluation.models import (
     SatisfactionSurvey,
     Scorecard,
 )
+from pingan.geocoding.models import GeocodeName
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
@@ -48,6 +49,7 @@ __all__ = [
     "DisputeParty",
     "EarlyWarning",
     "EarlyWarningEvent",
+    "GeocodeName",
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",

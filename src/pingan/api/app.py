@@ -41,6 +41,7 @@ _ROUTERS = (
     "pingan.evaluation.views",
     "pingan.coverage_api.views",
     "pingan.analysis_api.views",
+    "pingan.geocoding.views",
 )
 
 
