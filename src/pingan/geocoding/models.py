@@ -30,7 +30,9 @@ class GeocodeName(Base):
     key: Mapped[str] = mapped_column(String(300))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"))
+    # no foreign key: the gazetteer is derived data, and the check cost a second per 100,000
+    # rows of a PostgreSQL bulk load
+    jurisdiction_id: Mapped[int] = mapped_column(Integer)
     jpath: Mapped[str] = mapped_column(String(255))
     address_id: Mapped[int | None] = mapped_column(
         ForeignKey("addresses.id", ondelete="CASCADE"), index=True

@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 CANDIDATES = 200  # rows fetched from the index for rapidfuzz to score
+BULK_REINDEX_ROWS = 50_000  # PostgreSQL: from this many new names, rebuild the trigram index
+TRGM_INDEX_SQL = (  # as migration 0012_addresses makes it
+    "CREATE INDEX ix_geocode_names_key_trgm ON geocode_names USING gin (key gin_trgm_ops)"
+)
 REVERSE_RADII_M = (100.0, 400.0, 1_600.0, 6_400.0)
 _KIND_RANK = {"address": 0, "junction": 1, "road": 2, "premises": 3}
 _trgm_cache: dict[int, bool] = {}
@@ -106,7 +110,7 @@ def _contains(session: Session, key: str, principal: Principal) -> Sequence[Any]
     if len(key) < MIN_INDEXED_CHARS:
         sql = (
             _SELECT.format(source="geocode_names g")
-            + "WHERE g.kind <> 'address' AND g.key LIKE :pat ESCAPE '\\'"
+            + "WHERE g.kind IN ('road', 'junction', 'premises') AND g.key LIKE :pat ESCAPE '\\'"
         )
     elif dialect == "sqlite":
         sql = (
@@ -237,8 +241,10 @@ def write_names(
     """Bulk-insert searchable names (roads, junctions, door plates) into the gazetteer.
 
     Every writer of ``geocode_names`` goes through here: on SQLite it also adds the new rows to
-    the FTS5 index (deletions and updates are handled by triggers). Runs in the caller's
-    transaction, which must hold the write lock (ids are ``max(id) + 1, …``).
+    the FTS5 index (deletions and updates are handled by triggers). On PostgreSQL a batch of
+    ``BULK_REINDEX_ROWS`` or more drops the trigram index and builds it again after the COPY,
+    inside the transaction (searches wait for it to commit). Runs in the caller's transaction,
+    which must hold the write lock (ids are ``max(id) + 1, …``).
     """
     keys = [search_key(s) for s in label]
     aid: list[int | None] = (
@@ -257,8 +263,18 @@ def write_names(
     )
     cols = ("id", "kind", "label", "key", "lon", "lat", "jurisdiction_id", "jpath", "address_id")
     first = next_id(conn, "geocode_names")
+    rebuild = conn.dialect.name == "postgresql" and len(keys) >= BULK_REINDEX_ROWS
+    rebuild = rebuild and bool(
+        conn.exec_driver_sql(
+            "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_geocode_names_key_trgm'"
+        ).first()
+    )
+    if rebuild:  # building the GIN index once is about twice as fast as growing it row by row
+        conn.exec_driver_sql("DROP INDEX ix_geocode_names_key_trgm")
     n = bulk_insert(conn, "geocode_names", cols, ((first + i, *r) for i, r in enumerate(rows)))
     reset_sequence(conn, "geocode_names")
+    if rebuild:
+        conn.exec_driver_sql(TRGM_INDEX_SQL)
     if conn.dialect.name == "sqlite":  # one pass over the new rows (migration 0012_addresses)
         conn.exec_driver_sql(
             "INSERT INTO geocode_fts(rowid, key) SELECT id, key FROM geocode_names WHERE id >= ?",
