@@ -72,11 +72,11 @@ def _queries(engine: Engine, n: int, seed: int) -> list[tuple[str, str, str | No
         out.append(("missing 路", f"{road[:-1]}{door}号", label))
         out.append(("partial", f"{road[1:]}{door}", label))  # may match other roads too
     for i in rng.choice(len(prem), k, replace=False).tolist():
-        out.append(("premises part", prem[i][1:], None))
+        out.append(("premises part", prem[i][1:], prem[i]))
     for i in rng.choice(len(roads), k // 2, replace=False).tolist():
         out.append(("road", roads[i], roads[i]))
     for i in rng.choice(len(junc), k // 2, replace=False).tolist():
-        out.append(("junction", junc[i].removesuffix("交叉口"), None))
+        out.append(("junction", junc[i].removesuffix("交叉口"), junc[i]))
     return out
 
 

@@ -46,7 +46,8 @@ __all__ = [
 CANDIDATES = 200  # rows fetched from the index for rapidfuzz to score
 BULK_REINDEX_ROWS = 50_000  # PostgreSQL: from this many new names, rebuild the trigram index
 TRGM_INDEX_SQL = (  # as migration 0012_addresses makes it
-    "CREATE INDEX ix_geocode_names_key_trgm ON geocode_names USING gin (key gin_trgm_ops)"
+    "CREATE INDEX ix_geocode_names_key_trgm ON geocode_names "
+    "USING gin (key gin_trgm_ops) WITH (fastupdate = off)"
 )
 REVERSE_RADII_M = (100.0, 400.0, 1_600.0, 6_400.0)
 _KIND_RANK = {"address": 0, "junction": 1, "road": 2, "premises": 3}
@@ -107,11 +108,13 @@ def _contains(session: Session, key: str, principal: Principal) -> Sequence[Any]
     scope, params = _scope(principal)
     params |= {"n": CANDIDATES, "pat": _like(key)}
     dialect = session.get_bind().dialect.name
-    if len(key) < MIN_INDEXED_CHARS:
+    if len(key) < MIN_INDEXED_CHARS:  # a plain substring test: no trigram index can serve it
+        find = "instr(g.key, :q)" if dialect == "sqlite" else "strpos(g.key, :q)"
         sql = (
             _SELECT.format(source="geocode_names g")
-            + "WHERE g.kind IN ('road', 'junction', 'premises') AND g.key LIKE :pat ESCAPE '\\'"
+            + f"WHERE g.kind IN ('road', 'junction', 'premises') AND {find} > 0"
         )
+        params["q"] = key
     elif dialect == "sqlite":
         sql = (
             _SELECT.format(source="geocode_fts f JOIN geocode_names g ON g.id = f.rowid")
