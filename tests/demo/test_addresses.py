@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -48,6 +49,14 @@ def test_door_plates_roads_and_junctions(city: City) -> None:
     assert all(re.fullmatch(r".+与.+交叉口", s) for s in a.junction_label[:500].tolist())
     pairs = {tuple(sorted(s.removesuffix("交叉口").split("与"))) for s in a.junction_label.tolist()}
     assert len(pairs) == len(a.junction_label)  # one junction per pair of names
+
+
+def test_a_city_without_street_names_has_no_register(city: City) -> None:
+    nameless = dataclasses.replace(
+        city, roads=dataclasses.replace(city.roads, name_zh=np.full(len(city.roads.u), ""))
+    )
+    a = generate_addresses(nameless)
+    assert len(a.text_zh) == len(a.road_label) == len(a.junction_label) == 0
 
 
 def test_deterministic(city: City) -> None:

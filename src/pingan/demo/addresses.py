@@ -61,11 +61,13 @@ def generate_addresses(city: City, *, target: int = TARGET_PLATES) -> AddressArr
     proj = city_frame(city)
     nx, ny = proj.forward(r.node_lon, r.node_lat)
     named = r.name_zh != ""
+    e = np.flatnonzero(named & ~np.isin(r.road_class, list(NO_PLATES)))
+    if len(e) == 0:  # an OSM extract without named streets: nothing to number or name
+        return _empty()
     cls_rank = {c: i for i, c in enumerate(ROAD_CLASSES)}
     rank = np.array([cls_rank.get(c, len(ROAD_CLASSES)) for c in r.road_class.tolist()])
 
     # ---- door plates --------------------------------------------------------------------
-    e = np.flatnonzero(named & ~np.isin(r.road_class, list(NO_PLATES)))
     names, inv = np.unique(r.name_zh[e], return_inverse=True)
     ax, ay, bx, by = nx[r.u[e]], ny[r.u[e]], nx[r.v[e]], ny[r.v[e]]
     k = len(names)
@@ -163,6 +165,11 @@ def generate_addresses(city: City, *, target: int = TARGET_PLATES) -> AddressArr
         junction_lon=r.node_lon[jn],
         junction_lat=r.node_lat[jn],
     )
+
+
+def _empty() -> AddressArrays:
+    s, f = np.array([], dtype=str), np.array([], dtype=np.float64)
+    return AddressArrays(s, s, s, np.array([], dtype=object), f, f, s, f, f, s, f, f)
 
 
 def load_addresses(
