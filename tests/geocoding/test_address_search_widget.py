@@ -28,7 +28,8 @@ pytestmark = [
 ]
 
 PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>t</title></head>
-<body><label for="addr">地址</label> <input id="addr" data-address-search data-delay-ms="300"{extra}>
+<body><label for="addr">地址</label>
+<input id="addr" data-address-search data-delay-ms="300"{extra}>
 <pre id="picked"></pre><button id="other">x</button>
 <script src="/static/js/address_search.js"></script><script src="/picked.js"></script>
 </body></html>"""
