@@ -66,6 +66,11 @@ def test_partial_names_roads_and_junctions(client: TestClient, register: SmallCi
         _labels(client.get("/api/v1/geocode", params={"q": "北京路88号3栋"}, headers=h))[0]
         == "北京路88号3栋"
     )
+    # a building the register does not know, and the number typed before the road
+    for q in ("北京路88号5栋", "88号北京路", "８８号北京路"):
+        assert _labels(client.get("/api/v1/geocode", params={"q": q}, headers=h))[0] == (
+            "北京路88号"
+        ), q
     # limit
     r = client.get("/api/v1/geocode", params={"q": "北京路1", "limit": 3}, headers=h)
     assert len(r.json()["features"]) == 3

@@ -3,11 +3,19 @@
 Search (:func:`geocode`) works in two steps. The database fetches candidates whose search key
 contains the query's key (:func:`pingan.geocoding.normalize.search_key`) through the substring
 index (SQLite FTS5 trigram table ``geocode_fts``; PostgreSQL ``pg_trgm`` GIN index), shortest
-keys first, inside the caller's jurisdiction; rapidfuzz's ``WRatio`` then scores them against
-the query. Queries of one or two characters cannot use a trigram index: they search roads,
-junctions and premises only (a few thousand rows), not door plates. When nothing contains the
-query (a typo, words in another order), candidates sharing the most trigrams with it are
-scored instead (FTS5 ``OR`` of the trigrams ranked by bm25; ``pg_trgm`` similarity).
+keys first, inside the caller's jurisdiction; rapidfuzz's ``fuzz.ratio`` (normalised Indel
+similarity of the keys, 号 ignored) then scores them, so among names containing the query the
+closest in length wins (「北京88」 → 「北京路88号」 before 「北京路88号3栋」); ties go to door
+plates, then junctions, roads and premises. (``WRatio`` was tried: its partial-match branch
+put 「北京路88号3栋」 above 「北京路88号」 for 「北京88」.)
+
+Queries of one or two characters cannot use a trigram index: they search roads, junctions and
+premises only (a few thousand rows), not door plates. When nothing contains the
+query, the door number moved behind the road (「88号北京路」) and the query shortened by up to
+three characters from its end (a building not in the register) are tried (their candidates
+are scored against the variant, times the share of the query it kept), then candidates
+sharing the most trigrams with it are scored (FTS5 ``OR`` of the trigrams ranked by bm25;
+``pg_trgm`` similarity), which finds typos.
 
 Reverse geocoding (:func:`reverse_geocode`) reads the door plates in growing boxes around the
 point (index on ``addresses(lat, lon)``) and answers the nearest one and its road.
@@ -16,6 +24,7 @@ point (index on ``addresses(lat, lon)``) and answers the nearest one and its roa
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +165,21 @@ def _similar(session: Session, key: str, principal: Principal) -> Sequence[Any]:
     return session.execute(text(sql), params).all()
 
 
+_LEADING_NUMBER = re.compile(r"^(\d+(?:-\d+)?号?)(\D.*)$")
+
+
+def _variants(key: str) -> list[str]:
+    """The query's key, then what to try when no name contains it: the door number moved
+    behind the road (「88号北京路」), then the key shortened from its end by up to three
+    characters (a building or unit not in the register: 「北京路88号3栋」 → 「北京路88号」)."""
+    out = [key]
+    m = _LEADING_NUMBER.match(key)
+    if m:
+        out.append(m[2] + m[1])
+    out += [key[:-k] for k in range(1, 4) if len(key) - k >= MIN_INDEXED_CHARS]
+    return out
+
+
 def _no_hao(key: str) -> str:
     """Scoring ignores 号: 「北京88」 is as good a match of 「北京路88号」 as 「北京88号」."""
     return key.replace("号", "")
@@ -170,11 +194,19 @@ def geocode(session: Session, *, principal: Principal, q: str, limit: int = 10) 
     key = search_key(q)
     if not key:
         raise Invalid("q", "type a road, door number or place name (letters or digits)")
-    rows = _contains(session, key, principal) or _similar(session, key, principal)
+    rows: Sequence[Any] = []
+    for used in _variants(key):
+        rows = _contains(session, used, principal)
+        if rows:
+            break
+    else:
+        used, rows = key, _similar(session, key, principal)
     if not rows:
         return []
     keys = [r[3] for r in rows]
-    scores = process.cdist([key], keys, scorer=fuzz.ratio, processor=_no_hao, dtype=np.float32)[0]
+    # scored against the variant that found them, scaled by how much of the query it kept
+    scores = process.cdist([used], keys, scorer=fuzz.ratio, processor=_no_hao, dtype=np.float32)[0]
+    scores *= len(used) / len(key)
     order = sorted(
         range(len(rows)),
         key=lambda i: (-float(scores[i]), _KIND_RANK.get(rows[i][1], 9), len(keys[i]), rows[i][0]),
