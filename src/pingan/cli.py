@@ -13,6 +13,7 @@ import sys
 import typer
 
 from pingan.commands import (
+    addresses,
     audit,
     checklists,
     core,
@@ -55,6 +56,7 @@ app.add_typer(disputes.app, name="disputes")
 app.add_typer(places.app, name="places")
 app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(scheduler.jobs_app, name="jobs")
+addresses.register(app)  # pingan import addresses
 
 
 def main() -> None:

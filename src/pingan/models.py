@@ -19,6 +19,7 @@ from pingan.evaluation.models import (
     SatisfactionSurvey,
     Scorecard,
 )
+from pingan.geocoding.models import GeocodeName
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.instructions.models import (
     Instruction,
@@ -49,6 +50,7 @@ __all__ = [
     "DisputeParty",
     "EarlyWarning",
     "EarlyWarningEvent",
+    "GeocodeName",
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",

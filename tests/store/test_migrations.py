@@ -13,9 +13,16 @@ from pingan.store.base import Base
 from pingan.store.engine import MIGRATIONS_DIR, make_engine, migrate
 
 
+def _modelled(name: str | None, type_: str, _parent: object) -> bool:
+    # the geocoder's search indexes (migration 0012): SQLite's FTS5 table and its shadow
+    # tables, PostgreSQL's pg_trgm index; neither can be described by the models
+    return not (name or "").startswith(("geocode_fts", "ix_geocode_names_key_trgm"))
+
+
 def test_models_match_migrations(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        ctx = MigrationContext.configure(conn, opts={"include_name": _modelled})
+        diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
 
 

@@ -53,6 +53,7 @@ _ROUTERS = (
     "pingan.evaluation.views",
     "pingan.rapid_response.views",
     "pingan.crime_analysis.views",
+    "pingan.geocoding.views",
 )
 
 

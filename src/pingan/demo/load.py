@@ -304,6 +304,12 @@ def load_city(
         reset_sequence(conn, "key_areas")
         summary.counts["key_areas"] = n
 
+        # ---- standard addresses: door plates, roads, junctions (pingan.demo.addresses)
+        from pingan.demo.addresses import load_addresses
+
+        summary.counts.update(load_addresses(conn, city, ids=ids, paths=paths, now=now))
+        tick("addresses", summary.counts["addresses"])
+
         # ---- units and cameras
         un = city.units
         st_id = _lookup(ids, un.station_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.places.kinds import PREMISES_KINDS
@@ -21,11 +21,18 @@ class Address(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     text_zh: Mapped[str] = mapped_column(String(300))
+    # parts of the label where known (migration 0012_addresses; pingan.geocoding)
+    road_zh: Mapped[str | None] = mapped_column(String(100))
+    door_no: Mapped[str | None] = mapped_column(String(20))
+    building: Mapped[str | None] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(40))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     jpath: Mapped[str] = mapped_column(String(255), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_addresses_lat_lon", "lat", "lon"),)
 
 
 class Premises(Base):
