@@ -14,6 +14,7 @@ from pingan.alerts.schemas import WarningAction, WarningPage, WarningRead
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.incidents.service import count
+from pingan.inputs import Id, Offset
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"], responses=ErrorBody)
 
@@ -38,7 +39,7 @@ def list_warnings(
     kind: str | None = None,
     since: dt.datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> WarningPage:
     """Early warnings in your jurisdiction, newest first, each with how it was raised."""
     q = service.list_query(principal, status=status, kind=kind, since=since)
@@ -49,14 +50,14 @@ def list_warnings(
 
 
 @router.get("/{warning_id}", operation_id="get_warning")
-def get_warning(warning_id: int, session: SessionDep, principal: CurrentUser) -> WarningRead:
+def get_warning(warning_id: Id, session: SessionDep, principal: CurrentUser) -> WarningRead:
     """One warning."""
     return to_read(service.get_or_raise(session, principal=principal, warning_id=warning_id))
 
 
 @router.post("/{warning_id}/transitions", operation_id="handle_warning")
 def handle_warning(
-    warning_id: int, body: WarningAction, session: SessionDep, principal: CurrentUser
+    warning_id: Id, body: WarningAction, session: SessionDep, principal: CurrentUser
 ) -> WarningRead:
     """Acknowledge, dismiss (with a reason) or mark actioned; 409 names the allowed steps."""
     w = flows.warning_transition_flow(

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 import pingan
 from pingan.api.errors import install_error_handlers
+from pingan.api.inputs import refuse_nul
 from pingan.api.middleware import BodyLimit, CookieSessions
 from pingan.config import Settings, get_settings, session_secret
 from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
@@ -89,6 +90,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.engine = engine or get_engine()

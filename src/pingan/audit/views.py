@@ -11,6 +11,7 @@ from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.audit.service import chain_head, newest_records, parse_anchor, verify
 from pingan.errors import Conflict, PermissionDenied
+from pingan.inputs import Offset
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ErrorBody)
 
@@ -27,7 +28,7 @@ def list_audit(
     entity: str | None = None,
     action: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: int | None = None,
+    before_seq: Offset | None = None,
 ) -> list[dict[str, Any]]:
     """Audit records, newest first (keyset paging with ``before_seq``)."""
     _admin(principal)

@@ -17,6 +17,7 @@ from pingan.auth.service import Principal
 from pingan.coverage_api import flows, service
 from pingan.coverage_api.schemas import OptimiseRun, RecommendRequest
 from pingan.errors import Invalid, PermissionDenied
+from pingan.inputs import Id
 from pingan.jobs.service import Report, submit
 
 __all__ = ["router"]
@@ -64,7 +65,7 @@ def map_roads(
     "/incidents/{incident_id}/recommendations", operation_id="recommend_units_for_incident"
 )
 def recommend(
-    incident_id: int,
+    incident_id: Id,
     request: Request,
     session: SessionDep,
     principal: CurrentUser,
@@ -173,6 +174,7 @@ register_collection(
         "Areas reached from today's posts within each standard; query parameters standard "
         "(seconds, comma-separated, default 60,180,300), at (HH:MM), mode (car, motorcycle, "
         "foot), sources (posts, units).",
+        params=("standard", "at", "mode", "sources"),
     )
 )
 register_collection(
@@ -184,5 +186,6 @@ register_collection(
         "Each grid cell with the best time from the nearest post to its centre, its incidents "
         "of the last year and whether it is outside the smallest standard; same query "
         "parameters as coverage-isochrones.",
+        params=("standard", "at", "mode", "sources"),
     )
 )

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.inputs import Id
+
 __all__ = [
     "DisputeCreate",
     "DisputeEventRead",
@@ -79,10 +81,10 @@ class DisputeCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90, examples=[25.0406])
     crs: Crs = "WGS84"
     address_text: str | None = Field(default=None, max_length=300)
-    address_id: int | None = Field(default=None, ge=1)
-    premises_id: int | None = Field(default=None, ge=1)
-    incident_id: int | None = Field(default=None, ge=1)
-    owner_id: int | None = Field(default=None, ge=1)
+    address_id: Id | None = None
+    premises_id: Id | None = None
+    incident_id: Id | None = None
+    owner_id: Id | None = None
     threats_reported: bool = False
     violence_reported: bool = False
     weapons_mentioned: bool = False

@@ -32,6 +32,7 @@ from pingan.disputes.schemas import (
     TransitionIn,
 )
 from pingan.incidents import service as incidents
+from pingan.inputs import Id, Offset
 from pingan.masking import mask_name, mask_phone
 
 __all__ = ["router", "to_read"]
@@ -111,11 +112,11 @@ def list_disputes(
     state: State | None = None,
     kind: Kind | None = None,
     risk: Risk = None,
-    cell: Annotated[int | None, Query(ge=1)] = None,
-    owner_id: Annotated[int | None, Query(ge=1)] = None,
+    cell: Id | None = None,
+    owner_id: Id | None = None,
     open_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DisputePage:
     """Disputes in your jurisdiction, newest first, parties masked, with risk and fired rules."""
     q = service.list_query(
@@ -138,7 +139,7 @@ def list_disputes(
 
 
 @router.get("/disputes/{dispute_id}", operation_id="get_dispute")
-def get_dispute(dispute_id: int, session: ReadSession, principal: CurrentUser) -> DisputeRead:
+def get_dispute(dispute_id: Id, session: ReadSession, principal: CurrentUser) -> DisputeRead:
     """One dispute with its mediation log and follow-ups (parties masked)."""
     return _detail(
         session, service.get_or_raise(session, principal=principal, dispute_id=dispute_id)
@@ -147,7 +148,7 @@ def get_dispute(dispute_id: int, session: ReadSession, principal: CurrentUser) -
 
 @router.get("/disputes/{dispute_id}/timeline", operation_id="get_dispute_timeline")
 def get_dispute_timeline(
-    dispute_id: int, session: ReadSession, principal: CurrentUser
+    dispute_id: Id, session: ReadSession, principal: CurrentUser
 ) -> list[DisputeEventRead]:
     """Every event of the dispute in time order: transitions, steps, risk changes."""
     events = service.timeline(session, principal=principal, dispute_id=dispute_id)
@@ -161,7 +162,7 @@ def get_dispute_timeline(
 
 
 @router.get("/disputes/{dispute_id}/risk", operation_id="get_dispute_risk")
-def get_dispute_risk(dispute_id: int, session: ReadSession, principal: CurrentUser) -> RiskRead:
+def get_dispute_risk(dispute_id: Id, session: ReadSession, principal: CurrentUser) -> RiskRead:
     """The case's escalation risk: the level, why, and each fired rule with its facts."""
     d = service.get_or_raise(session, principal=principal, dispute_id=dispute_id)
     r = service.risk_of(d)
@@ -178,7 +179,7 @@ def get_dispute_risk(dispute_id: int, session: ReadSession, principal: CurrentUs
 
 @router.post("/disputes/{dispute_id}/transitions", operation_id="transition_dispute")
 def transition_dispute(
-    dispute_id: int, body: TransitionIn, session: WriteSession, principal: CurrentUser
+    dispute_id: Id, body: TransitionIn, session: WriteSession, principal: CurrentUser
 ) -> DisputeRead:
     """Move the dispute along registered → mediating → resolved | referred → closed; an illegal
     step is a 409 naming the allowed ones; a referral needs ``referral_target``."""
@@ -196,7 +197,7 @@ def transition_dispute(
 
 @router.patch("/disputes/{dispute_id}/facts", operation_id="update_dispute_facts")
 def update_dispute_facts(
-    dispute_id: int, body: DisputeFlagsIn, session: WriteSession, principal: CurrentUser
+    dispute_id: Id, body: DisputeFlagsIn, session: WriteSession, principal: CurrentUser
 ) -> DisputeRead:
     """Change the reported facts (threats, violence, weapons); the risk is re-assessed."""
     d = flows.dispute_flags_flow(session, principal=principal, dispute_id=dispute_id, data=body)
@@ -207,7 +208,7 @@ def update_dispute_facts(
     "/disputes/{dispute_id}/mediation-steps", status_code=201, operation_id="add_mediation_step"
 )
 def add_mediation_step(
-    dispute_id: int, body: MediationStepIn, session: WriteSession, principal: CurrentUser
+    dispute_id: Id, body: MediationStepIn, session: WriteSession, principal: CurrentUser
 ) -> MediationStepRead:
     """Record a mediation step (date, mediator, method, outcome, next date)."""
     step = flows.dispute_mediation_flow(
@@ -220,7 +221,7 @@ def add_mediation_step(
     "/disputes/{dispute_id}/follow-ups", status_code=201, operation_id="schedule_dispute_follow_up"
 )
 def schedule_follow_up(
-    dispute_id: int, body: FollowUpIn, session: WriteSession, principal: CurrentUser
+    dispute_id: Id, body: FollowUpIn, session: WriteSession, principal: CurrentUser
 ) -> FollowUpRead:
     """Schedule a follow-up visit of a resolved dispute."""
     f = flows.dispute_follow_up_flow(session, principal=principal, dispute_id=dispute_id, data=body)
@@ -232,8 +233,8 @@ def schedule_follow_up(
     operation_id="record_dispute_follow_up",
 )
 def record_follow_up(
-    dispute_id: int,
-    follow_up_id: int,
+    dispute_id: Id,
+    follow_up_id: Id,
     body: FollowUpRecordIn,
     session: WriteSession,
     principal: CurrentUser,
@@ -247,7 +248,7 @@ def record_follow_up(
 
 @router.post("/disputes/{dispute_id}/parties/reveal", operation_id="reveal_dispute_parties")
 def reveal_parties(
-    dispute_id: int, body: RevealIn, session: WriteSession, principal: CurrentUser
+    dispute_id: Id, body: RevealIn, session: WriteSession, principal: CurrentUser
 ) -> list[dict[str, object]]:
     """The unmasked names and phones of the parties; each view is audited with its reason."""
     return list(
@@ -259,7 +260,7 @@ def reveal_parties(
 
 @router.get("/incidents/{incident_id}/disputes", operation_id="list_incident_disputes")
 def incident_disputes(
-    incident_id: int,
+    incident_id: Id,
     session: ReadSession,
     principal: CurrentUser,
     radius_m: Annotated[float, Query(gt=0, le=1000)] = 50.0,

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pingan.inputs import Id
+
 __all__ = [
     "EntityScore",
     "EvaluationRead",
@@ -73,7 +75,7 @@ class ScorecardCreate(BaseModel):
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
     period_kind: PeriodKind = "quarter"
-    jurisdiction_id: int | None = Field(default=None, ge=1)
+    jurisdiction_id: Id | None = None
     achievement_cap: float = Field(default=1.2, gt=0, le=10)
     active: bool = True
     description: str = Field(default="", max_length=4000)
@@ -252,7 +254,7 @@ class SurveyCreate(BaseModel):
     """The aggregated result of a resident-satisfaction survey in one grid cell."""
 
     model_config = ConfigDict(extra="forbid")
-    cell_id: int = Field(ge=1)
+    cell_id: Id
     period_start: dt.date
     period_end: dt.date
     respondents: int = Field(ge=1, le=1_000_000)
@@ -285,7 +287,7 @@ class InspectionCreate(BaseModel):
     """An inspection of a premises by the caller."""
 
     model_config = ConfigDict(extra="forbid")
-    premises_id: int = Field(ge=1)
+    premises_id: Id
     inspected_at: dt.datetime
     outcome: Literal["ok", "issues_found", "rectified"] = "ok"
     note: str = Field(default="", max_length=2000)

@@ -26,6 +26,7 @@ from pingan.incidents.schemas import (
     TransitionIn,
 )
 from pingan.incidents.taxonomy import get_taxonomy
+from pingan.inputs import Id, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.store.engine import session_factory
 
@@ -99,7 +100,7 @@ def list_incidents(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> IncidentPage:
     """Incidents in your jurisdiction, newest first, caller data masked."""
     q = service.list_query(
@@ -128,7 +129,7 @@ def list_incidents(
 async def stream_incidents(
     request: Request,
     principal: CurrentUser,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: Offset | None = None,
     poll_s: Annotated[float, Query(ge=0.2, le=10)] = 1.0,
 ) -> StreamingResponse:
     """New incidents in your jurisdiction as server-sent events (``event: incident``), for the
@@ -178,14 +179,14 @@ async def stream_incidents(
 
 
 @router.get("/incidents/{incident_id}", operation_id="get_incident")
-def get_incident(incident_id: int, session: ReadSession, principal: CurrentUser) -> IncidentRead:
+def get_incident(incident_id: Id, session: ReadSession, principal: CurrentUser) -> IncidentRead:
     """One incident (caller data masked; see ``/caller`` to reveal it, audited)."""
     return to_read(service.get_or_raise(session, principal=principal, incident_id=incident_id))
 
 
 @router.get("/incidents/{incident_id}/timeline", operation_id="get_incident_timeline")
 def get_timeline(
-    incident_id: int, session: ReadSession, principal: CurrentUser
+    incident_id: Id, session: ReadSession, principal: CurrentUser
 ) -> list[IncidentEventRead]:
     """Every event of the incident in time order."""
     events = service.timeline(session, principal=principal, incident_id=incident_id)
@@ -194,7 +195,7 @@ def get_timeline(
 
 @router.post("/incidents/{incident_id}/transitions", operation_id="transition_incident")
 def transition_incident(
-    incident_id: int, body: TransitionIn, session: WriteSession, principal: CurrentUser
+    incident_id: Id, body: TransitionIn, session: WriteSession, principal: CurrentUser
 ) -> IncidentRead:
     """Move the incident along its lifecycle; an illegal step is a 409 naming the allowed ones."""
     inc = flows.incident_transition_flow(
@@ -217,7 +218,7 @@ class RevealIn(BaseModel):
 
 @router.post("/incidents/{incident_id}/caller", operation_id="reveal_incident_caller")
 def reveal_caller(
-    incident_id: int, body: RevealIn, session: WriteSession, principal: CurrentUser
+    incident_id: Id, body: RevealIn, session: WriteSession, principal: CurrentUser
 ) -> dict[str, str | None]:
     """The unmasked caller name and phone; each view is audited with its reason."""
     return flows.incident_reveal_caller_flow(

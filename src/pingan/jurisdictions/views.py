@@ -12,6 +12,7 @@ from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import require_role, scope_clause
 from pingan.errors import Invalid, NotFound
+from pingan.inputs import Id, Offset
 from pingan.jurisdictions import service
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.jurisdictions.schemas import (
@@ -38,7 +39,7 @@ def list_jurisdictions(
     level: str | None = None,
     parent_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     """Jurisdictions in your scope (your own and everything under it)."""
     q = select(Jurisdiction).where(scope_clause(principal, Jurisdiction.path))
@@ -57,7 +58,7 @@ def list_jurisdictions(
 
 @router.get("/{jurisdiction_id}", operation_id="get_jurisdiction")
 def get_jurisdiction(
-    jurisdiction_id: int, session: SessionDep, principal: CurrentUser
+    jurisdiction_id: Id, session: SessionDep, principal: CurrentUser
 ) -> JurisdictionRead:
     """One jurisdiction with its polygon (GeoJSON)."""
     j = session.get(Jurisdiction, jurisdiction_id)
@@ -99,7 +100,7 @@ def create_jurisdiction(
 
 @router.patch("/{jurisdiction_id}", operation_id="update_jurisdiction")
 def update_jurisdiction(
-    jurisdiction_id: int, body: JurisdictionUpdate, session: SessionDep, principal: CurrentUser
+    jurisdiction_id: Id, body: JurisdictionUpdate, session: SessionDep, principal: CurrentUser
 ) -> JurisdictionRead:
     """Rename, or give a grid cell its owning community officer (administrators and the
     station chief of the cell)."""

@@ -13,6 +13,7 @@ from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import require_role, scope_clause
 from pingan.errors import NotFound
+from pingan.inputs import Id, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.places import service
 from pingan.places.models import KeyArea, Premises
@@ -45,7 +46,7 @@ def list_premises(
     principal: CurrentUser,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     """Premises in your jurisdiction, contacts masked."""
     q = select(Premises).where(scope_clause(principal, Premises.jpath))
@@ -57,7 +58,7 @@ def list_premises(
 
 
 @router.get("/premises/{premises_id}", operation_id="get_premises")
-def get_premises(premises_id: int, session: SessionDep, principal: CurrentUser) -> PremisesRead:
+def get_premises(premises_id: Id, session: SessionDep, principal: CurrentUser) -> PremisesRead:
     """One premises, contact masked."""
     return _premises(
         service.get_premises_or_raise(session, principal=principal, premises_id=premises_id)
@@ -77,7 +78,7 @@ def create_premises(
 
 @router.patch("/premises/{premises_id}", operation_id="update_premises")
 def update_premises(
-    premises_id: int, body: PremisesUpdate, session: SessionDep, principal: CurrentUser
+    premises_id: Id, body: PremisesUpdate, session: SessionDep, principal: CurrentUser
 ) -> PremisesRead:
     """Change a premises."""
     require_role(principal, "places")
@@ -95,7 +96,7 @@ class RevealIn(BaseModel):
 
 @router.post("/premises/{premises_id}/contact", operation_id="reveal_premises_contact")
 def reveal_contact(
-    premises_id: int, body: RevealIn, session: SessionDep, principal: CurrentUser
+    premises_id: Id, body: RevealIn, session: SessionDep, principal: CurrentUser
 ) -> dict[str, str | None]:
     """The unmasked contact; each view is audited with its reason."""
     out = service.reveal_contact(
@@ -110,7 +111,7 @@ def list_key_areas(
     session: SessionDep,
     principal: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     """Rapid-response key areas in your jurisdiction."""
     q = select(KeyArea).where(scope_clause(principal, KeyArea.jpath))
@@ -125,7 +126,7 @@ def list_key_areas(
 
 
 @router.get("/key-areas/{key_area_id}", operation_id="get_key_area")
-def get_key_area(key_area_id: int, session: SessionDep, principal: CurrentUser) -> KeyAreaRead:
+def get_key_area(key_area_id: Id, session: SessionDep, principal: CurrentUser) -> KeyAreaRead:
     """One key area with its polygon."""
     k = session.get(KeyArea, key_area_id)
     if k is None or not principal.can_see(k.jpath):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import require_role, scope_clause
+from pingan.inputs import Id, Offset
 from pingan.resources import service
 from pingan.resources.models import Resource
 from pingan.resources.schemas import PositionIn, ResourceCreate, ResourceRead, StatusIn
@@ -29,9 +30,9 @@ def list_resources(
     principal: CurrentUser,
     kind: str | None = None,
     status: str | None = None,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     """Units in your jurisdiction."""
     q = select(Resource).where(scope_clause(principal, Resource.jpath))
@@ -47,7 +48,7 @@ def list_resources(
 
 
 @router.get("/{resource_id}", operation_id="get_resource")
-def get_resource(resource_id: int, session: SessionDep, principal: CurrentUser) -> ResourceRead:
+def get_resource(resource_id: Id, session: SessionDep, principal: CurrentUser) -> ResourceRead:
     """One unit."""
     return _read(service.get_or_raise(session, principal=principal, resource_id=resource_id))
 
@@ -65,7 +66,7 @@ def create_resource(
 
 @router.post("/{resource_id}/status", operation_id="set_resource_status")
 def set_status(
-    resource_id: int, body: StatusIn, session: SessionDep, principal: CurrentUser
+    resource_id: Id, body: StatusIn, session: SessionDep, principal: CurrentUser
 ) -> ResourceRead:
     """Change the status (available, dispatched, on_scene, off_duty); 409 names the allowed."""
     require_role(principal, "resources")
@@ -78,7 +79,7 @@ def set_status(
 
 @router.post("/{resource_id}/positions", operation_id="report_resource_position")
 def report_position(
-    resource_id: int, body: PositionIn, session: SessionDep, principal: CurrentUser
+    resource_id: Id, body: PositionIn, session: SessionDep, principal: CurrentUser
 ) -> ResourceRead:
     """Report the unit's position."""
     require_role(principal, "resources")

@@ -17,6 +17,7 @@ from pingan.auth.service import Principal
 from pingan.config import get_settings
 from pingan.errors import Invalid, NotFound, PermissionDenied
 from pingan.incidents.service import count
+from pingan.inputs import Id, Offset
 from pingan.store.base import utcnow
 from pingan.tasks import flows, service
 from pingan.tasks.models import (
@@ -59,7 +60,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["instructions"], responses=ErrorBody)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 BoxQ = Literal["to_sign", "to_do", "overdue", "done", "all"]
 
 
@@ -195,7 +195,7 @@ def instruction_queue(
 def instruction_board(
     session: ReadSession,
     principal: CurrentUser,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     box: BoxQ = "all",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -210,7 +210,7 @@ def instruction_board(
 def instruction_rates(
     session: ReadSession,
     principal: CurrentUser,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     issued_by_me: bool = False,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
@@ -258,7 +258,7 @@ def read_all_notices(session: WriteSession, principal: CurrentUser) -> NoticesRe
 
 
 @router.post("/instructions/notices/{notice_id}/read", operation_id="read_instruction_notice")
-def read_notice(notice_id: int, session: WriteSession, principal: CurrentUser) -> NoticeRead:
+def read_notice(notice_id: Id, session: WriteSession, principal: CurrentUser) -> NoticeRead:
     """Mark one escalation notice to your office read (audited; again is a no-op). A notice to
     another office is a 404."""
     return NoticeRead.model_validate(
@@ -282,7 +282,7 @@ def escalate_instructions(session: WriteSession, principal: CurrentUser) -> Esca
 
 @router.get("/instructions/{instruction_id}", operation_id="get_instruction")
 def get_instruction(
-    instruction_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: Id, session: ReadSession, principal: CurrentUser
 ) -> InstructionDetail:
     """One instruction with the recipients and attachments you may see."""
     ins = service.get_or_raise(session, principal=principal, instruction_id=instruction_id)
@@ -291,7 +291,7 @@ def get_instruction(
 
 @router.get("/instructions/{instruction_id}/timeline", operation_id="get_instruction_timeline")
 def get_instruction_timeline(
-    instruction_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: Id, session: ReadSession, principal: CurrentUser
 ) -> list[InstructionEventRead]:
     """Every transition, report, escalation and attachment in time order."""
     events = service.timeline(session, principal=principal, instruction_id=instruction_id)
@@ -303,8 +303,8 @@ def get_instruction_timeline(
     operation_id="transition_instruction_recipient",
 )
 def transition_recipient(
-    instruction_id: int,
-    recipient_id: int,
+    instruction_id: Id,
+    recipient_id: Id,
     body: RecipientTransitionIn,
     session: WriteSession,
     principal: CurrentUser,
@@ -331,8 +331,8 @@ def transition_recipient(
     operation_id="report_instruction_recipient",
 )
 def report_recipient(
-    instruction_id: int,
-    recipient_id: int,
+    instruction_id: Id,
+    recipient_id: Id,
     body: ReportIn,
     session: WriteSession,
     principal: CurrentUser,
@@ -359,11 +359,11 @@ def report_recipient(
     operation_id="upload_instruction_attachment",
 )
 def upload_attachment(
-    instruction_id: int,
+    instruction_id: Id,
     session: WriteSession,
     principal: CurrentUser,
     file: Annotated[UploadFile, File(description="at most 10 MiB: photo, PDF, text, Office")],
-    recipient_id: Annotated[int | None, Form()] = None,
+    recipient_id: Annotated[Id | None, Form()] = None,
 ) -> AttachmentRead:
     """Attach a file to the instruction (issuing side) or a photo to a recipient's report."""
     data = file.file.read(service.MAX_ATTACHMENT_BYTES + 1)
@@ -385,7 +385,7 @@ def upload_attachment(
     response_class=FileResponse,
 )
 def download_attachment(
-    instruction_id: int, attachment_id: int, session: ReadSession, principal: CurrentUser
+    instruction_id: Id, attachment_id: Id, session: ReadSession, principal: CurrentUser
 ) -> FileResponse:
     """The bytes of an attachment."""
     att = service.get_attachment_or_raise(
@@ -432,8 +432,8 @@ def create_template(
     tags=["checklists"],
 )
 def set_override(
-    template_id: int,
-    station_id: int,
+    template_id: Id,
+    station_id: Id,
     body: OverrideIn,
     session: WriteSession,
     principal: CurrentUser,
@@ -496,7 +496,7 @@ def list_tasks(
     principal: CurrentUser,
     mine: bool = True,
     day: dt.date | None = None,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     state: str | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -512,7 +512,7 @@ def list_tasks(
     "/checklists/tasks/{task_id}/done", operation_id="complete_checklist_task", tags=["checklists"]
 )
 def complete_task(
-    task_id: int, body: TaskDoneIn, session: WriteSession, principal: CurrentUser
+    task_id: Id, body: TaskDoneIn, session: WriteSession, principal: CurrentUser
 ) -> ChecklistTaskRead:
     """Mark a task done (``late`` after its due time); a missed task is a 409."""
     t: ChecklistTask = flows.checklist_task_done_flow(
@@ -527,7 +527,7 @@ def complete_task(
     tags=["checklists"],
 )
 def station_completion(
-    station_id: int,
+    station_id: Id,
     session: ReadSession,
     principal: CurrentUser,
     since: dt.date | None = None,
