@@ -25,6 +25,9 @@ def register(app: typer.Typer) -> None:
         dataset: str | None = typer.Option(None, help="dataset name (default: the preset)"),
         max_reject_share: float = typer.Option(0.5, help="abort if more rows than this fail"),
         dry_run: bool = typer.Option(False, help="check everything, write nothing"),
+        encoding: str = typer.Option(
+            "auto", help="the file's text encoding (auto: UTF-8 with or without BOM, or GB18030)"
+        ),
     ) -> None:
         """Import incidents from a CSV (or .csv.gz): all rows or none; rejected rows are
         listed with their line number and reason in FILE.rejects.csv."""
@@ -65,6 +68,7 @@ def register(app: typer.Typer) -> None:
                         max_reject_share=max_reject_share,
                         dry_run=dry_run,
                         progress=lambda n: prog.update(task, completed=n),
+                        encoding=encoding,
                     )
                     if dry_run:
                         s.rollback()
@@ -76,7 +80,7 @@ def register(app: typer.Typer) -> None:
         verb = "would import" if dry_run else "imported"
         typer.echo(
             f"{verb} {rep.accepted:,} of {rep.rows:,} rows into dataset {rep.dataset!r} "
-            f"in {rep.seconds:.1f} s; rejected {rep.rejected:,}"
+            f"in {rep.seconds:.1f} s ({rep.encoding}); rejected {rep.rejected:,}"
         )
         for reason, n in sorted(rep.reasons.items(), key=lambda kv: -kv[1]):
             typer.echo(f"  {n:>8,}  {reason}")
