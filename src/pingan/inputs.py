@@ -22,6 +22,7 @@ from pydantic import AfterValidator
 __all__ = [
     "INT4_MAX",
     "Count",
+    "Day",
     "Id",
     "Instant",
     "Offset",
@@ -80,6 +81,10 @@ def check_instant(value: dt.datetime) -> dt.datetime:
 
 
 Instant = Annotated[dt.datetime, AfterValidator(check_instant)]
+
+Day = Annotated[dt.date, at.Ge(dt.date(1900, 1, 1)), at.Le(dt.date(2100, 12, 31))]
+"""A calendar day of the bureau's work: 1900-01-01 to 2100-12-31 (times computed from a day
+far outside it overflowed, or were stored as NULL)."""
 """A date-time that converts to UTC and leaves room for the windows computed around it."""
 
 

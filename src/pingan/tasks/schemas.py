@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from pingan.inputs import Id
+from pingan.inputs import Day, Id
 
 __all__ = [
     "ChecklistTaskPage",
@@ -351,7 +351,7 @@ class ScheduleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    day: dt.date | None = None
+    day: Day | None = None
 
 
 class ScheduleOut(BaseModel):
