@@ -212,3 +212,35 @@ def test_dispute_with_a_missing_reference_is_422(
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == field
     assert r.json()["error"]["message"] == f"{field}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("get", "/api/v1/incidents?since=0001-01-01T00:00:00%2B14:00", None, "since"),
+        ("get", "/api/v1/evaluation/scores?since=0001-01-01&until=0001-01-02", None, "since"),
+        (
+            "post",
+            "/api/v1/instructions",
+            {
+                "title": "t",
+                "text": "x",
+                "recipients": [{"kind": "station", "id": 1}],
+                "sign_by": "0001-01-01T00:00:00+14:00",
+                "complete_by": "2026-01-01T00:00:00Z",
+            },
+            "sign_by",
+        ),
+    ],
+)
+def test_times_and_days_out_of_range_are_422(
+    client: TestClient,
+    city: SmallCity,
+    method: str,
+    url: str,
+    body: dict[str, object] | None,
+    field: str,
+) -> None:
+    r = client.request(method, url, json=body, headers=auth(city.tokens["admin"]))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == field

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from pingan.alerts.schemas import WarningAction, WarningPage, WarningRead
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.incidents.service import count
-from pingan.inputs import Id, Offset
+from pingan.inputs import Id, Instant, Offset
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"], responses=ErrorBody)
 
@@ -37,7 +36,7 @@ def list_warnings(
     principal: CurrentUser,
     status: str | None = None,
     kind: str | None = None,
-    since: dt.datetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Offset = 0,
 ) -> WarningPage:

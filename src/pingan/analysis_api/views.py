@@ -16,6 +16,7 @@ from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.errors import Invalid, PermissionDenied
+from pingan.inputs import Day, Instant
 from pingan.jobs.service import Report, submit
 from pingan.jurisdictions.service import get_by_code
 from pingan.store.engine import unit_of_work
@@ -35,8 +36,8 @@ class Selection(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
     subtype: str | None = None
     klass: str | None = Field(default=None, alias="class")
     group: str | None = None
@@ -146,7 +147,7 @@ class ScanRun(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     subtype: str | None = None
     klass: str | None = Field(default=None, alias="class")
     group: str | None = None
@@ -214,8 +215,8 @@ class BacktestRun(BaseModel):
     """A walk-forward backtest of the hot-spot forecasts."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: dt.date = Field(description="first forecast day")
-    end: dt.date = Field(description="last forecast day")
+    start: Day = Field(description="first forecast day")
+    end: Day = Field(description="last forecast day")
     methods: list[ForecastMethod] = Field(default_factory=_all_methods, min_length=1)
     step_days: float = Field(default=7.0, gt=0, le=90)
     cell_m: float = Field(default=250.0, ge=25, le=5000)

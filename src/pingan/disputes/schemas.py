@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pingan.inputs import Id
+from pingan.inputs import Day, Id, Instant
 
 __all__ = [
     "DisputeCreate",
@@ -89,7 +89,7 @@ class DisputeCreate(BaseModel):
     violence_reported: bool = False
     weapons_mentioned: bool = False
     parties: list[PartyIn] = Field(default_factory=list, max_length=20)
-    registered_at: dt.datetime | None = None
+    registered_at: Instant | None = None
 
 
 class DisputeFlagsIn(BaseModel):
@@ -114,7 +114,7 @@ class TransitionIn(BaseModel):
     to_state: str = Field(min_length=1, max_length=16)
     note: str = Field(default="", max_length=2_000)
     referral_target: ReferralTarget | None = None
-    follow_up_on: dt.date | None = None
+    follow_up_on: Day | None = None
 
 
 class MediationStepIn(BaseModel):
@@ -122,11 +122,11 @@ class MediationStepIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    held_on: dt.date
+    held_on: Day
     mediator: str = Field(min_length=1, max_length=100)
     method: Method
     outcome: Outcome
-    next_on: dt.date | None = None
+    next_on: Day | None = None
     note: str = Field(default="", max_length=5_000)
 
 
@@ -135,7 +135,7 @@ class FollowUpIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    due_on: dt.date
+    due_on: Day
     note: str = Field(default="", max_length=2_000)
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pingan.inputs import Id
+from pingan.inputs import Day, Id, Instant
 
 __all__ = [
     "EntityScore",
@@ -255,8 +255,8 @@ class SurveyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     cell_id: Id
-    period_start: dt.date
-    period_end: dt.date
+    period_start: Day
+    period_end: Day
     respondents: int = Field(ge=1, le=1_000_000)
     satisfied: int = Field(ge=0, le=1_000_000)
     method: Literal["visit", "phone", "online", "mixed"] = "visit"
@@ -288,7 +288,7 @@ class InspectionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     premises_id: Id
-    inspected_at: dt.datetime
+    inspected_at: Instant
     outcome: Literal["ok", "issues_found", "rectified"] = "ok"
     note: str = Field(default="", max_length=2000)
 

@@ -38,7 +38,7 @@ from pingan.evaluation.schemas import (
     TrendRead,
 )
 from pingan.evaluation.sources import SOURCES
-from pingan.inputs import Id, Offset
+from pingan.inputs import Day, Id, Offset
 
 __all__ = ["card_read", "router"]
 
@@ -52,8 +52,8 @@ PeriodQ = Annotated[
         max_length=40,
     ),
 ]
-SinceQ = Annotated[dt.date | None, Query(description="first day (with until, instead of period)")]
-UntilQ = Annotated[dt.date | None, Query(description="last day, included")]
+SinceQ = Annotated[Day | None, Query(description="first day (with until, instead of period)")]
+UntilQ = Annotated[Day | None, Query(description="last day, included")]
 ScopeQ = Annotated[Id | None, Query(description="a jurisdiction id inside yours to narrow to")]
 CardQ = Annotated[
     Id | None, Query(description="a stored scorecard (default: the one that applies)")

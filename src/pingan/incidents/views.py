@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -26,7 +25,7 @@ from pingan.incidents.schemas import (
     TransitionIn,
 )
 from pingan.incidents.taxonomy import get_taxonomy
-from pingan.inputs import Id, Offset
+from pingan.inputs import Id, Instant, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.store.engine import session_factory
 
@@ -97,8 +96,8 @@ def list_incidents(
     state: str | None = None,
     subtype: str | None = None,
     klass: Annotated[str | None, Query(alias="class")] = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Offset = 0,
 ) -> IncidentPage:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from pingan.inputs import Day, Id
+from pingan.inputs import Day, Id, Instant
 
 __all__ = [
     "ChecklistTaskPage",
@@ -57,8 +57,8 @@ class InstructionCreate(BaseModel):
     )
     priority: Priority = "normal"
     recipients: list[RecipientIn] = Field(min_length=1, max_length=500)
-    sign_by: dt.datetime
-    complete_by: dt.datetime
+    sign_by: Instant
+    complete_by: Instant
     incident_id: Id | None = None
     warning_id: Id | None = None
     dispute_id: Id | None = None

@@ -17,7 +17,7 @@ from pingan.auth.service import Principal
 from pingan.config import get_settings
 from pingan.errors import Invalid, NotFound, PermissionDenied
 from pingan.incidents.service import count
-from pingan.inputs import Id, Offset
+from pingan.inputs import Day, Id, Instant, Offset
 from pingan.store.base import utcnow
 from pingan.tasks import flows, service
 from pingan.tasks.models import (
@@ -212,8 +212,8 @@ def instruction_rates(
     principal: CurrentUser,
     station_id: Id | None = None,
     issued_by_me: bool = False,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> RatesRead:
     """On-time sign and completion rates over recipients in your jurisdiction."""
     return RatesRead(
@@ -495,7 +495,7 @@ def list_tasks(
     session: ReadSession,
     principal: CurrentUser,
     mine: bool = True,
-    day: dt.date | None = None,
+    day: Day | None = None,
     station_id: Id | None = None,
     state: str | None = None,
     limit: Limit = 100,
@@ -530,8 +530,8 @@ def station_completion(
     station_id: Id,
     session: ReadSession,
     principal: CurrentUser,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> CompletionRead:
     """The station's checklist completion per duty (default: the last 7 days)."""
     until = until or _today()
