@@ -12,6 +12,7 @@ reproducible: ``make test`` runs ``FAST_EXAMPLES`` examples per operation; the t
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -57,6 +58,19 @@ def st_engine(
             build_small_city(s)
             s.commit()
         yield eng
+        _drain_jobs()  # background jobs (scan, siting) must end before the database is dropped
+
+
+def _drain_jobs() -> None:
+    """Wait until every queued background job has finished: both workers of the job pool meet
+    at a barrier only once everything queued before has run."""
+    from pingan.jobs import service as jobs_service
+
+    workers = jobs_service._pool._max_workers
+    barrier = threading.Barrier(workers + 1, timeout=600)
+    for _ in range(workers):
+        jobs_service._pool.submit(barrier.wait)
+    barrier.wait()
 
 
 @pytest.fixture(scope="module")
