@@ -554,6 +554,67 @@ def _write_rejects(path: Path, header: list[str], rows: list[list[str]]) -> None
         w.writerows(rows)
 
 
+def _subtypes(p: Preset, cols: dict[str, NDArray[np.str_]], reason: NDArray[Any]) -> NDArray[Any]:
+    """Each row's pingan subtype ("" if none); a category not in the mapping (and no default)
+    gets its reason, naming the category, in ``reason``."""
+    n = reason.size
+    if not p.subtype_columns:
+        return np.full(n, p.default_subtype or "", dtype=object)
+    keys = cols[p.subtype_columns[0]]
+    if len(p.subtype_columns) > 1:
+        keys2 = np.char.add(np.char.add(keys, "|"), cols[p.subtype_columns[1]])
+    else:
+        keys2 = keys
+    lut_a = dict(p.subtype_map)
+    sub = np.array(
+        [
+            lut_a.get(a) or lut_a.get(b) or lut_a.get(b.split("|")[-1]) or p.default_subtype or ""
+            for a, b in zip(keys.tolist(), keys2.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    unmapped = np.flatnonzero((reason == "") & (sub == ""))
+    for i in unmapped.tolist():  # the category in the reason: the mapping to extend
+        reason[i] = f"subtype: category {str(keys2[i])!r} not in the mapping"
+    return sub
+
+
+def _external_ids(
+    p: Preset, cols: dict[str, NDArray[np.str_]], table: NDArray[np.str_], seen_ids: dict[str, int]
+) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+    """Each row's external id (the source id, else a hash of the row) and whether it repeats
+    a source id seen earlier in the file."""
+    n = table.shape[0]
+    blank = np.zeros(n, dtype=bool)
+    if p.id_column:
+        ext = np.char.strip(cols[p.id_column]).astype(object)
+        blank = ext == ""
+        if blank.any():
+            ext[blank] = [
+                hashlib.sha1("\x1f".join(r).encode()).hexdigest()[:24]
+                for r in table[blank].tolist()
+            ]
+    else:
+        ext = np.array(
+            [hashlib.sha1("\x1f".join(r).encode()).hexdigest()[:24] for r in table.tolist()],
+            dtype=object,
+        )
+    # Duplicates inside the file: a repeated source id is a duplicate record; identical rows
+    # without an id are distinct records (e.g. two victims) and get an occurrence suffix, so a
+    # re-import of the same file still maps every row to the same external id.
+    dup_file = np.zeros(n, dtype=bool)
+    ext_list = ext.tolist()
+    for i, e in enumerate(ext_list):
+        k = seen_ids.get(e, 0)
+        seen_ids[e] = k + 1
+        if k:
+            if p.id_column and not blank[i]:
+                dup_file[i] = True
+            else:
+                ext[i] = f"{e}#{k}"
+    return ext, dup_file
+
+
 def _chunk(
     session: Session,
     conn: Any,
@@ -584,56 +645,8 @@ def _chunk(
     reason[(reason == "") & ~t_ok] = f"{'/'.join(p.time_columns)}: not a valid date/time"
     lon, lat, c_ok = _coords(p, cols, transformer)
     reason[(reason == "") & ~c_ok] = "lon/lat: missing or out of range"
-    if p.subtype_columns:
-        keys = cols[p.subtype_columns[0]]
-        if len(p.subtype_columns) > 1:
-            keys2 = np.char.add(np.char.add(keys, "|"), cols[p.subtype_columns[1]])
-        else:
-            keys2 = keys
-        lut_a = {k: v for k, v in p.subtype_map.items()}
-        sub = np.array(
-            [
-                lut_a.get(a)
-                or lut_a.get(b)
-                or lut_a.get(b.split("|")[-1])
-                or p.default_subtype
-                or ""
-                for a, b in zip(keys.tolist(), keys2.tolist(), strict=True)
-            ],
-            dtype=object,
-        )
-    else:
-        sub = np.full(n, p.default_subtype or "", dtype=object)
-    unmapped = np.flatnonzero((reason == "") & (sub == ""))
-    for i in unmapped.tolist():  # the category in the reason: the mapping to extend
-        reason[i] = f"subtype: category {str(keys2[i])!r} not in the mapping"
-    blank = np.zeros(n, dtype=bool)
-    if p.id_column:
-        ext = np.char.strip(cols[p.id_column]).astype(object)
-        blank = ext == ""
-        if blank.any():
-            ext[blank] = [
-                hashlib.sha1("\x1f".join(r).encode()).hexdigest()[:24]
-                for r in table[blank].tolist()
-            ]
-    else:
-        ext = np.array(
-            [hashlib.sha1("\x1f".join(r).encode()).hexdigest()[:24] for r in table.tolist()],
-            dtype=object,
-        )
-    # Duplicates inside the file: a repeated source id is a duplicate record; identical rows
-    # without an id are distinct records (e.g. two victims) and get an occurrence suffix, so a
-    # re-import of the same file still maps every row to the same external id.
-    dup_file = np.zeros(n, dtype=bool)
-    ext_list = ext.tolist()
-    for i, e in enumerate(ext_list):
-        k = seen_ids.get(e, 0)
-        seen_ids[e] = k + 1
-        if k:
-            if p.id_column and not blank[i]:
-                dup_file[i] = True
-            else:
-                ext[i] = f"{e}#{k}"
+    sub = _subtypes(p, cols, reason)
+    ext, dup_file = _external_ids(p, cols, table, seen_ids)
     reason[(reason == "") & dup_file] = "duplicate: the same id appears earlier in the file"
     existing = set(
         session.scalars(
