@@ -20,7 +20,6 @@ ALLOWED: frozenset[str] = frozenset(
         "crime_analysis/service.py:warnings_for",
         "demo/load.py:load_city",
         "demo/ops_disputes.py:load_disputes",
-        "incidents/importers.py:_chunk",
         "incidents/service.py:write_create_many",
         "rapid_response/service.py:optimise",
     }

@@ -86,10 +86,13 @@ def test_vancouver_preset_projects_utm(
         f"Alien Theft,2020,3,1,13,5,11XX MAIN ST,Downtown,{x},{y}\n"
     )
     rep = import_incidents(session, path, preset=preset, actor=SYS, max_reject_share=1.0)
-    assert rep.accepted == 2  # 2021-02-29 does not exist; an unknown type becomes "other"
-    assert rep.reasons == {"YEAR/MONTH/DAY/HOUR/MINUTE: not a valid date/time": 1}
+    assert rep.accepted == 1  # 2021-02-29 does not exist; an unmapped type is rejected
+    assert rep.reasons == {
+        "YEAR/MONTH/DAY/HOUR/MINUTE: not a valid date/time": 1,
+        "subtype: category 'Alien Theft' not in the mapping": 1,
+    }
     subs = sorted(session.scalars(select(Incident.subtype)))
-    assert subs == ["bicycle_theft", "other"]
+    assert subs == ["bicycle_theft"]
     inc = session.scalars(select(Incident).where(Incident.subtype == "bicycle_theft")).one()
     assert abs(inc.lon - lon) < 1e-6 and inc.address_text == "11XX MAIN ST"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.incidents.service import count
+from pingan.inputs import Id, Instant, Offset
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"], responses=ErrorBody)
 
@@ -37,9 +37,9 @@ def list_warnings(
     principal: Annotated[Principal, allowed("warning.read")],
     status: str | None = None,
     kind: str | None = None,
-    since: dt.datetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> WarningPage:
     """Early warnings in your jurisdiction, newest first, each with how it was raised."""
     q = service.list_query(principal, status=status, kind=kind, since=since)
@@ -51,7 +51,7 @@ def list_warnings(
 
 @router.get("/{warning_id}", operation_id="get_warning")
 def get_warning(
-    warning_id: int, session: SessionDep, principal: Annotated[Principal, allowed("warning.read")]
+    warning_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("warning.read")]
 ) -> WarningRead:
     """One warning."""
     return to_read(service.get_or_raise(session, principal=principal, warning_id=warning_id))
@@ -59,7 +59,7 @@ def get_warning(
 
 @router.post("/{warning_id}/transitions", operation_id="handle_warning")
 def handle_warning(
-    warning_id: int,
+    warning_id: Id,
     body: WarningAction,
     session: SessionDep,
     principal: Annotated[Principal, allowed("warning.handle")],

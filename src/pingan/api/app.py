@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 import pingan
 from pingan.api.errors import install_error_handlers
+from pingan.api.inputs import refuse_nul
 from pingan.api.middleware import AuthBeforeBody, BodyLimit, CookieSessions
 from pingan.config import Settings, get_settings, session_secret
 from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
@@ -96,6 +97,7 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # served offline by pingan.api.docs
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.engine = engine or get_engine()

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pingan.errors import PingAnError, TooManyRequests
 
-__all__ = ["ErrorBody", "install_error_handlers"]
+__all__ = ["OGC_PREFIX", "ErrorBody", "OgcErrorBody", "install_error_handlers"]
 
 ErrorBody: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid input: the body names the field and the reason"},
@@ -24,6 +24,18 @@ ErrorBody: dict[int | str, dict[str, Any]] = {
     503: {"description": "The database stayed busy after retries; nothing was written, retry"},
 }
 
+OgcErrorBody: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Invalid or unknown query parameter: the body names it and the reason"},
+    **{k: v for k, v in ErrorBody.items() if k != 422},
+}
+
+OGC_PREFIX = "/api/v1/ogc"
+"""Under this prefix bad input is a 400, as OGC API Features requires (422 elsewhere)."""
+
+
+def _bad_input_status(request: Request) -> int:
+    return 400 if request.url.path.startswith(OGC_PREFIX) else 422
+
 
 def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
@@ -34,7 +46,10 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map pingan errors, validation errors and HTTP errors to the one JSON shape."""
 
     @app.exception_handler(PingAnError)
-    async def _pingan(_: Request, exc: PingAnError) -> JSONResponse:
+    async def _pingan(request: Request, exc: PingAnError) -> JSONResponse:
+        status = exc.status
+        if status == 422:
+            status = _bad_input_status(request)
         headers = None
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
@@ -42,10 +57,10 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"Retry-After": "1"}
         elif isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after_s)}
-        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+        return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for e in exc.errors():
             field = _loc_to_field(e.get("loc", ()))
@@ -62,7 +77,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "detail": {"errors": errors},
             }
         }
-        return JSONResponse(body, status_code=422)
+        return JSONResponse(body, status_code=_bad_input_status(request))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,47 +3,63 @@
 Collections: incidents, grid-cells, communities, stations, districts, premises, key-areas,
 resources and cameras, plus computed collections registered with :func:`register_collection`
 (coverage fields and isochrones). ``/items`` takes ``bbox`` (W,S,E,N in WGS-84), ``datetime``
-(an RFC 3339 instant or an interval with ``..`` for open ends), ``limit`` (≤ 10,000) and
-``offset``, and returns a GeoJSON FeatureCollection with ``numberMatched``, ``numberReturned``,
-``timeStamp`` and ``links`` (self, next, prev, collection), so QGIS, GDAL/OGR and OWSLib read it
-as it is. Every query is scoped to the caller's jurisdiction and bounded by the page size; no
-personal data is served here.
+(an RFC 3339 instant or an interval with ``..`` for open ends; a date alone is that whole day in
+the bureau's time zone), ``limit`` (≤ 10,000, declared as the parameter's ``maximum``, so
+GDAL pages by 10,000; larger is clamped) and ``offset``, and returns a GeoJSON
+FeatureCollection with ``numberMatched``, ``numberReturned``, ``timeStamp`` and ``links``
+(self, next, prev, collection, URL-encoded), so QGIS, GDAL/OGR and OWSLib read it as it is.
+Polygons are wound counter-clockwise (RFC 7946). Each collection has its spatial and temporal
+extent and ``/queryables``; every resource is also an HTML page with ``f=html``.
+
+As OGC API Features requires, an unknown query parameter (e.g. ``crs``: only CRS84 is served)
+and an invalid value are a 400 with the JSON error body naming the parameter (the error handler
+maps 422 to 400 under this prefix). Every query is scoped to the caller's jurisdiction and
+bounded by the page size; no personal data is served here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+import shapely
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import Boolean, ColumnElement, DateTime, Float, Integer, Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from pingan.api import ogc_html
 from pingan.api.deps import SessionDep, allowed
-from pingan.api.errors import ErrorBody
+from pingan.api.errors import OgcErrorBody
 from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
 from pingan.errors import Invalid, NotFound
-from pingan.geo.bbox import BBoxError
-from pingan.geo.bbox import parse_bbox as geo_parse_bbox
 from pingan.incidents.models import Incident
+from pingan.inputs import Id, Offset, check_instant
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import KeyArea, Premises
 from pingan.resources.models import Resource
 
-router = APIRouter(prefix="/api/v1/ogc", tags=["ogc"], responses=ErrorBody)
+MapReader = Annotated[Principal, allowed("map.read")]
+router = APIRouter(prefix="/api/v1/ogc", tags=["ogc"], responses=OgcErrorBody)
 
 GEOJSON = "application/geo+json"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 MAX_LIMIT = 10_000
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+ITEMS_PARAMS = frozenset({"bbox", "datetime", "limit", "offset", "f"})
+F = Annotated[Literal["json", "html"] | None, Query(description="json (default) or html")]
 
 
 @dataclass(frozen=True)
@@ -193,6 +209,8 @@ class ComputedCollection:
     title_zh: str
     features: Callable[[Request, Session, Principal, dict[str, str]], list[dict[str, Any]]]
     description: str = ""
+    params: tuple[str, ...] = ()
+    """The collection's own query parameters on ``/items`` (any other is a 400)."""
 
 
 COMPUTED: dict[str, ComputedCollection] = {}
@@ -211,10 +229,15 @@ def _computed_json(c: ComputedCollection, request: Request) -> dict[str, Any]:
         "description": f"{c.title_zh} / {c.title}"
         + (f". {c.description}" if c.description else ""),
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": [CRS84],
         "links": [
             {"href": f"{base}/collections/{c.id}", "rel": "self", "type": "application/json"},
             {"href": f"{base}/collections/{c.id}/items", "rel": "items", "type": GEOJSON},
+            {
+                "href": f"{base}/collections/{c.id}/queryables",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "type": "application/schema+json",
+            },
         ],
     }
 
@@ -234,16 +257,14 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/api/v1/ogc"
 
 
-def _collection_json(
-    c: Collection, request: Request, extent: tuple[float, float, float, float] | None
-) -> dict[str, Any]:
+def _collection_json(c: Collection, request: Request, extent: Extent | None) -> dict[str, Any]:
     base = _base(request)
     out: dict[str, Any] = {
         "id": c.id,
         "title": c.title,
         "description": f"{c.title_zh} / {c.title}",
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": [CRS84],
         "links": [
             {
                 "href": f"{base}/collections/{c.id}",
@@ -257,15 +278,21 @@ def _collection_json(
                 "type": GEOJSON,
                 "title": f"{c.title} items",
             },
+            {
+                "href": f"{base}/collections/{c.id}/queryables",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "type": "application/schema+json",
+                "title": f"{c.title} queryables",
+            },
         ],
     }
     if extent is not None:
-        out["extent"] = {
-            "spatial": {
-                "bbox": [list(extent)],
-                "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        out["extent"] = {"spatial": {"bbox": [list(extent.bbox)], "crs": CRS84}}
+        if c.time_col is not None:
+            out["extent"]["temporal"] = {
+                "interval": [[_value(extent.start), _value(extent.end)]],
+                "trs": GREGORIAN,
             }
-        }
     return out
 
 
@@ -285,7 +312,18 @@ def _scoped(c: Collection, principal: Principal) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _extent(session: Session, c: Collection, principal: Principal) -> tuple[float, ...] | None:
+@dataclass(frozen=True)
+class Extent:
+    """A collection's extent in the caller's jurisdiction: W,S,E,N and the first and last time
+    (None for a collection without time)."""
+
+    bbox: tuple[float, float, float, float]
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+
+
+def _extent(session: Session, c: Collection, principal: Principal) -> Extent | None:
+    cols: tuple[Any, ...]
     if c.kind == "polygon":
         cols = (
             func.min(_get(c, "min_lon")),
@@ -300,41 +338,68 @@ def _extent(session: Session, c: Collection, principal: Principal) -> tuple[floa
             func.max(_get(c, "lon")),
             func.max(_get(c, "lat")),
         )
+    if c.time_col is not None:
+        cols += (func.min(_get(c, c.time_col)), func.max(_get(c, c.time_col)))
     row = session.execute(select(*cols).where(and_(*_scoped(c, principal)))).first()
     if row is None or row[0] is None:
         return None
-    return tuple(float(v) for v in row)
+    w, s, e, n = (float(v) for v in row[:4])
+    return Extent((w, s, e, n), *(row[4:6] if c.time_col is not None else ()))
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    """``W,S,E,N`` → floats, or ``Invalid`` naming ``bbox`` (:func:`pingan.geo.parse_bbox`)."""
+    """``W,S,E,N`` → floats, or ``Invalid`` naming ``bbox``."""
+    if bbox is None or bbox == "":
+        return None
+    parts = bbox.split(",")
+    if len(parts) != 4:
+        raise Invalid("bbox", f"expected 4 numbers W,S,E,N, got {len(parts)}")
     try:
-        return geo_parse_bbox(bbox)
-    except BBoxError as exc:
-        raise Invalid("bbox", exc.reason) from None
-
-
-def _parse_instant(text: str) -> dt.datetime:
-    try:
-        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        w, s, e, n = (float(p) for p in parts)
     except ValueError:
-        raise Invalid("datetime", f"{text!r} is not an RFC 3339 date-time") from None
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+        raise Invalid("bbox", f"not numbers: {bbox!r}") from None
+    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= n <= 90):
+        raise Invalid(
+            "bbox", "longitudes must be in [-180, 180], latitudes in [-90, 90] with S ≤ N"
+        )
+    if w > e:
+        raise Invalid("bbox", "boxes crossing the antimeridian (W > E) are not supported")
+    return (w, s, e, n)
 
 
-def parse_datetime(value: str | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
-    """An instant or an interval ``start/end`` with ``..`` (or empty) for an open end."""
+def _parse_instant(text: str, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last moment ``text`` names: one instant, or a whole day for a date alone
+    (in ``tz``, the bureau's zone)."""
+    try:
+        if len(text) == 10:  # a date alone, e.g. 2026-10-02: that whole day
+            day = dt.date.fromisoformat(text)
+            start = dt.datetime.combine(day, dt.time(), tz)
+            return check_instant(start), check_instant(
+                start + dt.timedelta(days=1, microseconds=-1)
+            )
+        t = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+        t = check_instant(t if t.tzinfo else t.replace(tzinfo=dt.UTC))
+    except (ValueError, OverflowError) as exc:
+        reason = str(exc) if "must lie" in str(exc) else "is not an RFC 3339 date-time or date"
+        raise Invalid("datetime", f"{text!r} {reason}") from None
+    return t, t
+
+
+def parse_datetime(
+    value: str | None, tz: dt.tzinfo = dt.UTC
+) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+    """An instant, a date (that whole day in ``tz``) or an interval ``start/end`` with ``..``
+    (or empty) for an open end; returns the first and last moment included."""
     if value is None or value == "":
         return None
     if "/" in value:
         a, b = value.split("/", 1)
-        start = None if a in ("", "..") else _parse_instant(a)
-        end = None if b in ("", "..") else _parse_instant(b)
+        start = None if a in ("", "..") else _parse_instant(a, tz)[0]
+        end = None if b in ("", "..") else _parse_instant(b, tz)[1]
         if start and end and end < start:
             raise Invalid("datetime", "the interval ends before it starts")
         return (start, end)
-    t = _parse_instant(value)
-    return (t, t)
+    return _parse_instant(value, tz)
 
 
 def _query(
@@ -372,11 +437,21 @@ def _value(v: Any) -> Any:
     return v
 
 
+def ccw(geometry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A GeoJSON geometry with polygon exteriors counter-clockwise and holes clockwise (RFC
+    7946 §3.1.6); other geometries unchanged."""
+    if geometry is None or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        return geometry
+    g = shapely.orient_polygons(shapely.from_geojson(json.dumps(geometry)))
+    out: dict[str, Any] = json.loads(shapely.to_geojson(g))
+    return out
+
+
 def _feature(c: Collection, row: Any, base: str) -> dict[str, Any]:
     if c.kind == "point":
         geom: dict[str, Any] | None = {"type": "Point", "coordinates": [row.lon, row.lat]}
     else:
-        geom = json.loads(row.geometry) if row.geometry else None
+        geom = ccw(json.loads(row.geometry)) if row.geometry else None
     return {
         "type": "Feature",
         "id": row.id,
@@ -398,21 +473,55 @@ def _collection(collection_id: str) -> Collection:
     return c
 
 
-@router.get("", operation_id="ogc_landing_page")
-def landing(request: Request, _: Annotated[Principal, allowed("map.read")]) -> dict[str, Any]:
+def only(request: Request, allowed: Iterable[str]) -> None:
+    """``Invalid`` (a 400 here) naming the first query parameter not in ``allowed``: OGC API
+    Features refuses what it does not understand rather than ignoring it."""
+    known = set(allowed)
+    for name in request.query_params:
+        if name in known:
+            continue
+        if name in ("crs", "bbox-crs"):
+            raise Invalid(name, "only CRS84 (WGS-84 longitude, latitude) is served; leave it out")
+        raise Invalid(
+            name, f"unknown query parameter; this resource takes {', '.join(sorted(known))}"
+        )
+
+
+def _answer(
+    request: Request, f: str | None, body: dict[str, Any], *, media_type: str = "application/json"
+) -> JSONResponse | HTMLResponse:
+    if f == "html":
+        return HTMLResponse(ogc_html.page(body))
+    return JSONResponse(body, media_type=media_type)
+
+
+def _zone(request: Request) -> dt.tzinfo:
+    settings = getattr(request.app.state, "settings", None)
+    return ZoneInfo(getattr(settings, "timezone", "Asia/Shanghai"))
+
+
+@router.get("", operation_id="ogc_landing_page", response_class=JSONResponse)
+def landing(request: Request, _: MapReader, f: F = None) -> Any:
     """The OGC API landing page."""
+    only(request, {"f"})
     base = _base(request)
     root = str(request.base_url).rstrip("/")
-    return {
+    body = {
         "title": "pingan 平安 — OGC API Features",
         "description": "Incidents, jurisdictions, places and forces of the bureau, scoped to "
         "the caller's jurisdiction.",
         "links": [
             {"href": base, "rel": "self", "type": "application/json", "title": "this document"},
             {
+                "href": f"{base}?f=html",
+                "rel": "alternate",
+                "type": "text/html",
+                "title": "this document as HTML",
+            },
+            {
                 "href": f"{root}/api/v1/openapi.json",
                 "rel": "service-desc",
-                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "type": "application/vnd.oai.openapi+json;version=3.1",
                 "title": "the API definition",
             },
             {
@@ -435,42 +544,90 @@ def landing(request: Request, _: Annotated[Principal, allowed("map.read")]) -> d
             },
         ],
     }
+    return _answer(request, f, body)
 
 
-@router.get("/conformance", operation_id="ogc_conformance")
-def conformance(_: Annotated[Principal, allowed("map.read")]) -> dict[str, Any]:
+@router.get("/conformance", operation_id="ogc_conformance", response_class=JSONResponse)
+def conformance(request: Request, _: MapReader, f: F = None) -> Any:
     """The conformance classes implemented."""
-    return {"conformsTo": CONFORMANCE}
+    only(request, {"f"})
+    return _answer(request, f, {"title": "Conformance", "conformsTo": CONFORMANCE})
 
 
-@router.get("/collections", operation_id="ogc_collections")
-def collections(
-    request: Request, session: SessionDep, principal: Annotated[Principal, allowed("map.read")]
-) -> dict[str, Any]:
-    """Every collection with its spatial extent in your jurisdiction."""
+@router.get("/collections", operation_id="ogc_collections", response_class=JSONResponse)
+def collections(request: Request, session: SessionDep, principal: MapReader, f: F = None) -> Any:
+    """Every collection with its spatial (and temporal) extent in your jurisdiction."""
+    only(request, {"f"})
     base = _base(request)
-    return {
+    body = {
+        "title": "Collections",
         "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
         "collections": [
-            _collection_json(c, request, _extent(session, c, principal))  # type: ignore[arg-type]
+            _collection_json(c, request, _extent(session, c, principal))
             for c in COLLECTIONS.values()
         ]
         + [_computed_json(c, request) for c in COMPUTED.values()],
     }
+    return _answer(request, f, body)
 
 
-@router.get("/collections/{collection_id}", operation_id="ogc_collection")
+@router.get(
+    "/collections/{collection_id}", operation_id="ogc_collection", response_class=JSONResponse
+)
 def collection(
-    collection_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: Annotated[Principal, allowed("map.read")],
-) -> dict[str, Any]:
+    collection_id: str, request: Request, session: SessionDep, principal: MapReader, f: F = None
+) -> Any:
     """One collection's description."""
+    only(request, {"f"})
     if collection_id in COMPUTED:
-        return _computed_json(COMPUTED[collection_id], request)
+        return _answer(request, f, _computed_json(COMPUTED[collection_id], request))
     c = _collection(collection_id)
-    return _collection_json(c, request, _extent(session, c, principal))  # type: ignore[arg-type]
+    return _answer(request, f, _collection_json(c, request, _extent(session, c, principal)))
+
+
+def _json_type(column: Any) -> dict[str, Any]:
+    t = column.type
+    if isinstance(t, Boolean):
+        return {"type": "boolean"}
+    if isinstance(t, Integer):
+        return {"type": "integer"}
+    if isinstance(t, Float):
+        return {"type": "number"}
+    if isinstance(t, DateTime) or isinstance(getattr(t, "impl", None), DateTime):
+        return {"type": "string", "format": "date-time"}
+    return {"type": "string"}
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    operation_id="ogc_queryables",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/schema+json": {}}, "description": "JSON Schema"}},
+)
+def queryables(collection_id: str, request: Request, principal: MapReader, f: F = None) -> Any:
+    """The properties of a collection's features, as a JSON Schema (OGC API Features Part 3):
+    what a client may show, style or filter on (filters here: ``bbox`` and ``datetime``)."""
+    only(request, {"f"})
+    url = f"{_base(request)}/collections/{collection_id}/queryables"
+    props: dict[str, Any] = {}
+    if collection_id in COMPUTED:
+        title = COMPUTED[collection_id].title
+        props["geometry"] = {"format": "geometry-polygon"}
+    else:
+        c = _collection(collection_id)
+        title = c.title
+        props["geometry"] = {"format": f"geometry-{c.kind}"}
+        for name in c.properties:
+            props[name] = {"title": name, **_json_type(_get(c, name).property.columns[0])}
+    body = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url,
+        "type": "object",
+        "title": title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+    return _answer(request, f, body, media_type="application/schema+json")
 
 
 @router.get(
@@ -483,49 +640,74 @@ def items(
     collection_id: str,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("map.read")],
+    principal: MapReader,
     bbox: Annotated[str | None, Query(description="W,S,E,N in WGS-84 degrees")] = None,
-    datetime: Annotated[str | None, Query(description="instant or start/end, '..' open")] = None,
-    limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> JSONResponse:
+    datetime: Annotated[
+        str | None,
+        Query(description="an instant, a date (that whole day) or start/end, '..' open"),
+    ] = None,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            json_schema_extra={"maximum": MAX_LIMIT},
+            description=f"page size, at most {MAX_LIMIT} (larger is clamped)",
+        ),
+    ] = 100,
+    offset: Offset = 0,
+    f: F = None,
+) -> Any:
     """Features of a collection in your jurisdiction, filtered by bbox and datetime.
     Computed collections (coverage) take their own query parameters, e.g. ``standard``."""
     limit = min(limit, MAX_LIMIT)  # OGC API: a larger limit is clamped, not refused
     base = _base(request)
     cid = collection_id
     if collection_id in COMPUTED:
+        computed = COMPUTED[collection_id]
+        only(request, ITEMS_PARAMS | set(computed.params))
         box = parse_bbox(bbox)
         if datetime:
             raise Invalid("datetime", f"the collection {collection_id!r} has no time dimension")
-        every = COMPUTED[collection_id].features(
-            request, session, principal, dict(request.query_params)
-        )
+        own = {k: v for k, v in request.query_params.items() if k in computed.params}
+        every = computed.features(request, session, principal, own)
         if box is not None:
-            every = [f for f in every if _in_bbox(f, box)]
+            every = [g for g in every if _in_bbox(g, box)]
         matched = len(every)
-        feats = every[offset : offset + limit]
+        feats = [{**g, "geometry": ccw(g.get("geometry"))} for g in every[offset : offset + limit]]
     else:
+        only(request, ITEMS_PARAMS)
         c = _collection(collection_id)
-        q = _query(c, principal, parse_bbox(bbox), parse_datetime(datetime))
+        q = _query(c, principal, parse_bbox(bbox), parse_datetime(datetime, _zone(request)))
         matched = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
         order = [_get(c, o).desc() if o == c.time_col else _get(c, o) for o in c.order]
         rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
         feats = [_feature(c, r, base) for r in rows]
 
-    def link(rel: str, off: int) -> dict[str, Any]:
-        params = dict(request.query_params) | {"offset": str(off), "limit": str(limit)}
-        qs = "&".join(f"{k}={v}" for k, v in params.items())
-        return {"href": f"{base}/collections/{cid}/items?{qs}", "rel": rel, "type": GEOJSON}
+    def link(rel: str, off: int, fmt: str | None = None) -> dict[str, Any]:
+        params = [
+            (k, v)
+            for k, v in request.query_params.multi_items()
+            if k not in ("offset", "limit", "f")
+        ]
+        params += [("offset", str(off)), ("limit", str(limit))]
+        if fmt == "html":
+            params.append(("f", "html"))
+        kind = "text/html" if fmt == "html" else GEOJSON
+        return {
+            "href": f"{base}/collections/{cid}/items?{urlencode(params)}",
+            "rel": rel,
+            "type": kind,
+        }
 
     links = [
-        link("self", offset),
+        link("self", offset, f),
+        link("alternate", offset, "json" if f == "html" else "html"),
         {"href": f"{base}/collections/{cid}", "rel": "collection", "type": "application/json"},
     ]
     if offset + len(feats) < matched:
-        links.append(link("next", offset + limit))
+        links.append(link("next", offset + limit, f))
     if offset > 0:
-        links.append(link("prev", max(0, offset - limit)))
+        links.append(link("prev", max(0, offset - limit), f))
     body = {
         "type": "FeatureCollection",
         "features": feats,
@@ -534,7 +716,7 @@ def items(
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "links": links,
     }
-    return JSONResponse(body, media_type=GEOJSON)
+    return _answer(request, f, body, media_type=GEOJSON)
 
 
 @router.get(
@@ -545,20 +727,25 @@ def items(
 )
 def item(
     collection_id: str,
-    feature_id: int,
+    feature_id: Id,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("map.read")],
-) -> JSONResponse:
+    principal: MapReader,
+    f: F = None,
+) -> Any:
     """One feature."""
     if collection_id in COMPUTED:
-        every = COMPUTED[collection_id].features(
-            request, session, principal, dict(request.query_params)
-        )
-        found = next((f for f in every if f.get("id") == feature_id), None)
+        computed = COMPUTED[collection_id]
+        only(request, {"f", *computed.params})
+        own = {k: v for k, v in request.query_params.items() if k in computed.params}
+        every = computed.features(request, session, principal, own)
+        found = next((g for g in every if g.get("id") == feature_id), None)
         if found is None:
             raise NotFound(f"feature {feature_id} not found in {collection_id}", field="featureId")
-        return JSONResponse(found, media_type=GEOJSON)
+        return _answer(
+            request, f, {**found, "geometry": ccw(found.get("geometry"))}, media_type=GEOJSON
+        )
+    only(request, {"f"})
     c = _collection(collection_id)
     row = session.scalar(_query(c, principal, None, None).where(c.model.id == feature_id))
     if row is None:
@@ -571,4 +758,4 @@ def item(
             "type": "application/json",
         }
     )
-    return JSONResponse(out, media_type=GEOJSON)
+    return _answer(request, f, out, media_type=GEOJSON)

@@ -12,6 +12,7 @@ from pingan.api.errors import ErrorBody
 from pingan.audit.service import chain_head, newest_records, parse_anchor, verify
 from pingan.auth.service import Principal
 from pingan.errors import Conflict
+from pingan.inputs import Offset
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ErrorBody)
 
@@ -23,7 +24,7 @@ def list_audit(
     entity: str | None = None,
     action: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: int | None = None,
+    before_seq: Offset | None = None,
 ) -> list[dict[str, Any]]:
     """Audit records, newest first (keyset paging with ``before_seq``)."""
     rows = newest_records(session, entity=entity, action=action, before_seq=before_seq, limit=limit)

@@ -28,13 +28,14 @@ from pingan.checklists.schemas import (
 from pingan.config import get_settings
 from pingan.errors import Invalid, PermissionDenied
 from pingan.incidents.service import count
+from pingan.inputs import Id
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["checklists"], responses=ErrorBody)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
 def _today() -> dt.date:
@@ -66,8 +67,8 @@ def create_template(
     operation_id="set_checklist_override",
 )
 def set_override(
-    template_id: int,
-    station_id: int,
+    template_id: Id,
+    station_id: Id,
     body: OverrideIn,
     session: SessionDep,
     principal: CurrentUser,
@@ -129,7 +130,7 @@ def list_tasks(
     principal: CurrentUser,
     mine: bool = True,
     day: dt.date | None = None,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     state: str | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -145,7 +146,7 @@ def list_tasks(
     "/checklists/tasks/{task_id}/done", operation_id="complete_checklist_task", tags=["checklists"]
 )
 def complete_task(
-    task_id: int, body: TaskDoneIn, session: SessionDep, principal: CurrentUser
+    task_id: Id, body: TaskDoneIn, session: SessionDep, principal: CurrentUser
 ) -> ChecklistTaskRead:
     """Mark a task done (``late`` after its due time); a missed task is a 409."""
     t: ChecklistTask = flows.checklist_task_done_flow(
@@ -159,7 +160,7 @@ def complete_task(
     operation_id="station_checklist_completion",
 )
 def station_completion(
-    station_id: int,
+    station_id: Id,
     session: SessionDep,
     principal: CurrentUser,
     since: dt.date | None = None,

@@ -22,6 +22,9 @@ def incidents_cmd(
     dataset: str | None = typer.Option(None, help="dataset name (default: the preset)"),
     max_reject_share: float = typer.Option(0.5, help="abort if more rows than this fail"),
     dry_run: bool = typer.Option(False, help="check everything, write nothing"),
+    encoding: str = typer.Option(
+        "auto", help="the file's text encoding (auto: UTF-8 with or without BOM, or GB18030)"
+    ),
 ) -> None:
     """Import incidents from a CSV (or .csv.gz): all rows or none; rejected rows are
     listed with their line number and reason in FILE.rejects.csv."""
@@ -59,6 +62,7 @@ def incidents_cmd(
                     preset=chosen,
                     actor=Actor.system("cli"),
                     dataset=dataset,
+                    encoding=encoding,
                     max_reject_share=max_reject_share,
                     dry_run=dry_run,
                     progress=lambda n: prog.update(task, completed=n),
@@ -73,7 +77,7 @@ def incidents_cmd(
     verb = "would import" if dry_run else "imported"
     typer.echo(
         f"{verb} {rep.accepted:,} of {rep.rows:,} rows into dataset {rep.dataset!r} "
-        f"in {rep.seconds:.1f} s; rejected {rep.rejected:,}"
+        f"in {rep.seconds:.1f} s ({rep.encoding}); rejected {rep.rejected:,}"
     )
     for reason, n in sorted(rep.reasons.items(), key=lambda kv: -kv[1]):
         typer.echo(f"  {n:>8,}  {reason}")

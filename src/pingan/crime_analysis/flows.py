@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from pingan.alerts.service import store_warnings
 from pingan.auth.service import Principal
 from pingan.crime_analysis import data, service
+from pingan.inputs import Day
 from pingan.jobs.service import Report
 from pingan.store.engine import unit_of_work
 
@@ -29,7 +30,7 @@ class WarningRun(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     by: Literal["district", "station", "community"] = "station"
     method: Literal["cusum", "ewma"] = "cusum"
     false_alarms_per_year: float = Field(default=1.0, gt=0, le=52)

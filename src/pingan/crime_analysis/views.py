@@ -18,6 +18,7 @@ from pingan.crime_analysis.data import load
 from pingan.crime_analysis.flows import WarningRun, as_of_of
 from pingan.crime_analysis.schemas import Selection
 from pingan.errors import Invalid
+from pingan.inputs import Day
 from pingan.jobs.service import Report, submit
 from pingan.store.engine import unit_of_work
 
@@ -103,7 +104,7 @@ class ScanRun(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     subtype: str | None = None
     klass: str | None = Field(default=None, alias="class")
     group: str | None = None
@@ -173,8 +174,8 @@ class BacktestRun(BaseModel):
     """A walk-forward backtest of the hot-spot forecasts."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: dt.date = Field(description="first forecast day")
-    end: dt.date = Field(description="last forecast day")
+    start: Day = Field(description="first forecast day")
+    end: Day = Field(description="last forecast day")
     methods: list[ForecastMethod] = Field(default_factory=_all_methods, min_length=1)
     step_days: float = Field(default=7.0, gt=0, le=90)
     cell_m: float = Field(default=250.0, ge=25, le=5000)

@@ -23,7 +23,7 @@ class AssignmentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    resource_id: int = Field(ge=1, examples=[12])
+    resource_id: int = Field(ge=1, le=2**31 - 1, examples=[12])
     note: str = Field(default="", max_length=2_000)
 
 

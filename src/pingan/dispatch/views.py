@@ -22,6 +22,7 @@ from pingan.dispatch.schemas import (
 from pingan.incidents import service as incidents
 from pingan.incidents.models import Incident
 from pingan.incidents.schemas import IncidentEventRead
+from pingan.inputs import Id
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.resources.models import Resource
 
@@ -44,7 +45,7 @@ def lang_of(request: Request) -> str:
     operation_id="create_assignment",
 )
 def create_assignment(
-    incident_id: int,
+    incident_id: Id,
     body: AssignmentCreate,
     request: Request,
     session: SessionDep,
@@ -66,7 +67,7 @@ def create_assignment(
 
 @router.get("/incidents/{incident_id}/assignments", operation_id="list_assignments")
 def list_assignments(
-    incident_id: int,
+    incident_id: Id,
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.read")],
@@ -79,7 +80,7 @@ def list_assignments(
 
 @router.post("/assignments/{assignment_id}/transitions", operation_id="transition_assignment")
 def transition_assignment(
-    assignment_id: int,
+    assignment_id: Id,
     body: AssignmentTransitionIn,
     request: Request,
     session: SessionDep,
@@ -100,7 +101,7 @@ def transition_assignment(
 
 @router.post("/incidents/{incident_id}/notes", status_code=201, operation_id="add_incident_note")
 def add_note(
-    incident_id: int,
+    incident_id: Id,
     body: NoteIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.note")],

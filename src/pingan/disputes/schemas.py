@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.inputs import Day, Id, Instant
 from pingan.schemas import Page
 
 __all__ = [
@@ -80,15 +81,15 @@ class DisputeCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90, examples=[25.0406])
     crs: Crs = "WGS84"
     address_text: str | None = Field(default=None, max_length=300)
-    address_id: int | None = Field(default=None, ge=1)
-    premises_id: int | None = Field(default=None, ge=1)
-    incident_id: int | None = Field(default=None, ge=1)
-    owner_id: int | None = Field(default=None, ge=1)
+    address_id: Id | None = None
+    premises_id: Id | None = None
+    incident_id: Id | None = None
+    owner_id: Id | None = None
     threats_reported: bool = False
     violence_reported: bool = False
     weapons_mentioned: bool = False
     parties: list[PartyIn] = Field(default_factory=list, max_length=20)
-    registered_at: dt.datetime | None = None
+    registered_at: Instant | None = None
 
 
 class DisputeFlagsIn(BaseModel):
@@ -113,7 +114,7 @@ class TransitionIn(BaseModel):
     to_state: str = Field(min_length=1, max_length=16)
     note: str = Field(default="", max_length=2_000)
     referral_target: ReferralTarget | None = None
-    follow_up_on: dt.date | None = None
+    follow_up_on: Day | None = None
 
 
 class MediationStepIn(BaseModel):
@@ -121,11 +122,11 @@ class MediationStepIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    held_on: dt.date
+    held_on: Day
     mediator: str = Field(min_length=1, max_length=100)
     method: Method
     outcome: Outcome
-    next_on: dt.date | None = None
+    next_on: Day | None = None
     note: str = Field(default="", max_length=5_000)
 
 
@@ -134,7 +135,7 @@ class FollowUpIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    due_on: dt.date
+    due_on: Day
     note: str = Field(default="", max_length=2_000)
 
 

@@ -211,25 +211,34 @@ def _place(
             raise Invalid("lon", str(exc)) from None
         return float(x[0]), float(y[0]), data.address_text
     if data.address_id is not None:
-        a = session.get(Address, data.address_id)
-        if a is None or not principal.can_see(a.jpath):
-            raise Invalid(
-                "address_id",
-                f"address {data.address_id} does not exist or is outside your jurisdiction",
-            )
+        a = _address(session, principal, data.address_id)
         return a.lon, a.lat, data.address_text or a.text_zh
     if data.premises_id is not None:
-        p = session.get(Premises, data.premises_id)
-        if p is None or not principal.can_see(p.jpath):
-            raise Invalid(
-                "premises_id",
-                f"premises {data.premises_id} does not exist or is outside your jurisdiction",
-            )
+        p = _premises(session, principal, data.premises_id)
         return p.lon, p.lat, data.address_text or p.address_text or p.name
     if data.incident_id is not None:
         inc = _incident(session, principal, data.incident_id)
         return inc.lon, inc.lat, data.address_text or inc.address_text
     raise Invalid("lon", "give the place: lon and lat, address_id, premises_id or incident_id")
+
+
+def _address(session: Session, principal: Principal, address_id: int) -> Address:
+    a = session.get(Address, address_id)
+    if a is None or not principal.can_see(a.jpath):
+        raise Invalid(
+            "address_id", f"address {address_id} does not exist or is outside your jurisdiction"
+        )
+    return a
+
+
+def _premises(session: Session, principal: Principal, premises_id: int) -> Premises:
+    p = session.get(Premises, premises_id)
+    if p is None or not principal.can_see(p.jpath):
+        raise Invalid(
+            "premises_id",
+            f"premises {premises_id} does not exist or is outside your jurisdiction",
+        )
+    return p
 
 
 def _incident(session: Session, principal: Principal, incident_id: int) -> Incident:
@@ -270,6 +279,12 @@ def create(session: Session, *, principal: Principal, data: DisputeCreate) -> Di
         if not party.vulnerable and party.vulnerable_reason is not None:
             raise Invalid(f"parties.{i}.vulnerable", "set vulnerable to give a reason")
     lon, lat, address_text = _place(session, principal, data)
+    # every reference is checked, also those the place was not taken from (a missing row
+    # was a foreign-key violation, a 500)
+    if data.address_id is not None:
+        _address(session, principal, data.address_id)
+    if data.premises_id is not None:
+        _premises(session, principal, data.premises_id)
     if data.incident_id is not None:
         _incident(session, principal, data.incident_id)
     assigned = assign_points(session, [lon], [lat])

@@ -32,6 +32,7 @@ from pingan.disputes.schemas import (
     TransitionIn,
 )
 from pingan.incidents import service as incidents
+from pingan.inputs import Id, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.schemas import RevealIn
 
@@ -114,11 +115,11 @@ def list_disputes(
     state: State | None = None,
     kind: Kind | None = None,
     risk: Risk = None,
-    cell: Annotated[int | None, Query(ge=1)] = None,
-    owner_id: Annotated[int | None, Query(ge=1)] = None,
+    cell: Id | None = None,
+    owner_id: Id | None = None,
     open_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DisputePage:
     """Disputes in your jurisdiction, newest first, parties masked, with risk and fired rules."""
     q = service.list_query(
@@ -142,7 +143,7 @@ def list_disputes(
 
 @router.get("/disputes/{dispute_id}", operation_id="get_dispute")
 def get_dispute(
-    dispute_id: int, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
+    dispute_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
 ) -> DisputeRead:
     """One dispute with its mediation log and follow-ups (parties masked)."""
     return _detail(
@@ -152,7 +153,7 @@ def get_dispute(
 
 @router.get("/disputes/{dispute_id}/timeline", operation_id="get_dispute_timeline")
 def get_dispute_timeline(
-    dispute_id: int, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
+    dispute_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
 ) -> list[DisputeEventRead]:
     """Every event of the dispute in time order: transitions, steps, risk changes."""
     events = service.timeline(session, principal=principal, dispute_id=dispute_id)
@@ -167,7 +168,7 @@ def get_dispute_timeline(
 
 @router.get("/disputes/{dispute_id}/risk", operation_id="get_dispute_risk")
 def get_dispute_risk(
-    dispute_id: int, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
+    dispute_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("dispute.read")]
 ) -> RiskRead:
     """The case's escalation risk: the level, why, and each fired rule with its facts."""
     d = service.get_or_raise(session, principal=principal, dispute_id=dispute_id)
@@ -185,7 +186,7 @@ def get_dispute_risk(
 
 @router.post("/disputes/{dispute_id}/transitions", operation_id="transition_dispute")
 def transition_dispute(
-    dispute_id: int,
+    dispute_id: Id,
     body: TransitionIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("dispute.handle")],
@@ -206,7 +207,7 @@ def transition_dispute(
 
 @router.patch("/disputes/{dispute_id}/facts", operation_id="update_dispute_facts")
 def update_dispute_facts(
-    dispute_id: int,
+    dispute_id: Id,
     body: DisputeFlagsIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("dispute.handle")],
@@ -220,7 +221,7 @@ def update_dispute_facts(
     "/disputes/{dispute_id}/mediation-steps", status_code=201, operation_id="add_mediation_step"
 )
 def add_mediation_step(
-    dispute_id: int,
+    dispute_id: Id,
     body: MediationStepIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("dispute.handle")],
@@ -236,7 +237,7 @@ def add_mediation_step(
     "/disputes/{dispute_id}/follow-ups", status_code=201, operation_id="schedule_dispute_follow_up"
 )
 def schedule_follow_up(
-    dispute_id: int,
+    dispute_id: Id,
     body: FollowUpIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("dispute.handle")],
@@ -251,8 +252,8 @@ def schedule_follow_up(
     operation_id="record_dispute_follow_up",
 )
 def record_follow_up(
-    dispute_id: int,
-    follow_up_id: int,
+    dispute_id: Id,
+    follow_up_id: Id,
     body: FollowUpRecordIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("dispute.handle")],
@@ -266,7 +267,7 @@ def record_follow_up(
 
 @router.post("/disputes/{dispute_id}/parties/reveal", operation_id="reveal_dispute_parties")
 def reveal_parties(
-    dispute_id: int,
+    dispute_id: Id,
     body: RevealIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("dispute.reveal_parties")],
@@ -281,7 +282,7 @@ def reveal_parties(
 
 @router.get("/incidents/{incident_id}/disputes", operation_id="list_incident_disputes")
 def incident_disputes(
-    incident_id: int,
+    incident_id: Id,
     session: SessionDep,
     principal: Annotated[Principal, allowed("dispute.read")],
     radius_m: Annotated[float, Query(gt=0, le=1000)] = 50.0,

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pingan.inputs import Day, Id, Instant
+
 __all__ = [
     "EntityScore",
     "EvaluationRead",
@@ -73,7 +75,7 @@ class ScorecardCreate(BaseModel):
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
     period_kind: PeriodKind = "quarter"
-    jurisdiction_id: int | None = Field(default=None, ge=1)
+    jurisdiction_id: Id | None = None
     achievement_cap: float = Field(default=1.2, gt=0, le=10)
     active: bool = True
     description: str = Field(default="", max_length=4000)
@@ -252,9 +254,9 @@ class SurveyCreate(BaseModel):
     """The aggregated result of a resident-satisfaction survey in one grid cell."""
 
     model_config = ConfigDict(extra="forbid")
-    cell_id: int = Field(ge=1)
-    period_start: dt.date
-    period_end: dt.date
+    cell_id: Id
+    period_start: Day
+    period_end: Day
     respondents: int = Field(ge=1, le=1_000_000)
     satisfied: int = Field(ge=0, le=1_000_000)
     method: Literal["visit", "phone", "online", "mixed"] = "visit"
@@ -285,8 +287,8 @@ class InspectionCreate(BaseModel):
     """An inspection of a premises by the caller."""
 
     model_config = ConfigDict(extra="forbid")
-    premises_id: int = Field(ge=1)
-    inspected_at: dt.datetime
+    premises_id: Id
+    inspected_at: Instant
     outcome: Literal["ok", "issues_found", "rectified"] = "ok"
     note: str = Field(default="", max_length=2000)
 

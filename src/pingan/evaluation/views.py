@@ -38,6 +38,7 @@ from pingan.evaluation.schemas import (
     TrendRead,
 )
 from pingan.evaluation.sources import SOURCES
+from pingan.inputs import Day, Id, Offset
 
 __all__ = ["card_read", "router"]
 
@@ -51,13 +52,11 @@ PeriodQ = Annotated[
         max_length=40,
     ),
 ]
-SinceQ = Annotated[dt.date | None, Query(description="first day (with until, instead of period)")]
-UntilQ = Annotated[dt.date | None, Query(description="last day, included")]
-ScopeQ = Annotated[
-    int | None, Query(ge=1, description="a jurisdiction id inside yours to narrow to")
-]
+SinceQ = Annotated[Day | None, Query(description="first day (with until, instead of period)")]
+UntilQ = Annotated[Day | None, Query(description="last day, included")]
+ScopeQ = Annotated[Id | None, Query(description="a jurisdiction id inside yours to narrow to")]
 CardQ = Annotated[
-    int | None, Query(ge=1, description="a stored scorecard (default: the one that applies)")
+    Id | None, Query(description="a stored scorecard (default: the one that applies)")
 ]
 
 
@@ -131,7 +130,7 @@ def create_scorecard(
 
 
 @router.get("/scorecards/{scorecard_id}", operation_id="get_scorecard")
-def get_scorecard(scorecard_id: int, session: SessionDep, principal: CurrentUser) -> ScorecardRead:
+def get_scorecard(scorecard_id: Id, session: SessionDep, principal: CurrentUser) -> ScorecardRead:
     """One stored scorecard."""
     c = scorecards.get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
     return card_read(scorecards.spec_of(session, c), active=c.active)
@@ -139,7 +138,7 @@ def get_scorecard(scorecard_id: int, session: SessionDep, principal: CurrentUser
 
 @router.patch("/scorecards/{scorecard_id}", operation_id="update_scorecard")
 def update_scorecard(
-    scorecard_id: int, body: ScorecardUpdate, session: SessionDep, principal: CurrentUser
+    scorecard_id: Id, body: ScorecardUpdate, session: SessionDep, principal: CurrentUser
 ) -> ScorecardRead:
     """Change a scorecard (admin); ``indicators`` replaces the list."""
     c = flows.scorecard_update_flow(
@@ -152,7 +151,7 @@ def update_scorecard(
 
 
 @router.delete("/scorecards/{scorecard_id}", status_code=204, operation_id="delete_scorecard")
-def delete_scorecard(scorecard_id: int, session: SessionDep, principal: CurrentUser) -> Response:
+def delete_scorecard(scorecard_id: Id, session: SessionDep, principal: CurrentUser) -> Response:
     """Delete a scorecard (admin)."""
     flows.scorecard_delete_flow(session, principal=principal, scorecard_id=scorecard_id)
     return Response(status_code=204)
@@ -171,9 +170,9 @@ def compute_scores(
     until: UntilQ = None,
     scope: ScopeQ = None,
     scorecard_id: CardQ = None,
-    entity_id: Annotated[int | None, Query(ge=1, description="only this entity")] = None,
+    entity_id: Annotated[Id | None, Query(description="only this entity")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> EvaluationRead:
     """Scores of every officer, grid cell, community or station in your jurisdiction for a
     period, ranked; each figure has its value, target, achievement, weight, contribution and a
@@ -246,7 +245,7 @@ def trend(
     level: Level = "officer",
     period: PeriodQ = None,
     periods: Annotated[int, Query(ge=1, le=24, description="how many periods back")] = 4,
-    entity_id: Annotated[int | None, Query(ge=1)] = None,
+    entity_id: Id | None = None,
     scope: ScopeQ = None,
     scorecard_id: CardQ = None,
 ) -> TrendRead:
@@ -280,7 +279,7 @@ def trend(
 def figure_sources(
     session: SessionDep,
     principal: CurrentUser,
-    entity_id: Annotated[int, Query(ge=1)],
+    entity_id: Id,
     indicator: Annotated[str, Query(max_length=64)],
     level: Level = "officer",
     period: PeriodQ = None,
@@ -289,7 +288,7 @@ def figure_sources(
     scorecard_id: CardQ = None,
     part: Literal["all", "numerator", "denominator", "shortfall"] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SourcesRead:
     """The records one figure was computed from, with links: e.g. ``part=shortfall`` on
     ``sign_on_time`` lists the instructions signed late or not at all."""
@@ -353,6 +352,11 @@ def export_scores(
         data = export.to_pdf(ev, lang=lang)
     else:
         data = export.to_csv(ev, lang=lang).encode("utf-8-sig")
+    # the long read is over: end its transaction and write the audit record in a short write
+    # transaction of its own (on SQLite, a write at the end of the read failed with "database
+    # is locked" whenever another write had committed meanwhile, e.g. while a drill ran)
+    session.rollback()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     flows.evaluation_export_flow(session, principal=principal, ev=ev, fmt=format)
     name = f"evaluation-{ev.level}-{ev.period.label.replace('..', '_')}.{format}"
     return Response(
@@ -377,9 +381,9 @@ def create_survey(body: SurveyCreate, session: SessionDep, principal: CurrentUse
 def list_surveys(
     session: SessionDep,
     principal: CurrentUser,
-    cell_id: Annotated[int | None, Query(ge=1)] = None,
+    cell_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SurveyPage:
     """Survey results in your jurisdiction, newest period first."""
     q = records.surveys_query(principal, cell_id=cell_id)
@@ -391,7 +395,7 @@ def list_surveys(
 
 
 @router.get("/surveys/{survey_id}", operation_id="get_satisfaction_survey")
-def get_survey(survey_id: int, session: SessionDep, principal: CurrentUser) -> SurveyRead:
+def get_survey(survey_id: Id, session: SessionDep, principal: CurrentUser) -> SurveyRead:
     """One survey result."""
     return SurveyRead.model_validate(
         records.get_survey_or_raise(session, principal=principal, survey_id=survey_id)

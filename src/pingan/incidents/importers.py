@@ -8,6 +8,12 @@ rejected rows) rolls everything back. Each rejected row is reported with its lin
 the reason, and written to ``<file name>.rejects.csv`` in the working directory. One audit
 record describes the import.
 
+The text is UTF-8 (with or without a byte-order mark) or GB18030 (GBK), found by reading the
+whole file once before the import (a bad byte may sit on the last row), or the ``encoding``
+given; a byte that does not decode is reported with its line. An empty or impossible date, a
+date before 1900 or after 2100, a category the mapping does not know (unless the mapping names a
+``default_subtype``) and a NUL character reject the row, with the reason, like any bad value.
+
 Imported incidents are historical: state ``closed``, source ``import``; repeat-call linking is
 not applied to them. ``(dataset, external_id)`` is unique, so importing the same file twice
 rejects the second copy's rows as duplicates instead of double counting them.
@@ -15,6 +21,7 @@ rejects the second copy's rows as duplicates instead of double counting them.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -25,7 +32,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import yaml
@@ -40,9 +47,19 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
 from pingan.store.bulk import bulk_insert, timestamps_for
 
-__all__ = ["PRESETS", "ImportReport", "Preset", "import_incidents", "load_mapping"]
+__all__ = [
+    "PRESETS",
+    "ImportReport",
+    "Preset",
+    "detect_encoding",
+    "import_incidents",
+    "load_mapping",
+]
 
 CHUNK = 10_000
+EARLIEST_S = int(dt.datetime(1900, 1, 1).timestamp() - dt.datetime(1970, 1, 1).timestamp())
+LATEST_S = int((dt.datetime(2101, 1, 1) - dt.datetime(1970, 1, 1)).total_seconds())
+"""Local times outside 1900-01-01 .. 2100-12-31 are rejected (and never reach datetime)."""
 Progress = Callable[[int], None]
 
 
@@ -62,7 +79,10 @@ class Preset:
     id_column: str | None = None
     subtype_columns: tuple[str, ...] = ()
     subtype_map: dict[str, str] = field(default_factory=dict)
-    default_subtype: str | None = "other"
+    default_subtype: str | None = None
+    """The subtype of a category not in ``subtype_map`` (or of every row when there is no
+    subtype column); None rejects such rows, so that a category nobody mapped is seen in the
+    reject report rather than counted silently as ``other``."""
     summary_columns: tuple[str, ...] = ()
     address_column: str | None = None
 
@@ -125,6 +145,7 @@ PRESETS: dict[str, Preset] = {
             "TRAFFIC": "traffic_accident",
             "NON CRIMINAL/ADMIN": "other_assistance",
             "SUSPICIOUS": "other",
+            "OTHER": "other",
         },
         summary_columns=("CATEGORY", "CALL_GROUP", "CASE_DESC"),
     ),
@@ -148,6 +169,10 @@ PRESETS: dict[str, Preset] = {
             "Theft from the person": "pickpocketing",
             "Vehicle crime": "theft_from_vehicle",
             "Violence and sexual offences": "assault",
+            "Criminal damage and arson": "other",
+            "Drugs": "other",
+            "Other crime": "other",
+            "Possession of weapons": "other",
         },
         summary_columns=("Crime type", "Last outcome category"),
         address_column="Location",
@@ -211,13 +236,78 @@ class ImportReport:
     rejects_file: Path | None = None
     seconds: float = 0.0
     dry_run: bool = False
+    encoding: str = "utf-8"
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    raw = path.read_bytes()[:2] if path.is_file() else b""
-    if raw == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+def _open_bytes(path: Path) -> BinaryIO:
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    if magic == b"\x1f\x8b":
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return open(path, "rb")
+
+
+def _first_bad_line(path: Path, encoding: str) -> tuple[int, str] | None:
+    """The line number and the reason of the first byte of ``path`` that ``encoding`` cannot
+    decode, or None if it all decodes (read once, in blocks, whatever the file's size)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with _open_bytes(path) as f:
+        while block := f.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                bad = block[exc.start : exc.start + 4]
+                return line + block.count(b"\n", 0, exc.start), f"byte {bad!r} ({exc.reason})"
+            line += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return line, f"the file ends inside a character ({exc.reason})"
+    return None
+
+
+def detect_encoding(path: Path, encoding: str = "auto") -> str:
+    """The text encoding of ``path``: ``encoding`` if given (checked), else UTF-8 (with or
+    without a byte-order mark) or GB18030 (which decodes GBK and GB2312), whichever decodes
+    the whole file. ``Invalid`` names the line of the first byte that does not decode."""
+    try:
+        if encoding != "auto":
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise Invalid(
+                    "encoding", f"unknown encoding {encoding!r}; e.g. utf-8, gb18030"
+                ) from None
+            bad = _first_bad_line(path, encoding)
+            if bad is not None:
+                raise Invalid(
+                    "file",
+                    f"{path.name}: line {bad[0]} is not {encoding} text: {bad[1]}; "
+                    "give the file's encoding with --encoding",
+                )
+            return (
+                "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+            )
+        with _open_bytes(path) as f:
+            if f.read(3) == codecs.BOM_UTF8:
+                return "utf-8-sig"
+        first = _first_bad_line(path, "utf-8")
+        if first is None:
+            return "utf-8-sig"
+        if _first_bad_line(path, "gb18030") is None:
+            return "gb18030"
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise Invalid("file", f"cannot read {path}: {exc}") from None
+    raise Invalid(
+        "file",
+        f"{path.name}: line {first[0]} is neither UTF-8 nor GB18030 text: {first[1]}; "
+        "give the file's encoding with --encoding",
+    )
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOBase:
+    return io.TextIOWrapper(_open_bytes(path), encoding=encoding, newline="")
 
 
 def _chunks(reader: Iterator[list[str]], width: int) -> Iterator[tuple[int, list[list[str]]]]:
@@ -282,16 +372,19 @@ def _parse_times(
         if p.time_format == "month":
             raw = np.char.add(raw, "-01")
         raw = np.char.replace(raw, " ", "T")
-        local = np.zeros(n, dtype=np.int64)
+        stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
         try:
-            local = np.array(raw, dtype="datetime64[s]").astype(np.int64)
+            stamps = np.array(raw, dtype="datetime64[s]")
         except ValueError:  # some rows are malformed: parse one by one to find them
             for i, s in enumerate(raw.tolist()):
                 try:
-                    local[i] = np.datetime64(s, "s").astype(np.int64)
+                    stamps[i] = np.datetime64(s, "s")
                 except ValueError:
                     ok[i] = False
-    return _local_to_utc(local, p.timezone), ok
+        ok &= ~np.isnat(stamps)  # an empty cell parses as NaT (Portland NIJ line 19,377)
+        local = np.where(ok, stamps.astype(np.int64), 0)
+    ok &= (local >= EARLIEST_S) & (local < LATEST_S)
+    return _local_to_utc(np.where(ok, local, 0), p.timezone), ok
 
 
 def _coords(
@@ -337,9 +430,11 @@ def import_incidents(
     rejects_path: Path | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    encoding: str = "auto",
 ) -> ImportReport:
     """Import ``path`` in the caller's transaction (the caller commits; nothing is written
-    if this raises). Returns the report; rejected rows go to ``rejects_path``."""
+    if this raises). Returns the report; rejected rows go to ``rejects_path``. ``encoding``
+    is the text's (``auto``: UTF-8 with or without BOM, or GB18030)."""
     import time
 
     import pyproj
@@ -349,11 +444,13 @@ def import_incidents(
         raise Invalid("file", f"not found: {path}")
     if not 0 <= max_reject_share <= 1:
         raise Invalid("max_reject_share", f"must be between 0 and 1, got {max_reject_share}")
+    if not preset.subtype_columns and not preset.default_subtype:
+        raise Invalid("mapping", "give columns.subtype, or default_subtype for every row")
     tax = get_taxonomy()
     for code in {*preset.subtype_map.values(), preset.default_subtype} - {None}:
         tax.subtype(str(code))
     ds = dataset or preset.name
-    report = ImportReport(dataset=ds, dry_run=dry_run)
+    report = ImportReport(dataset=ds, dry_run=dry_run, encoding=detect_encoding(path, encoding))
     rejects_path = rejects_path or Path.cwd() / (path.name + ".rejects.csv")
     transformer = (
         pyproj.Transformer.from_crs(preset.crs, "EPSG:4326", always_xy=True) if preset.x else None
@@ -361,7 +458,7 @@ def import_incidents(
     conn = session.connection()
     rej_rows: list[list[str]] = []
     try:
-        handle = _open_text(path)
+        handle = _open_text(path, report.encoding)
     except OSError as exc:
         raise Invalid("file", f"cannot read {path}: {exc}") from None
     with handle:
@@ -404,8 +501,12 @@ def import_incidents(
             raise Invalid(
                 "file", f"{path.name}: malformed CSV near line {reader.line_num}: {exc}"
             ) from None
-        except UnicodeDecodeError as exc:
-            raise Invalid("file", f"{path.name}: not UTF-8 text ({exc.reason})") from None
+        except UnicodeDecodeError as exc:  # checked before: only if the file changed since
+            raise Invalid(
+                "file",
+                f"{path.name}: near line {reader.line_num + 1}, not {report.encoding} text "
+                f"({exc.reason}); give the file's encoding with --encoding",
+            ) from None
     if report.rows == 0:
         raise Invalid("file", f"{path.name}: no data rows")
     known = report.reasons.get("duplicate: already imported", 0)
@@ -453,55 +554,37 @@ def _write_rejects(path: Path, header: list[str], rows: list[list[str]]) -> None
         w.writerows(rows)
 
 
-def _chunk(
-    session: Session,
-    conn: Any,
-    p: Preset,
-    ds: str,
-    tax: Any,
-    index: dict[str, int],
-    width: int,
-    start: int,
-    rows: list[list[str]],
-    transformer: Any,
-    report: ImportReport,
-    rej_rows: list[list[str]],
-    seen_ids: dict[str, int],
-    dry_run: bool,
-) -> None:
-    n = len(rows)
-    report.rows += n
-    reason = np.full(n, "", dtype=object)
-    short = np.array([len(r) != width for r in rows])
-    reason[short] = f"malformed row: expected {width} fields"
-    padded = [r if len(r) == width else (r + [""] * width)[:width] for r in rows]
-    table = np.array(padded, dtype=str).reshape(n, width)
-    cols = {c: table[:, i] for c, i in index.items()}
-    t_utc, t_ok = _parse_times(p, cols)
-    reason[(reason == "") & ~t_ok] = f"{'/'.join(p.time_columns)}: not a valid date/time"
-    lon, lat, c_ok = _coords(p, cols, transformer)
-    reason[(reason == "") & ~c_ok] = "lon/lat: missing or out of range"
-    if p.subtype_columns:
-        keys = cols[p.subtype_columns[0]]
-        if len(p.subtype_columns) > 1:
-            keys2 = np.char.add(np.char.add(keys, "|"), cols[p.subtype_columns[1]])
-        else:
-            keys2 = keys
-        lut_a = {k: v for k, v in p.subtype_map.items()}
-        sub = np.array(
-            [
-                lut_a.get(a)
-                or lut_a.get(b)
-                or lut_a.get(b.split("|")[-1])
-                or p.default_subtype
-                or ""
-                for a, b in zip(keys.tolist(), keys2.tolist(), strict=True)
-            ],
-            dtype=object,
-        )
+def _subtypes(p: Preset, cols: dict[str, NDArray[np.str_]], reason: NDArray[Any]) -> NDArray[Any]:
+    """Each row's pingan subtype ("" if none); a category not in the mapping (and no default)
+    gets its reason, naming the category, in ``reason``."""
+    n = reason.size
+    if not p.subtype_columns:
+        return np.full(n, p.default_subtype or "", dtype=object)
+    keys = cols[p.subtype_columns[0]]
+    if len(p.subtype_columns) > 1:
+        keys2 = np.char.add(np.char.add(keys, "|"), cols[p.subtype_columns[1]])
     else:
-        sub = np.full(n, p.default_subtype or "", dtype=object)
-    reason[(reason == "") & (sub == "")] = "subtype: category not in the mapping"
+        keys2 = keys
+    lut_a = dict(p.subtype_map)
+    sub = np.array(
+        [
+            lut_a.get(a) or lut_a.get(b) or lut_a.get(b.split("|")[-1]) or p.default_subtype or ""
+            for a, b in zip(keys.tolist(), keys2.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    unmapped = np.flatnonzero((reason == "") & (sub == ""))
+    for i in unmapped.tolist():  # the category in the reason: the mapping to extend
+        reason[i] = f"subtype: category {str(keys2[i])!r} not in the mapping"
+    return sub
+
+
+def _external_ids(
+    p: Preset, cols: dict[str, NDArray[np.str_]], table: NDArray[np.str_], seen_ids: dict[str, int]
+) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+    """Each row's external id (the source id, else a hash of the row) and whether it repeats
+    a source id seen earlier in the file."""
+    n = table.shape[0]
     blank = np.zeros(n, dtype=bool)
     if p.id_column:
         ext = np.char.strip(cols[p.id_column]).astype(object)
@@ -529,6 +612,41 @@ def _chunk(
                 dup_file[i] = True
             else:
                 ext[i] = f"{e}#{k}"
+    return ext, dup_file
+
+
+def _chunk(
+    session: Session,
+    conn: Any,
+    p: Preset,
+    ds: str,
+    tax: Any,
+    index: dict[str, int],
+    width: int,
+    start: int,
+    rows: list[list[str]],
+    transformer: Any,
+    report: ImportReport,
+    rej_rows: list[list[str]],
+    seen_ids: dict[str, int],
+    dry_run: bool,
+) -> None:
+    n = len(rows)
+    report.rows += n
+    reason = np.full(n, "", dtype=object)
+    short = np.array([len(r) != width for r in rows])
+    reason[short] = f"malformed row: expected {width} fields"
+    padded = [r if len(r) == width else (r + [""] * width)[:width] for r in rows]
+    table = np.array(padded, dtype=str).reshape(n, width)
+    cols = {c: table[:, i] for c, i in index.items()}
+    nul = np.array(["\x00" in "".join(r) for r in rows], dtype=bool)
+    reason[(reason == "") & nul] = "NUL character (\\u0000) in the row"
+    t_utc, t_ok = _parse_times(p, cols)
+    reason[(reason == "") & ~t_ok] = f"{'/'.join(p.time_columns)}: not a valid date/time"
+    lon, lat, c_ok = _coords(p, cols, transformer)
+    reason[(reason == "") & ~c_ok] = "lon/lat: missing or out of range"
+    sub = _subtypes(p, cols, reason)
+    ext, dup_file = _external_ids(p, cols, table, seen_ids)
     reason[(reason == "") & dup_file] = "duplicate: the same id appears earlier in the file"
     existing = set(
         session.scalars(

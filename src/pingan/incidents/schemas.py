@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.inputs import Instant
 from pingan.schemas import Page
 
 __all__ = [
@@ -32,7 +33,7 @@ class IncidentCreate(BaseModel):
     crs: Crs = "WGS84"
     source: Source = "call_110"
     priority: int | None = Field(default=None, ge=1, le=4)
-    reported_at: dt.datetime | None = None
+    reported_at: Instant | None = None
     summary: str = Field(default="", max_length=10_000)
     address_text: str | None = Field(default=None, max_length=300)
     caller_name: str | None = Field(default=None, max_length=100)
@@ -46,7 +47,7 @@ class TransitionIn(BaseModel):
 
     to_state: str = Field(min_length=1, max_length=16)
     note: str = Field(default="", max_length=2_000)
-    at: dt.datetime | None = None
+    at: Instant | None = None
 
 
 class IncidentRead(BaseModel):

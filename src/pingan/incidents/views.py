@@ -30,6 +30,7 @@ from pingan.incidents.schemas import (
     TransitionIn,
 )
 from pingan.incidents.taxonomy import get_taxonomy
+from pingan.inputs import Id, Instant, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.resources.models import Resource
 from pingan.schemas import RevealIn, paginate
@@ -103,10 +104,10 @@ def list_incidents(
     state: str | None = None,
     subtype: str | None = None,
     klass: Annotated[str | None, Query(alias="class")] = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> IncidentPage:
     """Incidents in your jurisdiction, newest first, caller data masked."""
     q = service.list_query(
@@ -132,7 +133,7 @@ def list_incidents(
 async def stream_incidents(
     request: Request,
     principal: Annotated[Principal, allowed("incident.read")],
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     poll_s: Annotated[float, Query(ge=0.2, le=10)] = 0.5,
 ) -> StreamingResponse:
     """Changes in your jurisdiction as server-sent events, for the live command center:
@@ -235,7 +236,7 @@ class _StreamCursor:
 
 @router.get("/incidents/{incident_id}", operation_id="get_incident")
 def get_incident(
-    incident_id: int,
+    incident_id: Id,
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.read")],
@@ -253,7 +254,7 @@ def get_incident(
 
 @router.get("/incidents/{incident_id}/timeline", operation_id="get_incident_timeline")
 def get_timeline(
-    incident_id: int,
+    incident_id: Id,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.read")],
 ) -> list[IncidentEventRead]:
@@ -264,7 +265,7 @@ def get_timeline(
 
 @router.post("/incidents/{incident_id}/transitions", operation_id="transition_incident")
 def transition_incident(
-    incident_id: int,
+    incident_id: Id,
     body: TransitionIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.transition")],
@@ -283,7 +284,7 @@ def transition_incident(
 
 @router.post("/incidents/{incident_id}/caller", operation_id="reveal_incident_caller")
 def reveal_caller(
-    incident_id: int,
+    incident_id: Id,
     body: RevealIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.reveal_caller")],

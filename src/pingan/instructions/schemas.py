@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
+from pingan.inputs import Id, Instant
+
 __all__ = [
     "InstructionCreate",
     "InstructionDetail",
@@ -29,7 +31,7 @@ class RecipientIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["station", "unit", "officer", "district"]
-    id: int = Field(ge=1)
+    id: Id
 
 
 class InstructionCreate(BaseModel):
@@ -47,14 +49,14 @@ class InstructionCreate(BaseModel):
     )
     priority: Priority = "normal"
     recipients: list[RecipientIn] = Field(min_length=1, max_length=500)
-    sign_by: dt.datetime
-    complete_by: dt.datetime
-    incident_id: int | None = Field(default=None, ge=1)
-    warning_id: int | None = Field(default=None, ge=1)
-    dispute_id: int | None = Field(default=None, ge=1)
-    premises_id: int | None = Field(default=None, ge=1)
+    sign_by: Instant
+    complete_by: Instant
+    incident_id: Id | None = None
+    warning_id: Id | None = None
+    dispute_id: Id | None = None
+    premises_id: Id | None = None
     link_kind: LinkKind | None = None
-    link_id: int | None = Field(default=None, ge=1)
+    link_id: Id | None = None
 
     @model_validator(mode="after")
     def _link(self) -> InstructionCreate:
@@ -75,7 +77,7 @@ class ReportIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
     crs: Literal["WGS84", "GCJ02", "BD09"] = "WGS84"
-    attachment_ids: list[int] = Field(default_factory=list, max_length=20)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class RecipientTransitionIn(BaseModel):
@@ -89,7 +91,7 @@ class RecipientTransitionIn(BaseModel):
     text: str | None = Field(default=None, max_length=10_000)
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=20)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class RecipientRead(BaseModel):

@@ -14,6 +14,7 @@ from pingan.auth.service import Principal
 from pingan.config import get_settings
 from pingan.errors import NotFound, PermissionDenied
 from pingan.incidents.service import count
+from pingan.inputs import Id, Instant, Offset
 from pingan.instructions import attachments, flows, notices, queries, service
 from pingan.instructions.models import Instruction, InstructionRecipient
 from pingan.instructions.schemas import (
@@ -41,7 +42,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["instructions"], responses=ErrorBody)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 BoxQ = Literal["to_sign", "to_do", "overdue", "done", "all"]
 
 
@@ -177,7 +177,7 @@ def instruction_queue(
 def instruction_board(
     session: SessionDep,
     principal: CurrentUser,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     box: BoxQ = "all",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -192,10 +192,10 @@ def instruction_board(
 def instruction_rates(
     session: SessionDep,
     principal: CurrentUser,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     issued_by_me: bool = False,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> RatesRead:
     """On-time sign and completion rates over recipients in your jurisdiction."""
     return RatesRead(
@@ -240,7 +240,7 @@ def read_all_notices(session: SessionDep, principal: CurrentUser) -> NoticesRead
 
 
 @router.post("/instructions/notices/{notice_id}/read", operation_id="read_instruction_notice")
-def read_notice(notice_id: int, session: SessionDep, principal: CurrentUser) -> NoticeRead:
+def read_notice(notice_id: Id, session: SessionDep, principal: CurrentUser) -> NoticeRead:
     """Mark one escalation notice to your office read (audited; again is a no-op). A notice to
     another office is a 404."""
     return NoticeRead.model_validate(
@@ -264,7 +264,7 @@ def escalate_instructions(session: SessionDep, principal: CurrentUser) -> Escala
 
 @router.get("/instructions/{instruction_id}", operation_id="get_instruction")
 def get_instruction(
-    instruction_id: int, session: SessionDep, principal: CurrentUser
+    instruction_id: Id, session: SessionDep, principal: CurrentUser
 ) -> InstructionDetail:
     """One instruction with the recipients and attachments you may see."""
     ins = service.get_or_raise(session, principal=principal, instruction_id=instruction_id)
@@ -273,7 +273,7 @@ def get_instruction(
 
 @router.get("/instructions/{instruction_id}/timeline", operation_id="get_instruction_timeline")
 def get_instruction_timeline(
-    instruction_id: int, session: SessionDep, principal: CurrentUser
+    instruction_id: Id, session: SessionDep, principal: CurrentUser
 ) -> list[InstructionEventRead]:
     """Every transition, report, escalation and attachment in time order."""
     events = service.timeline(session, principal=principal, instruction_id=instruction_id)
@@ -285,8 +285,8 @@ def get_instruction_timeline(
     operation_id="transition_instruction_recipient",
 )
 def transition_recipient(
-    instruction_id: int,
-    recipient_id: int,
+    instruction_id: Id,
+    recipient_id: Id,
     body: RecipientTransitionIn,
     session: SessionDep,
     principal: CurrentUser,
@@ -313,8 +313,8 @@ def transition_recipient(
     operation_id="report_instruction_recipient",
 )
 def report_recipient(
-    instruction_id: int,
-    recipient_id: int,
+    instruction_id: Id,
+    recipient_id: Id,
     body: ReportIn,
     session: SessionDep,
     principal: CurrentUser,
@@ -341,11 +341,11 @@ def report_recipient(
     operation_id="upload_instruction_attachment",
 )
 def upload_attachment(
-    instruction_id: int,
+    instruction_id: Id,
     session: SessionDep,
     principal: CurrentUser,
     file: Annotated[UploadFile, File(description="at most 10 MiB: photo, PDF, text, Office")],
-    recipient_id: Annotated[int | None, Form()] = None,
+    recipient_id: Annotated[Id | None, Form()] = None,
 ) -> AttachmentRead:
     """Attach a file to the instruction (issuing side) or a photo to a recipient's report."""
     data = file.file.read(attachments.MAX_ATTACHMENT_BYTES + 1)
@@ -367,7 +367,7 @@ def upload_attachment(
     response_class=FileResponse,
 )
 def download_attachment(
-    instruction_id: int, attachment_id: int, session: SessionDep, principal: CurrentUser
+    instruction_id: Id, attachment_id: Id, session: SessionDep, principal: CurrentUser
 ) -> FileResponse:
     """The bytes of an attachment."""
     att = attachments.get_attachment_or_raise(

@@ -64,8 +64,10 @@ def _kml(path: Path) -> list[Feature]:
             "name": (pm.findtext(f"{ns}name") or "").strip(),
             "description": (pm.findtext(f"{ns}description") or "").strip(),
         }
-        for sd in pm.iter(f"{ns}SimpleData"):
+        for sd in pm.iter(f"{ns}SimpleData"):  # <ExtendedData><SchemaData><SimpleData name=…>
             props[sd.get("name", "")] = (sd.text or "").strip()
+        for data in pm.iter(f"{ns}Data"):  # <ExtendedData><Data name=…><value>…</value>
+            props[data.get("name", "")] = (data.findtext(f"{ns}value") or "").strip()
         polys = []
         problem = None
         for poly in pm.iter(f"{ns}Polygon"):
@@ -259,6 +261,13 @@ def import_jurisdictions(
     # several features may carry the same code (a district in pieces): merge them
     groups: dict[str, list[Feature]] = {}
     for f in feats:
+        if code_field and f.properties.get(code_field) in (None, ""):
+            have = ", ".join(k for k in f.properties if k) or "none"
+            raise Invalid(
+                "code_field",
+                f"feature {f.number} ({_label(f, name_field)}) has no {code_field!r} property "
+                f"(its properties: {have}); give another --code-field",
+            )
         raw_code = (
             f.properties.get(code_field)
             if code_field

@@ -12,6 +12,7 @@ from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal, scope_clause
 from pingan.errors import Invalid, NotFound
+from pingan.inputs import Id
 from pingan.jurisdictions import service
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.jurisdictions.schemas import (
@@ -43,7 +44,7 @@ def list_jurisdictions(
     level: str | None = None,
     parent_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> JurisdictionPage:
     """Jurisdictions in your scope (your own and everything under it)."""
     q = select(Jurisdiction).where(scope_clause(principal, Jurisdiction.path))
@@ -68,7 +69,7 @@ def list_jurisdictions(
 
 @router.get("/{jurisdiction_id}", operation_id="get_jurisdiction")
 def get_jurisdiction(
-    jurisdiction_id: int,
+    jurisdiction_id: Id,
     session: SessionDep,
     principal: Annotated[Principal, allowed("jurisdiction.read")],
 ) -> JurisdictionRead:
@@ -113,7 +114,7 @@ def create_jurisdiction(
 
 @router.patch("/{jurisdiction_id}", operation_id="update_jurisdiction")
 def update_jurisdiction(
-    jurisdiction_id: int,
+    jurisdiction_id: Id,
     body: JurisdictionUpdate,
     session: SessionDep,
     principal: Annotated[Principal, allowed("jurisdiction.update")],

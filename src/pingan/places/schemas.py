@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pingan.inputs import refuse_null
 from pingan.places.kinds import PremisesKind
 
 __all__ = ["KeyAreaCreate", "KeyAreaRead", "PremisesCreate", "PremisesRead", "PremisesUpdate"]
@@ -41,6 +42,11 @@ class PremisesUpdate(BaseModel):
     police_room: bool | None = None
     contact_name: str | None = Field(default=None, max_length=100)
     contact_phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\-() ]{3,32}$")
+
+    @field_validator("name", "capacity", "police_room")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return refuse_null(value)
 
 
 class PremisesRead(BaseModel):

@@ -12,6 +12,7 @@ from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal, scope_clause
 from pingan.errors import NotFound
+from pingan.inputs import Id
 from pingan.masking import mask_name, mask_phone
 from pingan.places import service
 from pingan.places.models import KeyArea, Premises
@@ -53,7 +54,7 @@ def list_premises(
     principal: Annotated[Principal, allowed("place.read")],
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> PremisesPage:
     """Premises in your jurisdiction, contacts masked."""
     q = select(Premises).where(scope_clause(principal, Premises.jpath))
@@ -72,7 +73,7 @@ def list_premises(
 
 @router.get("/premises/{premises_id}", operation_id="get_premises")
 def get_premises(
-    premises_id: int, session: SessionDep, principal: Annotated[Principal, allowed("place.read")]
+    premises_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("place.read")]
 ) -> PremisesRead:
     """One premises, contact masked."""
     return _premises(
@@ -94,7 +95,7 @@ def create_premises(
 
 @router.patch("/premises/{premises_id}", operation_id="update_premises")
 def update_premises(
-    premises_id: int,
+    premises_id: Id,
     body: PremisesUpdate,
     session: SessionDep,
     principal: Annotated[Principal, allowed("place.write")],
@@ -107,7 +108,7 @@ def update_premises(
 
 @router.post("/premises/{premises_id}/contact", operation_id="reveal_premises_contact")
 def reveal_contact(
-    premises_id: int,
+    premises_id: Id,
     body: RevealIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("premises.reveal_contact")],
@@ -126,7 +127,7 @@ def list_key_areas(
     session: SessionDep,
     principal: Annotated[Principal, allowed("place.read")],
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> KeyAreaPage:
     """Rapid-response key areas in your jurisdiction."""
     q = select(KeyArea).where(scope_clause(principal, KeyArea.jpath))
@@ -137,7 +138,7 @@ def list_key_areas(
 
 @router.get("/key-areas/{key_area_id}", operation_id="get_key_area")
 def get_key_area(
-    key_area_id: int, session: SessionDep, principal: Annotated[Principal, allowed("place.read")]
+    key_area_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("place.read")]
 ) -> KeyAreaRead:
     """One key area with its polygon."""
     k = session.get(KeyArea, key_area_id)

@@ -35,7 +35,9 @@ class OptimiseRun(BaseModel):
 
     posts: int = Field(ge=1, le=10_000, description="number of posts in the plan")
     standard_s: float = Field(gt=0, le=7200, description="response standard in seconds")
-    keep_existing: int = Field(default=0, ge=0, description="today's posts that must stay")
+    keep_existing: int = Field(
+        default=0, ge=0, le=10_000, description="today's posts that must stay"
+    )
     candidates: Literal["road_nodes", "premises", "sites"] = "road_nodes"
     sites: list[tuple[float, float]] | None = Field(
         default=None, max_length=20_000, description="[lon, lat] candidates for candidates=sites"

@@ -15,6 +15,7 @@ from pingan.api.errors import ErrorBody
 from pingan.api.ogc import ComputedCollection, register_collection
 from pingan.auth.service import Principal
 from pingan.errors import Invalid
+from pingan.inputs import Id
 from pingan.jobs.service import Report, submit
 from pingan.permissions import check
 from pingan.rapid_response import flows, service
@@ -57,7 +58,7 @@ def map_roads(
     "/incidents/{incident_id}/recommendations", operation_id="recommend_units_for_incident"
 )
 def recommend(
-    incident_id: int,
+    incident_id: Id,
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, allowed("unit.recommend")],
@@ -166,6 +167,7 @@ register_collection(
         "Areas reached from today's posts within each standard; query parameters standard "
         "(seconds, comma-separated, default 60,180,300), at (HH:MM), mode (car, motorcycle, "
         "foot), sources (posts, units).",
+        params=("standard", "at", "mode", "sources"),
     )
 )
 register_collection(
@@ -177,5 +179,6 @@ register_collection(
         "Each grid cell with the best time from the nearest post to its centre, its incidents "
         "of the last year and whether it is outside the smallest standard; same query "
         "parameters as coverage-isochrones.",
+        params=("standard", "at", "mode", "sources"),
     )
 )

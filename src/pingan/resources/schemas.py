@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.inputs import Instant
+
 __all__ = ["PositionIn", "ResourceCreate", "ResourceRead", "StatusIn"]
 
 Kind = Literal[
@@ -71,4 +73,4 @@ class PositionIn(BaseModel):
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     crs: Literal["WGS84", "GCJ02", "BD09"] = "WGS84"
-    at: dt.datetime | None = None
+    at: Instant | None = None

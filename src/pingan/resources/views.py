@@ -10,6 +10,7 @@ from sqlalchemy import select
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal, scope_clause
+from pingan.inputs import Id
 from pingan.resources import service
 from pingan.resources.models import Resource
 from pingan.resources.schemas import PositionIn, ResourceCreate, ResourceRead, StatusIn
@@ -34,9 +35,9 @@ def list_resources(
     principal: Annotated[Principal, allowed("resource.read")],
     kind: str | None = None,
     status: str | None = None,
-    station_id: int | None = None,
+    station_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> ResourcePage:
     """Units in your jurisdiction."""
     q = select(Resource).where(scope_clause(principal, Resource.jpath))
@@ -53,7 +54,7 @@ def list_resources(
 
 @router.get("/{resource_id}", operation_id="get_resource")
 def get_resource(
-    resource_id: int, session: SessionDep, principal: Annotated[Principal, allowed("resource.read")]
+    resource_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("resource.read")]
 ) -> ResourceRead:
     """One unit."""
     return _read(service.get_or_raise(session, principal=principal, resource_id=resource_id))
@@ -73,7 +74,7 @@ def create_resource(
 
 @router.post("/{resource_id}/status", operation_id="set_resource_status")
 def set_status(
-    resource_id: int,
+    resource_id: Id,
     body: StatusIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("resource.write")],
@@ -88,7 +89,7 @@ def set_status(
 
 @router.post("/{resource_id}/positions", operation_id="report_resource_position")
 def report_position(
-    resource_id: int,
+    resource_id: Id,
     body: PositionIn,
     session: SessionDep,
     principal: Annotated[Principal, allowed("resource.write")],
