@@ -23,6 +23,7 @@ from pingan.commands import (
     operations,
     places,
     rapid_response,
+    ratings,
     roads,
     scheduler,
     users,
@@ -53,6 +54,7 @@ app.add_typer(disputes.app, name="disputes")
 app.add_typer(places.app, name="places")
 evaluation.register(app)  # pingan evaluation
 app.add_typer(scheduler.jobs_app, name="jobs")
+app.add_typer(ratings.app, name="ratings")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Address, KeyArea, Premises
+from pingan.ratings.models import Hazard, PremisesFeature, Rating, StationPhone
 from pingan.resources.models import Resource, ResourcePosition
 from pingan.scheduler.models import ScheduledRun, SchedulerLease
 from pingan.tasks.models import (
@@ -49,6 +50,7 @@ __all__ = [
     "DisputeParty",
     "EarlyWarning",
     "EarlyWarningEvent",
+    "Hazard",
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",
@@ -63,12 +65,15 @@ __all__ = [
     "MediationStep",
     "Notice",
     "Premises",
+    "PremisesFeature",
     "PremisesInspection",
+    "Rating",
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",
     "ScheduledRun",
     "SchedulerLease",
     "Scorecard",
+    "StationPhone",
     "User",
 ]

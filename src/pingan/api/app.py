@@ -51,6 +51,8 @@ _ROUTERS = (
     "pingan.evaluation.views",
     "pingan.rapid_response.views",
     "pingan.crime_analysis.views",
+    "pingan.ratings.views",
+    "pingan.web.ratings",
 )
 
 

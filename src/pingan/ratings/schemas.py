@@ -1,0 +1,191 @@
+"""API and CLI shapes of the star ratings (input models forbid unknown fields)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pingan.places.models import Premises
+from pingan.ratings.models import Rating
+
+__all__ = [
+    "AwardRow",
+    "AwardsRead",
+    "ComputeRead",
+    "ComputeRequest",
+    "EvidenceRead",
+    "FeatureSet",
+    "RatedPage",
+    "RatedRow",
+    "RatingItemRead",
+    "RatingRead",
+    "RevokeRequest",
+    "rated_row",
+    "rating_read",
+]
+
+Colour = Literal["red", "yellow", "green"]
+
+
+class EvidenceRead(BaseModel):
+    """A row behind an item: its table, id and a short description."""
+
+    table: str
+    id: int
+    text: str
+
+
+class RatingItemRead(BaseModel):
+    """One criteria item: points earned, the maximum, and the evidence rows behind them."""
+
+    code: str
+    label: str
+    label_en: str
+    points: float
+    max: float
+    count: int = Field(description="how many evidence rows there were (at most 20 are listed)")
+    note: str
+    evidence: list[EvidenceRead]
+
+
+class RatingRead(BaseModel):
+    """A premises' current rating, explained item by item."""
+
+    premises_id: int
+    premises_code: str
+    premises_name: str
+    kind: str
+    station_id: int | None
+    stars: int
+    colour: Colour
+    score: float
+    max_score: float
+    criteria_version: str
+    computed_at: dt.datetime
+    valid_until: dt.date
+    revoked: bool
+    items: list[RatingItemRead]
+
+
+def rating_read(r: Rating, p: Premises) -> RatingRead:
+    """The API form of a rating row."""
+    return RatingRead(
+        premises_id=p.id,
+        premises_code=p.code,
+        premises_name=p.name,
+        kind=r.kind,
+        station_id=r.station_id,
+        stars=r.stars,
+        colour=r.colour,  # type: ignore[arg-type]
+        score=r.score,
+        max_score=r.max_score,
+        criteria_version=r.criteria_version,
+        computed_at=r.computed_at,
+        valid_until=r.valid_until,
+        revoked=r.revoked_at is not None,
+        items=[RatingItemRead.model_validate(i) for i in json.loads(r.items)],
+    )
+
+
+class ComputeRequest(BaseModel):
+    """Rate every premises in your jurisdiction, or in one station."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    station: str | None = Field(default=None, max_length=64, description="a station code")
+
+
+class ComputeRead(BaseModel):
+    """What a computation wrote."""
+
+    criteria_version: str
+    rated: int
+    stars: dict[str, int]
+    computed_at: dt.datetime
+
+
+class RatedRow(BaseModel):
+    """A premises with its current rating, for lists and the map."""
+
+    premises_id: int
+    code: str
+    name: str
+    kind: str
+    lon: float
+    lat: float
+    station_id: int | None
+    stars: int
+    colour: Colour
+    score: float
+    max_score: float
+    valid_until: dt.date
+    revoked: bool
+
+
+def rated_row(r: Rating, p: Premises) -> RatedRow:
+    """The list form of a rating."""
+    return RatedRow(
+        premises_id=p.id,
+        code=p.code,
+        name=p.name,
+        kind=r.kind,
+        lon=p.lon,
+        lat=p.lat,
+        station_id=r.station_id,
+        stars=r.stars,
+        colour=r.colour,  # type: ignore[arg-type]
+        score=r.score,
+        max_score=r.max_score,
+        valid_until=r.valid_until,
+        revoked=r.revoked_at is not None,
+    )
+
+
+class RatedPage(BaseModel):
+    """A page of rated premises."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[RatedRow]
+
+
+class AwardRow(BaseModel):
+    """A five-star premises of the year."""
+
+    station_id: int | None
+    station_code: str | None
+    station_name: str | None
+    premises_id: int
+    code: str
+    name: str
+    kind: str
+    score: float
+    computed_at: dt.datetime
+
+
+class AwardsRead(BaseModel):
+    """The annual five-star list, by station."""
+
+    year: int
+    items: list[AwardRow]
+
+
+class RevokeRequest(BaseModel):
+    """Withdraw a premises' current rating and every sign printed from it or earlier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class FeatureSet(BaseModel):
+    """Record whether a premises has a security feature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    present: bool
+    note: str = Field(default="", max_length=300)

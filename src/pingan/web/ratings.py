@@ -1,0 +1,60 @@
+"""The premises ratings page (``/premises``): rated premises filtered by kind, stars, colour and
+station, and one premises' rating explained item by item with its sign download (a shell filled
+by ``static/js/premises.js`` from ``/api/v1/ratings`` and ``/api/v1/premises/{id}/rating``); and
+the public page of a sign's QR code (``/v/<token>``): no sign-in, phone-first, zh-CN."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from pingan.api.deps import SessionDep
+from pingan.auth.service import scope_clause
+from pingan.jurisdictions.models import Jurisdiction
+from pingan.places.models import PREMISES_KINDS
+from pingan.ratings.signs import public_sign
+from pingan.web.views import NAV, NavItem, render, require_login, templates
+
+__all__ = ["PREMISES_PAGE_ROLES", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+PREMISES_PAGE_ROLES = ("admin", "commander", "station_chief", "community_officer", "analyst")
+
+NAV.append(NavItem("nav.premises", "/premises", PREMISES_PAGE_ROLES))
+
+
+@router.get("/premises", response_class=HTMLResponse)
+def premises_page(request: Request, session: SessionDep) -> Response:
+    """Rated premises: the list with filters and the rating of the one selected."""
+    who = require_login(request, session)
+    if isinstance(who, RedirectResponse):
+        return who
+    forbidden = who.role not in PREMISES_PAGE_ROLES
+    stations = session.scalars(
+        select(Jurisdiction)
+        .where(Jurisdiction.level == "station", scope_clause(who, Jurisdiction.path))
+        .order_by(Jurisdiction.code)
+    ).all()
+    return render(
+        request,
+        "premises.html",
+        {"forbidden": forbidden, "kinds": PREMISES_KINDS, "stations": stations},
+        principal=who,
+        status_code=403 if forbidden else 200,
+    )
+
+
+@router.get("/v/{token}", response_class=HTMLResponse)
+def public_sign_page(
+    request: Request, session: SessionDep, token: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """The public page of a sign: name, stars, colour, valid-until, the station's phone, and
+    「已撤销」 once withdrawn. A forged or unknown token is a bare 404."""
+    sign = public_sign(session, token)
+    if sign is None:
+        return HTMLResponse("<!doctype html><title>404</title><p>404</p>", status_code=404)
+    return templates.TemplateResponse(request, "sign_public.html", {"request": request, "s": sign})
