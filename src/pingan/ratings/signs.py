@@ -147,7 +147,7 @@ def public_sign(session: Session, token: str, *, today: dt.date | None = None) -
 
 
 def _qr_svg(url: str) -> str:
-    svg = segno.make(url, error="m").svg_inline(scale=10, border=4, dark="#000", light="#fff")
+    svg = segno.make(url, error="m").svg_inline(border=4, dark="#000", light="#fff", omitsize=True)
     return str(svg)
 
 

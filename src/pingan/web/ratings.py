@@ -5,9 +5,7 @@ the public page of a sign's QR code (``/v/<token>``): no sign-in, phone-first, z
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
@@ -49,9 +47,7 @@ def premises_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/v/{token}", response_class=HTMLResponse)
-def public_sign_page(
-    request: Request, session: SessionDep, token: Annotated[str, Path(max_length=64)]
-) -> Response:
+def public_sign_page(request: Request, session: SessionDep, token: str) -> Response:
     """The public page of a sign: name, stars, colour, valid-until, the station's phone, and
     「已撤销」 once withdrawn. A forged or unknown token is a bare 404."""
     sign = public_sign(session, token)
