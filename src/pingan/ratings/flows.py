@@ -7,6 +7,8 @@ Roles are checked against ``RATING_ROLES`` / ``FEATURE_ROLES`` here until the pe
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
@@ -37,14 +39,18 @@ def _require(principal: Principal, roles: frozenset[str], what: str) -> None:
 
 
 def ratings_compute_flow(
-    session: Session, *, principal: Principal, station_code: str | None = None
+    session: Session,
+    *,
+    principal: Principal,
+    station_code: str | None = None,
+    now: dt.datetime | None = None,
 ) -> service.Computed:
     """Rate every premises in the caller's scope (or one station of it); audited."""
     _require(principal, RATING_ROLES, "compute ratings")
     station = None
     if station_code is not None:
         station = service.get_station_by_code(session, principal=principal, code=station_code)
-    out = service.compute(session, principal=principal, station=station)
+    out = service.compute(session, principal=principal, station=station, now=now)
     record(
         session,
         actor=principal.actor,
