@@ -48,6 +48,7 @@ class RatingItemRead(BaseModel):
     max: float
     count: int = Field(description="how many evidence rows there were (at most 20 are listed)")
     note: str
+    note_zh: str = ""
     evidence: list[EvidenceRead]
 
 

@@ -196,7 +196,7 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
             continue
         ev: list[dict[str, Any]] = []
         count = 0
-        note = ""
+        note = note_zh = ""
         if item.type == "feature":
             f = data.features.get((pid, item.code))
             if f is not None:
@@ -209,6 +209,7 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 ]
                 count = 1
             note = "recorded present" if f is not None and f[1] else "not recorded present"
+            note_zh = "已登记具备" if f is not None and f[1] else "未登记具备"
         elif item.type == "cameras":
             near = res.cameras.of(row)
             count = len(near)
@@ -222,6 +223,7 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 for j, dd in zip(near[:EVIDENCE_LIMIT], d[:EVIDENCE_LIMIT], strict=False)
             ]
             note = f"{count} within {criteria.camera_radius_m:.0f} m; full at {item.full_at}"
+            note_zh = f"{criteria.camera_radius_m:.0f} 米内 {count} 个;{item.full_at} 个得满分"
         elif item.type == "inspection":
             insp = data.inspections.get(pid)
             if insp is not None:
@@ -238,6 +240,11 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 if insp and insp[1] in PASSED
                 else ("latest inspection did not pass" if insp else "no inspection in the window")
             )
+            note_zh = (
+                "最近一次检查合格"
+                if insp and insp[1] in PASSED
+                else ("最近一次检查不合格" if insp else "期内未检查")
+            )
         elif item.type == "hazards":
             near = res.hazards.of(row)
             count = len(near)
@@ -250,6 +257,7 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 for j in near[:EVIDENCE_LIMIT]
             ]
             note = f"{count} open"
+            note_zh = f"未整改 {count} 处"
         elif item.type == "incidents":
             near = res.incidents.of(row)
             count = len(near)
@@ -267,6 +275,10 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 f"{criteria.incident_window_days} days; median of the kind "
                 f"{float(res.incident_median[row]):g}"
             )
+            note_zh = (
+                f"{criteria.incident_window_days} 天内 {criteria.incident_radius_m:.0f} 米内 "
+                f"{count} 起;同类中位数 {float(res.incident_median[row]):g}"
+            )
         out.append(
             {
                 "code": item.code,
@@ -276,6 +288,7 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 "max": top,
                 "count": count,
                 "note": note,
+                "note_zh": note_zh,
                 "evidence": ev,
             }
         )

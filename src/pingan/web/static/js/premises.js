@@ -54,7 +54,7 @@
     const en = window.PA.lang === "en";
     $("d-items").innerHTML = r.items.map((i) => `<li><div class="row">
         <span>${esc(en ? i.label_en : i.label)}</span><strong>${i.points} / ${i.max}</strong></div>
-        <div class="sub">${esc(i.note)}</div>
+        <div class="sub">${esc(en ? i.note : (i.note_zh || i.note))}</div>
         ${i.evidence.length ? "<ul>" + i.evidence.map((e) => `<li>${esc(e.table)} #${e.id} · ${esc(e.text)}</li>`).join("") + "</ul>" : ""}
       </li>`).join("");
     const a = $("d-sign");
