@@ -60,7 +60,8 @@ class Loaded:
     kinds: list[str]
     result: ScoreResult
     cameras: list[tuple[int, str]]
-    incidents: list[tuple[int, str, str, dt.datetime]]
+    incidents: list[int]
+    incident_text: dict[int, str]
     hazards: list[tuple[int, str, str]]
     inspections: dict[int, tuple[int, str, dt.datetime]]
     features: dict[tuple[int, str], tuple[int, bool, str]]
@@ -104,14 +105,9 @@ def load_and_score(session: Session, *, criteria: Criteria, now: dt.datetime) ->
     ).all()
     since = now - dt.timedelta(days=criteria.incident_window_days)
     incs = session.execute(
-        select(
-            Incident.id,
-            Incident.code,
-            Incident.subtype,
-            Incident.reported_at,
-            Incident.lon,
-            Incident.lat,
-        ).where(Incident.reported_at >= since, Incident.reported_at <= now)
+        select(Incident.id, Incident.lon, Incident.lat)
+        .where(Incident.reported_at >= since, Incident.reported_at <= now)
+        .order_by(Incident.reported_at, Incident.id)
     ).all()
     hazs = session.execute(
         select(
@@ -174,9 +170,10 @@ def load_and_score(session: Session, *, criteria: Criteria, now: dt.datetime) ->
         ids=ids,
         jpaths=[str(p.jpath) for p in prem],
         kinds=inp.kinds,
-        result=score(criteria, inp),
+        result=(result := score(criteria, inp)),
         cameras=[(int(c.id), str(c.code)) for c in cams],
-        incidents=[(int(i.id), str(i.code), str(i.subtype), i.reported_at) for i in incs],
+        incidents=(inc_ids := [int(i.id) for i in incs]),
+        incident_text=_incident_texts(session, inc_ids, result),
         hazards=[(int(h.id), str(h.code), str(h.title)) for h in hazs],
         inspections=inspections,
         features=features,
@@ -184,6 +181,28 @@ def load_and_score(session: Session, *, criteria: Criteria, now: dt.datetime) ->
         camera_xy_m=cam_xy,
         incident_xy_m=inc_xy,
     )
+
+
+def _incident_texts(session: Session, ids: list[int], result: ScoreResult) -> dict[int, str]:
+    """ "code subtype local-date" of the incidents listed as evidence (the newest
+    ``EVIDENCE_LIMIT`` near each premises), read for those incidents only."""
+    nb = result.incidents
+    keep = np.zeros(len(ids), dtype=bool)
+    counts = nb.count()
+    for i in np.flatnonzero(counts):
+        keep[
+            nb.indices[max(nb.indptr[i + 1] - EVIDENCE_LIMIT, nb.indptr[i]) : nb.indptr[i + 1]]
+        ] = True
+    wanted = [ids[j] for j in np.flatnonzero(keep)]
+    out: dict[int, str] = {}
+    for k in range(0, len(wanted), 5000):
+        for r in session.execute(
+            select(Incident.id, Incident.code, Incident.subtype, Incident.reported_at).where(
+                Incident.id.in_(wanted[k : k + 5000])
+            )
+        ):
+            out[int(r.id)] = f"{r.code} {r.subtype} {r.reported_at.astimezone(LOCAL_TZ):%Y-%m-%d}"
+    return out
 
 
 def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict[str, Any]]:
@@ -264,9 +283,8 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
             ev = [
                 {
                     "table": "incidents",
-                    "id": data.incidents[j][0],
-                    "text": f"{data.incidents[j][1]} {data.incidents[j][2]} "
-                    f"{data.incidents[j][3].astimezone(LOCAL_TZ):%Y-%m-%d}",
+                    "id": data.incidents[j],
+                    "text": data.incident_text.get(data.incidents[j], ""),
                 }
                 for j in near[-EVIDENCE_LIMIT:][::-1]
             ]
