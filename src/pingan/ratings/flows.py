@@ -11,17 +11,21 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from pingan.audit.service import record
+from pingan.audit.service import Actor, record
 from pingan.auth.service import Principal
 from pingan.errors import PermissionDenied
-from pingan.ratings import service
-from pingan.ratings.models import PremisesFeature, Rating
+from pingan.ratings import hazards, service
+from pingan.ratings.models import Hazard, PremisesFeature, Rating
+from pingan.ratings.schemas import HazardCreate
 from pingan.store.base import utcnow
 
 __all__ = [
     "FEATURE_ROLES",
     "RATING_ROLES",
     "feature_set_flow",
+    "hazard_close_flow",
+    "hazard_create_flow",
+    "hazards_escalate_flow",
     "rating_revoke_flow",
     "ratings_compute_flow",
 ]
@@ -119,3 +123,60 @@ def feature_set_flow(
     )
     session.commit()
     return f
+
+
+def hazard_create_flow(session: Session, *, principal: Principal, data: HazardCreate) -> Hazard:
+    """Record a hazard point or segment (audited)."""
+    _require(principal, FEATURE_ROLES, "record hazards")
+    h = hazards.create_hazard(session, principal=principal, data=data)
+    record(
+        session,
+        actor=principal.actor,
+        action="create",
+        entity="hazard",
+        entity_id=h.id,
+        jpath=h.jpath,
+        detail={"code": h.code, "category": h.category, "level": h.level},
+    )
+    session.commit()
+    return h
+
+
+def hazard_close_flow(session: Session, *, principal: Principal, hazard_id: int) -> Hazard:
+    """Close a rectified hazard (audited); it stops counting at the next rating."""
+    _require(principal, RATING_ROLES, "close hazards")
+    h = hazards.close_hazard(session, principal=principal, hazard_id=hazard_id)
+    record(
+        session,
+        actor=principal.actor,
+        action="close",
+        entity="hazard",
+        entity_id=h.id,
+        jpath=h.jpath,
+        detail={"code": h.code},
+    )
+    session.commit()
+    return h
+
+
+def hazards_escalate_flow(
+    session: Session, *, actor: Actor, now: dt.datetime | None = None
+) -> list[Hazard]:
+    """Overdue open hazards go up one level of government (one audit record each)."""
+    moved = hazards.escalate_overdue(session, now=now)
+    for h in moved:
+        record(
+            session,
+            actor=actor,
+            action="escalate",
+            entity="hazard",
+            entity_id=h.id,
+            jpath=h.jpath,
+            detail={
+                "code": h.code,
+                "level": h.level,
+                "deadline": h.deadline.isoformat() if h.deadline else None,
+            },
+        )
+    session.commit()
+    return moved

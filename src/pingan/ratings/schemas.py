@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pingan.places.models import Premises
-from pingan.ratings.models import Rating
+from pingan.ratings.models import Hazard, Rating
 
 __all__ = [
     "AwardRow",
@@ -18,11 +18,15 @@ __all__ = [
     "ComputeRequest",
     "EvidenceRead",
     "FeatureSet",
+    "HazardCreate",
+    "HazardPage",
+    "HazardRead",
     "RatedPage",
     "RatedRow",
     "RatingItemRead",
     "RatingRead",
     "RevokeRequest",
+    "hazard_read",
     "rated_row",
     "rating_read",
 ]
@@ -190,3 +194,66 @@ class FeatureSet(BaseModel):
 
     present: bool
     note: str = Field(default="", max_length=300)
+
+
+class HazardCreate(BaseModel):
+    """A hazard point (lon, lat) or segment (a GeoJSON LineString) to be rectified."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(default=None, max_length=64)
+    category: Literal["traffic", "fire", "public_order"]
+    title: str = Field(min_length=1, max_length=200)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    geometry: dict[str, Any] | None = None
+    level: Literal["station", "district", "city"] = "station"
+    owner: str = Field(default="", max_length=200)
+    deadline: dt.date | None = None
+    premises_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class HazardRead(BaseModel):
+    """A hazard with the incidents within 100 m of it in the last 12 months."""
+
+    id: int
+    code: str
+    category: str
+    title: str
+    lon: float
+    lat: float
+    geometry: dict[str, Any] | None
+    level: str
+    owner: str
+    deadline: dt.date | None
+    status: str
+    premises_id: int | None
+    incidents_12m: int | None = None
+
+
+def hazard_read(h: Hazard, incidents_12m: int | None = None) -> HazardRead:
+    """The API form of a hazard."""
+    return HazardRead(
+        id=h.id,
+        code=h.code,
+        category=h.category,
+        title=h.title,
+        lon=h.lon,
+        lat=h.lat,
+        geometry=json.loads(h.geometry) if h.geometry else None,
+        level=h.level,
+        owner=h.owner,
+        deadline=h.deadline,
+        status=h.status,
+        premises_id=h.premises_id,
+        incidents_12m=incidents_12m,
+    )
+
+
+class HazardPage(BaseModel):
+    """A page of hazards."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[HazardRead]

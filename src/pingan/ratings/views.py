@@ -11,15 +11,19 @@ from fastapi import APIRouter, Path, Query, Response
 from pingan.api.deps import CurrentUser, SessionDep
 from pingan.api.errors import ErrorBody
 from pingan.places.service import get_premises_or_raise
-from pingan.ratings import export, flows, service, signs
+from pingan.ratings import export, flows, hazards, service, signs
 from pingan.ratings.schemas import (
     AwardsRead,
     ComputeRead,
     ComputeRequest,
     FeatureSet,
+    HazardCreate,
+    HazardPage,
+    HazardRead,
     RatedPage,
     RatingRead,
     RevokeRequest,
+    hazard_read,
     rated_row,
     rating_read,
 )
@@ -166,3 +170,63 @@ def export_awards(
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="five-star-{year}.xlsx"'},
     )
+
+
+@router.post("/hazards", operation_id="create_hazard", status_code=201)
+def create_hazard(body: HazardCreate, session: SessionDep, principal: CurrentUser) -> HazardRead:
+    """Record a traffic, fire or public-order hazard point or segment."""
+    return hazard_read(flows.hazard_create_flow(session, principal=principal, data=body))
+
+
+@router.get("/hazards", operation_id="list_hazards")
+def list_hazards(
+    session: SessionDep,
+    principal: CurrentUser,
+    level: Annotated[Literal["station", "district", "city"] | None, Query()] = None,
+    status: Annotated[Literal["open", "rectifying", "closed"] | None, Query()] = None,
+    category: Annotated[Literal["traffic", "fire", "public_order"] | None, Query()] = None,
+    rank: Annotated[
+        Literal["deadline", "incidents"],
+        Query(
+            description="incidents: the hazards touching most incidents (100 m, 12 months) first"
+        ),
+    ] = "deadline",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> HazardPage:
+    """The hazard board: hazards in your jurisdiction per level, with the incidents they touch."""
+    if rank == "incidents":
+        total, rows = hazards.list_hazards(
+            session,
+            principal=principal,
+            level=level,
+            status=status,
+            category=category,
+            limit=10_000,
+            offset=0,
+        )
+        counts = hazards.incidents_touching(session, rows)
+        order = sorted(range(len(rows)), key=lambda i: (-counts[i], rows[i].id))
+        page = order[offset : offset + limit]
+        items = [hazard_read(rows[i], counts[i]) for i in page]
+    else:
+        total, rows = hazards.list_hazards(
+            session,
+            principal=principal,
+            level=level,
+            status=status,
+            category=category,
+            limit=limit,
+            offset=offset,
+        )
+        counts = hazards.incidents_touching(session, rows)
+        items = [hazard_read(h, c) for h, c in zip(rows, counts, strict=True)]
+    return HazardPage(total=total, limit=limit, offset=offset, items=items)
+
+
+@router.post("/hazards/{hazard_id}/close", operation_id="close_hazard")
+def close_hazard(
+    hazard_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, principal: CurrentUser
+) -> HazardRead:
+    """Close a rectified hazard."""
+    return hazard_read(flows.hazard_close_flow(session, principal=principal, hazard_id=hazard_id))

@@ -127,12 +127,20 @@ def retention(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 
 
 def ratings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
-    """Every premises rated again on the latest evidence (a new current rating each)."""
-    from pingan.ratings.flows import ratings_compute_flow
+    """Overdue hazards escalated one level, then every premises rated again on the latest
+    evidence (a new current rating each)."""
+    from pingan.ratings.flows import hazards_escalate_flow, ratings_compute_flow
 
     with unit_of_work(engine) as s:
+        moved = hazards_escalate_flow(s, actor=_actor("ratings"), now=now)
+    with unit_of_work(engine) as s:
         out = ratings_compute_flow(s, principal=system_principal(), now=now)
-    return {"criteria_version": out.criteria_version, "rated": out.rated, "five_star": out.stars[5]}
+    return {
+        "hazards_escalated": len(moved),
+        "criteria_version": out.criteria_version,
+        "rated": out.rated,
+        "five_star": out.stars[5],
+    }
 
 
 JOBS: tuple[Job, ...] = (
