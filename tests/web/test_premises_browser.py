@@ -5,6 +5,7 @@ on any request leaving the server; screenshots in ``test-artifacts/premises-*.pn
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def _rated(url: str) -> str:
     from pingan.places.models import Premises
     from pingan.ratings import service, signs
     from pingan.ratings.flows import ratings_compute_flow
-    from pingan.ratings.models import PremisesFeature
+    from pingan.ratings.models import Hazard, PremisesFeature
     from pingan.store.engine import make_engine, unit_of_work
 
     engine = make_engine(url)
@@ -50,6 +51,18 @@ def _rated(url: str) -> str:
             for c in codes[: 5 - k]:
                 s.add(PremisesFeature(premises_id=p.id, jpath=p.jpath, code=c, present=True))
         s.flush()
+        s.add(
+            Hazard(
+                code="HZ-B",
+                category="fire",
+                title="消防通道堵塞",
+                lon=cells[1].min_lon + 0.005,
+                lat=cells[1].min_lat + 0.005,
+                jurisdiction_id=cells[1].id,
+                jpath=cells[1].path,
+                deadline=dt.date(2026, 1, 1),
+            )
+        )
         ratings_compute_flow(s, principal=admin)
         best = s.scalar(select(Premises).where(Premises.code == "B0"))
         assert best is not None
@@ -57,6 +70,19 @@ def _rated(url: str) -> str:
         token = signs.make_token(best.id, r.id)
     engine.dispose()
     return token
+
+
+def _reopen(url: str) -> None:
+    from sqlalchemy import update
+
+    from pingan.ratings.models import Hazard
+    from pingan.store.engine import make_engine, unit_of_work
+
+    engine = make_engine(url)
+    with unit_of_work(engine) as s:
+        s.execute(update(Hazard).values(status="open", closed_at=None))
+        s.commit()
+    engine.dispose()
 
 
 def test_premises_page_and_public_sign(tmp_path: Path) -> None:
@@ -94,6 +120,22 @@ def test_premises_page_and_public_sign(tmp_path: Path) -> None:
                 page.screenshot(path=str(ARTIFACTS / f"premises-{tag}-{lang}.png"), full_page=True)
                 assert errors == [] and foreign == [], (errors, foreign)
                 page.close()
+            for lang, vp in (
+                ("zh-CN", {"width": 1300, "height": 800}),
+                ("en", {"width": 390, "height": 844}),
+            ):
+                page, errors, foreign = signed_in_page(
+                    browser, base, lang=lang, user="chief0", path="/hazards", viewport=vp
+                )
+                page.wait_for_selector('body[data-ready="1"]')
+                assert page.locator("#lv-station li[data-id]").count() == 1
+                page.click("#lv-station button.close")
+                page.wait_for_selector("#lv-station li.muted")
+                page.wait_for_selector('body[data-ready="1"]')
+                page.screenshot(path=str(ARTIFACTS / f"hazards-{lang}.png"), full_page=True)
+                assert errors == [] and foreign == [], (errors, foreign)
+                page.close()
+                _reopen(url)
             page, errors, foreign = watched_page(browser, base, {"width": 390, "height": 844})
             page.goto(f"{base}/v/{token}")
             page.wait_for_selector('body[data-ready="1"]')

@@ -1,7 +1,9 @@
-"""The premises ratings page (``/premises``): rated premises filtered by kind, stars, colour and
-station, and one premises' rating explained item by item with its sign download (a shell filled
-by ``static/js/premises.js`` from ``/api/v1/ratings`` and ``/api/v1/premises/{id}/rating``); and
-the public page of a sign's QR code (``/v/<token>``): no sign-in, phone-first, zh-CN."""
+"""Pages of the security star ratings: ``/premises`` (rated premises filtered by kind, stars,
+colour and station, and one premises' rating explained item by item with its sign download; a
+shell filled by ``static/js/premises.js`` from ``/api/v1/ratings`` and
+``/api/v1/premises/{id}/rating``), ``/hazards`` (the hazard board per level of government,
+``static/js/hazards.js``), and the public page of a sign's QR code (``/v/<token>``): no sign-in,
+phone-first, zh-CN."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 PREMISES_PAGE_ROLES = ("admin", "commander", "station_chief", "community_officer", "analyst")
 
 NAV.append(NavItem("nav.premises", "/premises", PREMISES_PAGE_ROLES))
+NAV.append(NavItem("nav.hazards", "/hazards", PREMISES_PAGE_ROLES))
 
 
 @router.get("/premises", response_class=HTMLResponse)
@@ -41,6 +44,23 @@ def premises_page(request: Request, session: SessionDep) -> Response:
         request,
         "premises.html",
         {"forbidden": forbidden, "kinds": PREMISES_KINDS, "stations": stations},
+        principal=who,
+        status_code=403 if forbidden else 200,
+    )
+
+
+@router.get("/hazards", response_class=HTMLResponse)
+def hazards_page(request: Request, session: SessionDep) -> Response:
+    """The hazard board: open hazards per level of government (station, district, city), those
+    touching most incidents first; chiefs close rectified ones."""
+    who = require_login(request, session)
+    if isinstance(who, RedirectResponse):
+        return who
+    forbidden = who.role not in PREMISES_PAGE_ROLES
+    return render(
+        request,
+        "hazards.html",
+        {"forbidden": forbidden, "can_close": who.role in ("admin", "commander", "station_chief")},
         principal=who,
         status_code=403 if forbidden else 200,
     )
