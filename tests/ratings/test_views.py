@@ -3,6 +3,7 @@ history; the five-star list."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from fastapi.testclient import TestClient
@@ -164,3 +165,37 @@ def test_features_are_recorded_by_officers_and_count(client: TestClient, schools
         f"/api/v1/premises/{schools.poor.id}/rating", headers=auth(toks["admin"])
     ).json()
     assert poor["score"] == 20.0  # 15 for the staffed gate of a school + 5 (one hazard)
+
+
+def test_an_inspection_rates_the_premises_again(client: TestClient, schools: Schools) -> None:
+    toks = schools.city.tokens
+    _compute(client, toks["admin"])
+    before = client.get(
+        f"/api/v1/premises/{schools.fair.id}/rating", headers=auth(toks["admin"])
+    ).json()
+    assert before["stars"] == 3
+    r = client.post(
+        "/api/v1/evaluation/inspections",
+        json={
+            "premises_id": schools.fair.id,
+            "outcome": "ok",
+            "inspected_at": (utcnow() - dt.timedelta(hours=1)).isoformat(),
+        },
+        headers=auth(toks["admin"]),
+    )
+    assert r.status_code in (200, 201), r.text
+    after = client.get(
+        f"/api/v1/premises/{schools.fair.id}/rating", headers=auth(toks["admin"])
+    ).json()
+    # 62.5 + 10 for a passed inspection (a school's maximum), the kind's median kept (0)
+    assert (after["stars"], after["score"]) == (3, 72.5)
+    inc = {i["code"]: i for i in after["items"]}["incidents"]
+    assert "median of the kind 0" in inc["note"]
+    r = client.post(
+        f"/api/v1/premises/{schools.poor.id}/rating/compute", headers=auth(toks["officer0"])
+    )
+    assert r.status_code == 200 and r.json()["stars"] == 1
+    r = client.post(
+        f"/api/v1/premises/{schools.poor.id}/rating/compute", headers=auth(toks["dispatcher"])
+    )
+    assert r.status_code == 403

@@ -26,6 +26,7 @@ __all__ = [
     "hazard_close_flow",
     "hazard_create_flow",
     "hazards_escalate_flow",
+    "rating_refresh_flow",
     "rating_revoke_flow",
     "ratings_compute_flow",
 ]
@@ -70,6 +71,14 @@ def ratings_compute_flow(
     )
     session.commit()
     return out
+
+
+def rating_refresh_flow(session: Session, *, principal: Principal, premises_id: int) -> Rating:
+    """Rate one premises again now (audited); its new rating."""
+    _require(principal, FEATURE_ROLES, "re-rate premises")
+    service.rerate(session, principal=principal, premises_id=premises_id, reason="requested")
+    session.commit()
+    return service.current_rating(session, principal=principal, premises_id=premises_id)
 
 
 def rating_revoke_flow(

@@ -189,8 +189,13 @@ def _hazards(inp: ScoreInput, tree: cKDTree, radius_m: float, n: int) -> Neighbo
     return Neighbours(indptr, pairs[:, 1].astype(np.int64))
 
 
-def score(criteria: Criteria, inp: ScoreInput) -> ScoreResult:
-    """Score every premises of ``inp`` against ``criteria`` (see the module docstring)."""
+def score(
+    criteria: Criteria, inp: ScoreInput, *, kind_median: dict[str, float] | None = None
+) -> ScoreResult:
+    """Score every premises of ``inp`` against ``criteria`` (see the module docstring).
+
+    ``kind_median`` gives the incident median of kinds known from a whole-city computation, for
+    scoring a few premises alone (kinds not in it use the median over ``inp``)."""
     n = len(inp.kinds)
     codes = [i.code for i in criteria.items]
     maxima = criteria.max_matrix(inp.kinds)
@@ -201,6 +206,9 @@ def score(criteria: Criteria, inp: ScoreInput) -> ScoreResult:
     hazs = _hazards(inp, tree, criteria.hazard_radius_m, n)
     inc_count = incs.count()
     median = _median_by_kind(inp.kinds, inc_count) if n else np.zeros(0)
+    if kind_median:
+        known = [kind_median.get(k) for k in inp.kinds]
+        median = np.array([m if k is None else k for m, k in zip(median, known, strict=True)])
     f = 0
     for k, item in enumerate(criteria.items):
         m = maxima[:, k]

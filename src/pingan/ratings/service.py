@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from pingan.audit.service import record
 from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
 from pingan.errors import Invalid, NotFound
@@ -41,6 +43,7 @@ __all__ = [
     "get_station_by_code",
     "list_rated",
     "load_and_score",
+    "rerate",
     "set_feature",
     "set_station_phone",
     "station_of",
@@ -87,32 +90,61 @@ def _xy(proj: LocalProjection, lon: list[float], lat: list[float]) -> np.ndarray
     return np.column_stack([x, y])
 
 
-def load_and_score(session: Session, *, criteria: Criteria, now: dt.datetime) -> Loaded:
+def _near(lon_col: Any, lat_col: Any, box: tuple[float, float, float, float] | None) -> Any:
+    if box is None:
+        return true()
+    return and_(lon_col >= box[0], lon_col <= box[2], lat_col >= box[1], lat_col <= box[3])
+
+
+def load_and_score(
+    session: Session,
+    *,
+    criteria: Criteria,
+    now: dt.datetime,
+    only: Premises | None = None,
+    kind_median: dict[str, float] | None = None,
+) -> Loaded:
     """Load every premises, camera, open hazard, inspection and recent incident of the bureau
-    (one query per table) and score all premises at once."""
-    prem = session.execute(
-        select(Premises.id, Premises.jpath, Premises.kind, Premises.lon, Premises.lat).order_by(
-            Premises.id
-        )
-    ).all()
+    (one query per table) and score all premises at once; with ``only``, that premises and the
+    rows around it (its kind's median from ``kind_median``)."""
+    q = select(Premises.id, Premises.jpath, Premises.kind, Premises.lon, Premises.lat)
+    box = None
+    if only is not None:
+        q = q.where(Premises.id == only.id)
+        r_m = max(criteria.camera_radius_m, criteria.incident_radius_m, criteria.hazard_radius_m)
+        dlat = 1.5 * r_m / 110_540.0
+        dlon = dlat / max(math.cos(math.radians(only.lat)), 0.1)
+        box = (only.lon - dlon, only.lat - dlat, only.lon + dlon, only.lat + dlat)
+    prem = session.execute(q.order_by(Premises.id)).all()
     ids = np.array([p.id for p in prem], dtype=np.int64)
     row_of = {int(p.id): i for i, p in enumerate(prem)}
     lons = [float(p.lon) for p in prem]
     lats = [float(p.lat) for p in prem]
     proj = LocalProjection.around(lons or [0.0], lats or [0.0])
     cams = session.execute(
-        select(Camera.id, Camera.code, Camera.lon, Camera.lat).where(Camera.status != "offline")
+        select(Camera.id, Camera.code, Camera.lon, Camera.lat).where(
+            Camera.status != "offline", _near(Camera.lon, Camera.lat, box)
+        )
     ).all()
     since = now - dt.timedelta(days=criteria.incident_window_days)
     incs = session.execute(
         select(Incident.id, Incident.lon, Incident.lat)
-        .where(Incident.reported_at >= since, Incident.reported_at <= now)
+        .where(
+            Incident.reported_at >= since,
+            Incident.reported_at <= now,
+            _near(Incident.lon, Incident.lat, box),
+        )
         .order_by(Incident.reported_at, Incident.id)
     ).all()
     hazs = session.execute(
         select(
             Hazard.id, Hazard.code, Hazard.title, Hazard.lon, Hazard.lat, Hazard.premises_id
-        ).where(Hazard.status != "closed")
+        ).where(
+            Hazard.status != "closed",
+            true()
+            if only is None
+            else or_(_near(Hazard.lon, Hazard.lat, box), Hazard.premises_id == only.id),
+        )
     ).all()
     insp_since = now - dt.timedelta(days=criteria.inspection_window_days)
     inspections: dict[int, tuple[int, str, dt.datetime]] = {}
@@ -124,7 +156,9 @@ def load_and_score(session: Session, *, criteria: Criteria, now: dt.datetime) ->
             PremisesInspection.inspected_at,
         )
         .where(
-            PremisesInspection.inspected_at >= insp_since, PremisesInspection.inspected_at <= now
+            PremisesInspection.inspected_at >= insp_since,
+            PremisesInspection.inspected_at <= now,
+            true() if only is None else PremisesInspection.premises_id == only.id,
         )
         .order_by(PremisesInspection.inspected_at, PremisesInspection.id)
     ):
@@ -138,7 +172,7 @@ def load_and_score(session: Session, *, criteria: Criteria, now: dt.datetime) ->
                 PremisesFeature.code,
                 PremisesFeature.present,
                 PremisesFeature.note,
-            )
+            ).where(true() if only is None else PremisesFeature.premises_id == only.id)
         )
     }
     feature_codes = [i.code for i in criteria.items if i.type == "feature"]
@@ -170,7 +204,7 @@ def load_and_score(session: Session, *, criteria: Criteria, now: dt.datetime) ->
         ids=ids,
         jpaths=[str(p.jpath) for p in prem],
         kinds=inp.kinds,
-        result=(result := score(criteria, inp)),
+        result=(result := score(criteria, inp, kind_median=kind_median)),
         cameras=[(int(c.id), str(c.code)) for c in cams],
         incidents=(inc_ids := [int(i.id) for i in incs]),
         incident_text=_incident_texts(session, inc_ids, result),
@@ -307,6 +341,7 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 "count": count,
                 "note": note,
                 "note_zh": note_zh,
+                **({"median": float(res.incident_median[row])} if item.type == "incidents" else {}),
                 "evidence": ev,
             }
         )
@@ -336,18 +371,35 @@ def get_station_by_code(session: Session, *, principal: Principal, code: str) ->
     return j
 
 
+def _kind_median(session: Session, kind: str) -> dict[str, float]:
+    """The incident median of ``kind`` recorded by the newest rating of that kind (none: {})."""
+    items = session.scalar(
+        select(Rating.items)
+        .where(Rating.kind == kind, Rating.current.is_(True))
+        .order_by(Rating.id.desc())
+        .limit(1)
+    )
+    for item in json.loads(items or "[]"):
+        if item.get("code") == "incidents" and item.get("median") is not None:
+            return {kind: float(item["median"])}
+    return {}
+
+
 def compute(
     session: Session,
     *,
     principal: Principal,
     station: Jurisdiction | None = None,
+    premises: Premises | None = None,
     now: dt.datetime | None = None,
     criteria: Criteria | None = None,
 ) -> Computed:
-    """Rate every premises in the caller's scope (or one station): one new current row each."""
+    """Rate every premises in the caller's scope (or one station, or one premises against its
+    kind's median of the last whole computation): one new current row each."""
     now = now or utcnow()
     criteria = criteria or get_criteria()
-    data = load_and_score(session, criteria=criteria, now=now)
+    medians = None if premises is None else _kind_median(session, premises.kind)
+    data = load_and_score(session, criteria=criteria, now=now, only=premises, kind_median=medians)
     prefix = station.path if station is not None else principal.jpath
     stations = _stations(session)
     valid_until = (now.astimezone(LOCAL_TZ) + dt.timedelta(days=criteria.valid_days)).date()
@@ -387,6 +439,27 @@ def compute(
     for r in rows:
         hist[r["stars"]] += 1
     return Computed(criteria.version, len(rows), hist, now)
+
+
+def rerate(session: Session, *, principal: Principal, premises_id: int, reason: str) -> Computed:
+    """Rate one premises again now (after an inspection, a feature or a hazard changed), against
+    its kind's median of the last whole computation; audited with ``reason``."""
+    p = get_premises_or_raise(session, principal=principal, premises_id=premises_id)
+    out = compute(session, principal=principal, premises=p)
+    record(
+        session,
+        actor=principal.actor,
+        action="compute",
+        entity="rating",
+        entity_id=premises_id,
+        jpath=p.jpath,
+        detail={
+            "reason": reason,
+            "criteria_version": out.criteria_version,
+            "stars": {str(k): v for k, v in out.stars.items() if v},
+        },
+    )
+    return out
 
 
 def current_rating(session: Session, *, principal: Principal, premises_id: int) -> Rating:

@@ -67,6 +67,16 @@ def get_sign(
     )
 
 
+@router.post("/premises/{premises_id}/rating/compute", operation_id="refresh_premises_rating")
+def refresh_rating(
+    premises_id: PremisesId, session: SessionDep, principal: CurrentUser
+) -> RatingRead:
+    """Rate this premises again now, on the latest evidence (audited)."""
+    r = flows.rating_refresh_flow(session, principal=principal, premises_id=premises_id)
+    p = get_premises_or_raise(session, principal=principal, premises_id=premises_id)
+    return rating_read(r, p)
+
+
 @router.post("/premises/{premises_id}/rating/revoke", operation_id="revoke_premises_rating")
 def revoke_rating(
     premises_id: PremisesId, body: RevokeRequest, session: SessionDep, principal: CurrentUser
