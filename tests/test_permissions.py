@@ -29,6 +29,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1/docs"),
         ("GET", "/api/v1/redoc"),
+        ("GET", "/v/{token}"),
         ("GET", "/docs/oauth2-redirect"),
         ("GET", "/"),
         ("GET", "/login"),
@@ -185,6 +186,8 @@ def test_nav_follows_the_table() -> None:
         "/casework",
         "/evaluation",
         "/reports",
+        "/premises",
+        "/hazards",
     ]
     served = {"/command", "/analysis", "/audit"}
     assert [p.path for p in permissions.nav_for("admin", served)] == [

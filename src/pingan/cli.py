@@ -25,6 +25,7 @@ from pingan.commands import (
     instructions,
     places,
     rapid_response,
+    ratings,
     roads,
     scheduler,
     users,
@@ -57,6 +58,7 @@ app.add_typer(places.app, name="places")
 app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(scheduler.jobs_app, name="jobs")
 addresses.register(app)  # pingan import addresses
+app.add_typer(ratings.app, name="ratings")
 
 
 def main() -> None:

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         default=_PLACEHOLDER, description="encrypts personal data at rest (any string; hashed)"
     )
     taxonomy_file: Path | None = None
+    rating_criteria: Path | None = Field(
+        default=None, description="a security star rating criteria YAML file (default: packaged)"
+    )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="the public address that sign QR codes point to (PUBLIC_URL/v/<token>)",
+    )
     timezone: str = "Asia/Shanghai"
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     session_max_age_s: int = 8 * 3600

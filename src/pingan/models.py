@@ -31,6 +31,7 @@ from pingan.instructions.models import (
 from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Address, KeyArea, Premises
+from pingan.ratings.models import Hazard, PremisesFeature, Rating, StationPhone
 from pingan.resources.models import Resource, ResourcePosition
 from pingan.scheduler.models import ScheduledRun, SchedulerLease
 
@@ -51,6 +52,7 @@ __all__ = [
     "EarlyWarning",
     "EarlyWarningEvent",
     "GeocodeName",
+    "Hazard",
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",
@@ -65,12 +67,15 @@ __all__ = [
     "MediationStep",
     "Notice",
     "Premises",
+    "PremisesFeature",
     "PremisesInspection",
+    "Rating",
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",
     "ScheduledRun",
     "SchedulerLease",
     "Scorecard",
+    "StationPhone",
     "User",
 ]

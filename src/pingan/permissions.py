@@ -86,6 +86,13 @@ _INCIDENT_WRITERS: dict[str, Scope] = {
 }
 _CASE_HANDLERS: dict[str, Scope] = {"commander": _J, "dispatcher": _J, "station_chief": _J}
 _ISSUERS: dict[str, Scope] = {"admin": _J, "commander": _J, "station_chief": _J}
+_PREMISES_READERS: dict[str, Scope] = {
+    "admin": _J,
+    "commander": _J,
+    "station_chief": _J,
+    "community_officer": _J,
+    "analyst": _J,
+}
 
 
 def _actions(*items: Action) -> dict[str, Action]:
@@ -122,6 +129,13 @@ ACTIONS: dict[str, Action] = _actions(
     ),
     Action("incident.dispatch", "dispatch units", _INCIDENT_WRITERS),
     Action("incident.note", "add notes to incidents", _INCIDENT_WRITERS),
+    Action("rating.read", "read premises ratings and hazards", _PREMISES_READERS),
+    Action("rating.manage", "compute and revoke ratings", _ISSUERS),
+    Action(
+        "premises.feature",
+        "record premises security features and hazards",
+        _ISSUERS | {"community_officer": _J},
+    ),
     Action("assignment.transition", "change assignments", _INCIDENT_WRITERS),
     Action("unit.recommend", "see unit recommendations", _ANALYSIS),
     Action("resource.read", "read resources", _EVERYONE_J),
@@ -220,6 +234,8 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/audit", "audit.read", "nav.audit"),
     PageRule("/reports", "report.read", "nav.reports"),
     PageRule("/jobs", "job.run", "nav.jobs"),
+    PageRule("/premises", "rating.read", "nav.premises"),
+    PageRule("/hazards", "rating.read", "nav.hazards"),
     # pages reached from the ones above (no link of their own)
     PageRule("/ops", "account.read"),
     PageRule("/casework/disputes/new", "dispute.handle"),

@@ -64,12 +64,16 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/analysis",
         "/coverage",
         "/reports",
+        "/premises",
+        "/hazards",
     ]
     assert [p for p, s in seen["community_officer"].items() if s == 200] == [
         "/command",
         "/ops/my",
         "/casework",
         "/evaluation",
+        "/premises",
+        "/hazards",
     ]
 
 

@@ -55,6 +55,8 @@ _ROUTERS = (
     "pingan.rapid_response.views",
     "pingan.crime_analysis.views",
     "pingan.geocoding.views",
+    "pingan.ratings.views",
+    "pingan.web.ratings",
 )
 
 

@@ -144,6 +144,7 @@ def _build(
 
     from pingan.demo.city import build_city
     from pingan.demo.load import load_city
+    from pingan.demo.ratings import seed_ratings
     from pingan.demo.simulate import simulate_incidents
     from pingan.store.engine import get_engine, migrate, reset_engine
 
@@ -186,6 +187,7 @@ def _build(
             progress=lambda label, n: prog.update(t, info=f"{label}: {n:,}"),
         )
         prog.update(t, advance=1, info="database loaded")
+        prog.update(t, info=seed_ratings(engine, seed=seed))  # issue 21: every premises rated
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)
         w = prog.add_task("early warnings", total=1, info="")

@@ -12,6 +12,7 @@ from pingan.audit.service import record
 from pingan.auth.service import Principal
 from pingan.evaluation import records, scorecards, service
 from pingan.evaluation.models import PremisesInspection, SatisfactionSurvey, Scorecard
+from pingan.ratings.service import rerate
 
 __all__ = [
     "evaluation_export_flow",
@@ -61,8 +62,9 @@ def survey_create_flow(
 def inspection_create_flow(
     session: Session, *, principal: Principal, data: dict[str, Any]
 ) -> PremisesInspection:
-    """Record a premises inspection."""
+    """Record a premises inspection; the premises is rated again at once (issue 21)."""
     row = records.create_inspection(session, principal=principal, **data)
+    rerate(session, principal=principal, premises_id=row.premises_id, reason="inspection")
     session.commit()
     return row
 

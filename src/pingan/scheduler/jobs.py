@@ -138,6 +138,23 @@ def retention(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     return {"purged": n}
 
 
+def ratings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Overdue hazards escalated one level, then every premises rated again on the latest
+    evidence (a new current rating each)."""
+    from pingan.ratings.flows import hazards_escalate_flow, ratings_compute_flow
+
+    with unit_of_work(engine) as s:
+        moved = hazards_escalate_flow(s, actor=_actor("ratings"), now=now)
+    with unit_of_work(engine) as s:
+        out = ratings_compute_flow(s, principal=system_principal(), now=now)
+    return {
+        "hazards_escalated": len(moved),
+        "criteria_version": out.criteria_version,
+        "rated": out.rated,
+        "five_star": out.stars[5],
+    }
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -158,6 +175,7 @@ JOBS: tuple[Job, ...] = (
         DailyAt(2, 30),
         retention,
     ),
+    Job("ratings", "治安星级复评", "Re-rate premises (security stars)", DailyAt(3, 0), ratings),
 )
 _BY_NAME = {j.name: j for j in JOBS}
 

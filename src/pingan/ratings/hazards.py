@@ -1,0 +1,182 @@
+"""Hazard points and segments (隐患点/段): created where they lie, listed per level of government
+that must act (三级挂牌督办: station, district, city), ranked by the incidents they touch, closed
+when rectified, and escalated one level when overdue. Reads are scoped; nothing here commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pingan.auth.service import Principal, scope_clause
+from pingan.errors import Invalid, NotFound, PermissionDenied, StateTransition
+from pingan.geo.crs import LocalProjection
+from pingan.incidents.models import Incident
+from pingan.jurisdictions.service import assign_points
+from pingan.places.service import get_premises_or_raise
+from pingan.ratings.models import Hazard
+from pingan.ratings.schemas import HazardCreate
+from pingan.ratings.scoring import neighbours
+from pingan.store.base import utcnow
+
+__all__ = [
+    "ESCALATION_DAYS",
+    "LEVELS",
+    "close_hazard",
+    "create_hazard",
+    "escalate_overdue",
+    "get_hazard_or_raise",
+    "incidents_touching",
+    "list_hazards",
+]
+
+LEVELS = ("station", "district", "city")
+ESCALATION_DAYS = 30  # the level a hazard is escalated to gets this long to act
+TOUCH_RADIUS_M = 100.0
+TOUCH_WINDOW_DAYS = 365
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def create_hazard(session: Session, *, principal: Principal, data: HazardCreate) -> Hazard:
+    """Store a hazard in the cell containing its point (a segment: its midpoint)."""
+    lon, lat, geometry = data.lon, data.lat, None
+    if data.geometry is not None:
+        try:
+            geom = shapely.from_geojson(json.dumps(data.geometry))
+        except (shapely.errors.GEOSException, ValueError) as exc:
+            raise Invalid("geometry", "expected a GeoJSON Point or LineString") from exc
+        if geom.geom_type not in ("Point", "LineString") or geom.is_empty:
+            raise Invalid("geometry", f"expected a Point or LineString, got {geom.geom_type}")
+        mid = geom.interpolate(0.5, normalized=True) if geom.geom_type == "LineString" else geom
+        lon, lat, geometry = float(mid.x), float(mid.y), json.dumps(data.geometry)
+    if lon is None or lat is None:
+        raise Invalid("lon", "give lon and lat, or a GeoJSON geometry")
+    res = assign_points(session, [lon], [lat])
+    jid = int(res.jurisdiction_id[0])
+    if jid < 0:
+        raise Invalid("lon", f"point ({lon}, {lat}) is outside every jurisdiction of this bureau")
+    jpath = str(res.jpath[0])
+    if not principal.can_see(jpath):
+        raise PermissionDenied("the hazard is outside your jurisdiction", field="lon")
+    if data.premises_id is not None:
+        get_premises_or_raise(session, principal=principal, premises_id=data.premises_id)
+    code = data.code or f"HZ{secrets.token_hex(4).upper()}"
+    if session.scalar(select(Hazard.id).where(Hazard.code == code)) is not None:
+        raise Invalid("code", f"{code!r} already exists")
+    h = Hazard(
+        code=code,
+        category=data.category,
+        title=data.title,
+        geometry=geometry,
+        lon=lon,
+        lat=lat,
+        level=data.level,
+        owner=data.owner,
+        deadline=data.deadline,
+        status="open",
+        premises_id=data.premises_id,
+        jurisdiction_id=jid,
+        jpath=jpath,
+    )
+    session.add(h)
+    session.flush()
+    return h
+
+
+def get_hazard_or_raise(session: Session, *, principal: Principal, hazard_id: int) -> Hazard:
+    """The hazard if it exists in scope, else ``NotFound``."""
+    h = session.get(Hazard, hazard_id)
+    if h is None or not principal.can_see(h.jpath):
+        raise NotFound(f"hazard {hazard_id} does not exist or is outside your jurisdiction")
+    return h
+
+
+def close_hazard(session: Session, *, principal: Principal, hazard_id: int) -> Hazard:
+    """Mark a hazard rectified and closed."""
+    h = get_hazard_or_raise(session, principal=principal, hazard_id=hazard_id)
+    if h.status == "closed":
+        raise StateTransition(f"hazard {h.code}", "closed", "closed", [])
+    h.status, h.closed_at = "closed", utcnow()
+    session.flush()
+    return h
+
+
+def list_hazards(
+    session: Session,
+    *,
+    principal: Principal,
+    level: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[Hazard]]:
+    """Hazards in scope, filtered; (total, page), the oldest deadline first."""
+    q = select(Hazard).where(scope_clause(principal, Hazard.jpath))
+    if level is not None:
+        q = q.where(Hazard.level == level)
+    if status is not None:
+        q = q.where(Hazard.status == status)
+    if category is not None:
+        q = q.where(Hazard.category == category)
+    total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+    rows = session.scalars(
+        q.order_by(Hazard.deadline.is_(None), Hazard.deadline, Hazard.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return total, list(rows)
+
+
+def incidents_touching(
+    session: Session, hazards: list[Hazard], *, now: dt.datetime | None = None
+) -> list[int]:
+    """Incidents within 100 m of each hazard in the last 12 months (one sparse query)."""
+    if not hazards:
+        return []
+    now = now or utcnow()
+    incs = session.execute(
+        select(Incident.lon, Incident.lat).where(
+            Incident.reported_at >= now - dt.timedelta(days=TOUCH_WINDOW_DAYS),
+            Incident.reported_at <= now,
+        )
+    ).all()
+    lon = np.array([h.lon for h in hazards])
+    lat = np.array([h.lat for h in hazards])
+    proj = LocalProjection.around(lon, lat)
+    hx, hy = proj.forward(lon, lat)
+    if incs:
+        ix, iy = proj.forward(np.array([r.lon for r in incs]), np.array([r.lat for r in incs]))
+        inc_xy = np.column_stack([ix, iy])
+    else:
+        inc_xy = np.zeros((0, 2))
+    nb = neighbours(cKDTree(np.column_stack([hx, hy])), inc_xy, TOUCH_RADIUS_M, len(hazards))
+    return [int(c) for c in nb.count()]
+
+
+def escalate_overdue(session: Session, *, now: dt.datetime | None = None) -> list[Hazard]:
+    """Open hazards past their deadline go up one level (station → district → city), each
+    level given ``ESCALATION_DAYS`` more; those at the city level stay and are listed."""
+    now = now or utcnow()
+    today = now.astimezone(LOCAL_TZ).date()
+    rows = session.scalars(
+        select(Hazard).where(
+            Hazard.status != "closed", Hazard.deadline.is_not(None), Hazard.deadline < today
+        )
+    ).all()
+    moved = []
+    for h in rows:
+        if h.level == "city":
+            continue
+        h.level = LEVELS[LEVELS.index(h.level) + 1]
+        h.deadline = today + dt.timedelta(days=ESCALATION_DAYS)
+        moved.append(h)
+    session.flush()
+    return moved

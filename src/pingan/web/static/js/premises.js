@@ -1,0 +1,84 @@
+/* /premises: rated premises filtered by kind, stars, colour and station; the selected one's
+   rating explained item by item, with its sign download. */
+"use strict";
+(function () {
+  const { t, api, esc } = window.PA;
+  const $ = (id) => document.getElementById(id);
+  const LIMIT = 50;
+  let offset = 0;
+  let total = 0;
+  const starText = (n) => "★".repeat(n) + "☆".repeat(5 - n);
+
+  function query() {
+    const p = new URLSearchParams({ limit: String(LIMIT), offset: String(offset) });
+    const kind = $("f-kind").value, stars = $("f-stars").value;
+    const colour = $("f-colour").value, station = $("f-station").value;
+    if (kind) p.set("kind", kind);
+    if (stars) p.set("stars", stars);
+    if (colour) p.set("colour", colour);
+    if (station) p.set("station_id", station);
+    return p.toString();
+  }
+
+  async function loadList() {
+    $("status").textContent = t("common.loading");
+    const page = await api("/api/v1/ratings?" + query());
+    total = page.total;
+    const body = $("list").querySelector("tbody");
+    if (!page.items.length) {
+      body.innerHTML = `<tr><td colspan="4" class="muted">${esc(t("pr.none"))}</td></tr>`;
+    } else {
+      body.innerHTML = page.items.map((r) => `<tr class="row" data-id="${r.premises_id}">
+        <td><span class="dot ${esc(r.colour)}"></span> ${esc(r.name)}</td>
+        <td>${esc(t("pr.kind." + r.kind))}</td>
+        <td class="stars ${esc(r.colour)}">${starText(r.stars)}</td>
+        <td>${r.score.toFixed(1)} / ${r.max_score.toFixed(0)}</td></tr>`).join("");
+    }
+    $("page").textContent = total ? `${offset + 1}–${Math.min(offset + LIMIT, total)} / ${total}` : "0";
+    $("prev").disabled = offset === 0;
+    $("next").disabled = offset + LIMIT >= total;
+    $("status").textContent = "";
+    return page.items;
+  }
+
+  async function show(id) {
+    document.querySelectorAll("#list tr.sel").forEach((tr) => tr.classList.remove("sel"));
+    const tr = document.querySelector(`#list tr[data-id="${id}"]`);
+    if (tr) tr.classList.add("sel");
+    const r = await api(`/api/v1/premises/${id}/rating`);
+    $("d-name").textContent = r.premises_name;
+    $("d-head").innerHTML = `<div class="stars pr-big ${esc(r.colour)}">${starText(r.stars)}</div>
+      <div>${esc(t("pr.colour." + r.colour))} · ${r.score.toFixed(1)} / ${r.max_score.toFixed(0)}
+      · ${esc(t("pr.valid_until"))} ${esc(r.valid_until)} · ${esc(t("pr.version"))} ${esc(r.criteria_version)}
+      ${r.revoked ? " · <strong>" + esc(t("pr.revoked")) + "</strong>" : ""}</div>`;
+    const en = window.PA.lang === "en";
+    $("d-items").innerHTML = r.items.map((i) => `<li><div class="row">
+        <span>${esc(en ? i.label_en : i.label)}</span><strong>${i.points} / ${i.max}</strong></div>
+        <div class="sub">${esc(en ? i.note : (i.note_zh || i.note))}</div>
+        ${i.evidence.length ? "<ul>" + i.evidence.map((e) => `<li>${esc(e.table)} #${e.id} · ${esc(e.text)}</li>`).join("") + "</ul>" : ""}
+      </li>`).join("");
+    const a = $("d-sign");
+    a.href = `/api/v1/premises/${id}/rating/sign.pdf`;
+    a.hidden = false;
+  }
+
+  async function refresh() {
+    try {
+      const items = await loadList();
+      if (items.length) await show(items[0].premises_id);
+    } catch (e) {
+      $("status").textContent = String(e.message || e);
+    }
+    document.body.dataset.ready = "1";
+  }
+
+  $("list").addEventListener("click", (e) => {
+    const tr = e.target.closest("tr.row");
+    if (tr) show(tr.dataset.id).catch((err) => { $("status").textContent = String(err.message || err); });
+  });
+  ["f-kind", "f-stars", "f-colour", "f-station"].forEach((id) =>
+    $(id).addEventListener("change", () => { offset = 0; document.body.dataset.ready = "0"; refresh(); }));
+  $("prev").addEventListener("click", () => { offset = Math.max(0, offset - LIMIT); refresh(); });
+  $("next").addEventListener("click", () => { offset += LIMIT; refresh(); });
+  refresh();
+})();
