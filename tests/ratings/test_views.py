@@ -92,7 +92,8 @@ def test_compute_is_role_checked_scoped_audited_and_kept(
     r = client.post("/api/v1/ratings/compute", json={}, headers=auth(toks["dispatcher"]))
     assert r.status_code == 403
     assert r.json()["error"]["message"] == (
-        "role 'dispatcher' may not compute and revoke ratings (rating.manage); allowed: admin, commander, station_chief"
+        "role 'dispatcher' may not compute and revoke ratings (rating.manage); "
+        "allowed: admin, commander, station_chief"
     )
     r = client.post(
         "/api/v1/ratings/compute", json={"station": "NOPE"}, headers=auth(toks["admin"])
