@@ -289,10 +289,18 @@ def command_center(request: Request, session: SessionDep) -> Response:
     drill = getattr(request.app.state, "drill", None) is not None
     # the address search asks the geocoder only when it is there (a 404 would be a console error)
     geocoder = any(getattr(r, "path", "") == "/api/v1/geocode" for r in request.app.routes)
+    # recommendations rank units by road ETA: without a road network the page says so instead
+    roads = (Path(request.app.state.settings.data_dir) / "roads.npz").exists()
     return render(
         request,
         "command.html",
-        {"user": user, "drill": drill, "geocoder": geocoder, "forbidden": not page.allowed},
+        {
+            "user": user,
+            "drill": drill,
+            "geocoder": geocoder,
+            "roads": roads,
+            "forbidden": not page.allowed,
+        },
         principal=page.principal,
         status_code=page.status_code,
     )

@@ -79,6 +79,10 @@
   async function recommend(id) {
     const ol = document.getElementById("recommend");
     if (!ol) return;
+    if (document.getElementById("detail").dataset.roads !== "1") {  // no road network: say so, ask nothing
+      ol.innerHTML = `<li class="muted">${esc(t("dispatch.detail.no_roads"))}</li>`;
+      return;
+    }
     try {
       const r = await api(`/api/v1/incidents/${id}/recommendations`, { method: "POST", body: { k: 5 } });
       if (view.id !== id) return;

@@ -98,7 +98,8 @@
       if (z >= 12.5 && visible("communities")) jobs.push(ogc("communities", { bbox }).then((d) => map.getSource("communities").setData(d)));
       if (z >= 14 && visible("cells")) jobs.push(ogc("grid-cells", { bbox }).then((d) => map.getSource("cells").setData(d)));
       if (z >= 13.5 && visible("cameras")) jobs.push(ogc("cameras", { bbox }).then((d) => map.getSource("cameras").setData(d)));
-      if (visible("roads")) jobs.push(api("/api/v1/map/roads?" + new URLSearchParams({ bbox, zoom: z.toFixed(1) })).then((d) => map.getSource("roads").setData(d)).catch(() => {}));
+      const hasRoads = (document.getElementById("detail") || { dataset: {} }).dataset.roads === "1";
+      if (hasRoads && visible("roads")) jobs.push(api("/api/v1/map/roads?" + new URLSearchParams({ bbox, zoom: z.toFixed(1) })).then((d) => map.getSource("roads").setData(d)).catch(() => {}));
       await Promise.all(jobs);
     }, 200);
   }
