@@ -50,11 +50,12 @@ class Scheduler:
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop ticking; a job already running finishes in its thread."""
+        """Stop ticking; a job already running finishes first."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # jobs not started are dropped; the one running finishes (its connection closes cleanly)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def tick(self) -> list[Due]:
         """One pass: renew the lease, submit due jobs; returns what was submitted."""
