@@ -267,13 +267,15 @@ def _plan(session: Session, city: SmallCity, *, generic: bool = False) -> str:
     def capture(_c, cursor, *_):  # type: ignore[no-untyped-def]
         plan.extend(str(r[-1]) for r in cursor.fetchall())  # before the result's own types
 
-    event.listen(conn.engine, "before_cursor_execute", explain, retval=True)
-    event.listen(conn.engine, "after_cursor_execute", capture)
+    # on this connection only: a listener on the engine also explains what other threads run
+    # on it meanwhile (the revocation check of a server thread), which made the test flaky
+    event.listen(conn, "before_cursor_execute", explain, retval=True)
+    event.listen(conn, "after_cursor_execute", capture)
     try:
         conn.execute(service._REPEAT_SEARCH.statement(n), params).all()
     finally:
-        event.remove(conn.engine, "before_cursor_execute", explain)
-        event.remove(conn.engine, "after_cursor_execute", capture)
+        event.remove(conn, "before_cursor_execute", explain)
+        event.remove(conn, "after_cursor_execute", capture)
     return "\n".join(plan)
 
 
