@@ -223,7 +223,7 @@ def _fixed(session: Session, principal: Principal, o: RectificationOrder) -> Non
     inspection is accepted, the inspection counts as rectified."""
     types = {i.code: i.type for i in get_criteria().items}
     if types.get(o.item_code) == "feature":
-        set_feature(
+        f = set_feature(
             session,
             principal=principal,
             premises_id=o.premises_id,
@@ -231,6 +231,7 @@ def _fixed(session: Session, principal: Principal, o: RectificationOrder) -> Non
             present=True,
             note=f"整改验收 {o.code}",
         )
+        f.inspection_id = None  # recorded by the acceptance, not by the failed inspection
     if o.inspection_id is not None:
         still_open = session.scalar(
             select(RectificationOrder.id).where(

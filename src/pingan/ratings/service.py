@@ -52,6 +52,7 @@ __all__ = [
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 PASSED = ("ok", "rectified")
+OUTCOME_ZH = {"ok": "合格", "issues_found": "发现问题", "rectified": "已整改"}
 EVIDENCE_LIMIT = 20  # evidence rows kept per item (the count says how many there were)
 
 
@@ -307,7 +308,7 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                         {
                             "table": "premises_inspections",
                             "id": f[3],
-                            "text": f"检查 #{f[3]}: " + ("合格" if f[1] else "不合格"),
+                            "text": "合格" if f[1] else "不合格",
                         }
                     )
                 count = 1
@@ -334,7 +335,8 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                     {
                         "table": "premises_inspections",
                         "id": insp[0],
-                        "text": f"{insp[2].astimezone(LOCAL_TZ):%Y-%m-%d} {insp[1]}",
+                        "text": f"{insp[2].astimezone(LOCAL_TZ):%Y-%m-%d} "
+                        + OUTCOME_ZH.get(insp[1], insp[1]),
                     }
                 ]
                 count = 1

@@ -38,6 +38,10 @@
     if (fs && e.target.type === "radio") fs.classList.toggle("failed", e.target.value === "fail");
   });
 
+  $("in-photos").addEventListener("change", () => {
+    $("in-photo-n").textContent = $("in-photos").files.length ? `${$("in-photos").files.length} ✓` : "";
+  });
+
   $("in-form").addEventListener("submit", async () => {
     const chosen = items.map((i) => {
       const fs = document.querySelector(`fieldset[data-code="${i.code}"]`);
