@@ -68,9 +68,9 @@ def _station_of(jpath: str, stations: set[int]) -> int | None:
     return None
 
 
-def _officers(session: Session, stations: set[int]) -> dict[int, list[int]]:
-    paths = dict(session.execute(select(Jurisdiction.id, Jurisdiction.path)).all())
-    out: dict[int, list[int]] = {}
+def _officers(session: Session, stations: set[int]) -> dict[int, list[int | None]]:
+    paths: dict[Any, Any] = dict(session.execute(select(Jurisdiction.id, Jurisdiction.path)).all())
+    out: dict[int, list[int | None]] = {}
     for uid, jid in session.execute(
         select(User.id, User.jurisdiction_id).where(User.role == "community_officer")
     ):
@@ -114,7 +114,7 @@ def _posts(
 def _checkins(
     session: Session,
     posts: list[SchoolPost],
-    officers: dict[int, list[int]],
+    officers: dict[int, list[int | None]],
     rng: Any,
     now: dt.datetime,
 ) -> int:
@@ -159,7 +159,7 @@ def _rooms(
     prem: list[Any],
     kinds: list[str],
     st_of: list[int | None],
-    officers: dict[int, list[int]],
+    officers: dict[int, list[int | None]],
     rng: Any,
     now: dt.datetime,
 ) -> int:
