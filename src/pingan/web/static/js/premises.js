@@ -19,6 +19,10 @@
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
   map.on("load", () => {
     map.addSource("pr", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    // the stations' outlines, for orientation (no base map tiles: the app runs offline)
+    map.addSource("st", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    map.addLayer({ id: "st", type: "line", source: "st", paint: { "line-color": "#7a8aa8", "line-width": 1 } });
+    api("/api/v1/ogc/collections/stations/items?limit=1000").then((fc) => map.getSource("st").setData(fc)).catch(() => {});
     map.addLayer({ id: "pr", type: "circle", source: "pr", paint: { "circle-radius": 6, "circle-color": ["get", "c"], "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
     map.on("click", "pr", (e) => { const f = e.features && e.features[0]; if (f) show(f.properties.id); });
     mapReady = true;
