@@ -86,7 +86,7 @@
     $("d-items").innerHTML = r.items.map((i) => `<li><div class="row">
         <span>${esc(en ? i.label_en : i.label)}</span><strong>${i.points} / ${i.max}</strong></div>
         <div class="sub">${esc(en ? i.note : (i.note_zh || i.note))}</div>
-        ${i.evidence.length ? "<ul>" + i.evidence.map((e) => `<li>${esc(e.table)} #${e.id} · ${esc(e.text)}</li>`).join("") + "</ul>" : ""}
+        ${i.evidence.length ? "<ul>" + i.evidence.map((e) => `<li>${esc(t("kp.table." + e.table))} #${e.id} · ${esc(e.text)}</li>`).join("") + "</ul>" : ""}
       </li>`).join("");
     $("d-open").href = `/premises/${id}`;
     $("d-open").hidden = false;
