@@ -263,3 +263,31 @@ def test_late_orders_escalate_and_cost_points(
     rating = client.get(f"/api/v1/premises/{pid}/rating", headers=auth(toks["chief0"])).json()
     rect = {i["code"]: i for i in rating["items"]}["rectification"]
     assert rect["points"] == 0 and "逾期" in rect["evidence"][0]["text"]
+
+
+def test_hazards_near_a_premises_and_their_status(client: TestClient, schools: Schools) -> None:
+    toks = schools.city.tokens
+    near = client.get(
+        f"/api/v1/hazards?premises_id={schools.poor.id}", headers=auth(toks["chief0"])
+    ).json()
+    assert [h["code"] for h in near["items"]] == ["HZ-1"]
+    far = client.get(
+        f"/api/v1/hazards?premises_id={schools.good.id}", headers=auth(toks["chief0"])
+    ).json()
+    assert far["items"] == []  # 330 m away and not linked
+    hid = near["items"][0]["id"]
+    r = client.patch(
+        f"/api/v1/hazards/{hid}",
+        json={"status": "rectifying", "owner": "区住建局", "deadline": "2026-12-31"},
+        headers=auth(toks["chief0"]),
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["owner"]) == ("rectifying", "区住建局")
+    r = client.patch(
+        f"/api/v1/hazards/{hid}", json={"status": "closed"}, headers=auth(toks["chief0"])
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "status"
+    r = client.patch(
+        f"/api/v1/hazards/{hid}", json={"status": "open"}, headers=auth(toks["analyst"])
+    )
+    assert r.status_code == 403
