@@ -23,6 +23,7 @@ from pingan.commands import (
     evaluation,
     importing,
     instructions,
+    keyplaces,
     places,
     rapid_response,
     ratings,
@@ -59,6 +60,9 @@ app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(scheduler.jobs_app, name="jobs")
 addresses.register(app)  # pingan import addresses
 app.add_typer(ratings.app, name="ratings")
+app.add_typer(keyplaces.posts_app, name="posts")
+app.add_typer(keyplaces.orders_app, name="orders")
+app.add_typer(keyplaces.hazards_app, name="hazards")
 
 
 def main() -> None:

@@ -30,6 +30,16 @@ from pingan.instructions.models import (
 )
 from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
+from pingan.keyplaces.models import (
+    InspectionResult,
+    KeyplacePhoto,
+    OrderEvent,
+    PoliceRoom,
+    PoliceShift,
+    PostCheckin,
+    RectificationOrder,
+    SchoolPost,
+)
 from pingan.places.models import Address, KeyArea, Premises
 from pingan.ratings.models import Hazard, PremisesFeature, Rating, StationPhone
 from pingan.resources.models import Resource, ResourcePosition
@@ -57,6 +67,7 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "Indicator",
+    "InspectionResult",
     "Instruction",
     "InstructionAttachment",
     "InstructionEvent",
@@ -64,17 +75,24 @@ __all__ = [
     "Job",
     "Jurisdiction",
     "KeyArea",
+    "KeyplacePhoto",
     "MediationStep",
     "Notice",
+    "OrderEvent",
+    "PoliceRoom",
+    "PoliceShift",
+    "PostCheckin",
     "Premises",
     "PremisesFeature",
     "PremisesInspection",
     "Rating",
+    "RectificationOrder",
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",
     "ScheduledRun",
     "SchedulerLease",
+    "SchoolPost",
     "Scorecard",
     "StationPhone",
     "User",

@@ -137,6 +137,27 @@ ACTIONS: dict[str, Action] = _actions(
         _ISSUERS | {"community_officer": _J},
     ),
     Action("assignment.transition", "change assignments", _INCIDENT_WRITERS),
+    # --- key places: school gate posts, police rooms, rectification orders (issue 21)
+    Action(
+        "post.read",
+        "read school posts and police rooms",
+        _PREMISES_READERS,
+        "posts, check-ins, daily compliance, police-room staffing",
+    ),
+    Action("post.manage", "set up school posts", _ISSUERS),
+    Action(
+        "post.checkin",
+        "check in at school posts",
+        {"station_chief": _J, "community_officer": _J},
+        "at the gate (within its radius) inside a duty window; police-room shifts too",
+    ),
+    Action(
+        "order.handle",
+        "follow rectification orders",
+        {"admin": _J, "station_chief": _J, "community_officer": _J},
+        "record the owner's signature and the fix with photos",
+    ),
+    Action("order.review", "accept rectification orders", _ISSUERS, "accept or send back"),
     Action("unit.recommend", "see unit recommendations", _ANALYSIS),
     Action("resource.read", "read resources", _EVERYONE_J),
     Action("resource.write", "change resources", _INCIDENT_WRITERS),
@@ -236,10 +257,14 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/jobs", "job.run", "nav.jobs"),
     PageRule("/premises", "rating.read", "nav.premises"),
     PageRule("/hazards", "rating.read", "nav.hazards"),
+    PageRule("/posts", "post.read", "nav.posts"),
     # pages reached from the ones above (no link of their own)
     PageRule("/ops", "account.read"),
     PageRule("/casework/disputes/new", "dispute.handle"),
     PageRule("/casework/disputes/{dispute_id}", "dispute.handle"),
+    PageRule("/premises/{premises_id}", "rating.read"),
+    PageRule("/premises/{premises_id}/inspect", "evaluation.inspect"),
+    PageRule("/posts/checkin", "post.checkin"),
 )
 """Every signed-in page, in navigation order."""
 

@@ -1,12 +1,14 @@
 """Three schools in the small city whose ratings are computable by hand (default criteria):
 
 - ``good`` (station 0, cell 0): every feature present, a passed inspection last month, two
-  cameras 20 m away, no incident, no hazard → 100 / 100, five stars, green;
+  cameras 20 m away, no incident, no hazard, no order due → 110 / 110, five stars, green;
 - ``poor`` (station 0, cell 0, 330 m east): nothing recorded, six incidents within 50 m this
-  year (the median of schools is 0), one open hazard linked → 5 / 100 (half the hazard item),
+  year (the median of schools is 0), one open hazard linked → 15 / 110 (half the hazard item
+  and the rectification item, no order due),
   one star, red;
 - ``fair`` (station 1): staffed gate, alarm link and lighting, one camera → 15 + 15 + 5 + 7.5
-  + 10 (no hazard) + 10 (no incident) = 62.5, three stars, yellow.
+  + 10 (no hazard) + 10 (no incident) + 10 (no rectification order due) = 72.5 / 110, three
+  stars, yellow.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ def loop_score(criteria: Criteria, inp: ScoreInput) -> tuple[np.ndarray, np.ndar
                 hs = set(near(i, inp.hazard_xy_m, criteria.hazard_radius_m))
                 hs |= {j for j, pi in enumerate(inp.hazard_premises) if pi == i}
                 p = m if not hs else (m / 2 if len(hs) == 1 else 0.0)
+            elif item.type == "rectification":
+                sh = np.nan if inp.rectify_share is None else float(inp.rectify_share[i])
+                p = m if math.isnan(sh) else m * sh
             else:
                 med = statistics.median(by_kind[inp.kinds[i]])
                 p = m if inc[i] <= med else (m / 2 if inc[i] <= max(2 * med, 2) else 0.0)
@@ -77,4 +80,5 @@ def synthetic(
         hazard_xy_m=rng.uniform(0, side, (hazards, 2)),
         hazard_premises=np.where(rng.random(hazards) < 0.3, rng.integers(0, n, hazards), -1),
         incident_xy_m=inc,
+        rectify_share=np.where(rng.random(n) < 0.3, rng.integers(0, 3, n) / 2, np.nan),
     )

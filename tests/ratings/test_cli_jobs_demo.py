@@ -51,7 +51,7 @@ def test_demo_seeding_and_the_nightly_job(own_engine: Engine) -> None:
     job = get_job("ratings")
     assert job is not None
     out = job.run(own_engine, utcnow())
-    assert out["rated"] == 24 and out["criteria_version"] == "2026.1"
+    assert out["rated"] == 24 and out["criteria_version"] == "2026.2"
     with unit_of_work(own_engine, write=False) as s:
         assert s.scalar(select(func.count()).select_from(Rating)) == 48
         assert s.scalar(select(func.count()).where(Rating.current.is_(True))) == 24
@@ -74,7 +74,7 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         _city_with_premises(get_engine())
         r = run(app, ["ratings", "compute", "--station", "T1-S0"])
         assert r.exit_code == 0, r.output
-        assert "rated 16 premises with criteria 2026.1" in r.output
+        assert "rated 16 premises with criteria 2026.2" in r.output
         r = run(app, ["ratings", "compute", "--station", "NOPE"])
         assert r.exit_code == 2
         assert "station: no station with code 'NOPE' in your jurisdiction" in r.output

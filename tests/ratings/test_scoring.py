@@ -39,7 +39,7 @@ def test_empty_city_scores_nothing() -> None:
         [], z, np.zeros((0, 5), bool), np.zeros(0, bool), z, z, np.zeros(0, np.int64), z
     )
     res = score(load_criteria(DEFAULT_FILE), inp)
-    assert res.points.shape == (0, 9)
+    assert res.points.shape == (0, 10)
 
 
 def test_a_bad_criteria_file_names_the_key(tmp_path: Path) -> None:

@@ -27,11 +27,11 @@ def test_every_score_explains_itself(client: TestClient, schools: Schools) -> No
     tok = schools.city.tokens["admin"]
     out = _compute(client, tok)
     assert out["rated"] == 3
-    assert out["criteria_version"] == "2026.1"
+    assert out["criteria_version"] == "2026.2"
     assert out["stars"] == {"1": 1, "2": 0, "3": 1, "4": 0, "5": 1}
     good = client.get(f"/api/v1/premises/{schools.good.id}/rating", headers=auth(tok)).json()
-    assert (good["stars"], good["colour"], good["score"]) == (5, "green", 100.0)
-    assert good["criteria_version"] == "2026.1"
+    assert (good["stars"], good["colour"], good["score"]) == (5, "green", 110.0)
+    assert good["criteria_version"] == "2026.2"
     assert good["valid_until"] > utcnow().date().isoformat()
     items = {i["code"]: i for i in good["items"]}
     assert set(items) == {
@@ -43,6 +43,7 @@ def test_every_score_explains_itself(client: TestClient, schools: Schools) -> No
         "cameras",
         "fire_inspection",
         "open_hazards",
+        "rectification",
         "incidents",
     }
     assert items["cameras"]["points"] == items["cameras"]["max"] == 15
@@ -50,7 +51,7 @@ def test_every_score_explains_itself(client: TestClient, schools: Schools) -> No
     assert items["fire_inspection"]["evidence"][0]["table"] == "premises_inspections"
     assert items["incidents"]["evidence"] == []  # the 400-day-old one is outside the window
     poor = client.get(f"/api/v1/premises/{schools.poor.id}/rating", headers=auth(tok)).json()
-    assert (poor["stars"], poor["colour"], poor["score"]) == (1, "red", 5.0)
+    assert (poor["stars"], poor["colour"], poor["score"]) == (1, "red", 15.0)
     pitems = {i["code"]: i for i in poor["items"]}
     assert pitems["open_hazards"]["points"] == 5.0
     assert pitems["open_hazards"]["evidence"][0]["text"] == "HZ-1 消防通道堵塞"
@@ -59,7 +60,7 @@ def test_every_score_explains_itself(client: TestClient, schools: Schools) -> No
     assert "median of the kind 0" in pitems["incidents"]["note"]
     assert pitems["lighting"]["evidence"][0]["text"] == "无 · 路灯损坏"
     fair = client.get(f"/api/v1/premises/{schools.fair.id}/rating", headers=auth(tok)).json()
-    assert (fair["stars"], fair["colour"], fair["score"]) == (3, "yellow", 62.5)
+    assert (fair["stars"], fair["colour"], fair["score"]) == (3, "yellow", 72.5)
 
 
 def test_rating_is_scoped_and_unrated_is_404(client: TestClient, schools: Schools) -> None:
@@ -165,7 +166,7 @@ def test_features_are_recorded_by_officers_and_count(client: TestClient, schools
     poor = client.get(
         f"/api/v1/premises/{schools.poor.id}/rating", headers=auth(toks["admin"])
     ).json()
-    assert poor["score"] == 20.0  # 15 for the staffed gate of a school + 5 (one hazard)
+    assert poor["score"] == 30.0  # 15 staffed gate + 5 (one hazard) + 10 (no order due)
 
 
 def test_an_inspection_rates_the_premises_again(client: TestClient, schools: Schools) -> None:
@@ -188,8 +189,8 @@ def test_an_inspection_rates_the_premises_again(client: TestClient, schools: Sch
     after = client.get(
         f"/api/v1/premises/{schools.fair.id}/rating", headers=auth(toks["admin"])
     ).json()
-    # 62.5 + 10 for a passed inspection (a school's maximum), the kind's median kept (0)
-    assert (after["stars"], after["score"]) == (3, 72.5)
+    # 72.5 + 10 for a passed inspection (a school's maximum): 82.5 / 110 = 0.75
+    assert (after["stars"], after["score"]) == (4, 82.5)
     inc = {i["code"]: i for i in after["items"]}["incidents"]
     assert "median of the kind 0" in inc["note"]
     r = client.post(

@@ -21,7 +21,7 @@ USERS = {
     "analyst": "analyst",
 }
 SERVED_NAV_PAGES = [p for p in permissions.PAGES if p.nav]
-EXTRA_PAGES = ["/casework/disputes/new"]
+EXTRA_PAGES = ["/casework/disputes/new", "/posts/checkin"]
 
 
 def _nav(html: str) -> list[str]:
@@ -66,6 +66,7 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/reports",
         "/premises",
         "/hazards",
+        "/posts",
     ]
     assert [p for p, s in seen["community_officer"].items() if s == 200] == [
         "/command",
@@ -74,6 +75,7 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/evaluation",
         "/premises",
         "/hazards",
+        "/posts",
     ]
 
 

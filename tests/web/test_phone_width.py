@@ -23,6 +23,8 @@ PAGES = (
     "/audit",
     "/reports",
     "/jobs",
+    "/posts",
+    "/posts/checkin",
 )
 PHONE = {"width": 390, "height": 844}
 

@@ -57,6 +57,8 @@ _ROUTERS = (
     "pingan.geocoding.views",
     "pingan.ratings.views",
     "pingan.web.ratings",
+    "pingan.keyplaces.views",
+    "pingan.web.keyplaces",
 )
 
 

@@ -128,3 +128,5 @@ class PremisesInspection(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)

@@ -16,7 +16,7 @@ from pingan.auth.service import Principal
 from pingan.errors import PermissionDenied
 from pingan.ratings import hazards, service
 from pingan.ratings.models import Hazard, PremisesFeature, Rating
-from pingan.ratings.schemas import HazardCreate
+from pingan.ratings.schemas import HazardCreate, HazardUpdate
 from pingan.store.base import utcnow
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "feature_set_flow",
     "hazard_close_flow",
     "hazard_create_flow",
+    "hazard_update_flow",
     "hazards_escalate_flow",
     "rating_refresh_flow",
     "rating_revoke_flow",
@@ -146,6 +147,32 @@ def hazard_create_flow(session: Session, *, principal: Principal, data: HazardCr
         entity_id=h.id,
         jpath=h.jpath,
         detail={"code": h.code, "category": h.category, "level": h.level},
+    )
+    session.commit()
+    return h
+
+
+def hazard_update_flow(
+    session: Session, *, principal: Principal, hazard_id: int, data: HazardUpdate
+) -> Hazard:
+    """Change a hazard's owner, deadline or status (audited)."""
+    _require(principal, FEATURE_ROLES, "change hazards")
+    h = hazards.update_hazard(
+        session,
+        principal=principal,
+        hazard_id=hazard_id,
+        owner=data.owner,
+        deadline=data.deadline,
+        status=data.status,
+    )
+    record(
+        session,
+        actor=principal.actor,
+        action="update",
+        entity="hazard",
+        entity_id=h.id,
+        jpath=h.jpath,
+        detail=data.model_dump(mode="json", exclude_none=True),
     )
     session.commit()
     return h

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import secrets
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.service import Principal, scope_clause
@@ -20,6 +21,7 @@ from pingan.errors import Invalid, NotFound, PermissionDenied, StateTransition
 from pingan.geo.crs import LocalProjection
 from pingan.incidents.models import Incident
 from pingan.jurisdictions.service import assign_points
+from pingan.places.models import Premises
 from pingan.places.service import get_premises_or_raise
 from pingan.ratings.models import Hazard
 from pingan.ratings.schemas import HazardCreate
@@ -35,6 +37,7 @@ __all__ = [
     "get_hazard_or_raise",
     "incidents_touching",
     "list_hazards",
+    "update_hazard",
 ]
 
 LEVELS = ("station", "district", "city")
@@ -98,6 +101,32 @@ def get_hazard_or_raise(session: Session, *, principal: Principal, hazard_id: in
     return h
 
 
+def update_hazard(
+    session: Session,
+    *,
+    principal: Principal,
+    hazard_id: int,
+    owner: str | None = None,
+    deadline: dt.date | None = None,
+    status: str | None = None,
+) -> Hazard:
+    """Change a hazard's owner, deadline or status (open ⇄ rectifying; closing is its own
+    step)."""
+    h = get_hazard_or_raise(session, principal=principal, hazard_id=hazard_id)
+    if h.status == "closed":
+        raise StateTransition(f"hazard {h.code}", "closed", status or "closed", [])
+    if status is not None:
+        if status not in ("open", "rectifying"):
+            raise Invalid("status", "use open or rectifying; close a hazard with /close")
+        h.status = status
+    if owner is not None:
+        h.owner = owner
+    if deadline is not None:
+        h.deadline = deadline
+    session.flush()
+    return h
+
+
 def close_hazard(session: Session, *, principal: Principal, hazard_id: int) -> Hazard:
     """Mark a hazard rectified and closed."""
     h = get_hazard_or_raise(session, principal=principal, hazard_id=hazard_id)
@@ -115,11 +144,25 @@ def list_hazards(
     level: str | None = None,
     status: str | None = None,
     category: str | None = None,
+    near: Premises | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, list[Hazard]]:
-    """Hazards in scope, filtered; (total, page), the oldest deadline first."""
+    """Hazards in scope, filtered (``near``: linked to that premises or within 100 m of it);
+    (total, page), the oldest deadline first."""
     q = select(Hazard).where(scope_clause(principal, Hazard.jpath))
+    if near is not None:
+        dlat = TOUCH_RADIUS_M / 110_540.0
+        dlon = dlat / max(math.cos(math.radians(near.lat)), 0.1)
+        q = q.where(
+            or_(
+                Hazard.premises_id == near.id,
+                and_(
+                    Hazard.lon.between(near.lon - dlon, near.lon + dlon),
+                    Hazard.lat.between(near.lat - dlat, near.lat + dlat),
+                ),
+            )
+        )
     if level is not None:
         q = q.where(Hazard.level == level)
     if status is not None:

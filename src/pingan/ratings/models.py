@@ -70,6 +70,9 @@ class PremisesFeature(Base):
     note: Mapped[str] = mapped_column(String(300), default="")
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    inspection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("premises_inspections.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (UniqueConstraint("premises_id", "code", name="uq_premises_feature"),)
 

@@ -213,6 +213,16 @@ class HazardCreate(BaseModel):
     premises_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
+class HazardUpdate(BaseModel):
+    """A hazard's owner, deadline or status (open or rectifying)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str | None = Field(default=None, max_length=200)
+    deadline: dt.date | None = Field(default=None, ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))
+    status: Literal["open", "rectifying"] | None = None
+
+
 class HazardRead(BaseModel):
     """A hazard with the incidents within 100 m of it in the last 12 months."""
 

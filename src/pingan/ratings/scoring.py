@@ -12,6 +12,9 @@ Per item and premises the points are:
 - ``inspection``: the maximum when the latest inspection in the window passed, else 0;
 - ``hazards``: open hazards linked to the premises or within ``hazard_radius_m``: none → the
   maximum, one → half, more → 0;
+- ``rectification``: the share of the premises' rectification orders that were due (accepted,
+  or open past their deadline) and were accepted by their deadline × the maximum; the maximum
+  when none was due;
 - ``incidents``: incidents within ``incident_radius_m`` in the window against the median count
   of the premises of the same kind: at most the median → the maximum, at most twice the median
   (at least 2) → half, more → 0. Place-based only: incidents are counted by where they happened.
@@ -39,7 +42,7 @@ __all__ = [
     "score",
 ]
 
-ITEM_TYPES = ("feature", "cameras", "inspection", "hazards", "incidents")
+ITEM_TYPES = ("feature", "cameras", "inspection", "hazards", "incidents", "rectification")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -144,6 +147,8 @@ class ScoreInput:
     hazard_xy_m: FloatArray
     hazard_premises: IntArray
     incident_xy_m: FloatArray
+    rectify_share: FloatArray | None = None
+    """per premises, the share of due rectification orders fixed on time (NaN: none due)"""
 
 
 @dataclass
@@ -222,6 +227,9 @@ def score(
         elif item.type == "hazards":
             h = hazs.count()
             points[:, k] = np.where(h == 0, m, np.where(h == 1, m / 2, 0.0))
+        elif item.type == "rectification":
+            share_ok = inp.rectify_share if inp.rectify_share is not None else np.full(n, np.nan)
+            points[:, k] = m * np.where(np.isnan(share_ok), 1.0, share_ok)
         elif item.type == "incidents":
             half_at = np.maximum(2 * median, 2)
             points[:, k] = np.where(

@@ -24,6 +24,7 @@ from pingan.evaluation.models import PremisesInspection
 from pingan.geo.crs import LocalProjection
 from pingan.incidents.models import Incident
 from pingan.jurisdictions.models import Jurisdiction
+from pingan.keyplaces.models import RectificationOrder
 from pingan.places.models import Premises
 from pingan.places.service import get_premises_or_raise
 from pingan.ratings.criteria import get_criteria
@@ -51,6 +52,7 @@ __all__ = [
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 PASSED = ("ok", "rectified")
+OUTCOME_ZH = {"ok": "合格", "issues_found": "发现问题", "rectified": "已整改"}
 EVIDENCE_LIMIT = 20  # evidence rows kept per item (the count says how many there were)
 
 
@@ -67,7 +69,8 @@ class Loaded:
     incident_text: dict[int, str]
     hazards: list[tuple[int, str, str]]
     inspections: dict[int, tuple[int, str, dt.datetime]]
-    features: dict[tuple[int, str], tuple[int, bool, str]]
+    features: dict[tuple[int, str], tuple[int, bool, str, int | None]]
+    orders: dict[int, list[tuple[int, str, dt.date, str]]]
     xy_m: np.ndarray
     camera_xy_m: np.ndarray
     incident_xy_m: np.ndarray
@@ -163,8 +166,13 @@ def load_and_score(
         .order_by(PremisesInspection.inspected_at, PremisesInspection.id)
     ):
         inspections[int(r.premises_id)] = (int(r.id), str(r.outcome), r.inspected_at)
-    features: dict[tuple[int, str], tuple[int, bool, str]] = {
-        (int(r.premises_id), str(r.code)): (int(r.id), bool(r.present), str(r.note))
+    features: dict[tuple[int, str], tuple[int, bool, str, int | None]] = {
+        (int(r.premises_id), str(r.code)): (
+            int(r.id),
+            bool(r.present),
+            str(r.note),
+            int(r.inspection_id) if r.inspection_id is not None else None,
+        )
         for r in session.execute(
             select(
                 PremisesFeature.id,
@@ -172,18 +180,25 @@ def load_and_score(
                 PremisesFeature.code,
                 PremisesFeature.present,
                 PremisesFeature.note,
+                PremisesFeature.inspection_id,
             ).where(true() if only is None else PremisesFeature.premises_id == only.id)
         )
     }
     feature_codes = [i.code for i in criteria.items if i.type == "feature"]
     feat = np.zeros((len(prem), len(feature_codes)), dtype=bool)
-    for (pid, code), (_, present, _) in features.items():
+    for (pid, code), (_, present, _, _) in features.items():
         if present and pid in row_of and code in feature_codes:
             feat[row_of[pid], feature_codes.index(code)] = True
     passed = np.zeros(len(prem), dtype=bool)
     for pid, (_, outcome, _) in inspections.items():
         if pid in row_of:
             passed[row_of[pid]] = outcome in PASSED
+    orders = _orders(session, now=now, since=insp_since, only=only)
+    share = np.full(len(prem), np.nan)
+    for pid, rows in orders.items():
+        due = [o for o in rows if o[3] != "open"]
+        if pid in row_of and due:
+            share[row_of[pid]] = sum(o[3] == "on_time" for o in due) / len(due)
     xy = _xy(proj, lons, lats)
     cam_xy = _xy(proj, [c.lon for c in cams], [c.lat for c in cams])
     inc_xy = _xy(proj, [i.lon for i in incs], [i.lat for i in incs])
@@ -199,6 +214,7 @@ def load_and_score(
             dtype=np.int64,
         ),
         incident_xy_m=inc_xy,
+        rectify_share=share,
     )
     return Loaded(
         ids=ids,
@@ -211,10 +227,37 @@ def load_and_score(
         hazards=[(int(h.id), str(h.code), str(h.title)) for h in hazs],
         inspections=inspections,
         features=features,
+        orders=orders,
         xy_m=xy,
         camera_xy_m=cam_xy,
         incident_xy_m=inc_xy,
     )
+
+
+def _orders(
+    session: Session, *, now: dt.datetime, since: dt.datetime, only: Premises | None
+) -> dict[int, list[tuple[int, str, dt.date, str]]]:
+    """Rectification orders issued in the window per premises: (id, code, deadline, status),
+    status ``on_time`` / ``late`` (accepted after the deadline, or open past it) / ``open``."""
+    today = now.astimezone(LOCAL_TZ).date()
+    out: dict[int, list[tuple[int, str, dt.date, str]]] = {}
+    R = RectificationOrder
+    for r in session.execute(
+        select(R.id, R.code, R.premises_id, R.deadline, R.state, R.accepted_at)
+        .where(
+            R.issued_at >= since,
+            R.issued_at <= now,
+            true() if only is None else R.premises_id == only.id,
+        )
+        .order_by(R.issued_at, R.id)
+    ):
+        if r.state == "accepted" and r.accepted_at is not None:
+            done = r.accepted_at.astimezone(LOCAL_TZ).date()
+            status = "on_time" if done <= r.deadline else "late"
+        else:
+            status = "late" if r.deadline < today else "open"
+        out.setdefault(int(r.premises_id), []).append((int(r.id), str(r.code), r.deadline, status))
+    return out
 
 
 def _incident_texts(session: Session, ids: list[int], result: ScoreResult) -> dict[int, str]:
@@ -260,6 +303,14 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                         "text": ("有" if f[1] else "无") + (f" · {f[2]}" if f[2] else ""),
                     }
                 ]
+                if f[3] is not None:
+                    ev.append(
+                        {
+                            "table": "premises_inspections",
+                            "id": f[3],
+                            "text": "合格" if f[1] else "不合格",
+                        }
+                    )
                 count = 1
             note = "recorded present" if f is not None and f[1] else "not recorded present"
             note_zh = "已登记具备" if f is not None and f[1] else "未登记具备"
@@ -284,7 +335,8 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                     {
                         "table": "premises_inspections",
                         "id": insp[0],
-                        "text": f"{insp[2].astimezone(LOCAL_TZ):%Y-%m-%d} {insp[1]}",
+                        "text": f"{insp[2].astimezone(LOCAL_TZ):%Y-%m-%d} "
+                        + OUTCOME_ZH.get(insp[1], insp[1]),
                     }
                 ]
                 count = 1
@@ -297,6 +349,30 @@ def _evidence(data: Loaded, criteria: Criteria, row: int, pid: int) -> list[dict
                 "最近一次检查合格"
                 if insp and insp[1] in PASSED
                 else ("最近一次检查不合格" if insp else "期内未检查")
+            )
+        elif item.type == "rectification":
+            rows = data.orders.get(pid, [])
+            due = [o for o in rows if o[3] != "open"]
+            on_time = sum(o[3] == "on_time" for o in due)
+            count = len(rows)
+            word = {"on_time": "按期整改", "late": "逾期", "open": "整改中"}
+            ev = [
+                {
+                    "table": "rectification_orders",
+                    "id": o[0],
+                    "text": f"{o[1]} {word[o[3]]} (期限 {o[2]:%Y-%m-%d})",
+                }
+                for o in rows[-EVIDENCE_LIMIT:][::-1]
+            ]
+            note = (
+                f"{on_time} of {len(due)} due orders fixed on time"
+                if due
+                else f"no order due ({count} open)"
+            )
+            note_zh = (
+                f"到期整改 {len(due)} 件, 按期 {on_time} 件"
+                if due
+                else f"无到期整改 (在办 {count} 件)"
             )
         elif item.type == "hazards":
             near = res.hazards.of(row)

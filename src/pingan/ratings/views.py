@@ -21,6 +21,7 @@ from pingan.ratings.schemas import (
     HazardCreate,
     HazardPage,
     HazardRead,
+    HazardUpdate,
     RatedPage,
     RatingRead,
     RevokeRequest,
@@ -211,6 +212,10 @@ def list_hazards(
     level: Annotated[Literal["station", "district", "city"] | None, Query()] = None,
     status: Annotated[Literal["open", "rectifying", "closed"] | None, Query()] = None,
     category: Annotated[Literal["traffic", "fire", "public_order"] | None, Query()] = None,
+    premises_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="hazards linked to this premises or within 100 m"),
+    ] = None,
     rank: Annotated[
         Literal["deadline", "incidents"],
         Query(
@@ -221,6 +226,9 @@ def list_hazards(
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> HazardPage:
     """The hazard board: hazards in your jurisdiction per level, with the incidents they touch."""
+    near = None
+    if premises_id is not None:
+        near = get_premises_or_raise(session, principal=principal, premises_id=premises_id)
     if rank == "incidents":
         total, rows = hazards.list_hazards(
             session,
@@ -228,6 +236,7 @@ def list_hazards(
             level=level,
             status=status,
             category=category,
+            near=near,
             limit=10_000,
             offset=0,
         )
@@ -242,12 +251,26 @@ def list_hazards(
             level=level,
             status=status,
             category=category,
+            near=near,
             limit=limit,
             offset=offset,
         )
         counts = hazards.incidents_touching(session, rows)
         items = [hazard_read(h, c) for h, c in zip(rows, counts, strict=True)]
     return HazardPage(total=total, limit=limit, offset=offset, items=items)
+
+
+@router.patch("/hazards/{hazard_id}", operation_id="update_hazard")
+def update_hazard(
+    hazard_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: HazardUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("premises.feature")],
+) -> HazardRead:
+    """Change a hazard's owner, deadline or status (open or rectifying)."""
+    return hazard_read(
+        flows.hazard_update_flow(session, principal=principal, hazard_id=hazard_id, data=body)
+    )
 
 
 @router.post("/hazards/{hazard_id}/close", operation_id="close_hazard")

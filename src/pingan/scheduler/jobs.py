@@ -155,6 +155,24 @@ def ratings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def rectification(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Rectification orders not accepted by their deadline escalate one level (the station
+    chief, then the district); overdue hazards go up one level of government."""
+    from pingan.keyplaces.flows import orders_escalate_flow
+    from pingan.ratings.flows import hazards_escalate_flow
+
+    with unit_of_work(engine) as s:
+        moved = orders_escalate_flow(s, actor=_actor("rectification"), now=now)
+    with unit_of_work(engine) as s:
+        hazards = hazards_escalate_flow(s, actor=_actor("rectification"), now=now)
+    return {
+        "orders_escalated": len(moved),
+        "to_chief": sum(o.escalation_level == 1 for o in moved),
+        "to_district": sum(o.escalation_level == 2 for o in moved),
+        "hazards_escalated": len(hazards),
+    }
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -176,6 +194,13 @@ JOBS: tuple[Job, ...] = (
         retention,
     ),
     Job("ratings", "治安星级复评", "Re-rate premises (security stars)", DailyAt(3, 0), ratings),
+    Job(
+        "rectification",
+        "逾期整改与隐患升级",
+        "Escalate late rectification orders and overdue hazards",
+        Every(3600),
+        rectification,
+    ),
 )
 _BY_NAME = {j.name: j for j in JOBS}
 

@@ -4,17 +4,50 @@
   const { t, api, esc } = window.PA;
   const canClose = document.getElementById("board").dataset.canClose === "1";
   const today = new Date().toISOString().slice(0, 10);
+  const LEVEL_COLOURS = { station: "#ef8f00", district: "#d84315", city: "#b71c1c" };
+  let mapReady = false;
+  let pending = null;
+  const map = new maplibregl.Map({
+    container: "hz-map",
+    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
+    center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
+  map.on("load", () => {
+    map.addSource("hz", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    // the stations' outlines, for orientation (no base map tiles: the app runs offline)
+    map.addSource("st", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    map.addLayer({ id: "st", type: "line", source: "st", paint: { "line-color": "#7a8aa8", "line-width": 1 } });
+    api("/api/v1/ogc/collections/stations/items?limit=1000").then((fc) => map.getSource("st").setData(fc)).catch(() => {});
+    map.addLayer({ id: "hz-line", type: "line", source: "hz", filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "c"], "line-width": 4 } });
+    map.addLayer({ id: "hz-pt", type: "circle", source: "hz", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": ["+", 5, ["min", ["get", "n"], 10]], "circle-color": ["get", "c"], "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
+    mapReady = true;
+    if (pending) plot(pending);
+  });
+  function plot(items) {
+    if (!mapReady) { pending = items; return; }
+    map.getSource("hz").setData({ type: "FeatureCollection", features: items.map((h) => ({
+      type: "Feature", geometry: h.geometry && h.geometry.type === "LineString" ? h.geometry : { type: "Point", coordinates: [h.lon, h.lat] },
+      properties: { c: LEVEL_COLOURS[h.level], n: h.incidents_12m || 0 } })) });
+    if (items.length) {
+      const b = new maplibregl.LngLatBounds();
+      for (const h of items) b.extend([h.lon, h.lat]);
+      map.fitBounds(b, { padding: 30, duration: 0, maxZoom: 15 });
+    }
+  }
 
   async function load() {
     document.body.dataset.ready = "0";
     try {
-      const page = await api("/api/v1/hazards?status=open&rank=incidents&limit=1000");
+      const page = await api("/api/v1/hazards?rank=incidents&limit=1000");
+      page.items = page.items.filter((h) => h.status !== "closed");
+      plot(page.items);
       for (const level of ["station", "district", "city"]) {
         const rows = page.items.filter((h) => h.level === level);
         document.getElementById("lv-" + level).innerHTML = rows.length ? rows.map((h) => `<li data-id="${h.id}">
-          <div><strong>${esc(h.code)}</strong> ${esc(h.title)}</div>
-          <div class="sub">${esc(t("hz.cat." + h.category))} · ${esc(t("hz.incidents"))} ${h.incidents_12m}
-            · <span class="${h.deadline && h.deadline < today ? "late" : ""}">${esc(t("hz.deadline"))} ${esc(h.deadline || "–")}</span></div>
+          <div><strong>${esc(h.code)}</strong> ${esc(h.title)}${h.geometry && h.geometry.type === "LineString" ? " · " + esc(t("hz.segment")) : ""}</div>
+          <div class="sub">${h.premises_id ? `<a href="/premises/${h.premises_id}">${esc(t("kp.open"))}</a> · ` : ""}${esc(t("hz.cat." + h.category))} · ${esc(t("hz.incidents"))} ${h.incidents_12m}
+            ${h.owner ? "· " + esc(h.owner) : ""} · <span class="${h.deadline && h.deadline < today ? "late" : ""}">${esc(t("hz.deadline"))} ${esc(h.deadline || "–")}</span></div>
           ${canClose ? `<button type="button" class="close" data-id="${h.id}">${esc(t("hz.close"))}</button>` : ""}
         </li>`).join("") : `<li class="muted">${esc(t("hz.none"))}</li>`;
       }

@@ -8,6 +8,36 @@
   let offset = 0;
   let total = 0;
   const starText = (n) => "★".repeat(n) + "☆".repeat(5 - n);
+  const COLOURS = { red: "#c62828", yellow: "#f2b600", green: "#2e7d32" };
+  let mapReady = false;
+  let pending = null;
+  const map = new maplibregl.Map({
+    container: "pr-map",
+    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
+    center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
+  map.on("load", () => {
+    map.addSource("pr", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    // the stations' outlines, for orientation (no base map tiles: the app runs offline)
+    map.addSource("st", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    map.addLayer({ id: "st", type: "line", source: "st", paint: { "line-color": "#7a8aa8", "line-width": 1 } });
+    api("/api/v1/ogc/collections/stations/items?limit=1000").then((fc) => map.getSource("st").setData(fc)).catch(() => {});
+    map.addLayer({ id: "pr", type: "circle", source: "pr", paint: { "circle-radius": 6, "circle-color": ["get", "c"], "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
+    map.on("click", "pr", (e) => { const f = e.features && e.features[0]; if (f) show(f.properties.id); });
+    mapReady = true;
+    if (pending) plot(pending);
+  });
+  function plot(items) {
+    if (!mapReady) { pending = items; return; }
+    map.getSource("pr").setData({ type: "FeatureCollection", features: items.map((r) => ({
+      type: "Feature", geometry: { type: "Point", coordinates: [r.lon, r.lat] }, properties: { id: r.premises_id, c: COLOURS[r.colour] } })) });
+    if (items.length) {
+      const b = new maplibregl.LngLatBounds();
+      for (const r of items) b.extend([r.lon, r.lat]);
+      map.fitBounds(b, { padding: 30, duration: 0, maxZoom: 15 });
+    }
+  }
 
   function query() {
     const p = new URLSearchParams({ limit: String(LIMIT), offset: String(offset) });
@@ -38,6 +68,7 @@
     $("prev").disabled = offset === 0;
     $("next").disabled = offset + LIMIT >= total;
     $("status").textContent = "";
+    plot(page.items);
     return page.items;
   }
 
@@ -55,8 +86,10 @@
     $("d-items").innerHTML = r.items.map((i) => `<li><div class="row">
         <span>${esc(en ? i.label_en : i.label)}</span><strong>${i.points} / ${i.max}</strong></div>
         <div class="sub">${esc(en ? i.note : (i.note_zh || i.note))}</div>
-        ${i.evidence.length ? "<ul>" + i.evidence.map((e) => `<li>${esc(e.table)} #${e.id} · ${esc(e.text)}</li>`).join("") + "</ul>" : ""}
+        ${i.evidence.length ? "<ul>" + i.evidence.map((e) => `<li>${esc(t("kp.table." + e.table))} #${e.id} · ${esc(e.text)}</li>`).join("") + "</ul>" : ""}
       </li>`).join("");
+    $("d-open").href = `/premises/${id}`;
+    $("d-open").hidden = false;
     const a = $("d-sign");
     a.href = `/api/v1/premises/${id}/rating/sign.pdf`;
     a.hidden = false;
