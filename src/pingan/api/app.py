@@ -57,6 +57,8 @@ _ROUTERS = (
     "pingan.geocoding.views",
     "pingan.ratings.views",
     "pingan.web.ratings",
+    "pingan.cameras.views",
+    "pingan.web.cameras",
 )
 
 

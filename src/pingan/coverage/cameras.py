@@ -97,7 +97,8 @@ def _seen(dx: F64, dy: F64, heading: F64, fov: F64, rng: F64) -> BoolA:
         return ok
     bearing = np.degrees(np.arctan2(dx, dy))
     off = np.abs((bearing - heading + 180.0) % 360.0 - 180.0)
-    return ok & ((fov >= 360.0) | (d == 0.0) | (off <= 0.5 * fov + _EPS_DEG))
+    seen: BoolA = ok & ((fov >= 360.0) | (d == 0.0) | (off <= 0.5 * fov + _EPS_DEG))
+    return seen
 
 
 def _grid(pts: F64, cell_m: float) -> tuple[float, float, int, int, I64, I64]:
