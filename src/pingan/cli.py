@@ -15,6 +15,7 @@ import typer
 from pingan.commands import (
     addresses,
     audit,
+    cameras,
     checklists,
     core,
     crime_analysis,
@@ -59,6 +60,7 @@ app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(scheduler.jobs_app, name="jobs")
 addresses.register(app)  # pingan import addresses
 app.add_typer(ratings.app, name="ratings")
+app.add_typer(cameras.app, name="cameras")
 
 
 def main() -> None:
