@@ -32,6 +32,10 @@ BoolA = NDArray[np.bool_]
 
 NEAR_M = 100.0
 """A road sample weighs its length (km) times the incidents within this distance."""
+_EXACT_NNZ = 200_000
+"""Up to this many (demand, candidate) pairs the model is solved exactly (HiGHS, within the
+time limit); above, by the heuristic with its Lagrangian bound, which proves a useful gap in the
+time a page can wait."""
 
 
 def _area_masks(snap: Snapshot, station_id: int | None) -> tuple[BoolA, BoolA]:
@@ -108,7 +112,7 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
         d_w[cover],
         standard_s=1.0,
         n_sites=n_sel,
-    ).solve(method="exact", time_limit_s=req.time_limit_s)
+    ).solve(method="exact" if a.nnz <= _EXACT_NNZ else "heuristic", time_limit_s=req.time_limit_s)
     res = model.result_
     chosen = res.selected
     # each chosen camera's own gain, in the order of the marginal gain it adds (greedy order)
@@ -162,12 +166,12 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
             }
         )
     how = (
-        f"{sites.size} candidate sites (road vertices within {req.range_m:g} m of unseen "
-        f"demand, the {req.max_sites} with most) × {req.headings} headings = {c_node.size} "
+        f"{sites.size} candidate sites (road vertices with unseen demand within "
+        f"{req.range_m:g} m, at most the {req.max_sites} with most) × {req.headings} headings = {c_node.size} "
         f"candidate cameras; demand {inc_un.size} unseen incidents (weight 1) and "
         f"{road_un.size} unseen 20 m road pieces with incidents within {NEAR_M:g} m (weight: "
         "km × those incidents). Maximal covering (MCLP) solved by pingan.coverage: "
-        f"{res.status}, objective {res.objective:.2f}, bound {res.bound:.2f}, gap "
+        f"{res.method}{'' if res.status == res.method else ', ' + res.status}, objective {res.objective:.2f}, bound {res.bound:.2f}, gap "
         f"{res.gap:.2%}, {res.solve_time_s:.1f} s. Gains are in that order, each counting "
         "only what the cameras before it do not see."
     )
