@@ -165,15 +165,16 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
                 ),
             }
         )
+    status = res.method if res.status == res.method else f"{res.method}, {res.status}"
     how = (
         f"{sites.size} candidate sites (road vertices with unseen demand within "
-        f"{req.range_m:g} m, at most the {req.max_sites} with most) × {req.headings} headings = {c_node.size} "
-        f"candidate cameras; demand {inc_un.size} unseen incidents (weight 1) and "
-        f"{road_un.size} unseen 20 m road pieces with incidents within {NEAR_M:g} m (weight: "
-        "km × those incidents). Maximal covering (MCLP) solved by pingan.coverage: "
-        f"{res.method}{'' if res.status == res.method else ', ' + res.status}, objective {res.objective:.2f}, bound {res.bound:.2f}, gap "
-        f"{res.gap:.2%}, {res.solve_time_s:.1f} s. Gains are in that order, each counting "
-        "only what the cameras before it do not see."
+        f"{req.range_m:g} m, at most the {req.max_sites} with most) × {req.headings} headings "
+        f"= {c_node.size} candidate cameras; demand {inc_un.size} unseen incidents (weight 1) "
+        f"and {road_un.size} unseen 20 m road pieces with incidents within {NEAR_M:g} m "
+        "(weight: km × those incidents). Maximal covering (MCLP) solved by pingan.coverage: "
+        f"{status}, objective {res.objective:.2f}, bound {res.bound:.2f}, gap {res.gap:.2%}, "
+        f"{res.solve_time_s:.1f} s. Gains are in that order, each counting only what the "
+        "cameras before it do not see."
     )
     return _siting_answer(snap, req, plan, before, after, res.objective, t0, how)
 
