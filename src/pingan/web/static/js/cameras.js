@@ -22,7 +22,7 @@
 
   function addLayers() {
     for (const s of ["roads", "blind", "cameras", "sectors", "plan", "plan-sectors"]) map.addSource(s, { type: "geojson", data: empty() });
-    map.addLayer({ id: "roads", type: "line", source: "roads", paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.6, 17, 5] } });
+    map.addLayer({ id: "roads", type: "line", source: "roads", paint: { "line-color": "#c3cad6", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.5, 17, 5] } });
     map.addLayer({ id: "blind", type: "fill", source: "blind", paint: { "fill-color": "#b71c1c", "fill-opacity": ["interpolate", ["linear"], ["get", "unseen"], 1, 0.12, 20, 0.45, 80, 0.7] } });
     map.addLayer({ id: "sectors", type: "fill", source: "sectors", minzoom: SECTOR_ZOOM, paint: { "fill-color": ["match", ["get", "status"], "online", STATUS_COLORS.online, "offline", STATUS_COLORS.offline, STATUS_COLORS.maintenance], "fill-opacity": 0.22 } });
     map.addLayer({ id: "sectors-line", type: "line", source: "sectors", minzoom: SECTOR_ZOOM, paint: { "line-color": ["match", ["get", "status"], "online", STATUS_COLORS.online, "offline", STATUS_COLORS.offline, STATUS_COLORS.maintenance], "line-width": 0.6 } });
@@ -66,6 +66,23 @@
     const items = ["incidents", "road", "down", "areas"].map((k) => fmt("cameras.explain." + k, { days }));
     if (tot.road_m === 0) items[1] = t("cameras.explain.no_roads");
     document.getElementById("cm-explain").innerHTML = items.map((s) => `<li>${esc(s)}</li>`).join("");
+  }
+
+  let roadTimer = null, roadSeq = 0;
+  const hasRoads = document.getElementById("map").dataset.roads === "1";
+  function refreshRoads() {
+    if (!hasRoads) return Promise.resolve();  // no network: asking would be a 409 in the console
+    clearTimeout(roadTimer);
+    return new Promise((done) => {
+      roadTimer = setTimeout(async () => {
+        const my = ++roadSeq;
+        try {
+          const d = await api("/api/v1/map/roads?" + new URLSearchParams({ bbox: bboxParam(), zoom: map.getZoom().toFixed(1) }));
+          if (my === roadSeq) map.getSource("roads").setData(d);
+        } catch (e) { /* the next move asks again */ }
+        done();
+      }, 150);
+    });
   }
 
   let sectorTimer = null, sectorSeq = 0;
@@ -175,7 +192,7 @@
       const tr = e.target.closest("tr.row"); const sel = document.getElementById("s-station");
       if (tr && sel) sel.value = tr.dataset.id;
     });
-    map.on("moveend", refreshSectors);
+    map.on("moveend", () => { refreshSectors(); refreshRoads(); });
     map.on("click", "blind", (e) => {
       const p = e.features[0].properties;
       new maplibregl.Popup().setLngLat(e.lngLat).setHTML(esc(fmt("cameras.blind_popup", { unseen: p.unseen, incidents: p.incidents }))).addTo(map);
@@ -185,16 +202,14 @@
       new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.code)}</b>${p.name ? " " + esc(p.name) : ""}<br>${esc(t("cameras.status." + p.status))} · ${Math.round(p.heading_deg)}° · ${Math.round(p.fov_deg)}° · ${Math.round(p.range_m)} m<br>${esc(t("cameras.owner." + p.owner))} · ${esc(String(p.resolution).toUpperCase())}`).addTo(map);
     });
     const errors = [];
-    const bounds = map.getBounds();
     await Promise.all([
       loadCameras().catch((e) => errors.push(e.message)),
       api("/api/v1/cameras/figures").then(renderFigures).catch((e) => errors.push(e.message)),
       api("/api/v1/cameras/blind-spots").then((fc) => map.getSource("blind").setData(fc)).catch((e) => errors.push(e.message)),
-      document.getElementById("map").dataset.roads !== "1" ? null : api("/api/v1/map/roads?" + new URLSearchParams({ bbox: [bounds.getWest() - 1, bounds.getSouth() - 1, bounds.getEast() + 1, bounds.getNorth() + 1].map((v) => v.toFixed(4)).join(","), zoom: "12" }))
-        .then((d) => map.getSource("roads").setData(d)).catch(() => {}),
     ]);
     if (errors.length) { const s = document.getElementById("cm-zoom-hint"); s.textContent = errors.join("; "); s.classList.add("cm-err"); }
     refreshSectors();
+    await refreshRoads();
     map.once("idle", () => { document.body.dataset.ready = "1"; });
     map.triggerRepaint();
   });
