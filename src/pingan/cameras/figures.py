@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,13 @@ from pingan.errors import Invalid
 from pingan.geo.crs import LocalProjection
 from pingan.incidents.models import Incident
 from pingan.jurisdictions.models import Jurisdiction
-from pingan.jurisdictions.service import assign_points
+from pingan.jurisdictions.service import index_for
 from pingan.places.models import KeyArea
 from pingan.roads import RoadNetwork
 
 __all__ = [
     "SAMPLE_M",
+    "Area",
     "Snapshot",
     "blind_spots",
     "clear_cache",
@@ -94,7 +95,9 @@ class _Samples:
 
 
 _lock = threading.Lock()
+_loading = threading.Lock()
 _roads: dict[Path, tuple[int, RoadNetwork, _Samples]] = {}
+_road_jids: dict[tuple[Path, int, int], I64] = {}
 _snaps: dict[tuple[Any, ...], tuple[float, Snapshot]] = {}
 
 
@@ -121,6 +124,24 @@ def _road_samples(net: RoadNetwork) -> _Samples:
     return _Samples(lon, lat, sx, sy, (seg_len / n)[seg])
 
 
+def _sample_jurisdictions(session: Session, data_dir: Path, samples: _Samples) -> I64:
+    """The finest jurisdiction of every road sample (-1 outside), kept while neither the
+    network nor the jurisdictions change."""
+    index = index_for(session)
+    path = (Path(data_dir) / NETWORK_FILE).resolve()
+    key = (path, id(samples), id(index))
+    with _lock:
+        hit = _road_jids.get(key)
+    if hit is not None:
+        return hit
+    jid = np.asarray(index.assign(samples.lon, samples.lat).jurisdiction_id, dtype=np.int64)
+    with _lock:
+        for k in [k for k in _road_jids if k[0] == path]:
+            del _road_jids[k]
+        _road_jids[key] = jid
+    return jid
+
+
 def _network(data_dir: Path) -> tuple[RoadNetwork, _Samples] | None:
     path = (Path(data_dir) / NETWORK_FILE).resolve()
     try:
@@ -136,6 +157,17 @@ def _network(data_dir: Path) -> tuple[RoadNetwork, _Samples] | None:
     with _lock:
         _roads[path] = (mtime, net, samples)
     return net, samples
+
+
+@dataclass(frozen=True)
+class Area:
+    """A station or a key area, as plain data (a snapshot outlives the session that read it)."""
+
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    geometry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,8 +197,9 @@ class Snapshot:
     road_station: I64
     road_seen: I64
     # stations and key areas in scope
-    stations: list[Jurisdiction]
-    key_areas: list[KeyArea]
+    stations: list[Area]
+    key_areas: list[Area]
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def working(self) -> BoolA:
@@ -174,18 +207,21 @@ class Snapshot:
         return np.asarray(self.cam_status == "online")
 
 
-def _station_lookup(session: Session) -> tuple[I64, list[int]]:
-    """An array ``station_of[jurisdiction_id]`` (-1: none) and the station ids."""
+def _station_lookup(session: Session, principal: Principal) -> tuple[I64, BoolA]:
+    """Arrays indexed by jurisdiction id: its station (-1: none), and whether it is inside the
+    caller's scope."""
     rows = session.execute(select(Jurisdiction.id, Jurisdiction.level, Jurisdiction.path)).all()
     stations = {int(r[0]) for r in rows if r[1] == "station"}
     top = max((int(r[0]) for r in rows), default=0)
     out = np.full(top + 1, -1, dtype=np.int64)
+    mine = np.zeros(top + 1, dtype=bool)
     for jid, _level, path in rows:
+        mine[int(jid)] = principal.can_see(str(path))
         for part in str(path).strip("/").split("/"):
             if part and int(part) in stations:
                 out[int(jid)] = int(part)
                 break
-    return out, sorted(stations)
+    return out, mine
 
 
 def _lookup(table: I64, ids: NDArray[Any]) -> I64:
@@ -213,17 +249,18 @@ def snapshot(
         str(Path(data_dir).resolve()),
         tuple(str(s) for s in stamp),
     )
-    now = time.monotonic()
-    with _lock:
-        hit = _snaps.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-    snap = _load(session, principal=principal, data_dir=data_dir, history_days=history_days)
-    with _lock:
-        for k in [k for k, v in _snaps.items() if v[0] <= now]:
-            del _snaps[k]
-        _snaps[key] = (now + _TTL_S, snap)
-    return snap
+    with _loading:  # the page asks for figures and blind spots at once: compute them once
+        now = time.monotonic()
+        with _lock:
+            hit = _snaps.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        snap = _load(session, principal=principal, data_dir=data_dir, history_days=history_days)
+        with _lock:
+            for k in [k for k, v in _snaps.items() if v[0] <= now]:
+                del _snaps[k]
+            _snaps[key] = (time.monotonic() + _TTL_S, snap)
+        return snap
 
 
 def clear_cache() -> None:
@@ -231,11 +268,13 @@ def clear_cache() -> None:
     with _lock:
         _roads.clear()
         _snaps.clear()
+        _road_jids.clear()
 
 
 def _load(session: Session, *, principal: Principal, data_dir: Path, history_days: int) -> Snapshot:
-    station_of, _ = _station_lookup(session)
-    cams = session.execute(
+    station_of, in_scope = _station_lookup(session, principal)
+    conn = session.connection()  # Core rows: no ORM loading for 10^5 - 10^6 rows
+    cams = conn.execute(
         select(
             Camera.id,
             Camera.code,
@@ -251,7 +290,7 @@ def _load(session: Session, *, principal: Principal, data_dir: Path, history_day
         .order_by(Camera.id)
     ).all()
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=history_days)
-    inc = session.execute(
+    inc = conn.execute(
         select(Incident.lon, Incident.lat, Incident.jurisdiction_id).where(
             scope_clause(principal, Incident.jpath),
             Incident.reported_at >= since,
@@ -260,18 +299,20 @@ def _load(session: Session, *, principal: Principal, data_dir: Path, history_day
             Incident.source != "drill",
         )
     ).all()
-    stations = list(
-        session.scalars(
+    stations = [
+        Area(j.id, j.code, j.name_zh, j.name_en)
+        for j in session.scalars(
             select(Jurisdiction)
             .where(Jurisdiction.level == "station", scope_clause(principal, Jurisdiction.path))
             .order_by(Jurisdiction.code)
         )
-    )
-    key_areas = list(
-        session.scalars(
+    ]
+    key_areas = [
+        Area(k.id, k.code, k.name_zh, k.name_en, k.geometry)
+        for k in session.scalars(
             select(KeyArea).where(scope_clause(principal, KeyArea.jpath)).order_by(KeyArea.code)
         )
-    )
+    ]
     loaded = _network(data_dir)
     cam_lon = np.array([c[2] for c in cams], dtype=np.float64)
     cam_lat = np.array([c[3] for c in cams], dtype=np.float64)
@@ -306,12 +347,10 @@ def _load(session: Session, *, principal: Principal, data_dir: Path, history_day
     ix, iy = proj.forward(inc_arr[:, 0], inc_arr[:, 1])
     inc_xy = np.column_stack([ix, iy])
     if net is not None:
-        a = assign_points(session, samples.lon, samples.lat)
-        jp = np.asarray(a.jpath, dtype=object)
-        jid = np.asarray(a.jurisdiction_id, dtype=np.int64)
-        mine = (jid >= 0) & np.array(
-            [principal.jpath == "/" or str(p).startswith(principal.jpath) for p in jp]
-        )
+        jid = _sample_jurisdictions(session, data_dir, samples)
+        ok = (jid >= 0) & (jid < in_scope.size)
+        mine = np.zeros(jid.size, dtype=bool)
+        mine[ok] = in_scope[jid[ok]]
         road_xy = np.column_stack([samples.x[mine], samples.y[mine]])
         road_len = samples.length_m[mine]
         road_station = _lookup(station_of, jid[mine])
@@ -382,23 +421,51 @@ def _figure(
     )
 
 
-def _in_polygon(snap: Snapshot, geometry: str, xy: F64) -> BoolA:
-    g = shapely.from_geojson(geometry)
-    ring = shapely.get_coordinates(g)
-    gx, gy = snap.proj.forward(ring[:, 0], ring[:, 1])
-    x0, x1, y0, y1 = gx.min(), gx.max(), gy.min(), gy.max()
-    out = np.zeros(xy.shape[0], dtype=bool)
-    box = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
-    if box.any():
-        idx = np.flatnonzero(box)
-        lon, lat = snap.proj.inverse(xy[idx, 0], xy[idx, 1])
-        out[idx] = shapely.contains_xy(g, lon, lat)
-    return out
+class _ByX:
+    """Points sorted by x, so that the points of a box are found by two binary searches."""
+
+    def __init__(self, xy: F64) -> None:
+        self.xy = xy
+        self.order = np.argsort(xy[:, 0], kind="stable")
+        self.x = xy[self.order, 0]
+
+    def inside(self, g: shapely.Geometry) -> BoolA:
+        """Points (metres) inside ``g`` (a polygon in the same frame): O(log n + k) for the k
+        points in its x range, then GEOS for those in its box."""
+        x0, y0, x1, y1 = shapely.bounds(g)
+        out = np.zeros(self.xy.shape[0], dtype=bool)
+        lo = int(np.searchsorted(self.x, x0, side="left"))
+        hi = int(np.searchsorted(self.x, x1, side="right"))
+        idx = self.order[lo:hi]
+        y = self.xy[idx, 1]
+        idx = idx[(y >= y0) & (y <= y1)]
+        if idx.size:
+            out[idx] = shapely.contains_xy(g, self.xy[idx, 0], self.xy[idx, 1])
+        return out
+
+
+def _projected(snap: Snapshot, geometry: str) -> shapely.Geometry:
+    def fwd(c: F64) -> F64:
+        x, y = snap.proj.forward(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    g = shapely.transform(shapely.from_geojson(geometry), fwd)
+    shapely.prepare(g)
+    return g
 
 
 def figures(snap: Snapshot, *, lang: str = "zh-CN") -> FiguresRead:
     """Cameras, working and down; incidents seen; road length seen — for the whole scope, per
-    station and per key area, each with how it was made."""
+    station and per key area, each with how it was made (kept with the snapshot)."""
+    key = ("figures", lang)
+    hit = snap.memo.get(key)
+    if hit is None:
+        hit = snap.memo[key] = _figures(snap, lang)
+    out: FiguresRead = hit
+    return out
+
+
+def _figures(snap: Snapshot, lang: str) -> FiguresRead:
     every_c = np.ones(snap.cam_id.size, dtype=bool)
     total = _figure(
         snap,
@@ -422,17 +489,18 @@ def figures(snap: Snapshot, *, lang: str = "zh-CN") -> FiguresRead:
         for s in snap.stations
     ]
     key_areas = []
+    cams_x, inc_x, road_x = _ByX(snap.cam_xy), _ByX(snap.inc_xy), _ByX(snap.road_xy)
     for k in snap.key_areas:
-        cam_in = _in_polygon(snap, k.geometry, snap.cam_xy) if snap.cam_id.size else every_c
+        g = _projected(snap, k.geometry or "{}")
         key_areas.append(
             _figure(
                 snap,
                 id=k.id,
                 code=k.code,
                 name=k.name_en if lang == "en" else k.name_zh,
-                cam=cam_in,
-                inc=_in_polygon(snap, k.geometry, snap.inc_xy),
-                road=_in_polygon(snap, k.geometry, snap.road_xy),
+                cam=cams_x.inside(g),
+                inc=inc_x.inside(g),
+                road=road_x.inside(g),
             )
         )
     explanation = {k: v.format(days=snap.history_days) for k, v in EXPLAIN.items()}
