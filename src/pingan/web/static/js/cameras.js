@@ -23,7 +23,9 @@
   function addLayers() {
     for (const s of ["roads", "blind", "cameras", "sectors", "plan", "plan-sectors"]) map.addSource(s, { type: "geojson", data: empty() });
     map.addLayer({ id: "roads", type: "line", source: "roads", paint: { "line-color": "#c3cad6", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.5, 17, 5] } });
-    map.addLayer({ id: "blind", type: "fill", source: "blind", paint: { "fill-color": "#b71c1c", "fill-opacity": ["interpolate", ["linear"], ["get", "unseen"], 1, 0.12, 20, 0.45, 80, 0.7] } });
+    // by the unseen incidents; fainter at street zoom, where the view sectors are drawn over it
+    const blindOpacity = ["interpolate", ["linear"], ["get", "unseen"], 1, 0.12, 20, 0.45, 80, 0.7];
+    map.addLayer({ id: "blind", type: "fill", source: "blind", paint: { "fill-color": "#b71c1c", "fill-opacity": ["interpolate", ["linear"], ["zoom"], 14, blindOpacity, 16, ["*", 0.3, blindOpacity]] } });
     map.addLayer({ id: "sectors", type: "fill", source: "sectors", minzoom: SECTOR_ZOOM, paint: { "fill-color": ["match", ["get", "status"], "online", STATUS_COLORS.online, "offline", STATUS_COLORS.offline, STATUS_COLORS.maintenance], "fill-opacity": 0.22 } });
     map.addLayer({ id: "sectors-line", type: "line", source: "sectors", minzoom: SECTOR_ZOOM, paint: { "line-color": ["match", ["get", "status"], "online", STATUS_COLORS.online, "offline", STATUS_COLORS.offline, STATUS_COLORS.maintenance], "line-width": 0.6 } });
     map.addLayer({ id: "cameras", type: "circle", source: "cameras", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 1.2, 15, 4], "circle-color": ["match", ["get", "status"], "online", STATUS_COLORS.online, "offline", STATUS_COLORS.offline, STATUS_COLORS.maintenance], "circle-stroke-color": "#fff", "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 12, 0, 15, 1] } });
@@ -136,6 +138,7 @@
       `<tr class="row" data-lon="${c.lon}" data-lat="${c.lat}"><td>${c.rank}</td><td>${Math.round(c.heading_deg)}°${c.junction ? " · " + esc(t("cameras.junction")) : ""}</td><td>${num(c.incidents_newly_seen)}</td><td>${num(Math.round(c.road_newly_seen_m))} m</td></tr>`).join("");
     document.getElementById("s-how").textContent = lang === "en" ? res.explanation : fmt("cameras.siting_how", { n: res.cameras.length, headings: res.request.headings, fov: res.request.fov_deg, range: res.request.range_m });
     document.getElementById("s-result").hidden = false;
+    document.getElementById("s-ba").scrollIntoView({ block: "nearest" });
     if (pts.length) {
       const b = new maplibregl.LngLatBounds();
       for (const f of pts) b.extend(f.geometry.coordinates);
