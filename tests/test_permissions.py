@@ -181,6 +181,7 @@ def test_nav_follows_the_table() -> None:
         "/command",
         "/analysis",
         "/coverage",
+        "/cameras",
         "/ops/my",
         "/ops/board",
         "/casework",

@@ -15,6 +15,7 @@ import typer
 from pingan.commands import (
     addresses,
     audit,
+    cameras,
     checklists,
     core,
     crime_analysis,
@@ -63,6 +64,7 @@ app.add_typer(ratings.app, name="ratings")
 app.add_typer(keyplaces.posts_app, name="posts")
 app.add_typer(keyplaces.orders_app, name="orders")
 app.add_typer(keyplaces.hazards_app, name="hazards")
+app.add_typer(cameras.app, name="cameras")
 
 
 def main() -> None:

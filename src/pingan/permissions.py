@@ -180,6 +180,20 @@ ACTIONS: dict[str, Action] = _actions(
     Action("warning.handle", "handle warnings", _ANALYSIS),
     Action("coverage.read", "see coverage", _ANALYSIS, "response areas, gaps, the report"),
     Action("coverage.plan", "run siting", _ANALYSIS),
+    # --- cameras (视频监控): the registry, coverage figures, blind spots, siting
+    Action(
+        "camera.read",
+        "read cameras",
+        _EVERYONE_J,
+        "the registry, view sectors, coverage figures and blind spots",
+    ),
+    Action("camera.write", "change cameras", {"admin": _J, "station_chief": _J}),
+    Action(
+        "camera.plan",
+        "site new cameras",
+        {"admin": _J, "commander": _J, "station_chief": _J, "analyst": _J},
+        "the siting of new cameras over blind spots",
+    ),
     Action(
         "report.read",
         "read briefings",
@@ -248,6 +262,7 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/command", "incident.read", "nav.command"),
     PageRule("/analysis", "analysis.read", "nav.analysis"),
     PageRule("/coverage", "coverage.read", "nav.coverage"),
+    PageRule("/cameras", "camera.read", "nav.cameras"),
     PageRule("/ops/my", "instruction.handle", "nav.ops_my"),
     PageRule("/ops/board", "instruction.supervise", "nav.ops_board"),
     PageRule("/casework", "dispute.handle", "nav.casework"),

@@ -259,3 +259,16 @@ def test_osm_road_network() -> None:
     assert "Erottajankatu" in set(r.name_zh.tolist())
     with pytest.raises(ValueError, match="bbox: no highway ways"):
         build_city(osm_path=OSM, bbox=(0.0, 0.0, 0.01, 0.01))
+
+
+def test_cameras_have_plausible_attributes(city: City) -> None:
+    cam = city.cameras
+    assert set(cam.status.tolist()) == {"online", "offline", "maintenance"}
+    down = float((cam.status != "online").mean())
+    assert 0.05 < down < 0.15  # some down, most working
+    assert ((cam.heading_deg >= 0) & (cam.heading_deg < 360)).all()
+    assert set(cam.resolution.tolist()) == {"sd", "hd", "uhd"}
+    social = cam.owner == "social"
+    assert 0.1 < social.mean() < 0.3
+    assert ((cam.place_index >= 0) == social).all()  # social cameras belong to a premises
+    assert (cam.place_index < len(city.places.kind)).all()

@@ -63,6 +63,7 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/command",
         "/analysis",
         "/coverage",
+        "/cameras",
         "/reports",
         "/premises",
         "/hazards",
@@ -70,6 +71,7 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
     ]
     assert [p for p, s in seen["community_officer"].items() if s == 200] == [
         "/command",
+        "/cameras",
         "/ops/my",
         "/casework",
         "/evaluation",

@@ -16,6 +16,7 @@ PAGES = (
     "/command",
     "/analysis",
     "/coverage",
+    "/cameras",
     "/ops/my",
     "/ops/board",
     "/casework",

@@ -59,6 +59,8 @@ _ROUTERS = (
     "pingan.web.ratings",
     "pingan.keyplaces.views",
     "pingan.web.keyplaces",
+    "pingan.cameras.views",
+    "pingan.web.cameras",
 )
 
 

@@ -190,7 +190,17 @@ COLLECTIONS: dict[str, Collection] = {
             "视频监控",
             Camera,
             "point",
-            ("code", "heading_deg", "fov_deg", "range_m", "status", "station_id"),
+            (
+                "code",
+                "name",
+                "heading_deg",
+                "fov_deg",
+                "range_m",
+                "status",
+                "owner",
+                "resolution",
+                "station_id",
+            ),
         ),
     )
 }

@@ -1,1 +1,2 @@
-"""cameras domain: the camera registry (coverage and blind-spot siting come later)."""
+"""cameras domain (视频监控, 补盲补漏): the camera registry, coverage figures, blind spots and
+the siting of new cameras."""

@@ -1,4 +1,5 @@
-"""Coverage kernels: travel-time fields, unit ranking, isochrones, coverage shares and siting.
+"""Coverage kernels: travel-time fields, unit ranking, isochrones, coverage shares, camera
+field-of-view coverage and siting.
 
 Pure library: numpy, scipy, shapely, ``pingan.roads`` and ``pingan.geo`` only.
 """
@@ -7,6 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pingan.coverage.cameras import (
+    camera_coverage,
+    camera_coverage_brute,
+    camera_coverage_matrix,
+    camera_coverage_occluded,
+    camera_pairs,
+)
 from pingan.coverage.fields import (
     Ranked,
     Units,
@@ -24,6 +32,11 @@ __all__ = [
     "Ranked",
     "SitingResult",
     "Units",
+    "camera_coverage",
+    "camera_coverage_brute",
+    "camera_coverage_matrix",
+    "camera_coverage_occluded",
+    "camera_pairs",
     "coverage_shares",
     "isochrones",
     "rank_units",

@@ -360,6 +360,12 @@ def load_city(
         summary.counts["resources"] = n
         cam = city.cameras
         cst = _lookup(ids, cam.station_code)
+        # a social camera belongs to its premises (id = place index + 1 when it was loaded)
+        cam_prem = np.where(
+            (cam.place_index >= 0) & (cell_id[np.maximum(cam.place_index, 0)] > 0),
+            cam.place_index + 1,
+            0,
+        )
         crows = (
             (
                 i + 1,
@@ -371,7 +377,11 @@ def load_city(
                 float(cam.range_m[i]),
                 int(cst[i]) if cst[i] > 0 else None,
                 paths.get(cam.station_code[i], "/1/"),
-                "online",
+                str(cam.status[i]),
+                str(cam.resolution[i]),
+                str(cam.owner[i]),
+                int(cam_prem[i]) if cam_prem[i] > 0 else None,
+                now,
                 now,
             )
             for i in range(len(cam.code))
@@ -390,7 +400,11 @@ def load_city(
                 "station_id",
                 "jpath",
                 "status",
+                "resolution",
+                "owner",
+                "premises_id",
                 "created_at",
+                "updated_at",
             ),
             crows,
         )

@@ -94,6 +94,14 @@ class Cameras:
     fov_deg: F64
     range_m: F64
     station_code: StrA
+    status: StrA
+    """online, offline or maintenance"""
+    resolution: StrA
+    """sd, hd or uhd"""
+    owner: StrA
+    """public or social"""
+    place_index: NDArray[np.int64]
+    """index into ``City.places`` of the premises a social camera belongs to (-1: none)"""
 
 
 @dataclass(frozen=True)
