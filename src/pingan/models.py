@@ -5,6 +5,19 @@ from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
 from pingan.checklists.models import ChecklistOverride, ChecklistTask, ChecklistTemplate
+from pingan.citizens.models import (
+    Complaint,
+    ComplaintEvent,
+    OfficerProfile,
+    OnlineReport,
+    Open311Key,
+    PublicNotice,
+    PublicReply,
+    PublicThrottle,
+    RentalStay,
+    ReportPhoto,
+    SmsCode,
+)
 from pingan.dispatch.models import Assignment
 from pingan.disputes.models import (
     Dispute,
@@ -45,6 +58,8 @@ __all__ = [
     "ChecklistOverride",
     "ChecklistTask",
     "ChecklistTemplate",
+    "Complaint",
+    "ComplaintEvent",
     "Dispute",
     "DisputeEvent",
     "DisputeFollowUp",
@@ -66,16 +81,25 @@ __all__ = [
     "KeyArea",
     "MediationStep",
     "Notice",
+    "OfficerProfile",
+    "OnlineReport",
+    "Open311Key",
     "Premises",
     "PremisesFeature",
     "PremisesInspection",
+    "PublicNotice",
+    "PublicReply",
+    "PublicThrottle",
     "Rating",
+    "RentalStay",
+    "ReportPhoto",
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",
     "ScheduledRun",
     "SchedulerLease",
     "Scorecard",
+    "SmsCode",
     "StationPhone",
     "User",
 ]

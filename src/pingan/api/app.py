@@ -57,6 +57,10 @@ _ROUTERS = (
     "pingan.geocoding.views",
     "pingan.ratings.views",
     "pingan.web.ratings",
+    "pingan.citizens.views",
+    "pingan.citizens.public",
+    "pingan.citizens.open311_views",
+    "pingan.web.citizens",
 )
 
 

@@ -1,0 +1,191 @@
+"""The public pages of the citizen services (no sign-in, phone-first, zh-CN default and en):
+``/report`` (report online), ``/track`` and ``/track/<code>``, ``/complaints`` (网上督察),
+and the supervision office's page ``/supervision``.
+
+Every public page is small: one stylesheet and one script (``static/css/public.css``,
+``static/js/public.js``, a few KB each), no map library (the map pin is an SVG of the
+communities' outlines, ``/public/api/areas``), the page's texts inline as JSON, and the public
+CSP (no inline script or style at all). The first visit sets a random device cookie
+(``pingan_dev``), which the form limits count by.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import shapely
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from pingan.api.deps import SessionDep
+from pingan.citizens import service
+from pingan.citizens.categories import CATEGORIES, COMPLAINT_CATEGORIES
+from pingan.citizens.public import DEVICE_COOKIE, PUBLIC_CSP, device_id, new_device_id, public_guard
+from pingan.config import get_settings
+from pingan.jurisdictions.models import Jurisdiction
+from pingan.web.i18n import messages, translator
+from pingan.web.views import language, page_caller, render, templates
+
+__all__ = ["public_page", "router", "setup"]
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(public_guard)])
+staff = APIRouter(include_in_schema=False)
+
+
+def _public_messages(lang: str) -> str:
+    keys = {k: v for k, v in messages(lang).items() if k.startswith("pub.")}
+    return json.dumps(keys, ensure_ascii=False).replace("</", "<\\/")
+
+
+def public_page(
+    request: Request,
+    name: str,
+    page: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a public page: language, texts, the public CSP, the device cookie."""
+    lang = language(request)
+    ctx = {
+        "request": request,
+        "lang": lang,
+        "t": translator(lang),
+        "page": page,
+        "i18n": _public_messages(lang),
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    resp = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    resp.headers["Content-Security-Policy"] = PUBLIC_CSP
+    resp.headers["Cache-Control"] = "no-store"
+    if device_id(request) is None:
+        resp.set_cookie(
+            DEVICE_COOKIE,
+            new_device_id(),
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="strict",
+            secure=get_settings().secure_cookies,
+        )
+    return resp
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_page(request: Request) -> Response:
+    """Report online (non-emergency)."""
+    lang = language(request)
+    cats = [
+        {"code": c.code, "name": c.name(lang), "hint": c.hint_zh if lang == "zh-CN" else c.hint_en}
+        for c in CATEGORIES
+    ]
+    return public_page(
+        request,
+        "public_report.html",
+        "report",
+        {"cats": cats, "retention_days": get_settings().public_contact_retention_days},
+    )
+
+
+@router.get("/track", response_class=HTMLResponse)
+def track_form(request: Request, code: str | None = None) -> Response:
+    """Enter a tracking code."""
+    if code:
+        clean = "".join(ch for ch in code.upper() if ch.isalnum())[:20]
+        return RedirectResponse(f"/track/{clean}", status_code=303)
+    return public_page(request, "public_track.html", "track", {"view": None, "code": ""})
+
+
+@router.get("/track/{code}", response_class=HTMLResponse)
+def track_page(request: Request, session: SessionDep, code: str) -> Response:
+    """A report's or complaint's state and public replies (server-rendered: no script needed)."""
+    lang = language(request)
+    view = service.track(session, code=code[:20], lang=lang) if len(code) <= 20 else None
+    tz = ZoneInfo(get_settings().timezone)
+    return public_page(
+        request,
+        "public_track.html",
+        "track",
+        {"view": view, "code": code[:20], "tz": tz},
+        status_code=200 if view is not None else 404,
+    )
+
+
+@router.get("/complaints", response_class=HTMLResponse)
+def complaints_page(request: Request, session: SessionDep) -> Response:
+    """Complain about police conduct (网上督察)."""
+    lang = language(request)
+    stations = session.execute(
+        select(Jurisdiction.code, Jurisdiction.name_zh, Jurisdiction.name_en)
+        .where(Jurisdiction.level == "station")
+        .order_by(Jurisdiction.code)
+    ).all()
+    return public_page(
+        request,
+        "public_complaint.html",
+        "complaint",
+        {
+            "cats": [
+                (k, zh if lang == "zh-CN" else en) for k, (zh, en) in COMPLAINT_CATEGORIES.items()
+            ],
+            "stations": [(c, zh if lang == "zh-CN" else en) for c, zh, en in stations],
+            "retention_days": get_settings().public_contact_retention_days,
+        },
+    )
+
+
+@router.get(
+    "/public/api/areas", include_in_schema=True, tags=["public"], operation_id="public_areas"
+)
+def areas(session: SessionDep) -> dict[str, Any]:
+    """The communities' outlines, simplified (about 20 m), for the map pin: a GeoJSON
+    FeatureCollection with each community's name; and the bounding box of them all."""
+    rows = session.execute(
+        select(Jurisdiction.id, Jurisdiction.name_zh, Jurisdiction.geometry).where(
+            Jurisdiction.level == "community", Jurisdiction.geometry.is_not(None)
+        )
+    ).all()
+    feats = []
+    bounds = [180.0, 90.0, -180.0, -90.0]
+    for jid, name, geom in rows:
+        g = shapely.simplify(shapely.from_geojson(geom), 0.0002)
+        g = shapely.set_precision(g, 0.00001)
+        b = g.bounds
+        bounds = [
+            min(bounds[0], b[0]),
+            min(bounds[1], b[1]),
+            max(bounds[2], b[2]),
+            max(bounds[3], b[3]),
+        ]
+        feats.append(
+            {
+                "type": "Feature",
+                "id": jid,
+                "properties": {"name": name},
+                "geometry": json.loads(shapely.to_geojson(g)),
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats, "bbox": bounds}
+
+
+@staff.get("/supervision", response_class=HTMLResponse)
+def supervision_page(request: Request, session: SessionDep) -> Response:
+    """The supervision office's queue of complaints (a shell filled from /api/v1/complaints)."""
+    page = page_caller(request, session, "/supervision")
+    if isinstance(page, RedirectResponse):
+        return page
+    return render(
+        request,
+        "supervision.html",
+        {"forbidden": not page.allowed},
+        principal=page.principal,
+        status_code=page.status_code,
+    )
+
+
+def setup(app: FastAPI) -> None:
+    """The staff page has the staff pages' guard and CSP, not the public ones."""
+    app.include_router(staff)
