@@ -16,6 +16,7 @@ from pingan.commands import (
     addresses,
     audit,
     checklists,
+    citizens,
     core,
     crime_analysis,
     demo,
@@ -59,6 +60,8 @@ app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(scheduler.jobs_app, name="jobs")
 addresses.register(app)  # pingan import addresses
 app.add_typer(ratings.app, name="ratings")
+app.add_typer(citizens.open311_app, name="open311")
+app.add_typer(citizens.citizens_app, name="citizens")
 
 
 def main() -> None:

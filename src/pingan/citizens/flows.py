@@ -12,8 +12,17 @@ from sqlalchemy.orm import Session
 from pingan.audit.service import Actor, record
 from pingan.auth.service import Principal
 from pingan.citizens import open311, service, throttle
-from pingan.citizens.models import Complaint, OnlineReport, Open311Key, PublicReply, ReportPhoto
-from pingan.citizens.schemas import ComplaintIn, ReportIn
+from pingan.citizens.models import (
+    Complaint,
+    OfficerProfile,
+    OnlineReport,
+    Open311Key,
+    PublicNotice,
+    PublicReply,
+    RentalStay,
+    ReportPhoto,
+)
+from pingan.citizens.schemas import ComplaintIn, ReportIn, StayIn
 from pingan.config import get_settings
 from pingan.errors import TooManyRequests
 from pingan.incidents.models import Incident
@@ -21,15 +30,24 @@ from pingan.permissions import check
 from pingan.store.base import utcnow
 
 __all__ = [
+    "citizens_retention_flow",
     "complaint_detail_flow",
     "complaint_escalate_flow",
     "complaint_submit_flow",
     "complaint_transition_flow",
+    "notice_create_flow",
+    "officer_profile_flow",
     "open311_key_add_flow",
     "open311_key_revoke_flow",
     "open311_post_flow",
     "open311_read_flow",
     "public_throttle_flow",
+    "rental_code_flow",
+    "rental_remind_flow",
+    "rental_reveal_flow",
+    "rental_review_flow",
+    "rental_stay_flow",
+    "rental_verify_flow",
     "report_merge_flow",
     "report_photo_flow",
     "report_reply_flow",
@@ -169,6 +187,19 @@ def complaint_transition_flow(
     return c
 
 
+def citizens_retention_flow(session: Session, *, actor: Actor, now: dt.datetime) -> dict[str, int]:
+    """Citizens' personal data past retention cleared, old rate-limit counters forgotten."""
+    from pingan.citizens import rental
+
+    out = {
+        "report_contacts": service.purge_contacts(session, actor=actor, now=now),
+        "stays": rental.purge_stays(session, actor=actor, now=now),
+        "counters": throttle.purge(session, before=now - dt.timedelta(days=1)),
+    }
+    session.commit()
+    return out
+
+
 def complaint_escalate_flow(session: Session, *, actor: Actor, now: dt.datetime) -> int:
     """Overdue complaints one level up (the scheduled job ``complaints``)."""
     n = service.escalate_complaints(session, actor=actor, now=now)
@@ -245,3 +276,121 @@ def open311_post_flow(
     )
     session.commit()
     return report, inc
+
+
+def rental_code_flow(session: Session, *, premises_id: int, phone: str) -> None:
+    """Send the landlord a code (the count of codes is kept even when refused)."""
+    from pingan.citizens import rental
+
+    try:
+        rental.send_code(session, premises_id=premises_id, phone=phone, now=utcnow())
+    except TooManyRequests:
+        session.commit()
+        raise
+    session.commit()
+
+
+def rental_verify_flow(session: Session, *, premises_id: int, phone: str, code: str) -> None:
+    """Check the landlord's code (a wrong try counts)."""
+    from pingan.citizens import rental
+    from pingan.errors import Invalid
+
+    try:
+        rental.verify_code(session, premises_id=premises_id, phone=phone, code=code, now=utcnow())
+    except Invalid:
+        session.commit()
+        raise
+    session.commit()
+
+
+def rental_stay_flow(
+    session: Session, *, premises_id: int, data: StayIn, landlord_phone: str
+) -> RentalStay:
+    """A stay registered by the verified landlord."""
+    from pingan.citizens import rental
+
+    stay = rental.register_stay(
+        session, premises_id=premises_id, data=data, landlord_phone=landlord_phone, now=utcnow()
+    )
+    session.commit()
+    return stay
+
+
+def rental_review_flow(
+    session: Session, *, principal: Principal, stay_id: int, to_state: str, note: str
+) -> RentalStay:
+    """The community officer accepts or returns a stay."""
+    from pingan.citizens import rental
+
+    check(principal.role, "rental.review")
+    stay = rental.review_stay(
+        session, principal=principal, stay_id=stay_id, to_state=to_state, note=note
+    )
+    session.commit()
+    return stay
+
+
+def rental_reveal_flow(
+    session: Session, *, principal: Principal, stay_id: int, reason: str
+) -> dict[str, str | None]:
+    """The tenant's data for the reviewing officer, the view audited."""
+    from pingan.citizens import rental
+
+    check(principal.role, "rental.review")
+    out = rental.reveal_stay(session, principal=principal, stay_id=stay_id, reason=reason)
+    session.commit()
+    return out
+
+
+def rental_remind_flow(session: Session, *, actor: Actor, now: dt.datetime) -> int:
+    """Reminders to landlords of stays about to end (the scheduled job ``rentals``)."""
+    from pingan.citizens import rental
+
+    n = rental.remind_stays(session, actor=actor, now=now)
+    session.commit()
+    return n
+
+
+def notice_create_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    jurisdiction_code: str,
+    title: str,
+    body: str,
+    valid_from: dt.date,
+    valid_until: dt.date,
+) -> PublicNotice:
+    """A community safety notice written by the station."""
+    from pingan.citizens import notices
+
+    check(principal.role, "notice.write")
+    n = notices.create_notice(
+        session,
+        principal=principal,
+        jurisdiction_code=jurisdiction_code,
+        title=title,
+        body=body,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    session.commit()
+    return n
+
+
+def officer_profile_flow(
+    session: Session, *, principal: Principal, username: str, office_hours: str, work_phone: str
+) -> OfficerProfile:
+    """What the public sees of a community officer."""
+    from pingan.citizens import notices
+
+    check(principal.role, "notice.write")
+    p = notices.set_profile(
+        session,
+        principal=principal,
+        username=username,
+        office_hours=office_hours,
+        work_phone=work_phone,
+    )
+    session.commit()
+    return p

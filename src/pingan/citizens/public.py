@@ -341,3 +341,56 @@ def stats_csv(session: SessionDep, weeks: Annotated[int, Query(ge=1, le=104)] = 
 def new_device_id() -> str:
     """A fresh device id for the cookie."""
     return secrets.token_urlsafe(18)
+
+
+@router.get("/notices", operation_id="public_notices")
+def notices_near(
+    request: Request,
+    session: SessionDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+) -> dict[str, Any]:
+    """Safety notices in force where the point is, and the police stations and posts near it."""
+    from pingan.citizens import notices
+    from pingan.store.base import utcnow
+
+    lang = _lang(request)
+    chain, rows = notices.notices_at(session, lon=lon, lat=lat, today=utcnow().date())
+    area = next((j for j in reversed(chain) if j.level == "community"), None)
+    return {
+        "community": (area.name_en if lang == "en" else area.name_zh) if area else None,
+        "notices": [
+            {
+                "title": n.title,
+                "body": n.body,
+                "valid_from": n.valid_from.isoformat(),
+                "valid_until": n.valid_until.isoformat(),
+            }
+            for n in rows
+        ],
+        "stations": notices.nearby_stations(session, lon=lon, lat=lat, lang=lang),
+    }
+
+
+@router.get("/officer", operation_id="public_officer")
+def officer(
+    request: Request,
+    session: SessionDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+) -> dict[str, Any]:
+    """The community officer of the place: name, community, station, office hours and the
+    public work phone."""
+    from pingan.citizens import notices
+
+    return notices.officer_at(session, lon=lon, lat=lat, lang=_lang(request))
+
+
+@router.get("/stars", operation_id="public_stars")
+def stars(
+    session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=60)]
+) -> list[dict[str, Any]]:
+    """Rated premises whose name contains ``q``: stars, colour and valid-until."""
+    from pingan.citizens import notices
+
+    return notices.star_lookup(session, q=q)

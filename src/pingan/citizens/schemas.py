@@ -16,6 +16,8 @@ __all__ = [
     "ComplaintTransitionIn",
     "MergeIn",
     "NearbyReport",
+    "NoticeIn",
+    "OfficerProfileIn",
     "ReplyIn",
     "ReportIn",
     "ReportPage",
@@ -218,3 +220,24 @@ class StayReviewIn(BaseModel):
 
     to_state: Literal["accepted", "returned"]
     note: str = Field(default="", max_length=500)
+
+
+class NoticeIn(BaseModel):
+    """A community safety notice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jurisdiction_code: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=120)
+    body: str = Field(min_length=1, max_length=4_000)
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+class OfficerProfileIn(BaseModel):
+    """What the public sees of a community officer: office hours and the post's work phone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    office_hours: str = Field(min_length=1, max_length=120)
+    work_phone: str = Field(pattern=r"^[0-9+\-() ]{3,40}$")

@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import HTMLResponse
 
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
-from pingan.citizens import flows, service
+from pingan.citizens import flows, rental, service
 from pingan.citizens.categories import category
 from pingan.citizens.models import Complaint
 from pingan.citizens.schemas import (
@@ -19,12 +20,18 @@ from pingan.citizens.schemas import (
     ComplaintRead,
     ComplaintTransitionIn,
     MergeIn,
+    NoticeIn,
+    OfficerProfileIn,
     ReplyIn,
     ReportPage,
     ReportRead,
+    StayRead,
+    StayReviewIn,
 )
+from pingan.errors import NotFound
 from pingan.inputs import Id, Offset
 from pingan.masking import mask_phone
+from pingan.schemas import RevealIn
 from pingan.store.base import count_rows, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["citizens"], responses=ErrorBody)
@@ -206,3 +213,117 @@ def transition_complaint(
         public_note=body.public_note,
     )
     return _complaint_read(c, service.station_names(session, [c.station_id]), full=False)
+
+
+@router.get("/rental-stays", operation_id="list_rental_stays")
+def list_rental_stays(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("rental.read")],
+    state: Annotated[str | None, Query(pattern="^(submitted|accepted|returned)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> dict[str, object]:
+    """Stays registered by landlords in your jurisdiction (the community officer's queue):
+    tenants masked; ``expired`` once the stay has ended."""
+    q = rental.stays_query(principal, state=state)
+    rows = session.execute(q.limit(limit).offset(offset)).all()
+    today = utcnow().date()
+    items = [
+        StayRead(
+            id=s.id,
+            premises_id=s.premises_id,
+            premises_name=name,
+            tenant_count=s.tenant_count,
+            start_date=s.start_date,
+            end_date=s.end_date,
+            tenant_name_masked=rental.masked(s)["tenant_name_masked"],
+            tenant_id_masked=rental.masked(s)["tenant_id_masked"],
+            state=s.state,
+            expired=s.end_date < today,
+            created_at=s.created_at,
+        ).model_dump(mode="json")
+        for s, name in rows
+    ]
+    return {"items": items, "total": count_rows(session, q), "limit": limit, "offset": offset}
+
+
+@router.post("/rental-stays/{stay_id}/review", operation_id="review_rental_stay")
+def review_rental_stay(
+    stay_id: Id,
+    body: StayReviewIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("rental.review")],
+) -> dict[str, object]:
+    """Accept a stay, or return it to the landlord with a note (audited)."""
+    s = flows.rental_review_flow(
+        session, principal=principal, stay_id=stay_id, to_state=body.to_state, note=body.note
+    )
+    return {"id": s.id, "state": s.state}
+
+
+@router.post("/rental-stays/{stay_id}/reveal", operation_id="reveal_rental_stay")
+def reveal_rental_stay(
+    stay_id: Id,
+    body: RevealIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("rental.review")],
+) -> dict[str, str | None]:
+    """The tenant's name and ID number and the landlord's phone, audited with your reason."""
+    return flows.rental_reveal_flow(
+        session, principal=principal, stay_id=stay_id, reason=body.reason
+    )
+
+
+@router.get(
+    "/rental-houses/{premises_id}/plate",
+    operation_id="rental_house_plate",
+    response_class=HTMLResponse,
+)
+def rental_house_plate(
+    premises_id: Id,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("rental.read")],
+) -> HTMLResponse:
+    """The printable QR plate of a rental house (A5; print it from the browser)."""
+    house = rental.rental_house(session, premises_id)
+    if house is None or not principal.can_see(house.jpath):
+        raise NotFound(f"premises {premises_id} is not a rental house in your jurisdiction")
+    return HTMLResponse(rental.plate_html(house))
+
+
+@router.post("/public-notices", status_code=201, operation_id="create_public_notice")
+def create_public_notice(
+    body: NoticeIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("notice.write")],
+) -> dict[str, object]:
+    """A safety notice for a community (or a station's whole area), shown on ``/notices``."""
+    n = flows.notice_create_flow(
+        session,
+        principal=principal,
+        jurisdiction_code=body.jurisdiction_code,
+        title=body.title,
+        body=body.body,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+    )
+    return {"id": n.id, "title": n.title, "jpath": n.jpath}
+
+
+@router.put("/officer-profiles/{username}", operation_id="set_officer_profile")
+def set_officer_profile(
+    username: Annotated[str, Path(max_length=64)],
+    body: OfficerProfileIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("notice.write")],
+) -> dict[str, object]:
+    """Office hours and the public work phone of a community officer (``/officer`` shows them;
+    never a private number)."""
+    p = flows.officer_profile_flow(
+        session,
+        principal=principal,
+        username=username,
+        office_hours=body.office_hours,
+        work_phone=body.work_phone,
+    )
+    return {"user_id": p.user_id, "office_hours": p.office_hours, "work_phone": p.work_phone}

@@ -294,10 +294,100 @@
     ready();
   }
 
+  /* ---- a place by address search or the phone's location (notices, officer) ---- */
+  function placePicker(onPick) {
+    var q = $("addr-q"), results = $("addr-results"), timer = null;
+    function pick(lon, lat, label) { $("place").textContent = t("pub.report.place_set") + label; onPick(lon, lat); }
+    q.addEventListener("input", function () {
+      clearTimeout(timer);
+      var text = q.value.trim();
+      if (text.length < 2) { results.textContent = ""; return; }
+      timer = setTimeout(function () {
+        getJSON("/public/api/geocode?q=" + encodeURIComponent(text)).then(function (rows) {
+          results.textContent = "";
+          if (!rows.length) { results.appendChild(el("li", t("pub.report.no_match"), "muted")); return; }
+          rows.forEach(function (r) {
+            var li = el("li", r.label); li.tabIndex = 0; li.setAttribute("role", "option");
+            function go() { q.value = r.label; results.textContent = ""; pick(r.lon, r.lat, r.label); }
+            li.addEventListener("click", go);
+            li.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); go(); } });
+            results.appendChild(li);
+          });
+        }).catch(function () { results.textContent = ""; });
+      }, 300);
+    });
+    $("use-location").addEventListener("click", function () {
+      if (!navigator.geolocation) { $("place").textContent = t("pub.err.no_location"); return; }
+      $("place").textContent = t("pub.report.locating");
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        pick(pos.coords.longitude, pos.coords.latitude, t("pub.place.mine"));
+      }, function () { $("place").textContent = t("pub.err.no_location"); }, { timeout: 15000 });
+    });
+  }
+
+  function noticesPage() {
+    var out = $("notices-out");
+    placePicker(function (lon, lat) {
+      getJSON("/public/api/notices?lon=" + lon + "&lat=" + lat).then(function (j) {
+        out.textContent = "";
+        out.appendChild(el("h2", j.community ? t("pub.notices.of", { name: j.community }) : t("pub.notices.title")));
+        var ul = el("ul", null, "list");
+        if (!j.notices.length) ul.appendChild(el("li", t("pub.notices.none"), "muted"));
+        j.notices.forEach(function (n) {
+          var li = el("li"); li.appendChild(el("strong", n.title)); li.appendChild(el("p", n.body));
+          li.appendChild(el("p", n.valid_from + " — " + n.valid_until, "hint")); ul.appendChild(li);
+        });
+        out.appendChild(ul);
+        out.appendChild(el("h2", t("pub.notices.stations")));
+        var st = el("ul", null, "list");
+        j.stations.forEach(function (s) {
+          var li = el("li"); li.appendChild(el("strong", s.name));
+          li.appendChild(el("span", " · " + t("pub.kind." + s.kind) + " · " + t("pub.notices.km", { km: s.distance_km }) + " · "));
+          var a = el("a", s.phone); a.href = "tel:" + s.phone; li.appendChild(a); st.appendChild(li);
+        });
+        out.appendChild(st);
+      }).catch(function (j) { out.textContent = errText(j); });
+    });
+    $("stars-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var q = $("stars-q").value.trim(), list = $("stars-out");
+      if (q.length < 2) return;
+      getJSON("/public/api/stars?q=" + encodeURIComponent(q)).then(function (rows) {
+        list.textContent = "";
+        if (!rows.length) list.appendChild(el("li", t("pub.stars.none"), "muted"));
+        rows.forEach(function (r) {
+          var li = el("li"); li.appendChild(el("strong", r.name));
+          li.appendChild(el("p", "\u2605".repeat(r.stars) + "\u2606".repeat(5 - r.stars) + " · " + t("pub.stars.colour." + r.colour) + " · " + t("pub.stars.until", { d: r.valid_until })));
+          list.appendChild(li);
+        });
+      }).catch(function (j) { list.textContent = errText(j); });
+    });
+    ready();
+  }
+
+  function officerPage() {
+    var out = $("officer-out");
+    placePicker(function (lon, lat) {
+      getJSON("/public/api/officer?lon=" + lon + "&lat=" + lat).then(function (j) {
+        out.textContent = "";
+        var dl = el("dl");
+        [["pub.officer.name", j.officer || t("pub.officer.none")], ["pub.officer.community", j.community || "—"],
+         ["pub.officer.station", j.station || "—"], ["pub.officer.hours", j.office_hours || t("pub.officer.hours_default")]]
+          .forEach(function (p) { dl.appendChild(el("dt", t(p[0]))); dl.appendChild(el("dd", p[1])); });
+        dl.appendChild(el("dt", t("pub.officer.phone")));
+        var dd = el("dd"), a = el("a", j.work_phone); a.href = "tel:" + j.work_phone; a.id = "officer-phone";
+        dd.appendChild(a); dl.appendChild(dd);
+        out.appendChild(dl);
+        out.hidden = false;
+      }).catch(function (j) { out.textContent = errText(j); out.hidden = false; });
+    });
+    ready();
+  }
+
   var page = body.getAttribute("data-page");
   if (page === "report") reportPage();
   else if (page === "complaint") complaintPage();
-  else if (window.PAPublic && window.PAPublic[page]) window.PAPublic[page]({ t: t, $: $, el: el, getJSON: getJSON, ready: ready, mapPin: mapPin });
+  else if (page === "notices") noticesPage();
+  else if (page === "officer") officerPage();
   else ready();
-  window.PAPublicCore = { t: t, $: $, el: el, getJSON: getJSON, ready: ready, mapPin: mapPin, errText: errText, proof: proof, showError: showError };
 })();
