@@ -53,14 +53,15 @@ def test_report_goes_to_the_station_queue_and_is_tracked(
     assert dict(Image.open(io.BytesIO(photo.data)).getexif()) == {}
 
     # the station sees it; the other station does not
-    rows = client.get(
-        "/api/v1/incidents?source=online", headers=auth(city.tokens["chief0"])
-    ).json()
+    rows = client.get("/api/v1/incidents?source=online", headers=auth(city.tokens["chief0"])).json()
     assert [i["code"] for i in rows["items"]] == [inc.code]
     assert rows["items"][0]["caller_phone_masked"] == "138****5678"
-    assert client.get(
-        "/api/v1/incidents?source=online", headers=auth(city.tokens["chief1"])
-    ).json()["total"] == 0
+    assert (
+        client.get("/api/v1/incidents?source=online", headers=auth(city.tokens["chief1"])).json()[
+            "total"
+        ]
+        == 0
+    )
     bad = client.get("/api/v1/incidents?source=web", headers=auth(city.tokens["chief0"]))
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "source"
     queue = client.get("/api/v1/online-reports", headers=auth(city.tokens["chief0"])).json()
@@ -134,7 +135,9 @@ def test_bad_forms_name_the_field(client: TestClient, city: SmallCity) -> None:
     assert r.status_code == 422 and r.json()["error"]["field"] == "category"
     r = post_report(client, lon=lon, lat=lat, phone="13812345678")
     assert r.status_code == 422 and r.json()["error"]["field"] == "consent"
-    r = post_report(client, lon=lon, lat=lat, files=[("photos", ("a.jpg", b"GIF89a....", "image/jpeg"))])
+    r = post_report(
+        client, lon=lon, lat=lat, files=[("photos", ("a.jpg", b"GIF89a....", "image/jpeg"))]
+    )
     assert r.status_code == 422 and r.json()["error"]["field"] == "photos"
     r = post_report(client, lon=99.0, lat=10.0)
     assert r.status_code == 422 and r.json()["error"]["field"] == "lon"

@@ -124,7 +124,7 @@ def services(lang: str = "zh-CN") -> list[dict[str, Any]]:
 def service_definition(code: str) -> dict[str, Any]:
     """GET services/{code}: no extra attributes (``metadata`` is false for every service)."""
     if category(code) is None:
-        raise NotFound(f"service_code {code!r} is not a service")
+        raise NotFound(f"service_code: {code!r} is not a service", field="service_code")
     return {"service_code": code, "attributes": []}
 
 

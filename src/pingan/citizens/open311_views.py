@@ -221,6 +221,8 @@ async def create_request(request: Request, session: SessionDep, fmt: Fmt) -> Res
         given = fields.get("jurisdiction_id")
         if given is not None and given != get_settings().open311_jurisdiction_id:
             raise NotFound(f"jurisdiction_id {given!r} is not served here")
+        open311.check_key(session, fields.get("api_key"))  # the key before the body
+        open311.service_definition(fields.get("service_code", ""))  # a known service
         address = fields.get("address_string") or None
         lat, lon = fields.get("lat"), fields.get("long")
         if lat and lon:

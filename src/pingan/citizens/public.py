@@ -237,6 +237,8 @@ async def submit_report(request: Request, session: SessionDep) -> JSONResponse:
         if fields.get(k) == "":
             fields.pop(k)
     data = _validated(ReportIn, fields)
+    if len(data.description.strip()) < 5:
+        raise Invalid("description", "say what happened in at least 5 characters")
 
     def work() -> tuple[str, str]:
         photos = [clean_photo(raw) for raw in photos_raw]

@@ -38,7 +38,7 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category: str = Field(min_length=1, max_length=32)
-    description: str = Field(min_length=5, max_length=2_000)
+    description: str = Field(min_length=1, max_length=4_000)
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     address_text: str | None = Field(default=None, max_length=300)

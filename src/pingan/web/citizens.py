@@ -12,19 +12,25 @@ CSP (no inline script or style at all). The first visit sets a random device coo
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import shapely
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from pingan.api.deps import SessionDep
-from pingan.citizens import service
+from pingan.citizens import flows, rental, service
 from pingan.citizens.categories import CATEGORIES, COMPLAINT_CATEGORIES
 from pingan.citizens.public import DEVICE_COOKIE, PUBLIC_CSP, device_id, new_device_id, public_guard
+from pingan.citizens.schemas import StayIn
 from pingan.config import get_settings
+from pingan.errors import PingAnError
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.web.i18n import messages, translator
 from pingan.web.views import language, page_caller, render, templates
@@ -135,6 +141,184 @@ def complaints_page(request: Request, session: SessionDep) -> Response:
             "retention_days": get_settings().public_contact_retention_days,
         },
     )
+
+
+@router.get("/notices", response_class=HTMLResponse)
+def notices_page(request: Request) -> Response:
+    """Safety notices where I am, police stations and posts near me, star lookup."""
+    return public_page(request, "public_notices.html", "notices")
+
+
+@router.get("/officer", response_class=HTMLResponse)
+def officer_page(request: Request) -> Response:
+    """Find my community officer by address or location."""
+    return public_page(request, "public_officer.html", "officer")
+
+
+_RENTAL_TTL_S = 30 * 60
+
+
+def _rental_state(request: Request, pid: int) -> dict[str, Any]:
+    st = request.session.get("rental")
+    if not isinstance(st, dict) or st.get("pid") != pid:
+        st = {"pid": pid, "csrf": secrets.token_urlsafe(16)}
+        request.session["rental"] = st
+    return st
+
+
+def _rental_page(
+    request: Request,
+    session: Any,
+    token: str,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    pid = rental.parse_token(token)
+    house = rental.rental_house(session, pid) if pid is not None else None
+    ctx: dict[str, Any] = {"house": house, "token": token, "error": error, "notice": notice}
+    if house is None:
+        return public_page(request, "public_rental.html", "rental", ctx, status_code=404)
+    st = _rental_state(request, house.id)
+    verified = float(st.get("ok_until", 0)) > time.time()
+    stays = []
+    if verified:
+        for s in rental.stays_of(session, house.id):
+            stays.append(
+                {
+                    "start_date": s.start_date,
+                    "end_date": s.end_date,
+                    "tenant_count": s.tenant_count,
+                    "state": s.state,
+                    "review_note": s.review_note,
+                    "masked": rental.masked(s),
+                }
+            )
+    ctx.update(csrf=st["csrf"], phone=st.get("phone"), verified=verified, stays=stays)
+    return public_page(request, "public_rental.html", "rental", ctx, status_code=status_code)
+
+
+@router.get("/rental/{token}", response_class=HTMLResponse)
+def rental_page(request: Request, session: SessionDep, token: str) -> Response:
+    """A rental house's page (from its plate's QR): the landlord verifies by SMS code, then
+    registers stays."""
+    t = translator(language(request))
+    notice = {
+        "sent": t("pub.rental.sent"),
+        "ok": t("pub.rental.ok"),
+        "done": t("pub.rental.done"),
+    }.get(request.query_params.get("m", ""))
+    return _rental_page(request, session, token[:64], notice=notice)
+
+
+async def _rental_form(request: Request, token: str) -> tuple[int | None, dict[str, str], bool]:
+    pid = rental.parse_token(token[:64])
+    async with request.form(max_files=0, max_fields=20, max_part_size=4096) as form:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    st = request.session.get("rental") or {}
+    ok = (
+        pid is not None
+        and isinstance(st, dict)
+        and st.get("pid") == pid
+        and secrets.compare_digest(str(st.get("csrf", "")), fields.get("csrf", "-"))
+    )
+    return pid, fields, ok
+
+
+def _back(token: str, m: str) -> RedirectResponse:
+    return RedirectResponse(f"/rental/{token}?m={m}", status_code=303)
+
+
+def _pub_error(t: Any, exc: PingAnError) -> str:
+    key = f"pub.rental.err.{exc.field}" if exc.field else ""
+    text = t(key) if key else ""
+    return str(text) if text and text != key else str(t("pub.err.invalid"))
+
+
+@router.post("/rental/{token}/code", response_class=HTMLResponse)
+async def rental_send_code(request: Request, session: SessionDep, token: str) -> Response:
+    """Send the landlord a code by SMS."""
+    pid, fields, ok = await _rental_form(request, token)
+    t = translator(language(request))
+    if pid is None or not ok:
+        return _rental_page(request, session, token, error=t("pub.err.pow"), status_code=403)
+    phone = fields.get("phone", "").strip()
+    try:
+        await run_in_threadpool(flows.rental_code_flow, session, premises_id=pid, phone=phone)
+    except PingAnError as exc:
+        return _rental_page(
+            request, session, token, error=_pub_error(t, exc), status_code=exc.status
+        )
+    request.session["rental"] = {**request.session["rental"], "phone": phone}
+    return _back(token, "sent")
+
+
+@router.post("/rental/{token}/verify", response_class=HTMLResponse)
+async def rental_verify(request: Request, session: SessionDep, token: str) -> Response:
+    """Check the landlord's code; verified for 30 minutes."""
+    pid, fields, ok = await _rental_form(request, token)
+    t = translator(language(request))
+    st = request.session.get("rental") or {}
+    if pid is None or not ok or not st.get("phone"):
+        return _rental_page(request, session, token, error=t("pub.err.pow"), status_code=403)
+    try:
+        await run_in_threadpool(
+            flows.rental_verify_flow,
+            session,
+            premises_id=pid,
+            phone=str(st["phone"]),
+            code=fields.get("code", ""),
+        )
+    except PingAnError as exc:
+        return _rental_page(
+            request, session, token, error=_pub_error(t, exc), status_code=exc.status
+        )
+    request.session["rental"] = {**st, "ok_until": time.time() + _RENTAL_TTL_S}
+    return _back(token, "ok")
+
+
+@router.post("/rental/{token}/stays", response_class=HTMLResponse)
+async def rental_register(request: Request, session: SessionDep, token: str) -> Response:
+    """Register a stay (verified landlords only)."""
+    pid, fields, ok = await _rental_form(request, token)
+    t = translator(language(request))
+    st = request.session.get("rental") or {}
+    if pid is None or not ok or float(st.get("ok_until", 0)) < time.time():
+        return _rental_page(request, session, token, error=t("pub.rental.expired"), status_code=403)
+    try:
+        data = StayIn.model_validate(
+            {
+                "tenant_count": fields.get("tenant_count") or 0,
+                "start_date": fields.get("start_date") or None,
+                "end_date": fields.get("end_date") or None,
+                "tenant_name": fields.get("tenant_name", "").strip(),
+                "tenant_id_no": fields.get("tenant_id_no", "").strip(),
+                "consent": fields.get("consent") == "true",
+            }
+        )
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
+        return _rental_page(
+            request,
+            session,
+            token,
+            status_code=422,
+            error=t("pub.rental.bad_field", field=t(f"pub.rental.f.{field}")),
+        )
+    try:
+        await run_in_threadpool(
+            flows.rental_stay_flow,
+            session,
+            premises_id=pid,
+            data=data,
+            landlord_phone=str(st.get("phone", "")),
+        )
+    except PingAnError as exc:
+        return _rental_page(
+            request, session, token, error=_pub_error(t, exc), status_code=exc.status
+        )
+    return _back(token, "done")
 
 
 @router.get(
