@@ -643,6 +643,7 @@ def complaint_transition(
     """Move a complaint along (accept, investigate, conclude, reject); a concluding or
     rejecting step needs a ``public_note`` (the answer the complainant reads)."""
     c = _complaint(session, principal, complaint_id)
+    COMPLAINT_FLOW.check(c.state, to_state)
     if to_state in ("concluded", "rejected") and not public_note.strip():
         raise Invalid("public_note", f"say what the complainant reads when it is {to_state}")
     now = utcnow()

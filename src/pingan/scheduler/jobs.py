@@ -199,6 +199,7 @@ JOBS: tuple[Job, ...] = (
         retention,
     ),
     Job("ratings", "治安星级复评", "Re-rate premises (security stars)", DailyAt(3, 0), ratings),
+    Job("rentals", "出租房到期提醒", "Remind landlords of ending stays", DailyAt(1, 30), rentals),
     Job(
         "complaints",
         "督察投诉逾期升级",
