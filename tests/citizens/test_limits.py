@@ -104,10 +104,16 @@ def test_pages_carry_the_public_csp_and_a_device_cookie(
         r = client.get(path)
         assert r.status_code == 200, path
         csp = r.headers["content-security-policy"]
-        assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp
+        assert "script-src 'self' 'nonce-" in csp and "'unsafe-inline'" not in csp
         assert "pingan_dev=" in r.headers.get("set-cookie", "")
         assert re.search(r"\son[a-z]+=", r.text) is None  # no inline handlers
-        assert "<style" not in r.text and " style=" not in r.text
+        assert " style=" not in r.text
+        nonce = re.search(r"'nonce-([^']+)'", csp)
+        assert nonce is not None
+        blocks = re.findall(r"<(style|script)([^>]*)>", r.text)
+        for _tag, attrs in blocks:  # each inline block carries this response's nonce
+            assert f'nonce="{nonce.group(1)}"' in attrs or 'type="application/json"' in attrs
+        assert len(blocks) == 3
 
 
 def test_no_staff_api_answers_without_a_token(
