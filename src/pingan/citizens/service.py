@@ -151,6 +151,7 @@ def create_report(
             summary=data.description,
             address_text=data.address_text,
             caller_phone=data.phone,
+            reported_at=now,
         ),
     )
     prepared.values["created_by_id"] = None
