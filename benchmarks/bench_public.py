@@ -165,7 +165,7 @@ def main() -> None:
                     f"reference (MapLibre GL JS download): {ref:.2f} s"
                 )
                 print(
-                    f"{'page':<24}{'bytes':>8}{'ready med':>11}{'ready max':>11}"
+                    f"{'page':<24}{'gz bytes':>9}{'ready med':>11}{'ready max':>11}"
                     f"{'fcp med':>9}{'ratio':>8}"
                 )
                 for p in pages:
@@ -175,7 +175,7 @@ def main() -> None:
                     label = "/track/<code>" if p.startswith("/track/") else p
                     med = statistics.median(ready)
                     print(
-                        f"{label:<24}{sizes[p]:>8}{med:>10.2f}s{max(ready):>10.2f}s"
+                        f"{label:<24}{sizes[p]:>9}{med:>10.2f}s{max(ready):>10.2f}s"
                         f"{statistics.median(fcp):>8.2f}s{ref / med:>7.1f}x"
                     )
             browser.close()
