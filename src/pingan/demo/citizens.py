@@ -19,6 +19,7 @@ from pingan.citizens import rental, service
 from pingan.citizens.categories import CATEGORIES
 from pingan.citizens.models import OfficerProfile, PublicNotice
 from pingan.citizens.schemas import ComplaintIn, ReportIn, StayIn
+from pingan.errors import Invalid
 from pingan.incidents import service as incidents
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Premises
@@ -65,8 +66,20 @@ def _id_no(rng: np.random.Generator) -> str:
 def seed_citizens(engine: Any, *, seed: int, supervisor_password: str | None = None) -> str:
     """Seed the citizen services; a one-line summary."""
     rng = np.random.default_rng(seed + 23)
-    sys = Actor.system("demo")
     now = utcnow()
+    stations = _seed_people_and_notices(engine, supervisor_password=supervisor_password, now=now)
+    made = _seed_reports(engine, rng=rng, now=now)
+    _seed_complaints(engine, rng=rng, stations=stations, now=now)
+    stays = _seed_rentals(engine, rng=rng, now=now)
+    return f"citizens: {made} online reports, 10 complaints, {stays} rental stays"
+
+
+def _seed_people_and_notices(
+    engine: Any, *, supervisor_password: str | None, now: dt.datetime
+) -> list[str]:
+    """The supervisor, stations' phones, officers' public profiles, a notice per community;
+    the station codes."""
+    sys = Actor.system("demo")
     with unit_of_work(engine) as s:
         if (
             supervisor_password
@@ -86,16 +99,13 @@ def seed_citizens(engine: Any, *, seed: int, supervisor_password: str | None = N
         for k, st in enumerate(stations):
             if s.get(StationPhone, st.id) is None:
                 s.add(StationPhone(station_id=st.id, phone=f"0871-6{k:03d}1110"))
-        officers = s.scalars(
-            select(User).where(User.role == "community_officer").order_by(User.id)
-        ).all()
-        for u in officers:
+        for u in s.scalars(select(User).where(User.role == "community_officer").order_by(User.id)):
             if s.get(OfficerProfile, u.id) is None:
                 s.add(
                     OfficerProfile(
                         user_id=u.id,
                         office_hours="周一至周五 9:00-12:00, 14:30-17:30",
-                        work_phone=f"0871-6{u.id % 1000:03d}{u.id % 10000:04d}"[:14],
+                        work_phone=f"0871-6{u.id % 1000:03d}{u.id % 10000:04d}",
                     )
                 )
         communities = s.scalars(
@@ -113,9 +123,14 @@ def seed_citizens(engine: Any, *, seed: int, supervisor_password: str | None = N
                     valid_until=now.date() + dt.timedelta(days=60),
                 )
             )
+        codes = [st.code for st in stations]
         s.commit()
+    return codes
 
-    # online reports at premises across the city, over the last eight weeks
+
+def _seed_reports(engine: Any, *, rng: np.random.Generator, now: dt.datetime) -> int:
+    """Online reports at premises over the last eight weeks; the older ones answered and
+    resolved, some in progress."""
     with unit_of_work(engine) as s:
         places = s.execute(
             select(Premises.lon, Premises.lat, Premises.address_text, Premises.name).order_by(
@@ -130,91 +145,101 @@ def seed_citizens(engine: Any, *, seed: int, supervisor_password: str | None = N
         )
         made: list[tuple[Any, Any]] = []
         for i, k in enumerate(pick):
-            p = places[int(k)]
+            p = places[k]
             cat = CATEGORIES[int(rng.integers(0, len(CATEGORIES)))]
             at = now - dt.timedelta(days=float(rng.uniform(0.05, 56)))
             jitter = rng.normal(0, 0.0005, 2)
             try:
-                rep, inc = service.create_report(
-                    s,
-                    data=ReportIn(
-                        category=cat.code,
-                        description=DESCRIPTIONS[cat.code],
-                        lon=float(p.lon + jitter[0]),
-                        lat=float(p.lat + jitter[1]),
-                        address_text=p.address_text or p.name,
-                        phone=f"13{int(rng.integers(0, 10**9)):09d}" if i % 3 == 0 else None,
-                        consent=i % 3 == 0,
-                    ),
-                    now=at,
+                made.append(
+                    service.create_report(
+                        s,
+                        data=ReportIn(
+                            category=cat.code,
+                            description=DESCRIPTIONS[cat.code],
+                            lon=float(p.lon + jitter[0]),
+                            lat=float(p.lat + jitter[1]),
+                            address_text=p.address_text or p.name,
+                            phone=f"13{int(rng.integers(0, 10**9)):09d}" if i % 3 == 0 else None,
+                            consent=i % 3 == 0,
+                        ),
+                        now=at,
+                    )
                 )
-            except Exception:  # a premises outside every area: skip it
+            except Invalid:  # a premises outside every area: skip it
                 continue
-            made.append((rep, inc))
-        admin = service.public_principal("demo")
+        who = service.public_principal("demo")
         for i, (rep, inc) in enumerate(made):
-            age_d = (now - rep.created_at).total_seconds() / 86400
             if inc.state != "received":
                 continue
+            age_d = (now - rep.created_at).total_seconds() / 86400
             if age_d > 3 and i % 4 != 3:
                 incidents.transition(
                     s,
-                    principal=admin,
+                    principal=who,
                     incident_id=inc.id,
                     to_state="resolved",
                     at=rep.created_at + dt.timedelta(hours=2),
                 )
                 service.add_reply(
-                    s, principal=admin, incident_id=inc.id, text=REPLIES[1], public=True
+                    s, principal=who, incident_id=inc.id, text=REPLIES[1], public=True
                 )
             elif i % 2 == 0:
                 incidents.transition(
                     s,
-                    principal=admin,
+                    principal=who,
                     incident_id=inc.id,
                     to_state="dispatched",
                     at=rep.created_at + dt.timedelta(minutes=30),
                 )
                 service.add_reply(
-                    s, principal=admin, incident_id=inc.id, text=REPLIES[0], public=True
+                    s, principal=who, incident_id=inc.id, text=REPLIES[0], public=True
                 )
         s.commit()
+    return len(made)
 
-        # complaints: some new, some in progress, two overdue (escalated by the job)
-        codes = [st.code for st in stations]
-        cats = ["attitude", "inaction", "misconduct", "other"]
-        for i in range(10):
+
+def _seed_complaints(
+    engine: Any, *, rng: np.random.Generator, stations: list[str], now: dt.datetime
+) -> None:
+    """Ten complaints: new, in progress, one concluded, overdue ones escalated."""
+    cats = ["attitude", "inaction", "misconduct", "other"]
+    ages = [0.2, 1, 2, 5, 9, 12, 20, 35, 4, 6]
+    with unit_of_work(engine) as s:
+        for i, age in enumerate(ages):
             c = service.create_complaint(
                 s,
                 data=ComplaintIn(
                     category=cats[i % len(cats)],
-                    station_code=codes[i % len(codes)] if codes else None,
+                    station_code=stations[i % len(stations)] if stations else None,
                     description="民警接警后长时间未到场，电话联系也无人回应，希望核查。",
                     officer_text=f"警号 0{int(rng.integers(10000, 99999))}" if i % 2 else None,
                 ),
-                now=now - dt.timedelta(days=[0.2, 1, 2, 5, 9, 12, 20, 35, 4, 6][i]),
+                now=now - dt.timedelta(days=age),
             )
             if i in (4, 5, 6):
                 c.state, c.accepted_at = "accepted", c.created_at + dt.timedelta(days=1)
             if i == 7:
                 c.state, c.accepted_at = "concluded", c.created_at + dt.timedelta(days=1)
-                c.concluded_at, c.conclusion = (
-                    c.created_at + dt.timedelta(days=20),
-                    "经调查，已对涉事民警批评教育。",
-                )
-        service.escalate_complaints(s, actor=sys, now=now)
+                c.concluded_at = c.created_at + dt.timedelta(days=20)
+                c.conclusion = "经调查，已对涉事民警批评教育。"
+        service.escalate_complaints(s, actor=Actor.system("demo"), now=now)
+        s.commit()
 
-        # rental houses: the landlord's phone on each, stays for most
+
+def _seed_rentals(engine: Any, *, rng: np.random.Generator, now: dt.datetime) -> int:
+    """Landlords' phones on rental houses, stays for four in five (one in seven waiting for
+    the officer)."""
+    stays = 0
+    with unit_of_work(engine) as s:
         houses = s.scalars(
             select(Premises).where(Premises.kind == "rental_house").order_by(Premises.id).limit(400)
         ).all()
-        stays = 0
         for k, h in enumerate(houses):
             if not h.contact_phone:
                 h.contact_phone = f"139{int(rng.integers(0, 10**8)):08d}"
                 h.contact_recorded_at = now
             if k % 5 == 4:
-                continue  # a fifth have no stay registered
+                continue
             start = now.date() - dt.timedelta(days=int(rng.integers(5, 300)))
             name = (
                 SURNAMES[int(rng.integers(0, len(SURNAMES)))]
@@ -238,4 +263,4 @@ def seed_citizens(engine: Any, *, seed: int, supervisor_password: str | None = N
                 stay.state, stay.reviewed_at = "accepted", now
             stays += 1
         s.commit()
-    return f"citizens: {len(made)} online reports, 10 complaints, {stays} rental stays"
+    return stays
