@@ -20,6 +20,7 @@ from pingan.auth.service import Principal, scope_clause
 from pingan.dispatch import service as dispatch
 from pingan.dispatch.schemas import IncidentDetail
 from pingan.dispatch.views import lang_of
+from pingan.errors import Invalid
 from pingan.incidents import flows, service
 from pingan.incidents.models import SOURCES, Incident
 from pingan.incidents.schemas import (
@@ -30,7 +31,6 @@ from pingan.incidents.schemas import (
     TransitionIn,
 )
 from pingan.incidents.taxonomy import get_taxonomy
-from pingan.errors import Invalid
 from pingan.inputs import Id, Instant, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.resources.models import Resource

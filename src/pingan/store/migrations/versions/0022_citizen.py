@@ -154,7 +154,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("open311_key_id", sa.Integer(), nullable=True),
-                sa.Column("consent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("consent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("contact_purge_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("device_hash", sa.String(length=64), nullable=True),
         sa.Column("jpath", sa.String(length=255), nullable=False),
