@@ -12,7 +12,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import watched_page
+from tests.web.browserutil import signed_in_page, watched_page
 from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
 
 PHONE = {"width": 390, "height": 844}
@@ -104,6 +104,32 @@ def test_citizen_reports_and_tracks_on_a_phone(tmp_path: Path) -> None:
             _no_sideways_scroll(page)
             page.screenshot(path=str(ARTIFACTS / "citizens-report-en.png"), full_page=True)
             assert errors == [] and foreign == [], (errors, foreign)
+            page.close()
+
+            # the supervision office takes the complaint up on its page
+            page, errors, foreign = signed_in_page(
+                browser,
+                base,
+                lang="zh-CN",
+                user="supervisor",
+                path="/supervision",
+                viewport={"width": 1300, "height": 800},
+            )
+            page.wait_for_selector('body[data-ready="1"]')
+            page.click("#sv-rows tr[data-id]")
+            page.wait_for_selector("#sv-text")
+            assert "两个小时" in page.inner_text("#sv-text")
+            page.fill("#sv-public", "已受理，将在30日内答复")
+            page.click('button[data-to="accepted"]')
+            page.locator("#sv-detail h2", has_text="已立案").wait_for()
+            page.screenshot(path=str(ARTIFACTS / "citizens-supervision.png"), full_page=True)
+            assert errors == [] and foreign == [], (errors, foreign)
+            page.close()
+            page, errors, foreign = signed_in_page(
+                browser, base, lang="zh-CN", user="chief0", path="/supervision", viewport=PHONE
+            )
+            page.wait_for_selector('body[data-ready="1"]')
+            assert page.locator("#forbidden").count() == 1  # station chiefs cannot read them
             page.close()
             browser.close()
     finally:

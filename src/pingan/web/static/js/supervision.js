@@ -37,7 +37,7 @@
       ${c.allowed_transitions.length ? `<label>${esc(t("sv.note"))}<textarea id="sv-note" rows="2"></textarea></label>
       <label>${esc(t("sv.public_note"))}<textarea id="sv-public" rows="3"></textarea></label>
       <div class="actions">${c.allowed_transitions.map((s) => `<button type="button" data-to="${s}">${esc(t("sv.to." + s))}</button>`).join("")}</div>
-      <p class="error" id="sv-error"></p>` : `<p>${esc(c.conclusion || "")}</p>`}`;
+      <p class="error" id="sv-error" hidden></p>` : `<p>${esc(c.conclusion || "")}</p>`}`;
     load();
   }
 
@@ -56,7 +56,9 @@
       });
       show(selected);
     } catch (err) {
-      document.getElementById("sv-error").textContent = String(err.message || err);
+      const box = document.getElementById("sv-error");
+      box.textContent = String(err.message || err);
+      box.hidden = false;
       b.disabled = false;
     }
   });
