@@ -133,6 +133,10 @@ def test_landlord_registers_and_the_officer_reviews(
         f"/api/v1/rental-stays/{item['id']}/review", json={"to_state": "accepted"}, headers=h
     )
     assert ok.json()["state"] == "accepted"
+    houses = client.get("/api/v1/rental-houses", headers=h).json()
+    assert houses["total"] == 1 and houses["items"][0]["stays_in_force"] == 1
+    assert houses["registered_share"] == 1.0
+    assert houses["items"][0]["qr_url"].endswith(f"/rental/{token}")
     plate = client.get(f"/api/v1/rental-houses/{house.id}/plate", headers=h)
     assert plate.status_code == 200 and "<svg" in plate.text and "出租房屋登记" in plate.text
 

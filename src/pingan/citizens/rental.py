@@ -37,6 +37,8 @@ from pingan.store.base import utcnow
 __all__ = [
     "CODE_TTL",
     "STAY_KEEP",
+    "houses_query",
+    "houses_with_stays",
     "make_token",
     "mask_id_no",
     "parse_token",
@@ -44,6 +46,7 @@ __all__ = [
     "public_url",
     "purge_stays",
     "register_stay",
+    "registered_share",
     "remind_stays",
     "reveal_stay",
     "review_stay",
@@ -374,3 +377,27 @@ def registered_share(
         .group_by(RentalStay.premises_id)
     ).all()
     return {int(r[0]): int(r[1]) for r in rows}
+
+
+def houses_query(principal: Principal) -> Any:
+    """Rental houses in the caller's scope, by name."""
+    return (
+        select(Premises)
+        .where(Premises.kind == "rental_house", scope_clause(principal, Premises.jpath))
+        .order_by(Premises.name, Premises.id)
+    )
+
+
+def houses_with_stays(session: Session, principal: Principal, *, today: dt.date) -> int:
+    """How many rental houses in scope have a stay in force today (not returned)."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(RentalStay.premises_id))).where(
+                scope_clause(principal, RentalStay.jpath),
+                RentalStay.state != "returned",
+                RentalStay.start_date <= today,
+                RentalStay.end_date >= today,
+            )
+        )
+        or 0
+    )

@@ -327,3 +327,37 @@ def set_officer_profile(
         work_phone=body.work_phone,
     )
     return {"user_id": p.user_id, "office_hours": p.office_hours, "work_phone": p.work_phone}
+
+
+@router.get("/rental-houses", operation_id="list_rental_houses")
+def list_rental_houses(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("rental.read")],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Offset = 0,
+) -> dict[str, object]:
+    """Rental houses in your jurisdiction with the stays in force today, their plate's address,
+    and the share of houses with a registered stay (``registered_share``)."""
+    q = rental.houses_query(principal)
+    houses = session.scalars(q.limit(limit).offset(offset)).all()
+    today = utcnow().date()
+    in_force = rental.registered_share(session, [h.id for h in houses], today=today)
+    total = count_rows(session, q)
+    with_stay = rental.houses_with_stays(session, principal, today=today)
+    return {
+        "items": [
+            {
+                "premises_id": h.id,
+                "name": h.name,
+                "address": h.address_text,
+                "stays_in_force": in_force.get(h.id, 0),
+                "plate": f"/api/v1/rental-houses/{h.id}/plate",
+                "qr_url": rental.public_url(rental.make_token(h.id)),
+            }
+            for h in houses
+        ],
+        "total": total,
+        "registered_share": round(with_stay / total, 3) if total else None,
+        "limit": limit,
+        "offset": offset,
+    }
