@@ -110,6 +110,7 @@ def build_small_city(session: Session) -> SmallCity:
         "chief1": ("station_chief", "T1-S1"),
         "officer0": ("community_officer", "T1-S0-C0"),
         "analyst": ("analyst", None),
+        "supervisor": ("supervisor", None),
     }
     for name, (role, code) in roles.items():
         u = auth.create_user(

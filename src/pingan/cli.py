@@ -17,6 +17,7 @@ from pingan.commands import (
     audit,
     cameras,
     checklists,
+    citizens,
     core,
     crime_analysis,
     demo,
@@ -65,6 +66,8 @@ app.add_typer(keyplaces.posts_app, name="posts")
 app.add_typer(keyplaces.orders_app, name="orders")
 app.add_typer(keyplaces.hazards_app, name="hazards")
 app.add_typer(cameras.app, name="cameras")
+app.add_typer(citizens.open311_app, name="open311")
+app.add_typer(citizens.citizens_app, name="citizens")
 
 
 def main() -> None:

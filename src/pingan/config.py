@@ -66,6 +66,31 @@ class Settings(BaseSettings):
         description="where the scheduler appends the daily audit anchor (default "
         "data_dir/audit-anchors); best on another disk or machine",
     )
+    public_report_per_ip: int = Field(
+        default=20, ge=1, description="online reports and complaints per client address and window"
+    )
+    public_report_per_device: int = Field(
+        default=5, ge=1, description="online reports and complaints per device and window"
+    )
+    public_report_window_s: int = Field(default=3600, ge=1)
+    public_reads_per_min: int = Field(
+        default=240, ge=1, description="public page and lookup requests per address and minute"
+    )
+    public_pow_bits: int = Field(
+        default=14, ge=0, le=24, description="proof-of-work of public forms (leading zero bits)"
+    )
+    public_contact_retention_days: int = Field(
+        default=180, ge=1, description="a citizen's contact phone kept this long, then purged"
+    )
+    open311_jurisdiction_id: str = Field(
+        default="pingan.local", description="the Open311 jurisdiction_id this server answers for"
+    )
+    open311_key_per_hour: int = Field(default=600, ge=1, description="Open311 calls per key")
+    sms_sender: str = Field(
+        default="log",
+        description="how SMS codes are sent: 'log' (demo: written to the log) or "
+        "'module:callable' taking (phone, text)",
+    )
     scheduler: bool = Field(
         default=True,
         description="run scheduled jobs inside `pingan serve` (PINGAN_SCHEDULER=0: off)",

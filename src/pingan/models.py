@@ -5,6 +5,19 @@ from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
 from pingan.checklists.models import ChecklistOverride, ChecklistTask, ChecklistTemplate
+from pingan.citizens.models import (
+    Complaint,
+    ComplaintEvent,
+    OfficerProfile,
+    OnlineReport,
+    Open311Key,
+    PublicNotice,
+    PublicReply,
+    PublicThrottle,
+    RentalStay,
+    ReportPhoto,
+    SmsCode,
+)
 from pingan.dispatch.models import Assignment
 from pingan.disputes.models import (
     Dispute,
@@ -55,6 +68,8 @@ __all__ = [
     "ChecklistOverride",
     "ChecklistTask",
     "ChecklistTemplate",
+    "Complaint",
+    "ComplaintEvent",
     "Dispute",
     "DisputeEvent",
     "DisputeFollowUp",
@@ -82,11 +97,19 @@ __all__ = [
     "PoliceRoom",
     "PoliceShift",
     "PostCheckin",
+    "OfficerProfile",
+    "OnlineReport",
+    "Open311Key",
     "Premises",
     "PremisesFeature",
     "PremisesInspection",
+    "PublicNotice",
+    "PublicReply",
+    "PublicThrottle",
     "Rating",
     "RectificationOrder",
+    "RentalStay",
+    "ReportPhoto",
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",
@@ -94,6 +117,7 @@ __all__ = [
     "SchedulerLease",
     "SchoolPost",
     "Scorecard",
+    "SmsCode",
     "StationPhone",
     "User",
 ]

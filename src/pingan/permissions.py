@@ -48,6 +48,7 @@ ROLES: tuple[str, ...] = (
     "station_chief",
     "community_officer",
     "analyst",
+    "supervisor",
 )
 """Every role, in the order the docs list them (the same as ``pingan.auth.models.ROLES``)."""
 
@@ -236,6 +237,36 @@ ACTIONS: dict[str, Action] = _actions(
         "community officers: their own scorecard",
     ),
     Action("evaluation.manage", "change scorecards", {"admin": _B}),
+    # --- citizen services (online reports use the incident actions)
+    Action(
+        "complaint.read",
+        "read complaints about police conduct",
+        {"supervisor": _J},
+        "the supervision office only (督察); station chiefs never; complainants masked",
+    ),
+    Action(
+        "complaint.handle",
+        "handle complaints about police conduct",
+        {"supervisor": _J},
+        "accept, investigate, conclude, reply; every view audited",
+    ),
+    Action(
+        "rental.read",
+        "read rental-house stays",
+        {"admin": _J, "commander": _J, "station_chief": _J, "community_officer": _J},
+        "tenants masked",
+    ),
+    Action(
+        "rental.review",
+        "review rental-house stays",
+        {"station_chief": _J, "community_officer": _J},
+        "accept or return a stay; reveal a tenant (audited with its reason)",
+    ),
+    Action(
+        "notice.write",
+        "write community notices and officer profiles",
+        {"admin": _J, "station_chief": _J},
+    ),
     Action(
         "evaluation.survey",
         "record satisfaction surveys",
@@ -273,6 +304,7 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/premises", "rating.read", "nav.premises"),
     PageRule("/hazards", "rating.read", "nav.hazards"),
     PageRule("/posts", "post.read", "nav.posts"),
+    PageRule("/supervision", "complaint.read", "nav.supervision"),
     # pages reached from the ones above (no link of their own)
     PageRule("/ops", "account.read"),
     PageRule("/casework/disputes/new", "dispute.handle"),

@@ -19,6 +19,7 @@ USERS = {
     "station_chief": "chief0",
     "community_officer": "officer0",
     "analyst": "analyst",
+    "supervisor": "supervisor",
 }
 SERVED_NAV_PAGES = [p for p in permissions.PAGES if p.nav]
 EXTRA_PAGES = ["/casework/disputes/new", "/posts/checkin"]

@@ -61,6 +61,10 @@ _ROUTERS = (
     "pingan.web.keyplaces",
     "pingan.cameras.views",
     "pingan.web.cameras",
+    "pingan.citizens.views",
+    "pingan.citizens.public",
+    "pingan.citizens.open311_views",
+    "pingan.web.citizens",
 )
 
 

@@ -131,12 +131,20 @@ class AuthBeforeBody:
     byte of its body read. Sits inside :class:`CookieSessions` (it reads the decoded session).
     Small bodies (sign-in forms, ordinary API calls) pass: the endpoint authenticates them."""
 
+    PUBLIC = ("/public/api/", "/open311/", "/rental/")
+    """Forms of the public side (photos of an online report): anonymous by design, rate
+    limited per address and device before their body is read (``pingan.citizens.public``)."""
+
     def __init__(self, app: ASGIApp, *, small: int = 64 * 1024) -> None:
         self.app = app
         self.small = small
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] in ("GET", "HEAD", "OPTIONS")
+            or scope["path"].startswith(self.PUBLIC)
+        ):
             await self.app(scope, receive, send)
             return
         large = False

@@ -142,6 +142,7 @@ def _build(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from pingan.demo.citizens import seed_citizens
     from pingan.demo.city import build_city
     from pingan.demo.load import load_city
     from pingan.demo.ratings import seed_ratings
@@ -188,6 +189,13 @@ def _build(
         )
         prog.update(t, advance=1, info="database loaded")
         prog.update(t, info=seed_ratings(engine, seed=seed))  # issue 21: every premises rated
+        prog.update(  # issue 23: reports, complaints, rental stays, notices, the supervisors
+            t,
+            info=seed_citizens(
+                engine, seed=seed, supervisor_password=summary.passwords.get("supervisor")
+            ),
+        )
+        summary.usernames.setdefault("supervisor", ["supervisor"])
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)
         w = prog.add_task("early warnings", total=1, info="")

@@ -616,6 +616,7 @@ def list_query(
     until: dt.datetime | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     include_repeats: bool = True,
+    source: str | None = None,
 ) -> Select[Any]:
     """A scoped, filtered query of incidents, newest first (the caller pages it)."""
     conds: list[Any] = [scope_clause(principal, Incident.jpath)]
@@ -625,6 +626,8 @@ def list_query(
         conds.append(Incident.subtype == subtype)
     if klass:
         conds.append(Incident.klass == klass)
+    if source:
+        conds.append(Incident.source == source)
     if since:
         conds.append(Incident.reported_at >= since)
     if until:

@@ -20,8 +20,9 @@ from pingan.auth.service import Principal, scope_clause
 from pingan.dispatch import service as dispatch
 from pingan.dispatch.schemas import IncidentDetail
 from pingan.dispatch.views import lang_of
+from pingan.errors import Invalid
 from pingan.incidents import flows, service
-from pingan.incidents.models import Incident
+from pingan.incidents.models import SOURCES, Incident
 from pingan.incidents.schemas import (
     IncidentCreate,
     IncidentEventRead,
@@ -106,12 +107,22 @@ def list_incidents(
     klass: Annotated[str | None, Query(alias="class")] = None,
     since: Instant | None = None,
     until: Instant | None = None,
+    source: Annotated[str | None, Query(max_length=16)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Offset = 0,
 ) -> IncidentPage:
-    """Incidents in your jurisdiction, newest first, caller data masked."""
+    """Incidents in your jurisdiction, newest first, caller data masked; ``source=online``
+    keeps the citizens' online reports (the station's queue of them)."""
+    if source is not None and source not in SOURCES:
+        raise Invalid("source", f"{source!r} is not a source; use one of {', '.join(SOURCES)}")
     q = service.list_query(
-        principal, state=state, subtype=subtype, klass=klass, since=since, until=until
+        principal,
+        state=state,
+        subtype=subtype,
+        klass=klass,
+        since=since,
+        until=until,
+        source=source,
     )
     return paginate(
         session, q, limit=limit, offset=offset, to=to_read, page=IncidentPage, count=service.count

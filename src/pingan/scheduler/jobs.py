@@ -129,13 +129,36 @@ def audit_anchor(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 
 
 def retention(engine: Engine, now: dt.datetime) -> dict[str, Any]:
-    """Personal data past its retention rule is cleared (premises contacts)."""
+    """Personal data past its retention rule is cleared (premises contacts; citizens' contact
+    phones of online reports; tenants of stays ended six months ago) and the public rate-limit
+    counters of past windows are forgotten."""
+    from pingan.citizens.flows import citizens_retention_flow
     from pingan.places.service import purge_contacts
 
     with unit_of_work(engine) as s:
         n = purge_contacts(s, actor=_actor("retention"), now=now)
         s.commit()
-    return {"purged": n}
+    with unit_of_work(engine) as s:
+        out = citizens_retention_flow(s, actor=_actor("retention"), now=now)
+    return {"purged": n, **out}
+
+
+def rentals(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Landlords of rental-house stays about to end are reminded to renew or end them."""
+    from pingan.citizens.flows import rental_remind_flow
+
+    with unit_of_work(engine) as s:
+        n = rental_remind_flow(s, actor=_actor("rentals"), now=now)
+    return {"reminded": n}
+
+
+def complaints(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Complaints about police conduct past a deadline go one level up (网上督察)."""
+    from pingan.citizens.flows import complaint_escalate_flow
+
+    with unit_of_work(engine) as s:
+        n = complaint_escalate_flow(s, actor=_actor("complaints"), now=now)
+    return {"escalated": n}
 
 
 def ratings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
@@ -200,6 +223,14 @@ JOBS: tuple[Job, ...] = (
         "Escalate late rectification orders and overdue hazards",
         Every(3600),
         rectification,
+    ),
+    Job("rentals", "出租房到期提醒", "Remind landlords of ending stays", DailyAt(1, 30), rentals),
+    Job(
+        "complaints",
+        "督察投诉逾期升级",
+        "Escalate overdue conduct complaints",
+        Every(3600),
+        complaints,
     ),
 )
 _BY_NAME = {j.name: j for j in JOBS}
