@@ -5,7 +5,7 @@ from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
 from pingan.cameras.models import Camera
 from pingan.checklists.models import ChecklistOverride, ChecklistTask, ChecklistTemplate
-from pingan.dispatch.models import Assignment
+from pingan.dispatch.models import Assignment, MoveUp
 from pingan.disputes.models import (
     Dispute,
     DisputeEvent,
@@ -65,6 +65,7 @@ __all__ = [
     "Jurisdiction",
     "KeyArea",
     "MediationStep",
+    "MoveUp",
     "Notice",
     "Premises",
     "PremisesFeature",

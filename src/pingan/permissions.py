@@ -137,6 +137,12 @@ ACTIONS: dict[str, Action] = _actions(
         _ISSUERS | {"community_officer": _J},
     ),
     Action("assignment.transition", "change assignments", _INCIDENT_WRITERS),
+    Action(
+        "unit.moveup",
+        "move units up",
+        _INCIDENT_WRITERS,
+        "send an available unit to stand elsewhere to restore 1-3-5 minute coverage",
+    ),
     Action("unit.recommend", "see unit recommendations", _ANALYSIS),
     Action("resource.read", "read resources", _EVERYONE_J),
     Action("resource.write", "change resources", _INCIDENT_WRITERS),

@@ -20,6 +20,7 @@ __all__ = [
     "LSCP",
     "MCLP",
     "BackupCoverage",
+    "MoveUp",
     "PMedian",
     "Ranked",
     "SitingResult",
@@ -32,7 +33,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("MCLP", "LSCP", "BackupCoverage", "PMedian", "SitingResult"):
+    if name in ("MCLP", "LSCP", "BackupCoverage", "PMedian", "SitingResult", "MoveUp"):
         from pingan.coverage import siting
 
         return getattr(siting, name)

@@ -372,6 +372,7 @@ def recommend(
                 "name": units_f.name_en[i] if lang == "en" else units_f.name_zh[i],
                 "kind": str(units_f.kind[i]),
                 "mode": mode,
+                "basis": "drone" if mode == "drone" else "road",
                 "eta_s": round(float(eta), 1),
                 "distance_m": round(dist, 1),
                 "route": {"type": "LineString", "coordinates": _round(coords)},
@@ -393,6 +394,100 @@ def recommend(
             "take-off, within their range. Only available units are ranked."
         ),
     }
+
+
+STRAIGHT_LINE_KPH: dict[str, float] = {"car": 30.0, "motorcycle": 25.0, "foot": 5.0}
+"""Speeds of the straight-line estimate used when there is no road network (a city car's
+average door to door, not its speed on the road)."""
+
+
+def recommend_straight_line(
+    forces: Forces,
+    point: tuple[float, float],
+    *,
+    k: int = 5,
+    lang: str = "zh-CN",
+) -> dict[str, Any]:
+    """Without a road network: the ``k`` available units ranked by a straight-line ETA
+    (great-circle distance at ``STRAIGHT_LINE_KPH`` of the unit's mode, drones at their own
+    speed plus take-off), each clearly marked as an estimate (``basis = "straight_line"``), so
+    a dispatcher always gets a ranked list. O(U log U)."""
+    if k < 1:
+        raise Invalid("k", f"must be >= 1, got {k}")
+    avail = forces.status == "available"
+    usable = avail & (forces.kind != "drone_base")
+    if not usable.any():
+        raise Invalid(
+            "units",
+            f"no available unit with a position in your jurisdiction ({len(forces)} units, "
+            f"{int(avail.sum())} available)",
+        )
+    u = forces.subset(usable)
+    modes = np.array([KIND_MODE.get(str(x), "car") for x in u.kind], dtype=str)
+    dist = np.asarray(haversine_m(u.lon, u.lat, point[0], point[1]), dtype=np.float64)
+    drone_kph = np.where(np.isfinite(u.speed_kph), u.speed_kph, DRONE_SPEED_KPH)
+    in_range = (modes != "drone") | ~(dist > np.where(np.isfinite(u.range_m), u.range_m, np.inf))
+    kph = np.array([STRAIGHT_LINE_KPH.get(m, 30.0) for m in modes.tolist()])
+    kph = np.where(modes == "drone", drone_kph, kph)
+    eta = dist / (kph / 3.6) + np.where(modes == "drone", DRONE_TAKEOFF_S, 0.0)
+    eta = np.where(in_range, eta, np.inf)
+    order = np.argsort(eta, kind="stable")
+    order = order[np.isfinite(eta[order])][:k]
+    out = []
+    for rank, i in enumerate(order.tolist(), start=1):
+        mode = str(modes[i])
+        out.append(
+            {
+                "rank": rank,
+                "id": int(u.id[i]),
+                "code": u.code[i],
+                "name": u.name_en[i] if lang == "en" else u.name_zh[i],
+                "kind": str(u.kind[i]),
+                "mode": mode,
+                "basis": "straight_line",
+                "eta_s": round(float(eta[i]), 1),
+                "distance_m": round(float(dist[i]), 1),
+                "route": {
+                    "type": "LineString",
+                    "coordinates": _round([[float(u.lon[i]), float(u.lat[i])], list(point)]),
+                },
+                "why": _why_straight(
+                    mode, float(eta[i]), float(dist[i]), float(kph[i]), rank, len(u), lang
+                ),
+            }
+        )
+    return {
+        "units": out,
+        "busy": int((~avail & (forces.kind != "drone_base")).sum()),
+        "snap_distance_m": None,
+        "considered": len(u),
+        "left_out_far_from_road": [],
+        "at": None,
+        "basis": "straight_line",
+        "how": (
+            "No road network: straight-line (great-circle) distance at "
+            + ", ".join(f"{v:g} km/h by {m}" for m, v in STRAIGHT_LINE_KPH.items())
+            + f", drones at their speed plus {DRONE_TAKEOFF_S:g} s take-off; an estimate, not a "
+            "route. Import roads (pingan roads import) for exact ETAs by road."
+        ),
+    }
+
+
+def _why_straight(
+    mode: str, eta_s: float, dist_m: float, kph: float, rank: int, n: int, lang: str
+) -> str:
+    """Why a unit ranks where it does by the straight-line estimate, in the caller's language."""
+    mins, secs = divmod(round(eta_s), 60)
+    km = dist_m / 1000
+    if lang == "en":
+        return (
+            f"ETA about {mins} min {secs:02d} s (estimate): {km:.1f} km in a straight line at "
+            f"{kph:g} km/h, no road network; #{rank} of {n} available units"
+        )
+    return (
+        f"预计约 {mins} 分 {secs:02d} 秒到达（估算）：直线距离 {km:.1f} 公里按 {kph:g} 公里/小时，"
+        f"无路网；可用单位 {n} 个中第 {rank}"
+    )
 
 
 def _why(
