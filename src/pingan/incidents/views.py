@@ -153,6 +153,8 @@ async def stream_incidents(
     factory = request.app.state.session_factories.get("read") or session_factory(engine)
     cursor = _StreamCursor(after_id=after_id, lang=lang_of(request))
     cursor.resume(last_event_id)
+    if cursor.since is None:  # from the moment the request came, not from the first poll (a
+        cursor.since = utcnow()  # busy server may poll late: changes in between were lost)
 
     def poll() -> list[str]:
         with factory() as s:
@@ -215,8 +217,6 @@ class _StreamCursor:
         now = utcnow()
         if self.since is None:
             self.since = now
-            if self.after_id is None:
-                return []
         out = self._changes(s, principal, now)
         eid = self.event_id
         return [f"id: {eid}\n{item}" for item in out]
