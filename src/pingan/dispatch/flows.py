@@ -25,6 +25,8 @@ from pingan.incidents.models import IncidentEvent
 from pingan.permissions import check
 from pingan.rapid_response import data as coverage_data
 from pingan.rapid_response import service as coverage_service
+from pingan.rapid_response import straight as coverage_straight
+from pingan.resources.models import Resource
 from pingan.store.base import utcnow
 
 __all__ = [
@@ -72,6 +74,11 @@ def eta_and_route(
     """:func:`road_eta_s` with the route (a GeoJSON LineString) the unit is expected to take."""
     if data_dir is None:
         return None, None
+    unit = session.get(Resource, resource_id)
+    if unit is not None:  # ranked a moment ago from where it still stands: no second routing
+        hit = coverage_straight.recall(point, resource_id, unit.lon, unit.lat)
+        if hit is not None:
+            return hit
     forces = coverage_data.load_forces(session, principal=principal)
     mask = forces.id == resource_id
     if not mask.any():
@@ -80,7 +87,7 @@ def eta_and_route(
         try:
             net = coverage_data.load_network(data_dir)
         except Conflict:
-            out = coverage_service.recommend_straight_line(forces.subset(mask), point, k=1)
+            out = coverage_straight.recommend_straight_line(forces.subset(mask), point, k=1)
         else:
             out = coverage_service.recommend(
                 net, forces.subset(mask), point, k=1, at=local_time(utcnow())

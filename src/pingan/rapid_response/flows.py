@@ -22,7 +22,7 @@ from pingan.config import get_settings
 from pingan.errors import Conflict, Invalid
 from pingan.incidents.service import get_or_raise as get_incident
 from pingan.jobs.service import Report
-from pingan.rapid_response import data, live, service
+from pingan.rapid_response import data, live, service, straight
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 from pingan.roads import RoadNetwork
 from pingan.store.base import utcnow
@@ -164,7 +164,7 @@ def recommend_flow(
     try:
         net = data.load_network(data_dir)
     except Conflict:  # no road network: a ranked list all the same, by straight line
-        out = service.recommend_straight_line(forces, (inc.lon, inc.lat), k=body.k, lang=lang)
+        out = straight.recommend_straight_line(forces, (inc.lon, inc.lat), k=body.k, lang=lang)
         return {"incident_id": inc.id, "code": inc.code, **out}
     # an open incident: the traffic of now; an old one: of when it was reported
     is_open = inc.state in ("received", "dispatched", "en_route", "on_scene")
@@ -176,6 +176,8 @@ def recommend_flow(
     out = service.recommend(
         net, forces, (inc.lon, inc.lat), k=body.k, at=at, max_snap_m=body.max_snap_m, lang=lang
     )
+    if is_open and not body.at:
+        straight.remember((inc.lon, inc.lat), out["units"], forces)
     return {"incident_id": inc.id, "code": inc.code, **out}
 
 

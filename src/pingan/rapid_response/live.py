@@ -283,6 +283,7 @@ def live_coverage(
         standard_s=moveup_standard_s,
         n_moves=n_moves,
         lang=lang,
+        limit_s=limit,
     )
     return {
         "at": at.strftime("%H:%M") if at else None,
@@ -322,11 +323,14 @@ def _moveups(
     standard_s: float,
     n_moves: int,
     lang: str,
+    limit_s: float,
 ) -> list[dict[str, Any]]:
     if len(u) == 0 or len(sites.node) == 0 or n_moves <= 0:
         return []
+    # the same limit as the units' columns: one cache serves both (a different key would
+    # empty it on every call)
     site_cost = _columns_for("car").get(
-        network, demand, sites.node, mode="car", at=at, limit_s=standard_s
+        network, demand, sites.node, mode="car", at=at, limit_s=limit_s
     ) + sites.walk_s[None, :].astype(np.float32)
     d = haversine_m(u.lon[:, None], u.lat[:, None], sites.lon[None, :], sites.lat[None, :])
     move_s = np.asarray(d, dtype=np.float64) / (MOVE_KPH / 3.6)

@@ -146,6 +146,9 @@
     try {
       await api(`/api/v1/incidents/${id}/assignments`, { method: "POST", body: { resource_id: unitId } });
       CMD.mine.add(id);
+      // the queue shows it at once (the stream confirms it a moment later)
+      const queued = CMD.state.incidents.get(id);
+      if (queued && queued.state === "received") { queued.state = "dispatched"; CMD.renderQueue(); CMD.drawIncidents(); }
       await load(id, false);
       const next = box.querySelector(`#assignments button[data-to]`);
       if (next) next.focus();

@@ -111,7 +111,8 @@
   }
 
   let viewTimer = null;
-  function loadView() {
+  const fetched = {};
+  function loadView(now) {
     clearTimeout(viewTimer);
     viewTimer = setTimeout(async () => {
       const z = map.getZoom(), bbox = bboxParam();
@@ -120,11 +121,21 @@
       if (z >= 14 && visible("cells")) jobs.push(ogc("grid-cells", { bbox }).then((d) => map.getSource("cells").setData(d)));
       if (z >= 13.5 && visible("cameras")) jobs.push(ogc("cameras", { bbox }).then((d) => map.getSource("cameras").setData(d)));
       const hasRoads = (document.getElementById("detail") || { dataset: {} }).dataset.roads === "1";
-      if (hasRoads && visible("roads")) jobs.push(api("/api/v1/map/roads?" + new URLSearchParams({ bbox, zoom: z.toFixed(1) })).then((d) => map.getSource("roads").setData(d)).catch(() => {}));
-      if (hasRoads && visible("labels")) jobs.push(api("/api/v1/map/road-labels?" + new URLSearchParams({ bbox, zoom: z.toFixed(1) })).then((d) => map.getSource("road-labels").setData(d)).catch(() => {}));
+      // roads and street names: fetched for a padded box, again only when the view leaves it or
+      // the zoom changes what is drawn (a resize or a small pan asks nothing)
+      const roadsJob = (key, url, source, bucket) => {
+        const view = map.getBounds(), f = fetched[key];
+        if (f && f.bucket === bucket && f.w <= view.getWest() && f.s <= view.getSouth() && f.e >= view.getEast() && f.n >= view.getNorth()) return;
+        const dx = (view.getEast() - view.getWest()) / 4, dy = (view.getNorth() - view.getSouth()) / 4;
+        const box = { bucket, w: view.getWest() - dx, s: view.getSouth() - dy, e: view.getEast() + dx, n: view.getNorth() + dy };
+        const padded = [box.w, box.s, box.e, box.n].map((v) => v.toFixed(5)).join(",");
+        jobs.push(api(url + "?" + new URLSearchParams({ bbox: padded, zoom: bucket.toFixed(1) })).then((d) => { map.getSource(source).setData(d); fetched[key] = box; }).catch(() => {}));
+      };
+      if (hasRoads && visible("roads")) roadsJob("roads", "/api/v1/map/roads", "roads", Math.floor(z));
+      if (hasRoads && visible("labels")) roadsJob("labels", "/api/v1/map/road-labels", "road-labels", Math.floor(z * 2) / 2);
       if (z >= 15 && visible("labels")) jobs.push(ogc("premises", { bbox, limit: 2000 }).then((d) => map.getSource("premises").setData(d)));
       await Promise.all(jobs);
-    }, 200);
+    }, now === true ? 0 : 200);
   }
   const visible = (key) => { const box = document.querySelector(`input[data-layer="${key}"]`); return box ? box.checked : true; };
 
@@ -402,9 +413,10 @@
       if (CMD.hooks.taxonomy) CMD.hooks.taxonomy(tax);
     }).catch(() => { /* names fall back to codes */ });
     // everything at once: the first paint waits for the slowest, not for the sum
-    await Promise.all([taxonomy, loadStatic(), loadOpen(), loadBoard(), loadHistory()]);
+    // the roads ask for the view fitted to the districts: they start as soon as it is known
+    const statics = loadStatic().then(() => loadView(true));
+    await Promise.all([taxonomy, statics, loadOpen(), loadBoard(), loadHistory()]);
     renderQueue();
-    loadView();
     live();
     setInterval(tick, 1000);
     map.once("idle", () => { document.body.dataset.ready = "1"; });
