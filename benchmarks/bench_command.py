@@ -53,9 +53,13 @@ DISPATCH_JS = """async (id) => {
     if (String(a[0]).includes('/assignments') && stored === null) stored = performance.now() - t0;
     return r;
   };
+  // the queue's DOM is watched (not polled by frame: a software-rendered map makes frames slow)
+  const seen = new Promise((resolve) => {
+    const obs = new MutationObserver(() => { if (li()) { obs.disconnect(); resolve(performance.now() - t0); } });
+    obs.observe(document.getElementById('queue'), { childList: true, subtree: true, attributes: true });
+  });
   btn.click();
-  while (!li()) await new Promise((r) => requestAnimationFrame(r));
-  const total = performance.now() - t0;
+  const total = li() ? performance.now() - t0 : await seen;
   window.fetch = orig;
   return [stored, total, +btn.dataset.unit];
 }"""
