@@ -112,7 +112,9 @@ def test_live_coverage_moves_up_and_follows_dispatch(
         f"/api/v1/moveups/{mv['id']}/transitions", headers=h, json={"to_state": "cancelled"}
     )
     assert again.status_code == 409 and "arrived" in again.text
-    actions = set(session.scalars(select(AuditRecord.action).where(AuditRecord.entity_id == kiosk)))
+    actions = set(
+        session.scalars(select(AuditRecord.action).where(AuditRecord.entity_id == str(kiosk)))
+    )
     assert {"moveup", "moveup_arrived"} <= actions
     # an analyst sees coverage but may not move units
     r = client.post(

@@ -342,7 +342,8 @@ def _demand_and_sites(
     cells = data.load_cells(session, principal=principal, lang=lang)
     key_areas = data.load_key_areas(session, principal=principal, lang=lang)
     demand = live.make_demand(net, cells, key_areas)
-    sites = live.make_sites(net, *data.load_stations(session, principal=principal, lang=lang))
+    stations = data.load_stations(session, principal=principal, lang=lang)
+    sites = live.make_sites(net, *stations, lang=lang)
     with _demand_lock:
         if len(_demand_cache) > 32:
             _demand_cache.clear()

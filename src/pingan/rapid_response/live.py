@@ -102,7 +102,12 @@ def make_demand(network: RoadNetwork, cells: Points, key_areas: Points) -> Deman
 
 
 def make_sites(
-    network: RoadNetwork, station_lon: F64, station_lat: F64, station_label: list[str]
+    network: RoadNetwork,
+    station_lon: F64,
+    station_lat: F64,
+    station_label: list[str],
+    *,
+    lang: str = "zh-CN",
 ) -> Sites:
     """One road node per ``SITE_SPACING_M`` square plus each station house, labelled by the
     street it stands on."""
@@ -111,7 +116,7 @@ def make_sites(
     lat = np.concatenate([grid.lat, station_lat])
     snap = network.snap(lon, lat, max_snap_m=DEFAULT_MAX_SNAP_M)
     ok = ~snap.too_far
-    names = _node_names(network)
+    names = _node_names(network, lang)
     labels = [
         names[int(n)] or f"{x:.5f}, {y:.5f}"
         for n, x, y in zip(
@@ -125,26 +130,28 @@ def make_sites(
 
 
 _names_lock = threading.Lock()
-_names: dict[int, list[str]] = {}
+_names: dict[tuple[int, str], list[str]] = {}
 
 
-def _node_names(network: RoadNetwork) -> list[str]:
-    """A street name at each node (the first named segment touching it), ``""`` where none."""
+def _node_names(network: RoadNetwork, lang: str) -> list[str]:
+    """A street name at each node (the first named segment touching it) in ``lang``, ``""``
+    where none."""
     with _names_lock:
-        hit = _names.get(id(network))
+        hit = _names.get((id(network), lang))
     if hit is not None:
         return hit
     out = [""] * network.n_nodes
     if network.seg_name is not None and network.seg_u is not None and network.seg_v is not None:
         named = np.flatnonzero(network.seg_name >= 0)
-        zh = network.names_zh
+        zh = network.names_en if lang == "en" and network.names_en else network.names_zh
         for ends in (network.seg_u[named], network.seg_v[named]):
             for n, k in zip(ends.tolist(), network.seg_name[named].tolist(), strict=True):
                 if not out[n]:
                     out[n] = zh[k]
     with _names_lock:
-        _names.clear()
-        _names[id(network)] = out
+        if len(_names) > 4:
+            _names.clear()
+        _names[(id(network), lang)] = out
     return out
 
 
