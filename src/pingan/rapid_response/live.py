@@ -4,7 +4,7 @@ and 5 minutes by road, and move-up suggestions: which available unit should go w
 the most coverage, by the siting kernel :class:`pingan.coverage.MoveUp`.
 
 Fast after a status change: the travel times from a road node to every demand point (grid-cell
-centres and key areas, limited to the largest standard) are kept per node, mode and quarter hour,
+centres and key areas, limited to the largest standard) are kept per node, mode and speeds,
 so a dispatch or a clearance only re-reads columns already computed; a unit that moved costs
 one limited Dijkstra. Candidate sites (one road node per kilometre square and each station
 house) are computed once per quarter hour the same way.
@@ -157,7 +157,8 @@ def _node_names(network: RoadNetwork, lang: str) -> list[str]:
 
 class _Columns:
     """Travel times (s) from road nodes to every demand point, kept per node for one network,
-    demand, mode and quarter hour (limited to the largest standard: ``inf`` beyond)."""
+    demand, mode and speed profile of the quarter hour (limited to the largest standard:
+    ``inf`` beyond)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -175,8 +176,14 @@ class _Columns:
         limit_s: float,
     ) -> NDArray[np.float32]:
         """A demand × len(nodes) matrix of times from each node (walks at the demand end)."""
-        bucket = -1 if at is None else at.hour * 4 + at.minute // 15
-        key = (id(network), demand.key, mode, bucket, limit_s)
+        # the speeds of this quarter hour, not its clock: quarter hours with the same speeds
+        # share their columns (a new quarter hour recomputes only where the profile changes)
+        speeds: tuple[float | str, ...] = (
+            ("given",)
+            if network.given_time_s is not None
+            else tuple(float(network.profile.speed_kph(mode, c, at)) for c in network.classes)
+        )
+        key = (id(network), demand.key, mode, speeds, limit_s)
         with self.lock:
             if key != self.key:
                 self.key, self.cols = key, {}

@@ -64,7 +64,7 @@
     const inc = view.inc;
     if (inc) {
       for (const a of inc.assignments) {
-        const g = view.routes.get(a.resource_id);
+        const g = a.route || view.routes.get(a.resource_id);  // kept with the assignment
         if (g && UNIT_DRIVEN.includes(a.state)) feats.push({ type: "Feature", geometry: g, properties: { kind: "assigned" } });
       }
       if (view.rec) for (const u of view.rec.units.slice(0, 3)) feats.push({ type: "Feature", geometry: u.route, properties: { kind: "candidate" } });
