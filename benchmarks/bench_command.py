@@ -55,8 +55,11 @@ DISPATCH_JS = """async (id) => {
   };
   // the queue's DOM is watched (not polled by frame: a software-rendered map makes frames slow)
   const seen = new Promise((resolve) => {
-    const obs = new MutationObserver(() => { if (li()) { obs.disconnect(); resolve(performance.now() - t0); } });
-    obs.observe(document.getElementById('queue'), { childList: true, subtree: true, attributes: true });
+    const obs = new MutationObserver(() => {
+      if (li()) { obs.disconnect(); resolve(performance.now() - t0); }
+    });
+    const all = { childList: true, subtree: true, attributes: true };
+    obs.observe(document.getElementById('queue'), all);
   });
   btn.click();
   const total = li() ? performance.now() - t0 : await seen;
@@ -144,11 +147,14 @@ def main() -> int:
                 page.click(f"#queue li[data-id='{inc['id']}']")
                 page.wait_for_selector("#recommend button[data-unit]", timeout=60_000)
                 version = page.evaluate("document.getElementById('cov-panel').dataset.version")
-                s_ms, t_ms, unit = page.evaluate(DISPATCH_JS, inc["id"])
+                s_ms, t_ms, _unit = page.evaluate(DISPATCH_JS, inc["id"])
                 (stored_live if live else stored).append(s_ms)
                 (trip_live if live else trip).append(t_ms)
                 t0 = time.perf_counter()
-                state_js = "[document.getElementById('cov-panel').dataset.version, document.getElementById('cov-panel').dataset.state]"
+                state_js = (
+                    "(() => { const d = document.getElementById('cov-panel').dataset; "
+                    "return [d.version, d.state]; })()"
+                )
                 while live:  # CSP forbids eval: poll instead of wait_for_function
                     v, st = page.evaluate(state_js)
                     if v != version and st == "ready":
@@ -187,25 +193,17 @@ def main() -> int:
     print(f"{'/login ready (reference), s':<40} {rmed:>9.3f} {_p95(ref):>9.3f} {1.0:>7.1f}x")
     med = statistics.median(ready)
     print(f"{'/command ready, s':<40} {med:>9.3f} {_p95(ready):>9.3f} {med / rmed:>7.1f}x")
-    print(
-        f"{'dispatch: click → stored, ms':<40} {statistics.median(stored):>9.1f} {_p95(stored):>9.1f}"
-    )
-    print(
-        f"{'dispatch: click → queue updated, ms':<40} {statistics.median(trip):>9.1f} {_p95(trip):>9.1f}"
-    )
-    print(
-        f"{'with live coverage on: click → stored':<40} {statistics.median(stored_live):>9.1f} {_p95(stored_live):>9.1f}"
-    )
-    print(
-        f"{'with live coverage on: → queue updated':<40} {statistics.median(trip_live):>9.1f} {_p95(trip_live):>9.1f}"
-    )
-    print(
-        f"{'live coverage redrawn after it, ms':<40} {statistics.median(live_ms):>9.1f} {_p95(live_ms):>9.1f}"
-    )
-    if entries:
-        print(
-            f"{'GET /coverage/live (browser), ms':<40} {statistics.median(entries):>9.1f} {_p95(entries):>9.1f}"
-        )
+    rows = [
+        ("dispatch: click → stored, ms", stored),
+        ("dispatch: click → queue updated, ms", trip),
+        ("with live coverage on: click → stored", stored_live),
+        ("with live coverage on: → queue updated", trip_live),
+        ("live coverage redrawn after it, ms", live_ms),
+        ("GET /coverage/live (browser), ms", entries),
+    ]
+    for name, values in rows:
+        if values:
+            print(f"{name:<40} {statistics.median(values):>9.1f} {_p95(values):>9.1f}")
     ok = med <= BUDGET_READY_S and statistics.median(trip) <= BUDGET_ROUND_TRIP_MS
     print(
         f"\n{'PASS' if ok else 'FAIL'}: ready ≤ {BUDGET_READY_S} s, dispatch round trip ≤ "
