@@ -18,7 +18,7 @@ from pingan.citizens.models import (
     ReportPhoto,
     SmsCode,
 )
-from pingan.dispatch.models import Assignment
+from pingan.dispatch.models import Assignment, MoveUp
 from pingan.disputes.models import (
     Dispute,
     DisputeEvent,
@@ -92,6 +92,7 @@ __all__ = [
     "KeyArea",
     "KeyplacePhoto",
     "MediationStep",
+    "MoveUp",
     "Notice",
     "OrderEvent",
     "PoliceRoom",

@@ -159,6 +159,12 @@ ACTIONS: dict[str, Action] = _actions(
         "record the owner's signature and the fix with photos",
     ),
     Action("order.review", "accept rectification orders", _ISSUERS, "accept or send back"),
+    Action(
+        "unit.moveup",
+        "move units up",
+        _INCIDENT_WRITERS,
+        "send an available unit to stand elsewhere to restore 1-3-5 minute coverage",
+    ),
     Action("unit.recommend", "see unit recommendations", _ANALYSIS),
     Action("resource.read", "read resources", _EVERYONE_J),
     Action("resource.write", "change resources", _INCIDENT_WRITERS),

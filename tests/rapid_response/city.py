@@ -30,21 +30,29 @@ ISLAND = (102.90, 25.03)
 
 def grid_network() -> RoadNetwork:
     lon, lat, u, v = [], [], [], []
+    zh: list[str] = []
+    en: list[str] = []
     for j in range(NY):
         for i in range(NX):
             lon.append(LON0 + i * D)
             lat.append(LAT0 + j * D)
             k = j * NX + i
-            if i + 1 < NX:
+            if i + 1 < NX:  # east-west streets: 北京路 on the middle row, 街 numbered elsewhere
                 u.append(k), v.append(k + 1)
+                zh.append("北京路" if j == NY // 2 else f"东{j + 1}街")
+                en.append("Beijing Road" if j == NY // 2 else f"East {j + 1} Street")
             if j + 1 < NY:
                 u.append(k), v.append(k + NX)
+                zh.append(f"南{i + 1}巷" if i % 4 == 0 else "")
+                en.append(f"South {i + 1} Lane" if i % 4 == 0 else "")
     base = len(lon)
     for i in range(3):
         lon.append(ISLAND[0] + i * D)
         lat.append(ISLAND[1])
     u += [base, base + 1]
     v += [base + 1, base + 2]
+    zh += ["", ""]
+    en += ["", ""]
     lo, la = np.array(lon), np.array(lat)
     from pingan.geo.crs import haversine_m
 
@@ -57,6 +65,8 @@ def grid_network() -> RoadNetwork:
         node_lon=lo,
         node_lat=la,
         oneway=np.zeros(uu.size, dtype=bool),
+        name_zh=zh,
+        name_en=en,
     )
 
 

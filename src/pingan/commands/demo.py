@@ -264,6 +264,8 @@ def _save_roads(city: object, data_dir: Path) -> str:
         node_lon=r.node_lon,
         node_lat=r.node_lat,
         oneway=r.oneway,
+        name_zh=r.name_zh,
+        name_en=r.name_en,
     )
     net.save(data_dir / "roads.npz")
     return f"road network saved: {data_dir / 'roads.npz'}"

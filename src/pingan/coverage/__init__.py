@@ -28,6 +28,7 @@ __all__ = [
     "LSCP",
     "MCLP",
     "BackupCoverage",
+    "MoveUp",
     "PMedian",
     "Ranked",
     "SitingResult",
@@ -45,7 +46,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("MCLP", "LSCP", "BackupCoverage", "PMedian", "SitingResult"):
+    if name in ("MCLP", "LSCP", "BackupCoverage", "PMedian", "SitingResult", "MoveUp"):
         from pingan.coverage import siting
 
         return getattr(siting, name)

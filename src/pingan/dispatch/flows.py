@@ -2,7 +2,8 @@
 commits once, with its audit record in the same transaction.
 
 Permissions, from the permission table: ``incident.dispatch`` (send a unit),
-``assignment.transition`` (en route, on scene, cleared, cancelled), ``incident.note``.
+``assignment.transition`` (en route, on scene, cleared, cancelled), ``incident.note``,
+``unit.moveup`` (send an available unit to stand elsewhere, mark it arrived or cancelled).
 """
 
 from __future__ import annotations
@@ -10,26 +11,32 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from pingan.auth.service import Principal
 from pingan.config import get_settings
 from pingan.dispatch import service
-from pingan.dispatch.models import Assignment
+from pingan.dispatch.models import Assignment, MoveUp
 from pingan.errors import Conflict, Invalid
 from pingan.incidents import service as incidents
 from pingan.incidents.models import IncidentEvent
 from pingan.permissions import check
 from pingan.rapid_response import data as coverage_data
 from pingan.rapid_response import service as coverage_service
+from pingan.rapid_response import straight as coverage_straight
+from pingan.resources.models import Resource
 from pingan.store.base import utcnow
 
 __all__ = [
     "assignment_create_flow",
     "assignment_transition_flow",
+    "eta_and_route",
     "incident_note_flow",
     "local_time",
+    "moveup_create_flow",
+    "moveup_transition_flow",
     "road_eta_s",
 ]
 
@@ -49,25 +56,48 @@ def road_eta_s(
     resource_id: int,
 ) -> float | None:
     """The unit's ETA to ``point`` by road at this time of day (drones by air), computed as the
-    recommendations compute it; ``None`` when there is no road network or no route."""
+    recommendations compute it; by straight line when there is no road network; ``None`` when
+    the unit cannot be ranked (no position, no route)."""
+    return eta_and_route(
+        session, principal=principal, data_dir=data_dir, point=point, resource_id=resource_id
+    )[0]
+
+
+def eta_and_route(
+    session: Session,
+    *,
+    principal: Principal,
+    data_dir: Path | None,
+    point: tuple[float, float],
+    resource_id: int,
+) -> tuple[float | None, dict[str, Any] | None]:
+    """:func:`road_eta_s` with the route (a GeoJSON LineString) the unit is expected to take."""
     if data_dir is None:
-        return None
-    try:
-        net = coverage_data.load_network(data_dir)
-    except Conflict:
-        return None
+        return None, None
+    unit = session.get(Resource, resource_id)
+    if unit is not None:  # ranked a moment ago from where it still stands: no second routing
+        hit = coverage_straight.recall(point, resource_id, unit.lon, unit.lat)
+        if hit is not None:
+            return hit
     forces = coverage_data.load_forces(session, principal=principal)
     mask = forces.id == resource_id
     if not mask.any():
-        return None
+        return None, None
     try:
-        out = coverage_service.recommend(
-            net, forces.subset(mask), point, k=1, at=local_time(utcnow())
-        )
+        try:
+            net = coverage_data.load_network(data_dir)
+        except Conflict:
+            out = coverage_straight.recommend_straight_line(forces.subset(mask), point, k=1)
+        else:
+            out = coverage_service.recommend(
+                net, forces.subset(mask), point, k=1, at=local_time(utcnow())
+            )
     except Invalid:
-        return None
+        return None, None
     units = out["units"]
-    return float(units[0]["eta_s"]) if units else None
+    if not units:
+        return None, None
+    return float(units[0]["eta_s"]), units[0]["route"]
 
 
 def assignment_create_flow(
@@ -82,7 +112,7 @@ def assignment_create_flow(
     """Send a unit to an incident (its ETA by road stored with it) and commit."""
     check(principal.role, "incident.dispatch")
     inc = incidents.get_or_raise(session, principal=principal, incident_id=incident_id)
-    eta = road_eta_s(
+    eta, route = eta_and_route(
         session,
         principal=principal,
         data_dir=data_dir,
@@ -96,6 +126,7 @@ def assignment_create_flow(
         resource_id=resource_id,
         eta_s=eta,
         note=note,
+        route=route,
     )
     session.commit()
     return a
@@ -121,3 +152,42 @@ def incident_note_flow(
     ev = service.add_note(session, principal=principal, incident_id=incident_id, text=text)
     session.commit()
     return ev
+
+
+def moveup_create_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    resource_id: int,
+    lon: float,
+    lat: float,
+    label: str = "",
+    gain: float | None = None,
+    travel_s: float | None = None,
+) -> MoveUp:
+    """Send an available unit to stand at another place (a move-up) and commit."""
+    check(principal.role, "unit.moveup")
+    m = service.moveup_create(
+        session,
+        principal=principal,
+        resource_id=resource_id,
+        lon=lon,
+        lat=lat,
+        label=label,
+        gain=gain,
+        travel_s=travel_s,
+    )
+    session.commit()
+    return m
+
+
+def moveup_transition_flow(
+    session: Session, *, principal: Principal, moveup_id: int, to_state: str
+) -> MoveUp:
+    """Mark a move-up arrived (the unit's position moves there) or cancelled, and commit."""
+    check(principal.role, "unit.moveup")
+    m = service.moveup_transition(
+        session, principal=principal, moveup_id=moveup_id, to_state=to_state
+    )
+    session.commit()
+    return m

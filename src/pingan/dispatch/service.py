@@ -26,8 +26,9 @@ from pingan.audit.service import record
 from pingan.auth.models import User
 from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
-from pingan.dispatch.models import ACTIVE_STATES, Assignment
+from pingan.dispatch.models import ACTIVE_STATES, Assignment, MoveUp
 from pingan.dispatch.schemas import AssignmentRead
+from pingan.disputes.models import Dispute
 from pingan.errors import Conflict, Invalid, NotFound
 from pingan.geo.crs import haversine_m
 from pingan.incidents import service as incidents
@@ -39,12 +40,17 @@ from pingan.workflow import StateMachine
 
 __all__ = [
     "ASSIGNMENT",
+    "MOVEUP",
     "OPEN_INCIDENT_STATES",
+    "active_moveups",
     "add_note",
     "context",
     "create",
+    "disputes_near",
     "get_or_raise",
     "list_for_incident",
+    "moveup_create",
+    "moveup_transition",
     "nearby",
     "to_read",
     "transition",
@@ -153,6 +159,7 @@ def create(
     resource_id: int,
     eta_s: float | None,
     note: str = "",
+    route: dict[str, Any] | None = None,
 ) -> Assignment:
     """Send a unit to an incident. The unit is taken with one conditional UPDATE (``status =
     'available'`` in its WHERE), so of two dispatchers sending the same unit at once exactly one
@@ -189,8 +196,10 @@ def create(
         eta_s=None if eta_s is None else round(float(eta_s), 1),
         dispatched_at=now,
         dispatcher_id=principal.user_id,
+        route=json.dumps(route) if route else None,
     )
     session.add(a)
+    _end_moveup(session, unit_id=unit.id, at=now)
     session.flush()
     _timeline(
         session,
@@ -356,8 +365,10 @@ def add_note(
     return ev
 
 
-def unit_json(r: Resource, *, lang: str, incident_code: str | None) -> dict[str, Any]:
-    """A unit as the unit board and the live stream show it."""
+def unit_json(
+    r: Resource, *, lang: str, incident_code: str | None, moveup: MoveUp | None = None
+) -> dict[str, Any]:
+    """A unit as the unit board and the live stream show it (with its active move-up)."""
     return {
         "id": r.id,
         "code": r.code,
@@ -370,7 +381,139 @@ def unit_json(r: Resource, *, lang: str, incident_code: str | None) -> dict[str,
         "lon": r.lon,
         "lat": r.lat,
         "position_at": r.position_at.isoformat() if r.position_at else None,
+        "moveup": (
+            None
+            if moveup is None
+            else {"id": moveup.id, "label": moveup.label, "lon": moveup.lon, "lat": moveup.lat}
+        ),
     }
+
+
+# ---------------------------------------------------------------------------- move-ups
+MOVEUP = StateMachine(
+    name="move-up",
+    initial="sent",
+    transitions={"sent": ("arrived", "cancelled"), "arrived": (), "cancelled": ()},
+)
+
+
+def active_moveups(session: Session, unit_ids: Sequence[int] | None = None) -> dict[int, MoveUp]:
+    """The active (sent) move-up of each unit that has one, by unit id."""
+    q = select(MoveUp).where(MoveUp.state == "sent")
+    if unit_ids is not None:
+        if not unit_ids:
+            return {}
+        q = q.where(MoveUp.resource_id.in_(list(unit_ids)))
+    return {m.resource_id: m for m in session.scalars(q)}
+
+
+def _end_moveup(session: Session, *, unit_id: int, at: dt.datetime) -> None:
+    """Cancel the unit's active move-up (it was sent to a call, or moved up elsewhere)."""
+    session.execute(
+        update(MoveUp)
+        .where(MoveUp.resource_id == unit_id, MoveUp.state == "sent")
+        .values(state="cancelled", cancelled_at=at, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def moveup_create(
+    session: Session,
+    *,
+    principal: Principal,
+    resource_id: int,
+    lon: float,
+    lat: float,
+    label: str,
+    gain: float | None = None,
+    travel_s: float | None = None,
+) -> MoveUp:
+    """Send an available unit to stand at (``lon``, ``lat``) to restore coverage. The unit stays
+    available for calls; a previous active move-up of it is cancelled. ``Conflict`` naming its
+    incident when the unit is busy."""
+    unit = resources.get_or_raise(session, principal=principal, resource_id=resource_id)
+    if unit.kind == "drone_base":
+        raise Conflict(f"unit {unit.code} is a drone base; it does not move", field="resource_id")
+    now = utcnow()
+    taken = session.scalar(
+        update(Resource)
+        .where(Resource.id == unit.id, Resource.status == "available")
+        .values(updated_at=now)
+        .returning(Resource.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken is None:
+        session.refresh(unit)
+        raise _busy_message(session, unit)
+    session.refresh(unit)
+    _end_moveup(session, unit_id=unit.id, at=now)
+    m = MoveUp(
+        resource_id=unit.id,
+        state="sent",
+        jpath=unit.jpath,
+        label=label.strip()[:200] or f"{lon:.5f}, {lat:.5f}",
+        lon=lon,
+        lat=lat,
+        from_lon=unit.lon,
+        from_lat=unit.lat,
+        gain=gain,
+        travel_s=travel_s,
+        sent_at=now,
+        dispatcher_id=principal.user_id,
+    )
+    session.add(m)
+    session.flush()
+    record(
+        session,
+        actor=principal.actor,
+        action="moveup",
+        entity="resource",
+        entity_id=unit.id,
+        jpath=unit.jpath,
+        detail={
+            "moveup_id": m.id,
+            "resource_code": unit.code,
+            "to": [round(lon, 6), round(lat, 6)],
+            "label": m.label,
+            "gain": gain,
+        },
+    )
+    return m
+
+
+def moveup_transition(
+    session: Session, *, principal: Principal, moveup_id: int, to_state: str
+) -> MoveUp:
+    """Mark a move-up arrived (the unit now stands there: its position is set) or cancelled
+    (409 naming the allowed states)."""
+    m = session.get(MoveUp, moveup_id)
+    if m is None or not principal.can_see(m.jpath):
+        raise NotFound(f"move-up {moveup_id} does not exist or is outside your jurisdiction")
+    MOVEUP.check(m.state, to_state)
+    now = utcnow()
+    m.state = to_state
+    values: dict[str, Any] = {"updated_at": now}
+    if to_state == "arrived":
+        m.arrived_at = now
+        values |= {"lon": m.lon, "lat": m.lat, "position_at": now}
+    else:
+        m.cancelled_at = now
+    session.execute(
+        update(Resource)
+        .where(Resource.id == m.resource_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    record(
+        session,
+        actor=principal.actor,
+        action="moveup_" + to_state,
+        entity="resource",
+        entity_id=m.resource_id,
+        jpath=m.jpath,
+        detail={"moveup_id": m.id},
+    )
+    return m
 
 
 REPEAT_RADIUS_M = 300.0
@@ -429,6 +572,7 @@ def nearby(
     ]
     return {
         "repeats": repeats,
+        "disputes": disputes_near(session, principal=principal, lon=lon, lat=lat),
         "history": {
             "radius_m": HISTORY_RADIUS_M,
             "days": HISTORY_DAYS,
@@ -454,6 +598,46 @@ def _brief(r: Incident, distance_m: float) -> dict[str, Any]:
         "distance_m": round(distance_m),
         "address_text": r.address_text,
     }
+
+
+DISPUTE_RADIUS_M = 150.0
+
+
+def disputes_near(
+    session: Session, *, principal: Principal, lon: float, lat: float, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The place's dispute history: disputes registered within ``DISPUTE_RADIUS_M`` of the
+    point (any state), newest first, with their distance. Scoped to the caller; parties are
+    never listed."""
+    dlat = DISPUTE_RADIUS_M / 111_000
+    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
+    rows = session.scalars(
+        select(Dispute)
+        .where(
+            Dispute.lon.between(lon - dlon, lon + dlon),
+            Dispute.lat.between(lat - dlat, lat + dlat),
+            scope_clause(principal, Dispute.jpath),
+        )
+        .order_by(Dispute.registered_at.desc())
+        .limit(200)
+    ).all()
+    out = []
+    for d in rows:
+        dist = float(haversine_m(lon, lat, d.lon, d.lat))
+        if dist <= DISPUTE_RADIUS_M:
+            out.append(
+                {
+                    "id": d.id,
+                    "code": d.code,
+                    "kind": d.kind,
+                    "state": d.state,
+                    "risk_level": d.risk_level,
+                    "registered_at": d.registered_at.isoformat(),
+                    "address_text": d.address_text,
+                    "distance_m": round(dist),
+                }
+            )
+    return out[:limit]
 
 
 CAMERA_SEARCH_M = 1000.0
@@ -483,6 +667,7 @@ def context(session: Session, *, principal: Principal, inc: Incident) -> dict[st
         key=lambda x: x[1],
     )
     return {
+        "disputes": disputes_near(session, principal=principal, lon=inc.lon, lat=inc.lat),
         "repeats": [_brief(r, float(haversine_m(inc.lon, inc.lat, r.lon, r.lat))) for r in repeats],
         "cameras": [
             {"id": c.id, "code": c.code, "distance_m": round(d), "lon": c.lon, "lat": c.lat}

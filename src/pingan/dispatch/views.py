@@ -17,6 +17,9 @@ from pingan.dispatch.schemas import (
     AssignmentCreate,
     AssignmentRead,
     AssignmentTransitionIn,
+    MoveUpCreate,
+    MoveUpRead,
+    MoveUpTransitionIn,
     NoteIn,
 )
 from pingan.incidents import service as incidents
@@ -140,10 +143,54 @@ def unit_board(
         .order_by(Jurisdiction.code, Resource.code)
     ).all()
     stations: dict[int, dict[str, Any]] = {}
+    moveups = service.active_moveups(session)
     for r, st_zh, st_en, inc_code in rows:
         st = stations.setdefault(
             r.station_id,
             {"id": r.station_id, "name": st_en if lang == "en" else st_zh, "units": []},
         )
-        st["units"].append(service.unit_json(r, lang=lang, incident_code=inc_code))
+        st["units"].append(
+            service.unit_json(r, lang=lang, incident_code=inc_code, moveup=moveups.get(r.id))
+        )
     return {"stations": list(stations.values())}
+
+
+@router.post(
+    "/resources/{resource_id}/moveups",
+    status_code=201,
+    operation_id="create_moveup",
+)
+def create_moveup(
+    resource_id: Id,
+    body: MoveUpCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("unit.moveup")],
+) -> MoveUpRead:
+    """Send an available unit to stand at another place to restore 1-3-5 minute coverage (a
+    move-up, as the live coverage suggests). The unit stays available for calls; a call
+    cancels the move-up. 409 naming its incident when the unit is busy."""
+    m = flows.moveup_create_flow(
+        session,
+        principal=principal,
+        resource_id=resource_id,
+        lon=body.lon,
+        lat=body.lat,
+        label=body.label,
+        gain=body.gain,
+        travel_s=body.travel_s,
+    )
+    return MoveUpRead.model_validate(m)
+
+
+@router.post("/moveups/{moveup_id}/transitions", operation_id="transition_moveup")
+def transition_moveup(
+    moveup_id: Id,
+    body: MoveUpTransitionIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("unit.moveup")],
+) -> MoveUpRead:
+    """Mark a move-up ``arrived`` (the unit's position is set there) or ``cancelled``."""
+    m = flows.moveup_transition_flow(
+        session, principal=principal, moveup_id=moveup_id, to_state=body.to_state
+    )
+    return MoveUpRead.model_validate(m)

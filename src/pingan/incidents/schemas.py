@@ -77,6 +77,8 @@ class IncidentRead(BaseModel):
     repeat_of_id: int | None
     repeat_count: int
     created_by_id: int | None = None
+    jpath: str | None = None
+    """the jurisdiction path (``/bureau/district/station/…/``): a client filters by district"""
     caller_name_masked: str | None = None
     caller_phone_masked: str | None = None
     allowed_transitions: list[str] = []

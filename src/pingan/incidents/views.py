@@ -146,15 +146,26 @@ async def stream_incidents(
     principal: Annotated[Principal, allowed("incident.read")],
     after_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     poll_s: Annotated[float, Query(ge=0.2, le=10)] = 0.5,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=32, include_in_schema=True)
+    ] = None,
 ) -> StreamingResponse:
     """Changes in your jurisdiction as server-sent events, for the live command center:
     ``event: incident`` for every new or changed incident (state, assignment, note; the data is
     the incident as listed) and ``event: unit`` for every unit whose status, current incident
     or position changed. ``after_id`` also sends the incidents created after that id. A
-    ``ping`` comment every 15 s keeps proxies from closing it."""
+    ``ping`` comment every 15 s keeps proxies from closing it.
+
+    Every event carries an ``id:`` (the change time it reaches, in microseconds since the
+    epoch); a browser that reconnects sends it back as ``Last-Event-ID`` and the stream resumes
+    from there, re-sending every change since (a few seconds of overlap: a change may come
+    twice, never not at all)."""
     engine = request.app.state.engine
     factory = request.app.state.session_factories.get("read") or session_factory(engine)
     cursor = _StreamCursor(after_id=after_id, lang=lang_of(request))
+    cursor.resume(last_event_id)
+    if cursor.since is None:  # from the moment the request came, not from the first poll (a
+        cursor.since = utcnow()  # busy server may poll late: changes in between were lost)
 
     def poll() -> list[str]:
         with factory() as s:
@@ -194,12 +205,35 @@ class _StreamCursor:
         self.seen_inc: dict[int, dt.datetime] = {}
         self.seen_unit: dict[int, dt.datetime] = {}
 
+    def resume(self, last_event_id: str | None) -> None:
+        """Start from the change time a reconnecting client last received (its
+        ``Last-Event-ID``); an id that is not one of ours, or lies ahead, is ignored."""
+        if not last_event_id or not last_event_id.strip().isdigit():
+            return
+        try:
+            at = dt.datetime.fromtimestamp(int(last_event_id) / 1e6, tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return
+        if at <= utcnow() and at >= utcnow() - dt.timedelta(days=1):
+            self.since = at
+
+    @property
+    def event_id(self) -> str:
+        """The id sent with each event: the change time reached, in microseconds."""
+        assert self.since is not None
+        return str(int(self.since.timestamp() * 1e6))
+
     def poll(self, s: Session, principal: Principal) -> list[str]:
+        """The changes since the last poll, as SSE events with their ids."""
         now = utcnow()
         if self.since is None:
             self.since = now
-            if self.after_id is None:
-                return []
+        out = self._changes(s, principal, now)
+        eid = self.event_id
+        return [f"id: {eid}\n{item}" for item in out]
+
+    def _changes(self, s: Session, principal: Principal, now: dt.datetime) -> list[str]:
+        assert self.since is not None
         out: list[str] = []
         if self.after_id is not None:  # the backfill the client asked for, once
             rows = s.scalars(
@@ -231,11 +265,13 @@ class _StreamCursor:
             .order_by(Resource.updated_at, Resource.id)
             .limit(2000)
         ).all()
-        for u, code in units:
-            if self.seen_unit.get(u.id) == u.updated_at:
-                continue
+        fresh = [(u, c) for u, c in units if self.seen_unit.get(u.id) != u.updated_at]
+        moveups = dispatch.active_moveups(s, [u.id for u, _ in fresh])
+        for u, code in fresh:
             self.seen_unit[u.id] = u.updated_at
-            item = json.dumps(dispatch.unit_json(u, lang=self.lang, incident_code=code))
+            item = json.dumps(
+                dispatch.unit_json(u, lang=self.lang, incident_code=code, moveup=moveups.get(u.id))
+            )
             out.append(f"event: unit\ndata: {item}\n\n")
         latest = max([self.since, *(r.updated_at for r in incs), *(u.updated_at for u, _ in units)])
         self.since = min(latest, now)

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.service import Principal, scope_clause
+from pingan.dispatch.models import MoveUp
 from pingan.errors import Conflict
 from pingan.incidents.models import Incident
 from pingan.jurisdictions.models import Jurisdiction
@@ -39,8 +40,10 @@ __all__ = [
     "load_forces",
     "load_incidents",
     "load_key_areas",
+    "load_moveup_targets",
     "load_network",
     "load_premises",
+    "load_stations",
     "network_path",
 ]
 
@@ -307,3 +310,37 @@ def load_incidents(session: Session, *, principal: Principal, history_days: int 
         np.array([r[4] for r in rows], dtype=np.float64),
         np.ones(len(rows)),
     )
+
+
+def load_moveup_targets(
+    session: Session, *, principal: Principal
+) -> dict[int, tuple[float, float]]:
+    """Where each unit on an active move-up in the caller's scope was sent, by unit id."""
+    rows = session.execute(
+        select(MoveUp.resource_id, MoveUp.lon, MoveUp.lat).where(
+            MoveUp.state == "sent", scope_clause(principal, MoveUp.jpath)
+        )
+    ).all()
+    return {int(r[0]): (float(r[1]), float(r[2])) for r in rows}
+
+
+def load_stations(
+    session: Session, *, principal: Principal, lang: str = "zh-CN"
+) -> tuple[F64, F64, list[str]]:
+    """Each station house in the caller's scope (its site, else its centre) and name."""
+    rows = session.execute(
+        select(
+            Jurisdiction.site_lon,
+            Jurisdiction.site_lat,
+            Jurisdiction.centroid_lon,
+            Jurisdiction.centroid_lat,
+            Jurisdiction.name_zh,
+            Jurisdiction.name_en,
+        )
+        .where(Jurisdiction.level == "station", scope_clause(principal, Jurisdiction.path))
+        .order_by(Jurisdiction.id)
+    ).all()
+    keep = [r for r in rows if (r[0] if r[0] is not None else r[2]) is not None]
+    lon = np.array([r[0] if r[0] is not None else r[2] for r in keep], dtype=np.float64)
+    lat = np.array([r[1] if r[1] is not None else r[3] for r in keep], dtype=np.float64)
+    return lon, lat, [(r[5] or r[4]) if lang == "en" else r[4] for r in keep]

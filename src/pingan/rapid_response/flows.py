@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 import zoneinfo
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -18,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.service import Principal
 from pingan.config import get_settings
-from pingan.errors import Invalid
+from pingan.errors import Conflict, Invalid
 from pingan.incidents.service import get_or_raise as get_incident
 from pingan.jobs.service import Report
-from pingan.rapid_response import data, service
+from pingan.rapid_response import data, live, service, straight
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 from pingan.roads import RoadNetwork
 from pingan.store.base import utcnow
@@ -159,8 +160,12 @@ def recommend_flow(
 ) -> dict[str, Any]:
     """Available units ranked by exact ETA to an incident, with their routes."""
     inc = get_incident(session, principal=principal, incident_id=incident_id)
-    net = data.load_network(data_dir)
     forces = data.load_forces(session, principal=principal)
+    try:
+        net = data.load_network(data_dir)
+    except Conflict:  # no road network: a ranked list all the same, by straight line
+        out = straight.recommend_straight_line(forces, (inc.lon, inc.lat), k=body.k, lang=lang)
+        return {"incident_id": inc.id, "code": inc.code, **out}
     # an open incident: the traffic of now; an old one: of when it was reported
     is_open = inc.state in ("received", "dispatched", "en_route", "on_scene")
     at = (
@@ -171,6 +176,8 @@ def recommend_flow(
     out = service.recommend(
         net, forces, (inc.lon, inc.lat), k=body.k, at=at, max_snap_m=body.max_snap_m, lang=lang
     )
+    if is_open and not body.at:
+        straight.remember((inc.lon, inc.lat), out["units"], forces)
     return {"incident_id": inc.id, "code": inc.code, **out}
 
 
@@ -314,3 +321,77 @@ def optimise_flow(
         time_limit_s=body.time_limit_s,
         progress=progress,
     )
+
+
+# --------------------------------------------------------------- live coverage
+_DEMAND_TTL_S = 600.0
+_demand_cache: dict[tuple[str, str, int], tuple[float, live.Demand, live.Sites]] = {}
+_demand_lock = threading.Lock()
+
+
+def _demand_and_sites(
+    session: Session, principal: Principal, net: RoadNetwork, lang: str
+) -> tuple[live.Demand, live.Sites]:
+    """The caller's demand (cells, key areas) and candidate sites, kept ten minutes."""
+    key = (principal.jpath or "/", lang, id(net))
+    now = time.monotonic()
+    with _demand_lock:
+        hit = _demand_cache.get(key)
+    if hit is not None and now - hit[0] < _DEMAND_TTL_S:
+        return hit[1], hit[2]
+    cells = data.load_cells(session, principal=principal, lang=lang)
+    key_areas = data.load_key_areas(session, principal=principal, lang=lang)
+    demand = live.make_demand(net, cells, key_areas)
+    stations = data.load_stations(session, principal=principal, lang=lang)
+    sites = live.make_sites(net, *stations, lang=lang)
+    with _demand_lock:
+        if len(_demand_cache) > 32:
+            _demand_cache.clear()
+        _demand_cache[key] = (now, demand, sites)
+    return demand, sites
+
+
+def live_coverage_flow(
+    session: Session, principal: Principal, *, data_dir: Path, lang: str = "zh-CN"
+) -> dict[str, Any]:
+    """Live 1-3-5 minute coverage from the available units where they stand now (units on a
+    move-up where they were sent), with move-up suggestions (see :mod:`live`)."""
+    net = data.load_network(data_dir)
+    forces = data.load_forces(session, principal=principal)
+    avail = forces.subset((forces.status == "available") & (forces.kind != "drone_base"))
+    targets = data.load_moveup_targets(session, principal=principal)
+    lon, lat = avail.lon.copy(), avail.lat.copy()
+    for i, uid in enumerate(avail.id.tolist()):
+        if uid in targets:
+            lon[i], lat[i] = targets[uid]
+    units = data.Forces(
+        avail.id,
+        avail.code,
+        avail.name_zh,
+        avail.name_en,
+        avail.kind,
+        avail.status,
+        lon,
+        lat,
+        avail.speed_kph,
+        avail.range_m,
+    )
+    demand, sites = _demand_and_sites(session, principal, net, lang)
+    at = _local_time(utcnow())
+    bucket = at.hour * 4 + at.minute // 15
+    key = _cache_key(
+        "live",
+        hashlib.sha256(units.id.tobytes() + lon.tobytes() + lat.tobytes()).hexdigest(),
+        "".join(units.kind.tolist()),
+        demand.key,
+        bucket,
+        lang,
+        principal.jpath,
+    )
+    t0 = time.perf_counter()
+    out = live.cached(key, lambda: live.live_coverage(net, units, demand, sites, at=at, lang=lang))
+    return out | {
+        "available": len(avail),
+        "busy": int(((forces.status != "available") & (forces.kind != "drone_base")).sum()),
+        "served_ms": round((time.perf_counter() - t0) * 1000, 1),
+    }

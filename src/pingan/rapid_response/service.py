@@ -372,6 +372,7 @@ def recommend(
                 "name": units_f.name_en[i] if lang == "en" else units_f.name_zh[i],
                 "kind": str(units_f.kind[i]),
                 "mode": mode,
+                "basis": "drone" if mode == "drone" else "road",
                 "eta_s": round(float(eta), 1),
                 "distance_m": round(dist, 1),
                 "route": {"type": "LineString", "coordinates": _round(coords)},

@@ -18,7 +18,7 @@ from pingan.errors import Invalid
 from pingan.inputs import Id
 from pingan.jobs.service import Report, submit
 from pingan.permissions import check
-from pingan.rapid_response import flows, service
+from pingan.rapid_response import basemap, flows, service
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 
 __all__ = ["router"]
@@ -54,6 +54,23 @@ def map_roads(
     return service.road_geojson(net, bbox=service.parse_bbox(bbox), zoom=zoom)
 
 
+@router.get("/map/road-labels", operation_id="map_road_labels", tags=["map"])
+def map_road_labels(
+    request: Request,
+    principal: Annotated[Principal, allowed("map.read")],
+    bbox: Annotated[str | None, Query(description="W,S,E,N in WGS-84 degrees")] = None,
+    zoom: Annotated[float, Query(ge=0, le=24, description="map zoom level")] = 14.0,
+) -> dict[str, Any]:
+    """Street names for the map's labels: one simplified LineString per named stretch of
+    street inside ``bbox`` (major streets from zoom 12, every street from 15), with ``name``
+    in the caller's language. Empty when the road network carries no names; 409 when no road
+    network has been built yet."""
+    net = flows.network(data_dir=_data_dir(request))
+    return basemap.street_label_geojson(
+        net, bbox=service.parse_bbox(bbox), zoom=zoom, lang=_lang(request)
+    )
+
+
 @router.post(
     "/incidents/{incident_id}/recommendations", operation_id="recommend_units_for_incident"
 )
@@ -75,6 +92,22 @@ def recommend(
         incident_id=incident_id,
         body=body or RecommendRequest(),
         lang=_lang(request),
+    )
+
+
+@router.get("/coverage/live", operation_id="live_coverage")
+def live_coverage(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("coverage.read")],
+) -> dict[str, Any]:
+    """Live 1-3-5 minute coverage for the command center: from the available units where they
+    stand now, each grid cell's band (``cells``: ``[id, 1|3|5|0]``, 0 beyond 5 minutes), the
+    shares within each standard, the key areas outside their own standard, and up to three
+    move-ups (which available unit to send where to restore the most 3-minute coverage, with
+    the gain). Recomputed when units change; 409 without a road network."""
+    return flows.live_coverage_flow(
+        session, principal, data_dir=_data_dir(request), lang=_lang(request)
     )
 
 

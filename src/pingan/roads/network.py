@@ -32,6 +32,31 @@ FOOT_ONLY = frozenset({"pedestrian", "footway", "path", "steps", "cycleway"})
 _GIVEN = "given"  # from_edges: one travel time per edge for every mode
 
 
+def _street_names(
+    name_zh: ArrayLike | None, name_en: ArrayLike | None, n: int
+) -> tuple[NDArray[np.int32] | None, tuple[str, ...], tuple[str, ...]]:
+    """Each segment's index into the distinct (zh, en) street names; -1 for unnamed. O(n log n)."""
+    if name_zh is None and name_en is None:
+        return None, (), ()
+    zh = np.asarray(name_zh if name_zh is not None else [""] * n).astype(str)
+    en = np.asarray(name_en if name_en is not None else zh).astype(str)
+    if zh.shape != (n,) or en.shape != (n,):
+        raise ValueError(f"name_zh, name_en: must have one name per segment ({n})")
+    en = np.where(en == "", zh, en)
+    zh = np.where(zh == "", en, zh)
+    pairs = np.char.add(np.char.add(zh, "\x1f"), en)
+    uniq, inv = np.unique(pairs, return_inverse=True)
+    idx = inv.astype(np.int32)
+    named = zh != ""
+    idx[~named] = -1
+    keep = np.unique(idx[named])
+    remap = np.full(uniq.size, -1, dtype=np.int32)
+    remap[keep] = np.arange(keep.size, dtype=np.int32)
+    idx[named] = remap[idx[named]]
+    parts = [str(x).split("\x1f") for x in uniq[keep].tolist()]
+    return idx, tuple(a for a, _ in parts), tuple(b for _, b in parts)
+
+
 @dataclass(frozen=True)
 class Snap:
     """Points snapped to the network: nearest node, distance to it and the walk time there."""
@@ -49,7 +74,9 @@ class RoadNetwork:
     Attributes: ``node_lon``/``node_lat`` (WGS-84), ``tail``/``head`` (int32 node indices),
     ``length_m``, ``class_code`` (index into ``classes``), ``vehicle_ok`` (False for the reverse
     direction of one-way streets and for foot-only paths), ``given_time_s`` (from ``from_edges``)
-    and ``indptr`` (CSR row pointer). ``segments`` holds the undirected segments for drawing.
+    and ``indptr`` (CSR row pointer). ``seg_u``/``seg_v``/``seg_class`` hold the undirected
+    segments for drawing, ``seg_name`` each segment's street name (an index into ``names_zh``
+    and ``names_en``, -1 for an unnamed one) for the map's labels.
     """
 
     node_lon: F64
@@ -65,6 +92,9 @@ class RoadNetwork:
     seg_u: NDArray[np.int32] | None = None
     seg_v: NDArray[np.int32] | None = None
     seg_class: NDArray[np.int16] | None = None
+    seg_name: NDArray[np.int32] | None = None
+    names_zh: tuple[str, ...] = ()
+    names_en: tuple[str, ...] = ()
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -145,9 +175,12 @@ class RoadNetwork:
         node_lat: ArrayLike,
         oneway: ArrayLike,
         profile: SpeedProfile | None = None,
+        name_zh: ArrayLike | None = None,
+        name_en: ArrayLike | None = None,
     ) -> RoadNetwork:
         """A network from undirected road segments with OSM classes; ``oneway`` means vehicles
-        may only go ``u → v`` (pedestrians go both ways)."""
+        may only go ``u → v`` (pedestrians go both ways). ``name_zh``/``name_en`` (optional, one
+        per segment, ``""`` for none) are the street names the map labels."""
         uu = np.asarray(u, dtype=np.int64)
         vv = np.asarray(v, dtype=np.int64)
         cls_names = np.asarray(road_class).astype(str)
@@ -168,6 +201,7 @@ class RoadNetwork:
         tail = np.concatenate([uu, vv])
         head = np.concatenate([vv, uu])
         veh = np.concatenate([~foot_only, ~foot_only & ~one])
+        seg_name, names_zh, names_en = _street_names(name_zh, name_en, uu.size)
         net = cls(
             lon,
             lat,
@@ -181,6 +215,9 @@ class RoadNetwork:
             seg_u=uu.astype(np.int32),
             seg_v=vv.astype(np.int32),
             seg_class=code,
+            seg_name=seg_name,
+            names_zh=names_zh,
+            names_en=names_en,
         )
         return net
 
@@ -202,7 +239,8 @@ class RoadNetwork:
         p = Path(path)
         if not p.is_file():
             raise ValueError(f"path: file not found: {p}")
-        lon, lat, u, v, rc, one = read_osm_ways(p, bbox=bbox)
+        names: list[tuple[str, str]] = []
+        lon, lat, u, v, rc, one = read_osm_ways(p, bbox=bbox, names=names)
         if u.size == 0:
             raise ValueError(
                 f"path: {p.name} has no roads (no ways with a known highway tag"
@@ -221,6 +259,8 @@ class RoadNetwork:
             node_lat=lat[used],
             oneway=one,
             profile=profile,
+            name_zh=[a for a, _ in names],
+            name_en=[b for _, b in names],
         )
 
     # ------------------------------------------------------------------ persistence
@@ -240,6 +280,12 @@ class RoadNetwork:
             arrays["given_time_s"] = self.given_time_s
         if self.seg_u is not None and self.seg_v is not None and self.seg_class is not None:
             arrays |= {"seg_u": self.seg_u, "seg_v": self.seg_v, "seg_class": self.seg_class}
+        if self.seg_name is not None:
+            arrays |= {
+                "seg_name": self.seg_name,
+                "names_zh": np.array(self.names_zh, dtype=str),
+                "names_en": np.array(self.names_en, dtype=str),
+            }
         np.savez(path, **arrays)
 
     @classmethod
@@ -261,6 +307,9 @@ class RoadNetwork:
             seg_u=d.get("seg_u"),
             seg_v=d.get("seg_v"),
             seg_class=d.get("seg_class"),
+            seg_name=d.get("seg_name"),
+            names_zh=tuple(d["names_zh"].tolist()) if "names_zh" in d else (),
+            names_en=tuple(d["names_en"].tolist()) if "names_en" in d else (),
         )
 
     # ------------------------------------------------------------------ travel times

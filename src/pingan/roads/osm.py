@@ -17,7 +17,10 @@ _KEEP = frozenset(ROAD_CLASSES)
 
 
 def read_osm_ways(
-    path: Path, *, bbox: tuple[float, float, float, float] | None = None
+    path: Path,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    names: list[tuple[str, str]] | None = None,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.float64],
@@ -28,6 +31,8 @@ def read_osm_ways(
 ]:
     """Node lon/lat and the consecutive node pairs of every kept way with its class and
     one-way flag (reversed ways are flipped). Segments with a node outside ``bbox`` are dropped.
+    When ``names`` is a list, each kept segment's way name (``name``, ``name:en``; ``""`` when
+    untagged) is appended to it, in segment order.
     """
     node_index: dict[int, int] = {}
     lons: list[float] = []
@@ -36,6 +41,7 @@ def read_osm_ways(
     vs: list[int] = []
     classes: list[str] = []
     ones: list[bool] = []
+    seg_names: list[tuple[str, str]] = []
     fp = (
         osmium.FileProcessor(str(path))
         .with_locations()
@@ -67,12 +73,14 @@ def read_osm_ways(
             refs.append(k)
         if reverse:
             refs.reverse()
+        nm = (str(obj.tags.get("name") or ""), str(obj.tags.get("name:en") or ""))
         for a, b in itertools.pairwise(refs):
             if a >= 0 and b >= 0 and a != b:
                 us.append(a)
                 vs.append(b)
                 classes.append(hw)
                 ones.append(oneway)
+                seg_names.append(nm)
     lon = np.asarray(lons, dtype=np.float64)
     lat = np.asarray(lats, dtype=np.float64)
     u = np.asarray(us, dtype=np.int64)
@@ -84,4 +92,7 @@ def read_osm_ways(
         inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
         keep = inside[u] & inside[v]
         u, v, rc, one = u[keep], v[keep], rc[keep], one[keep]
+        seg_names = [nm for nm, k in zip(seg_names, keep.tolist(), strict=True) if k]
+    if names is not None:
+        names.extend(seg_names)
     return lon, lat, u, v, rc, one

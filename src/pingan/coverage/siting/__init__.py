@@ -38,7 +38,8 @@ the fix.
 Layout (one concern a module): ``common`` (types, time-budget constants, clock, errors),
 ``validation``, ``result`` (:class:`SitingResult`, gap, explanation), ``reduction``,
 ``heuristics``, ``highs`` (the exact formulation and the proven bounds), ``model`` (base
-classes), and one module per model: ``mclp``, ``backup``, ``lscp``, ``pmedian``.
+classes), and one module per model: ``mclp``, ``backup``, ``lscp``, ``pmedian``; ``moveup``
+moves available units to restore coverage while others are busy (exact gain per move, greedy).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from pingan.coverage.siting.highs import _lagrangian_bound as _lagrangian_bound
 from pingan.coverage.siting.highs import _lp_bound as _lp_bound
 from pingan.coverage.siting.lscp import LSCP
 from pingan.coverage.siting.mclp import MCLP
+from pingan.coverage.siting.moveup import Move, MoveUp, MoveUpResult
 from pingan.coverage.siting.pmedian import PMedian
 from pingan.coverage.siting.reduction import _reduce as _reduce
 from pingan.coverage.siting.reduction import _Reduced as _Reduced
@@ -65,6 +67,9 @@ __all__ = [
     "LSCP",
     "MCLP",
     "BackupCoverage",
+    "Move",
+    "MoveUp",
+    "MoveUpResult",
     "NotSolvedError",
     "PMedian",
     "SitingInputError",

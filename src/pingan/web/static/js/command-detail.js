@@ -50,6 +50,7 @@
       ${open ? `<h4>${esc(t("dispatch.detail.recommend"))}</h4><ol class="recommend" id="recommend"><li class="muted">${esc(t("common.loading"))}</li></ol>` : ""}
       ${inc.repeat_of_id ? `<p>${esc(t("dispatch.detail.repeat_of"))} <a href="#" data-goto="${inc.repeat_of_id}">#${inc.repeat_of_id}</a></p>` : ""}
       ${inc.repeats && inc.repeats.length ? `<h4>${esc(t("dispatch.detail.repeats"))}</h4><ul class="links">${inc.repeats.map((r) => `<li><a href="#" data-goto="${r.id}">${esc(r.code)}</a> · ${esc(fmtTime(r.reported_at))} · ${r.distance_m} m</li>`).join("")}</ul>` : ""}
+      <h4>${esc(t("dispatch.detail.disputes"))}</h4>${inc.disputes && inc.disputes.length ? `<ul class="links" id="disputes">${inc.disputes.map((d) => `<li>${esc(d.code)} · ${esc(CMD.named("casework.kind." + d.kind, d.kind))} · ${esc(CMD.named("casework.state." + d.state, d.state))} · ${esc(fmtTime(d.registered_at))} · ${d.distance_m} m</li>`).join("")}</ul>` : `<p class="muted small" id="disputes">${esc(t("dispatch.detail.disputes.none"))}</p>`}
       ${inc.cameras && inc.cameras.length ? `<h4>${esc(t("dispatch.detail.cameras"))}</h4><p class="cams">${inc.cameras.map((c) => `<span>${esc(c.code)} <span class="muted">${c.distance_m} m</span></span>`).join(" · ")}</p>` : ""}
       <h4>${esc(t("incident.timeline"))}</h4>
       <ol class="timeline" id="timeline">${timeline.map(eventLine).join("")}</ol>
@@ -63,7 +64,7 @@
     const inc = view.inc;
     if (inc) {
       for (const a of inc.assignments) {
-        const g = view.routes.get(a.resource_id);
+        const g = a.route || view.routes.get(a.resource_id);  // kept with the assignment
         if (g && UNIT_DRIVEN.includes(a.state)) feats.push({ type: "Feature", geometry: g, properties: { kind: "assigned" } });
       }
       if (view.rec) for (const u of view.rec.units.slice(0, 3)) feats.push({ type: "Feature", geometry: u.route, properties: { kind: "candidate" } });
@@ -79,10 +80,6 @@
   async function recommend(id) {
     const ol = document.getElementById("recommend");
     if (!ol) return;
-    if (document.getElementById("detail").dataset.roads !== "1") {  // no road network: say so, ask nothing
-      ol.innerHTML = `<li class="muted">${esc(t("dispatch.detail.no_roads"))}</li>`;
-      return;
-    }
     try {
       const r = await api(`/api/v1/incidents/${id}/recommendations`, { method: "POST", body: { k: 5 } });
       if (view.id !== id) return;
@@ -90,7 +87,7 @@
       for (const u of r.units) if (!view.routes.has(u.id)) view.routes.set(u.id, u.route);
       const el = document.getElementById("recommend");
       if (!el) return;
-      el.innerHTML = r.units.map((u, k) => recRow(u, k + 1)).join("") + (r.busy ? `<li class="muted">${esc(t("dispatch.detail.busy").replace("{n}", r.busy))}</li>` : "");
+      el.innerHTML = (r.basis === "straight_line" ? `<li class="muted basis" id="rec-basis">${esc(t("dispatch.detail.straight_line"))}</li>` : "") + r.units.map((u, k) => recRow(u, k + 1)).join("") + (r.busy ? `<li class="muted">${esc(t("dispatch.detail.busy").replace("{n}", r.busy))}</li>` : "");
       drawRoutes();
     } catch (e) {
       view.rec = null;
@@ -148,6 +145,10 @@
     if (btn) btn.disabled = true;
     try {
       await api(`/api/v1/incidents/${id}/assignments`, { method: "POST", body: { resource_id: unitId } });
+      CMD.mine.add(id);
+      // the queue shows it at once (the stream confirms it a moment later)
+      const queued = CMD.state.incidents.get(id);
+      if (queued && queued.state === "received") { queued.state = "dispatched"; CMD.renderQueue(); CMD.drawIncidents(); }
       await load(id, false);
       const next = box.querySelector(`#assignments button[data-to]`);
       if (next) next.focus();

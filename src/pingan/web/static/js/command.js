@@ -11,18 +11,22 @@
   // response standards (seconds): to dispatch, while waiting for a unit; to arrive, once dispatched
   const DISPATCH_STD = { 1: 60, 2: 180, 3: 600, 4: 1800 };
   const ARRIVE_STD = { 1: 300, 2: 600, 3: 1200, 4: 3600 };
+  const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
   const state = { hours: 24, incidents: new Map(), history: new Map(), units: new Map(), stations: [], selected: null, tab: "open", subtypes: {}, classes: {} };
 
   const map = new maplibregl.Map({
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
+    // no glyph server: with no "glyphs" in the style MapLibre draws every label locally (TinySDF
+    // on a canvas) in the fonts of the dispatcher's own machine; offline, nothing fetched
+    localIdeographFontFamily: CJK_FONTS,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   window.pinganMap = map;
 
-  const CMD = { state, map, OPEN, UNIT_COLORS, hooks: {} };
+  const CMD = { state, map, OPEN, UNIT_COLORS, hooks: {}, unitListeners: [] };
   window.CMD = CMD;
   CMD.label = (i) => state.subtypes[i.subtype] ? (PA.lang === "en" ? state.subtypes[i.subtype].name_en : state.subtypes[i.subtype].name_zh) : i.subtype;
   CMD.named = (key, fallback) => { const v = t(key); return v === key ? fallback : v; };
@@ -32,6 +36,8 @@
     stations: ["stations-line"], communities: ["communities-line"], cells: ["cells-line"],
     keyareas: ["keyareas-fill", "keyareas-line"], units: ["units"], cameras: ["cameras"],
     incidents: ["incidents", "incidents-open"],
+    coverage: [],
+    labels: ["road-labels", "district-labels", "station-labels", "community-labels", "keyarea-labels", "premises-dots", "premises-labels"],
   };
 
   /* a unit is a diamond, an incident a circle: shape, not only colour */
@@ -47,7 +53,7 @@
 
   function addSources() {
     for (const [status, color] of Object.entries(UNIT_COLORS)) map.addImage("unit-" + status, unitIcon(color));
-    for (const s of ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "incidents-open", "routes", "pin"]) {
+    for (const s of ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "incidents-open", "routes", "pin", "road-labels", "premises"]) {
       map.addSource(s, { type: "geojson", data: empty() });
     }
     const roadColor = ["match", ["get", "road_class"], ["motorway", "motorway_link", "trunk"], "#e0a030", ["primary", "secondary"], "#ffffff", "#fbfcfd"];
@@ -67,6 +73,17 @@
     map.addLayer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2, 16, 5], "circle-color": klassColor, "circle-opacity": 0.55 } });
     map.addLayer({ id: "incidents-open", type: "circle", source: "incidents-open", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 5, 16, 10], "circle-color": klassColor, "circle-opacity": 0.95, "circle-stroke-color": ["case", ["get", "sel"], "#0b3d91", "#ffffff"], "circle-stroke-width": ["case", ["get", "sel"], 3, 1.5] } });
     map.addLayer({ id: "units", type: "symbol", source: "units", layout: { "icon-image": ["concat", "unit-", ["get", "status"]], "icon-allow-overlap": true, "icon-size": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 16, 1.1] } });
+    // names: streets along their lines, places (districts, stations, communities, key areas, premises)
+    const nameOf = PA.lang === "en" ? ["coalesce", ["get", "name_en"], ["get", "name_zh"], ["get", "name"]] : ["coalesce", ["get", "name_zh"], ["get", "name"]];
+    const font = ["Noto Sans", "sans-serif"];
+    const halo = { "text-halo-color": "#ffffff", "text-halo-width": 1.6 };
+    map.addLayer({ id: "road-labels", type: "symbol", source: "road-labels", layout: { "symbol-placement": "line", "text-field": ["get", "name"], "text-font": font, "text-size": ["interpolate", ["linear"], ["zoom"], 12, 10, 17, 14], "symbol-spacing": 320, "text-max-angle": 35, "symbol-sort-key": ["get", "rank"] }, paint: Object.assign({ "text-color": "#3c4658" }, halo) }, "cells-line");
+    map.addLayer({ id: "district-labels", type: "symbol", source: "districts", maxzoom: 12.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 14, "text-allow-overlap": false }, paint: Object.assign({ "text-color": "#0b3d91" }, halo) });
+    map.addLayer({ id: "station-labels", type: "symbol", source: "stations", minzoom: 11.5, maxzoom: 14.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 12 }, paint: Object.assign({ "text-color": "#24458a" }, halo) });
+    map.addLayer({ id: "community-labels", type: "symbol", source: "communities", minzoom: 13.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 11 }, paint: Object.assign({ "text-color": "#5a6e96" }, halo) });
+    map.addLayer({ id: "keyarea-labels", type: "symbol", source: "keyareas", minzoom: 13, layout: { "text-field": nameOf, "text-font": font, "text-size": 11 }, paint: Object.assign({ "text-color": "#9b1c1c" }, halo) });
+    map.addLayer({ id: "premises-dots", type: "circle", source: "premises", minzoom: 15, paint: { "circle-radius": 2.5, "circle-color": "#6d4c41", "circle-stroke-color": "#ffffff", "circle-stroke-width": 1 } });
+    map.addLayer({ id: "premises-labels", type: "symbol", source: "premises", minzoom: 15, layout: { "text-field": nameOf, "text-font": font, "text-size": 10.5, "text-offset": [0, 0.9], "text-anchor": "top", "text-optional": true }, paint: Object.assign({ "text-color": "#5d4037" }, halo) });
     map.addLayer({ id: "pin", type: "circle", source: "pin", paint: { "circle-radius": 9, "circle-color": "#f5c518", "circle-stroke-color": "#0b3d91", "circle-stroke-width": 3 } });
   }
 
@@ -81,6 +98,10 @@
     map.getSource("districts").setData(districts);
     map.getSource("stations").setData(stations);
     map.getSource("keyareas").setData(keyareas);
+    state.keyareas = keyareas;
+    const dsel = document.getElementById("f-district");
+    const dname = (f) => PA.lang === "en" ? (f.properties.name_en || f.properties.name_zh) : f.properties.name_zh;
+    dsel.innerHTML = districts.features.map((f) => `<option value="${f.id}">${esc(dname(f))}</option>`).join("");
     const fc = districts.features.length ? districts : stations;
     if (fc.features.length) {
       const b = new maplibregl.LngLatBounds();
@@ -90,18 +111,31 @@
   }
 
   let viewTimer = null;
-  function loadView() {
+  const fetched = {};
+  function loadView(now) {
     clearTimeout(viewTimer);
     viewTimer = setTimeout(async () => {
       const z = map.getZoom(), bbox = bboxParam();
       const jobs = [];
-      if (z >= 12.5 && visible("communities")) jobs.push(ogc("communities", { bbox }).then((d) => map.getSource("communities").setData(d)));
+      if (z >= 12.5 && (visible("communities") || (visible("labels") && z >= 13.5))) jobs.push(ogc("communities", { bbox }).then((d) => map.getSource("communities").setData(d)));
       if (z >= 14 && visible("cells")) jobs.push(ogc("grid-cells", { bbox }).then((d) => map.getSource("cells").setData(d)));
       if (z >= 13.5 && visible("cameras")) jobs.push(ogc("cameras", { bbox }).then((d) => map.getSource("cameras").setData(d)));
       const hasRoads = (document.getElementById("detail") || { dataset: {} }).dataset.roads === "1";
-      if (hasRoads && visible("roads")) jobs.push(api("/api/v1/map/roads?" + new URLSearchParams({ bbox, zoom: z.toFixed(1) })).then((d) => map.getSource("roads").setData(d)).catch(() => {}));
+      // roads and street names: fetched for a padded box, again only when the view leaves it or
+      // the zoom changes what is drawn (a resize or a small pan asks nothing)
+      const roadsJob = (key, url, source, bucket) => {
+        const view = map.getBounds(), f = fetched[key];
+        if (f && f.bucket === bucket && f.w <= view.getWest() && f.s <= view.getSouth() && f.e >= view.getEast() && f.n >= view.getNorth()) return;
+        const dx = (view.getEast() - view.getWest()) / 4, dy = (view.getNorth() - view.getSouth()) / 4;
+        const box = { bucket, w: view.getWest() - dx, s: view.getSouth() - dy, e: view.getEast() + dx, n: view.getNorth() + dy };
+        const padded = [box.w, box.s, box.e, box.n].map((v) => v.toFixed(5)).join(",");
+        jobs.push(api(url + "?" + new URLSearchParams({ bbox: padded, zoom: bucket.toFixed(1) })).then((d) => { map.getSource(source).setData(d); fetched[key] = box; }).catch(() => {}));
+      };
+      if (hasRoads && visible("roads")) roadsJob("roads", "/api/v1/map/roads", "roads", Math.floor(z));
+      if (hasRoads && visible("labels")) roadsJob("labels", "/api/v1/map/road-labels", "road-labels", Math.floor(z * 2) / 2);
+      if (z >= 15 && visible("labels")) jobs.push(ogc("premises", { bbox, limit: 2000 }).then((d) => map.getSource("premises").setData(d)));
       await Promise.all(jobs);
-    }, 200);
+    }, now === true ? 0 : 200);
   }
   const visible = (key) => { const box = document.querySelector(`input[data-layer="${key}"]`); return box ? box.checked : true; };
 
@@ -153,17 +187,26 @@
     const f = (now - Date.parse(i.reported_at)) / 1000 / std;
     return f < 0.5 ? "t-ok" : f < 1 ? "t-warn" : "t-late";
   }
+  /* the queue's scope: all open calls, those still waiting for a unit, mine (calls I took or
+     sent a unit to) or one district's */
+  CMD.mine = new Set();
+  function inScope(i, scope, me, district) {
+    if (scope === "open") return i.state === "received";
+    if (scope === "mine") return i.created_by_id === me || CMD.mine.has(i.id);
+    if (scope === "district") return !district || (i.jpath || "").includes("/" + district + "/");
+    return true;
+  }
   function filtered() {
     const cls = document.getElementById("f-class").value;
     const pr = +document.getElementById("f-priority").value || 9;
-    const unassigned = document.getElementById("f-unassigned").checked;
-    const mineBox = document.getElementById("f-mine");
-    const me = mineBox.checked ? +mineBox.dataset.userId : null;
-    const all = [...state.incidents.values()];
+    const scopeSel = document.getElementById("f-scope");
+    const scope = scopeSel.value, me = +scopeSel.dataset.userId;
+    const district = document.getElementById("f-district").value;
+    const all = [...state.incidents.values()].filter((i) => (!cls || i.klass === cls) && inScope(i, state.tab === "closed" && scope === "open" ? "all" : scope, me, district));
     if (state.tab === "closed") {
-      return all.filter((i) => !OPEN.includes(i.state) && (!cls || i.klass === cls) && (me == null || i.created_by_id === me)).sort((a, b) => Date.parse(b.reported_at) - Date.parse(a.reported_at)).slice(0, 300);
+      return all.filter((i) => !OPEN.includes(i.state)).sort((a, b) => Date.parse(b.reported_at) - Date.parse(a.reported_at)).slice(0, 300);
     }
-    return all.filter((i) => OPEN.includes(i.state) && (!cls || i.klass === cls) && i.priority <= pr && (!unassigned || i.state === "received") && (me == null || i.created_by_id === me))
+    return all.filter((i) => OPEN.includes(i.state) && i.priority <= pr)
       .sort((a, b) => a.priority - b.priority || Date.parse(a.reported_at) - Date.parse(b.reported_at) || a.id - b.id);
   }
   function queueItem(i, now) {
@@ -203,7 +246,8 @@
   /* ---------------------------------------------------------------- unit board */
   function unitChip(u) {
     const inc = u.current_incident_code ? ` · <a href="#" data-incident="${u.current_incident_id}">${esc(u.current_incident_code)}</a>` : "";
-    return `<li class="unit s-${esc(u.status)}" data-unit-id="${u.id}" title="${esc(CMD.named("coverage.unit." + u.kind, u.kind))}"><b>${esc(u.code)}</b> <span class="u-status">${esc(t("unit." + u.status))}</span>${inc}</li>`;
+    const mv = u.moveup ? ` <span class="u-moveup" title="${esc(t("dispatch.coverage.active"))}">⇢ ${esc(u.moveup.label)}</span>` : "";
+    return `<li class="unit s-${esc(u.status)}${u.moveup ? " moving" : ""}" data-unit-id="${u.id}" title="${esc(CMD.named("coverage.unit." + u.kind, u.kind))}"><b>${esc(u.code)}</b> <span class="u-status">${esc(t("unit." + u.status))}</span>${inc}${mv}</li>`;
   }
   function renderBoard() {
     const box = document.getElementById("board");
@@ -222,13 +266,14 @@
     const board = await api("/api/v1/dispatch/board");
     state.units.clear();
     state.stations = board.stations.map((st) => ({ id: st.id, name: st.name, unitIds: st.units.map((u) => u.id) }));
-    for (const st of board.stations) for (const u of st.units) state.units.set(u.id, u);
+    for (const st of board.stations) for (const u of st.units) { state.units.set(u.id, u); for (const f of CMD.unitListeners) f(u); }
     renderBoard();
     drawUnits();
   }
   let boardTimer = null;
   function unitChanged(u) {
     const known = state.units.has(u.id);
+    for (const f of CMD.unitListeners) f(u);
     state.units.set(u.id, u);
     if (!known) {
       let st = state.stations.find((s) => s.id === u.station_id);
@@ -246,7 +291,7 @@
     if (!known) {
       CMD.fresh.add(i.id);
       setTimeout(() => CMD.fresh.delete(i.id), 2500);
-      if (i.priority === 1 && OPEN.includes(i.state) && i.created_by_id !== +document.getElementById("f-mine").dataset.userId) ring();
+      if (i.priority === 1 && OPEN.includes(i.state) && i.created_by_id !== +document.getElementById("f-scope").dataset.userId) ring();
     }
     renderQueueSoon();
     drawIncidents();
@@ -317,11 +362,19 @@
 
   function wire() {
     document.querySelectorAll("input[data-layer]").forEach((box) => {
-      const apply = () => { for (const id of LAYERS[box.dataset.layer]) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none"); loadView(); };
+      const apply = () => {
+        for (const id of LAYERS[box.dataset.layer]) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+        for (const f of CMD.hooks.layerToggled || []) f(box.dataset.layer, box.checked);
+        loadView();
+      };
       box.addEventListener("change", apply); apply();
     });
     document.getElementById("period").addEventListener("change", (e) => { state.hours = +e.target.value; loadHistory(); });
-    for (const id of ["f-class", "f-priority", "f-unassigned", "f-mine"]) document.getElementById(id).addEventListener("change", renderQueue);
+    for (const id of ["f-class", "f-priority", "f-district"]) document.getElementById(id).addEventListener("change", renderQueue);
+    document.getElementById("f-scope").addEventListener("change", (e) => {
+      document.getElementById("f-district").hidden = e.target.value !== "district";
+      renderQueue();
+    });
     document.querySelectorAll(".tabs .tab").forEach((b) => b.addEventListener("click", async () => {
       state.tab = b.dataset.tab;
       document.querySelectorAll(".tabs .tab").forEach((x) => x.classList.toggle("on", x === b));
@@ -349,6 +402,7 @@
 
   map.on("load", async () => {
     addSources();
+    for (const f of CMD.hooks.mapReady || []) f();
     legend();
     wire();
     const taxonomy = api("/api/v1/taxonomy").then((tax) => {
@@ -359,9 +413,10 @@
       if (CMD.hooks.taxonomy) CMD.hooks.taxonomy(tax);
     }).catch(() => { /* names fall back to codes */ });
     // everything at once: the first paint waits for the slowest, not for the sum
-    await Promise.all([taxonomy, loadStatic(), loadOpen(), loadBoard(), loadHistory()]);
+    // the roads ask for the view fitted to the districts: they start as soon as it is known
+    const statics = loadStatic().then(() => loadView(true));
+    await Promise.all([taxonomy, statics, loadOpen(), loadBoard(), loadHistory()]);
     renderQueue();
-    loadView();
     live();
     setInterval(tick, 1000);
     map.once("idle", () => { document.body.dataset.ready = "1"; });
