@@ -2,7 +2,7 @@
 retired times, and an index on the status.
 
 Revision ID: 0019_cameras
-Revises: 0014_ratings
+Revises: 0018_inspections
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_cameras"
-down_revision: str | None = "0014_ratings"
+down_revision: str | None = "0018_inspections"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
