@@ -26,7 +26,6 @@ from pingan.errors import (
     Invalid,
     Locked,
     NotFound,
-    PermissionDenied,
     TooManyRequests,
     Unauthenticated,
 )
@@ -34,7 +33,6 @@ from pingan.jurisdictions.models import Jurisdiction
 from pingan.store.base import utcnow
 
 __all__ = [
-    "WRITE_ROLES",
     "Principal",
     "authenticate",
     "check_username",
@@ -43,7 +41,6 @@ __all__ = [
     "end_sessions",
     "hash_password",
     "principal_for",
-    "require_role",
     "resolve_token",
     "revoke_tokens",
     "scope_clause",
@@ -65,15 +62,6 @@ def _hasher() -> PasswordHasher:
     if key not in _hashers:
         _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
     return _hashers[key]
-
-
-WRITE_ROLES: dict[str, frozenset[str]] = {
-    "incidents": frozenset({"admin", "commander", "dispatcher", "station_chief"}),
-    "jurisdictions": frozenset({"admin"}),
-    "places": frozenset({"admin", "station_chief", "community_officer"}),
-    "resources": frozenset({"admin", "commander", "dispatcher", "station_chief"}),
-    "users": frozenset({"admin"}),
-}
 
 
 @dataclass(frozen=True)
@@ -452,17 +440,6 @@ def resolve_token(session: Session, token: str) -> User:
     if user is None or not user.is_active:
         raise Unauthenticated("invalid or expired token", field="authorization")
     return user
-
-
-def require_role(principal: Principal, domain: str) -> None:
-    """Raise ``PermissionDenied`` unless the caller's role may write in ``domain``."""
-    allowed = WRITE_ROLES.get(domain, frozenset({"admin"}))
-    if principal.role not in allowed:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not change {domain}; "
-            f"allowed: {', '.join(sorted(allowed))}",
-            field="role",
-        )
 
 
 def scope_clause(principal: Principal, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
