@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from pingan.auth.service import Principal
+    from pingan.geo.bbox import BBox
 
-__all__ = ["cli_principal", "fail", "fail_validation", "validated"]
+__all__ = ["bbox_option", "cli_principal", "fail", "fail_validation", "validated"]
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -49,6 +50,17 @@ def validated(
         return model.model_validate(data)
     except ValidationError as exc:
         fail_validation(exc, options)
+
+
+def bbox_option(text: str | None, option: str = "--bbox") -> BBox | None:
+    """A ``W,S,E,N`` option read by the one parser (:func:`pingan.geo.parse_bbox`), None when
+    absent; a bad box exits 2 naming the option: ``error: --bbox: expected 4 numbers …``."""
+    from pingan.geo.bbox import BBoxError, parse_bbox
+
+    try:
+        return parse_bbox(text, field=option)
+    except BBoxError as exc:
+        fail(str(exc))
 
 
 def cli_principal(

@@ -22,8 +22,6 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from pingan.coverage import Units, coverage_shares, isochrones, rank_units, travel_times
 from pingan.errors import Invalid
-from pingan.geo.bbox import BBoxError
-from pingan.geo.bbox import parse_bbox as geo_parse_bbox
 from pingan.geo.crs import haversine_m
 from pingan.rapid_response.data import KIND_MODE, Forces, Points
 from pingan.roads import MODES, RoadNetwork
@@ -817,15 +815,6 @@ def candidates_from_geojson(obj: Any) -> Candidates:
 MAJOR_CLASSES = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
 MIDDLE_CLASSES = ("secondary", "secondary_link", "tertiary", "tertiary_link")
 MAX_ROAD_SEGMENTS = 60_000
-
-
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """``W,S,E,N`` in WGS-84 degrees, or None; ``Invalid("bbox", …)`` when malformed
-    (the rules of :func:`pingan.geo.parse_bbox`)."""
-    try:
-        return geo_parse_bbox(value)
-    except BBoxError as exc:
-        raise Invalid("bbox", exc.reason) from None
 
 
 def road_classes_for_zoom(zoom: float) -> tuple[str, ...] | None:
