@@ -593,52 +593,24 @@ def optimise(
     from pingan.coverage import MCLP
 
     report: Progress = progress or (lambda _f, _m: None)
-    check_mode(mode)
-    if not standard_s > 0:
-        raise Invalid("standard", f"must be > 0 seconds, got {standard_s:g}")
-    if n_posts < 1:
-        raise Invalid("posts", f"must be >= 1, got {n_posts}")
-    if keep_existing < 0:
-        raise Invalid("keep_existing", f"must be >= 0, got {keep_existing}")
-    if keep_existing > len(existing):
-        raise Invalid(
-            "keep_existing",
-            f"{keep_existing} asked but there are only {len(existing)} posts today",
-        )
-    if keep_existing > n_posts:
-        raise Invalid("keep_existing", f"{keep_existing} is more than --posts {n_posts}")
-    if method not in ("exact", "heuristic"):
-        raise Invalid("method", f"{method!r}; use exact or heuristic")
-    if time_limit_s is not None and not time_limit_s > 0:
-        raise Invalid("time_limit", f"must be > 0 seconds, got {time_limit_s:g}")
-    if len(demand) == 0:
-        raise Invalid("demand", "no grid cells in your jurisdiction to cover")
-    # all candidates: the new sites, then today's posts
-    lon = np.concatenate([candidates.lon, existing.lon])
-    lat = np.concatenate([candidates.lat, existing.lat])
-    src = [*candidates.source, *["existing"] * len(existing)]
-    label = [*candidates.label, *existing.code]
-    ex_id = np.concatenate([candidates.existing_id, existing.id])
-    rows, too_far, _ = _snap_rows(network, lon, lat, max_snap_m)
-    keep = np.flatnonzero(~too_far)
-    n_existing_ok = int((~too_far[len(candidates) :]).sum())
-    if keep_existing > n_existing_ok:
-        raise Invalid(
-            "keep_existing",
-            f"{keep_existing} asked but only {n_existing_ok} of today's posts are within "
-            f"{max_snap_m:g} m of a road",
-        )
-    if n_posts > keep.size:
-        raise Invalid(
-            "posts",
-            f"{n_posts} posts asked but there are only {keep.size} candidate sites "
-            f"({int((~too_far[: len(candidates)]).sum())} new, {n_existing_ok} of today's "
-            "posts); lower --posts or add candidates",
-        )
-    rows, lon, lat, ex_id = rows[keep], lon[keep], lat[keep], ex_id[keep]
-    src = [src[i] for i in keep.tolist()]
-    label = [label[i] for i in keep.tolist()]
-    is_existing = np.array([s == "existing" for s in src])
+    _check_plan(
+        mode=mode,
+        standard_s=standard_s,
+        n_posts=n_posts,
+        keep_existing=keep_existing,
+        n_existing=len(existing),
+        method=method,
+        time_limit_s=time_limit_s,
+        n_demand=len(demand),
+    )
+    sites = _Sites.snapped(
+        network,
+        candidates,
+        existing,
+        n_posts=n_posts,
+        keep_existing=keep_existing,
+        max_snap_m=max_snap_m,
+    )
     # demand: grid cells weighted by their incidents (all cells equally if none happened)
     w = demand.weight.astype(np.float64)
     weighting = "historical incidents per grid cell"
@@ -647,10 +619,10 @@ def optimise(
         weighting = "every grid cell equally (no historical incidents in scope)"
     dsnap = network.snap(demand.lon, demand.lat, max_snap_m=max_snap_m)
     use = (w > 0) & ~dsnap.too_far
-    report(0.05, f"{len(demand)} demand cells, {keep.size} candidate sites")
+    report(0.05, f"{len(demand)} demand cells, {sites.rows.shape[0]} candidate sites")
     cost = _cost_matrix(
         network,
-        rows,
+        sites.rows,
         dsnap.node[use],
         dsnap.walk_s[use],
         mode=mode,
@@ -659,16 +631,7 @@ def optimise(
         progress=report,
     )
     wu = w[use]
-    required = np.empty(0, dtype=np.int64)
-    ex_cols = np.flatnonzero(is_existing)
-    if keep_existing:
-        if keep_existing == ex_cols.size:
-            required = ex_cols
-        else:
-            pre = MCLP.from_cost_matrix(
-                cost[:, ex_cols], wu, standard_s=standard_s, n_sites=keep_existing
-            ).solve(method="heuristic")
-            required = ex_cols[pre.result_.selected]
+    required = _kept_posts(cost, wu, sites, keep_existing=keep_existing, standard_s=standard_s)
     report(0.65, f"solving MCLP ({method}) for {n_posts} posts")
     model = MCLP.from_cost_matrix(
         cost, wu, standard_s=standard_s, n_sites=n_posts, required=required
@@ -676,44 +639,18 @@ def optimise(
     res = model.result_
     sel = np.asarray(res.selected, dtype=np.int64)
     report(0.85, "comparing coverage before and after")
-    before = (
-        field_from(network, existing, mode=mode, at=at, max_snap_m=max_snap_m)
-        if len(existing)
-        else Field(np.full(network.n_nodes, np.inf), mode, at, 0, [])
+    table = _before_after(
+        network,
+        existing,
+        sites.rows[sel],
+        layers,
+        standard_s=standard_s,
+        mode=mode,
+        at=at,
+        max_snap_m=max_snap_m,
     )
-    t_after = travel_times(network, rows[sel], mode=mode, at=at)
-    after = Field(t_after, mode, at, int(sel.size), [])
-    tb = coverage_table(network, before, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
-    ta = coverage_table(network, after, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
-    table = []
-    for b, a in zip(tb, ta, strict=True):
-        lb = b["levels"][0] if b["levels"] else {}
-        la = a["levels"][0] if a["levels"] else {}
-        table.append(
-            {
-                "layer": b["layer"],
-                "count": b["count"],
-                "total_weight": b["total_weight"],
-                "before_covered_weight": lb.get("covered_weight", 0.0),
-                "before_share": lb.get("covered_share", 0.0),
-                "after_covered_weight": la.get("covered_weight", 0.0),
-                "after_share": la.get("covered_share", 0.0),
-            }
-        )
-    posts = []
-    for rank, j in enumerate(sel.tolist(), start=1):
-        posts.append(
-            {
-                "rank": rank,
-                "lon": round(float(lon[j]), 6),
-                "lat": round(float(lat[j]), 6),
-                "source": src[j],
-                "label": label[j],
-                "existing_id": int(ex_id[j]) if ex_id[j] >= 0 else None,
-                "kept": bool(j in set(required.tolist())),
-            }
-        )
-    n_new = int((~is_existing[sel]).sum())
+    posts = sites.proposed(sel, required)
+    is_existing = sites.is_existing
     summary = {
         "standard_s": standard_s,
         "mode": mode,
@@ -721,12 +658,12 @@ def optimise(
         "posts": n_posts,
         "keep_existing": keep_existing,
         "existing_kept": int(is_existing[sel].sum()),
-        "new_sites": n_new,
+        "new_sites": int((~is_existing[sel]).sum()),
         "candidates": {
-            "total": int(keep.size),
+            "total": int(is_existing.size),
             "new": int((~is_existing).sum()),
             "existing": int(is_existing.sum()),
-            "left_out_far_from_road": int(too_far.sum()),
+            "left_out_far_from_road": sites.n_too_far,
         },
         "demand": {
             "cells": int(use.sum()),
@@ -751,6 +688,175 @@ def optimise(
         "before_after": table,
         "geojson": plan_geojson(posts, summary, table),
     }
+
+
+def _check_plan(
+    *,
+    mode: str,
+    standard_s: float,
+    n_posts: int,
+    keep_existing: int,
+    n_existing: int,
+    method: str,
+    time_limit_s: float | None,
+    n_demand: int,
+) -> None:
+    """``Invalid`` naming the first argument of a siting run that cannot be used."""
+    check_mode(mode)
+    if not standard_s > 0:
+        raise Invalid("standard", f"must be > 0 seconds, got {standard_s:g}")
+    if n_posts < 1:
+        raise Invalid("posts", f"must be >= 1, got {n_posts}")
+    if keep_existing < 0:
+        raise Invalid("keep_existing", f"must be >= 0, got {keep_existing}")
+    if keep_existing > n_existing:
+        raise Invalid(
+            "keep_existing",
+            f"{keep_existing} asked but there are only {n_existing} posts today",
+        )
+    if keep_existing > n_posts:
+        raise Invalid("keep_existing", f"{keep_existing} is more than --posts {n_posts}")
+    if method not in ("exact", "heuristic"):
+        raise Invalid("method", f"{method!r}; use exact or heuristic")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise Invalid("time_limit", f"must be > 0 seconds, got {time_limit_s:g}")
+    if n_demand == 0:
+        raise Invalid("demand", "no grid cells in your jurisdiction to cover")
+
+
+@dataclass(frozen=True)
+class _Sites:
+    """The candidate sites of a siting run that are near a road: the new sites, then today's
+    posts, with their snapped road rows (node, walk seconds)."""
+
+    rows: F64
+    lon: F64
+    lat: F64
+    source: list[str]
+    label: list[str]
+    existing_id: I64
+    is_existing: NDArray[np.bool_]
+    n_too_far: int
+
+    @classmethod
+    def snapped(
+        cls,
+        network: RoadNetwork,
+        candidates: Candidates,
+        existing: Forces,
+        *,
+        n_posts: int,
+        keep_existing: int,
+        max_snap_m: float,
+    ) -> _Sites:
+        """Every site within ``max_snap_m`` of a road; ``Invalid`` when too few are left for
+        ``n_posts`` posts or ``keep_existing`` of today's."""
+        lon = np.concatenate([candidates.lon, existing.lon])
+        lat = np.concatenate([candidates.lat, existing.lat])
+        src = [*candidates.source, *["existing"] * len(existing)]
+        label = [*candidates.label, *existing.code]
+        ex_id = np.concatenate([candidates.existing_id, existing.id])
+        rows, too_far, _ = _snap_rows(network, lon, lat, max_snap_m)
+        keep = np.flatnonzero(~too_far)
+        n_existing_ok = int((~too_far[len(candidates) :]).sum())
+        if keep_existing > n_existing_ok:
+            raise Invalid(
+                "keep_existing",
+                f"{keep_existing} asked but only {n_existing_ok} of today's posts are within "
+                f"{max_snap_m:g} m of a road",
+            )
+        if n_posts > keep.size:
+            raise Invalid(
+                "posts",
+                f"{n_posts} posts asked but there are only {keep.size} candidate sites "
+                f"({int((~too_far[: len(candidates)]).sum())} new, {n_existing_ok} of today's "
+                "posts); lower --posts or add candidates",
+            )
+        source = [src[i] for i in keep.tolist()]
+        return cls(
+            rows=rows[keep],
+            lon=lon[keep],
+            lat=lat[keep],
+            source=source,
+            label=[label[i] for i in keep.tolist()],
+            existing_id=ex_id[keep],
+            is_existing=np.array([s == "existing" for s in source]),
+            n_too_far=int(too_far.sum()),
+        )
+
+    def proposed(self, selected: I64, required: I64) -> list[dict[str, Any]]:
+        """The chosen sites in rank order, saying which of today's posts were kept."""
+        kept = set(required.tolist())
+        return [
+            {
+                "rank": rank,
+                "lon": round(float(self.lon[j]), 6),
+                "lat": round(float(self.lat[j]), 6),
+                "source": self.source[j],
+                "label": self.label[j],
+                "existing_id": int(self.existing_id[j]) if self.existing_id[j] >= 0 else None,
+                "kept": bool(j in kept),
+            }
+            for rank, j in enumerate(selected.tolist(), start=1)
+        ]
+
+
+def _kept_posts(
+    cost: sp.csr_matrix, weight: F64, sites: _Sites, *, keep_existing: int, standard_s: float
+) -> I64:
+    """The columns of today's posts the plan must keep: all of them when all are kept, else
+    the ``keep_existing`` that cover most on their own (greedy MCLP)."""
+    from pingan.coverage import MCLP
+
+    ex_cols = np.flatnonzero(sites.is_existing)
+    if not keep_existing:
+        return np.empty(0, dtype=np.int64)
+    if keep_existing == ex_cols.size:
+        return ex_cols
+    pre = MCLP.from_cost_matrix(
+        cost[:, ex_cols], weight, standard_s=standard_s, n_sites=keep_existing
+    ).solve(method="heuristic")
+    return np.asarray(ex_cols[pre.result_.selected], dtype=np.int64)
+
+
+def _before_after(
+    network: RoadNetwork,
+    existing: Forces,
+    plan_rows: F64,
+    layers: Sequence[tuple[Points, bool]],
+    *,
+    standard_s: float,
+    mode: str,
+    at: dt.time | None,
+    max_snap_m: float,
+) -> list[dict[str, Any]]:
+    """Per layer, the weight and share covered within ``standard_s`` by today's posts and by
+    the plan's."""
+    before = (
+        field_from(network, existing, mode=mode, at=at, max_snap_m=max_snap_m)
+        if len(existing)
+        else Field(np.full(network.n_nodes, np.inf), mode, at, 0, [])
+    )
+    t_after = travel_times(network, plan_rows, mode=mode, at=at)
+    after = Field(t_after, mode, at, int(plan_rows.shape[0]), [])
+    tb = coverage_table(network, before, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
+    ta = coverage_table(network, after, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
+    table = []
+    for b, a in zip(tb, ta, strict=True):
+        lb = b["levels"][0] if b["levels"] else {}
+        la = a["levels"][0] if a["levels"] else {}
+        table.append(
+            {
+                "layer": b["layer"],
+                "count": b["count"],
+                "total_weight": b["total_weight"],
+                "before_covered_weight": lb.get("covered_weight", 0.0),
+                "before_share": lb.get("covered_share", 0.0),
+                "after_covered_weight": la.get("covered_weight", 0.0),
+                "after_share": la.get("covered_share", 0.0),
+            }
+        )
+    return table
 
 
 def plan_geojson(
