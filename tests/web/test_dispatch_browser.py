@@ -12,49 +12,30 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VENDOR
+from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, served_browser, signed_in_page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed"),
-    pytest.mark.skipif(
-        not (VENDOR / "maplibre-gl.js").exists(), reason="front-end packages not installed"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
-def _open(browser: Any, base: str, user: str, lang: str) -> tuple[Any, list[str]]:
-    """A new signed-in page on /command that records console errors, page errors and
-    requests leaving the server."""
-    page = browser.new_page(viewport={"width": 1500, "height": 900}, device_scale_factor=1)
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+def _open(browser: Any, base: str, user: str, lang: str) -> tuple[Any, list[str], list[str]]:
+    """A new signed-in page on /command, ready, with the lists of its console and page errors
+    and of its requests leaving the server."""
+    page, errors, foreign = signed_in_page(
+        browser,
+        base,
+        lang=lang,
+        user=user,
+        path="/command",
+        viewport={"width": 1500, "height": 900},
     )
-    page.on(
-        "request",
-        lambda r: (
-            problems.append(f"foreign: {r.url}")
-            if not r.url.startswith((base, "blob:", "data:"))
-            else None
-        ),
-    )
-    if lang == "en":
-        page.goto(f"{base}/lang/en")
-    page.goto(f"{base}/login?next=/command")
-    page.fill("#username", user)
-    page.fill("#password", "correct-horse-1")
-    page.click("#login-submit")
     t0 = time.monotonic()
     try:
         page.wait_for_selector("body[data-ready='1']", timeout=20_000)
     except Exception as exc:
-        raise AssertionError(f"/command not ready: {problems}") from exc
-    problems_ready = time.monotonic() - t0
-    page.evaluate(f"window.__ready_s = {problems_ready:.3f}")
-    return page, problems
+        raise AssertionError(f"/command not ready: {errors} {foreign}") from exc
+    ready_s = time.monotonic() - t0
+    page.evaluate(f"window.__ready_s = {ready_s:.3f}")
+    return page, errors, foreign
 
 
 def _seen_within(page: Any, selector: str, limit_s: float) -> float:
@@ -67,11 +48,9 @@ def _seen_within(page: Any, selector: str, limit_s: float) -> float:
 def test_dispatcher_works_a_call_and_a_second_browser_sees_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     from pingan.store.engine import make_engine, migrate, unit_of_work
     from tests.factories import build_small_city
     from tests.rapid_response.city import build
-    from tests.serverutil import free_port, start_server
 
     url = f"sqlite:///{tmp_path / 'web.db'}"
     engine = make_engine(url)
@@ -84,21 +63,11 @@ def test_dispatcher_works_a_call_and_a_second_browser_sees_it(
         spots = {"zh-CN": city.cell_center(1), "en": city.cell_center(6)}
     engine.dispose()
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
     h = {"Authorization": f"Bearer {tokens['dispatcher']}"}
-    ARTIFACTS.mkdir(exist_ok=True)
     timings: dict[str, float] = {}
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for lang in ("zh-CN", "en"):
-                _play(browser, base, h, *spots[lang], lang, timings)  # apart: no repeat call
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with served_browser(tmp_path, url=url) as live:
+        for lang in ("zh-CN", "en"):
+            _play(live.browser, live.base, h, *spots[lang], lang, timings)  # apart: no repeat
     # seconds: page ready, and how long after the dispatcher's step the second browser showed it
     (ARTIFACTS / "dispatch-timings.json").write_text(json.dumps(timings, indent=1))
 
@@ -112,8 +81,8 @@ def _play(
     lang: str,
     timings: dict[str, float],
 ) -> None:
-    watcher, watcher_problems = _open(browser, base, "commander", lang)
-    page, problems = _open(browser, base, "dispatcher", lang)
+    watcher, watcher_errors, watcher_foreign = _open(browser, base, "commander", lang)
+    page, errors, foreign = _open(browser, base, "dispatcher", lang)
     timings[f"ready_s_{lang}"] = page.evaluate("window.__ready_s")
     before = httpx.get(f"{base}/api/v1/incidents?state=received", headers=h).json()["total"]
     assert page.locator("#board li.unit").count() >= 4  # the unit board is drawn
@@ -154,7 +123,7 @@ def _play(
         page.wait_for_selector("#detail:not([hidden]) #recommend button[data-unit]", timeout=15_000)
     except Exception as exc:
         page.screenshot(path=str(ARTIFACTS / f"dispatch-failed-{lang}.png"))
-        raise AssertionError(f"no recommendations: {problems}") from exc
+        raise AssertionError(f"no recommendations: {errors} {foreign}") from exc
     after = httpx.get(f"{base}/api/v1/incidents?state=received", headers=h).json()
     assert after["total"] == before + 1, after["total"]
     inc = after["items"][0]
@@ -208,7 +177,7 @@ def _play(
     # resolve: the incident leaves the open queue of both browsers
     page.click("#detail button[data-incident-to='resolved']")
     watcher.wait_for_selector(f"#queue li[data-id='{inc['id']}']", state="detached", timeout=10_000)
-    assert problems == [], problems
-    assert watcher_problems == [], watcher_problems
+    assert errors == [] and foreign == [], (errors, foreign)
+    assert watcher_errors == [] and watcher_foreign == [], (watcher_errors, watcher_foreign)
     page.context.close()
     watcher.context.close()
