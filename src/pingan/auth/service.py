@@ -10,7 +10,7 @@ import time
 import unicodedata
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,6 +39,7 @@ __all__ = [
     "create_token",
     "create_user",
     "end_sessions",
+    "get_scoped",
     "hash_password",
     "principal_for",
     "resolve_token",
@@ -440,6 +441,33 @@ def resolve_token(session: Session, token: str) -> User:
     if user is None or not user.is_active:
         raise Unauthenticated("invalid or expired token", field="authorization")
     return user
+
+
+class _Scoped(Protocol):
+    jpath: str
+
+
+S = TypeVar("S", bound=_Scoped)
+
+
+def get_scoped(
+    session: Session,
+    model: type[S],
+    row_id: int,
+    *,
+    principal: Principal,
+    what: str,
+    field: str | None = None,
+) -> S:
+    """The row ``row_id`` of ``model`` if it exists inside the caller's scope (by its
+    ``jpath``), else ``NotFound`` (or, for an id given in a request body, ``Invalid`` naming
+    ``field``): "<what> <id> does not exist or is outside your jurisdiction". A row outside
+    the scope is not told apart from a missing one, so its existence does not leak."""
+    row = session.get(model, row_id)
+    if row is None or not principal.can_see(row.jpath):
+        message = f"{what} {row_id} does not exist or is outside your jurisdiction"
+        raise NotFound(message) if field is None else Invalid(field, message)
+    return row
 
 
 def scope_clause(principal: Principal, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:

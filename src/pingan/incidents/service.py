@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from pingan.audit.service import Entry, record, record_many_on
-from pingan.auth.service import Principal, scope_clause
+from pingan.auth.service import Principal, get_scoped, scope_clause
 from pingan.config import get_settings
-from pingan.errors import Conflict, Invalid, NotFound, PermissionDenied
+from pingan.errors import Conflict, Invalid, PermissionDenied
 from pingan.geo.crs import haversine_m, to_wgs84
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
@@ -565,10 +565,7 @@ def _event(
 
 def get_or_raise(session: Session, *, principal: Principal, incident_id: int) -> Incident:
     """The incident if it exists and is inside the caller's scope, else ``NotFound``."""
-    inc = session.get(Incident, incident_id)
-    if inc is None or not principal.can_see(inc.jpath):
-        raise NotFound(f"incident {incident_id} does not exist or is outside your jurisdiction")
-    return inc
+    return get_scoped(session, Incident, incident_id, principal=principal, what="incident")
 
 
 def transition(
