@@ -35,6 +35,12 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["checklists"], responses=ErrorBody)
 
+# the callers each route lets in (pingan.permissions)
+Handler = Annotated[Principal, allowed("instruction.handle")]
+Supervisor = Annotated[Principal, allowed("instruction.supervise")]
+TemplateManager = Annotated[Principal, allowed("checklist.manage")]
+JobRunner = Annotated[Principal, allowed("job.run")]
+
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
@@ -44,9 +50,7 @@ def _today() -> dt.date:
 
 
 @router.get("/checklists/templates", operation_id="list_checklist_templates")
-def list_templates(
-    session: SessionDep, _: Annotated[Principal, allowed("instruction.handle")]
-) -> list[TemplateRead]:
+def list_templates(session: SessionDep, _: Handler) -> list[TemplateRead]:
     """The bureau's checklist templates."""
     rows = session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id))
     return [TemplateRead.model_validate(t) for t in rows]
@@ -60,7 +64,7 @@ def list_templates(
 def create_template(
     body: TemplateCreate,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("checklist.manage")],
+    principal: TemplateManager,
 ) -> TemplateRead:
     """Add a bureau-level duty (admins and commanders of the bureau)."""
     tpl = flows.checklist_template_create_flow(session, principal=principal, **body.model_dump())
@@ -76,7 +80,7 @@ def set_override(
     station_id: Id,
     body: OverrideIn,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.supervise")],
+    principal: Supervisor,
 ) -> OverrideRead:
     """Adjust a template for one station: disable it or change its frequency and times."""
     ov = flows.checklist_override_flow(
@@ -90,9 +94,7 @@ def set_override(
 
 
 @router.post("/checklists/schedule", operation_id="schedule_checklist")
-def schedule_checklist(
-    body: ScheduleIn, session: SessionDep, principal: Annotated[Principal, allowed("job.run")]
-) -> ScheduleOut:
+def schedule_checklist(body: ScheduleIn, session: SessionDep, principal: JobRunner) -> ScheduleOut:
     """Materialise a day's checklist tasks (admins; it also runs on schedule). Running it twice
     creates nothing twice: ``existing`` says how many were already there."""
     day = body.day or _today()
@@ -130,7 +132,7 @@ def _task_page(session: Any, q: Any, limit: int, offset: int) -> ChecklistTaskPa
 @router.get("/checklists/tasks", operation_id="list_checklist_tasks")
 def list_tasks(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
     mine: bool = True,
     day: dt.date | None = None,
     station_id: Id | None = None,
@@ -152,7 +154,7 @@ def complete_task(
     task_id: Id,
     body: TaskDoneIn,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
 ) -> ChecklistTaskRead:
     """Mark a task done (``late`` after its due time); a missed task is a 409."""
     t: ChecklistTask = flows.checklist_task_done_flow(
@@ -168,7 +170,7 @@ def complete_task(
 def station_completion(
     station_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.supervise")],
+    principal: Supervisor,
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> CompletionRead:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,32 +158,15 @@ def _load_jurisdictions(conn: Any, city: City, now: str) -> _Tree:
                 now,
             )
         )
-    bulk_insert(
+    _insert(
         conn,
         "jurisdictions",
         (
-            "id",
-            "code",
-            "level",
-            "name_zh",
-            "name_en",
-            "parent_id",
-            "path",
-            "geometry",
-            "min_lon",
-            "min_lat",
-            "max_lon",
-            "max_lat",
-            "centroid_lon",
-            "centroid_lat",
-            "site_lon",
-            "site_lat",
-            "created_at",
-            "updated_at",
+            "id code level name_zh name_en parent_id path geometry min_lon min_lat max_lon "
+            "max_lat centroid_lon centroid_lat site_lon site_lat created_at updated_at"
         ),
         rows,
     )
-    reset_sequence(conn, "jurisdictions")
     return _Tree(ids, paths)
 
 
@@ -220,24 +203,15 @@ def _load_users(conn: Any, city: City, tree: _Tree, now: str, summary: DemoSumma
                 now,
             )
         )
-    n = bulk_insert(
+    n = _insert(
         conn,
         "users",
         (
-            "id",
-            "username",
-            "display_name",
-            "role",
-            "jurisdiction_id",
-            "password_hash",
-            "is_active",
-            "failed_logins",
-            "language",
-            "created_at",
+            "id username display_name role jurisdiction_id password_hash is_active failed_logins "
+            "language created_at"
         ),
         urows,
     )
-    reset_sequence(conn, "users")
     owners = [
         (user_ids[a.owner_officer], tree.ids[a.code])
         for a in city.cells
@@ -276,28 +250,15 @@ def _load_premises(conn: Any, city: City, tree: _Tree, now: str) -> int:
         for i in range(len(pl.kind))
         if cell_id[i] > 0
     )
-    n = bulk_insert(
+    return _insert(
         conn,
         "premises",
         (
-            "id",
-            "code",
-            "kind",
-            "name",
-            "name_en",
-            "lon",
-            "lat",
-            "jurisdiction_id",
-            "jpath",
-            "capacity",
-            "police_room",
-            "created_at",
-            "updated_at",
+            "id code kind name name_en lon lat jurisdiction_id jpath capacity police_room "
+            "created_at updated_at"
         ),
         prows,
     )
-    reset_sequence(conn, "premises")
-    return n
 
 
 def _load_key_areas(conn: Any, city: City, tree: _Tree, now: str) -> int:
@@ -326,31 +287,15 @@ def _load_key_areas(conn: Any, city: City, tree: _Tree, now: str) -> int:
                 now,
             )
         )
-    n = bulk_insert(
+    return _insert(
         conn,
         "key_areas",
         (
-            "id",
-            "code",
-            "name_zh",
-            "name_en",
-            "kind",
-            "geometry",
-            "min_lon",
-            "min_lat",
-            "max_lon",
-            "max_lat",
-            "centroid_lon",
-            "centroid_lat",
-            "response_standard_s",
-            "jurisdiction_id",
-            "jpath",
-            "created_at",
+            "id code name_zh name_en kind geometry min_lon min_lat max_lon max_lat centroid_lon "
+            "centroid_lat response_standard_s jurisdiction_id jpath created_at"
         ),
         krows,
     )
-    reset_sequence(conn, "key_areas")
-    return n
 
 
 def _load_units(conn: Any, city: City, tree: _Tree, now: str) -> int:
@@ -378,30 +323,15 @@ def _load_units(conn: Any, city: City, tree: _Tree, now: str) -> int:
         )
         for i in range(len(un.code))
     )
-    n = bulk_insert(
+    return _insert(
         conn,
         "resources",
         (
-            "id",
-            "code",
-            "kind",
-            "name_zh",
-            "name_en",
-            "station_id",
-            "jpath",
-            "status",
-            "lon",
-            "lat",
-            "position_at",
-            "speed_kph",
-            "range_m",
-            "created_at",
-            "updated_at",
+            "id code kind name_zh name_en station_id jpath status lon lat position_at speed_kph "
+            "range_m created_at updated_at"
         ),
         rows,
     )
-    reset_sequence(conn, "resources")
-    return n
 
 
 def _load_cameras(conn: Any, city: City, tree: _Tree, now: str) -> int:
@@ -424,26 +354,12 @@ def _load_cameras(conn: Any, city: City, tree: _Tree, now: str) -> int:
         )
         for i in range(len(cam.code))
     )
-    n = bulk_insert(
+    return _insert(
         conn,
         "cameras",
-        (
-            "id",
-            "code",
-            "lon",
-            "lat",
-            "heading_deg",
-            "fov_deg",
-            "range_m",
-            "station_id",
-            "jpath",
-            "status",
-            "created_at",
-        ),
+        "id code lon lat heading_deg fov_deg range_m station_id jpath status created_at",
         rows,
     )
-    reset_sequence(conn, "cameras")
-    return n
 
 
 def _load_operations(
@@ -458,6 +374,14 @@ def _load_operations(
     tick("operations", summary.counts.get("instructions", 0))
     summary.counts.update(load_disputes(conn, seed=city.seed, progress=tick))
     summary.counts.update(load_evaluation(conn, seed=city.seed))
+
+
+def _insert(conn: Any, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Bulk-insert ``rows`` into ``table`` (``columns`` space-separated, in the rows' order)
+    and move the table's id sequence past them; the count inserted."""
+    n = bulk_insert(conn, table, tuple(columns.split()), rows)
+    reset_sequence(conn, table)
+    return n
 
 
 def _lookup(ids: dict[str, int], codes: NDArray[Any]) -> NDArray[np.int64]:

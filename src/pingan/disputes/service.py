@@ -766,6 +766,17 @@ def _related_call_filter(rules: RuleSet) -> Any:
     return or_(Incident.klass.in_(classes), Incident.subtype.in_(subtypes))
 
 
+_CALL_COLUMNS = (
+    Incident.id,
+    Incident.subtype,
+    Incident.klass,
+    Incident.reported_at,
+    Incident.lon,
+    Incident.lat,
+)
+"""The columns of a nearby call, in :class:`NearbyCall`'s order (then lon, lat)."""
+
+
 def nearby_calls(
     session: Session, *, lon: float, lat: float, at: dt.datetime, rules: RuleSet | None = None
 ) -> list[NearbyCall]:
@@ -776,14 +787,7 @@ def nearby_calls(
     dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
     since = at - dt.timedelta(days=rs.call_window_days)
     rows = session.execute(
-        select(
-            Incident.id,
-            Incident.subtype,
-            Incident.klass,
-            Incident.reported_at,
-            Incident.lon,
-            Incident.lat,
-        ).where(
+        select(*_CALL_COLUMNS).where(
             Incident.reported_at.between(since, at),
             Incident.lat.between(lat - dlat, lat + dlat),
             Incident.lon.between(lon - dlon, lon + dlon),
@@ -816,14 +820,7 @@ def nearby_calls_bulk(
         return []
     since = at - dt.timedelta(days=rs.call_window_days)
     rows = session.execute(
-        select(
-            Incident.id,
-            Incident.subtype,
-            Incident.klass,
-            Incident.reported_at,
-            Incident.lon,
-            Incident.lat,
-        ).where(
+        select(*_CALL_COLUMNS).where(
             Incident.reported_at.between(since, at),
             Incident.state.not_in(("cancelled",)),
             _related_call_filter(rs),

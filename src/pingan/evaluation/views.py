@@ -45,6 +45,12 @@ __all__ = ["card_read", "router"]
 
 router = APIRouter(prefix="/api/v1/evaluation", tags=["evaluation"], responses=ErrorBody)
 
+# the callers each route lets in (pingan.permissions)
+Reader = Annotated[Principal, allowed("evaluation.read")]
+CardManager = Annotated[Principal, allowed("evaluation.manage")]
+Surveyor = Annotated[Principal, allowed("evaluation.survey")]
+Inspector = Annotated[Principal, allowed("evaluation.inspect")]
+
 PeriodQ = Annotated[
     str | None,
     Query(
@@ -112,9 +118,7 @@ def _period_read(ev: service.Evaluation) -> PeriodRead:
 
 
 @router.get("/scorecards", operation_id="list_scorecards")
-def list_scorecards(
-    session: SessionDep, principal: Annotated[Principal, allowed("evaluation.read")]
-) -> list[ScorecardRead]:
+def list_scorecards(session: SessionDep, principal: Reader) -> list[ScorecardRead]:
     """The packaged default card (``id`` null) and every stored card that applies to you."""
     out = [card_read(scorecards.default_spec())]
     for c in scorecards.list_scorecards(session, principal=principal):
@@ -126,7 +130,7 @@ def list_scorecards(
 def create_scorecard(
     body: ScorecardCreate,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.manage")],
+    principal: CardManager,
 ) -> ScorecardRead:
     """Store a scorecard (admin): indicators with weights (relative, summing to > 0), targets
     (> 0) and direction. The card of the most specific jurisdiction applies."""
@@ -138,7 +142,7 @@ def create_scorecard(
 def get_scorecard(
     scorecard_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.read")],
+    principal: Reader,
 ) -> ScorecardRead:
     """One stored scorecard."""
     c = scorecards.get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
@@ -150,7 +154,7 @@ def update_scorecard(
     scorecard_id: Id,
     body: ScorecardUpdate,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.manage")],
+    principal: CardManager,
 ) -> ScorecardRead:
     """Change a scorecard (admin); ``indicators`` replaces the list."""
     c = flows.scorecard_update_flow(
@@ -166,7 +170,7 @@ def update_scorecard(
 def delete_scorecard(
     scorecard_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.manage")],
+    principal: CardManager,
 ) -> Response:
     """Delete a scorecard (admin)."""
     flows.scorecard_delete_flow(session, principal=principal, scorecard_id=scorecard_id)
@@ -179,7 +183,7 @@ def delete_scorecard(
 @router.get("/scores", operation_id="compute_evaluation")
 def compute_scores(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.read")],
+    principal: Reader,
     level: Level = "officer",
     period: PeriodQ = None,
     since: SinceQ = None,
@@ -222,7 +226,7 @@ def compute_scores(
 @router.get("/rankings", operation_id="evaluation_rankings")
 def rankings(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.read")],
+    principal: Reader,
     level: Level = "officer",
     period: PeriodQ = None,
     since: SinceQ = None,
@@ -257,7 +261,7 @@ def rankings(
 @router.get("/trend", operation_id="evaluation_trend")
 def trend(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.read")],
+    principal: Reader,
     level: Level = "officer",
     period: PeriodQ = None,
     periods: Annotated[int, Query(ge=1, le=24, description="how many periods back")] = 4,
@@ -294,7 +298,7 @@ def trend(
 @router.get("/sources", operation_id="evaluation_figure_sources")
 def figure_sources(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.read")],
+    principal: Reader,
     entity_id: Id,
     indicator: Annotated[str, Query(max_length=64)],
     level: Level = "officer",
@@ -342,7 +346,7 @@ def figure_sources(
 )
 def export_scores(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.read")],
+    principal: Reader,
     format: Literal["xlsx", "pdf", "csv"] = "xlsx",
     level: Level = "officer",
     period: PeriodQ = None,
@@ -389,7 +393,7 @@ def export_scores(
 def create_survey(
     body: SurveyCreate,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.survey")],
+    principal: Surveyor,
 ) -> SurveyRead:
     """Record the aggregated result of a resident-satisfaction survey in a grid cell (how many
     answered, how many were satisfied; never a resident's own answer)."""
@@ -400,7 +404,7 @@ def create_survey(
 @router.get("/surveys", operation_id="list_satisfaction_surveys")
 def list_surveys(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.read")],
+    principal: Reader,
     cell_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
@@ -415,9 +419,7 @@ def list_surveys(
 
 
 @router.get("/surveys/{survey_id}", operation_id="get_satisfaction_survey")
-def get_survey(
-    survey_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("evaluation.read")]
-) -> SurveyRead:
+def get_survey(survey_id: Id, session: SessionDep, principal: Reader) -> SurveyRead:
     """One survey result."""
     return SurveyRead.model_validate(
         records.get_survey_or_raise(session, principal=principal, survey_id=survey_id)
@@ -428,7 +430,7 @@ def get_survey(
 def create_inspection(
     body: InspectionCreate,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("evaluation.inspect")],
+    principal: Inspector,
 ) -> InspectionRead:
     """Record an inspection of a premises by you."""
     row = flows.inspection_create_flow(session, principal=principal, data=body.model_dump())

@@ -41,6 +41,12 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["instructions"], responses=ErrorBody)
 
+# the callers each route lets in (pingan.permissions)
+Handler = Annotated[Principal, allowed("instruction.handle")]
+Supervisor = Annotated[Principal, allowed("instruction.supervise")]
+Issuer = Annotated[Principal, allowed("instruction.issue")]
+JobRunner = Annotated[Principal, allowed("job.run")]
+
 Limit = Annotated[int, Query(ge=1, le=500)]
 BoxQ = Literal["to_sign", "to_do", "overdue", "done", "all"]
 
@@ -104,7 +110,7 @@ def _queue_page(session: Any, q: Any, limit: int, offset: int) -> QueuePage:
 def issue_instruction(
     body: InstructionCreate,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.issue")],
+    principal: Issuer,
 ) -> InstructionDetail:
     """Issue an instruction to stations, units, officers or every station of a district.
 
@@ -143,7 +149,7 @@ def _detail(session: Any, principal: Principal, ins: Instruction) -> Instruction
 @router.get("/instructions", operation_id="list_instructions")
 def list_instructions(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
     issuer: Literal["me", "office", "scope"] = "me",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -165,7 +171,7 @@ def list_instructions(
 @router.get("/instructions/queue", operation_id="instruction_queue")
 def instruction_queue(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
     box: BoxQ = "to_sign",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -178,7 +184,7 @@ def instruction_queue(
 @router.get("/instructions/board", operation_id="instruction_board")
 def instruction_board(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.supervise")],
+    principal: Supervisor,
     station_id: Id | None = None,
     box: BoxQ = "all",
     limit: Limit = 50,
@@ -193,7 +199,7 @@ def instruction_board(
 @router.get("/instructions/rates", operation_id="instruction_rates")
 def instruction_rates(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.supervise")],
+    principal: Supervisor,
     station_id: Id | None = None,
     issued_by_me: bool = False,
     since: Instant | None = None,
@@ -215,7 +221,7 @@ def instruction_rates(
 @router.get("/instructions/notices", operation_id="list_instruction_notices")
 def list_notices(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
     unread_only: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -232,9 +238,7 @@ def list_notices(
 
 
 @router.post("/instructions/notices/read-all", operation_id="read_all_instruction_notices")
-def read_all_notices(
-    session: SessionDep, principal: Annotated[Principal, allowed("instruction.handle")]
-) -> NoticesReadOut:
+def read_all_notices(session: SessionDep, principal: Handler) -> NoticesReadOut:
     """Mark every unread escalation notice to your office read (one audit record)."""
     marked = flows.notices_read_all_flow(session, principal=principal)
     return NoticesReadOut(
@@ -247,7 +251,7 @@ def read_all_notices(
 def read_notice(
     notice_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
 ) -> NoticeRead:
     """Mark one escalation notice to your office read (audited; again is a no-op). A notice to
     another office is a 404."""
@@ -257,9 +261,7 @@ def read_notice(
 
 
 @router.post("/instructions/escalate", operation_id="escalate_instructions")
-def escalate_instructions(
-    session: SessionDep, principal: Annotated[Principal, allowed("job.run")]
-) -> EscalateOut:
+def escalate_instructions(session: SessionDep, principal: JobRunner) -> EscalateOut:
     """Run the escalation pass now (admins; it also runs on schedule). Idempotent."""
     out = flows.instruction_escalate_flow(session, actor=principal.actor)
     return EscalateOut(
@@ -274,7 +276,7 @@ def escalate_instructions(
 def get_instruction(
     instruction_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
 ) -> InstructionDetail:
     """One instruction with the recipients and attachments you may see."""
     ins = service.get_or_raise(session, principal=principal, instruction_id=instruction_id)
@@ -285,7 +287,7 @@ def get_instruction(
 def get_instruction_timeline(
     instruction_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
 ) -> list[InstructionEventRead]:
     """Every transition, report, escalation and attachment in time order."""
     events = service.timeline(session, principal=principal, instruction_id=instruction_id)
@@ -301,7 +303,7 @@ def transition_recipient(
     recipient_id: Id,
     body: RecipientTransitionIn,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
 ) -> RecipientRead:
     """Sign, start, accept, return (with a note) or close; an illegal step is a 409 naming the
     allowed ones, the wrong side a 403."""
@@ -329,7 +331,7 @@ def report_recipient(
     recipient_id: Id,
     body: ReportIn,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
 ) -> RecipientRead:
     """Report back (反馈): ``text`` is required; a location and photos are optional."""
     rec = flows.instruction_transition_flow(
@@ -355,7 +357,7 @@ def report_recipient(
 def upload_attachment(
     instruction_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
     file: Annotated[UploadFile, File(description="at most 10 MiB: photo, PDF, text, Office")],
     recipient_id: Annotated[Id | None, Form()] = None,
 ) -> AttachmentRead:
@@ -382,7 +384,7 @@ def download_attachment(
     instruction_id: Id,
     attachment_id: Id,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("instruction.handle")],
+    principal: Handler,
 ) -> FileResponse:
     """The bytes of an attachment."""
     att = attachments.get_attachment_or_raise(
