@@ -90,3 +90,61 @@ def test_a_package_is_placed_by_any_kind_of_contract(tmp_path: Path, contract: A
     assert unplaced(tmp_path, [{"type": "forbidden", "forbidden_modules": ["pingan.patrols"]}]) == [
         "pingan.patrols"
     ]
+
+
+NOT_DOMAINS = frozenset({"pingan.api", "pingan.web"})
+"""Packages with a ``views.py`` that are the HTTP layer, not a domain."""
+
+
+def domain_packages(package: Path) -> set[str]:
+    """``pingan.<name>`` of every domain or service package: a package with its own
+    ``models.py``, ``service.py`` or ``views.py`` (the HTTP layer aside)."""
+    return {
+        f"pingan.{entry.name}"
+        for entry in package.iterdir()
+        if (entry / "__init__.py").is_file()
+        and any((entry / f"{f}.py").is_file() for f in ("models", "service", "views"))
+    } - NOT_DOMAINS
+
+
+def domains_missing_a_rule(package: Path, contracts: list[dict[str, Any]]) -> list[str]:
+    """Each domain must be in all three "domains" lists: a source of the contract that keeps
+    domains off the pages and the CLI, a container of a layers contract (views → flows → …),
+    and forbidden to the kernels (unless a kernel lives inside it: ``evaluation.scoring``)."""
+    by_name = {c["name"]: c for c in contracts}
+    apart = by_name["Domains and the store never import the pages, the CLI, the server or the demo"]
+    kernels = by_name["Pure kernels import no database, web, CLI or domain module"]
+    containers = {m for c in contracts for m in c.get("containers", [])}
+    hosts = {".".join(m.split(".")[:2]) for m in kernels["source_modules"] if m.count(".") > 1}
+    out = []
+    for name in sorted(domain_packages(package)):
+        if name not in apart["source_modules"]:
+            out.append(f"{name}: not a source of {apart['name']!r}")
+        if name not in containers:
+            out.append(f"{name}: not a container of a layers contract")
+        if name not in kernels["forbidden_modules"] and name not in hosts:
+            out.append(f"{name}: not forbidden to the kernels")
+    return out
+
+
+def test_every_domain_is_in_every_domains_list() -> None:
+    missing = domains_missing_a_rule(PACKAGE, _contracts())
+    assert missing == [], "add it to every list marked 'domains' in pyproject.toml: " + "; ".join(
+        missing
+    )
+    assert {"pingan.incidents", "pingan.dispatch", "pingan.ratings"} <= domain_packages(PACKAGE)
+
+
+def test_a_new_domain_in_one_list_only_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "patrols").mkdir()
+    (tmp_path / "patrols" / "__init__.py").write_text("")
+    (tmp_path / "patrols" / "views.py").write_text("")
+    contracts = _contracts()
+    for c in contracts:  # placed as a source of the domains-apart contract only
+        if c["name"].startswith("Domains and the store"):
+            c["source_modules"] = [*c["source_modules"], "pingan.patrols"]
+    assert unplaced(tmp_path, contracts) == []
+    assert domains_missing_a_rule(tmp_path, contracts) == [
+        "pingan.patrols: not a container of a layers contract",
+        "pingan.patrols: not forbidden to the kernels",
+    ]

@@ -71,48 +71,6 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
 )
 """Routes anyone may call, signed in or not (static files are a mount)."""
 
-NOT_YET_DECLARED: dict[str, str] = {
-    # tasks/views.py and evaluation/views.py (branch tasks-split owns them): each still checks
-    # roles in its service; the lead declares these actions with allowed(...) when merging,
-    # then this dict shrinks to nothing (the test fails if a listed route gains its action)
-    "issue_instruction": "instruction.issue",
-    "list_instructions": "instruction.handle",
-    "instruction_queue": "instruction.handle",
-    "instruction_board": "instruction.supervise",
-    "instruction_rates": "instruction.supervise",
-    "list_instruction_notices": "instruction.handle",
-    "read_all_instruction_notices": "instruction.handle",
-    "read_instruction_notice": "instruction.handle",
-    "escalate_instructions": "job.run",
-    "get_instruction": "instruction.handle",
-    "get_instruction_timeline": "instruction.handle",
-    "transition_instruction_recipient": "instruction.handle",
-    "report_instruction_recipient": "instruction.handle",
-    "upload_instruction_attachment": "instruction.handle",
-    "download_instruction_attachment": "instruction.handle",
-    "list_checklist_templates": "instruction.handle",
-    "create_checklist_template": "checklist.manage",
-    "set_checklist_override": "instruction.supervise",
-    "schedule_checklist": "job.run",
-    "list_checklist_tasks": "instruction.handle",
-    "complete_checklist_task": "instruction.handle",
-    "station_checklist_completion": "instruction.supervise",
-    "list_scorecards": "evaluation.read",
-    "create_scorecard": "evaluation.manage",
-    "get_scorecard": "evaluation.read",
-    "update_scorecard": "evaluation.manage",
-    "delete_scorecard": "evaluation.manage",
-    "compute_evaluation": "evaluation.read",
-    "evaluation_rankings": "evaluation.read",
-    "evaluation_trend": "evaluation.read",
-    "evaluation_figure_sources": "evaluation.read",
-    "export_evaluation": "evaluation.read",
-    "create_satisfaction_survey": "evaluation.survey",
-    "list_satisfaction_surveys": "evaluation.read",
-    "get_satisfaction_survey": "evaluation.read",
-    "create_premises_inspection": "evaluation.inspect",
-}
-
 FUTURE_PAGES: frozenset[str] = frozenset()
 """Pages in the table whose module is not built yet (issue 19): no link until they exist."""
 
@@ -150,7 +108,7 @@ def test_roles_are_the_auth_roles() -> None:
 def test_every_route_declares_an_action_or_is_public() -> None:
     routes = _routes()
     assert len(routes) > 100
-    missing, pending_done = [], []
+    missing = []
     pages = {p.path for p in permissions.PAGES}
     for method, path, route in routes:
         if (method, path) in PUBLIC:
@@ -165,15 +123,9 @@ def test_every_route_declares_an_action_or_is_public() -> None:
             continue
         assert isinstance(route, APIRoute), f"{method} {path}"
         actions = _declared(route.dependant)
-        if route.operation_id in NOT_YET_DECLARED:
-            assert NOT_YET_DECLARED[route.operation_id] in permissions.ACTIONS
-            if actions:
-                pending_done.append(route.operation_id)
-            continue
         if len(actions) != 1:
             missing.append(f"{method} {path} ({route.operation_id}): {actions}")
     assert missing == [], "routes without an entry in pingan.permissions"
-    assert pending_done == [], "declared now: remove them from NOT_YET_DECLARED"
 
 
 def test_every_page_in_the_table_is_served() -> None:

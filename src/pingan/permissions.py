@@ -136,7 +136,9 @@ ACTIONS: dict[str, Action] = _actions(
         "premises.feature",
         "record premises security features and hazards",
         _ISSUERS | {"community_officer": _J},
+        "also re-rate one premises now",
     ),
+    Action("hazard.close", "close hazards", _ISSUERS, "a rectified hazard stops counting"),
     Action("assignment.transition", "change assignments", _INCIDENT_WRITERS),
     # --- key places: school gate posts, police rooms, rectification orders (issue 21)
     Action(

@@ -256,5 +256,7 @@ def test_template_rules(client: TestClient, city: SmallCity, session: Session) -
     assert r.status_code == 422 and r.json()["error"]["field"] == "frequency"
     r = client.post("/api/v1/checklists/schedule", json={}, headers=auth(city.tokens["chief0"]))
     assert r.status_code == 403
-    assert r.json()["error"]["message"] == "only admins run the checklist scheduler by hand"
+    assert r.json()["error"]["message"] == (
+        "role 'station_chief' may not run scheduled jobs (job.run); allowed: admin"
+    )
     assert notices.escalate(session, actor=Actor.system("t")).total == 0

@@ -47,3 +47,17 @@ def test_an_unknown_user_exits_2_naming_the_option(
 def test_a_user_needs_a_session() -> None:
     with pytest.raises(TypeError, match="pass session="):
         cli_principal(None, "chief0")
+
+
+def test_an_action_is_checked_against_the_permission_table(
+    session: Session, city: SmallCity, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_principal(session, "chief0", action="instruction.issue").role == "station_chief"
+    assert cli_principal(action="job.run").role == "admin"
+    with pytest.raises(typer.Exit) as exc:
+        cli_principal(session, "officer0", action="instruction.issue")
+    assert exc.value.exit_code == 2
+    assert capsys.readouterr().err == (
+        "error: --user: role 'community_officer' may not issue instructions "
+        "(instruction.issue); allowed: admin, commander, station_chief\n"
+    )

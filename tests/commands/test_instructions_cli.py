@@ -202,8 +202,8 @@ def test_bad_input_exits_2_with_one_line_naming_the_option(cli: tuple[str, Small
     one_error(issue(user="nobody"), "error: --user: no user 'nobody'")
     one_error(
         issue(user="officer0"),
-        "error: --user: role 'community_officer' may not issue instructions; allowed: admin, "
-        "commander, station_chief",
+        "error: --user: role 'community_officer' may not issue instructions (instruction.issue); "
+        "allowed: admin, commander, station_chief",
     )
     one_error(issue(to="station"), "error: --to: expected KIND:ID like station:17, got 'station'")
     one_error(

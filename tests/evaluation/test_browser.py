@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.web.browserutil import signed_in_page
+from tests.serverutil import prepare_db
+from tests.web.browserutil import ARTIFACTS, needs_browser, served_browser, signed_in_page
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1400, "height": 900}
 
@@ -53,17 +48,10 @@ def _clean(page: Any, errors: list[str], foreign: list[str]) -> None:
     assert not foreign, foreign
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
-@pytest.mark.skipif(
-    not (WEB / "static" / "vendor" / "echarts.min.js").exists(),
-    reason="front-end packages not installed (bash scripts/install_frontend.sh)",
-)
+@needs_browser
 def test_evaluation_pages_in_chromium(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     from pingan.store.engine import make_engine, unit_of_work
     from tests.evaluation.conftest import seed_records
-    from tests.serverutil import free_port, prepare_db, start_server
 
     url, city = prepare_db(tmp_path / "web.db")
     engine = make_engine(url)
@@ -75,50 +63,37 @@ def test_evaluation_pages_in_chromium(tmp_path: Path) -> None:
         seed_records(s, city)
         s.commit()
     engine.dispose()
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for lang in ("zh-CN", "en"):
-                page, errors, foreign = _open(browser, base, lang, PHONE, "officer0")
-                assert page.locator("#m-score").inner_text() not in ("·", "–")
-                assert page.locator("#m-figs li[data-href]").count() == 9
-                page.locator("#m-figs li[data-href]").first.click()
-                page.wait_for_selector("#s-list li a")
-                assert "3" in page.locator("#s-list li").first.inner_text()  # 3 instructions
-                page.click("#s-parts [data-part='shortfall']")
-                page.wait_for_function(
-                    "() => document.querySelectorAll('#s-list li a').length === 2"
-                )
-                page.screenshot(path=str(ARTIFACTS / f"evaluation-mine-{lang}.png"), full_page=True)
-                _clean(page, errors, foreign)
-                page.close()
+    with served_browser(tmp_path, url=url) as live:
+        browser, base = live.browser, live.base
+        for lang in ("zh-CN", "en"):
+            page, errors, foreign = _open(browser, base, lang, PHONE, "officer0")
+            assert page.locator("#m-score").inner_text() not in ("·", "–")
+            assert page.locator("#m-figs li[data-href]").count() == 9
+            page.locator("#m-figs li[data-href]").first.click()
+            page.wait_for_selector("#s-list li a")
+            assert "3" in page.locator("#s-list li").first.inner_text()  # 3 instructions
+            page.click("#s-parts [data-part='shortfall']")
+            page.wait_for_function("() => document.querySelectorAll('#s-list li a').length === 2")
+            page.screenshot(path=str(ARTIFACTS / f"evaluation-mine-{lang}.png"), full_page=True)
+            _clean(page, errors, foreign)
+            page.close()
 
-                page, errors, foreign = _open(browser, base, lang, DESK, "chief0")
-                rows = page.locator("#ranking tbody tr[data-k]")
-                assert rows.count() == 1  # stations by default: the chief's own
-                page.select_option("#f-level", "cell")
-                page.wait_for_function(
-                    "() => document.querySelectorAll('#ranking tbody tr[data-k]').length === 8"
-                )
-                first = page.locator("#ranking tbody tr[data-k] td").nth(1).inner_text()
-                page.locator("#ranking td.fig").first.click()
-                page.wait_for_selector("#sources:not([hidden]) #s-list li a")
-                page.wait_for_function(
-                    "(n) => document.getElementById('trend-title').textContent.endsWith(n)",
-                    arg=first,
-                )
-                page.wait_for_timeout(500)  # the trend request of the clicked row
-                assert page.locator("#chart-trend canvas").count() >= 1
-                page.screenshot(
-                    path=str(ARTIFACTS / f"evaluation-board-{lang}.png"), full_page=True
-                )
-                _clean(page, errors, foreign)
-                page.close()
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+            page, errors, foreign = _open(browser, base, lang, DESK, "chief0")
+            rows = page.locator("#ranking tbody tr[data-k]")
+            assert rows.count() == 1  # stations by default: the chief's own
+            page.select_option("#f-level", "cell")
+            page.wait_for_function(
+                "() => document.querySelectorAll('#ranking tbody tr[data-k]').length === 8"
+            )
+            first = page.locator("#ranking tbody tr[data-k] td").nth(1).inner_text()
+            page.locator("#ranking td.fig").first.click()
+            page.wait_for_selector("#sources:not([hidden]) #s-list li a")
+            page.wait_for_function(
+                "(n) => document.getElementById('trend-title').textContent.endsWith(n)",
+                arg=first,
+            )
+            page.wait_for_timeout(500)  # the trend request of the clicked row
+            assert page.locator("#chart-trend canvas").count() >= 1
+            page.screenshot(path=str(ARTIFACTS / f"evaluation-board-{lang}.png"), full_page=True)
+            _clean(page, errors, foreign)
+            page.close()

@@ -111,7 +111,7 @@ def test_scorecard_crud_is_for_admins(client: TestClient, records: Records) -> N
     )
     assert r.status_code == 403
     assert r.json()["error"]["message"] == (
-        "role 'station_chief' may not change scorecards; allowed: admin"
+        "role 'station_chief' may not change scorecards (evaluation.manage); allowed: admin"
     )
     r = client.patch(
         f"/api/v1/evaluation/scorecards/{cid}", json={"achievement_cap": 1.0}, headers=h

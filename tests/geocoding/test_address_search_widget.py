@@ -4,28 +4,21 @@ requests are answered by the real API (the test's database) through the test cli
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import auth
 from tests.factories import SmallCity
+from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, launched_browser, watched_page
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 STATIC = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web" / "static"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BASE = "http://pingan.test"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>t</title></head>
 <body><label for="addr">地址</label>
@@ -66,20 +59,14 @@ def _serve(client: TestClient, token: str, pages: dict[str, str], calls: list[st
 
 
 def test_widget_suggests_picks_and_closes(client: TestClient, register: SmallCity) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     pages = {
         "/zh": PAGE.format(lang="zh-CN", extra=""),
         "/en": PAGE.format(lang="en", extra=""),
         "/custom": PAGE.format(lang="zh-CN", extra=' data-label-empty="查无此址" data-limit="3"'),
     }
     calls: list[str] = []
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 700, "height": 500})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    with launched_browser() as browser:
+        page, errors, foreign = watched_page(browser, BASE, {"width": 700, "height": 500})
         page.route(f"{BASE}/**", _serve(client, register.tokens["dispatcher"], pages, calls))
 
         page.goto(f"{BASE}/zh")
@@ -135,5 +122,4 @@ def test_widget_suggests_picks_and_closes(client: TestClient, register: SmallCit
         page.wait_for_selector("[role=option]")
         assert page.locator("[role=option]").count() == 3
         assert calls[-1].endswith("&limit=3")
-        browser.close()
-    assert errors == []
+    assert errors == [] and foreign == []

@@ -155,8 +155,8 @@ def test_recipient_outside_scope_is_403(client: TestClient, city: SmallCity) -> 
     r = client.post("/api/v1/instructions", json=body(city), headers=auth(city.tokens["officer0"]))
     assert r.status_code == 403
     assert r.json()["error"]["message"] == (
-        "role 'community_officer' may not issue instructions; allowed: admin, commander, "
-        "station_chief"
+        "role 'community_officer' may not issue instructions (instruction.issue); allowed: "
+        "admin, commander, station_chief"
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from pingan.api.deps import bbox_param
 from pingan.errors import Invalid
 from pingan.geo.crs import haversine_m
 from pingan.rapid_response import data, service
@@ -64,10 +65,10 @@ def test_classes_by_zoom_and_bbox() -> None:
 
 def test_bbox_errors_name_the_field() -> None:
     with pytest.raises(Invalid, match=r"^bbox: expected 4 numbers W,S,E,N, got 3$"):
-        service.parse_bbox("1,2,3")
+        bbox_param("1,2,3")
     with pytest.raises(Invalid, match="W < E"):
-        service.parse_bbox("10,2,3,4")
-    assert service.parse_bbox(None) is None
+        bbox_param("10,2,3,4")
+    assert bbox_param(None) is None
 
 
 def test_endpoint(client: TestClient, city: SmallCity, cov: CoverageCity) -> None:

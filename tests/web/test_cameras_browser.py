@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.web.browserutil import signed_in_page
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
+from tests.web.browserutil import ARGS, ARTIFACTS, BROWSER_MARKS, CHROMIUM, signed_in_page
+
+pytestmark = BROWSER_MARKS
 
 RAW_KEY = re.compile(r"\bcameras\.[a-z_]+(?:\.[a-z_]+)?\b")
 ALLOWED_LATIN = {"GeoJSON", "Excel", "CAM", "HD", "SD", "UHD", "MCLP"}

@@ -12,8 +12,16 @@ import httpx2 as httpx
 import pytest
 
 from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import signed_in_page, watched_page
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
+from tests.web.browserutil import (
+    ARGS,
+    ARTIFACTS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    signed_in_page,
+    watched_page,
+)
+
+pytestmark = BROWSER_MARKS
 
 PHONE = {"width": 390, "height": 844}
 

@@ -6,19 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import SmallCity
-from tests.web.browserutil import signed_in_page
+from tests.serverutil import prepare_db
+from tests.web.browserutil import ARTIFACTS, needs_browser, served_browser, signed_in_page
 from tests.web.test_pages import login
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def _keys(text: str) -> set[str]:
@@ -69,20 +66,13 @@ def test_analysis_page_refused_to_community_officer(client: TestClient, city: Sm
     assert "analysis.js" not in page.text
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
-@pytest.mark.skipif(
-    not (WEB / "static" / "vendor" / "echarts.min.js").exists(),
-    reason="front-end packages not installed (bash scripts/install_frontend.sh)",
-)
+@needs_browser
 def test_analysis_page_in_chromium(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     import httpx2 as httpx
 
     from pingan.alerts.service import NewWarning, store_warnings
     from pingan.audit.service import Actor
     from pingan.store.engine import make_engine, unit_of_work
-    from tests.serverutil import free_port, prepare_db, start_server
 
     url, city = prepare_db(tmp_path / "web.db")
     engine = make_engine(url)
@@ -115,11 +105,9 @@ def test_analysis_page_in_chromium(tmp_path: Path) -> None:
         )
         s.commit()
     engine.dispose()
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
     h = {"Authorization": f"Bearer {city.tokens['dispatcher']}"}
-    try:
+    with served_browser(tmp_path, url=url) as live:
+        browser, base = live.browser, live.base
         for i in range(40):
             lon_i, lat_i = city.cell_center(i % 4)
             httpx.post(
@@ -132,41 +120,32 @@ def test_analysis_page_in_chromium(tmp_path: Path) -> None:
                     "reported_at": (now - dt.timedelta(hours=7 * i + 1)).isoformat(),
                 },
             ).raise_for_status()
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        # the analyst is not offered instructions; the commander issues one
+        for lang, user in (("en", "analyst"), ("zh-CN", "commander")):
+            page, errors, foreign = signed_in_page(
+                browser,
+                base,
+                lang=lang,
+                user=user,
+                path="/analysis",
+                viewport={"width": 1400, "height": 1100},
             )
-            # the analyst is not offered instructions; the commander issues one
-            for lang, user in (("en", "analyst"), ("zh-CN", "commander")):
-                page, errors, foreign = signed_in_page(
-                    browser,
-                    base,
-                    lang=lang,
-                    user=user,
-                    path="/analysis",
-                    viewport={"width": 1400, "height": 1100},
-                )
-                page.wait_for_selector("body[data-ready='1']", timeout=60_000)
-                assert page.locator("#warnings li[data-id]").count() == 1
-                assert page.locator("#chart-yoy canvas").count() >= 1
-                assert page.locator("#chart-heat canvas").count() >= 1
-                assert page.locator("#compstat tbody tr").count() >= 1
-                page.screenshot(path=str(ARTIFACTS / f"analysis-{lang}.png"), full_page=True)
-                instruct = page.locator("#warnings button[data-act='instruction']")
-                if user == "analyst":
-                    assert instruct.count() == 0  # analysts may not issue instructions
-                else:
-                    # dismissing needs a reason (the transition itself: tests/alerts)
-                    page.locator("#warnings button[data-act='dismissed']").click()
-                    page.locator("#warnings button[data-act='confirm-dismiss']").click()
-                    assert page.locator("#warnings .w-msg.err").inner_text() == "请填写排除理由"
-                    # an instruction to the warning's station, answered on the item
-                    instruct.click()
-                    page.wait_for_selector("#warnings .w-msg.ok", timeout=10_000)
-                assert not errors, errors
-                assert not foreign, foreign
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+            page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+            assert page.locator("#warnings li[data-id]").count() == 1
+            assert page.locator("#chart-yoy canvas").count() >= 1
+            assert page.locator("#chart-heat canvas").count() >= 1
+            assert page.locator("#compstat tbody tr").count() >= 1
+            page.screenshot(path=str(ARTIFACTS / f"analysis-{lang}.png"), full_page=True)
+            instruct = page.locator("#warnings button[data-act='instruction']")
+            if user == "analyst":
+                assert instruct.count() == 0  # analysts may not issue instructions
+            else:
+                # dismissing needs a reason (the transition itself: tests/alerts)
+                page.locator("#warnings button[data-act='dismissed']").click()
+                page.locator("#warnings button[data-act='confirm-dismiss']").click()
+                assert page.locator("#warnings .w-msg.err").inner_text() == "请填写排除理由"
+                # an instruction to the warning's station, answered on the item
+                instruct.click()
+                page.wait_for_selector("#warnings .w-msg.ok", timeout=10_000)
+            assert not errors, errors
+            assert not foreign, foreign

@@ -14,7 +14,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VENDOR
+from tests.web.browserutil import ARGS, ARTIFACTS, CHROMIUM, VENDOR
 
 pytestmark = [
     pytest.mark.browser,

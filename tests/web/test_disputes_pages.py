@@ -9,38 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from tests.serverutil import free_port, prepare_db, start_server
+from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, served_browser, signed_in_page
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-VENDOR = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web" / "static" / "vendor"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Chromium not installed (Debian: apt-get install chromium)",
-    ),
-    pytest.mark.skipif(
-        not (VENDOR / "maplibre-gl.js").exists(),
-        reason="front-end packages not installed (bash scripts/install_frontend.sh)",
-    ),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = BROWSER_MARKS
 PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1400, "height": 900}
 UNTRANSLATED = re.compile(r"\b(casework|common|nav)\.[a-z_]+(\.[a-z_]+)*\b")
@@ -70,53 +46,27 @@ TEXT = {
 
 
 def test_casework_pages_in_chromium(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    url, city = prepare_db(tmp_path / "web.db")
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            codes: dict[str, str] = {}
-            for lang in ("zh-CN", "en"):
-                codes[lang] = _officer(browser, base, city, lang)
-            for lang in ("zh-CN", "en"):
-                _chief(browser, base, lang, codes)
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
-    _assert_reveals_audited(url, codes)
+    codes: dict[str, str] = {}
+    with served_browser(tmp_path) as live:
+        for lang in ("zh-CN", "en"):
+            codes[lang] = _officer(live.browser, live.base, live.city, lang)
+        for lang in ("zh-CN", "en"):
+            _chief(live.browser, live.base, lang, codes)
+    _assert_reveals_audited(live.url, codes)
 
 
 class _Page:
-    """A page with its error and foreign-request collectors."""
+    """A page signed in as ``user`` on ``path`` with its error and foreign-request
+    collectors."""
 
-    def __init__(self, browser: Any, base: str, lang: str, viewport: dict[str, int]) -> None:
-        self.page = browser.new_page(viewport=viewport)
-        self.base, self.lang, self.width = base, lang, viewport["width"]
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on(
-            "request",
-            lambda r: (
-                self.foreign.append(r.url)
-                if not r.url.startswith((base, "blob:", "data:"))
-                else None
-            ),
+    def __init__(
+        self, browser: Any, base: str, lang: str, viewport: dict[str, int], user: str, path: str
+    ) -> None:
+        self.page, self.errors, self.foreign = signed_in_page(
+            browser, base, lang=lang, user=user, path=path, viewport=viewport
         )
-        if lang == "en":
-            self.page.goto(f"{base}/lang/en")
-
-    def login(self, user: str, next_path: str) -> None:
-        self.page.goto(f"{self.base}/login?next={next_path}")
-        self.page.fill("#username", user)
-        self.page.fill("#password", "correct-horse-1")
-        self.page.click("#login-submit")
-        self.page.wait_for_url(f"**{next_path}", timeout=30_000)
+        self.lang, self.width = lang, viewport["width"]
+        self.page.wait_for_url(f"**{path}", timeout=30_000)
 
     def check(self, name: str) -> None:
         """Screenshot, then: no untranslated key, nothing wider than the viewport."""
@@ -147,9 +97,8 @@ class _Page:
 
 def _officer(browser: Any, base: str, city: Any, lang: str) -> str:
     tx = TEXT[lang]
-    pg = _Page(browser, base, lang, PHONE)
+    pg = _Page(browser, base, lang, PHONE, "officer0", "/casework/disputes/new")
     page = pg.page
-    pg.login("officer0", "/casework/disputes/new")
     page.wait_for_selector("#register-form")
     # a bad submit: no place
     page.fill("#register-form [name=address_text]", "翠湖小区 3 栋 2 单元")
@@ -209,9 +158,8 @@ def _officer(browser: Any, base: str, city: Any, lang: str) -> str:
 
 def _chief(browser: Any, base: str, lang: str, codes: dict[str, str]) -> None:
     tx = TEXT[lang]
-    pg = _Page(browser, base, lang, WIDE)
+    pg = _Page(browser, base, lang, WIDE, "chief0", "/casework")
     page = pg.page
-    pg.login("chief0", "/casework")
     page.wait_for_selector("#disputes")
     page.select_option(".cw-bar [name=risk]", "medium")
     with page.expect_navigation(url=re.compile(r"risk=medium"), timeout=15_000):

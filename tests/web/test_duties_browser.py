@@ -7,28 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import update
 
 from tests.factories import SmallCity
-from tests.web.browserutil import signed_in_page
+from tests.serverutil import prepare_db
+from tests.web.browserutil import ARTIFACTS, needs_browser, served_browser, signed_in_page
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LANGS = ("zh-CN", "en")
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1400, "height": 900}
@@ -137,36 +126,16 @@ def _seed(url: str, city: SmallCity) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Chromium not installed (Debian: apt-get install chromium)",
-)
-@pytest.mark.skipif(
-    not (WEB / "static" / "vendor" / "maplibre-gl.js").exists(),
-    reason="front-end packages not installed (bash scripts/install_frontend.sh)",
-)
+@needs_browser
 def test_ops_pages_in_chromium(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.serverutil import free_port, prepare_db, start_server
-
     url, city = prepare_db(tmp_path / "web.db")
     ids = _seed(url, city)
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for lang in LANGS:
-                tr = _i18n(lang)
-                _officer(browser, base, lang, tr, ids[lang])
-                _chief(browser, base, lang, tr, ids[lang])
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with served_browser(tmp_path, url=url) as live:
+        browser, base = live.browser, live.base
+        for lang in LANGS:
+            tr = _i18n(lang)
+            _officer(browser, base, lang, tr, ids[lang])
+            _chief(browser, base, lang, tr, ids[lang])
 
 
 def _open(browser: Any, base: str, lang: str, viewport: dict[str, int], user: str, path: str):  # type: ignore[no-untyped-def]

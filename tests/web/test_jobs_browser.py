@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.web.browserutil import (
+    ARTIFACTS,
+    BROWSER_MARKS,
+    served_browser,
+    signed_in_page,
+    watched_page,
+)
 
-from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import signed_in_page, watched_page
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
+pytestmark = BROWSER_MARKS
 
 TEXT = {
     "zh-CN": {"title": "定时任务", "job": "逾期指令升级", "done": "完成"},
@@ -21,49 +25,38 @@ TEXT = {
 
 
 def test_admin_runs_a_job_and_reads_the_api_docs(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    url, _city = prepare_db(tmp_path / "web.db")
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for lang in ("zh-CN", "en"):
-                page, errors, foreign = signed_in_page(
-                    browser,
-                    base,
-                    lang=lang,
-                    user="admin",
-                    path="/jobs",
-                    viewport={"width": 1300, "height": 800},
-                )
-                page.wait_for_selector('body[data-ready="1"]')
-                assert TEXT[lang]["title"] in page.inner_text("h1")
-                row = page.locator('#jobs tr[data-job="escalate"]')
-                assert TEXT[lang]["job"] in row.inner_text()
-                row.locator("button.run-now").click()
-                page.wait_for_selector('#jobs tr[data-job="escalate"] .badge.st-ok')
-                page.wait_for_selector('body[data-ready="1"]')
-                assert TEXT[lang]["done"] in page.inner_text("#runs tbody tr:first-child")
-                page.screenshot(path=str(ARTIFACTS / f"jobs-{lang}.png"), full_page=True)
-                assert errors == [] and foreign == []
-                page.close()
-            for path, selector in (
-                ("/api/v1/docs", "#swagger-ui .opblock"),
-                ("/api/v1/redoc", "#redoc h1"),
-            ):
-                page, errors, foreign = watched_page(browser, base, {"width": 1300, "height": 800})
-                page.goto(base + path)
-                page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
-                page.wait_for_selector(selector)
-                assert "create_incident" in page.content() or "incidents" in page.content()
-                if path.endswith("docs"):
-                    page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
-                assert errors == [] and foreign == [], (path, errors, foreign)
-                page.close()
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with served_browser(tmp_path) as live:
+        browser, base = live.browser, live.base
+        for lang in ("zh-CN", "en"):
+            page, errors, foreign = signed_in_page(
+                browser,
+                base,
+                lang=lang,
+                user="admin",
+                path="/jobs",
+                viewport={"width": 1300, "height": 800},
+            )
+            page.wait_for_selector('body[data-ready="1"]')
+            assert TEXT[lang]["title"] in page.inner_text("h1")
+            row = page.locator('#jobs tr[data-job="escalate"]')
+            assert TEXT[lang]["job"] in row.inner_text()
+            row.locator("button.run-now").click()
+            page.wait_for_selector('#jobs tr[data-job="escalate"] .badge.st-ok')
+            page.wait_for_selector('body[data-ready="1"]')
+            assert TEXT[lang]["done"] in page.inner_text("#runs tbody tr:first-child")
+            page.screenshot(path=str(ARTIFACTS / f"jobs-{lang}.png"), full_page=True)
+            assert errors == [] and foreign == []
+            page.close()
+        for path, selector in (
+            ("/api/v1/docs", "#swagger-ui .opblock"),
+            ("/api/v1/redoc", "#redoc h1"),
+        ):
+            page, errors, foreign = watched_page(browser, base, {"width": 1300, "height": 800})
+            page.goto(base + path)
+            page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
+            page.wait_for_selector(selector)
+            assert "create_incident" in page.content() or "incidents" in page.content()
+            if path.endswith("docs"):
+                page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
+            assert errors == [] and foreign == [], (path, errors, foreign)
+            page.close()

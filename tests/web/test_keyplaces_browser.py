@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import signed_in_page
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
+from tests.web.browserutil import ARGS, ARTIFACTS, BROWSER_MARKS, CHROMIUM, signed_in_page
+
+pytestmark = BROWSER_MARKS
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1300, "height": 850}

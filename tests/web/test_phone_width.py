@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import signed_in_page
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
+from tests.serverutil import prepare_db
+from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, served_browser, signed_in_page
+
+pytestmark = BROWSER_MARKS
 
 PAGES = (
     "/command",
@@ -32,32 +33,22 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.mark.parametrize("user", ["admin", "chief0"])
 def test_no_page_scrolls_sideways_on_a_phone(tmp_path: Path, user: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     url, _city = prepare_db(tmp_path / "phone.db")
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(exist_ok=True)
     wide: dict[str, int] = {}
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page, errors, foreign = signed_in_page(
-                browser, base, lang="zh-CN", user=user, path="/command", viewport=PHONE
-            )
-            page.wait_for_load_state()
-            for path in PAGES:
-                page.goto(base + path)
-                page.wait_for_load_state("networkidle")
-                width = page.evaluate("() => document.documentElement.scrollWidth")
-                if width > PHONE["width"] + 1:
-                    wide[path] = width
-                name = path.strip("/").replace("/", "-")
-                page.screenshot(path=str(ARTIFACTS / f"phone-{user}-{name}.png"))
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with served_browser(tmp_path, url=url) as live:
+        browser, base = live.browser, live.base
+        page, errors, foreign = signed_in_page(
+            browser, base, lang="zh-CN", user=user, path="/command", viewport=PHONE
+        )
+        page.wait_for_load_state()
+        for path in PAGES:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > PHONE["width"] + 1:
+                wide[path] = width
+            name = path.strip("/").replace("/", "-")
+            page.screenshot(path=str(ARTIFACTS / f"phone-{user}-{name}.png"))
     assert wide == {}, f"pages wider than {PHONE['width']} px: {wide}"
     assert foreign == []
     # script errors and CSP refusals fail the test; answers of the API that a page shows as its

@@ -8,12 +8,18 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import signed_in_page, watched_page
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
+from tests.serverutil import prepare_db
+from tests.web.browserutil import (
+    ARTIFACTS,
+    BROWSER_MARKS,
+    served_browser,
+    signed_in_page,
+    watched_page,
+)
+
+pytestmark = BROWSER_MARKS
 
 TEXT = {"zh-CN": ("治安星级单位", "红牌"), "en": ("Security star ratings", "Red")}
 
@@ -86,67 +92,55 @@ def _reopen(url: str) -> None:
 
 
 def test_premises_page_and_public_sign(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     url, _city = prepare_db(tmp_path / "web.db")
     token = _rated(url)
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for lang, user, vp, tag in (
-                ("zh-CN", "admin", {"width": 1300, "height": 800}, "desktop"),
-                ("en", "admin", {"width": 1300, "height": 800}, "desktop"),
-                ("zh-CN", "chief0", {"width": 390, "height": 844}, "phone"),
-            ):
-                page, errors, foreign = signed_in_page(
-                    browser, base, lang=lang, user=user, path="/premises", viewport=vp
-                )
-                page.wait_for_selector('body[data-ready="1"]')
-                rows = page.locator("#list tr.row")
-                assert rows.count() == (6 if user == "admin" else 4)
-                assert "★★★★☆" in page.inner_text("#d-head")  # 75: no camera, no inspection
-                assert page.get_attribute("#d-sign", "href", timeout=5000).endswith(
-                    "/rating/sign.pdf"
-                )
-                assert page.locator("#d-items li").count() >= 7
-                page.select_option("#f-colour", "red")
-                page.wait_for_selector('body[data-ready="1"]')
-                reds = page.locator("#list tr.row")
-                assert reds.count() >= 1
-                assert TEXT[lang][1] in page.inner_text("#d-head")
-                page.screenshot(path=str(ARTIFACTS / f"premises-{tag}-{lang}.png"), full_page=True)
-                assert errors == [] and foreign == [], (errors, foreign)
-                page.close()
-            for lang, vp in (
-                ("zh-CN", {"width": 1300, "height": 800}),
-                ("en", {"width": 390, "height": 844}),
-            ):
-                page, errors, foreign = signed_in_page(
-                    browser, base, lang=lang, user="chief0", path="/hazards", viewport=vp
-                )
-                page.wait_for_selector('body[data-ready="1"]')
-                assert page.locator("#lv-station li[data-id]").count() == 1
-                page.click("#lv-station button.close")
-                page.wait_for_selector("#lv-station li.muted")
-                page.wait_for_selector('body[data-ready="1"]')
-                page.screenshot(path=str(ARTIFACTS / f"hazards-{lang}.png"), full_page=True)
-                assert errors == [] and foreign == [], (errors, foreign)
-                page.close()
-                _reopen(url)
-            page, errors, foreign = watched_page(browser, base, {"width": 390, "height": 844})
-            page.goto(f"{base}/v/{token}")
+    with served_browser(tmp_path, url=url) as live:
+        browser, base = live.browser, live.base
+        for lang, user, vp, tag in (
+            ("zh-CN", "admin", {"width": 1300, "height": 800}, "desktop"),
+            ("en", "admin", {"width": 1300, "height": 800}, "desktop"),
+            ("zh-CN", "chief0", {"width": 390, "height": 844}, "phone"),
+        ):
+            page, errors, foreign = signed_in_page(
+                browser, base, lang=lang, user=user, path="/premises", viewport=vp
+            )
             page.wait_for_selector('body[data-ready="1"]')
-            assert page.get_attribute("#stars", "data-stars") == "4"
-            assert page.inner_text("#status") == "有效"
-            page.screenshot(path=str(ARTIFACTS / "premises-public-sign.png"), full_page=True)
-            resp = page.goto(f"{base}/v/{token[:-4]}AAAA")
-            assert resp is not None and resp.status == 404
-            assert errors == [] or all("404" in e for e in errors), errors
-            assert foreign == []
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+            rows = page.locator("#list tr.row")
+            assert rows.count() == (6 if user == "admin" else 4)
+            assert "★★★★☆" in page.inner_text("#d-head")  # 75: no camera, no inspection
+            assert page.get_attribute("#d-sign", "href", timeout=5000).endswith("/rating/sign.pdf")
+            assert page.locator("#d-items li").count() >= 7
+            page.select_option("#f-colour", "red")
+            page.wait_for_selector('body[data-ready="1"]')
+            reds = page.locator("#list tr.row")
+            assert reds.count() >= 1
+            assert TEXT[lang][1] in page.inner_text("#d-head")
+            page.screenshot(path=str(ARTIFACTS / f"premises-{tag}-{lang}.png"), full_page=True)
+            assert errors == [] and foreign == [], (errors, foreign)
+            page.close()
+        for lang, vp in (
+            ("zh-CN", {"width": 1300, "height": 800}),
+            ("en", {"width": 390, "height": 844}),
+        ):
+            page, errors, foreign = signed_in_page(
+                browser, base, lang=lang, user="chief0", path="/hazards", viewport=vp
+            )
+            page.wait_for_selector('body[data-ready="1"]')
+            assert page.locator("#lv-station li[data-id]").count() == 1
+            page.click("#lv-station button.close")
+            page.wait_for_selector("#lv-station li.muted")
+            page.wait_for_selector('body[data-ready="1"]')
+            page.screenshot(path=str(ARTIFACTS / f"hazards-{lang}.png"), full_page=True)
+            assert errors == [] and foreign == [], (errors, foreign)
+            page.close()
+            _reopen(url)
+        page, errors, foreign = watched_page(browser, base, {"width": 390, "height": 844})
+        page.goto(f"{base}/v/{token}")
+        page.wait_for_selector('body[data-ready="1"]')
+        assert page.get_attribute("#stars", "data-stars") == "4"
+        assert page.inner_text("#status") == "有效"
+        page.screenshot(path=str(ARTIFACTS / "premises-public-sign.png"), full_page=True)
+        resp = page.goto(f"{base}/v/{token[:-4]}AAAA")
+        assert resp is not None and resp.status == 404
+        assert errors == [] or all("404" in e for e in errors), errors
+        assert foreign == []

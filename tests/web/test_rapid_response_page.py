@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import SmallCity
+from tests.web.browserutil import ARTIFACTS, needs_browser, served_browser, signed_in_page
 from tests.web.test_pages import login
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
@@ -50,25 +50,10 @@ def test_coverage_page_refused_to_community_officers(client: TestClient, city: S
 
 
 # ------------------------------------------------------------------ in Chromium
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RAW_KEY = re.compile(r"\b(?:coverage|incident|common|state|unit)\.[a-z0-9_]+")
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
-@pytest.mark.skipif(
-    not (WEB / "static" / "vendor" / "maplibre-gl.js").exists(),
-    reason="front-end packages not installed (bash scripts/install_frontend.sh)",
-)
+@needs_browser
 def test_coverage_and_recommendations_in_chromium(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,7 +63,6 @@ def test_coverage_and_recommendations_in_chromium(
     from pingan.store.engine import make_engine, migrate, unit_of_work
     from tests.factories import build_small_city
     from tests.rapid_response.city import build
-    from tests.serverutil import free_port, start_server
 
     url = f"sqlite:///{tmp_path / 'web.db'}"
     engine = make_engine(url)
@@ -91,10 +75,8 @@ def test_coverage_and_recommendations_in_chromium(
         centers = [city.cell_center(i) for i in range(4)]
     engine.dispose()
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))  # start_server copies os.environ
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with served_browser(tmp_path, url=url) as live:
+        base = live.base
         now = dt.datetime.now(dt.UTC)
         for i, (lon, lat) in enumerate(centers):  # recent ones, so the queue lists them
             httpx.post(
@@ -107,40 +89,21 @@ def test_coverage_and_recommendations_in_chromium(
                     "reported_at": (now - dt.timedelta(minutes=10 * i + 5)).isoformat(),
                 },
             ).raise_for_status()
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for lang in ("zh-CN", "en"):
-                _coverage(sync_api, browser, base, lang)
-                _command(browser, base, lang)
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        for lang in ("zh-CN", "en"):
+            _coverage(sync_api, live.browser, base, lang)
+            _command(live.browser, base, lang)
 
 
-def _open(browser: Any, base: str, lang: str, user: str, path: str) -> tuple[Any, list[str]]:
-    """A fresh context logged in as ``user`` on ``path``; the list collects page errors and
-    requests that leave the server."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on(
-        "request",
-        lambda r: (
-            problems.append(f"foreign request: {r.url}")
-            if not r.url.startswith((base, "blob:", "data:"))
-            else None
-        ),
+def _open(
+    browser: Any, base: str, lang: str, user: str, path: str
+) -> tuple[Any, list[str], list[str]]:
+    """A new page signed in as ``user`` on ``path``, ready, with the lists of its console and
+    page errors and of its requests leaving the server."""
+    page, errors, foreign = signed_in_page(
+        browser, base, lang=lang, user=user, path=path, viewport={"width": 1400, "height": 900}
     )
-    if lang == "en":
-        page.goto(f"{base}/lang/en")
-    page.goto(f"{base}/login?next={path}")
-    page.fill("#username", user)
-    page.fill("#password", "correct-horse-1")
-    page.click("#login-submit")
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)
-    return page, problems
+    return page, errors, foreign
 
 
 def _no_raw_keys(page: Any) -> None:
@@ -149,7 +112,7 @@ def _no_raw_keys(page: Any) -> None:
 
 
 def _coverage(sync_api: Any, browser: Any, base: str, lang: str) -> None:
-    page, problems = _open(browser, base, lang, "analyst", "/coverage")
+    page, errors, foreign = _open(browser, base, lang, "analyst", "/coverage")
     rows = page.locator("#cv-report tbody tr")
     assert rows.count() >= 3  # key areas, premises (and kinds), grid cells, incidents
     assert all(c.endswith("%") for c in rows.first.locator("td").all_inner_texts()[1:])
@@ -190,12 +153,12 @@ def _coverage(sync_api: Any, browser: Any, base: str, lang: str) -> None:
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / f"coverage-plan-{lang}.png"))
     _no_raw_keys(page)
-    assert not problems, problems
+    assert not errors and not foreign, (errors, foreign)
     page.context.close()
 
 
 def _command(browser: Any, base: str, lang: str) -> None:
-    page, problems = _open(browser, base, lang, "dispatcher", "/command")
+    page, errors, foreign = _open(browser, base, lang, "dispatcher", "/command")
     queue = page.locator("#queue li[data-id]")
     assert queue.count() >= 4
     queue.first.click()
@@ -207,5 +170,5 @@ def _command(browser: Any, base: str, lang: str) -> None:
     page.wait_for_timeout(1200)  # the fly-to and the routes
     page.screenshot(path=str(ARTIFACTS / f"command-recommend-{lang}.png"))
     _no_raw_keys(page)
-    assert not problems, problems
+    assert not errors and not foreign, (errors, foreign)
     page.context.close()

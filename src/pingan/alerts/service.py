@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from pingan.alerts.models import WARNING_KINDS, EarlyWarning, EarlyWarningEvent
 from pingan.audit.service import Actor, record
-from pingan.auth.service import Principal, scope_clause
-from pingan.errors import Invalid, NotFound
+from pingan.auth.service import Principal, get_scoped, scope_clause
+from pingan.errors import Invalid
 from pingan.store.base import utcnow
 from pingan.workflow import StateMachine
 
@@ -130,10 +130,7 @@ def store_warnings(
 
 def get_or_raise(session: Session, *, principal: Principal, warning_id: int) -> EarlyWarning:
     """The warning if it exists and is in scope, else ``NotFound``."""
-    w = session.get(EarlyWarning, warning_id)
-    if w is None or not principal.can_see(w.jpath):
-        raise NotFound(f"warning {warning_id} does not exist or is outside your jurisdiction")
-    return w
+    return get_scoped(session, EarlyWarning, warning_id, principal=principal, what="warning")
 
 
 def list_query(

@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from pingan.auth import revocation
 from pingan.auth.models import User
 from pingan.auth.service import Principal, principal_for, resolve_token, session_user
-from pingan.errors import PermissionDenied, Unauthenticated
+from pingan.errors import Invalid, PermissionDenied, Unauthenticated
+from pingan.geo.bbox import BBox, BBoxError, parse_bbox
 from pingan.permissions import ACTIONS, check
 from pingan.store.engine import inline_write_session, session_factory, write_lock_for
 from pingan.store.group import GroupWriter, Writer
@@ -36,6 +37,7 @@ __all__ = [
     "SessionDep",
     "allowed",
     "allowed_read",
+    "bbox_param",
     "client_ip",
     "get_read_sessions",
     "get_writer",
@@ -250,3 +252,13 @@ def allowed(action: str) -> Any:
 def allowed_read(action: str) -> Any:
     """``Depends(AllowedRead(action))``: :func:`allowed` for endpoints without a session."""
     return Depends(AllowedRead(action))
+
+
+def bbox_param(text: str | None, *, field: str = "bbox") -> BBox | None:
+    """A ``W,S,E,N`` query parameter read by the one parser (:func:`pingan.geo.parse_bbox`),
+    None when absent; a bad box is ``Invalid`` naming the parameter and the fix (422, and 400
+    under the OGC API prefix, with the same error body)."""
+    try:
+        return parse_bbox(text, field=field)
+    except BBoxError as exc:
+        raise Invalid(exc.field, exc.reason) from None

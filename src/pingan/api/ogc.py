@@ -34,7 +34,7 @@ from sqlalchemy import Boolean, ColumnElement, DateTime, Float, Integer, Select,
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pingan.api import ogc_html
-from pingan.api.deps import SessionDep, allowed
+from pingan.api.deps import SessionDep, allowed, bbox_param
 from pingan.api.errors import OgcErrorBody
 from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
@@ -357,26 +357,6 @@ def _extent(session: Session, c: Collection, principal: Principal) -> Extent | N
     return Extent((w, s, e, n), *(row[4:6] if c.time_col is not None else ()))
 
 
-def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    """``W,S,E,N`` → floats, or ``Invalid`` naming ``bbox``."""
-    if bbox is None or bbox == "":
-        return None
-    parts = bbox.split(",")
-    if len(parts) != 4:
-        raise Invalid("bbox", f"expected 4 numbers W,S,E,N, got {len(parts)}")
-    try:
-        w, s, e, n = (float(p) for p in parts)
-    except ValueError:
-        raise Invalid("bbox", f"not numbers: {bbox!r}") from None
-    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= n <= 90):
-        raise Invalid(
-            "bbox", "longitudes must be in [-180, 180], latitudes in [-90, 90] with S ≤ N"
-        )
-    if w > e:
-        raise Invalid("bbox", "boxes crossing the antimeridian (W > E) are not supported")
-    return (w, s, e, n)
-
-
 def _parse_instant(text: str, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     """The first and last moment ``text`` names: one instant, or a whole day for a date alone
     (in ``tz``, the bureau's zone)."""
@@ -675,7 +655,7 @@ def items(
     if collection_id in COMPUTED:
         computed = COMPUTED[collection_id]
         only(request, ITEMS_PARAMS | set(computed.params))
-        box = parse_bbox(bbox)
+        box = bbox_param(bbox)
         if datetime:
             raise Invalid("datetime", f"the collection {collection_id!r} has no time dimension")
         own = {k: v for k, v in request.query_params.items() if k in computed.params}
@@ -687,7 +667,7 @@ def items(
     else:
         only(request, ITEMS_PARAMS)
         c = _collection(collection_id)
-        q = _query(c, principal, parse_bbox(bbox), parse_datetime(datetime, _zone(request)))
+        q = _query(c, principal, bbox_param(bbox), parse_datetime(datetime, _zone(request)))
         matched = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
         order = [_get(c, o).desc() if o == c.time_col else _get(c, o) for o in c.order]
         rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()

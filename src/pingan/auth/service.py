@@ -10,7 +10,7 @@ import time
 import unicodedata
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,7 +26,6 @@ from pingan.errors import (
     Invalid,
     Locked,
     NotFound,
-    PermissionDenied,
     TooManyRequests,
     Unauthenticated,
 )
@@ -34,16 +33,15 @@ from pingan.jurisdictions.models import Jurisdiction
 from pingan.store.base import utcnow
 
 __all__ = [
-    "WRITE_ROLES",
     "Principal",
     "authenticate",
     "check_username",
     "create_token",
     "create_user",
     "end_sessions",
+    "get_scoped",
     "hash_password",
     "principal_for",
-    "require_role",
     "resolve_token",
     "revoke_tokens",
     "scope_clause",
@@ -65,15 +63,6 @@ def _hasher() -> PasswordHasher:
     if key not in _hashers:
         _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
     return _hashers[key]
-
-
-WRITE_ROLES: dict[str, frozenset[str]] = {
-    "incidents": frozenset({"admin", "commander", "dispatcher", "station_chief"}),
-    "jurisdictions": frozenset({"admin"}),
-    "places": frozenset({"admin", "station_chief", "community_officer"}),
-    "resources": frozenset({"admin", "commander", "dispatcher", "station_chief"}),
-    "users": frozenset({"admin"}),
-}
 
 
 @dataclass(frozen=True)
@@ -454,15 +443,31 @@ def resolve_token(session: Session, token: str) -> User:
     return user
 
 
-def require_role(principal: Principal, domain: str) -> None:
-    """Raise ``PermissionDenied`` unless the caller's role may write in ``domain``."""
-    allowed = WRITE_ROLES.get(domain, frozenset({"admin"}))
-    if principal.role not in allowed:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not change {domain}; "
-            f"allowed: {', '.join(sorted(allowed))}",
-            field="role",
-        )
+class _Scoped(Protocol):
+    jpath: str
+
+
+S = TypeVar("S", bound=_Scoped)
+
+
+def get_scoped(
+    session: Session,
+    model: type[S],
+    row_id: int,
+    *,
+    principal: Principal,
+    what: str,
+    field: str | None = None,
+) -> S:
+    """The row ``row_id`` of ``model`` if it exists inside the caller's scope (by its
+    ``jpath``), else ``NotFound`` (or, for an id given in a request body, ``Invalid`` naming
+    ``field``): "<what> <id> does not exist or is outside your jurisdiction". A row outside
+    the scope is not told apart from a missing one, so its existence does not leak."""
+    row = session.get(model, row_id)
+    if row is None or not principal.can_see(row.jpath):
+        message = f"{what} {row_id} does not exist or is outside your jurisdiction"
+        raise NotFound(message) if field is None else Invalid(field, message)
+    return row
 
 
 def scope_clause(principal: Principal, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:

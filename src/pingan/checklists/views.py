@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
+from pingan.auth.service import Principal
 from pingan.checklists import flows, service
 from pingan.checklists.models import ChecklistTask, ChecklistTemplate
 from pingan.checklists.schemas import (
@@ -26,13 +27,19 @@ from pingan.checklists.schemas import (
     TemplateRead,
 )
 from pingan.config import get_settings
-from pingan.errors import Invalid, PermissionDenied
+from pingan.errors import Invalid
 from pingan.incidents.service import count
 from pingan.inputs import Id
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["checklists"], responses=ErrorBody)
+
+# the callers each route lets in (pingan.permissions)
+Handler = Annotated[Principal, allowed("instruction.handle")]
+Supervisor = Annotated[Principal, allowed("instruction.supervise")]
+TemplateManager = Annotated[Principal, allowed("checklist.manage")]
+JobRunner = Annotated[Principal, allowed("job.run")]
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
@@ -43,7 +50,7 @@ def _today() -> dt.date:
 
 
 @router.get("/checklists/templates", operation_id="list_checklist_templates")
-def list_templates(session: SessionDep, _: CurrentUser) -> list[TemplateRead]:
+def list_templates(session: SessionDep, _: Handler) -> list[TemplateRead]:
     """The bureau's checklist templates."""
     rows = session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id))
     return [TemplateRead.model_validate(t) for t in rows]
@@ -55,7 +62,9 @@ def list_templates(session: SessionDep, _: CurrentUser) -> list[TemplateRead]:
     operation_id="create_checklist_template",
 )
 def create_template(
-    body: TemplateCreate, session: SessionDep, principal: CurrentUser
+    body: TemplateCreate,
+    session: SessionDep,
+    principal: TemplateManager,
 ) -> TemplateRead:
     """Add a bureau-level duty (admins and commanders of the bureau)."""
     tpl = flows.checklist_template_create_flow(session, principal=principal, **body.model_dump())
@@ -71,7 +80,7 @@ def set_override(
     station_id: Id,
     body: OverrideIn,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Supervisor,
 ) -> OverrideRead:
     """Adjust a template for one station: disable it or change its frequency and times."""
     ov = flows.checklist_override_flow(
@@ -85,13 +94,9 @@ def set_override(
 
 
 @router.post("/checklists/schedule", operation_id="schedule_checklist")
-def schedule_checklist(
-    body: ScheduleIn, session: SessionDep, principal: CurrentUser
-) -> ScheduleOut:
+def schedule_checklist(body: ScheduleIn, session: SessionDep, principal: JobRunner) -> ScheduleOut:
     """Materialise a day's checklist tasks (admins; it also runs on schedule). Running it twice
     creates nothing twice: ``existing`` says how many were already there."""
-    if principal.role != "admin":
-        raise PermissionDenied("only admins run the checklist scheduler by hand", field="role")
     day = body.day or _today()
     out = flows.checklist_schedule_flow(session, actor=principal.actor, day=day)
     return ScheduleOut(
@@ -127,7 +132,7 @@ def _task_page(session: Any, q: Any, limit: int, offset: int) -> ChecklistTaskPa
 @router.get("/checklists/tasks", operation_id="list_checklist_tasks")
 def list_tasks(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Handler,
     mine: bool = True,
     day: dt.date | None = None,
     station_id: Id | None = None,
@@ -146,7 +151,10 @@ def list_tasks(
     "/checklists/tasks/{task_id}/done", operation_id="complete_checklist_task", tags=["checklists"]
 )
 def complete_task(
-    task_id: Id, body: TaskDoneIn, session: SessionDep, principal: CurrentUser
+    task_id: Id,
+    body: TaskDoneIn,
+    session: SessionDep,
+    principal: Handler,
 ) -> ChecklistTaskRead:
     """Mark a task done (``late`` after its due time); a missed task is a 409."""
     t: ChecklistTask = flows.checklist_task_done_flow(
@@ -162,7 +170,7 @@ def complete_task(
 def station_completion(
     station_id: Id,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Supervisor,
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> CompletionRead:

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from pingan.auth.service import Principal
+    from pingan.geo.bbox import BBox
 
-__all__ = ["cli_principal", "fail", "fail_validation", "validated"]
+__all__ = ["bbox_option", "cli_principal", "fail", "fail_validation", "validated"]
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -51,25 +52,56 @@ def validated(
         fail_validation(exc, options)
 
 
+def bbox_option(text: str | None, option: str = "--bbox") -> BBox | None:
+    """A ``W,S,E,N`` option read by the one parser (:func:`pingan.geo.parse_bbox`), None when
+    absent; a bad box exits 2 naming the option: ``error: --bbox: expected 4 numbers …``."""
+    from pingan.geo.bbox import BBoxError, parse_bbox
+
+    try:
+        return parse_bbox(text, field=option)
+    except BBoxError as exc:
+        fail(str(exc))
+
+
 def cli_principal(
-    session: Session | None = None, username: str | None = None, *, option: str = "--user"
+    session: Session | None = None,
+    username: str | None = None,
+    *,
+    option: str = "--user",
+    action: str | None = None,
 ) -> Principal:
     """Who a command acts as: the user named by ``option`` (their role and jurisdiction scope,
     looked up in ``session``), or, when no user is named, an administrator of the whole bureau.
 
-    An unknown user ends the command with ``error: --user: no user 'name'`` (exit 2).
+    With ``action``, the permission table (:mod:`pingan.permissions`) must let the user's role
+    do it, as the API's ``allowed(action)`` does for a route.
+
+    An unknown user ends the command with ``error: --user: no user 'name'`` (exit 2), a role
+    the table refuses with ``error: --user: role 'x' may not …`` (exit 2).
     """
     from pingan.auth.service import Principal, principal_for
 
     if username is None:
-        return Principal(user_id=0, username="cli", role="admin", jpath="/", jurisdiction_id=None)
-    if session is None:
+        principal = Principal(
+            user_id=0, username="cli", role="admin", jpath="/", jurisdiction_id=None
+        )
+    elif session is None:
         raise TypeError("cli_principal: a session is needed to look up a user; pass session=")
-    from sqlalchemy import select
+    else:
+        from sqlalchemy import select
 
-    from pingan.auth.models import User
+        from pingan.auth.models import User
 
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        fail(f"{option}: no user {username!r}")
-    return principal_for(session, user)
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            fail(f"{option}: no user {username!r}")
+        principal = principal_for(session, user)
+    if action is not None:
+        from pingan.errors import PermissionDenied
+        from pingan.permissions import check
+
+        try:
+            check(principal.role, action)
+        except PermissionDenied as exc:
+            fail(f"{option}: {exc.message}")
+    return principal

@@ -9,17 +9,7 @@ from typing import Any
 
 import typer
 
-from pingan.commands import fail
-from pingan.geo.bbox import BBoxError, parse_bbox
-
-
-def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    try:
-        return parse_bbox(bbox, field="--bbox")
-    except BBoxError as exc:
-        fail(str(exc))
-        raise
-
+from pingan.commands import bbox_option, fail
 
 # root-level commands: pingan.cli merges this app's commands into the root
 app = typer.Typer()
@@ -48,7 +38,7 @@ def demo_cmd(
         fail(f"--years: must be in (0, 10], got {years}")
     if osm is not None and not osm.is_file():
         fail(f"--osm: file not found: {osm}")
-    box = _parse_bbox(bbox)
+    box = bbox_option(bbox)
     end_at = _parse_end(end)
     from pingan.config import get_settings
 

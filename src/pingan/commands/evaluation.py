@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pingan.commands import fail
+from pingan.commands import cli_principal, fail
 
 __all__ = ["app", "register"]
 
@@ -63,8 +63,6 @@ def compute_cmd(
     from rich.table import Table
     from sqlalchemy import select
 
-    from pingan.auth.models import User
-    from pingan.auth.service import Principal, principal_for
     from pingan.evaluation import export, service
     from pingan.jurisdictions.models import Jurisdiction
     from pingan.store.engine import get_engine, migrate, unit_of_work
@@ -72,14 +70,7 @@ def compute_cmd(
     migrate(get_engine())
     t0 = time.perf_counter()
     with unit_of_work(write=False) as s:
-        if user is None:
-            p = Principal(0, "cli", "admin", "/", None)
-        else:
-            u = s.scalar(select(User).where(User.username == user))
-            if u is None:
-                fail(f"--user: no user {user!r}")
-                return
-            p = principal_for(s, u)
+        p = cli_principal(s, user, action="evaluation.read")
         scope_id = None
         if scope is not None:
             j = s.scalar(select(Jurisdiction).where(Jurisdiction.code == scope))

@@ -4,21 +4,15 @@ instructions; ``pingan tasks schedule`` is in :mod:`pingan.commands.checklists`)
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import typer
 
-from pingan.commands import fail
+from pingan.commands import cli_principal, fail
 from pingan.errors import PingAnError
 
 __all__ = ["app", "escalate", "register"]
 
 app = typer.Typer(help="Instructions (指令) to stations, units and officers.", no_args_is_help=True)
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from pingan.auth.service import Principal
 
 
 def _when(name: str, value: str) -> dt.datetime:
@@ -43,7 +37,6 @@ _OPTIONS = {
     "title": "--title",
     "text": "--text",
     "recipients": "--to",
-    "role": "--user",
 }
 
 
@@ -62,19 +55,6 @@ def _fail_on(exc: PingAnError) -> None:
         if name in ("sign_by", "complete_by"):
             message = message.replace(name, opt)
     fail(f"{option}: {message}")
-
-
-def _principal(s: Session, username: str) -> Principal:
-    from sqlalchemy import select
-
-    from pingan.auth.models import User
-    from pingan.auth.service import principal_for
-
-    u = s.scalar(select(User).where(User.username == username))
-    if u is None:
-        fail(f"--user: no user {username!r}")
-        raise typer.Exit(2)
-    return principal_for(s, u)
 
 
 def escalate() -> None:
@@ -112,7 +92,7 @@ def list_cmd(
     if not 1 <= limit <= 1000:
         fail(f"--limit: use 1 … 1000, got {limit}")
     with unit_of_work(write=False) as s:
-        p = _principal(s, user)
+        p = cli_principal(s, user, action="instruction.handle")
         if box == "issued":
             table = Table("id", "code", "priority", "title", "recipients", "states")
             rows = list(s.scalars(queries.issued_query(p, issuer="me").limit(limit)))
@@ -168,7 +148,7 @@ def issue(
         recipients.append((kind, int(rid)))
     sb, cb = _when("--sign-by", sign_by), _when("--complete-by", complete_by)
     with unit_of_work() as s:
-        p = _principal(s, user)
+        p = cli_principal(s, user, action="instruction.issue")
         try:
             ins = instruction_issue_flow(
                 s,

@@ -245,14 +245,14 @@ def _read_sites(path: Path) -> Any:
     """Candidate sites from a GeoJSON FeatureCollection of points or a CSV with lon,lat
     columns (WGS-84)."""
     from pingan.errors import Invalid
-    from pingan.rapid_response import service
+    from pingan.rapid_response import siting
 
     if not path.is_file():
         raise Invalid("candidates", f"road_nodes, premises or a file of sites; {path} not found")
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() in (".geojson", ".json"):
         try:
-            return service.candidates_from_geojson(json.loads(text))
+            return siting.candidates_from_geojson(json.loads(text))
         except json.JSONDecodeError as exc:
             raise Invalid("candidates", f"{path.name} is not JSON ({exc.msg})") from None
     rows = list(csvmod.DictReader(text.splitlines()))
@@ -264,4 +264,4 @@ def _read_sites(path: Path) -> Any:
     except ValueError:
         raise Invalid("candidates", f"{path.name} has a lon/lat that is not a number") from None
     names = [r.get("name") or r.get("code") or f"site {i + 1}" for i, r in enumerate(rows)]
-    return service.point_candidates(lon, lat, source="file", labels=names)
+    return siting.point_candidates(lon, lat, source="file", labels=names)

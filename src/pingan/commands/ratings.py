@@ -41,7 +41,9 @@ def compute_cmd(
     migrate(get_engine())
     t0 = time.perf_counter()
     with _one_line(), unit_of_work() as s:
-        out = ratings_compute_flow(s, principal=cli_principal(s, user), station_code=station)
+        out = ratings_compute_flow(
+            s, principal=cli_principal(s, user, action="rating.manage"), station_code=station
+        )
     spread = ", ".join(f"{k}★ {v}" for k, v in sorted(out.stars.items()))
     typer.echo(
         f"rated {out.rated} premises with criteria {out.criteria_version} in "
@@ -69,7 +71,7 @@ def sign_cmd(
 
     migrate(get_engine())
     with _one_line(), unit_of_work(write=False) as s:
-        p = cli_principal(s, user)
+        p = cli_principal(s, user, action="rating.read")
         r = service.current_rating(s, principal=p, premises_id=premises_id)
         prem = get_premises_or_raise(s, principal=p, premises_id=premises_id)
         out.write_bytes(signs.sign_pdf(s, r, prem, size=size))
@@ -95,7 +97,10 @@ def awards_cmd(
     migrate(get_engine())
     with _one_line(), unit_of_work(write=False) as s:
         awards = service.awards_read(
-            s, principal=cli_principal(s, user), year=year, station_code=station
+            s,
+            principal=cli_principal(s, user, action="rating.read"),
+            year=year,
+            station_code=station,
         )
     if xlsx is not None:
         xlsx.write_bytes(export.awards_xlsx(awards))

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pingan.commands import fail
-from pingan.commands.demo import _parse_bbox
+from pingan.commands import bbox_option, fail
 
 app = typer.Typer(help="Road network: import from OpenStreetMap.", no_args_is_help=True)
 
@@ -30,7 +29,7 @@ def import_cmd(
 
     if not file.is_file():
         fail(f"FILE: not found: {file}")
-    box = _parse_bbox(bbox)
+    box = bbox_option(bbox)
     out = network_path(get_settings().data_dir)
     console = Console()
     t0 = time.perf_counter()

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from pingan.commands import fail
 
 app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from pingan.auth.models import User
+
+
+def _user(session: Session, username: str) -> User:
+    """The user a command acts on (not the caller: see :func:`pingan.commands.cli_principal`);
+    an unknown name exits 2 with ``error: username: no user 'x'``."""
+    from sqlalchemy import select
+
+    from pingan.auth.models import User
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        fail(f"username: no user {username!r}")
+    return user
 
 
 @app.command("add")
@@ -54,18 +74,13 @@ def token(
     days: int = typer.Option(365, help="days until it expires"),
 ) -> None:
     """Create an API bearer token for a user (printed once)."""
-    from sqlalchemy import select
 
     from pingan.audit.service import Actor
     from pingan.auth import service
-    from pingan.auth.models import User
     from pingan.store.engine import unit_of_work
 
     with unit_of_work() as s:
-        u = s.scalar(select(User).where(User.username == username))
-        if u is None:
-            fail(f"username: no user {username!r}")
-            return
+        u = _user(s, username)
         t = service.create_token(s, actor=Actor.system("cli"), user=u, name=name, ttl_days=days)
         s.commit()
     typer.echo(t)
@@ -79,21 +94,16 @@ def passwd(
     ),
 ) -> None:
     """Set a user's password (and unlock the account)."""
-    from sqlalchemy import select
 
     from pingan.audit.service import Actor
     from pingan.auth import service
-    from pingan.auth.models import User
     from pingan.errors import PingAnError
     from pingan.store.engine import unit_of_work
 
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     with unit_of_work() as s:
-        u = s.scalar(select(User).where(User.username == username))
-        if u is None:
-            fail(f"username: no user {username!r}")
-            return
+        u = _user(s, username)
         try:  # also unlocks the account and ends every session of the user
             service.set_password(s, actor=Actor.system("cli"), user=u, password=password)
         except PingAnError as exc:
@@ -105,18 +115,13 @@ def passwd(
 @app.command("disable")
 def disable(username: str) -> None:
     """Disable a user: its web sessions end and its bearer tokens are refused at once."""
-    from sqlalchemy import select
 
     from pingan.audit.service import Actor
     from pingan.auth import service
-    from pingan.auth.models import User
     from pingan.store.engine import unit_of_work
 
     with unit_of_work() as s:
-        u = s.scalar(select(User).where(User.username == username))
-        if u is None:
-            fail(f"username: no user {username!r}")
-            return
+        u = _user(s, username)
         service.set_active(s, actor=Actor.system("cli"), user=u, active=False)
         s.commit()
     typer.echo(f"user {username} disabled")
@@ -128,19 +133,14 @@ def revoke(
     token_id: int | None = typer.Option(None, help="the token's id; all tokens when omitted"),
 ) -> None:
     """Revoke a user's bearer tokens: every server process refuses them within 0.2 s."""
-    from sqlalchemy import select
 
     from pingan.audit.service import Actor
     from pingan.auth import service
-    from pingan.auth.models import User
     from pingan.errors import PingAnError
     from pingan.store.engine import unit_of_work
 
     with unit_of_work() as s:
-        u = s.scalar(select(User).where(User.username == username))
-        if u is None:
-            fail(f"username: no user {username!r}")
-            return
+        u = _user(s, username)
         try:
             n = service.revoke_tokens(s, actor=Actor.system("cli"), user=u, token_id=token_id)
         except PingAnError as exc:

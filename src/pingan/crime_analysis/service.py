@@ -354,102 +354,150 @@ def warnings_for(
     """Evaluate the latest day: per area × group an expected count from a seasonal baseline
     and a CUSUM/EWMA alarm at the stated false-alarm rate; groups over their daily target;
     and significant space-time clusters. Returns warnings to store (deduplicated by key)."""
-    from pingan.analytics import SeasonalBaseline, detect
-
     tick = progress or (lambda _f, _m: None)
     _need(frame, 30)
-    tax = get_taxonomy()
-    end = np.datetime64(as_of)
-    first = frame.day.min()
-    days = np.arange(first, end + np.timedelta64(1, "D"))
+    days = np.arange(frame.day.min(), np.datetime64(as_of) + np.timedelta64(1, "D"))
     if days.size < 56:
         raise Invalid(
             "since", f"{days.size} days of history; the seasonal baseline needs at least 56"
         )
-    # the local day as_of ends at the bureau's next midnight (Asia/Shanghai: 16:00 UTC)
-    t_end = local_midnight(as_of + dt.timedelta(days=1))
-    out: list[NewWarning] = []
+    tax = get_taxonomy()
     in_group = {g.code: np.isin(frame.subtype, list(g.subtypes)) for g in tax.groups.values()}
-    area = area_ids(frame.jpath, AREA_DEPTH[by])
-    areas = [int(a) for a in np.unique(area) if a > 0]
-    info = {
-        r[0]: r[1:]
-        for r in session.execute(
-            select(
-                Jurisdiction.id, Jurisdiction.path, Jurisdiction.name_zh, Jurisdiction.name_en
-            ).where(Jurisdiction.id.in_(areas))
-        ).all()
-    }
-    day_idx = (frame.day - first).astype(np.int64)
-    in_range = frame.day <= end  # local days after as_of (time-zone spill-over) are left out
-    combos = [(a, g) for a in areas for g in tax.groups]
-    for k, (a, g) in enumerate(combos):
-        sel = (area == a) & in_group[g] & in_range
-        series = np.bincount(day_idx[sel], minlength=days.size).astype(np.float64)
-        if series[:-1].sum() < 28:
-            continue
+    alarms = _Alarms(
+        session, frame, as_of=as_of, days=days, method=method, false_alarm_rate=false_alarm_rate
+    )
+    out = alarms.by_area(by, in_group, tick)
+    out += _target_warnings(frame, in_group, as_of=as_of)
+    if scan:
+        tick(0.65, "space-time scan")
+        out += _cluster_warnings(session, frame, as_of=as_of, replications=replications)
+    tick(1.0, f"{len(out)} warnings")
+    return out
+
+
+def _day_end(as_of: dt.date) -> dt.datetime:
+    """The end of the local day ``as_of``: the bureau's next midnight (Asia/Shanghai: 16:00
+    UTC)."""
+    return local_midnight(as_of + dt.timedelta(days=1))
+
+
+class _Alarms:
+    """CUSUM/EWMA alarms of the latest day against a seasonal baseline, per area × group."""
+
+    def __init__(
+        self,
+        session: Session,
+        frame: IncidentFrame,
+        *,
+        as_of: dt.date,
+        days: NDArray[Any],
+        method: Literal["ewma", "cusum"],
+        false_alarm_rate: float,
+    ) -> None:
+        self.session, self.frame, self.as_of, self.days = session, frame, as_of, days
+        self.method, self.false_alarm_rate = method, false_alarm_rate
+
+    def by_area(
+        self, by: str, in_group: dict[str, NDArray[np.bool_]], tick: Progress
+    ) -> list[NewWarning]:
+        """The alarms of every area of level ``by`` (station, district, …) and group."""
+        frame, days = self.frame, self.days
+        tax = get_taxonomy()
+        area = area_ids(frame.jpath, AREA_DEPTH[by])
+        areas = [int(a) for a in np.unique(area) if a > 0]
+        paths = dict(
+            self.session.execute(
+                select(Jurisdiction.id, Jurisdiction.path).where(Jurisdiction.id.in_(areas))
+            ).all()
+        )
+        day_idx = (frame.day - days[0]).astype(np.int64)
+        in_range = frame.day <= days[-1]  # local days after as_of (time-zone spill-over) out
+        combos = [(a, g) for a in areas for g in tax.groups]
+        out: list[NewWarning] = []
+        for k, (a, g) in enumerate(combos):
+            sel = (area == a) & in_group[g] & in_range
+            series = np.bincount(day_idx[sel], minlength=days.size).astype(np.float64)
+            if series[:-1].sum() >= 28:
+                warning = self.latest_day(series, jurisdiction_id=a, path=paths[a], group=g)
+                if warning is not None:
+                    out.append(warning)
+            tick(0.6 * (k + 1) / max(1, len(combos)), f"{by} × group {k + 1}/{len(combos)}")
+        return out
+
+    def latest_day(
+        self, series: NDArray[np.float64], *, jurisdiction_id: int, path: str, group: str
+    ) -> NewWarning | None:
+        """The warning of one area × group series if its latest day alarms, else None."""
+        from pingan.analytics import SeasonalBaseline, detect
+
+        days, method, as_of = self.days, self.method, self.as_of
         base = SeasonalBaseline().fit(days[:-7], series[:-7])
         expected = np.maximum(base.predict(days), 1e-3)
         res = detect(
             series[-90:],
             expected[-90:],
             method=method,
-            false_alarm_rate=false_alarm_rate,
+            false_alarm_rate=self.false_alarm_rate,
             n_sim=500,
         )
-        if bool(res.alarm[-1]):
-            path = info[a][0]
-            place_zh, place_en = place_names(session, path)
-            gz, ge = tax.groups[g].name_zh, tax.groups[g].name_en
-            obs, exp = float(series[-1]), float(expected[-1])
-            n = run_length(res.statistic, method=method)
-            run_obs, run_exp = float(series[-n:].sum()), float(expected[-n:].sum())
-            since = as_of - dt.timedelta(days=n - 1)
-            text_zh, text_en = alarm_text(
-                method,
-                n=n,
-                since=since,
-                as_of=as_of,
-                run_obs=run_obs,
-                run_exp=run_exp,
-                obs=obs,
-                exp=exp,
-                statistic=float(res.statistic[-1]),
-                threshold=res.threshold,
-                per_year=false_alarm_rate * 365,
-            )
-            out.append(
-                NewWarning(
-                    kind=method,
-                    category=g,
-                    jpath=path,
-                    jurisdiction_id=a,
-                    window_start=local_midnight(since),
-                    window_end=t_end,
-                    observed=run_obs,
-                    expected=run_exp,
-                    statistic=float(res.statistic[-1]),
-                    severity=1 if run_obs > 2 * run_exp else 2,
-                    explanation_zh=f"{place_zh} {gz}：{text_zh}",
-                    explanation_en=f"{place_en}, {ge}: {text_en}",
-                    dedup_key=_key(method, a, g, as_of),
-                    detail={
-                        "threshold": res.threshold,
-                        "false_alarm_rate": false_alarm_rate,
-                        "baseline": "Poisson log-linear: weekday, annual harmonic, trend, holidays",
-                        "run_days": n,
-                        "day_observed": obs,
-                        "day_expected": round(exp, 2),
-                        "last_14_days": series[-14:].tolist(),
-                        "expected_14_days": np.round(expected[-14:], 2).tolist(),
-                    },
-                )
-            )
-        tick(0.6 * (k + 1) / max(1, len(combos)), f"{by} × group {k + 1}/{len(combos)}")
-    for grp in tax.groups.values():
+        if not bool(res.alarm[-1]):
+            return None
+        place_zh, place_en = place_names(self.session, path)
+        grp = get_taxonomy().groups[group]
+        obs, exp = float(series[-1]), float(expected[-1])
+        n = run_length(res.statistic, method=method)
+        run_obs, run_exp = float(series[-n:].sum()), float(expected[-n:].sum())
+        since = as_of - dt.timedelta(days=n - 1)
+        text_zh, text_en = alarm_text(
+            method,
+            n=n,
+            since=since,
+            as_of=as_of,
+            run_obs=run_obs,
+            run_exp=run_exp,
+            obs=obs,
+            exp=exp,
+            statistic=float(res.statistic[-1]),
+            threshold=res.threshold,
+            per_year=self.false_alarm_rate * 365,
+        )
+        return NewWarning(
+            kind=method,
+            category=group,
+            jpath=path,
+            jurisdiction_id=jurisdiction_id,
+            window_start=local_midnight(since),
+            window_end=_day_end(as_of),
+            observed=run_obs,
+            expected=run_exp,
+            statistic=float(res.statistic[-1]),
+            severity=1 if run_obs > 2 * run_exp else 2,
+            explanation_zh=f"{place_zh} {grp.name_zh}：{text_zh}",
+            explanation_en=f"{place_en}, {grp.name_en}: {text_en}",
+            dedup_key=_key(method, jurisdiction_id, group, as_of),
+            detail={
+                "threshold": res.threshold,
+                "false_alarm_rate": self.false_alarm_rate,
+                "baseline": "Poisson log-linear: weekday, annual harmonic, trend, holidays",
+                "run_days": n,
+                "day_observed": obs,
+                "day_expected": round(exp, 2),
+                "last_14_days": series[-14:].tolist(),
+                "expected_14_days": np.round(expected[-14:], 2).tolist(),
+            },
+        )
+
+
+def _target_warnings(
+    frame: IncidentFrame, in_group: dict[str, NDArray[np.bool_]], *, as_of: dt.date
+) -> list[NewWarning]:
+    """The groups with a daily target that the day ``as_of`` went over."""
+    out: list[NewWarning] = []
+    t_end = _day_end(as_of)
+    for grp in get_taxonomy().groups.values():
         if grp.daily_target is None:
             continue
-        n = int((in_group[grp.code] & (frame.day == end)).sum())
+        n = int((in_group[grp.code] & (frame.day == np.datetime64(as_of))).sum())
         if n > grp.daily_target:
             out.append(
                 NewWarning(
@@ -470,54 +518,57 @@ def warnings_for(
                     detail={"daily_target": grp.daily_target},
                 )
             )
-    if scan:
-        tick(0.65, "space-time scan")
-        res2 = scan_clusters(frame, session, as_of=as_of, replications=replications)
-        for c in res2["clusters"]:
-            if c["p_value"] >= 0.05:
-                continue
-            lon, lat = c.get("center_lon"), c.get("center_lat")
-            jp = "/"
-            code = c["center"]
-            row = session.execute(
-                select(Jurisdiction.path).where(Jurisdiction.code == code)
-            ).first()
-            if row is not None:
-                jp = row[0]
-            place_zh, place_en = place_names(session, jp)
-            near = nearest_premises(session, lon, lat, within_m=float(c["radius_km"]) * 1000.0)
-            if near is not None:
-                place_zh += f" {near[0]}附近"
-                place_en += f", near {near[1]}"
-            pz, pe = p_text(float(c["p_value"]))
-            out.append(
-                NewWarning(
-                    kind="scan_cluster",
-                    category="all",
-                    jpath=jp,
-                    center_lon=lon,
-                    center_lat=lat,
-                    radius_m=float(c["radius_km"]) * 1000.0,
-                    window_start=local_midnight(dt.date.fromisoformat(c["start_date"])),
-                    window_end=t_end,
-                    observed=float(c["observed"]),
-                    expected=float(c["expected"]),
-                    statistic=float(c["llr"]),
-                    p_value=float(c["p_value"]),
-                    severity=1 if c["p_value"] < 0.01 else 2,
-                    explanation_zh=f"{place_zh} 时空聚集：{c['start_date']} 至 {c['end_date']}，"
-                    f"半径 {float(c['radius_km']) * 1000:.0f} 米内 {c['observed']} 起，预期 "
-                    f"{float(c['expected']):.1f} 起（对数似然比 {float(c['llr']):.2f}，{pz}）。",
-                    explanation_en=f"{place_en}: space-time cluster {c['start_date']} to "
-                    f"{c['end_date']}, {c['observed']} incidents within "
-                    f"{float(c['radius_km']) * 1000:.0f} m against "
-                    f"{float(c['expected']):.1f} expected (LLR {float(c['llr']):.2f}, {pe}).",
-                    dedup_key=_key("scan", code, ",".join(sorted(c["location_ids"]))[:60], as_of),
-                    detail={k: c[k] for k in c if k != "location_ids"}
-                    | {"n_locations": len(c["location_ids"])},
-                )
+    return out
+
+
+def _cluster_warnings(
+    session: Session, frame: IncidentFrame, *, as_of: dt.date, replications: int
+) -> list[NewWarning]:
+    """The significant (p < 0.05) space-time clusters ending on ``as_of``, each placed in its
+    centre's area and near the nearest premises."""
+    out: list[NewWarning] = []
+    t_end = _day_end(as_of)
+    for c in scan_clusters(frame, session, as_of=as_of, replications=replications)["clusters"]:
+        if c["p_value"] >= 0.05:
+            continue
+        lon, lat = c.get("center_lon"), c.get("center_lat")
+        code = c["center"]
+        row = session.execute(select(Jurisdiction.path).where(Jurisdiction.code == code)).first()
+        jp = row[0] if row is not None else "/"
+        place_zh, place_en = place_names(session, jp)
+        radius_m = float(c["radius_km"]) * 1000.0
+        near = nearest_premises(session, lon, lat, within_m=radius_m)
+        if near is not None:
+            place_zh += f" {near[0]}附近"
+            place_en += f", near {near[1]}"
+        pz, pe = p_text(float(c["p_value"]))
+        out.append(
+            NewWarning(
+                kind="scan_cluster",
+                category="all",
+                jpath=jp,
+                center_lon=lon,
+                center_lat=lat,
+                radius_m=radius_m,
+                window_start=local_midnight(dt.date.fromisoformat(c["start_date"])),
+                window_end=t_end,
+                observed=float(c["observed"]),
+                expected=float(c["expected"]),
+                statistic=float(c["llr"]),
+                p_value=float(c["p_value"]),
+                severity=1 if c["p_value"] < 0.01 else 2,
+                explanation_zh=f"{place_zh} 时空聚集：{c['start_date']} 至 {c['end_date']}，"
+                f"半径 {radius_m:.0f} 米内 {c['observed']} 起，预期 "
+                f"{float(c['expected']):.1f} 起（对数似然比 {float(c['llr']):.2f}，{pz}）。",
+                explanation_en=f"{place_en}: space-time cluster {c['start_date']} to "
+                f"{c['end_date']}, {c['observed']} incidents within "
+                f"{radius_m:.0f} m against "
+                f"{float(c['expected']):.1f} expected (LLR {float(c['llr']):.2f}, {pe}).",
+                dedup_key=_key("scan", code, ",".join(sorted(c["location_ids"]))[:60], as_of),
+                detail={k: c[k] for k in c if k != "location_ids"}
+                | {"n_locations": len(c["location_ids"])},
             )
-    tick(1.0, f"{len(out)} warnings")
+        )
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,362 +80,33 @@ def load_city(
             )
         conn = session.connection()
         now = _now_text(conn)
+        counts = summary.counts
+        tree = _load_jurisdictions(conn, city, now)
+        counts["jurisdictions"] = len(tree.ids)
+        tick("jurisdictions", len(tree.ids))
+        counts["users"] = _load_users(conn, city, tree, now, summary)
+        tick("users", counts["users"])
+        counts["premises"] = _load_premises(conn, city, tree, now)
+        tick("premises", counts["premises"])
+        counts["key_areas"] = _load_key_areas(conn, city, tree, now)
 
-        # ---- jurisdictions (explicit ids; paths from parents)
-        areas = _areas(city)
-        ids = {a.code: i + 1 for i, a in enumerate(areas)}
-        paths: dict[str, str] = {}
-        polys = np.array([a.polygon for a in areas], dtype=object)
-        geojson = shapely.to_geojson(polys)
-        bounds = shapely.bounds(polys)
-        reps = shapely.point_on_surface(polys)
-        rx, ry = shapely.get_x(reps), shapely.get_y(reps)
-        rows = []
-        for i, a in enumerate(areas):
-            parent = paths.get(a.parent_code) if a.parent_code else None
-            paths[a.code] = (parent or "/") + f"{ids[a.code]}/"
-            rows.append(
-                (
-                    ids[a.code],
-                    a.code,
-                    a.level,
-                    a.name_zh,
-                    a.name_en,
-                    ids.get(a.parent_code) if a.parent_code else None,
-                    paths[a.code],
-                    str(geojson[i]),
-                    *map(float, bounds[i]),
-                    float(rx[i]),
-                    float(ry[i]),
-                    a.station_lon,
-                    a.station_lat,
-                    now,
-                    now,
-                )
-            )
-        n = bulk_insert(
-            conn,
-            "jurisdictions",
-            (
-                "id",
-                "code",
-                "level",
-                "name_zh",
-                "name_en",
-                "parent_id",
-                "path",
-                "geometry",
-                "min_lon",
-                "min_lat",
-                "max_lon",
-                "max_lat",
-                "centroid_lon",
-                "centroid_lat",
-                "site_lon",
-                "site_lat",
-                "created_at",
-                "updated_at",
-            ),
-            rows,
-        )
-        reset_sequence(conn, "jurisdictions")
-        summary.counts["jurisdictions"] = n
-        tick("jurisdictions", n)
-
-        # ---- users: one generated password per role, hashed once per role
-        hashes: dict[str, str] = {}
-        for role in ROLES:
-            pw = secrets.token_urlsafe(9)
-            summary.passwords[role] = pw
-            hashes[role] = hash_password(pw)
-        user_ids: dict[str, int] = {}
-        urows = []
-        for k_user, p in enumerate(city.people):
-            user_ids[p.username] = k_user + 1
-            summary.usernames.setdefault(p.role, []).append(p.username)
-            jid = ids.get(p.jurisdiction_code) if p.jurisdiction_code else None
-            if (
-                p.role in ("admin", "commander", "dispatcher", "analyst")
-                and p.jurisdiction_code == city.bureau.code
-            ):
-                jid = None  # bureau-wide
-            urows.append(
-                (
-                    k_user + 1,
-                    p.username,
-                    p.display_name_zh,
-                    p.role,
-                    jid,
-                    hashes[p.role],
-                    True,
-                    0,
-                    "zh-CN",
-                    now,
-                )
-            )
-        n = bulk_insert(
-            conn,
-            "users",
-            (
-                "id",
-                "username",
-                "display_name",
-                "role",
-                "jurisdiction_id",
-                "password_hash",
-                "is_active",
-                "failed_logins",
-                "language",
-                "created_at",
-            ),
-            urows,
-        )
-        reset_sequence(conn, "users")
-        summary.counts["users"] = n
-        owners = [
-            (user_ids[a.owner_officer], ids[a.code])
-            for a in city.cells
-            if a.owner_officer in user_ids
-        ]
-        conn.connection.driver_connection.cursor().executemany(  # type: ignore[union-attr]
-            "UPDATE jurisdictions SET owner_id = %s WHERE id = %s"
-            if conn.dialect.name == "postgresql"
-            else "UPDATE jurisdictions SET owner_id = ? WHERE id = ?",
-            owners,
-        )
-        tick("users", n)
-
-        # ---- places
-        pl = city.places
-        cell_id = _lookup(ids, pl.cell_code)
-        cell_path = np.array([paths.get(c, "/") for c in pl.cell_code.tolist()], dtype=object)
-        prows = (
-            (
-                i + 1,
-                f"P{i + 1:06d}",
-                pl.kind[i],
-                pl.name_zh[i],
-                pl.name_en[i],
-                float(pl.lon[i]),
-                float(pl.lat[i]),
-                int(cell_id[i]),
-                cell_path[i],
-                int(pl.capacity[i]),
-                bool(pl.police_room[i]),
-                now,
-                now,
-            )
-            for i in range(len(pl.kind))
-            if cell_id[i] > 0
-        )
-        n = bulk_insert(
-            conn,
-            "premises",
-            (
-                "id",
-                "code",
-                "kind",
-                "name",
-                "name_en",
-                "lon",
-                "lat",
-                "jurisdiction_id",
-                "jpath",
-                "capacity",
-                "police_room",
-                "created_at",
-                "updated_at",
-            ),
-            prows,
-        )
-        reset_sequence(conn, "premises")
-        summary.counts["premises"] = n
-        tick("premises", n)
-
-        # ---- key areas
-        kpolys = np.array([k.polygon for k in city.key_areas], dtype=object)
-        kb = shapely.bounds(kpolys)
-        kc = shapely.point_on_surface(kpolys)
-        kcell = _assign_to_cells(city, shapely.get_x(kc), shapely.get_y(kc))
-        krows = []
-        for i, ka in enumerate(city.key_areas):
-            code = kcell[i]
-            jid = ids.get(code, ids[city.bureau.code])
-            krows.append(
-                (
-                    i + 1,
-                    ka.code,
-                    ka.name_zh,
-                    ka.name_en,
-                    ka.kind,
-                    shapely.to_geojson(ka.polygon),
-                    *map(float, kb[i]),
-                    float(shapely.get_x(kc[i])),
-                    float(shapely.get_y(kc[i])),
-                    int(ka.response_standard_s),
-                    jid,
-                    paths.get(code, "/1/"),
-                    now,
-                )
-            )
-        n = bulk_insert(
-            conn,
-            "key_areas",
-            (
-                "id",
-                "code",
-                "name_zh",
-                "name_en",
-                "kind",
-                "geometry",
-                "min_lon",
-                "min_lat",
-                "max_lon",
-                "max_lat",
-                "centroid_lon",
-                "centroid_lat",
-                "response_standard_s",
-                "jurisdiction_id",
-                "jpath",
-                "created_at",
-            ),
-            krows,
-        )
-        reset_sequence(conn, "key_areas")
-        summary.counts["key_areas"] = n
-
-        # ---- standard addresses: door plates, roads, junctions (pingan.demo.addresses)
+        # standard addresses: door plates, roads, junctions (pingan.demo.addresses)
         from pingan.demo.addresses import load_addresses
 
-        summary.counts.update(load_addresses(conn, city, ids=ids, paths=paths, now=now))
-        tick("addresses", summary.counts["addresses"])
-
-        # ---- units and cameras
-        un = city.units
-        st_id = _lookup(ids, un.station_code)
-        drone = un.kind == "drone"
-        urows2 = (
-            (
-                i + 1,
-                un.code[i],
-                un.kind[i],
-                un.name_zh[i],
-                un.name_en[i],
-                int(st_id[i]),
-                paths[un.station_code[i]],
-                un.status[i],
-                float(un.lon[i]),
-                float(un.lat[i]),
-                now,
-                60.0 if drone[i] else None,
-                8000.0 if drone[i] else None,
-                now,
-                now,
-            )
-            for i in range(len(un.code))
-        )
-        n = bulk_insert(
-            conn,
-            "resources",
-            (
-                "id",
-                "code",
-                "kind",
-                "name_zh",
-                "name_en",
-                "station_id",
-                "jpath",
-                "status",
-                "lon",
-                "lat",
-                "position_at",
-                "speed_kph",
-                "range_m",
-                "created_at",
-                "updated_at",
-            ),
-            urows2,
-        )
-        reset_sequence(conn, "resources")
-        summary.counts["resources"] = n
-        cam = city.cameras
-        cst = _lookup(ids, cam.station_code)
-        # a social camera belongs to its premises (id = place index + 1 when it was loaded)
-        cam_prem = np.where(
-            (cam.place_index >= 0) & (cell_id[np.maximum(cam.place_index, 0)] > 0),
-            cam.place_index + 1,
-            0,
-        )
-        crows = (
-            (
-                i + 1,
-                cam.code[i],
-                float(cam.lon[i]),
-                float(cam.lat[i]),
-                float(cam.heading_deg[i]),
-                float(cam.fov_deg[i]),
-                float(cam.range_m[i]),
-                int(cst[i]) if cst[i] > 0 else None,
-                paths.get(cam.station_code[i], "/1/"),
-                str(cam.status[i]),
-                str(cam.resolution[i]),
-                str(cam.owner[i]),
-                int(cam_prem[i]) if cam_prem[i] > 0 else None,
-                now,
-                now,
-            )
-            for i in range(len(cam.code))
-        )
-        n = bulk_insert(
-            conn,
-            "cameras",
-            (
-                "id",
-                "code",
-                "lon",
-                "lat",
-                "heading_deg",
-                "fov_deg",
-                "range_m",
-                "station_id",
-                "jpath",
-                "status",
-                "resolution",
-                "owner",
-                "premises_id",
-                "created_at",
-                "updated_at",
-            ),
-            crows,
-        )
-        reset_sequence(conn, "cameras")
-        summary.counts["cameras"] = n
-        tick("forces", n)
-
-        # ---- incidents
+        counts.update(load_addresses(conn, city, ids=tree.ids, paths=tree.paths, now=now))
+        tick("addresses", counts["addresses"])
+        counts["resources"] = _load_units(conn, city, tree, now)
+        counts["cameras"] = _load_cameras(conn, city, tree, now)
+        tick("forces", counts["cameras"])
         if incidents is not None and len(incidents):
-            summary.counts["incidents"] = _load_incidents(conn, incidents, ids, paths, tick)
-
-        # ---- station operations: checklist templates and tasks, instructions
-        summary.counts.update(load_ops_history(session, seed=city.seed))
-        tick("operations", summary.counts.get("instructions", 0))
-
-        # ---- station operations history: disputes with mediation logs (pingan.disputes)
-        from pingan.demo.ops_disputes import load_disputes
-
-        summary.counts.update(load_disputes(conn, seed=city.seed, progress=tick))
-
-        # ---- evaluation: stored default scorecard, survey results, inspections
-        from pingan.demo.ops_evaluation import load_evaluation
-
-        summary.counts.update(load_evaluation(conn, seed=city.seed))
-
+            counts["incidents"] = _load_incidents(conn, incidents, tree.ids, tree.paths, tick)
+        _load_operations(session, conn, city, summary, tick)
         record(
             session,
             actor=Actor.system("demo"),
             action="demo_build",
             entity="demo",
-            detail={"seed": city.seed, "counts": summary.counts},
+            detail={"seed": city.seed, "counts": counts},
         )
         session.commit()
     if engine.dialect.name == "postgresql":
@@ -444,6 +115,285 @@ def load_city(
         with engine.begin() as c:
             c.execute(text("ANALYZE"))
     return summary
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """The loaded jurisdictions: id and path of each area by its code."""
+
+    ids: dict[str, int]
+    paths: dict[str, str]
+
+
+def _load_jurisdictions(conn: Any, city: City, now: str) -> _Tree:
+    """Every area with an explicit id and its path from its parent's."""
+    areas = _areas(city)
+    ids = {a.code: i + 1 for i, a in enumerate(areas)}
+    paths: dict[str, str] = {}
+    polys = np.array([a.polygon for a in areas], dtype=object)
+    geojson = shapely.to_geojson(polys)
+    bounds = shapely.bounds(polys)
+    reps = shapely.point_on_surface(polys)
+    rx, ry = shapely.get_x(reps), shapely.get_y(reps)
+    rows = []
+    for i, a in enumerate(areas):
+        parent = paths.get(a.parent_code) if a.parent_code else None
+        paths[a.code] = (parent or "/") + f"{ids[a.code]}/"
+        rows.append(
+            (
+                ids[a.code],
+                a.code,
+                a.level,
+                a.name_zh,
+                a.name_en,
+                ids.get(a.parent_code) if a.parent_code else None,
+                paths[a.code],
+                str(geojson[i]),
+                *map(float, bounds[i]),
+                float(rx[i]),
+                float(ry[i]),
+                a.station_lon,
+                a.station_lat,
+                now,
+                now,
+            )
+        )
+    _insert(
+        conn,
+        "jurisdictions",
+        (
+            "id code level name_zh name_en parent_id path geometry min_lon min_lat max_lon "
+            "max_lat centroid_lon centroid_lat site_lon site_lat created_at updated_at"
+        ),
+        rows,
+    )
+    return _Tree(ids, paths)
+
+
+def _load_users(conn: Any, city: City, tree: _Tree, now: str, summary: DemoSummary) -> int:
+    """The demo users (one generated password per role, hashed once per role, kept in
+    ``summary``) and the owners of the grid cells."""
+    hashes: dict[str, str] = {}
+    for role in ROLES:
+        pw = secrets.token_urlsafe(9)
+        summary.passwords[role] = pw
+        hashes[role] = hash_password(pw)
+    user_ids: dict[str, int] = {}
+    urows = []
+    for k_user, p in enumerate(city.people):
+        user_ids[p.username] = k_user + 1
+        summary.usernames.setdefault(p.role, []).append(p.username)
+        jid = tree.ids.get(p.jurisdiction_code) if p.jurisdiction_code else None
+        if (
+            p.role in ("admin", "commander", "dispatcher", "analyst")
+            and p.jurisdiction_code == city.bureau.code
+        ):
+            jid = None  # bureau-wide
+        urows.append(
+            (
+                k_user + 1,
+                p.username,
+                p.display_name_zh,
+                p.role,
+                jid,
+                hashes[p.role],
+                True,
+                0,
+                "zh-CN",
+                now,
+            )
+        )
+    n = _insert(
+        conn,
+        "users",
+        (
+            "id username display_name role jurisdiction_id password_hash is_active failed_logins "
+            "language created_at"
+        ),
+        urows,
+    )
+    owners = [
+        (user_ids[a.owner_officer], tree.ids[a.code])
+        for a in city.cells
+        if a.owner_officer in user_ids
+    ]
+    conn.connection.driver_connection.cursor().executemany(
+        "UPDATE jurisdictions SET owner_id = %s WHERE id = %s"
+        if conn.dialect.name == "postgresql"
+        else "UPDATE jurisdictions SET owner_id = ? WHERE id = ?",
+        owners,
+    )
+    return n
+
+
+def _load_premises(conn: Any, city: City, tree: _Tree, now: str) -> int:
+    """The places that fall in a grid cell."""
+    pl = city.places
+    cell_id = _lookup(tree.ids, pl.cell_code)
+    cell_path = np.array([tree.paths.get(c, "/") for c in pl.cell_code.tolist()], dtype=object)
+    prows = (
+        (
+            i + 1,
+            f"P{i + 1:06d}",
+            pl.kind[i],
+            pl.name_zh[i],
+            pl.name_en[i],
+            float(pl.lon[i]),
+            float(pl.lat[i]),
+            int(cell_id[i]),
+            cell_path[i],
+            int(pl.capacity[i]),
+            bool(pl.police_room[i]),
+            now,
+            now,
+        )
+        for i in range(len(pl.kind))
+        if cell_id[i] > 0
+    )
+    return _insert(
+        conn,
+        "premises",
+        (
+            "id code kind name name_en lon lat jurisdiction_id jpath capacity police_room "
+            "created_at updated_at"
+        ),
+        prows,
+    )
+
+
+def _load_key_areas(conn: Any, city: City, tree: _Tree, now: str) -> int:
+    """The key areas, each in the cell of its representative point (else the bureau)."""
+    kpolys = np.array([k.polygon for k in city.key_areas], dtype=object)
+    kb = shapely.bounds(kpolys)
+    kc = shapely.point_on_surface(kpolys)
+    kcell = _assign_to_cells(city, shapely.get_x(kc), shapely.get_y(kc))
+    krows = []
+    for i, ka in enumerate(city.key_areas):
+        code = kcell[i]
+        krows.append(
+            (
+                i + 1,
+                ka.code,
+                ka.name_zh,
+                ka.name_en,
+                ka.kind,
+                shapely.to_geojson(ka.polygon),
+                *map(float, kb[i]),
+                float(shapely.get_x(kc[i])),
+                float(shapely.get_y(kc[i])),
+                int(ka.response_standard_s),
+                tree.ids.get(code, tree.ids[city.bureau.code]),
+                tree.paths.get(code, "/1/"),
+                now,
+            )
+        )
+    return _insert(
+        conn,
+        "key_areas",
+        (
+            "id code name_zh name_en kind geometry min_lon min_lat max_lon max_lat centroid_lon "
+            "centroid_lat response_standard_s jurisdiction_id jpath created_at"
+        ),
+        krows,
+    )
+
+
+def _load_units(conn: Any, city: City, tree: _Tree, now: str) -> int:
+    """The units of every station (drones with their speed and range)."""
+    un = city.units
+    st_id = _lookup(tree.ids, un.station_code)
+    drone = un.kind == "drone"
+    rows = (
+        (
+            i + 1,
+            un.code[i],
+            un.kind[i],
+            un.name_zh[i],
+            un.name_en[i],
+            int(st_id[i]),
+            tree.paths[un.station_code[i]],
+            un.status[i],
+            float(un.lon[i]),
+            float(un.lat[i]),
+            now,
+            60.0 if drone[i] else None,
+            8000.0 if drone[i] else None,
+            now,
+            now,
+        )
+        for i in range(len(un.code))
+    )
+    return _insert(
+        conn,
+        "resources",
+        (
+            "id code kind name_zh name_en station_id jpath status lon lat position_at speed_kph "
+            "range_m created_at updated_at"
+        ),
+        rows,
+    )
+
+
+def _load_cameras(conn: Any, city: City, tree: _Tree, now: str) -> int:
+    """The cameras, each under its station; a social camera belongs to its premises."""
+    cam = city.cameras
+    cst = _lookup(tree.ids, cam.station_code)
+    # a social camera's premises has id = place index + 1 when the place was loaded (in a cell)
+    place_cell = _lookup(tree.ids, city.places.cell_code)
+    cam_prem = np.where(
+        (cam.place_index >= 0) & (place_cell[np.maximum(cam.place_index, 0)] > 0),
+        cam.place_index + 1,
+        0,
+    )
+    rows = (
+        (
+            i + 1,
+            cam.code[i],
+            float(cam.lon[i]),
+            float(cam.lat[i]),
+            float(cam.heading_deg[i]),
+            float(cam.fov_deg[i]),
+            float(cam.range_m[i]),
+            int(cst[i]) if cst[i] > 0 else None,
+            tree.paths.get(cam.station_code[i], "/1/"),
+            str(cam.status[i]),
+            str(cam.resolution[i]),
+            str(cam.owner[i]),
+            int(cam_prem[i]) if cam_prem[i] > 0 else None,
+            now,
+            now,
+        )
+        for i in range(len(cam.code))
+    )
+    return _insert(
+        conn,
+        "cameras",
+        "id code lon lat heading_deg fov_deg range_m station_id jpath status resolution owner"
+        " premises_id created_at updated_at",
+        rows,
+    )
+
+
+def _load_operations(
+    session: Any, conn: Any, city: City, summary: DemoSummary, tick: Progress
+) -> None:
+    """The stations' history: checklists and instructions, disputes with their mediation,
+    and the evaluation's scorecard, surveys and inspections."""
+    from pingan.demo.ops_disputes import load_disputes
+    from pingan.demo.ops_evaluation import load_evaluation
+
+    summary.counts.update(load_ops_history(session, seed=city.seed))
+    tick("operations", summary.counts.get("instructions", 0))
+    summary.counts.update(load_disputes(conn, seed=city.seed, progress=tick))
+    summary.counts.update(load_evaluation(conn, seed=city.seed))
+
+
+def _insert(conn: Any, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Bulk-insert ``rows`` into ``table`` (``columns`` space-separated, in the rows' order)
+    and move the table's id sequence past them; the count inserted."""
+    n = bulk_insert(conn, table, tuple(columns.split()), rows)
+    reset_sequence(conn, table)
+    return n
 
 
 def _lookup(ids: dict[str, int], codes: NDArray[Any]) -> NDArray[np.int64]:

@@ -71,6 +71,7 @@ from pingan.demo.incident_model import (
     expected_hour_profile,
     load_taxonomy,
 )
+from pingan.roads import ROAD_CLASSES
 
 __all__ = [
     "HOLIDAYS",
@@ -135,19 +136,7 @@ def _anchors(city: City) -> _Anchors:
     dens_p = urban_density(px, py, half_width_m=city.half_width_m, half_height_m=city.half_height_m)
     n_p, n_n = len(px), len(nx)
     cls = city.roads.road_class
-    major = np.isin(
-        cls,
-        (
-            "motorway",
-            "motorway_link",
-            "trunk",
-            "trunk_link",
-            "primary",
-            "primary_link",
-            "secondary",
-            "secondary_link",
-        ),
-    )
+    major = np.isin(cls, ROAD_CLASSES[: ROAD_CLASSES.index("tertiary")])  # .. secondary_link
     coll = np.isin(cls, ("tertiary", "tertiary_link"))
     is_art = np.zeros(n_n, dtype=bool)
     is_art[city.roads.u[major]] = True

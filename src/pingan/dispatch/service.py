@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.models import User
-from pingan.auth.service import Principal, scope_clause
+from pingan.auth.service import Principal, get_scoped, scope_clause
 from pingan.cameras.models import Camera
 from pingan.dispatch.models import ACTIVE_STATES, Assignment, MoveUp
 from pingan.dispatch.schemas import AssignmentRead
@@ -36,6 +36,7 @@ from pingan.incidents.models import Incident, IncidentEvent
 from pingan.resources import service as resources
 from pingan.resources.models import Resource
 from pingan.store.base import utcnow
+from pingan.store.timeline import Timeline
 from pingan.workflow import StateMachine
 
 __all__ = [
@@ -67,6 +68,12 @@ ASSIGNMENT = StateMachine(
         "cleared": (),
         "cancelled": (),
     },
+    stamps={
+        "en_route": "en_route_at",
+        "on_scene": "on_scene_at",
+        "cleared": "cleared_at",
+        "cancelled": "cancelled_at",
+    },
 )
 UNIT_STATUS = {
     "dispatched": "dispatched",
@@ -79,12 +86,6 @@ UNIT_STATUS = {
 OPEN_INCIDENT_STATES: tuple[str, ...] = ("received", "dispatched", "en_route", "on_scene")
 """Incidents a unit may be sent to."""
 _INCIDENT_RANK = {"received": 0, "dispatched": 1, "en_route": 2, "on_scene": 3}
-_STAMP = {
-    "en_route": "en_route_at",
-    "on_scene": "on_scene_at",
-    "cleared": "cleared_at",
-    "cancelled": "cancelled_at",
-}
 
 
 def _unit_label(r: Resource) -> str:
@@ -119,17 +120,14 @@ def _timeline(
     note: str,
     data: dict[str, Any],
 ) -> None:
-    session.add(
-        IncidentEvent(
-            incident_id=inc.id,
-            at=at,
-            kind="assignment",
-            from_state=None,
-            to_state=to_state,
-            actor_id=principal.user_id,
-            note=note,
-            data=json.dumps(data, ensure_ascii=False),
-        )
+    """An ``assignment`` entry on the incident's timeline."""
+    Timeline(session, IncidentEvent, incident_id=inc.id)(
+        kind="assignment",
+        at=at,
+        to_state=to_state,
+        actor_id=principal.user_id,
+        note=note,
+        data=data,
     )
 
 
@@ -232,10 +230,7 @@ def create(
 
 def get_or_raise(session: Session, *, principal: Principal, assignment_id: int) -> Assignment:
     """The assignment if its incident is inside the caller's scope, else ``NotFound``."""
-    a = session.get(Assignment, assignment_id)
-    if a is None or not principal.can_see(a.jpath):
-        raise NotFound(f"assignment {assignment_id} does not exist or is outside your jurisdiction")
-    return a
+    return get_scoped(session, Assignment, assignment_id, principal=principal, what="assignment")
 
 
 def transition(
@@ -250,8 +245,7 @@ def transition(
     if unit is None:  # pragma: no cover - a foreign key holds it
         raise Conflict(f"assignment {a.id} has lost its unit", field="resource_id")
     now = utcnow()
-    previous, a.state = a.state, to_state
-    setattr(a, _STAMP[to_state], now)
+    previous = ASSIGNMENT.apply(a, to_state, at=now, actor=principal.user_id)
     status = UNIT_STATUS[to_state]
     values: dict[str, Any] = {"status": status, "updated_at": now}
     if to_state in ("cleared", "cancelled"):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor, record
 from pingan.auth.models import User
-from pingan.auth.service import Principal, scope_clause
+from pingan.auth.service import Principal, get_scoped, scope_clause
 from pingan.config import get_settings
 from pingan.disputes.models import (
     Dispute,
@@ -223,31 +223,21 @@ def _place(
 
 
 def _address(session: Session, principal: Principal, address_id: int) -> Address:
-    a = session.get(Address, address_id)
-    if a is None or not principal.can_see(a.jpath):
-        raise Invalid(
-            "address_id", f"address {address_id} does not exist or is outside your jurisdiction"
-        )
-    return a
+    return get_scoped(
+        session, Address, address_id, principal=principal, what="address", field="address_id"
+    )
 
 
 def _premises(session: Session, principal: Principal, premises_id: int) -> Premises:
-    p = session.get(Premises, premises_id)
-    if p is None or not principal.can_see(p.jpath):
-        raise Invalid(
-            "premises_id",
-            f"premises {premises_id} does not exist or is outside your jurisdiction",
-        )
-    return p
+    return get_scoped(
+        session, Premises, premises_id, principal=principal, what="premises", field="premises_id"
+    )
 
 
 def _incident(session: Session, principal: Principal, incident_id: int) -> Incident:
-    inc = session.get(Incident, incident_id)
-    if inc is None or not principal.can_see(inc.jpath):
-        raise Invalid(
-            "incident_id", f"incident {incident_id} does not exist or is outside your jurisdiction"
-        )
-    return inc
+    return get_scoped(
+        session, Incident, incident_id, principal=principal, what="incident", field="incident_id"
+    )
 
 
 def _owner(session: Session, principal: Principal, owner_id: int) -> int:
@@ -367,10 +357,7 @@ def create(session: Session, *, principal: Principal, data: DisputeCreate) -> Di
 
 def get_or_raise(session: Session, *, principal: Principal, dispute_id: int) -> Dispute:
     """The dispute if it exists and is inside the caller's scope, else ``NotFound``."""
-    d = session.get(Dispute, dispute_id)
-    if d is None or not principal.can_see(d.jpath):
-        raise NotFound(f"dispute {dispute_id} does not exist or is outside your jurisdiction")
-    return d
+    return get_scoped(session, Dispute, dispute_id, principal=principal, what="dispute")
 
 
 def list_query(
@@ -779,6 +766,17 @@ def _related_call_filter(rules: RuleSet) -> Any:
     return or_(Incident.klass.in_(classes), Incident.subtype.in_(subtypes))
 
 
+_CALL_COLUMNS = (
+    Incident.id,
+    Incident.subtype,
+    Incident.klass,
+    Incident.reported_at,
+    Incident.lon,
+    Incident.lat,
+)
+"""The columns of a nearby call, in :class:`NearbyCall`'s order (then lon, lat)."""
+
+
 def nearby_calls(
     session: Session, *, lon: float, lat: float, at: dt.datetime, rules: RuleSet | None = None
 ) -> list[NearbyCall]:
@@ -789,14 +787,7 @@ def nearby_calls(
     dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
     since = at - dt.timedelta(days=rs.call_window_days)
     rows = session.execute(
-        select(
-            Incident.id,
-            Incident.subtype,
-            Incident.klass,
-            Incident.reported_at,
-            Incident.lon,
-            Incident.lat,
-        ).where(
+        select(*_CALL_COLUMNS).where(
             Incident.reported_at.between(since, at),
             Incident.lat.between(lat - dlat, lat + dlat),
             Incident.lon.between(lon - dlon, lon + dlon),
@@ -829,14 +820,7 @@ def nearby_calls_bulk(
         return []
     since = at - dt.timedelta(days=rs.call_window_days)
     rows = session.execute(
-        select(
-            Incident.id,
-            Incident.subtype,
-            Incident.klass,
-            Incident.reported_at,
-            Incident.lon,
-            Incident.lat,
-        ).where(
+        select(*_CALL_COLUMNS).where(
             Incident.reported_at.between(since, at),
             Incident.state.not_in(("cancelled",)),
             _related_call_filter(rs),

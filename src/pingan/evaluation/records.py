@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.service import Principal, scope_clause
-from pingan.errors import Invalid, NotFound, PermissionDenied
+from pingan.errors import Invalid, NotFound
 from pingan.evaluation.models import (
     INSPECTION_OUTCOMES,
     SURVEY_METHODS,
@@ -23,16 +23,11 @@ from pingan.places.models import Premises
 from pingan.store.base import utcnow
 
 __all__ = [
-    "INSPECTION_ROLES",
-    "SURVEY_ROLES",
     "create_inspection",
     "create_survey",
     "get_survey_or_raise",
     "surveys_query",
 ]
-
-SURVEY_ROLES = frozenset({"admin", "station_chief", "commander"})
-INSPECTION_ROLES = frozenset({"admin", "station_chief", "community_officer"})
 
 
 def create_survey(
@@ -48,12 +43,6 @@ def create_survey(
     note: str = "",
 ) -> SatisfactionSurvey:
     """Record the aggregated result of a satisfaction survey in a cell; audited."""
-    if principal.role not in SURVEY_ROLES:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not record surveys; allowed: "
-            + ", ".join(sorted(SURVEY_ROLES)),
-            field="role",
-        )
     cell = session.get(Jurisdiction, cell_id)
     if cell is None or cell.level != "cell" or not principal.can_see(cell.path):
         raise Invalid("cell_id", f"no grid cell {cell_id} in your jurisdiction")
@@ -127,12 +116,6 @@ def create_inspection(
     note: str = "",
 ) -> PremisesInspection:
     """Record an inspection of a premises by the caller; audited."""
-    if principal.role not in INSPECTION_ROLES:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not record inspections; allowed: "
-            + ", ".join(sorted(INSPECTION_ROLES)),
-            field="role",
-        )
     p = session.get(Premises, premises_id)
     if p is None or not principal.can_see(p.jpath):
         raise Invalid("premises_id", f"no premises {premises_id} in your jurisdiction")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.service import Principal
-from pingan.errors import Invalid, NotFound, PermissionDenied
+from pingan.errors import Invalid, NotFound
 from pingan.evaluation.models import (
     DIRECTIONS,
     PERIOD_KINDS,
@@ -27,7 +27,6 @@ from pingan.jurisdictions.models import Jurisdiction
 from pingan.store.base import utcnow
 
 __all__ = [
-    "ADMIN_ROLES",
     "DEFAULT_FILE",
     "CardSpec",
     "IndicatorSpec",
@@ -43,7 +42,6 @@ __all__ = [
 ]
 
 DEFAULT_FILE = Path(__file__).with_name("default_scorecard.yaml")
-ADMIN_ROLES = frozenset({"admin"})
 
 
 @dataclass(frozen=True)
@@ -207,13 +205,6 @@ def resolve_spec(
     return default_spec()
 
 
-def _require_admin(principal: Principal) -> None:
-    if principal.role not in ADMIN_ROLES:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not change scorecards; allowed: admin", field="role"
-        )
-
-
 def _card_jpath(session: Session, jurisdiction_id: int | None) -> str:
     if jurisdiction_id is None:
         return "/"
@@ -246,7 +237,6 @@ def _write_indicators(session: Session, card: Scorecard, inds: list[dict[str, An
 
 def create_scorecard(session: Session, *, principal: Principal, data: dict[str, Any]) -> Scorecard:
     """Store a new card (admin); audited."""
-    _require_admin(principal)
     validate_spec(
         period_kind=data["period_kind"],
         achievement_cap=float(data.get("achievement_cap", 1.2)),
@@ -284,7 +274,6 @@ def update_scorecard(
     session: Session, *, principal: Principal, scorecard_id: int, data: dict[str, Any]
 ) -> Scorecard:
     """Change a card (admin); fields not given stay; ``indicators`` replaces the list."""
-    _require_admin(principal)
     card = get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
     current = spec_of(session, card)
     inds = data.get("indicators")
@@ -319,7 +308,6 @@ def update_scorecard(
 
 def delete_scorecard(session: Session, *, principal: Principal, scorecard_id: int) -> None:
     """Delete a card and its indicators (admin); audited."""
-    _require_admin(principal)
     card = get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
     for old in session.scalars(select(Indicator).where(Indicator.scorecard_id == card.id)):
         session.delete(old)

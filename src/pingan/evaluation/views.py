@@ -12,8 +12,9 @@ import numpy as np
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
+from pingan.auth.service import Principal
 from pingan.errors import Invalid
 from pingan.evaluation import export, figures, flows, records, scorecards, service
 from pingan.evaluation.periods import LOCAL_TZ, Period, parse_period
@@ -43,6 +44,12 @@ from pingan.inputs import Day, Id, Offset
 __all__ = ["card_read", "router"]
 
 router = APIRouter(prefix="/api/v1/evaluation", tags=["evaluation"], responses=ErrorBody)
+
+# the callers each route lets in (pingan.permissions)
+Reader = Annotated[Principal, allowed("evaluation.read")]
+CardManager = Annotated[Principal, allowed("evaluation.manage")]
+Surveyor = Annotated[Principal, allowed("evaluation.survey")]
+Inspector = Annotated[Principal, allowed("evaluation.inspect")]
 
 PeriodQ = Annotated[
     str | None,
@@ -111,7 +118,7 @@ def _period_read(ev: service.Evaluation) -> PeriodRead:
 
 
 @router.get("/scorecards", operation_id="list_scorecards")
-def list_scorecards(session: SessionDep, principal: CurrentUser) -> list[ScorecardRead]:
+def list_scorecards(session: SessionDep, principal: Reader) -> list[ScorecardRead]:
     """The packaged default card (``id`` null) and every stored card that applies to you."""
     out = [card_read(scorecards.default_spec())]
     for c in scorecards.list_scorecards(session, principal=principal):
@@ -121,7 +128,9 @@ def list_scorecards(session: SessionDep, principal: CurrentUser) -> list[Scoreca
 
 @router.post("/scorecards", status_code=201, operation_id="create_scorecard")
 def create_scorecard(
-    body: ScorecardCreate, session: SessionDep, principal: CurrentUser
+    body: ScorecardCreate,
+    session: SessionDep,
+    principal: CardManager,
 ) -> ScorecardRead:
     """Store a scorecard (admin): indicators with weights (relative, summing to > 0), targets
     (> 0) and direction. The card of the most specific jurisdiction applies."""
@@ -130,7 +139,11 @@ def create_scorecard(
 
 
 @router.get("/scorecards/{scorecard_id}", operation_id="get_scorecard")
-def get_scorecard(scorecard_id: Id, session: SessionDep, principal: CurrentUser) -> ScorecardRead:
+def get_scorecard(
+    scorecard_id: Id,
+    session: SessionDep,
+    principal: Reader,
+) -> ScorecardRead:
     """One stored scorecard."""
     c = scorecards.get_scorecard_or_raise(session, principal=principal, scorecard_id=scorecard_id)
     return card_read(scorecards.spec_of(session, c), active=c.active)
@@ -138,7 +151,10 @@ def get_scorecard(scorecard_id: Id, session: SessionDep, principal: CurrentUser)
 
 @router.patch("/scorecards/{scorecard_id}", operation_id="update_scorecard")
 def update_scorecard(
-    scorecard_id: Id, body: ScorecardUpdate, session: SessionDep, principal: CurrentUser
+    scorecard_id: Id,
+    body: ScorecardUpdate,
+    session: SessionDep,
+    principal: CardManager,
 ) -> ScorecardRead:
     """Change a scorecard (admin); ``indicators`` replaces the list."""
     c = flows.scorecard_update_flow(
@@ -151,7 +167,11 @@ def update_scorecard(
 
 
 @router.delete("/scorecards/{scorecard_id}", status_code=204, operation_id="delete_scorecard")
-def delete_scorecard(scorecard_id: Id, session: SessionDep, principal: CurrentUser) -> Response:
+def delete_scorecard(
+    scorecard_id: Id,
+    session: SessionDep,
+    principal: CardManager,
+) -> Response:
     """Delete a scorecard (admin)."""
     flows.scorecard_delete_flow(session, principal=principal, scorecard_id=scorecard_id)
     return Response(status_code=204)
@@ -163,7 +183,7 @@ def delete_scorecard(scorecard_id: Id, session: SessionDep, principal: CurrentUs
 @router.get("/scores", operation_id="compute_evaluation")
 def compute_scores(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Reader,
     level: Level = "officer",
     period: PeriodQ = None,
     since: SinceQ = None,
@@ -206,7 +226,7 @@ def compute_scores(
 @router.get("/rankings", operation_id="evaluation_rankings")
 def rankings(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Reader,
     level: Level = "officer",
     period: PeriodQ = None,
     since: SinceQ = None,
@@ -241,7 +261,7 @@ def rankings(
 @router.get("/trend", operation_id="evaluation_trend")
 def trend(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Reader,
     level: Level = "officer",
     period: PeriodQ = None,
     periods: Annotated[int, Query(ge=1, le=24, description="how many periods back")] = 4,
@@ -278,7 +298,7 @@ def trend(
 @router.get("/sources", operation_id="evaluation_figure_sources")
 def figure_sources(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Reader,
     entity_id: Id,
     indicator: Annotated[str, Query(max_length=64)],
     level: Level = "officer",
@@ -326,7 +346,7 @@ def figure_sources(
 )
 def export_scores(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Reader,
     format: Literal["xlsx", "pdf", "csv"] = "xlsx",
     level: Level = "officer",
     period: PeriodQ = None,
@@ -370,7 +390,11 @@ def export_scores(
 
 
 @router.post("/surveys", status_code=201, operation_id="create_satisfaction_survey")
-def create_survey(body: SurveyCreate, session: SessionDep, principal: CurrentUser) -> SurveyRead:
+def create_survey(
+    body: SurveyCreate,
+    session: SessionDep,
+    principal: Surveyor,
+) -> SurveyRead:
     """Record the aggregated result of a resident-satisfaction survey in a grid cell (how many
     answered, how many were satisfied; never a resident's own answer)."""
     s = flows.survey_create_flow(session, principal=principal, data=body.model_dump())
@@ -380,7 +404,7 @@ def create_survey(body: SurveyCreate, session: SessionDep, principal: CurrentUse
 @router.get("/surveys", operation_id="list_satisfaction_surveys")
 def list_surveys(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Reader,
     cell_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
@@ -395,7 +419,7 @@ def list_surveys(
 
 
 @router.get("/surveys/{survey_id}", operation_id="get_satisfaction_survey")
-def get_survey(survey_id: Id, session: SessionDep, principal: CurrentUser) -> SurveyRead:
+def get_survey(survey_id: Id, session: SessionDep, principal: Reader) -> SurveyRead:
     """One survey result."""
     return SurveyRead.model_validate(
         records.get_survey_or_raise(session, principal=principal, survey_id=survey_id)
@@ -404,7 +428,9 @@ def get_survey(survey_id: Id, session: SessionDep, principal: CurrentUser) -> Su
 
 @router.post("/inspections", status_code=201, operation_id="create_premises_inspection")
 def create_inspection(
-    body: InspectionCreate, session: SessionDep, principal: CurrentUser
+    body: InspectionCreate,
+    session: SessionDep,
+    principal: Inspector,
 ) -> InspectionRead:
     """Record an inspection of a premises by you."""
     row = flows.inspection_create_flow(session, principal=principal, data=body.model_dump())

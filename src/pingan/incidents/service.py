@@ -8,8 +8,8 @@ import hashlib
 import json
 import math
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from pingan.audit.service import Entry, record, record_many_on
-from pingan.auth.service import Principal, scope_clause
+from pingan.auth.service import Principal, get_scoped, scope_clause
 from pingan.config import get_settings
-from pingan.errors import Conflict, Invalid, NotFound, PermissionDenied
+from pingan.errors import Conflict, Invalid, PermissionDenied
 from pingan.geo.crs import haversine_m, to_wgs84
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
@@ -365,14 +365,46 @@ def write_create_many(
 
     Two round trips on PostgreSQL whatever the batch size (psycopg's pipeline mode,
     :mod:`pingan.store.driver`): one sends the key lookups, the repeat-call searches (index
-    seeks, see :func:`_search`) and draws the new ids; the other sends every write (the
-    caller's commit is a third). The
-    statements run on the driver's cursor, not through SQLAlchemy's execution (about 0.1-0.2 ms
-    of Python a statement). Replays read the first incident through the ORM. O(n·k) in the n
-    items and the k candidates each search finds.
+    seeks, see :func:`_search`) and draws the new ids (:func:`_look_up`); the other sends every
+    write (:func:`_write`; the caller's commit is a third). The statements run on the driver's
+    cursor, not through SQLAlchemy's execution (about 0.1-0.2 ms of Python a statement).
+    Replays read the first incident through the ORM. O(n·k) in the n items and the k
+    candidates each search finds.
     Safe to run again on the same ``items`` after a rollback (see :mod:`pingan.store.group`).
+
+    The steps, each over the whole batch: :func:`_look_up` (first round trip),
+    :func:`_sort_out` (replays and keys used again), :func:`_link_repeats` (ids and repeat
+    calls), :func:`_writes_of` (timelines, keys, audit records), :func:`_write` (second round
+    trip), then the answers of keys used twice in the batch.
     """
     conn = session.connection()
+    seen_keys, found, fresh = _look_up(conn, items)
+    out, new, again = _sort_out(session, items, seen_keys)
+    rows = _link_repeats(items, new, found, fresh)
+    writes = _writes_of(items, new, rows)
+    for values, i in zip(rows, new, strict=True):
+        out[i] = (values, True)
+    _write(session, conn, rows, writes)
+    for i, first in again.items():  # the first was written (or replayed) above
+        first_row = out[first]
+        if first_row is None:
+            raise AssertionError("an idempotency key's first use in the batch has no answer")
+        _same_body(items[i][1], items[first][1].digest)
+        out[i] = (dict(first_row[0]), False)
+    done = [o for o in out if o is not None]
+    if len(done) != len(items):
+        raise AssertionError("every item is either written or replayed")
+    return done
+
+
+Items = Sequence[tuple[Principal, PreparedIncident]]
+
+
+def _look_up(
+    conn: Connection, items: Items
+) -> tuple[list[list[tuple[Any, ...]] | None], list[list[Candidate]], Iterator[int]]:
+    """The first round trip: for each item the earlier use of its idempotency key (None
+    without a key), the repeat-call candidates in the database; and the new ids, in order."""
     dialect = conn.dialect.name
     # on PostgreSQL planned with its values while the statistics do not describe the table
     prepare = False if _plan_each_call(conn) else None
@@ -405,10 +437,18 @@ def write_create_many(
     fresh = iter(
         drawn if dialect == "postgresql" else range(drawn[0] + 1, drawn[0] + 1 + len(items))
     )
+    return seen_keys, found, fresh
 
+
+def _sort_out(
+    session: Session, items: Items, seen_keys: list[list[tuple[Any, ...]] | None]
+) -> tuple[list[tuple[IncidentRow, bool] | None], list[int], dict[int, int]]:
+    """Which items insert and which answer with an earlier incident: the answers so far (the
+    replays of keys seen in the database), the positions that insert, in order, and the
+    positions whose key an earlier item of the batch used (position -> the first's)."""
     out: list[tuple[IncidentRow, bool] | None] = [None] * len(items)
-    new: list[int] = []  # positions in items that insert, in order
-    again: dict[int, int] = {}  # a key used earlier in this batch: position -> the first's
+    new: list[int] = []
+    again: dict[int, int] = {}
     first_of: dict[tuple[int | None, str], int] = {}
     for i, (principal, prepared) in enumerate(items):
         key = prepared.idempotency_key
@@ -422,8 +462,16 @@ def write_create_many(
                 continue
             first_of[(principal.user_id, key)] = i
         new.append(i)
+    return out, new, again
 
-    rows: list[dict[str, Any]] = []  # values of the new incidents, in the order of ``new``
+
+def _link_repeats(
+    items: Items, new: list[int], found: list[list[Candidate]], fresh: Iterator[int]
+) -> list[dict[str, Any]]:
+    """The rows of the new incidents, in the order of ``new``: each with its id and, when it
+    repeats a call (in the database or earlier in the batch), linked to the nearest in time
+    as a ``duplicate`` (the batch's originals counting their repeats)."""
+    rows: list[dict[str, Any]] = []
     window = dt.timedelta(seconds=get_settings().repeat_call_window_s)
     for i in new:
         values = dict(items[i][1].values)  # a retry starts again from the prepared row
@@ -446,20 +494,35 @@ def write_create_many(
             if link[0] == 1:
                 rows[link[1]]["repeat_count"] += 1
         rows.append(values)
+    return rows
 
-    events: list[dict[str, Any]] = []
-    gained: dict[int, int] = {}  # database original id -> repeats in this batch
-    audit: list[Entry] = []
-    idem: list[dict[str, Any]] = []
+
+@dataclass
+class _Writes:
+    """What the new incidents write beside their rows."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    gained: dict[int, int] = field(default_factory=dict)
+    """database original id -> its repeats in this batch"""
+    idem: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[Entry] = field(default_factory=list)
+
+
+def _writes_of(items: Items, new: list[int], rows: list[dict[str, Any]]) -> _Writes:
+    """The timeline entries (received; repeat call on the original), the repeat counts the
+    database originals gain, the idempotency keys and the audit records of the new rows."""
+    out = _Writes()
     in_batch = {values["id"] for values in rows}
     for values, i in zip(rows, new, strict=True):
         principal, prepared = items[i]
         now, new_id, original_id = values["created_at"], values["id"], values["repeat_of_id"]
-        events.append(_event(new_id, now, "received", values["state"], principal.user_id, "", "{}"))
+        out.events.append(
+            _event(new_id, now, "received", values["state"], principal.user_id, "", "{}")
+        )
         if original_id is not None:
             if original_id not in in_batch:
-                gained[original_id] = gained.get(original_id, 0) + 1
-            events.append(
+                out.gained[original_id] = out.gained.get(original_id, 0) + 1
+            out.events.append(
                 _event(
                     original_id,
                     now,
@@ -471,7 +534,7 @@ def write_create_many(
                 )
             )
         if prepared.idempotency_key is not None:
-            idem.append(
+            out.idem.append(
                 {
                     "user_id": principal.user_id,
                     "key": prepared.idempotency_key,
@@ -480,7 +543,7 @@ def write_create_many(
                     "created_at": now,
                 }
             )
-        audit.append(
+        out.audit.append(
             Entry(
                 principal.actor,
                 "create",
@@ -490,35 +553,33 @@ def write_create_many(
                 {"code": values["code"], "subtype": values["subtype"], "repeat_of": original_id},
             )
         )
-        out[i] = (values, True)
-    # originals first: a repeat of the batch refers to a row inserted before it
+    return out
+
+
+def _write(session: Session, conn: Connection, rows: list[dict[str, Any]], writes: _Writes) -> None:
+    """The second round trip: the rows (originals first: a repeat of the batch refers to a
+    row inserted before it), timelines, repeat counts, keys and audit records; then the
+    session forgets the counts it holds of the originals."""
     with pipeline(conn):
         _INSERT_INCIDENTS.execute_many(conn, rows)
-        _INSERT_EVENT.execute_many(conn, events)
-        if gained:
+        _INSERT_EVENT.execute_many(conn, writes.events)
+        if writes.gained:
             # in id order: concurrent batches (other workers) lock the originals they count
             # in one order, so two of them cannot deadlock on a pair of originals
             now = rows[0]["created_at"]
             _COUNT_REPEAT_DRIVER.execute_many(
                 conn,
-                [{"original_id": k, "n": gained[k], "now": now} for k in sorted(gained)],
+                [
+                    {"original_id": k, "n": writes.gained[k], "now": now}
+                    for k in sorted(writes.gained)
+                ],
             )
-        _INSERT_IDEM.execute_many(conn, idem)
-        record_many_on(conn, audit)
-    for original_id in gained:
+        _INSERT_IDEM.execute_many(conn, writes.idem)
+        record_many_on(conn, writes.audit)
+    for original_id in writes.gained:
         stale = session.identity_map.get(identity_key(Incident, original_id))
         if stale is not None:
             session.expire(stale, ["repeat_count", "updated_at"])
-    for i, first in again.items():  # the first was written (or replayed) above
-        first_row = out[first]
-        if first_row is None:
-            raise AssertionError("an idempotency key's first use in the batch has no answer")
-        _same_body(items[i][1], items[first][1].digest)
-        out[i] = (dict(first_row[0]), False)
-    done = [o for o in out if o is not None]
-    if len(done) != len(items):
-        raise AssertionError("every item is either written or replayed")
-    return done
 
 
 def _replay_of(
@@ -565,10 +626,7 @@ def _event(
 
 def get_or_raise(session: Session, *, principal: Principal, incident_id: int) -> Incident:
     """The incident if it exists and is inside the caller's scope, else ``NotFound``."""
-    inc = session.get(Incident, incident_id)
-    if inc is None or not principal.can_see(inc.jpath):
-        raise NotFound(f"incident {incident_id} does not exist or is outside your jurisdiction")
-    return inc
+    return get_scoped(session, Incident, incident_id, principal=principal, what="incident")
 
 
 def transition(

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from pingan.alerts import service as alerts
 from pingan.audit.service import Actor
 from pingan.auth.service import Principal
-from pingan.errors import PermissionDenied
 from pingan.instructions import attachments, notices, service
 from pingan.instructions.models import Instruction, InstructionAttachment, Notice
 from pingan.instructions.models import InstructionRecipient as Recipient
@@ -40,17 +39,12 @@ def instruction_issue_flow(
     dispute_id: int | None = None,
     premises_id: int | None = None,
 ) -> Instruction:
-    """Issue an instruction (command center, district or station chief) and commit.
+    """Issue an instruction and commit (who may: ``instruction.issue`` in the permission
+    table, checked by the route and the command).
 
     An instruction made from an early warning marks the warning ``actioned`` with the
     instruction's id, in the same transaction.
     """
-    if principal.role not in service.ISSUER_ROLES:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not issue instructions; allowed: "
-            f"{', '.join(sorted(service.ISSUER_ROLES))}",
-            field="role",
-        )
     ins = service.create_instruction(
         session,
         issuer=principal,

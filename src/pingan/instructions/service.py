@@ -35,6 +35,7 @@ from pingan.instructions.models import (
     InstructionRecipient,
 )
 from pingan.jurisdictions.models import Jurisdiction
+from pingan.permissions import allows
 from pingan.places.models import Premises
 from pingan.resources.models import Resource
 from pingan.store.base import utcnow
@@ -42,7 +43,6 @@ from pingan.store.timeline import Timeline
 from pingan.workflow import StateMachine
 
 __all__ = [
-    "ISSUER_ROLES",
     "LIFECYCLE",
     "MAX_RECIPIENTS",
     "OPEN_STATES",
@@ -83,7 +83,6 @@ OPEN_STATES: tuple[str, ...] = ("issued", "signed", "in_progress", "returned")
 TODO_STATES: tuple[str, ...] = ("signed", "in_progress", "returned")
 RECIPIENT_STEPS = frozenset({"signed", "in_progress", "reported"})
 ISSUER_STEPS = frozenset({"accepted", "returned", "closed"})
-ISSUER_ROLES = frozenset({"admin", "commander", "station_chief"})
 MAX_RECIPIENTS = 500
 
 
@@ -238,9 +237,9 @@ def create_instruction(
     each, in state ``issued``; audited.
 
     Raises ``Invalid`` (422) for a deadline in the past, an unknown priority, recipient or link;
-    ``PermissionDenied`` (403) for a recipient outside the issuer's jurisdiction. The role check
-    is :func:`pingan.instructions.flows.instruction_issue_flow`'s: other domains (disputes) may
-    issue on behalf of the system's rules.
+    ``PermissionDenied`` (403) for a recipient outside the issuer's jurisdiction. Who may issue
+    (``instruction.issue``) is the permission table's, checked by the route and the command:
+    other domains (disputes) issue on behalf of the system's rules.
     """
     title, text = title.strip(), text.strip()
     if not title:
@@ -352,7 +351,7 @@ def can_act_as_issuer(principal: Principal, ins: Instruction) -> bool:
     return (
         principal.role == "admin"
         or principal.user_id == ins.issuer_id
-        or (principal.role in ISSUER_ROLES and principal.jpath == ins.jpath)
+        or (allows(principal.role, "instruction.issue") and principal.jpath == ins.jpath)
     )
 
 

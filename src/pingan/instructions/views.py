@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from pingan.api.deps import CurrentUser, SessionDep
+from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.config import get_settings
-from pingan.errors import NotFound, PermissionDenied
+from pingan.errors import NotFound
 from pingan.incidents.service import count
 from pingan.inputs import Id, Instant, Offset
 from pingan.instructions import attachments, flows, notices, queries, service
@@ -40,6 +40,12 @@ from pingan.store.base import utcnow
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["instructions"], responses=ErrorBody)
+
+# the callers each route lets in (pingan.permissions)
+Handler = Annotated[Principal, allowed("instruction.handle")]
+Supervisor = Annotated[Principal, allowed("instruction.supervise")]
+Issuer = Annotated[Principal, allowed("instruction.issue")]
+JobRunner = Annotated[Principal, allowed("job.run")]
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 BoxQ = Literal["to_sign", "to_do", "overdue", "done", "all"]
@@ -102,7 +108,9 @@ def _queue_page(session: Any, q: Any, limit: int, offset: int) -> QueuePage:
 
 @router.post("/instructions", status_code=201, operation_id="issue_instruction")
 def issue_instruction(
-    body: InstructionCreate, session: SessionDep, principal: CurrentUser
+    body: InstructionCreate,
+    session: SessionDep,
+    principal: Issuer,
 ) -> InstructionDetail:
     """Issue an instruction to stations, units, officers or every station of a district.
 
@@ -141,7 +149,7 @@ def _detail(session: Any, principal: Principal, ins: Instruction) -> Instruction
 @router.get("/instructions", operation_id="list_instructions")
 def list_instructions(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Handler,
     issuer: Literal["me", "office", "scope"] = "me",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -163,7 +171,7 @@ def list_instructions(
 @router.get("/instructions/queue", operation_id="instruction_queue")
 def instruction_queue(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Handler,
     box: BoxQ = "to_sign",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -176,7 +184,7 @@ def instruction_queue(
 @router.get("/instructions/board", operation_id="instruction_board")
 def instruction_board(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Supervisor,
     station_id: Id | None = None,
     box: BoxQ = "all",
     limit: Limit = 50,
@@ -191,7 +199,7 @@ def instruction_board(
 @router.get("/instructions/rates", operation_id="instruction_rates")
 def instruction_rates(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Supervisor,
     station_id: Id | None = None,
     issued_by_me: bool = False,
     since: Instant | None = None,
@@ -213,7 +221,7 @@ def instruction_rates(
 @router.get("/instructions/notices", operation_id="list_instruction_notices")
 def list_notices(
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Handler,
     unread_only: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -230,7 +238,7 @@ def list_notices(
 
 
 @router.post("/instructions/notices/read-all", operation_id="read_all_instruction_notices")
-def read_all_notices(session: SessionDep, principal: CurrentUser) -> NoticesReadOut:
+def read_all_notices(session: SessionDep, principal: Handler) -> NoticesReadOut:
     """Mark every unread escalation notice to your office read (one audit record)."""
     marked = flows.notices_read_all_flow(session, principal=principal)
     return NoticesReadOut(
@@ -240,7 +248,11 @@ def read_all_notices(session: SessionDep, principal: CurrentUser) -> NoticesRead
 
 
 @router.post("/instructions/notices/{notice_id}/read", operation_id="read_instruction_notice")
-def read_notice(notice_id: Id, session: SessionDep, principal: CurrentUser) -> NoticeRead:
+def read_notice(
+    notice_id: Id,
+    session: SessionDep,
+    principal: Handler,
+) -> NoticeRead:
     """Mark one escalation notice to your office read (audited; again is a no-op). A notice to
     another office is a 404."""
     return NoticeRead.model_validate(
@@ -249,10 +261,8 @@ def read_notice(notice_id: Id, session: SessionDep, principal: CurrentUser) -> N
 
 
 @router.post("/instructions/escalate", operation_id="escalate_instructions")
-def escalate_instructions(session: SessionDep, principal: CurrentUser) -> EscalateOut:
+def escalate_instructions(session: SessionDep, principal: JobRunner) -> EscalateOut:
     """Run the escalation pass now (admins; it also runs on schedule). Idempotent."""
-    if principal.role != "admin":
-        raise PermissionDenied("only admins run the escalation pass by hand", field="role")
     out = flows.instruction_escalate_flow(session, actor=principal.actor)
     return EscalateOut(
         sign_overdue=out.sign_overdue,
@@ -264,7 +274,9 @@ def escalate_instructions(session: SessionDep, principal: CurrentUser) -> Escala
 
 @router.get("/instructions/{instruction_id}", operation_id="get_instruction")
 def get_instruction(
-    instruction_id: Id, session: SessionDep, principal: CurrentUser
+    instruction_id: Id,
+    session: SessionDep,
+    principal: Handler,
 ) -> InstructionDetail:
     """One instruction with the recipients and attachments you may see."""
     ins = service.get_or_raise(session, principal=principal, instruction_id=instruction_id)
@@ -273,7 +285,9 @@ def get_instruction(
 
 @router.get("/instructions/{instruction_id}/timeline", operation_id="get_instruction_timeline")
 def get_instruction_timeline(
-    instruction_id: Id, session: SessionDep, principal: CurrentUser
+    instruction_id: Id,
+    session: SessionDep,
+    principal: Handler,
 ) -> list[InstructionEventRead]:
     """Every transition, report, escalation and attachment in time order."""
     events = service.timeline(session, principal=principal, instruction_id=instruction_id)
@@ -289,7 +303,7 @@ def transition_recipient(
     recipient_id: Id,
     body: RecipientTransitionIn,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Handler,
 ) -> RecipientRead:
     """Sign, start, accept, return (with a note) or close; an illegal step is a 409 naming the
     allowed ones, the wrong side a 403."""
@@ -317,7 +331,7 @@ def report_recipient(
     recipient_id: Id,
     body: ReportIn,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Handler,
 ) -> RecipientRead:
     """Report back (反馈): ``text`` is required; a location and photos are optional."""
     rec = flows.instruction_transition_flow(
@@ -343,7 +357,7 @@ def report_recipient(
 def upload_attachment(
     instruction_id: Id,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Handler,
     file: Annotated[UploadFile, File(description="at most 10 MiB: photo, PDF, text, Office")],
     recipient_id: Annotated[Id | None, Form()] = None,
 ) -> AttachmentRead:
@@ -367,7 +381,10 @@ def upload_attachment(
     response_class=FileResponse,
 )
 def download_attachment(
-    instruction_id: Id, attachment_id: Id, session: SessionDep, principal: CurrentUser
+    instruction_id: Id,
+    attachment_id: Id,
+    session: SessionDep,
+    principal: Handler,
 ) -> FileResponse:
     """The bytes of an attachment."""
     att = attachments.get_attachment_or_raise(

@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor, record
-from pingan.auth.service import Principal
+from pingan.auth.service import Principal, get_scoped
 from pingan.config import get_settings
-from pingan.errors import Invalid, NotFound, PermissionDenied
+from pingan.errors import Invalid, PermissionDenied
 from pingan.geo.assign import validate_polygon
 from pingan.geo.crs import to_wgs84
 from pingan.jurisdictions.service import assign_points
@@ -85,10 +85,7 @@ def create_premises(session: Session, *, principal: Principal, data: PremisesCre
 
 def get_premises_or_raise(session: Session, *, principal: Principal, premises_id: int) -> Premises:
     """The premises if it exists in scope, else ``NotFound``."""
-    p = session.get(Premises, premises_id)
-    if p is None or not principal.can_see(p.jpath):
-        raise NotFound(f"premises {premises_id} does not exist or is outside your jurisdiction")
-    return p
+    return get_scoped(session, Premises, premises_id, principal=principal, what="premises")
 
 
 def update_premises(

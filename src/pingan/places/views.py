@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
-from pingan.auth.service import Principal, scope_clause
-from pingan.errors import NotFound
+from pingan.auth.service import Principal, get_scoped, scope_clause
 from pingan.inputs import Id
 from pingan.masking import mask_name, mask_phone
 from pingan.places import service
@@ -141,9 +140,7 @@ def get_key_area(
     key_area_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("place.read")]
 ) -> KeyAreaRead:
     """One key area with its polygon."""
-    k = session.get(KeyArea, key_area_id)
-    if k is None or not principal.can_see(k.jpath):
-        raise NotFound(f"key area {key_area_id} does not exist or is outside your jurisdiction")
+    k = get_scoped(session, KeyArea, key_area_id, principal=principal, what="key area")
     return _key_area(k, with_geometry=True)
 
 

@@ -22,7 +22,7 @@ from pingan.config import get_settings
 from pingan.errors import Conflict, Invalid
 from pingan.incidents.service import get_or_raise as get_incident
 from pingan.jobs.service import Report
-from pingan.rapid_response import data, live, service, straight
+from pingan.rapid_response import data, live, service, siting, straight
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 from pingan.roads import RoadNetwork
 from pingan.store.base import utcnow
@@ -275,7 +275,7 @@ def optimise_flow(
     *,
     data_dir: Path,
     report: Report | None = None,
-    candidates: service.Candidates | None = None,
+    candidates: siting.Candidates | None = None,
 ) -> dict[str, Any]:
     """Load demand, today's posts and candidates; solve MCLP; return the plan with the
     before/after table (and its GeoJSON)."""
@@ -291,22 +291,22 @@ def optimise_flow(
         layers = [lay for lay in layers if not lay[1]]  # premises by kind: not needed here
         if candidates is None:
             if body.candidates == "road_nodes":
-                candidates = service.road_node_candidates(net, spacing_m=body.spacing_m)
+                candidates = siting.road_node_candidates(net, spacing_m=body.spacing_m)
             elif body.candidates == "premises":
                 prem = data.load_premises(s, principal=principal)
                 if len(prem) == 0:
                     raise Invalid("candidates", "no premises in your jurisdiction to use as sites")
-                candidates = service.point_candidates(
+                candidates = siting.point_candidates(
                     prem.lon.tolist(), prem.lat.tolist(), source="premises", labels=prem.code
                 )
             else:
                 if not body.sites:
                     raise Invalid("sites", "give [lon, lat] sites when candidates is 'sites'")
-                candidates = service.point_candidates(
+                candidates = siting.point_candidates(
                     [p[0] for p in body.sites], [p[1] for p in body.sites], source="file"
                 )
     progress(0.02, f"{len(candidates)} candidate sites, {len(posts)} posts today")
-    return service.optimise(
+    return siting.optimise(
         net,
         candidates=candidates,
         existing=posts,

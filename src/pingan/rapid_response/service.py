@@ -1,6 +1,7 @@
 """Coverage computations over arrays from :mod:`pingan.rapid_response.data`: input checks,
 travel-time fields from posts and units, coverage shares per layer, unit recommendations with
-their routes, isochrone and grid-cell features, and the siting run (MCLP).
+their routes, isochrone and grid-cell features, the map's road layer. The siting run (MCLP) is
+:mod:`pingan.rapid_response.siting`.
 
 Every check raises :class:`pingan.errors.Invalid` naming the field (the API's name; the CLI maps
 it to its option), so the API answers 422 and the CLI exits 2 with the same sentence.
@@ -15,22 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from pingan.coverage import Units, coverage_shares, isochrones, rank_units, travel_times
 from pingan.errors import Invalid
-from pingan.geo.bbox import BBoxError
-from pingan.geo.bbox import parse_bbox as geo_parse_bbox
 from pingan.geo.crs import haversine_m
 from pingan.rapid_response.data import KIND_MODE, Forces, Points
 from pingan.roads import MODES, RoadNetwork
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
-    "Candidates",
     "Field",
     "cell_features",
     "check_mode",
@@ -38,7 +35,6 @@ __all__ = [
     "field_from",
     "isochrone_features",
     "nearest_road",
-    "optimise",
     "parse_at",
     "parse_standards",
     "recommend",
@@ -106,7 +102,7 @@ class Field:
     n_drones: int = 0
 
 
-def _snap_rows(
+def snap_rows(
     network: RoadNetwork, lon: F64, lat: F64, max_snap_m: float
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_], F64]:
     snap = network.snap(lon, lat, max_snap_m=max_snap_m)
@@ -147,7 +143,7 @@ def field_from(
     far: list[dict[str, Any]] = []
     n_used = 0
     if len(sources):
-        rows, too_far, dist = _snap_rows(network, sources.lon, sources.lat, max_snap_m)
+        rows, too_far, dist = snap_rows(network, sources.lon, sources.lat, max_snap_m)
         far = [
             {"id": int(sources.id[i]), "code": sources.code[i], "distance_m": round(float(dist[i]))}
             for i in np.flatnonzero(too_far).tolist()
@@ -500,333 +496,10 @@ def cell_features(
     return feats
 
 
-# ---------------------------------------------------------------------------- siting
-@dataclass(frozen=True)
-class Candidates:
-    """Candidate sites: positions, where they come from, and which are today's posts."""
-
-    lon: F64
-    lat: F64
-    source: list[str]  # "road_node", "premises", "file" or "existing"
-    label: list[str]
-    existing_id: I64  # resource id of today's post, -1 for new sites
-
-    def __len__(self) -> int:
-        return int(self.lon.size)
-
-
-def road_node_candidates(network: RoadNetwork, *, spacing_m: float = 300.0) -> Candidates:
-    """One road node (usable by cars) per ``spacing_m`` square: the one nearest its centre."""
-    if spacing_m <= 0:
-        raise Invalid("spacing", f"must be > 0 metres, got {spacing_m:g}")
-    ok = np.zeros(network.n_nodes, dtype=bool)
-    ok[network.tail[network.vehicle_ok]] = True
-    idx = np.flatnonzero(ok)
-    x, y = network.projection.forward(network.node_lon[idx], network.node_lat[idx])
-    gx, gy = np.floor(x / spacing_m), np.floor(y / spacing_m)
-    d = np.hypot(x - (gx + 0.5) * spacing_m, y - (gy + 0.5) * spacing_m)
-    order = np.lexsort((d, gy, gx))
-    key = np.column_stack([gx[order], gy[order]])
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = np.any(key[1:] != key[:-1], axis=1)
-    pick = np.sort(idx[order[first]])
-    return Candidates(
-        network.node_lon[pick],
-        network.node_lat[pick],
-        ["road_node"] * pick.size,
-        [f"node {i}" for i in pick.tolist()],
-        np.full(pick.size, -1, dtype=np.int64),
-    )
-
-
-def _cost_matrix(
-    network: RoadNetwork,
-    cand_rows: F64,
-    demand_node: I64,
-    demand_walk: F64,
-    *,
-    mode: str,
-    at: dt.time | None,
-    limit_s: float,
-    progress: Progress,
-    chunk: int = 64,
-) -> sp.csr_matrix:
-    """Demand × candidate travel time (s), sparse: only pairs within ``limit_s`` are stored."""
-    g = network.graph(mode, at)
-    n, m = demand_node.size, cand_rows.shape[0]
-    rows: list[I64] = []
-    cols: list[I64] = []
-    vals: list[F64] = []
-    for start in range(0, m, chunk):
-        sel = np.arange(start, min(start + chunk, m))
-        src = cand_rows[sel, 0].astype(np.int64)
-        d = np.asarray(dijkstra(g, directed=True, indices=src, limit=limit_s))
-        t = d[:, demand_node] + cand_rows[sel, 1][:, None] + demand_walk[None, :]
-        ci, di = np.nonzero(t <= limit_s)
-        rows.append(di.astype(np.int64))
-        cols.append(sel[ci])
-        vals.append(np.maximum(t[ci, di], 1e-6))
-        progress(0.05 + 0.55 * (sel[-1] + 1) / m, f"travel times from {sel[-1] + 1} of {m} sites")
-    r = np.concatenate(rows) if rows else np.empty(0, np.int64)
-    c = np.concatenate(cols) if cols else np.empty(0, np.int64)
-    v = np.concatenate(vals) if vals else np.empty(0)
-    return sp.csr_matrix((v, (r, c)), shape=(n, m))
-
-
-def optimise(
-    network: RoadNetwork,
-    *,
-    candidates: Candidates,
-    existing: Forces,
-    demand: Points,
-    layers: Sequence[tuple[Points, bool]],
-    n_posts: int,
-    standard_s: float,
-    keep_existing: int,
-    mode: str = "car",
-    at: dt.time | None = None,
-    method: str = "exact",
-    time_limit_s: float | None = None,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Place ``n_posts`` posts to cover the most demand within ``standard_s`` (MCLP), keeping
-    the ``keep_existing`` of today's posts that cover most on their own (greedy), and compare
-    coverage before (today's posts) and after (the plan) on every layer."""
-    from pingan.coverage import MCLP
-
-    report: Progress = progress or (lambda _f, _m: None)
-    check_mode(mode)
-    if not standard_s > 0:
-        raise Invalid("standard", f"must be > 0 seconds, got {standard_s:g}")
-    if n_posts < 1:
-        raise Invalid("posts", f"must be >= 1, got {n_posts}")
-    if keep_existing < 0:
-        raise Invalid("keep_existing", f"must be >= 0, got {keep_existing}")
-    if keep_existing > len(existing):
-        raise Invalid(
-            "keep_existing",
-            f"{keep_existing} asked but there are only {len(existing)} posts today",
-        )
-    if keep_existing > n_posts:
-        raise Invalid("keep_existing", f"{keep_existing} is more than --posts {n_posts}")
-    if method not in ("exact", "heuristic"):
-        raise Invalid("method", f"{method!r}; use exact or heuristic")
-    if time_limit_s is not None and not time_limit_s > 0:
-        raise Invalid("time_limit", f"must be > 0 seconds, got {time_limit_s:g}")
-    if len(demand) == 0:
-        raise Invalid("demand", "no grid cells in your jurisdiction to cover")
-    # all candidates: the new sites, then today's posts
-    lon = np.concatenate([candidates.lon, existing.lon])
-    lat = np.concatenate([candidates.lat, existing.lat])
-    src = [*candidates.source, *["existing"] * len(existing)]
-    label = [*candidates.label, *existing.code]
-    ex_id = np.concatenate([candidates.existing_id, existing.id])
-    rows, too_far, _ = _snap_rows(network, lon, lat, max_snap_m)
-    keep = np.flatnonzero(~too_far)
-    n_existing_ok = int((~too_far[len(candidates) :]).sum())
-    if keep_existing > n_existing_ok:
-        raise Invalid(
-            "keep_existing",
-            f"{keep_existing} asked but only {n_existing_ok} of today's posts are within "
-            f"{max_snap_m:g} m of a road",
-        )
-    if n_posts > keep.size:
-        raise Invalid(
-            "posts",
-            f"{n_posts} posts asked but there are only {keep.size} candidate sites "
-            f"({int((~too_far[: len(candidates)]).sum())} new, {n_existing_ok} of today's "
-            "posts); lower --posts or add candidates",
-        )
-    rows, lon, lat, ex_id = rows[keep], lon[keep], lat[keep], ex_id[keep]
-    src = [src[i] for i in keep.tolist()]
-    label = [label[i] for i in keep.tolist()]
-    is_existing = np.array([s == "existing" for s in src])
-    # demand: grid cells weighted by their incidents (all cells equally if none happened)
-    w = demand.weight.astype(np.float64)
-    weighting = "historical incidents per grid cell"
-    if w.sum() <= 0:
-        w = np.ones(len(demand))
-        weighting = "every grid cell equally (no historical incidents in scope)"
-    dsnap = network.snap(demand.lon, demand.lat, max_snap_m=max_snap_m)
-    use = (w > 0) & ~dsnap.too_far
-    report(0.05, f"{len(demand)} demand cells, {keep.size} candidate sites")
-    cost = _cost_matrix(
-        network,
-        rows,
-        dsnap.node[use],
-        dsnap.walk_s[use],
-        mode=mode,
-        at=at,
-        limit_s=standard_s,
-        progress=report,
-    )
-    wu = w[use]
-    required = np.empty(0, dtype=np.int64)
-    ex_cols = np.flatnonzero(is_existing)
-    if keep_existing:
-        if keep_existing == ex_cols.size:
-            required = ex_cols
-        else:
-            pre = MCLP.from_cost_matrix(
-                cost[:, ex_cols], wu, standard_s=standard_s, n_sites=keep_existing
-            ).solve(method="heuristic")
-            required = ex_cols[pre.result_.selected]
-    report(0.65, f"solving MCLP ({method}) for {n_posts} posts")
-    model = MCLP.from_cost_matrix(
-        cost, wu, standard_s=standard_s, n_sites=n_posts, required=required
-    ).solve(method=method, time_limit_s=time_limit_s)  # type: ignore[arg-type]
-    res = model.result_
-    sel = np.asarray(res.selected, dtype=np.int64)
-    report(0.85, "comparing coverage before and after")
-    before = (
-        field_from(network, existing, mode=mode, at=at, max_snap_m=max_snap_m)
-        if len(existing)
-        else Field(np.full(network.n_nodes, np.inf), mode, at, 0, [])
-    )
-    t_after = travel_times(network, rows[sel], mode=mode, at=at)
-    after = Field(t_after, mode, at, int(sel.size), [])
-    tb = coverage_table(network, before, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
-    ta = coverage_table(network, after, layers, [standard_s], max_snap_m=max_snap_m, max_listed=0)
-    table = []
-    for b, a in zip(tb, ta, strict=True):
-        lb = b["levels"][0] if b["levels"] else {}
-        la = a["levels"][0] if a["levels"] else {}
-        table.append(
-            {
-                "layer": b["layer"],
-                "count": b["count"],
-                "total_weight": b["total_weight"],
-                "before_covered_weight": lb.get("covered_weight", 0.0),
-                "before_share": lb.get("covered_share", 0.0),
-                "after_covered_weight": la.get("covered_weight", 0.0),
-                "after_share": la.get("covered_share", 0.0),
-            }
-        )
-    posts = []
-    for rank, j in enumerate(sel.tolist(), start=1):
-        posts.append(
-            {
-                "rank": rank,
-                "lon": round(float(lon[j]), 6),
-                "lat": round(float(lat[j]), 6),
-                "source": src[j],
-                "label": label[j],
-                "existing_id": int(ex_id[j]) if ex_id[j] >= 0 else None,
-                "kept": bool(j in set(required.tolist())),
-            }
-        )
-    n_new = int((~is_existing[sel]).sum())
-    summary = {
-        "standard_s": standard_s,
-        "mode": mode,
-        "at": at.strftime("%H:%M") if at else None,
-        "posts": n_posts,
-        "keep_existing": keep_existing,
-        "existing_kept": int(is_existing[sel].sum()),
-        "new_sites": n_new,
-        "candidates": {
-            "total": int(keep.size),
-            "new": int((~is_existing).sum()),
-            "existing": int(is_existing.sum()),
-            "left_out_far_from_road": int(too_far.sum()),
-        },
-        "demand": {
-            "cells": int(use.sum()),
-            "weighting": weighting,
-            "total_weight": float(wu.sum()),
-        },
-        "model": {
-            "method": res.method,
-            "status": res.status,
-            "covered_weight": res.covered_weight,
-            "covered_share": res.covered_share,
-            "objective": res.objective,
-            "bound": res.bound,
-            "gap": res.gap,
-            "solve_time_s": round(res.solve_time_s, 3),
-            "explanation": res.explanation,
-        },
-    }
-    return {
-        **summary,
-        "proposed": posts,
-        "before_after": table,
-        "geojson": plan_geojson(posts, summary, table),
-    }
-
-
-def plan_geojson(
-    posts: list[dict[str, Any]], summary: dict[str, Any], table: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """The plan as a GeoJSON FeatureCollection: one point per proposed post; the summary and
-    the before/after table in the collection's ``properties``."""
-    return {
-        "type": "FeatureCollection",
-        "properties": {**summary, "before_after": table},
-        "features": [
-            {
-                "type": "Feature",
-                "id": p["rank"],
-                "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
-                "properties": {k: v for k, v in p.items() if k not in ("lon", "lat")},
-            }
-            for p in posts
-        ],
-    }
-
-
-def point_candidates(
-    lon: Sequence[float], lat: Sequence[float], *, source: str, labels: Sequence[str] | None = None
-) -> Candidates:
-    """Candidate sites from plain positions (premises, a user's list)."""
-    lo = np.asarray(lon, dtype=np.float64)
-    la = np.asarray(lat, dtype=np.float64)
-    if lo.shape != la.shape:
-        raise Invalid("candidates", "need as many longitudes as latitudes")
-    bad = ~(np.isfinite(lo) & np.isfinite(la) & (np.abs(lo) <= 180) & (np.abs(la) <= 90))
-    if bad.any():
-        raise Invalid(
-            "candidates",
-            f"{int(bad.sum())} positions are not WGS-84 lon/lat (first: row "
-            f"{int(np.flatnonzero(bad)[0]) + 1})",
-        )
-    names = list(labels) if labels is not None else [f"{source} {i + 1}" for i in range(lo.size)]
-    return Candidates(lo, la, [source] * lo.size, names, np.full(lo.size, -1, dtype=np.int64))
-
-
-def candidates_from_geojson(obj: Any) -> Candidates:
-    """Candidate sites from a GeoJSON FeatureCollection of points (``name`` or ``code`` as the
-    label)."""
-    feats = obj.get("features") if isinstance(obj, dict) else None
-    if not isinstance(feats, list):
-        raise Invalid("candidates", "expected a GeoJSON FeatureCollection of points")
-    lon, lat, names = [], [], []
-    for i, f in enumerate(feats):
-        g = (f or {}).get("geometry") or {}
-        if g.get("type") != "Point":
-            raise Invalid("candidates", f"feature {i + 1} is not a Point")
-        x, y = g["coordinates"][:2]
-        props = f.get("properties") or {}
-        lon.append(float(x))
-        lat.append(float(y))
-        names.append(str(props.get("name") or props.get("code") or f"site {i + 1}"))
-    return point_candidates(lon, lat, source="file", labels=names)
-
-
 # ---------------------------------------------------------------------------- map roads
 MAJOR_CLASSES = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
 MIDDLE_CLASSES = ("secondary", "secondary_link", "tertiary", "tertiary_link")
 MAX_ROAD_SEGMENTS = 60_000
-
-
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """``W,S,E,N`` in WGS-84 degrees, or None; ``Invalid("bbox", …)`` when malformed
-    (the rules of :func:`pingan.geo.parse_bbox`)."""
-    try:
-        return geo_parse_bbox(value)
-    except BBoxError as exc:
-        raise Invalid("bbox", exc.reason) from None
 
 
 def road_classes_for_zoom(zoom: float) -> tuple[str, ...] | None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
-from pingan.api.deps import SessionDep, allowed
+from pingan.api.deps import SessionDep, allowed, bbox_param
 from pingan.api.errors import ErrorBody
 from pingan.api.ogc import ComputedCollection, register_collection
 from pingan.auth.service import Principal
@@ -51,7 +51,7 @@ def map_roads(
     shows (major roads below 12, collectors from 12, all streets from 13), one MultiLineString
     per road class. 409 when no road network has been built yet."""
     net = flows.network(data_dir=_data_dir(request))
-    return service.road_geojson(net, bbox=service.parse_bbox(bbox), zoom=zoom)
+    return service.road_geojson(net, bbox=bbox_param(bbox), zoom=zoom)
 
 
 @router.get("/map/road-labels", operation_id="map_road_labels", tags=["map"])

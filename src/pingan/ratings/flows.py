@@ -1,8 +1,7 @@
-"""Changes of the star ratings: a computation, a revocation, a recorded security feature. Each
-checks the caller's role, commits once, and writes its audit record in the same transaction.
-
-Roles are checked against ``RATING_ROLES`` / ``FEATURE_ROLES`` here until the permission table
-(``pingan.permissions``) holds them.
+"""Changes of the star ratings: a computation, a revocation, a recorded security feature, a
+hazard. Each commits once and writes its audit record in the same transaction. Who may is the
+permission table's (``rating.manage``, ``premises.feature``, ``hazard.close``), checked by the
+routes and the commands; the services keep the scope.
 """
 
 from __future__ import annotations
@@ -13,15 +12,12 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor, record
 from pingan.auth.service import Principal
-from pingan.errors import PermissionDenied
 from pingan.ratings import hazards, service
 from pingan.ratings.models import Hazard, PremisesFeature, Rating
 from pingan.ratings.schemas import HazardCreate, HazardUpdate
 from pingan.store.base import utcnow
 
 __all__ = [
-    "FEATURE_ROLES",
-    "RATING_ROLES",
     "feature_set_flow",
     "hazard_close_flow",
     "hazard_create_flow",
@@ -32,17 +28,6 @@ __all__ = [
     "ratings_compute_flow",
 ]
 
-RATING_ROLES = frozenset({"admin", "commander", "station_chief"})
-FEATURE_ROLES = RATING_ROLES | {"community_officer"}
-
-
-def _require(principal: Principal, roles: frozenset[str], what: str) -> None:
-    if principal.role not in roles:
-        raise PermissionDenied(
-            f"role {principal.role!r} may not {what}; allowed: {', '.join(sorted(roles))}",
-            field="role",
-        )
-
 
 def ratings_compute_flow(
     session: Session,
@@ -52,7 +37,6 @@ def ratings_compute_flow(
     now: dt.datetime | None = None,
 ) -> service.Computed:
     """Rate every premises in the caller's scope (or one station of it); audited."""
-    _require(principal, RATING_ROLES, "compute ratings")
     station = None
     if station_code is not None:
         station = service.get_station_by_code(session, principal=principal, code=station_code)
@@ -76,7 +60,6 @@ def ratings_compute_flow(
 
 def rating_refresh_flow(session: Session, *, principal: Principal, premises_id: int) -> Rating:
     """Rate one premises again now (audited); its new rating."""
-    _require(principal, FEATURE_ROLES, "re-rate premises")
     service.rerate(session, principal=principal, premises_id=premises_id, reason="requested")
     session.commit()
     return service.current_rating(session, principal=principal, premises_id=premises_id)
@@ -86,7 +69,6 @@ def rating_revoke_flow(
     session: Session, *, principal: Principal, premises_id: int, reason: str
 ) -> Rating:
     """Revoke a premises' current rating: its signs, and older ones, show 「已撤销」."""
-    _require(principal, RATING_ROLES, "revoke ratings")
     r = service.current_rating(session, principal=principal, premises_id=premises_id)
     r.revoked_at = utcnow()
     r.revoked_reason = reason
@@ -113,7 +95,6 @@ def feature_set_flow(
     note: str = "",
 ) -> PremisesFeature:
     """Record a premises' security feature (it counts at the next computation); audited."""
-    _require(principal, FEATURE_ROLES, "record premises security features")
     f = service.set_feature(
         session,
         principal=principal,
@@ -137,7 +118,6 @@ def feature_set_flow(
 
 def hazard_create_flow(session: Session, *, principal: Principal, data: HazardCreate) -> Hazard:
     """Record a hazard point or segment (audited)."""
-    _require(principal, FEATURE_ROLES, "record hazards")
     h = hazards.create_hazard(session, principal=principal, data=data)
     record(
         session,
@@ -156,7 +136,6 @@ def hazard_update_flow(
     session: Session, *, principal: Principal, hazard_id: int, data: HazardUpdate
 ) -> Hazard:
     """Change a hazard's owner, deadline or status (audited)."""
-    _require(principal, FEATURE_ROLES, "change hazards")
     h = hazards.update_hazard(
         session,
         principal=principal,
@@ -180,7 +159,6 @@ def hazard_update_flow(
 
 def hazard_close_flow(session: Session, *, principal: Principal, hazard_id: int) -> Hazard:
     """Close a rectified hazard (audited); it stops counting at the next rating."""
-    _require(principal, RATING_ROLES, "close hazards")
     h = hazards.close_hazard(session, principal=principal, hazard_id=hazard_id)
     record(
         session,

@@ -16,8 +16,8 @@ from scipy.spatial import cKDTree
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from pingan.auth.service import Principal, scope_clause
-from pingan.errors import Invalid, NotFound, PermissionDenied, StateTransition
+from pingan.auth.service import Principal, get_scoped, scope_clause
+from pingan.errors import Invalid, PermissionDenied, StateTransition
 from pingan.geo.crs import LocalProjection
 from pingan.incidents.models import Incident
 from pingan.jurisdictions.service import assign_points
@@ -95,10 +95,7 @@ def create_hazard(session: Session, *, principal: Principal, data: HazardCreate)
 
 def get_hazard_or_raise(session: Session, *, principal: Principal, hazard_id: int) -> Hazard:
     """The hazard if it exists in scope, else ``NotFound``."""
-    h = session.get(Hazard, hazard_id)
-    if h is None or not principal.can_see(h.jpath):
-        raise NotFound(f"hazard {hazard_id} does not exist or is outside your jurisdiction")
-    return h
+    return get_scoped(session, Hazard, hazard_id, principal=principal, what="hazard")
 
 
 def update_hazard(

@@ -277,7 +277,7 @@ def update_hazard(
 def close_hazard(
     hazard_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     session: SessionDep,
-    principal: Annotated[Principal, allowed("premises.feature")],
+    principal: Annotated[Principal, allowed("hazard.close")],
 ) -> HazardRead:
     """Close a rectified hazard."""
     return hazard_read(flows.hazard_close_flow(session, principal=principal, hazard_id=hazard_id))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["RESOURCE_KINDS", "RESOURCE_STATUSES", "Resource", "ResourcePosition"]
+__all__ = ["RESOURCE_KINDS", "RESOURCE_STATUSES", "Resource", "ResourceKind", "ResourcePosition"]
 
-RESOURCE_KINDS: tuple[str, ...] = (
+ResourceKind = Literal[
     "fixed_post",
     "mobile_kiosk",
     "patrol_car",
@@ -20,7 +21,9 @@ RESOURCE_KINDS: tuple[str, ...] = (
     "tactical_unit",
     "drone",
     "drone_base",
-)
+]
+"""The kinds of unit (the API's input type and the demo's list)."""
+RESOURCE_KINDS: tuple[str, ...] = get_args(ResourceKind)
 RESOURCE_STATUSES: tuple[str, ...] = (
     "available",
     "dispatched",

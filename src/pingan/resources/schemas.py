@@ -8,19 +8,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pingan.inputs import Instant
+from pingan.resources.models import ResourceKind
 
 __all__ = ["PositionIn", "ResourceCreate", "ResourceRead", "StatusIn"]
 
-Kind = Literal[
-    "fixed_post",
-    "mobile_kiosk",
-    "patrol_car",
-    "motorcycle",
-    "foot_team",
-    "tactical_unit",
-    "drone",
-    "drone_base",
-]
+Kind = ResourceKind
 
 
 class ResourceCreate(BaseModel):

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
-from pingan.auth.service import Principal
-from pingan.errors import Conflict, Invalid, NotFound, PermissionDenied
+from pingan.auth.service import Principal, get_scoped
+from pingan.errors import Conflict, Invalid, PermissionDenied
 from pingan.geo.crs import to_wgs84
 from pingan.jurisdictions.service import get_by_code
 from pingan.resources.models import Resource, ResourcePosition
@@ -79,10 +79,7 @@ def create(session: Session, *, principal: Principal, data: ResourceCreate) -> R
 
 def get_or_raise(session: Session, *, principal: Principal, resource_id: int) -> Resource:
     """The unit if it exists in scope, else ``NotFound``."""
-    r = session.get(Resource, resource_id)
-    if r is None or not principal.can_see(r.jpath):
-        raise NotFound(f"unit {resource_id} does not exist or is outside your jurisdiction")
-    return r
+    return get_scoped(session, Resource, resource_id, principal=principal, what="unit")
 
 
 def set_status(

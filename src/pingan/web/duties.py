@@ -15,41 +15,36 @@ from sqlalchemy import select
 from pingan.api.deps import SessionDep
 from pingan.auth.service import scope_clause
 from pingan.jurisdictions.models import Jurisdiction
-from pingan.web.views import NAV, NavItem, language, render, require_login
+from pingan.permissions import page_allows
+from pingan.web.views import language, page_caller, render
 
-__all__ = ["BOARD_ROLES", "QUEUE_ROLES", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-
-QUEUE_ROLES = ("admin", "commander", "station_chief", "community_officer")
-BOARD_ROLES = ("admin", "commander", "station_chief")
-
-NAV.append(NavItem("nav.ops_my", "/ops/my", ("station_chief", "community_officer")))
-NAV.append(NavItem("nav.ops_board", "/ops/board", BOARD_ROLES))
 
 
 @router.get("/ops", response_class=HTMLResponse)
 def ops_home(request: Request, session: SessionDep) -> Response:
-    """The queue for officers, the board for chiefs and commanders."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    return RedirectResponse("/ops/board" if who.role in BOARD_ROLES else "/ops/my", 303)
+    """The board for those who may open it (chiefs and commanders), the queue for the others."""
+    page = page_caller(request, session, "/ops")
+    if isinstance(page, RedirectResponse):
+        return page
+    board = page_allows(page.principal.role, "/ops/board")
+    return RedirectResponse("/ops/board" if board else "/ops/my", 303)
 
 
 @router.get("/ops/my", response_class=HTMLResponse)
 def my_queue(request: Request, session: SessionDep) -> Response:
     """My queue: instructions to sign, to do, overdue; today's checklist tasks."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    forbidden = who.role not in QUEUE_ROLES
+    page = page_caller(request, session, "/ops/my")
+    if isinstance(page, RedirectResponse):
+        return page
     return render(
         request,
         "ops_my.html",
-        {"forbidden": forbidden},
-        principal=who,
-        status_code=403 if forbidden else 200,
+        {"forbidden": not page.allowed},
+        principal=page.principal,
+        status_code=page.status_code,
     )
 
 
@@ -57,10 +52,10 @@ def my_queue(request: Request, session: SessionDep) -> Response:
 def board(request: Request, session: SessionDep) -> Response:
     """The chief's board: instructions issued with per-recipient status, the station board,
     checklist completion, on-time rates, escalation notices; issue a new instruction."""
-    who = require_login(request, session)
-    if isinstance(who, RedirectResponse):
-        return who
-    forbidden = who.role not in BOARD_ROLES
+    page = page_caller(request, session, "/ops/board")
+    if isinstance(page, RedirectResponse):
+        return page
+    who, forbidden = page.principal, not page.allowed
     stations: list[tuple[int, str]] = []
     if not forbidden:
         name = Jurisdiction.name_zh if language(request) == "zh-CN" else Jurisdiction.name_en
@@ -78,5 +73,5 @@ def board(request: Request, session: SessionDep) -> Response:
         "ops_board.html",
         {"forbidden": forbidden, "stations": stations, "own_station": own},
         principal=who,
-        status_code=403 if forbidden else 200,
+        status_code=page.status_code,
     )

@@ -58,7 +58,7 @@ def hazards_page(request: Request, session: SessionDep) -> Response:
     return render(
         request,
         "hazards.html",
-        {"forbidden": forbidden, "can_close": allows(who.role, "premises.feature")},
+        {"forbidden": forbidden, "can_close": allows(who.role, "hazard.close")},
         principal=who,
         status_code=403 if forbidden else 200,
     )

@@ -42,7 +42,6 @@ from pingan.permissions import ACTIONS, actions_for, nav_for, page_allows
 from pingan.web.i18n import LANGUAGES, messages, translator
 
 __all__ = [
-    "NAV",
     "NavItem",
     "PageCaller",
     "page_caller",
@@ -71,13 +70,6 @@ class NavItem:
 
     key: str
     href: str
-    roles: tuple[str, ...] = ()
-    """unused: who sees a link is the permission table's answer for its page"""
-
-
-NAV: list[NavItem] = []
-"""Deprecated and ignored (page modules used to append their links here); the navigation is
-built from :data:`pingan.permissions.PAGES`. Kept until the last page module stops appending."""
 
 
 def _served_pages(app: FastAPI) -> frozenset[str]:

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from pingan import roads
 from pingan.places.kinds import PREMISES_KINDS
+from pingan.resources.models import RESOURCE_KINDS
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -28,16 +29,7 @@ ROAD_CLASSES: Final[tuple[str, ...]] = tuple(
     c for c in roads.ROAD_CLASSES if c not in _NOT_DRAWN | {"cycleway"}
 )
 PLACE_KINDS: Final[tuple[str, ...]] = PREMISES_KINDS
-UNIT_KINDS: Final[tuple[str, ...]] = (
-    "fixed_post",
-    "mobile_kiosk",
-    "patrol_car",
-    "motorcycle",
-    "foot_team",
-    "tactical_unit",
-    "drone",
-    "drone_base",
-)
+UNIT_KINDS: Final[tuple[str, ...]] = RESOURCE_KINDS
 # free-flow speeds by class (km/h): the routing's own (pingan.roads)
 SPEED_KPH_BY_CLASS: Final[dict[str, float]] = {c: roads.free_flow_kph(c) for c in ROAD_CLASSES}
 _C = {c: i for i, c in enumerate(ROAD_CLASSES)}
