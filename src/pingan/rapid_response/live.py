@@ -27,7 +27,8 @@ from scipy.sparse.csgraph import dijkstra
 from pingan.coverage import MoveUp
 from pingan.geo.crs import haversine_m
 from pingan.rapid_response.data import KIND_MODE, Forces, Points
-from pingan.rapid_response.service import DEFAULT_MAX_SNAP_M, road_node_candidates
+from pingan.rapid_response.service import DEFAULT_MAX_SNAP_M
+from pingan.rapid_response.siting import road_node_candidates
 from pingan.roads import RoadNetwork
 
 __all__ = [

@@ -67,7 +67,7 @@ def map_road_labels(
     network has been built yet."""
     net = flows.network(data_dir=_data_dir(request))
     return basemap.street_label_geojson(
-        net, bbox=service.parse_bbox(bbox), zoom=zoom, lang=_lang(request)
+        net, bbox=bbox_param(bbox), zoom=zoom, lang=_lang(request)
     )
 
 
