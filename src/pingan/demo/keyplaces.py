@@ -202,6 +202,173 @@ def _rooms(
     return len(rooms)
 
 
+def _inspections(
+    session: Session,
+    prem: list[Any],
+    st_of: list[int | None],
+    officers: dict[int, list[int | None]],
+    rng: Any,
+    now: dt.datetime,
+) -> tuple[list[tuple[int, float]], list[PremisesInspection]]:
+    """The inspections: an older one (30-330 days ago) and, for half, a recent one (1-25 days
+    ago), oldest first so the latest per premises is written last; (premises index, days ago)
+    beside each stored row."""
+    picks = np.flatnonzero(rng.random(len(prem)) < INSPECTED_SHARE)
+    plan: list[tuple[int, float]] = []
+    for i in picks.tolist():
+        plan.append((i, float(rng.uniform(30, 330))))
+        if rng.random() < 0.5:
+            plan.append((i, float(rng.uniform(1, 25))))
+    plan.sort(key=lambda x: -x[1])
+    inspections = [
+        PremisesInspection(
+            premises_id=prem[i].id,
+            jpath=prem[i].jpath,
+            officer_id=(officers.get(st_of[i] or 0) or [None])[0],
+            inspected_at=now - dt.timedelta(days=days_ago),
+            outcome="ok",
+            note="",
+            lon=prem[i].lon,
+            lat=prem[i].lat,
+        )
+        for i, days_ago in plan
+    ]
+    session.add_all(inspections)
+    session.flush()
+    return plan, inspections
+
+
+def _results(
+    insp: PremisesInspection,
+    points: dict[str, Any],
+    codes: list[str],
+    present_i: Any,
+    days_ago: float,
+    rng: Any,
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """One inspection's item results (each feature the kind scores, then the fire inspection)
+    and its failed items as (feature index or -1, code)."""
+    results: list[dict[str, Any]] = []
+    failed: list[tuple[int, str]] = []
+    for k, code in enumerate(codes):
+        if points.get(code, 0) <= 0:
+            continue
+        ok = bool(present_i[k]) or (days_ago > 30 and rng.random() < 0.5)
+        results.append(
+            {"inspection_id": insp.id, "code": code, "result": "pass" if ok else "fail", "note": ""}
+        )
+        if not ok:
+            failed.append((k, code))
+    fire_ok = rng.random() < 0.8
+    results.append(
+        {
+            "inspection_id": insp.id,
+            "code": "fire_inspection",
+            "result": "pass" if fire_ok else "fail",
+            "note": "",
+        }
+    )
+    if not fire_ok:
+        failed.append((-1, "fire_inspection"))
+    return results, failed
+
+
+def _order(
+    n_order: int,
+    prem_i: Any,
+    station: int | None,
+    insp: PremisesInspection,
+    code: str,
+    days_ago: float,
+    rng: Any,
+    today: dt.date,
+) -> tuple[dict[str, Any], list[tuple[str, dt.datetime]], bool]:
+    """The rectification order a failed item opens: its row, its steps so far and whether it
+    was fixed (older orders mostly accepted; recent ones at every step, late ones escalated)."""
+    issued = insp.inspected_at
+    deadline = issued.astimezone(TZ).date() + dt.timedelta(days=7)
+    row: dict[str, Any] = {
+        "code": f"ZG{issued.astimezone(TZ):%Y%m%d}-D{n_order:05d}",
+        "premises_id": prem_i.id,
+        "inspection_id": insp.id,
+        "item_code": code,
+        "problem": PROBLEMS.get(code, code),
+        "owner": f"{prem_i.name}负责人",
+        "assignee_id": insp.officer_id,
+        "deadline": deadline,
+        "jpath": prem_i.jpath,
+        "station_id": station,
+        "report": "",
+        "escalation_level": 0,
+        "issued_at": issued,
+        "state": "issued",
+    }
+    steps = [("issued", issued)]
+    if days_ago > 30 and rng.random() < 0.85:
+        fix_days = float(rng.uniform(1, 10))
+        row["signed_at"] = issued + dt.timedelta(days=0.5)
+        row["reported_at"] = issued + dt.timedelta(days=fix_days - 0.3)
+        row["accepted_at"] = issued + dt.timedelta(days=fix_days)
+        row["report"] = "已按要求整改"
+        row["state"] = "accepted"
+        steps += [
+            ("signed", row["signed_at"]),
+            ("reported", row["reported_at"]),
+            ("accepted", row["accepted_at"]),
+        ]
+        return row, steps, True
+    state = str(rng.choice(["issued", "signed", "reported", "rework"]))
+    row["state"] = state
+    if state != "issued":
+        row["signed_at"] = issued + dt.timedelta(days=0.5)
+        steps.append(("signed", row["signed_at"]))
+    if state in ("reported", "rework"):
+        row["reported_at"] = issued + dt.timedelta(days=min(days_ago, 6) - 0.2)
+        row["report"] = "已部分整改"
+        steps.append(("reported", row["reported_at"]))
+    if state == "rework":
+        row["rework_at"] = row["reported_at"] + dt.timedelta(hours=3)
+        steps.append(("rework", row["rework_at"]))
+    late_days = (today - deadline).days
+    if late_days > 0:
+        row["escalation_level"] = 2 if late_days > 7 else 1
+        row["escalated_at"] = _local(deadline + dt.timedelta(days=1), "09:00")
+    return row, steps, False
+
+
+_EVENT_KIND = {
+    "issued": "issued",
+    "signed": "sign",
+    "reported": "report",
+    "accepted": "accept",
+    "rework": "reject",
+}
+
+
+def _order_events(
+    order_rows: list[RectificationOrder], orders: list[tuple[dict[str, Any], list[Any]]]
+) -> list[dict[str, Any]]:
+    """The timeline rows of the stored orders, one per step."""
+    events: list[dict[str, Any]] = []
+    for o, (_, steps) in zip(order_rows, orders, strict=True):
+        prev = None
+        for state, at in steps:
+            events.append(
+                {
+                    "order_id": o.id,
+                    "at": at,
+                    "kind": _EVENT_KIND[state],
+                    "from_state": prev,
+                    "to_state": state,
+                    "actor_id": o.assignee_id,
+                    "note": o.problem if state == "issued" else "",
+                    "data": json.dumps({}),
+                }
+            )
+            prev = state
+    return events
+
+
 def seed_keyplaces(
     session: Session,
     *,
@@ -226,146 +393,32 @@ def seed_keyplaces(
     n_check = _checkins(session, posts, officers, rng, now)
     n_rooms = _rooms(session, prem, kinds, st_of, officers, rng, now)
     today = now.astimezone(TZ).date()
-    # inspections: the older one (30-330 days ago) and, for half, a recent one (1-25 days ago)
-    picks = np.flatnonzero(rng.random(len(prem)) < INSPECTED_SHARE)
-    plan: list[tuple[int, float]] = []
-    for i in picks.tolist():
-        plan.append((i, float(rng.uniform(30, 330))))
-        if rng.random() < 0.5:
-            plan.append((i, float(rng.uniform(1, 25))))
-    plan.sort(key=lambda x: -x[1])  # oldest first: the latest per premises is written last
-    inspections = []
-    for i, days_ago in plan:
-        inspections.append(
-            PremisesInspection(
-                premises_id=prem[i].id,
-                jpath=prem[i].jpath,
-                officer_id=(officers.get(st_of[i] or 0) or [None])[0],
-                inspected_at=now - dt.timedelta(days=days_ago),
-                outcome="ok",
-                note="",
-                lon=prem[i].lon,
-                lat=prem[i].lat,
-            )
-        )
-    session.add_all(inspections)
-    session.flush()
-    results, orders, events = [], [], []
-    n_order = 0
+    plan, inspections = _inspections(session, prem, st_of, officers, rng, now)
+    results: list[dict[str, Any]] = []
+    orders: list[tuple[dict[str, Any], list[Any]]] = []
     for (i, days_ago), insp in zip(plan, inspections, strict=True):
         out.latest[i] = insp.id
         points = crit.sets[crit.set_of(kinds[i])]
-        failed = []
-        for k, code in enumerate(codes):
-            if points.get(code, 0) <= 0:
-                continue
-            ok = bool(present[i, k]) or (days_ago > 30 and rng.random() < 0.5)
-            results.append(
-                {
-                    "inspection_id": insp.id,
-                    "code": code,
-                    "result": "pass" if ok else "fail",
-                    "note": "",
-                }
-            )
-            if not ok:
-                failed.append((k, code))
-        fire_ok = rng.random() < 0.8
-        results.append(
-            {
-                "inspection_id": insp.id,
-                "code": "fire_inspection",
-                "result": "pass" if fire_ok else "fail",
-                "note": "",
-            }
-        )
-        if not fire_ok:
-            failed.append((-1, "fire_inspection"))
+        item_results, failed = _results(insp, points, codes, present[i], days_ago, rng)
+        results += item_results
         all_fixed = True
         for k, code in failed:
-            n_order += 1
-            issued = insp.inspected_at
-            deadline = issued.astimezone(TZ).date() + dt.timedelta(days=7)
-            row: dict[str, Any] = {
-                "code": f"ZG{issued.astimezone(TZ):%Y%m%d}-D{n_order:05d}",
-                "premises_id": prem[i].id,
-                "inspection_id": insp.id,
-                "item_code": code,
-                "problem": PROBLEMS.get(code, code),
-                "owner": f"{prem[i].name}负责人",
-                "assignee_id": insp.officer_id,
-                "deadline": deadline,
-                "jpath": prem[i].jpath,
-                "station_id": st_of[i],
-                "report": "",
-                "escalation_level": 0,
-                "issued_at": issued,
-                "state": "issued",
-            }
-            steps = [("issued", issued)]
-            if days_ago > 30 and rng.random() < 0.85:
-                fix_days = float(rng.uniform(1, 10))
-                row["signed_at"] = issued + dt.timedelta(days=0.5)
-                row["reported_at"] = issued + dt.timedelta(days=fix_days - 0.3)
-                row["accepted_at"] = issued + dt.timedelta(days=fix_days)
-                row["report"] = "已按要求整改"
-                row["state"] = "accepted"
-                steps += [
-                    ("signed", row["signed_at"]),
-                    ("reported", row["reported_at"]),
-                    ("accepted", row["accepted_at"]),
-                ]
-                if k >= 0:
-                    out.fixed.add((i, k))
-                    present[i, k] = True  # a later inspection finds it fixed
-            else:
-                all_fixed = False
-                state = str(rng.choice(["issued", "signed", "reported", "rework"]))
-                row["state"] = state
-                if state != "issued":
-                    row["signed_at"] = issued + dt.timedelta(days=0.5)
-                    steps.append(("signed", row["signed_at"]))
-                if state in ("reported", "rework"):
-                    row["reported_at"] = issued + dt.timedelta(days=min(days_ago, 6) - 0.2)
-                    row["report"] = "已部分整改"
-                    steps.append(("reported", row["reported_at"]))
-                if state == "rework":
-                    row["rework_at"] = row["reported_at"] + dt.timedelta(hours=3)
-                    steps.append(("rework", row["rework_at"]))
-                late_days = (today - deadline).days
-                if late_days > 0:
-                    row["escalation_level"] = 2 if late_days > 7 else 1
-                    row["escalated_at"] = _local(deadline + dt.timedelta(days=1), "09:00")
+            row, steps, fixed = _order(
+                len(orders) + 1, prem[i], st_of[i], insp, code, days_ago, rng, today
+            )
+            if fixed and k >= 0:
+                out.fixed.add((i, k))
+                present[i, k] = True  # a later inspection finds it fixed
+            all_fixed = all_fixed and fixed
             orders.append((row, steps))
         if failed:
             insp.outcome = "rectified" if all_fixed else "issues_found"
     if results:
         session.execute(insert(InspectionResult), results)
-    order_rows = [RectificationOrder(**{k: v for k, v in row.items()}) for row, _ in orders]
+    order_rows = [RectificationOrder(**row) for row, _ in orders]
     session.add_all(order_rows)
     session.flush()
-    for o, (_, steps) in zip(order_rows, orders, strict=True):
-        prev = None
-        for state, at in steps:
-            events.append(
-                {
-                    "order_id": o.id,
-                    "at": at,
-                    "kind": {
-                        "issued": "issued",
-                        "signed": "sign",
-                        "reported": "report",
-                        "accepted": "accept",
-                        "rework": "reject",
-                    }[state],
-                    "from_state": prev,
-                    "to_state": state,
-                    "actor_id": o.assignee_id,
-                    "note": o.problem if state == "issued" else "",
-                    "data": json.dumps({}),
-                }
-            )
-            prev = state
+    events = _order_events(order_rows, orders)
     if events:
         session.execute(insert(OrderEvent), events)
     open_n = sum(1 for o in order_rows if o.state != "accepted")
