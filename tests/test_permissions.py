@@ -188,6 +188,7 @@ def test_nav_follows_the_table() -> None:
         "/reports",
         "/premises",
         "/hazards",
+        "/patrols",
     ]
     served = {"/command", "/analysis", "/audit"}
     assert [p.path for p in permissions.nav_for("admin", served)] == [

@@ -23,6 +23,7 @@ from pingan.commands import (
     evaluation,
     importing,
     instructions,
+    patrols,
     places,
     rapid_response,
     ratings,
@@ -59,6 +60,7 @@ app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(scheduler.jobs_app, name="jobs")
 addresses.register(app)  # pingan import addresses
 app.add_typer(ratings.app, name="ratings")
+app.add_typer(patrols.app, name="patrols")
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from pingan.instructions.models import (
 )
 from pingan.jobs.models import Job
 from pingan.jurisdictions.models import Jurisdiction
+from pingan.patrols.models import PatrolItem, PatrolPlan
 from pingan.places.models import Address, KeyArea, Premises
 from pingan.ratings.models import Hazard, PremisesFeature, Rating, StationPhone
 from pingan.resources.models import Resource, ResourcePosition
@@ -66,6 +67,8 @@ __all__ = [
     "KeyArea",
     "MediationStep",
     "Notice",
+    "PatrolItem",
+    "PatrolPlan",
     "Premises",
     "PremisesFeature",
     "PremisesInspection",

@@ -192,6 +192,19 @@ ACTIONS: dict[str, Action] = _actions(
         {**_ISSUERS, "community_officer": _O},
         "sign, do and report what was sent to you",
     ),
+    # --- patrol plans and event security
+    Action(
+        "patrol.read",
+        "read patrol plans",
+        _EVERYONE_J,
+        "plans, planned against actual, patrol cards",
+    ),
+    Action(
+        "patrol.plan",
+        "make patrol plans",
+        {"admin": _J, "commander": _J, "station_chief": _J},
+        "generate, assign units and officers, publish",
+    ),
     Action("checklist.manage", "manage checklist templates", {"admin": _B, "commander": _B}),
     # --- evaluation
     Action(
@@ -236,6 +249,7 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/jobs", "job.run", "nav.jobs"),
     PageRule("/premises", "rating.read", "nav.premises"),
     PageRule("/hazards", "rating.read", "nav.hazards"),
+    PageRule("/patrols", "patrol.read", "nav.patrols"),
     # pages reached from the ones above (no link of their own)
     PageRule("/ops", "account.read"),
     PageRule("/casework/disputes/new", "dispute.handle"),

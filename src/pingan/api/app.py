@@ -57,6 +57,8 @@ _ROUTERS = (
     "pingan.geocoding.views",
     "pingan.ratings.views",
     "pingan.web.ratings",
+    "pingan.patrols.views",
+    "pingan.web.patrols",
 )
 
 
