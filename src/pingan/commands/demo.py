@@ -190,6 +190,10 @@ def _build(
         prog.update(t, info=seed_ratings(engine, seed=seed))  # issue 21: every premises rated
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)
+        p = prog.add_task("patrol plans and event security", total=1, info="")
+        from pingan.demo.patrols import seed_patrols
+
+        prog.update(p, advance=1, info=seed_patrols(engine, data_dir, seed=seed))  # issue 22
         w = prog.add_task("early warnings", total=1, info="")
         warned = _first_warnings(engine)
         prog.update(w, advance=1, info=warned)

@@ -146,12 +146,17 @@ def road_travel_matrix(
     mode: str = "car",
     at: dt.time | None = None,
     access_s: ArrayLike | None = None,
+    within: ArrayLike | None = None,
 ) -> F64:
     """Travel times (s) between road nodes, ``(k, k)``: row ``i`` is Dijkstra from ``nodes[i]``.
 
     ``access_s`` (k,) is the walk from each site to its snapped node, added on leaving and on
-    arriving (the site itself, not its node, is the stop). ``inf`` where unreachable.
-    O(k (V + E) log V) time (scipy.sparse.csgraph), O(k V) memory.
+    arriving (the site itself, not its node, is the stop). ``within`` (a boolean mask over the
+    network's nodes that holds every one of ``nodes``) restricts the paths to those nodes: a
+    station's area with a margin instead of the whole city, much faster, and exact whenever no
+    shortest path leaves the area (else an overestimate, never an underestimate). ``inf`` where
+    unreachable. O(k (V + E) log V) time (scipy.sparse.csgraph), O(k V) memory, V and E those
+    of the area.
     """
     from scipy.sparse.csgraph import dijkstra
 
@@ -161,8 +166,19 @@ def road_travel_matrix(
     if idx.min() < 0 or idx.max() >= network.n_nodes:
         raise ValueError(f"nodes: indices must be in [0, {network.n_nodes - 1}]")
     uniq, inv = np.unique(idx, return_inverse=True)
-    d = np.asarray(dijkstra(network.graph(mode, at), directed=True, indices=uniq))
-    t = d[inv][:, uniq][:, inv]
+    g = network.graph(mode, at)
+    cols = uniq
+    if within is not None:
+        keep = np.asarray(within, dtype=bool)
+        if keep.shape != (network.n_nodes,) or not keep[uniq].all():
+            raise ValueError("within: expected a mask over the nodes that holds every node given")
+        sub = np.flatnonzero(keep)
+        pos = np.full(network.n_nodes, -1, dtype=np.int64)
+        pos[sub] = np.arange(sub.size)
+        g = g[sub][:, sub]
+        uniq, cols = pos[uniq], pos[uniq]
+    d = np.asarray(dijkstra(g, directed=True, indices=uniq))
+    t = d[inv][:, cols][:, inv]
     if access_s is not None:
         a = np.asarray(access_s, dtype=np.float64)
         if a.shape != idx.shape or np.any(a < 0) or not np.all(np.isfinite(a)):

@@ -43,6 +43,8 @@ VISIT_RADIUS_M = 180.0
 """A position within this distance of a stop's centre visits it (a 250 m cell's half diagonal)."""
 LINE_KINDS: dict[str, str] = {"foot_team": "foot", "patrol_car": "car", "motorcycle": "car"}
 POST_KINDS: tuple[str, ...] = ("fixed_post", "mobile_kiosk")
+AREA_MARGIN_M = 1500.0
+"""Routes run on the roads of the station's hot cells' bounding box widened by 1.5 km."""
 
 
 def _zone() -> ZoneInfo:
@@ -238,6 +240,19 @@ class Made:
     hows: list[str] | None = None
 
 
+def _area_nodes(net: Any, node: NDArray[np.int64], *, margin_m: float) -> NDArray[np.bool_]:
+    """Road nodes in the bounding box of ``node`` widened by ``margin_m``."""
+    proj = net.projection
+    x, y = proj.forward(net.node_lon, net.node_lat)
+    mask: NDArray[np.bool_] = (
+        (x >= x[node].min() - margin_m)
+        & (x <= x[node].max() + margin_m)
+        & (y >= y[node].min() - margin_m)
+        & (y <= y[node].max() + margin_m)
+    )
+    return mask
+
+
 def station_site(station: Jurisdiction) -> tuple[float, float]:
     """The station house (the area's centroid when none is recorded)."""
     site = (station.site_lon, station.site_lat)
@@ -302,7 +317,13 @@ def ground_lines(
         lon = np.concatenate([[slon], cells.lon])
         lat = np.concatenate([[slat], cells.lat])
         node, walk = snap_to_mode(net, lon, lat, mode=mode)
-        travel = road_travel_matrix(net, node, mode=mode, access_s=np.minimum(walk, 600.0))
+        travel = road_travel_matrix(
+            net,
+            node,
+            mode=mode,
+            access_s=np.minimum(walk, 600.0),
+            within=_area_nodes(net, node, margin_m=AREA_MARGIN_M),
+        )
         prize = np.concatenate([[0.0], cells.prize])
         prize[1:][sorted(covered)] = 0.0  # cells already on a foot route: cars go elsewhere
         dwell = np.full(prize.size, DWELL_S[mode])
@@ -349,9 +370,9 @@ def drone_lines(
     time_limit_s: float,
     max_iterations: int | None,
 ) -> Made:
-    """One sortie per drone of the station (or another station's drone reaching three or more
-    of its hot cells): air distance at the drone's speed, cells within its range, the battery
-    (``DRONE_ENDURANCE_FACTOR`` × range / speed) as the budget."""
+    """One sortie per drone of the station (or another station's drone whose range covers the
+    station house and three or more of its hot cells): air distance at the drone's speed, cells
+    within its range, the battery (``DRONE_ENDURANCE_FACTOR`` × range / speed) as the budget."""
     from pingan.coverage import PatrolRoutes, air_travel_s
 
     made = Made([], hows=[])
@@ -368,14 +389,16 @@ def drone_lines(
         .order_by(Resource.id)
     ).all()
     cx, cy = cells.proj.forward(cells.lon, cells.lat)
+    sx, sy = cells.proj.forward(*(np.array([v]) for v in station_site(station)))
     for u in drones:
         rng_m = float(u.range_m or 5000.0)
         speed = float(u.speed_kph or 54.0) / 3.6
         ulon, ulat = float(u.lon or 0.0), float(u.lat or 0.0)
         bx, by = cells.proj.forward([ulon], [ulat])
         reach = np.flatnonzero(np.hypot(cx - bx[0], cy - by[0]) <= rng_m)
-        if reach.size == 0 or (u.station_id != station.id and reach.size < 3):
-            continue  # out of range, or another station's drone that barely reaches ours
+        home = float(np.hypot(sx[0] - bx[0], sy[0] - by[0])) <= rng_m
+        if reach.size == 0 or (u.station_id != station.id and (reach.size < 3 or not home)):
+            continue  # out of range, or another station's drone not over our station house
         xy = np.vstack([[bx[0], by[0]], np.column_stack([cx[reach], cy[reach]])])
         travel = air_travel_s(xy, speed_mps=speed)
         prize = np.concatenate([[0.0], cells.prize[reach]])
