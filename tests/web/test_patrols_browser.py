@@ -18,6 +18,11 @@ from tests.web.browserutil import signed_in_page
 from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
 
 DAY = dt.date.today() - dt.timedelta(days=1)
+WIDE = (
+    "[...document.querySelectorAll('body *')]"
+    ".filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 5)"
+    ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+)
 
 
 def _planned(url: str, data_dir: Path) -> None:
@@ -99,9 +104,7 @@ def test_patrols_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                 assert visited.endswith("%"), visited
                 assert page.inner_text("#pt-hot").endswith(" h")
                 page.screenshot(path=str(ARTIFACTS / f"patrols-{tag}-{lang}.png"), full_page=True)
-                wide = page.evaluate(
-                    "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"
-                )
+                wide = page.evaluate(WIDE)
                 assert page.evaluate("document.documentElement.scrollWidth") <= vp["width"], wide
                 if lang == "zh-CN":
                     side = page.inner_text("#pt-side")
