@@ -189,6 +189,7 @@ def test_nav_follows_the_table() -> None:
         "/premises",
         "/hazards",
         "/patrols",
+        "/events",
     ]
     served = {"/command", "/analysis", "/audit"}
     assert [p.path for p in permissions.nav_for("admin", served)] == [

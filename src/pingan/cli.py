@@ -21,6 +21,7 @@ from pingan.commands import (
     demo,
     disputes,
     evaluation,
+    events,
     importing,
     instructions,
     patrols,
@@ -61,6 +62,7 @@ app.add_typer(scheduler.jobs_app, name="jobs")
 addresses.register(app)  # pingan import addresses
 app.add_typer(ratings.app, name="ratings")
 app.add_typer(patrols.app, name="patrols")
+app.add_typer(events.app, name="events")
 
 
 def main() -> None:

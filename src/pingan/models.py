@@ -19,6 +19,7 @@ from pingan.evaluation.models import (
     SatisfactionSurvey,
     Scorecard,
 )
+from pingan.events.models import Event, EventCheck, EventLogEntry, EventPost, EventZone
 from pingan.geocoding.models import GeocodeName
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.instructions.models import (
@@ -52,6 +53,11 @@ __all__ = [
     "DisputeParty",
     "EarlyWarning",
     "EarlyWarningEvent",
+    "Event",
+    "EventCheck",
+    "EventLogEntry",
+    "EventPost",
+    "EventZone",
     "GeocodeName",
     "Hazard",
     "IdempotencyKey",

@@ -205,6 +205,19 @@ ACTIONS: dict[str, Action] = _actions(
         {"admin": _J, "commander": _J, "station_chief": _J},
         "generate, assign units and officers, publish",
     ),
+    Action("event.read", "read event security plans", _EVERYONE_J, "plans, live board, reports"),
+    Action(
+        "event.plan",
+        "plan event security",
+        {"admin": _J, "commander": _J, "station_chief": _J},
+        "create events and their plans",
+    ),
+    Action(
+        "event.command",
+        "command event security",
+        {"admin": _J, "commander": _J, "dispatcher": _J, "station_chief": _J},
+        "the event log, post assignments and staffing, checks done",
+    ),
     Action("checklist.manage", "manage checklist templates", {"admin": _B, "commander": _B}),
     # --- evaluation
     Action(
@@ -250,6 +263,7 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/premises", "rating.read", "nav.premises"),
     PageRule("/hazards", "rating.read", "nav.hazards"),
     PageRule("/patrols", "patrol.read", "nav.patrols"),
+    PageRule("/events", "event.read", "nav.events"),
     # pages reached from the ones above (no link of their own)
     PageRule("/ops", "account.read"),
     PageRule("/casework/disputes/new", "dispute.handle"),

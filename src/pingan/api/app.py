@@ -59,6 +59,8 @@ _ROUTERS = (
     "pingan.web.ratings",
     "pingan.patrols.views",
     "pingan.web.patrols",
+    "pingan.events.views",
+    "pingan.web.events",
 )
 
 

@@ -193,7 +193,10 @@ def _build(
         p = prog.add_task("patrol plans and event security", total=1, info="")
         from pingan.demo.patrols import seed_patrols
 
-        prog.update(p, advance=1, info=seed_patrols(engine, data_dir, seed=seed))  # issue 22
+        prog.update(p, info=seed_patrols(engine, data_dir, seed=seed))  # issue 22
+        from pingan.demo.events import seed_events
+
+        prog.update(p, advance=1, info=seed_events(engine, data_dir, seed=seed))
         w = prog.add_task("early warnings", total=1, info="")
         warned = _first_warnings(engine)
         prog.update(w, advance=1, info=warned)

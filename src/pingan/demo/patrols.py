@@ -119,6 +119,7 @@ def seed_patrols(engine: Any, data_dir: Path, *, seed: int, now: dt.datetime | N
             s.execute(insert(ResourcePosition), rows)
         n_items = s.scalar(select(func.count()).select_from(PatrolPlan))
         actual = service.actual_read(s, principal=admin, plan=past)
+        s.commit()
     share = "—" if actual.visited_share is None else f"{actual.visited_share:.0%}"
     return (
         f"patrol plans: {n_items} for {st.code} (yesterday evening: {share} of stops visited; "

@@ -370,8 +370,9 @@ def drone_lines(
     time_limit_s: float,
     max_iterations: int | None,
 ) -> Made:
-    """One sortie per drone of the station (or another station's drone whose range covers the
-    station house and three or more of its hot cells): air distance at the drone's speed, cells
+    """One sortie per drone, the drones of one base planned together (the station's bases, and
+    another station's base whose range covers the station house and three or more of its hot
+    cells): air distance at the drone's speed, cells
     within its range, the battery (``DRONE_ENDURANCE_FACTOR`` × range / speed) as the budget."""
     from pingan.coverage import PatrolRoutes, air_travel_s
 
@@ -390,44 +391,53 @@ def drone_lines(
     ).all()
     cx, cy = cells.proj.forward(cells.lon, cells.lat)
     sx, sy = cells.proj.forward(*(np.array([v]) for v in station_site(station)))
-    for u in drones:
-        rng_m = float(u.range_m or 5000.0)
-        speed = float(u.speed_kph or 54.0) / 3.6
-        ulon, ulat = float(u.lon or 0.0), float(u.lat or 0.0)
+    groups: dict[tuple[float, float, float, float], list[Resource]] = {}
+    for u in drones:  # drones of one base with the same range and speed fly one joint plan
+        key = (round(float(u.lon or 0), 5), round(float(u.lat or 0), 5),
+               float(u.range_m or 5000.0), float(u.speed_kph or 54.0))  # fmt: skip
+        groups.setdefault(key, []).append(u)
+    for (ulon, ulat, rng_m, speed_kph), group in groups.items():
+        speed = speed_kph / 3.6
         bx, by = cells.proj.forward([ulon], [ulat])
         reach = np.flatnonzero(np.hypot(cx - bx[0], cy - by[0]) <= rng_m)
         home = float(np.hypot(sx[0] - bx[0], sy[0] - by[0])) <= rng_m
-        if reach.size == 0 or (u.station_id != station.id and (reach.size < 3 or not home)):
-            continue  # out of range, or another station's drone not over our station house
+        ours = any(u.station_id == station.id for u in group)
+        if reach.size == 0 or (not ours and (reach.size < 3 or not home)):
+            continue  # out of range, or another station's base not over our station house
         xy = np.vstack([[bx[0], by[0]], np.column_stack([cx[reach], cy[reach]])])
         travel = air_travel_s(xy, speed_mps=speed)
         prize = np.concatenate([[0.0], cells.prize[reach]])
         budget = DRONE_ENDURANCE_FACTOR * rng_m / speed
         r = (
             PatrolRoutes.from_cost_matrix(
-                travel, prize, np.full(prize.size, DWELL_S["drone"]), n_routes=1, budget_s=budget
+                travel,
+                prize,
+                np.full(prize.size, DWELL_S["drone"]),
+                n_routes=len(group),
+                budget_s=budget,
             )
             .solve(time_limit_s=min(time_limit_s, 1.0), max_iterations=max_iterations)
             .result_
         )
         assert made.hows is not None
-        made.hows.append(f"drone {u.code}: {r.explanation}")
-        stops, dur = _route_stops(r.routes[0], travel, DWELL_S["drone"], cells, reach)
-        coords = [[ulon, ulat]] + [[s["lon"], s["lat"]] for s in stops] + [[ulon, ulat]]
-        made.items.append(
-            PatrolItem(
-                plan_id=plan_id,
-                kind="line",
-                mode="drone",
-                label=u.name_zh,
-                resource_id=u.id,
-                geometry=json.dumps({"type": "LineString", "coordinates": coords}),
-                stops=json.dumps(stops),
-                duration_s=round(dur, 1),
-                prize=round(sum(s["prize"] for s in stops), 4),
-                range_m=rng_m,
+        made.hows.append(f"drones of the base at {ulon:.4f},{ulat:.4f}: {r.explanation}")
+        for u, route in zip(group, r.routes, strict=True):
+            stops, dur = _route_stops(route, travel, DWELL_S["drone"], cells, reach)
+            coords = [[ulon, ulat]] + [[s["lon"], s["lat"]] for s in stops] + [[ulon, ulat]]
+            made.items.append(
+                PatrolItem(
+                    plan_id=plan_id,
+                    kind="line",
+                    mode="drone",
+                    label=u.name_zh,
+                    resource_id=u.id,
+                    geometry=json.dumps({"type": "LineString", "coordinates": coords}),
+                    stops=json.dumps(stops),
+                    duration_s=round(dur, 1),
+                    prize=round(sum(s["prize"] for s in stops), 4),
+                    range_m=rng_m,
+                )
             )
-        )
     return made
 
 

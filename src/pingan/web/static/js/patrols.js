@@ -21,7 +21,7 @@
     for (const s of ["station", "hot", "areas", "sectors", "lines", "points", "stops", "tracks"]) map.addSource(s, { type: "geojson", data: empty() });
     map.addLayer({ id: "station", type: "line", source: "station", paint: { "line-color": "#455a64", "line-width": 1.5, "line-dasharray": [3, 2] } });
     map.addLayer({ id: "hot", type: "fill", source: "hot", paint: { "fill-color": "#e53935", "fill-opacity": ["interpolate", ["linear"], ["get", "share"], 0, 0.12, 1, 0.6] } });
-    map.addLayer({ id: "sectors", type: "fill", source: "sectors", paint: { "fill-color": "#8e24aa", "fill-opacity": 0.07 } });
+    map.addLayer({ id: "sectors", type: "fill", source: "sectors", paint: { "fill-color": "#8e24aa", "fill-opacity": 0.05 } });
     map.addLayer({ id: "sectors-line", type: "line", source: "sectors", paint: { "line-color": "#8e24aa", "line-width": 1, "line-dasharray": [2, 2] } });
     map.addLayer({ id: "areas", type: "line", source: "areas", paint: { "line-color": "#ff8f00", "line-width": 2.5 } });
     map.addLayer({ id: "tracks", type: "line", source: "tracks", paint: { "line-color": "#ef6c00", "line-width": 2, "line-dasharray": [2, 1.5], "line-opacity": 0.85 } });
@@ -41,7 +41,7 @@
     const maxPrize = Math.max(1e-9, ...p.hot_cells.map((c) => c.prize));
     map.getSource("hot").setData({ type: "FeatureCollection", features: p.hot_cells.map((c) => feature({ type: "Polygon", coordinates: [c.ring] }, { share: c.prize / maxPrize })) });
     const seen = new Map((actual ? actual.items : []).map((a) => [a.item_id, a.visited]));
-    const lines = [], stops = [], points = [], areas = [], sectors = [];
+    const lines = [], stops = [], points = [], areas = [], sectors = [], sectorSeen = new Set();
     for (const it of p.items) {
       const color = MODE_COLORS[it.mode] || "#455a64";
       if (it.kind === "line") {
@@ -50,7 +50,8 @@
         it.stops.forEach((s, k) => stops.push(feature({ type: "Point", coordinates: [s.lon, s.lat] }, { color, visited: !!v[k], label: it.label, k: k + 1, at: hhmm(p.starts_at, s.arrive_s), dwell_s: s.dwell_s, prize: s.prize })));
       } else if (it.kind === "point") points.push(feature(it.geometry, { label: it.label }));
       else if (it.kind === "area") areas.push(feature(it.geometry, { label: it.label }));
-      if (it.sector) sectors.push(feature({ type: "Polygon", coordinates: [it.sector] }, {}));
+      const key = it.sector ? it.geometry.coordinates[0].join(",") + ":" + it.range_m : "";
+      if (it.sector && !sectorSeen.has(key)) { sectorSeen.add(key); sectors.push(feature({ type: "Polygon", coordinates: [it.sector] }, {})); }
     }
     map.getSource("lines").setData({ type: "FeatureCollection", features: lines });
     map.getSource("stops").setData({ type: "FeatureCollection", features: stops });
@@ -60,7 +61,7 @@
     map.getSource("tracks").setData(tracks || empty());
     const b = new maplibregl.LngLatBounds();
     for (const c of p.hot_cells) b.extend([c.lon, c.lat]);
-    for (const f of lines) for (const c of f.geometry.coordinates) b.extend(c);
+    for (const it of p.items) if (it.kind === "line" && it.mode !== "drone") for (const c of it.geometry.coordinates) b.extend(c);
     if (!b.isEmpty()) map.fitBounds(b, { padding: 30, duration: 0, maxZoom: 15 });
   }
 
