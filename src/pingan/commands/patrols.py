@@ -40,7 +40,7 @@ def generate_cmd(
     station: str = typer.Option(..., help="station code"),
     day: str | None = typer.Option(None, help="YYYY-MM-DD (default today)"),
     block: int = typer.Option(3, min=0, max=3, help="0: 00-06, 1: 06-12, 2: 12-18, 3: 18-24"),
-    cells: int = typer.Option(80, min=5, max=400, help="hot cells to plan for"),
+    cells: int = typer.Option(80, min=5, max=400, help="hot cells (at least; 15 per unit)"),
     time_limit: float = typer.Option(3.0, min=0.1, max=600, help="search seconds per mode"),
     user: str | None = typer.Option(None, "--user", help="act as this user (default: admin)"),
 ) -> None:
@@ -70,10 +70,9 @@ def generate_cmd(
         )
         for it in items:
             if it.kind == "line":
-                typer.echo(
-                    f"  line {it.id} {it.mode:5s} {it.label}: {len(json.loads(it.stops))}"
-                    f" stops, {it.duration_s / 60:.0f} min, prize {it.prize:.2f}"
-                )
+                n = len(json.loads(it.stops))
+                what = f"{n} stops, {it.duration_s / 60:.0f} min" if n else "reserve (no stop left)"
+                typer.echo(f"  line {it.id} {it.mode:5s} {it.label}: {what}, prize {it.prize:.2f}")
 
 
 @app.command("list")

@@ -41,7 +41,7 @@ def report_html(session: Session, *, principal: Principal, event: Event) -> str:
     rs = r.response
     med = "—" if rs["median_s"] is None else f"{rs['median_s'] / 60:.1f} 分钟"
     p90 = "—" if rs["p90_s"] is None else f"{rs['p90_s'] / 60:.1f} 分钟"
-    issues = "".join(f"<li>{e(i)}</li>" for i in r.issues) or "<li>无</li>"
+    issues = "".join(f"<li>{e(i)}</li>" for i in r.issues_zh) or "<li>无</li>"
     when = (
         f"{event.arrival_at.astimezone(z):%Y-%m-%d %H:%M} – "
         f"{event.dispersal_until.astimezone(z):%H:%M}"

@@ -134,3 +134,4 @@ class ReportRead(BaseModel):
     checks_total: int
     log_entries: int
     issues: list[str]
+    issues_zh: list[str]

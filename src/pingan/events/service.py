@@ -527,18 +527,21 @@ def report(session: Session, *, principal: Principal, event: Event) -> ReportRea
             }
         )
     checks = _rows(session, EventCheck, event.id)
-    issues = []
-    for s in staffing:
-        if s["staffed"] < s["posts"]:
-            issues.append(
-                f"{s['shift']}: {s['posts'] - s['staffed']} of {s['posts']} posts not staffed"
-            )
+    issues, issues_zh = [], []
+    shift_zh = {"arrival": "入场", "event": "活动中", "dispersal": "散场"}
+    for st in staffing:
+        if st["staffed"] < st["posts"]:
+            gap = st["posts"] - st["staffed"]
+            issues.append(f"{st['shift']}: {gap} of {st['posts']} posts not staffed")
+            issues_zh.append(f"{shift_zh[st['shift']]}班次：{st['posts']} 个岗位中 {gap} 个未到岗")
     slow = int((resp > 300).sum()) if resp.size else 0
     if slow:
         issues.append(f"{slow} incidents reached in more than 5 minutes")
+        issues_zh.append(f"{slow} 起警情到场超过5分钟")
     undone = [c for c in checks if c.done_at is None]
     if undone:
         issues.append(f"{len(undone)} checks not done before the event")
+        issues_zh.append(f"{len(undone)} 项事前检查未完成")
     return ReportRead(
         event_id=event.id,
         by_zone_hour=[{"zone": z, "counts": [grid[(z, hh)] for hh in hours]} for z in names],
@@ -555,4 +558,5 @@ def report(session: Session, *, principal: Principal, event: Event) -> ReportRea
         checks_total=len(checks),
         log_entries=len(_log_dicts(session, event.id)),
         issues=issues,
+        issues_zh=issues_zh,
     )

@@ -32,7 +32,9 @@ class GenerateIn(BaseModel):
     station_id: Id
     day: Day
     block: int = Field(ge=0, le=3, description="0: 00-06, 1: 06-12, 2: 12-18, 3: 18-24 (local)")
-    n_cells: int = Field(80, ge=5, le=400, description="hot cells to plan for")
+    n_cells: int = Field(
+        80, ge=5, le=400, description="hot cells to plan for (at least; 15 per foot team or car)"
+    )
     time_limit_s: float = Field(3.0, gt=0, le=30, description="search time per mode")
 
 

@@ -120,6 +120,11 @@ def get_item_or_raise(
     return it, plan
 
 
+CELLS_PER_UNIT = 15
+"""Hot cells offered per foot team or car, so that every unit has work (``n_cells`` at least)."""
+MAX_CELLS = 400
+
+
 def generate(
     session: Session,
     *,
@@ -136,7 +141,8 @@ def generate(
     team and per car (PyVRP on road travel times from the station house), one drone sortie per
     drone whose base reaches the station (air distance at the drone's speed, battery as the
     budget, cells within its range), the posts as points, the three grid cells with most prize
-    as areas for their community officers. A published plan is refused (409)."""
+    as areas for their community officers. The hot cells offered are the top ``n_cells``, or 15
+    per foot team and car when that is more (at most 400). A published plan is refused (409)."""
     start, end = block_window(day, block)
     old = session.scalars(
         select(PatrolPlan).where(
@@ -146,8 +152,17 @@ def generate(
     if old is not None and old.status == "published":
         raise Conflict(f"the plan of {station.code} {day} block {block} is published; unpublish it")
     planner.station_site(station)
+    units = list(
+        session.scalars(
+            select(Resource)
+            .where(Resource.station_id == station.id, Resource.status != "off_duty")
+            .order_by(Resource.id)
+        )
+    )
+    n_lines = sum(1 for u in units if u.kind in planner.LINE_KINDS)
+    want = min(MAX_CELLS, max(n_cells, CELLS_PER_UNIT * n_lines))
     cells = planner.hot_cells(
-        session, principal=principal, station=station, day=day, block=block, n_cells=n_cells
+        session, principal=principal, station=station, day=day, block=block, n_cells=want
     )
     if old is not None:
         session.execute(delete(PatrolItem).where(PatrolItem.plan_id == old.id))
@@ -159,13 +174,6 @@ def generate(
     plan.created_by = principal.username
     plan.hot_cells = json.dumps(cells.features())
     session.flush()
-    units = list(
-        session.scalars(
-            select(Resource)
-            .where(Resource.station_id == station.id, Resource.status != "off_duty")
-            .order_by(Resource.id)
-        )
-    )
     block_s = (end - start).total_seconds()
     ground = planner.ground_lines(
         session,

@@ -75,7 +75,7 @@
     $("r-response").textContent = `${t("events.r.incidents")} ${r.incidents} · ${t("events.r.median")} ${m(rs.median_s)} · P90 ${m(rs.p90_s)} · ${t("events.r.slow")} ${rs.over_300_s}`;
     $("r-staff").querySelector("tbody").innerHTML = r.staffing.map((s) => `<tr><td>${esc(t("events.shift." + s.shift))}</td><td>${s.posts}</td><td>${s.assigned}</td><td>${s.staffed}</td><td>${s.officers_needed}</td></tr>`).join("");
     $("r-checks").textContent = `${t("events.checks")} ${r.checks_done}/${r.checks_total} · ${t("events.b.log")} ${r.log_entries}`;
-    $("r-issues").innerHTML = r.issues.map((i) => `<li>${esc(i)}</li>`).join("") || `<li class="ok">${esc(t("events.none"))}</li>`;
+    $("r-issues").innerHTML = (lang === "en" ? r.issues : r.issues_zh).map((i) => `<li>${esc(i)}</li>`).join("") || `<li class="ok">${esc(t("events.none"))}</li>`;
   }
 
   async function show() {
@@ -86,15 +86,17 @@
     if (tab === "report") { await drawBoard(); await drawReport(); }
   }
 
-  async function load(id) {
+  async function load(id, keepTab) {
     ev = await api(`/api/v1/events/${id}`);
     const kind = t("events.type." + ev.kind);
     $("ev-meta").textContent = `${kind} · ${t("events.phase." + ev.phase)} · ${t("events.crowd")} ${ev.expected_crowd.toLocaleString(lang)} · ${fmtTime(ev.arrival_at)} – ${fmtTime(ev.dispersal_until)}`;
     const b = new maplibregl.LngLatBounds();
     for (const z of ev.zones) if (z.kind === "control") for (const c of z.geometry.coordinates[0]) b.extend(c);
     if (!b.isEmpty()) map.fitBounds(b, { padding: 20, duration: 0 });
-    tab = ev.phase === "live" ? "board" : ev.phase === "past" ? "report" : "plan";
-    if (ev.phase === "upcoming") $("ev-shift").value = "arrival";
+    if (!keepTab) {
+      tab = ev.phase === "live" ? "board" : ev.phase === "past" ? "report" : "plan";
+      if (ev.phase === "upcoming") $("ev-shift").value = "arrival";
+    }
     await show();
   }
 
@@ -109,7 +111,7 @@
     $("ev-shift").addEventListener("change", drawPlan);
     $("ev-checks").addEventListener("click", (e) => {
       const id = e.target.dataset && e.target.dataset.check;
-      if (id) busy(async () => { await api(`/api/v1/events/checks/${id}/done`, { method: "POST", body: { note: "" } }); await load(ev.id); });
+      if (id) busy(async () => { await api(`/api/v1/events/checks/${id}/done`, { method: "POST", body: { note: "" } }); await load(ev.id, true); });
     });
     const form = $("b-log-form");
     if (form) form.addEventListener("submit", () => busy(async () => {

@@ -71,7 +71,8 @@
     body.innerHTML = p.items.map((it) => {
       const who = esc(it.label || "—") + (it.officer_name ? `<br><span class="muted">${esc(it.officer_name)}</span>` : "");
       const card = it.kind === "area" ? "" : `<a href="/api/v1/patrols/items/${it.id}/card.pdf">PDF</a>`;
-      return `<tr><td>${esc(kind(it))}</td><td>${who}</td><td>${it.kind === "line" ? it.stops.length : "—"}</td><td>${Math.round(it.duration_s / 60)}′</td><td>${card}</td></tr>`;
+      const stops = it.kind !== "line" ? "—" : it.stops.length ? it.stops.length : `<span class="muted">${esc(t("patrols.reserve"))}</span>`;
+      return `<tr><td>${esc(kind(it))}</td><td>${who}</td><td>${stops}</td><td>${Math.round(it.duration_s / 60)}′</td><td>${card}</td></tr>`;
     }).join("") || `<tr><td colspan="5">${esc(t("patrols.none"))}</td></tr>`;
     $("pt-prize").textContent = p.prize.toFixed(1);
     $("pt-how").textContent = lang === "en" ? p.how : t("patrols.how");
