@@ -66,6 +66,8 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/reports",
         "/premises",
         "/hazards",
+        "/patrols",
+        "/events",
     ]
     assert [p for p, s in seen["community_officer"].items() if s == 200] == [
         "/command",
@@ -74,6 +76,8 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/evaluation",
         "/premises",
         "/hazards",
+        "/patrols",
+        "/events",
     ]
 
 

@@ -23,6 +23,8 @@ PAGES = (
     "/audit",
     "/reports",
     "/jobs",
+    "/patrols",
+    "/events",
 )
 PHONE = {"width": 390, "height": 844}
 
