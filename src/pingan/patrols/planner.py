@@ -88,7 +88,7 @@ class HotCells:
                 {
                     "cell": f"{int(self.x0[k] // CELL_M)}:{int(self.y0[k] // CELL_M)}",
                     "rank": k + 1,
-                    "prize": round(float(self.prize[k]), 4),
+                    "prize": float(f"{self.prize[k]:.4g}"),
                     "lon": round(float(self.lon[k]), 6),
                     "lat": round(float(self.lat[k]), 6),
                     "x0": float(self.x0[k]),
@@ -222,7 +222,7 @@ def _route_stops(
                 "y0": float(cells.y0[k]),
                 "arrive_s": round(at, 1),
                 "dwell_s": dwell,
-                "prize": round(float(cells.prize[k]), 4),
+                "prize": float(f"{cells.prize[k]:.4g}"),
             }
         )
         at += dwell
