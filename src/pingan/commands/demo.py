@@ -191,12 +191,16 @@ def _build(
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)
         p = prog.add_task("patrol plans and event security", total=1, info="")
-        from pingan.demo.patrols import seed_patrols
-
-        prog.update(p, info=seed_patrols(engine, data_dir, seed=seed))  # issue 22
         from pingan.demo.events import seed_events
+        from pingan.demo.patrols import seed_patrols
+        from pingan.errors import PingAnError
 
-        prog.update(p, advance=1, info=seed_events(engine, data_dir, seed=seed))
+        for step in (seed_patrols, seed_events):  # issue 22; a city without them still builds
+            try:
+                prog.update(p, info=step(engine, data_dir, seed=seed))
+            except PingAnError as exc:
+                console.print(f"{step.__name__}: skipped ({exc.message})")
+        prog.update(p, advance=1)
         w = prog.add_task("early warnings", total=1, info="")
         warned = _first_warnings(engine)
         prog.update(w, advance=1, info=warned)
