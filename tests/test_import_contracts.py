@@ -87,6 +87,6 @@ def test_a_package_is_placed_by_any_kind_of_contract(tmp_path: Path, contract: A
     (tmp_path / "newdomain").mkdir()
     (tmp_path / "newdomain" / "__init__.py").write_text("")
     assert unplaced(tmp_path, [contract]) == []
-    assert unplaced(tmp_path, [{"type": "forbidden", "forbidden_modules": ["pingan.newdomain"]}]) == [
-        "pingan.newdomain"
-    ]
+    assert unplaced(
+        tmp_path, [{"type": "forbidden", "forbidden_modules": ["pingan.newdomain"]}]
+    ) == ["pingan.newdomain"]

@@ -143,7 +143,10 @@ def test_bad_input_names_the_argument(kwargs: dict[str, object], match: str) -> 
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         PatrolRoutes.from_cost_matrix(
-            args.pop("travel_s"), args.pop("prize"), args.pop("dwell_s"), **args  # type: ignore[arg-type]
+            args.pop("travel_s"),
+            args.pop("prize"),
+            args.pop("dwell_s"),
+            **args,  # type: ignore[arg-type]
         )
 
 
