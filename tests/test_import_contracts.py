@@ -68,28 +68,28 @@ def test_every_top_level_package_is_under_a_contract() -> None:
 def test_a_new_package_without_a_contract_is_reported(tmp_path: Path) -> None:
     (tmp_path / "geo").mkdir()
     (tmp_path / "geo" / "__init__.py").write_text("")
-    (tmp_path / "patrols").mkdir()
-    (tmp_path / "patrols" / "__init__.py").write_text("")
+    (tmp_path / "newdomain").mkdir()
+    (tmp_path / "newdomain" / "__init__.py").write_text("")
     (tmp_path / "notes").mkdir()  # not a package: no __init__.py
     (tmp_path / "server.py").write_text("")
-    assert unplaced(tmp_path, _contracts()) == ["pingan.patrols"]
+    assert unplaced(tmp_path, _contracts()) == ["pingan.newdomain"]
 
 
 @pytest.mark.parametrize(
     "contract",
     [
-        {"type": "layers", "containers": ["pingan.patrols"], "layers": ["(views)", "(service)"]},
-        {"type": "layers", "layers": ["pingan.patrols.views", "pingan.patrols.service"]},
-        {"type": "forbidden", "source_modules": ["pingan.patrols"], "forbidden_modules": []},
+        {"type": "layers", "containers": ["pingan.newdomain"], "layers": ["(views)", "(service)"]},
+        {"type": "layers", "layers": ["pingan.newdomain.views", "pingan.newdomain.service"]},
+        {"type": "forbidden", "source_modules": ["pingan.newdomain"], "forbidden_modules": []},
     ],
 )
 def test_a_package_is_placed_by_any_kind_of_contract(tmp_path: Path, contract: Any) -> None:
-    (tmp_path / "patrols").mkdir()
-    (tmp_path / "patrols" / "__init__.py").write_text("")
+    (tmp_path / "newdomain").mkdir()
+    (tmp_path / "newdomain" / "__init__.py").write_text("")
     assert unplaced(tmp_path, [contract]) == []
-    assert unplaced(tmp_path, [{"type": "forbidden", "forbidden_modules": ["pingan.patrols"]}]) == [
-        "pingan.patrols"
-    ]
+    assert unplaced(
+        tmp_path, [{"type": "forbidden", "forbidden_modules": ["pingan.newdomain"]}]
+    ) == ["pingan.newdomain"]
 
 
 NOT_DOMAINS = frozenset({"pingan.api", "pingan.web"})
@@ -136,15 +136,15 @@ def test_every_domain_is_in_every_domains_list() -> None:
 
 
 def test_a_new_domain_in_one_list_only_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "patrols").mkdir()
-    (tmp_path / "patrols" / "__init__.py").write_text("")
-    (tmp_path / "patrols" / "views.py").write_text("")
+    (tmp_path / "newdomain").mkdir()
+    (tmp_path / "newdomain" / "__init__.py").write_text("")
+    (tmp_path / "newdomain" / "views.py").write_text("")
     contracts = _contracts()
     for c in contracts:  # placed as a source of the domains-apart contract only
         if c["name"].startswith("Domains and the store"):
-            c["source_modules"] = [*c["source_modules"], "pingan.patrols"]
+            c["source_modules"] = [*c["source_modules"], "pingan.newdomain"]
     assert unplaced(tmp_path, contracts) == []
     assert domains_missing_a_rule(tmp_path, contracts) == [
-        "pingan.patrols: not a container of a layers contract",
-        "pingan.patrols: not forbidden to the kernels",
+        "pingan.newdomain: not a container of a layers contract",
+        "pingan.newdomain: not forbidden to the kernels",
     ]

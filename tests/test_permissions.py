@@ -173,6 +173,8 @@ def test_nav_follows_the_table() -> None:
         "/premises",
         "/hazards",
         "/posts",
+        "/patrols",
+        "/events",
     ]
     served = {"/command", "/analysis", "/audit"}
     assert [p.path for p in permissions.nav_for("admin", served)] == [

@@ -23,9 +23,11 @@ from pingan.commands import (
     demo,
     disputes,
     evaluation,
+    events,
     importing,
     instructions,
     keyplaces,
+    patrols,
     places,
     rapid_response,
     ratings,
@@ -68,6 +70,8 @@ app.add_typer(keyplaces.hazards_app, name="hazards")
 app.add_typer(cameras.app, name="cameras")
 app.add_typer(citizens.open311_app, name="open311")
 app.add_typer(citizens.citizens_app, name="citizens")
+app.add_typer(patrols.app, name="patrols")
+app.add_typer(events.app, name="events")
 
 
 def main() -> None:

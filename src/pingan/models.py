@@ -32,6 +32,7 @@ from pingan.evaluation.models import (
     SatisfactionSurvey,
     Scorecard,
 )
+from pingan.events.models import Event, EventCheck, EventLogEntry, EventPost, EventZone
 from pingan.geocoding.models import GeocodeName
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.instructions.models import (
@@ -53,6 +54,7 @@ from pingan.keyplaces.models import (
     RectificationOrder,
     SchoolPost,
 )
+from pingan.patrols.models import PatrolItem, PatrolPlan
 from pingan.places.models import Address, KeyArea, Premises
 from pingan.ratings.models import Hazard, PremisesFeature, Rating, StationPhone
 from pingan.resources.models import Resource, ResourcePosition
@@ -76,6 +78,11 @@ __all__ = [
     "DisputeParty",
     "EarlyWarning",
     "EarlyWarningEvent",
+    "Event",
+    "EventCheck",
+    "EventLogEntry",
+    "EventPost",
+    "EventZone",
     "GeocodeName",
     "Hazard",
     "IdempotencyKey",
@@ -98,6 +105,8 @@ __all__ = [
     "OnlineReport",
     "Open311Key",
     "OrderEvent",
+    "PatrolItem",
+    "PatrolPlan",
     "PoliceRoom",
     "PoliceShift",
     "PostCheckin",

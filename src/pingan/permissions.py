@@ -236,6 +236,32 @@ ACTIONS: dict[str, Action] = _actions(
         {**_ISSUERS, "community_officer": _O},
         "sign, do and report what was sent to you",
     ),
+    # --- patrol plans and event security
+    Action(
+        "patrol.read",
+        "read patrol plans",
+        _EVERYONE_J,
+        "plans, planned against actual, patrol cards",
+    ),
+    Action(
+        "patrol.plan",
+        "make patrol plans",
+        {"admin": _J, "commander": _J, "station_chief": _J},
+        "generate, assign units and officers, publish",
+    ),
+    Action("event.read", "read event security plans", _EVERYONE_J, "plans, live board, reports"),
+    Action(
+        "event.plan",
+        "plan event security",
+        {"admin": _J, "commander": _J, "station_chief": _J},
+        "create events and their plans",
+    ),
+    Action(
+        "event.command",
+        "command event security",
+        {"admin": _J, "commander": _J, "dispatcher": _J, "station_chief": _J},
+        "the event log, post assignments and staffing, checks done",
+    ),
     Action("checklist.manage", "manage checklist templates", {"admin": _B, "commander": _B}),
     # --- evaluation
     Action(
@@ -313,6 +339,8 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/hazards", "rating.read", "nav.hazards"),
     PageRule("/posts", "post.read", "nav.posts"),
     PageRule("/supervision", "complaint.read", "nav.supervision"),
+    PageRule("/patrols", "patrol.read", "nav.patrols"),
+    PageRule("/events", "event.read", "nav.events"),
     # pages reached from the ones above (no link of their own)
     PageRule("/ops", "account.read"),
     PageRule("/casework/disputes/new", "dispute.handle"),

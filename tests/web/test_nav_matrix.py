@@ -69,6 +69,8 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/premises",
         "/hazards",
         "/posts",
+        "/patrols",
+        "/events",
     ]
     assert [p for p, s in seen["community_officer"].items() if s == 200] == [
         "/command",
@@ -79,6 +81,8 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/premises",
         "/hazards",
         "/posts",
+        "/patrols",
+        "/events",
     ]
 
 

@@ -27,6 +27,8 @@ PAGES = (
     "/jobs",
     "/posts",
     "/posts/checkin",
+    "/patrols",
+    "/events",
 )
 PHONE = {"width": 390, "height": 844}
 

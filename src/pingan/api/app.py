@@ -65,6 +65,10 @@ _ROUTERS = (
     "pingan.citizens.public",
     "pingan.citizens.open311_views",
     "pingan.web.citizens",
+    "pingan.patrols.views",
+    "pingan.web.patrols",
+    "pingan.events.views",
+    "pingan.web.events",
 )
 
 

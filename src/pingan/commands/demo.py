@@ -188,6 +188,17 @@ def _build(
         summary.usernames.setdefault("supervisor", ["supervisor"])
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)
+        p = prog.add_task("patrol plans and event security", total=1, info="")
+        from pingan.demo.events import seed_events
+        from pingan.demo.patrols import seed_patrols
+        from pingan.errors import PingAnError
+
+        for step in (seed_patrols, seed_events):  # issue 22; a city without them still builds
+            try:
+                prog.update(p, info=step(engine, data_dir, seed=seed))
+            except PingAnError as exc:
+                console.print(f"{step.__name__}: skipped ({exc.message})")
+        prog.update(p, advance=1)
         w = prog.add_task("early warnings", total=1, info="")
         warned = _first_warnings(engine)
         prog.update(w, advance=1, info=warned)

@@ -1,7 +1,8 @@
 """Coverage kernels: travel-time fields, unit ranking, isochrones, coverage shares, camera
 field-of-view coverage and siting.
 
-Pure library: numpy, scipy, shapely, ``pingan.roads`` and ``pingan.geo`` only.
+Pure library: numpy, scipy, shapely, ``pingan.roads`` and ``pingan.geo`` only (patrol routes:
+PyVRP's routing search, imported on first use).
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ __all__ = [
     "BackupCoverage",
     "MoveUp",
     "PMedian",
+    "PatrolResult",
+    "PatrolRoutes",
     "Ranked",
     "SitingResult",
     "Units",
+    "air_travel_s",
     "camera_coverage",
     "camera_coverage_brute",
     "camera_coverage_matrix",
@@ -41,11 +45,20 @@ __all__ = [
     "coverage_shares",
     "isochrones",
     "rank_units",
+    "road_travel_matrix",
+    "snap_to_mode",
     "travel_times",
 ]
 
 
+_PATROL = ("PatrolRoutes", "PatrolResult", "air_travel_s", "road_travel_matrix", "snap_to_mode")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _PATROL:
+        from pingan.coverage import patrol_routes
+
+        return getattr(patrol_routes, name)
     if name in ("MCLP", "LSCP", "BackupCoverage", "PMedian", "SitingResult", "MoveUp"):
         from pingan.coverage import siting
 

@@ -66,9 +66,7 @@ def map_road_labels(
     in the caller's language. Empty when the road network carries no names; 409 when no road
     network has been built yet."""
     net = flows.network(data_dir=_data_dir(request))
-    return basemap.street_label_geojson(
-        net, bbox=bbox_param(bbox), zoom=zoom, lang=_lang(request)
-    )
+    return basemap.street_label_geojson(net, bbox=bbox_param(bbox), zoom=zoom, lang=_lang(request))
 
 
 @router.post(

@@ -196,6 +196,46 @@ def rectification(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def patrol_plans(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """Tomorrow's draft patrol plans, four blocks, for every station with foot teams or cars
+    (a published plan is kept; each plan in its own unit of work, audited)."""
+    from sqlalchemy import select
+
+    from pingan.errors import PingAnError
+    from pingan.patrols.flows import patrol_plan_generate_flow
+    from pingan.patrols.planner import LINE_KINDS
+    from pingan.resources.models import Resource
+
+    day = _local_today(now) + dt.timedelta(days=1)
+    with unit_of_work(engine, write=False) as s:
+        stations = sorted(
+            set(
+                s.scalars(
+                    select(Resource.station_id).where(Resource.kind.in_(tuple(LINE_KINDS)))
+                ).all()
+            )
+        )
+    made = kept = 0
+    for sid in stations:
+        for block in range(4):
+            with unit_of_work(engine) as s:
+                try:
+                    patrol_plan_generate_flow(
+                        s,
+                        principal=system_principal(),
+                        station=sid,
+                        day=day,
+                        block=block,
+                        data_dir=get_settings().data_dir,
+                        time_limit_s=1.0,
+                        max_iterations=300,
+                    )
+                    made += 1
+                except PingAnError:  # published already, or no network, polygon or history
+                    kept += 1
+    return {"day": day.isoformat(), "stations": len(stations), "plans": made, "skipped": kept}
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -231,6 +271,13 @@ JOBS: tuple[Job, ...] = (
         "Escalate overdue conduct complaints",
         Every(3600),
         complaints,
+    ),
+    Job(
+        "patrol_plans",
+        "生成次日巡逻勤务计划",
+        "Draft tomorrow's patrol plans",
+        DailyAt(20, 0),
+        patrol_plans,
     ),
 )
 _BY_NAME = {j.name: j for j in JOBS}

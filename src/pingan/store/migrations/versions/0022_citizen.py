@@ -3,7 +3,7 @@ Open311 partner keys, complaints about police conduct and their timeline, rental
 SMS codes, community notices and officers' public profiles.
 
 Revision ID: 0022_citizen
-Revises: 0019_cameras
+Revises: 0021_events
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_citizen"
-down_revision: str | None = "0019_cameras"
+down_revision: str | None = "0021_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

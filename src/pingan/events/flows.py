@@ -1,0 +1,69 @@
+"""Event-security flows: each commits once, with its audit record in the same transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from pingan.auth.service import Principal
+from pingan.events import service
+from pingan.events.models import Event, EventCheck, EventLogEntry, EventPost
+from pingan.events.schemas import EventCreate
+
+__all__ = [
+    "event_check_done_flow",
+    "event_create_flow",
+    "event_log_flow",
+    "event_post_update_flow",
+]
+
+
+def event_create_flow(
+    session: Session, *, principal: Principal, data: EventCreate, data_dir: Path | None
+) -> Event:
+    """Create an event with its plan and commit (audited)."""
+    e = service.create(session, principal=principal, data=data, data_dir=data_dir)
+    session.commit()
+    return e
+
+
+def event_post_update_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    post_id: int,
+    resource_id: int | None = None,
+    officer_id: int | None = None,
+    staffed: bool | None = None,
+) -> EventPost:
+    """Assign or report a post staffed and commit (audited)."""
+    p = service.update_post(
+        session,
+        principal=principal,
+        post_id=post_id,
+        resource_id=resource_id,
+        officer_id=officer_id,
+        staffed=staffed,
+    )
+    session.commit()
+    return p
+
+
+def event_check_done_flow(
+    session: Session, *, principal: Principal, check_id: int, note: str = ""
+) -> EventCheck:
+    """Mark a check done and commit (audited)."""
+    c = service.check_done(session, principal=principal, check_id=check_id, note=note)
+    session.commit()
+    return c
+
+
+def event_log_flow(
+    session: Session, *, principal: Principal, event_id: int, kind: str, text: str
+) -> EventLogEntry:
+    """Append to the event log and commit (audited)."""
+    e = service.get_or_raise(session, principal=principal, event_id=event_id)
+    row = service.add_log(session, principal=principal, event=e, kind=kind, text=text)
+    session.commit()
+    return row

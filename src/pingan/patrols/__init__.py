@@ -1,0 +1,2 @@
+"""Patrol plans (点线面): points, lines and areas per station and time block, generated
+routes, planned against actual."""
