@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import insert
 
 from tests.serverutil import free_port, prepare_db, start_server
-from tests.web.browserutil import signed_in_page
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
+from tests.web.browserutil import ARGS, ARTIFACTS, BROWSER_MARKS, CHROMIUM, signed_in_page
+
+pytestmark = BROWSER_MARKS
 
 DAY = dt.date.today() - dt.timedelta(days=1)
 WIDE = (
