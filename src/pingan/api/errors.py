@@ -12,7 +12,54 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pingan.errors import PingAnError, TooManyRequests
 
-__all__ = ["OGC_PREFIX", "ErrorBody", "OgcErrorBody", "install_error_handlers"]
+__all__ = [
+    "OGC_PREFIX",
+    "ErrorBody",
+    "OgcErrorBody",
+    "Overloaded503",
+    "Throttled429",
+    "install_error_handlers",
+]
+
+_ERROR_JSON: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string"},
+                        "detail": {"type": "object"},
+                    },
+                }
+            },
+        }
+    }
+}
+_RETRY_AFTER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "seconds to wait before sending the request again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+Overloaded503: dict[str, Any] = {
+    "description": "Busy: the worker runs as many requests as it may and its queue is full or "
+    "the request waited its time (code `overloaded`, load shed), or the database stayed busy "
+    "after retries (code `unavailable`). Nothing was done; send it again after Retry-After",
+    "headers": _RETRY_AFTER,
+    "content": _ERROR_JSON,
+}
+Throttled429: dict[str, Any] = {
+    "description": "Too many failed sign-ins from this address in the window (code "
+    "`too_many_requests`); no password was checked. Try again after Retry-After",
+    "headers": _RETRY_AFTER,
+    "content": _ERROR_JSON,
+}
 
 ErrorBody: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid input: the body names the field and the reason"},
@@ -21,7 +68,7 @@ ErrorBody: dict[int | str, dict[str, Any]] = {
     404: {"description": "Not found or outside your jurisdiction"},
     409: {"description": "Conflict with the current state"},
     500: {"description": "A fault of the server; the body gives the time to quote to support"},
-    503: {"description": "The database stayed busy after retries; nothing was written, retry"},
+    503: Overloaded503,
 }
 
 OgcErrorBody: dict[int | str, dict[str, Any]] = {

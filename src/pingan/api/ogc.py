@@ -40,6 +40,7 @@ from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
 from pingan.errors import Invalid, NotFound
 from pingan.incidents.models import Incident
+from pingan.incidents.service import NARROW_ROWS, Plan, list_query
 from pingan.inputs import Id, Offset, check_instant
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import KeyArea, Premises
@@ -407,7 +408,18 @@ def _query(
     principal: Principal,
     bbox: tuple[float, ...] | None,
     when: tuple[dt.datetime | None, dt.datetime | None] | None,
+    *,
+    plan: Plan = "count",
 ) -> Select[Any]:
+    """The collection's rows in the caller's scope, bbox and time; incidents searched by the
+    ``plan`` their list uses (:func:`pingan.incidents.service.list_query`)."""
+    if when is not None and c.time_col is None:
+        raise Invalid("datetime", f"the collection {c.id!r} has no time dimension")
+    if c.model is Incident:
+        since, until = when or (None, None)
+        box = (bbox[0], bbox[1], bbox[2], bbox[3]) if bbox is not None else None
+        listed = list_query(principal, since=since, until=until, bbox=box, plan=plan)
+        return select(Incident).where(listed.whereclause)  # type: ignore[arg-type]
     conds = _scoped(c, principal)
     if bbox is not None:
         w, s, e, n = bbox
@@ -420,9 +432,7 @@ def _query(
                 _get(c, "min_lat") <= n,
                 _get(c, "max_lat") >= s,
             ]
-    if when is not None:
-        if c.time_col is None:
-            raise Invalid("datetime", f"the collection {c.id!r} has no time dimension")
+    if when is not None and c.time_col is not None:
         col = _get(c, c.time_col)
         if when[0] is not None:
             conds.append(col >= when[0])
@@ -677,9 +687,13 @@ def items(
     else:
         only(request, ITEMS_PARAMS)
         c = _collection(collection_id)
-        q = _query(c, principal, parse_bbox(bbox), parse_datetime(datetime, _zone(request)))
+        box, when = parse_bbox(bbox), parse_datetime(datetime, _zone(request))
+        q = _query(c, principal, box, when)
         matched = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
-        order = [_get(c, o).desc() if o == c.time_col else _get(c, o) for o in c.order]
+        plan: Plan = "wide" if matched > NARROW_ROWS else "narrow"
+        q = _query(c, principal, box, when, plan=plan)
+        # timed collections newest first (ties by id, also descending: one index order)
+        order = [_get(c, o).desc() if c.time_col else _get(c, o) for o in c.order]
         rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
         feats = [_feature(c, r, base) for r in rows]
 

@@ -33,7 +33,7 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.inputs import Id, Instant, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.resources.models import Resource
-from pingan.schemas import RevealIn, paginate
+from pingan.schemas import RevealIn
 from pingan.store.base import utcnow
 from pingan.store.engine import session_factory
 
@@ -110,12 +110,18 @@ def list_incidents(
     offset: Offset = 0,
 ) -> IncidentPage:
     """Incidents in your jurisdiction, newest first, caller data masked."""
-    q = service.list_query(
-        principal, state=state, subtype=subtype, klass=klass, since=since, until=until
+    rows, total = service.list_page(
+        session,
+        principal,
+        limit=limit,
+        offset=offset,
+        state=state,
+        subtype=subtype,
+        klass=klass,
+        since=since,
+        until=until,
     )
-    return paginate(
-        session, q, limit=limit, offset=offset, to=to_read, page=IncidentPage, count=service.count
-    )
+    return IncidentPage(items=[to_read(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get(

@@ -129,13 +129,16 @@ def audit_anchor(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 
 
 def retention(engine: Engine, now: dt.datetime) -> dict[str, Any]:
-    """Personal data past its retention rule is cleared (premises contacts)."""
+    """Personal data past its retention rule is cleared (premises contacts), and failed
+    sign-in counts of addresses whose window has ended are deleted."""
+    from pingan.auth.throttle import purge_expired
     from pingan.places.service import purge_contacts
 
     with unit_of_work(engine) as s:
         n = purge_contacts(s, actor=_actor("retention"), now=now)
+        throttle = purge_expired(s, now=now)
         s.commit()
-    return {"purged": n}
+    return {"purged": n, "login_throttle_purged": throttle}
 
 
 def ratings(engine: Engine, now: dt.datetime) -> dict[str, Any]:
