@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pingan.errors import PingAnError, TooManyRequests
+from pingan.errors import PingAnError, TooManyRequests, Unavailable
+from pingan.store.group import is_transient
 
 __all__ = [
     "OGC_PREFIX",
@@ -76,6 +79,8 @@ OgcErrorBody: dict[int | str, dict[str, Any]] = {
     **{k: v for k, v in ErrorBody.items() if k != 422},
 }
 
+log = logging.getLogger(__name__)
+
 OGC_PREFIX = "/api/v1/ogc"
 """Under this prefix bad input is a 400, as OGC API Features requires (422 elsewhere)."""
 
@@ -135,19 +140,44 @@ def install_error_handlers(app: FastAPI) -> None:
             {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_transient(exc):
+            return _unavailable(request, exc)
+        log.error("database error on %s", request.url.path, exc_info=exc)
+        return _internal_body(request)
+
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         # Starlette's outermost middleware calls this, then raises the exception again, so
         # the server logs its traceback ("Exception in ASGI application") beside this time
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "internal",
-                    "message": f"internal error at {at} UTC: the server's log has the cause; "
-                    "if the request changed something, look it up before sending it again",
-                    "detail": {"at": at, "path": request.url.path},
-                }
-            },
-            status_code=500,
-        )
+        if is_transient(exc):  # raised outside the routes (a middleware's lookup)
+            return _unavailable(request, exc)
+        return _internal_body(request)
+
+
+def _unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    """503 for a database that is away (restarting, unreachable) or busy: nothing was done."""
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("database unavailable on %s: %s", request.url.path, str(cause).splitlines()[0])
+    error = Unavailable(
+        "the database is unavailable (restarting, unreachable or busy); nothing was done, "
+        "try again in a few seconds",
+        detail={"cause": type(cause).__name__},
+    )
+    return JSONResponse(error.to_dict(), status_code=503, headers={"Retry-After": "2"})
+
+
+def _internal_body(request: Request) -> JSONResponse:
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    return JSONResponse(
+        {
+            "error": {
+                "code": "internal",
+                "message": f"internal error at {at} UTC: the server's log has the cause; "
+                "if the request changed something, look it up before sending it again",
+                "detail": {"at": at, "path": request.url.path},
+            }
+        },
+        status_code=500,
+    )
