@@ -246,11 +246,30 @@ class Soak:
         ]
         if kill is not None:
             jobs.append(self.burst_and_kill(seconds, kill))
+        progress = asyncio.create_task(self.progress(seconds))
         await asyncio.gather(*jobs)
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+        # requests still in flight (and intake resends) get 60 s more, then are given up
+        if self.tasks:
+            _done, pending = await asyncio.wait(list(self.tasks), timeout=60)
+            for task in pending:
+                task.cancel()
+            if pending:
+                print(f"  {len(pending)} requests still unanswered 60 s after the end: cancelled")
+        progress.cancel()
         await self.client.aclose()
         await self.pages.aclose()
+
+    async def progress(self, seconds: float) -> None:
+        start = time.perf_counter()
+        while True:
+            await asyncio.sleep(30)
+            done = sum(len(v) for v in self.stats.latencies.values())
+            errors = sum(sum(k.values()) for k in self.stats.errors.values())
+            print(
+                f"  {time.perf_counter() - start:5.0f} s of {seconds:.0f}: {done} answered, "
+                f"{errors} errors, {len(self.tasks)} in flight",
+                flush=True,
+            )
 
     async def burst_and_kill(self, seconds: float, kill: Any) -> None:
         await asyncio.sleep(seconds * self.args.kill_at)
@@ -454,10 +473,14 @@ def main() -> None:
             kill = lambda: kill_postgres(args.pg_data, args.pg_ctl)  # noqa: E731
         workers = _children(proc.pid)
         soak = Soak(base, token, cookies, args)
-        asyncio.run(soak.run(30, None))  # warm-up, not counted
+        print("warm-up (30 s, not counted)", flush=True)
+        asyncio.run(soak.run(30, None))
         soak = Soak(base, token, cookies, args)
         rss0 = rss_mb(_children(proc.pid))
-        print(f"soak: {args.minutes:g} min against {base} ({args.workers} workers {workers})")
+        print(
+            f"soak: {args.minutes:g} min against {base} ({args.workers} workers {workers})",
+            flush=True,
+        )
         t0 = time.perf_counter()
         asyncio.run(soak.run(seconds, kill))
         wall = time.perf_counter() - t0
