@@ -150,6 +150,8 @@ class Soak:
 
     async def dispatch(self, incident_id: int) -> None:
         unit = self.units.pop(random.randrange(len(self.units)))
+        cleared = False  # a unit left mid-way (a step failed) is not sent again
+        r = None
         try:
             now = time.perf_counter()
             r = await self.call(
@@ -166,7 +168,7 @@ class Soak:
             for to_state in ("en_route", "on_scene", "cleared"):
                 await asyncio.sleep(2 + random.random() * 2)
                 now = time.perf_counter()
-                await self.call(
+                moved = await self.call(
                     "assignment_transition",
                     "POST",
                     f"/api/v1/assignments/{assignment}/transitions",
@@ -174,8 +176,12 @@ class Soak:
                     expect=200,
                     json={"to_state": to_state},
                 )
+                if moved is None:
+                    return
+            cleared = True
         finally:
-            self.units.append(unit)
+            if cleared or r is None:
+                self.units.append(unit)
 
     async def position(self, scheduled: float, unit: int) -> None:
         await self.call(
@@ -253,6 +259,7 @@ class Soak:
             _done, pending = await asyncio.wait(list(self.tasks), timeout=60)
             for task in pending:
                 task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
             if pending:
                 print(f"  {len(pending)} requests still unanswered 60 s after the end: cancelled")
         progress.cancel()
