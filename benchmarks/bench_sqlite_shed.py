@@ -64,8 +64,15 @@ def main() -> None:
         out: dict[str, OpenLoopResult] = {}
 
         def loop(kind: str, make: Any, rate: float, expect: int) -> None:
+            # enough connections that no request waits in the client for one
             out[kind] = run_open_loop(
-                "127.0.0.1", port, make, rate=rate, seconds=args.seconds, expect=expect
+                "127.0.0.1",
+                port,
+                make,
+                rate=rate,
+                seconds=args.seconds,
+                expect=expect,
+                max_connections=1000,
             )
 
         threads = [
