@@ -91,6 +91,32 @@ class Settings(BaseSettings):
         description="how SMS codes are sent: 'log' (demo: written to the log) or "
         "'module:callable' taking (phone, text)",
     )
+    max_reads: int | None = Field(
+        default=None,
+        ge=0,
+        description="reads one worker runs at once; more wait in its queue (default 16; 0: no "
+        "limit)",
+    )
+    max_writes: int | None = Field(
+        default=None,
+        ge=0,
+        description="writes one worker runs at once; more wait in its queue (default 8 on "
+        "SQLite, which has one writer at a time, 12 on PostgreSQL; 0: no limit)",
+    )
+    queue_max: int = Field(
+        default=64, ge=0, description="requests of one kind that may wait in a worker's queue"
+    )
+    queue_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="longest wait in the queue; then 503 with Retry-After (load shed)",
+    )
+    worker_healthcheck_s: int = Field(
+        default=60,
+        ge=1,
+        description="pingan serve restarts a worker that does not answer its supervisor for "
+        "this long (and logs it)",
+    )
     scheduler: bool = Field(
         default=True,
         description="run scheduled jobs inside `pingan serve` (PINGAN_SCHEDULER=0: off)",

@@ -12,6 +12,7 @@
     ├── Locked (423, "locked")              account locked after repeated failed logins
     ├── TooManyRequests (429, "too_many_requests")  too many failures from one address
     └── Unavailable (503, "unavailable")    the database stayed busy or unreachable after retries
+        └── Overloaded (503, "overloaded")  load shed: too many requests in flight and waiting
 
 Each error has an HTTP ``status``, a stable ``code`` and a ``message`` safe to show to the user;
 ``detail`` is a JSON-serialisable dict. The API maps every ``PingAnError`` to
@@ -28,6 +29,7 @@ __all__ = [
     "Invalid",
     "Locked",
     "NotFound",
+    "Overloaded",
     "PermissionDenied",
     "PingAnError",
     "StateTransition",
@@ -139,3 +141,11 @@ class Unavailable(PingAnError):
 
     status = 503
     code = "unavailable"
+
+
+class Overloaded(Unavailable):
+    """Load shed: the server already runs as many requests of this kind as it may and its
+    queue is full or the request waited its time in it (``pingan.api.shedding``). Nothing was
+    done; the API answers 503 with ``Retry-After``."""
+
+    code = "overloaded"

@@ -15,8 +15,11 @@ from pingan.store.engine import MIGRATIONS_DIR, make_engine, migrate
 
 def _modelled(name: str | None, type_: str, _parent: object) -> bool:
     # the geocoder's search indexes (migration 0012): SQLite's FTS5 table and its shadow
-    # tables, PostgreSQL's pg_trgm index; neither can be described by the models
-    return not (name or "").startswith(("geocode_fts", "ix_geocode_names_key_trgm"))
+    # tables, PostgreSQL's pg_trgm index; neither can be described by the models; nor the
+    # bytewise (COLLATE "C") scope index of migration 0017, PostgreSQL only
+    return not (name or "").startswith(
+        ("geocode_fts", "ix_geocode_names_key_trgm", "ix_incidents_jpath_bytewise")
+    )
 
 
 def test_models_match_migrations(engine: Engine) -> None:

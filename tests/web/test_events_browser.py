@@ -14,9 +14,9 @@ import shapely
 
 from tests.serverutil import free_port, prepare_db, start_server
 from tests.web.browserutil import ARGS, ARTIFACTS, BROWSER_MARKS, CHROMIUM, signed_in_page
+from tests.web.test_patrols_browser import WIDE
 
 pytestmark = BROWSER_MARKS
-from tests.web.test_patrols_browser import WIDE
 
 VENUE = (102.713, 25.028, 102.717, 25.031)
 

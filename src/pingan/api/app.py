@@ -15,9 +15,10 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 import pingan
-from pingan.api.errors import install_error_handlers
+from pingan.api.errors import Overloaded503, install_error_handlers
 from pingan.api.inputs import refuse_nul
 from pingan.api.middleware import AuthBeforeBody, BodyLimit, CookieSessions
+from pingan.api.shedding import LoadShed, limits_for
 from pingan.config import Settings, get_settings, session_secret
 from pingan.store.engine import get_engine, start_wal_checkpointer, stop_wal_checkpointer
 
@@ -127,6 +128,17 @@ def create_app(
         https_only=settings.secure_cookies,
     )
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes * 32)
+    # outermost: a request shed when the worker is full costs no session, body or thread
+    app.add_middleware(
+        LoadShed,
+        limits=limits_for(
+            app.state.engine.dialect.name,
+            reads=settings.max_reads,
+            writes=settings.max_writes,
+            queue=settings.queue_max,
+            wait_s=settings.queue_wait_s,
+        ),
+    )
 
     install_error_handlers(app)
     for name in _ROUTERS:
@@ -137,8 +149,31 @@ def create_app(
         if setup is not None:
             setup(app)
 
+    _document_busy(app)
+
     @app.get("/healthz", tags=["ops"], operation_id="health")
     async def health() -> dict[str, str]:  # async: answered on the event loop
         return {"status": "ok", "version": pingan.__version__}
 
     return app
+
+
+def _document_busy(app: FastAPI) -> None:
+    """Every operation may be shed under load (:mod:`pingan.api.shedding`): its OpenAPI
+    answers list the 503 with ``Retry-After`` (the health check, added after this, is never
+    shed)."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = base()
+        for path, operations in schema.get("paths", {}).items():
+            if path == "/healthz" or path.startswith("/api/v1/incidents/stream"):
+                continue
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("503", Overloaded503)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

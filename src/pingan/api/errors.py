@@ -3,16 +3,67 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pingan.errors import PingAnError, TooManyRequests
+from pingan.errors import PingAnError, TooManyRequests, Unavailable
+from pingan.store.group import is_transient
 
-__all__ = ["OGC_PREFIX", "ErrorBody", "OgcErrorBody", "install_error_handlers"]
+__all__ = [
+    "OGC_PREFIX",
+    "ErrorBody",
+    "OgcErrorBody",
+    "Overloaded503",
+    "Throttled429",
+    "install_error_handlers",
+]
+
+_ERROR_JSON: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string"},
+                        "detail": {"type": "object"},
+                    },
+                }
+            },
+        }
+    }
+}
+_RETRY_AFTER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "seconds to wait before sending the request again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+Overloaded503: dict[str, Any] = {
+    "description": "Busy: the worker runs as many requests as it may and its queue is full or "
+    "the request waited its time (code `overloaded`, load shed), or the database stayed busy "
+    "after retries (code `unavailable`). Nothing was done; send it again after Retry-After",
+    "headers": _RETRY_AFTER,
+    "content": _ERROR_JSON,
+}
+Throttled429: dict[str, Any] = {
+    "description": "Too many failed sign-ins from this address in the window (code "
+    "`too_many_requests`); no password was checked. Try again after Retry-After",
+    "headers": _RETRY_AFTER,
+    "content": _ERROR_JSON,
+}
 
 ErrorBody: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid input: the body names the field and the reason"},
@@ -21,13 +72,15 @@ ErrorBody: dict[int | str, dict[str, Any]] = {
     404: {"description": "Not found or outside your jurisdiction"},
     409: {"description": "Conflict with the current state"},
     500: {"description": "A fault of the server; the body gives the time to quote to support"},
-    503: {"description": "The database stayed busy after retries; nothing was written, retry"},
+    503: Overloaded503,
 }
 
 OgcErrorBody: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid or unknown query parameter: the body names it and the reason"},
     **{k: v for k, v in ErrorBody.items() if k != 422},
 }
+
+log = logging.getLogger(__name__)
 
 OGC_PREFIX = "/api/v1/ogc"
 """Under this prefix bad input is a 400, as OGC API Features requires (422 elsewhere)."""
@@ -88,19 +141,49 @@ def install_error_handlers(app: FastAPI) -> None:
             {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
         )
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # every pooled connection stayed busy for the pool's timeout: overload, not a fault
+        return _unavailable(request, exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_transient(exc):
+            return _unavailable(request, exc)
+        log.error("database error on %s", request.url.path, exc_info=exc)
+        return _internal_body(request)
+
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         # Starlette's outermost middleware calls this, then raises the exception again, so
         # the server logs its traceback ("Exception in ASGI application") beside this time
-        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "internal",
-                    "message": f"internal error at {at} UTC: the server's log has the cause; "
-                    "if the request changed something, look it up before sending it again",
-                    "detail": {"at": at, "path": request.url.path},
-                }
-            },
-            status_code=500,
-        )
+        if is_transient(exc):  # raised outside the routes (a middleware's lookup)
+            return _unavailable(request, exc)
+        return _internal_body(request)
+
+
+def _unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    """503 for a database that is away (restarting, unreachable) or busy: nothing was done."""
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("database unavailable on %s: %s", request.url.path, str(cause).splitlines()[0])
+    error = Unavailable(
+        "the database is unavailable (restarting, unreachable or busy); nothing was done, "
+        "try again in a few seconds",
+        detail={"cause": type(cause).__name__},
+    )
+    return JSONResponse(error.to_dict(), status_code=503, headers={"Retry-After": "2"})
+
+
+def _internal_body(request: Request) -> JSONResponse:
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    return JSONResponse(
+        {
+            "error": {
+                "code": "internal",
+                "message": f"internal error at {at} UTC: the server's log has the cause; "
+                "if the request changed something, look it up before sending it again",
+                "detail": {"at": at, "path": request.url.path},
+            }
+        },
+        status_code=500,
+    )

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import shapely
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Boolean, ColumnElement, DateTime, Float, Integer, Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -40,6 +40,7 @@ from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
 from pingan.errors import Invalid, NotFound
 from pingan.incidents.models import Incident
+from pingan.incidents.service import NARROW_ROWS, Plan, list_query
 from pingan.inputs import Id, Offset, check_instant
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import KeyArea, Premises
@@ -397,7 +398,18 @@ def _query(
     principal: Principal,
     bbox: tuple[float, ...] | None,
     when: tuple[dt.datetime | None, dt.datetime | None] | None,
+    *,
+    plan: Plan = "count",
 ) -> Select[Any]:
+    """The collection's rows in the caller's scope, bbox and time; incidents searched by the
+    ``plan`` their list uses (:func:`pingan.incidents.service.list_query`)."""
+    if when is not None and c.time_col is None:
+        raise Invalid("datetime", f"the collection {c.id!r} has no time dimension")
+    if c.model is Incident:
+        since, until = when or (None, None)
+        box = (bbox[0], bbox[1], bbox[2], bbox[3]) if bbox is not None else None
+        listed = list_query(principal, since=since, until=until, bbox=box, plan=plan)
+        return select(Incident).where(listed.whereclause)  # type: ignore[arg-type]
     conds = _scoped(c, principal)
     if bbox is not None:
         w, s, e, n = bbox
@@ -410,9 +422,7 @@ def _query(
                 _get(c, "min_lat") <= n,
                 _get(c, "max_lat") >= s,
             ]
-    if when is not None:
-        if c.time_col is None:
-            raise Invalid("datetime", f"the collection {c.id!r} has no time dimension")
+    if when is not None and c.time_col is not None:
         col = _get(c, c.time_col)
         if when[0] is not None:
             conds.append(col >= when[0])
@@ -477,12 +487,30 @@ def only(request: Request, allowed: Iterable[str]) -> None:
         )
 
 
+_CHUNK = 500
+"""Features encoded per ``json.dumps`` call: the C encoder holds the GIL for a whole call (a
+10,000-feature page in one call stalled the worker's other threads, its health-check answer
+among them, for 0.7 s under load); between chunks the other threads run."""
+
+
 def _answer(
     request: Request, f: str | None, body: dict[str, Any], *, media_type: str = "application/json"
-) -> JSONResponse | HTMLResponse:
+) -> Response:
     if f == "html":
         return HTMLResponse(ogc_html.page(body))
-    return JSONResponse(body, media_type=media_type)
+    features = body.get("features")
+    if not isinstance(features, list) or len(features) <= _CHUNK:
+        return JSONResponse(body, media_type=media_type)
+    rest = {k: v for k, v in body.items() if k != "features"}
+    parts = [_dumps(rest)[:-1], ',"features":[']
+    for i in range(0, len(features), _CHUNK):
+        parts.append(("," if i else "") + _dumps(features[i : i + _CHUNK])[1:-1])
+    parts.append("]}")
+    return Response("".join(parts).encode(), media_type=media_type)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def _zone(request: Request) -> dt.tzinfo:
@@ -667,9 +695,13 @@ def items(
     else:
         only(request, ITEMS_PARAMS)
         c = _collection(collection_id)
-        q = _query(c, principal, bbox_param(bbox), parse_datetime(datetime, _zone(request)))
+        box, when = bbox_param(bbox), parse_datetime(datetime, _zone(request))
+        q = _query(c, principal, box, when)
         matched = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
-        order = [_get(c, o).desc() if o == c.time_col else _get(c, o) for o in c.order]
+        plan: Plan = "wide" if matched > NARROW_ROWS else "narrow"
+        q = _query(c, principal, box, when, plan=plan)
+        # timed collections newest first (ties by id, also descending: one index order)
+        order = [_get(c, o).desc() if c.time_col else _get(c, o) for o in c.order]
         rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
         feats = [_feature(c, r, base) for r in rows]
 

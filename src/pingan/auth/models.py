@@ -60,7 +60,7 @@ class LoginThrottle(Base):
     __tablename__ = "login_throttle"
 
     ip: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     failures: Mapped[int] = mapped_column(Integer)
 
 

@@ -30,7 +30,7 @@ from pingan.errors import (
     Unauthenticated,
 )
 from pingan.jurisdictions.models import Jurisdiction
-from pingan.store.base import utcnow
+from pingan.store.base import prefix_match, utcnow
 
 __all__ = [
     "Principal",
@@ -470,8 +470,13 @@ def get_scoped(
     return row
 
 
-def scope_clause(principal: Principal, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
-    """A WHERE clause keeping rows inside the caller's jurisdiction (path-prefix match)."""
+def scope_clause(
+    principal: Principal, column: InstrumentedAttribute[str], *, indexed: bool = True
+) -> ColumnElement[bool]:
+    """A WHERE clause keeping rows inside the caller's jurisdiction (path-prefix match, as a
+    range that the ``(jpath, …)`` indexes answer: :func:`pingan.store.base.prefix_match`;
+    ``indexed=False`` when the scope holds so many rows that a scan in another index's order
+    is cheaper, see :class:`pingan.store.base.unindexed`)."""
     if principal.jpath == "/":
         return true()
-    return column.startswith(principal.jpath, autoescape=True)
+    return prefix_match(column, principal.jpath, indexed=indexed)

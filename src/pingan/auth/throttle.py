@@ -4,6 +4,10 @@ worker process counts the same failures).
 An address with ``login_throttle_failures`` failures inside ``login_throttle_window_s`` seconds
 is refused (429 with ``Retry-After``) until its window ends, before any password is checked. The
 count is one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: concurrent failures are never lost.
+
+Rows whose window has ended are deleted (:func:`purge_expired`) by each new failure and by the
+scheduler's daily ``retention`` job, so the table holds at most the addresses that failed
+within one window and cannot grow without bound (an indexed ``DELETE`` on ``window_start``).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from sqlalchemy import case, literal, select
+from sqlalchemy import case, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,7 +24,7 @@ from pingan.config import get_settings
 from pingan.errors import TooManyRequests
 from pingan.store.base import UTCDateTime
 
-__all__ = ["check_address", "count_failure"]
+__all__ = ["check_address", "count_failure", "purge_expired"]
 
 
 def check_address(session: Session, *, ip: str | None, now: dt.datetime) -> None:
@@ -51,6 +55,7 @@ def count_failure(session: Session, *, ip: str | None, now: dt.datetime) -> int:
         return 0
     s = get_settings()
     cutoff = now - dt.timedelta(seconds=s.login_throttle_window_s)
+    purge_expired(session, now=now)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(LoginThrottle).values(ip=ip[:64], window_start=now, failures=1)
@@ -65,3 +70,15 @@ def count_failure(session: Session, *, ip: str | None, now: dt.datetime) -> int:
         },
     ).returning(LoginThrottle.failures)
     return int(session.execute(upsert).scalar_one())
+
+
+def purge_expired(session: Session, *, now: dt.datetime) -> int:
+    """Delete the addresses whose window ended before ``now`` (their count would start again
+    at 1 anyway); the number deleted. O(expired rows), by the index on ``window_start``."""
+    cutoff = now - dt.timedelta(seconds=get_settings().login_throttle_window_s)
+    result = session.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.window_start < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

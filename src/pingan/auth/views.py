@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 
 from pingan.api.deps import SessionDep, allowed, client_ip
-from pingan.api.errors import ErrorBody
+from pingan.api.errors import ErrorBody, Throttled429
 from pingan.auth import revocation, service
 from pingan.auth.models import User
 from pingan.auth.schemas import LoginIn, TokenOut, UserCreate, UserRead
@@ -19,7 +19,11 @@ from pingan.permissions import allows
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ErrorBody)
 
 
-@router.post("/auth/token", operation_id="create_token")
+@router.post(
+    "/auth/token",
+    operation_id="create_token",
+    responses={423: {"description": "Account locked after repeated failures"}, 429: Throttled429},
+)
 def create_token(body: LoginIn, request: Request, session: SessionDep) -> TokenOut:
     """Exchange a username and password for a bearer token (5 failures lock the account)."""
     try:

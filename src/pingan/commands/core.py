@@ -31,9 +31,8 @@ def serve_cmd(
     """Serve the command center and the API."""
     import os
 
-    import uvicorn
-
     from pingan.config import get_settings, session_secret
+    from pingan.serving import serve
     from pingan.store.engine import get_engine, migrate
 
     migrate(get_engine())
@@ -44,7 +43,13 @@ def serve_cmd(
         os.environ["PINGAN_DRILL"] = "1"
         os.environ["PINGAN_DRILL_SPEED"] = str(drill_speed)
     typer.echo(f"pingan on http://{host}:{port}  (API docs: /api/v1/docs)")
-    uvicorn.run("pingan.server:app", host=host, port=port, workers=workers, log_level="warning")
+    serve(
+        "pingan.server:app",
+        host=host,
+        port=port,
+        workers=workers,
+        healthcheck_s=get_settings().worker_healthcheck_s,
+    )
 
 
 def _safe_url(url: str) -> str:

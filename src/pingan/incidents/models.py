@@ -46,10 +46,10 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     subtype: Mapped[str] = mapped_column(String(40))
-    klass: Mapped[str] = mapped_column(String(24), index=True)
+    klass: Mapped[str] = mapped_column(String(24))
     priority: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))
     summary: Mapped[str] = mapped_column(Text, default="")
     address_text: Mapped[str | None] = mapped_column(String(300))
     lon: Mapped[float] = mapped_column(Float)
@@ -61,7 +61,7 @@ class Incident(Base):
     input_lon: Mapped[float] = mapped_column(Float)
     input_lat: Mapped[float] = mapped_column(Float)
     jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
-    jpath: Mapped[str] = mapped_column(String(255), index=True)
+    jpath: Mapped[str] = mapped_column(String(255))
     reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     en_route_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -83,8 +83,22 @@ class Incident(Base):
 
     __table_args__ = (
         UniqueConstraint("dataset", "external_id", name="uq_incidents_dataset_external"),
-        Index("ix_incidents_jpath_reported", "jpath", "reported_at"),
+        # the scope's prefix range, newest first, covering the list filters (migration 0017)
+        Index(
+            "ix_incidents_scope",
+            "jpath",
+            "reported_at",
+            "state",
+            "klass",
+            "subtype",
+            "lon",
+            "lat",
+        ),
         Index("ix_incidents_subtype_reported", "subtype", "reported_at"),
+        # filtered lists, newest first, read in index order (migration 0017)
+        Index("ix_incidents_state_reported", "state", "reported_at"),
+        Index("ix_incidents_klass_reported", "klass", "reported_at"),
+        Index("ix_incidents_lon_lat", "lon", "lat"),
         # the repeat-call search: originals only, by subtype, latitude band and time
         Index(
             "ix_incidents_repeat_band",

@@ -34,7 +34,7 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.inputs import Id, Instant, Offset
 from pingan.masking import mask_name, mask_phone
 from pingan.resources.models import Resource
-from pingan.schemas import RevealIn, paginate
+from pingan.schemas import RevealIn
 from pingan.store.base import utcnow
 from pingan.store.engine import session_factory
 
@@ -115,8 +115,11 @@ def list_incidents(
     keeps the citizens' online reports (the station's queue of them)."""
     if source is not None and source not in SOURCES:
         raise Invalid("source", f"{source!r} is not a source; use one of {', '.join(SOURCES)}")
-    q = service.list_query(
+    rows, total = service.list_page(
+        session,
         principal,
+        limit=limit,
+        offset=offset,
         state=state,
         subtype=subtype,
         klass=klass,
@@ -124,9 +127,7 @@ def list_incidents(
         until=until,
         source=source,
     )
-    return paginate(
-        session, q, limit=limit, offset=offset, to=to_read, page=IncidentPage, count=service.count
-    )
+    return IncidentPage(items=[to_read(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get(

@@ -130,17 +130,20 @@ def audit_anchor(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 
 def retention(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     """Personal data past its retention rule is cleared (premises contacts; citizens' contact
-    phones of online reports; tenants of stays ended six months ago) and the public rate-limit
-    counters of past windows are forgotten."""
+    phones of online reports; tenants of stays ended six months ago), the public rate-limit
+    counters of past windows are forgotten, and failed sign-in counts of addresses whose window
+    has ended are deleted."""
+    from pingan.auth.throttle import purge_expired
     from pingan.citizens.flows import citizens_retention_flow
     from pingan.places.service import purge_contacts
 
     with unit_of_work(engine) as s:
         n = purge_contacts(s, actor=_actor("retention"), now=now)
+        throttle = purge_expired(s, now=now)
         s.commit()
     with unit_of_work(engine) as s:
         out = citizens_retention_flow(s, actor=_actor("retention"), now=now)
-    return {"purged": n, **out}
+    return {"purged": n, "login_throttle_purged": throttle, **out}
 
 
 def rentals(engine: Engine, now: dt.datetime) -> dict[str, Any]:

@@ -6,11 +6,34 @@ import datetime as dt
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import DateTime, MetaData, Select, String, TypeDecorator, func, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Select,
+    String,
+    TypeDecorator,
+    and_,
+    func,
+    select,
+)
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["Base", "EncryptedStr", "UTCDateTime", "count_rows", "set_data_key", "utcnow"]
+__all__ = [
+    "Base",
+    "EncryptedStr",
+    "UTCDateTime",
+    "bytewise",
+    "count_rows",
+    "prefix_match",
+    "set_data_key",
+    "unindexed",
+    "utcnow",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -97,3 +120,62 @@ def count_rows(session: Session, query: Select[Any]) -> int:
     """Number of rows a list query matches (its ordering dropped): the ``total`` of a page."""
     sub = query.order_by(None).subquery()
     return int(session.scalar(select(func.count()).select_from(sub)) or 0)
+
+
+class bytewise(FunctionElement[str]):  # noqa: N801 (an SQL construct, named as one)
+    """A text column compared in byte (code point) order: ``col COLLATE "C"`` on PostgreSQL,
+    the column itself on SQLite (whose default collation is already bytewise)."""
+
+    type = String()
+    inherit_cache = True
+    name = "bytewise"
+
+
+@compiles(bytewise)
+def _bytewise_default(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(bytewise, "postgresql")
+def _bytewise_postgresql(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'{compiler.process(element.clauses, **kw)} COLLATE "C"'
+
+
+class unindexed(FunctionElement[Any]):  # noqa: N801 (an SQL construct, named as one)
+    """A column that SQLite must not search by an index (``+col``), so that its planner, which
+    has no statistics, follows the index of the ``ORDER BY`` instead: right when the filter
+    keeps many rows, where sorting them all would cost more than scanning in order. Other
+    databases plan from statistics and get the column as it is."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    @property
+    def type(self) -> Any:  # type: ignore[override]
+        return self.clauses.clauses[0].type
+
+
+@compiles(unindexed)
+def _unindexed_default(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+def prefix_match(column: Any, prefix: str, *, indexed: bool = True) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, as a range an index can search:
+    ``prefix <= column < prefix⁺`` (the last character moved one up) in byte order. The same
+    rows as ``LIKE 'prefix%'``, which neither SQLite (case-insensitive ``LIKE``) nor
+    PostgreSQL (a non-C collation, or a generic plan) answers from a B-tree index. On
+    PostgreSQL the index must be on ``(column COLLATE "C")``. ``indexed=False``: see
+    :class:`unindexed`."""
+    if not prefix:
+        raise ValueError("prefix: must not be empty")
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    key: Any = bytewise(column)
+    if not indexed:
+        key = unindexed(key)
+    return and_(key >= prefix, key < upper)

@@ -3,7 +3,7 @@ results with photos and location, rectification orders with their timeline; a se
 feature remembers the inspection that recorded it.
 
 Revision ID: 0018_inspections
-Revises: 0015_dispatch_live
+Revises: 0017_hardening
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_inspections"
-down_revision: str | None = "0015_dispatch_live"
+down_revision: str | None = "0017_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
