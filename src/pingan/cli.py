@@ -14,6 +14,7 @@ import typer
 
 from pingan.commands import (
     addresses,
+    aggregates,
     audit,
     checklists,
     core,
@@ -59,6 +60,7 @@ app.add_typer(evaluation.app, name="evaluation")
 app.add_typer(scheduler.jobs_app, name="jobs")
 addresses.register(app)  # pingan import addresses
 app.add_typer(ratings.app, name="ratings")
+app.add_typer(aggregates.app, name="aggregates")
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from pingan.aggregates import service as aggregates
 from pingan.audit.service import Entry, record, record_many_on
 from pingan.auth.service import Principal, scope_clause
 from pingan.config import get_settings
@@ -505,6 +506,7 @@ def write_create_many(
             )
         _INSERT_IDEM.execute_many(conn, idem)
         record_many_on(conn, audit)
+        aggregates.count_created(conn, rows)
     for original_id in gained:
         stale = session.identity_map.get(identity_key(Incident, original_id))
         if stale is not None:
@@ -594,6 +596,7 @@ def transition(
         note=note,
         timeline=Timeline(session, IncidentEvent, incident_id=inc.id),
     )
+    aggregates.count_moved(session, inc, previous)
     record(
         session,
         actor=principal.actor,
