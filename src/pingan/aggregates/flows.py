@@ -30,7 +30,11 @@ def aggregates_rebuild_flow(
 ) -> RebuildResult:
     """Recount every incident (:func:`service.rebuild`) and commit with the audit record."""
     t0 = time.perf_counter()
-    n = service.rebuild(session, report=report)
+    try:
+        n = service.rebuild(session, report=report)
+    except BaseException:
+        service.forget()  # the grid it remembered is rolled back with it
+        raise
     took = round(time.perf_counter() - t0, 3)
     record(
         session,

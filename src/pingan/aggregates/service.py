@@ -67,6 +67,7 @@ __all__ = [
     "count_moved",
     "counted_clause",
     "day_counts",
+    "forget",
     "generation",
     "grid_counts",
     "grid_frame",
@@ -226,6 +227,12 @@ def grid_frame(conn: Connection | Session, *, check: bool = False) -> GridFrame 
         ):
             return None
     return hit
+
+
+def forget() -> None:
+    """Forget the remembered grids of every database (after a rolled-back rebuild; tests)."""
+    _GRIDS.clear()
+    _NOT_BUILT.clear()
 
 
 # -------------------------------------------------------------------------- writes
