@@ -56,8 +56,8 @@ def _no_background_analyze() -> Iterator[None]:
 def _fresh_aggregate_caches() -> Iterator[None]:
     """Each test starts with no kept analysis answers and no remembered count grid: a test's
     rows (and the counts it built) are rolled back after it."""
+    from pingan.aggregates.cache import clear_cache
     from pingan.aggregates.service import forget
-    from pingan.crime_analysis.precomputed import clear_cache
 
     forget()
     clear_cache()

@@ -10,19 +10,12 @@ O(incidents). Where the counts cannot answer exactly (never built, a grid cell t
 a multiple of 25 m, jurisdictions imported again since the last rebuild) the incidents are
 read as before.
 
-Cache: answers are kept per process for ``ANSWER_TTL_S`` seconds, keyed by the caller's
-scope, the filters, the bureau's local day and :func:`pingan.aggregates.service.generation`
-(which moves when this process writes counts), so a page opened again, or by another user
-of the same scope, is answered from memory; other processes' writes show within the TTL.
+The views keep answers a minute per scope, filters and day (:mod:`pingan.aggregates.cache`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.aggregates import service as agg
+from pingan.aggregates.cache import ANSWER_TTL_S, cached, clear_cache
 from pingan.auth.service import Principal
 from pingan.config import get_settings
 from pingan.crime_analysis import data, service
@@ -44,41 +38,8 @@ from pingan.jurisdictions.models import Jurisdiction
 
 __all__ = ["ANSWER_TTL_S", "BY", "cached", "clear_cache", "hotspots", "trends"]
 
-ANSWER_TTL_S = 60.0
 BY = ("class", "subtype", "group", "all", *service.AREA_DEPTH)
 _MONDAY = np.datetime64("1970-01-05", "D")
-
-# ------------------------------------------------------------------ the answer cache
-
-_CACHE: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_MAX = 256
-
-
-def clear_cache() -> None:
-    """Forget every kept answer (tests; a rebuild of the counts)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
-def cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """The answer kept for ``key`` (plus the local day and this process's count generation)
-    if younger than :data:`ANSWER_TTL_S`, else ``compute()`` kept. Errors are not kept."""
-    tz = ZoneInfo(get_settings().timezone)
-    full = (*key, dt.datetime.now(tz).date(), agg.generation())
-    now = time.monotonic()
-    with _CACHE_LOCK:
-        hit = _CACHE.get(full)
-        if hit is not None and now - hit[0] < ANSWER_TTL_S:
-            _CACHE.move_to_end(full)
-            return hit[1]
-    value = compute()
-    with _CACHE_LOCK:
-        _CACHE[full] = (now, value)
-        while len(_CACHE) > _CACHE_MAX:
-            _CACHE.popitem(last=False)
-    return value
-
 
 # ------------------------------------------------------------------ selection → days
 
