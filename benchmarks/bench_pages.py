@@ -12,7 +12,8 @@ The reference, side by side in the same browser and server, is the sign-in page 
 same CSS and script): the floor a page's own work sits on; the ratio says what the data costs.
 Budgets (issue 19): every page ready ≤ 1.5 s median and ≤ 2 s p95; every GET ≤ 300 ms p95;
 a filter change on ``/analysis`` (another class, then apply) redrawn in ≤ 1 s (``redraw``).
-``--json FILE`` writes the figures for the table in ``docs/benchmarks.md``.
+``--json FILE`` writes the figures; ``--compare BEFORE.json AFTER.json`` prints the markdown
+table of ``docs/benchmarks.md``.
 
 Run: ``.venv/bin/python benchmarks/bench_pages.py [--data-dir pingan-data] [--runs 5]
 [--pages /command,/analysis]``; on PostgreSQL with ``PINGAN_DATABASE_URL`` set as for the
@@ -124,13 +125,38 @@ def _redraw(page, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
     return out
 
 
+def compare(before: Path, after: Path) -> str:
+    """A markdown table of two ``--json`` runs: ready median/p95 per page and role, GET p95."""
+    import json
+
+    b, a = json.loads(before.read_text()), json.loads(after.read_text())
+    out = ["| page | role | before median / p95 s | after median / p95 s |", "|---|---|---|---|"]
+    for key in a["ready"] | b["ready"]:
+        page, role = key.rsplit(" ", 1)
+        cell = [
+            f"{d['ready'][key][0]:.2f} / {d['ready'][key][1]:.2f}" if key in d["ready"] else "–"
+            for d in (b, a)
+        ]
+        out.append(f"| {page} | {role} | {cell[0]} | {cell[1]} |")
+    out += ["", "| GET | before p95 ms | after p95 ms |", "|---|---|---|"]
+    routes = sorted(a["gets"] | b["gets"], key=lambda r: -max(b["gets"].get(r, [0, 0])[1], 0))
+    for r in routes:
+        cell = [f"{d['gets'][r][1]:.0f}" if r in d["gets"] else "–" for d in (b, a)]
+        out.append(f"| `{r}` | {cell[0]} | {cell[1]} |")
+    return "\n".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", default="pingan-data")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--pages", default=",".join(PAGES))
     ap.add_argument("--json", default="", help="write the figures to this file")
+    ap.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="print a table")
     args = ap.parse_args()
+    if args.compare:
+        print(compare(Path(args.compare[0]), Path(args.compare[1])))
+        return 0
     data = Path(args.data_dir).resolve()
     if not (data / "pingan.db").exists() and not os.environ.get("PINGAN_DATABASE_URL"):
         print(f"SKIP: no demo database in {data} (run `pingan demo --no-serve` first)")
