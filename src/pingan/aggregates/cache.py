@@ -38,7 +38,7 @@ def clear_cache() -> None:
 
 def cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     """The answer kept for ``key`` (plus the local day and this process's count generation)
-    if younger than :data:`ANSWER_TTL_S`, else ``compute()``, kept. O(1) on a hit."""
+    if computed less than :data:`ANSWER_TTL_S` ago, else ``compute()``, kept. O(1) on a hit."""
     tz = ZoneInfo(get_settings().timezone)
     full = (*key, dt.datetime.now(tz).date(), generation())
     now = time.monotonic()
@@ -48,8 +48,8 @@ def cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
             _CACHE.move_to_end(full)
             return hit[1]
     value = compute()
-    with _CACHE_LOCK:
-        _CACHE[full] = (now, value)
+    with _CACHE_LOCK:  # young from when it is ready (a slow answer is not born stale)
+        _CACHE[full] = (time.monotonic(), value)
         while len(_CACHE) > CACHE_MAX:
             _CACHE.popitem(last=False)
     return value
