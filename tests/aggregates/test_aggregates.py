@@ -131,7 +131,7 @@ def test_counts_answer_as_the_incidents(session: Session, city: SmallCity) -> No
             common = set(a) & set(b)
             assert len(common) >= 0.97 * max(len(a), len(b))
             for k in common:
-                assert a[k] == pytest.approx(b[k], rel=0.02, abs=1e-3)
+                assert a[k] == pytest.approx(b[k], rel=0.05, abs=1e-3)
 
 
 def test_writes_keep_the_counts_in_step(session: Session, city: SmallCity) -> None:
