@@ -52,6 +52,18 @@ def _no_background_analyze() -> Iterator[None]:
     store_engine.BACKGROUND_ANALYZE = True
 
 
+@pytest.fixture(autouse=True)
+def _fresh_aggregate_caches() -> Iterator[None]:
+    """Each test starts with no kept analysis answers and no remembered count grid: a test's
+    rows (and the counts it built) are rolled back after it."""
+    from pingan.aggregates.cache import clear_cache
+    from pingan.aggregates.service import forget
+
+    forget()
+    clear_cache()
+    yield
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; tests that need it skip cleanly when it is absent."""

@@ -14,6 +14,7 @@ import typer
 
 from pingan.commands import (
     addresses,
+    aggregates,
     audit,
     cameras,
     checklists,
@@ -72,6 +73,7 @@ app.add_typer(citizens.open311_app, name="open311")
 app.add_typer(citizens.citizens_app, name="citizens")
 app.add_typer(patrols.app, name="patrols")
 app.add_typer(events.app, name="events")
+app.add_typer(aggregates.app, name="aggregates")
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Imports every domain's models so that ``Base.metadata`` knows every table (for Alembic)."""
 
+from pingan.aggregates.models import AggregateGrid, IncidentDayCount, IncidentGridCount
 from pingan.alerts.models import EarlyWarning, EarlyWarningEvent
 from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
@@ -62,6 +63,7 @@ from pingan.scheduler.models import ScheduledRun, SchedulerLease
 
 __all__ = [
     "Address",
+    "AggregateGrid",
     "ApiToken",
     "Assignment",
     "AuditChainHead",
@@ -87,7 +89,9 @@ __all__ = [
     "Hazard",
     "IdempotencyKey",
     "Incident",
+    "IncidentDayCount",
     "IncidentEvent",
+    "IncidentGridCount",
     "Indicator",
     "InspectionResult",
     "Instruction",

@@ -80,12 +80,15 @@ def period_counts(
     groups: ArrayLike | None = None,
     fill: bool = True,
     anchor: np.datetime64 | None = None,
+    weights: ArrayLike | None = None,
 ) -> tuple[NDArray[np.datetime64], NDArray[np.str_], NDArray[np.int64]]:
     """Counts by period x group (group = class, subtype, area id ... or a combined key).
 
     Returns ``(period_starts, group_labels, counts)`` with ``counts[g, p]``; with ``fill`` every
     period between the first and last is present (zero rows are real zeros). Combine class x
-    area by passing e.g. ``np.char.add(np.char.add(cls, "|"), area)``. O(n log n).
+    area by passing e.g. ``np.char.add(np.char.add(cls, "|"), area)``. ``weights`` (counts
+    > 0, one per time) makes each time stand for that many incidents, so precomputed daily
+    counts give the same table as the incidents they count. O(n log n).
     """
     ps = period_start(times, period=period, anchor=anchor)
     g = np.zeros(ps.size, dtype="<U1") if groups is None else np.asarray(groups).astype(str)
@@ -106,8 +109,17 @@ def period_counts(
     else:
         plab, pi = np.unique(ps, return_inverse=True)
     counts = np.zeros((glab.size, plab.size), dtype=np.int64)
-    np.add.at(counts, (gi, pi), 1)
+    np.add.at(counts, (gi, pi), 1 if weights is None else _weights(weights, ps.size))
     return plab, glab, counts
+
+
+def _weights(weights: ArrayLike, n: int) -> NDArray[np.int64]:
+    w = np.asarray(weights, dtype=np.int64).ravel()
+    if w.size != n:
+        raise ValueError(f"weights: length {w.size} does not match {n} times")
+    if (w < 0).any():
+        raise ValueError("weights: counts must be >= 0")
+    return w
 
 
 @dataclass(frozen=True)
@@ -176,15 +188,18 @@ def compstat_table(
     as_of: np.datetime64,
     groups: ArrayLike | None = None,
     alpha: float = 0.05,
+    weights: ArrayLike | None = None,
 ) -> list[CompStatRow]:
     """CompStat-style table: per group, the last 7 days vs the 7 before, the last 28 vs the 28
     before, the 28 days vs the same 28 days a year earlier, and year to date vs the same
     span a year earlier, each with its exact Poisson test. Windows end on ``as_of``
-    (inclusive). O(n log n)."""
+    (inclusive). ``weights``: each time counts that many (see :func:`period_counts`).
+    O(n log n)."""
     d = _days(times)
     g = np.full(d.size, "all") if groups is None else np.asarray(groups).astype(str).ravel()
     if g.size != d.size:
         raise ValueError(f"groups: length {g.size} does not match {d.size} times")
+    wt = np.ones(d.size, dtype=np.int64) if weights is None else _weights(weights, d.size)
     end = np.asarray(as_of).astype("datetime64[D]")[()] + 1  # exclusive
     year = (end - 1).astype("datetime64[Y]")
     year_start = year.astype("datetime64[D]")
@@ -192,7 +207,7 @@ def compstat_table(
     last_year_end = end - 364  # same weekday, 52 weeks earlier
 
     def count(mask_g: NDArray[np.bool_], a: Any, b: Any) -> int:
-        return int((mask_g & (d >= a) & (d < b)).sum())
+        return int(wt[mask_g & (d >= a) & (d < b)].sum())
 
     rows: list[CompStatRow] = []
     for lab in np.unique(g):

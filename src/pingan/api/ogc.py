@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Boolean, ColumnElement, DateTime, Float, Integer, Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from pingan.aggregates.cache import cached
 from pingan.api import ogc_html
 from pingan.api.deps import SessionDep, allowed, bbox_param
 from pingan.api.errors import OgcErrorBody
@@ -648,6 +649,11 @@ def queryables(collection_id: str, request: Request, principal: MapReader, f: F 
     return _answer(request, f, body, media_type="application/schema+json")
 
 
+AREA_COLLECTIONS = frozenset({"districts", "stations", "communities", "grid-cells"})
+"""Jurisdiction polygons: pages of them are kept a minute per scope and query
+(:mod:`pingan.aggregates.cache`); the maps of /analysis and /command load them on each view."""
+
+
 @router.get(
     "/collections/{collection_id}/items",
     operation_id="ogc_items",
@@ -696,14 +702,22 @@ def items(
         only(request, ITEMS_PARAMS)
         c = _collection(collection_id)
         box, when = bbox_param(bbox), parse_datetime(datetime, _zone(request))
-        q = _query(c, principal, box, when)
-        matched = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
-        plan: Plan = "wide" if matched > NARROW_ROWS else "narrow"
-        q = _query(c, principal, box, when, plan=plan)
-        # timed collections newest first (ties by id, also descending: one index order)
-        order = [_get(c, o).desc() if c.time_col else _get(c, o) for o in c.order]
-        rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
-        feats = [_feature(c, r, base) for r in rows]
+
+        def page() -> tuple[int, list[dict[str, Any]]]:
+            q = _query(c, principal, box, when)
+            n = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+            plan: Plan = "wide" if n > NARROW_ROWS else "narrow"
+            q = _query(c, principal, box, when, plan=plan)
+            # timed collections newest first (ties by id, also descending: one index order)
+            order = [_get(c, o).desc() if c.time_col else _get(c, o) for o in c.order]
+            rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
+            return n, [_feature(c, r, base) for r in rows]
+
+        if cid in AREA_COLLECTIONS:  # polygons that change seldom: kept a minute
+            key = ("ogc", cid, principal.jpath, bbox, limit, offset, base)
+            matched, feats = cached(key, page)
+        else:
+            matched, feats = page()
 
     def link(rel: str, off: int, fmt: str | None = None) -> dict[str, Any]:
         params = [

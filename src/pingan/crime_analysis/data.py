@@ -9,7 +9,6 @@ the bureau) for KDE, Gi* grids and scan distances.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +17,8 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.aggregates.service import local_days
 from pingan.auth.service import Principal, scope_clause
-from pingan.config import get_settings
 from pingan.crime_analysis.schemas import Selection
 from pingan.errors import Invalid
 from pingan.geo.crs import LocalProjection
@@ -59,29 +58,6 @@ class IncidentFrame:
 
     def __len__(self) -> int:
         return int(self.id.size)
-
-
-_OFFSET_CACHE: dict[tuple[str, int], int] = {}
-
-
-def _offsets(t_s: NDArray[np.int64]) -> NDArray[np.int64]:
-    """UTC offset in seconds of the bureau zone at each time (DST-aware, per hour)."""
-    tz = zoneinfo.ZoneInfo(get_settings().timezone)
-    hours, inv = np.unique(t_s // 3600, return_inverse=True)
-    out = np.empty(hours.size, dtype=np.int64)
-    for i, h in enumerate(hours.tolist()):
-        key = (tz.key, h)
-        if key not in _OFFSET_CACHE:
-            off = dt.datetime.fromtimestamp(h * 3600, tz).utcoffset()
-            _OFFSET_CACHE[key] = int(off.total_seconds()) if off else 0
-        out[i] = _OFFSET_CACHE[key]
-    return out[inv]
-
-
-def local_days(t_s: NDArray[np.int64]) -> tuple[NDArray[np.datetime64], NDArray[np.int64]]:
-    """Local calendar day and hour of each UTC epoch second."""
-    local = t_s + _offsets(t_s)
-    return (local // 86_400).astype("datetime64[D]"), (local % 86_400) // 3600
 
 
 def city_projection(session: Session) -> LocalProjection:

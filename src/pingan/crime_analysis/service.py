@@ -68,6 +68,17 @@ def _group_labels(frame: IncidentFrame, by: str, session: Session) -> NDArray[np
     )
 
 
+TRENDS_HOW = (
+    "Incidents in your jurisdiction, repeat calls and cancelled/duplicate ones left "
+    "out, counted by local calendar period. Changes are tested with an exact conditional "
+    "Poisson (binomial) test; 'significant' means p < 0.05."
+)
+TRENDS_HOW_ZH = (
+    "统计本辖区警情，不含重复报警及已撤销、重复的警情，按本地日历期间计数。"
+    "变化用精确条件泊松（二项）检验，p < 0.05 为显著。"
+)
+
+
 def trends(
     session: Session, frame: IncidentFrame, *, period: str, by: str, as_of: dt.date
 ) -> dict[str, Any]:
@@ -102,11 +113,8 @@ def trends(
         "compstat": [_row(r) for r in table],
         "hour_by_weekday": np.asarray(matrix).tolist(),
         "n_incidents": len(frame),
-        "how": "Incidents in your jurisdiction, repeat calls and cancelled/duplicate ones left "
-        "out, counted by local calendar period. Changes are tested with an exact conditional "
-        "Poisson (binomial) test; 'significant' means p < 0.05.",
-        "how_zh": "统计本辖区警情，不含重复报警及已撤销、重复的警情，按本地日历期间计数。"
-        "变化用精确条件泊松（二项）检验，p < 0.05 为显著。",
+        "how": TRENDS_HOW,
+        "how_zh": TRENDS_HOW_ZH,
     }
 
 
@@ -196,7 +204,7 @@ def hotspots(
 ) -> dict[str, Any]:
     """KDE surface and Getis-Ord Gi* hot/cold cells (Benjamini–Hochberg FDR at ``alpha``) on a
     metric grid over the bureau, as GeoJSON cells."""
-    from pingan.analytics import fdr_bh, getis_ord_gi_star, gi_star_pvalues, kde_grid
+    from pingan.analytics import kde_grid
 
     _need(frame, 3)
     if not bandwidth_m > 0:
@@ -206,6 +214,37 @@ def hotspots(
     ix = np.clip(((frame.x_m - bounds[0]) // cell_m).astype(np.int64), 0, nx - 1)
     iy = np.clip(((frame.y_m - bounds[1]) // cell_m).astype(np.int64), 0, ny - 1)
     counts = np.bincount(iy * nx + ix, minlength=nx * ny).reshape(ny, nx).astype(np.float64)
+    return hotspot_cells(
+        frame,
+        bounds,
+        density,
+        counts,
+        n_incidents=len(frame),
+        cell_m=cell_m,
+        bandwidth_m=bandwidth_m,
+        radius_cells=radius_cells,
+        alpha=alpha,
+        min_share=min_share,
+    )
+
+
+def hotspot_cells(
+    frame: Any,
+    bounds: tuple[float, float, float, float],
+    density: NDArray[np.float64],
+    counts: NDArray[np.float64],
+    *,
+    n_incidents: int,
+    cell_m: float,
+    bandwidth_m: float,
+    radius_cells: int,
+    alpha: float,
+    min_share: float,
+) -> dict[str, Any]:
+    """The hot-spot answer from a KDE surface and grid counts: Gi* cells significant after
+    FDR, KDE cells above ``min_share`` of the peak, as GeoJSON in ``frame.projection``."""
+    from pingan.analytics import fdr_bh, getis_ord_gi_star, gi_star_pvalues
+
     z = getis_ord_gi_star(counts, radius_cells=radius_cells, kernel="queen")
     p = gi_star_pvalues(z)
     reject, q = fdr_bh(p.ravel(), alpha=alpha)
@@ -217,7 +256,7 @@ def hotspots(
     return {
         "cell_m": cell_m,
         "bandwidth_m": bandwidth_m,
-        "n_incidents": len(frame),
+        "n_incidents": n_incidents,
         "gi_star": _cells_geojson(
             frame,
             bounds,

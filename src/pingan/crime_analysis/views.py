@@ -4,7 +4,7 @@ once) and the early-warning run, scan and backtest (background jobs with progres
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
-from pingan.crime_analysis import data, flows, service
+from pingan.crime_analysis import data, flows, precomputed, service
 from pingan.crime_analysis.data import load
 from pingan.crime_analysis.flows import WarningRun, as_of_of
 from pingan.crime_analysis.schemas import Selection
@@ -37,9 +37,15 @@ def trends(
     by: str = "class",
 ) -> dict[str, Any]:
     """Counts by period and group, a CompStat table with exact Poisson tests, and the
-    hour × weekday matrix. Default period: the last two years."""
-    frame = load(session, principal, sel, default_days=731)
-    return service.trends(session, frame, period=period, by=by, as_of=as_of_of(frame))
+    hour × weekday matrix. Default period: the last two years. Answered from the precomputed
+    counts (``pingan.aggregates``) and kept a minute per scope, filters and day."""
+    key = ("trends", principal.jpath, sel.model_dump_json(), period, by)
+    return cast(
+        dict[str, Any],
+        precomputed.cached(
+            key, lambda: precomputed.trends(session, principal, sel, period=period, by=by)
+        ),
+    )
 
 
 @router.get("/hotspots", operation_id="analysis_hotspots")
@@ -51,9 +57,18 @@ def hotspots(
     bandwidth_m: Annotated[float, Query(gt=0)] = 300.0,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
 ) -> dict[str, Any]:
-    """KDE surface and Gi* hot cells (FDR-controlled) as GeoJSON. Default: the last 28 days."""
-    frame = load(session, principal, sel, default_days=28)
-    return service.hotspots(session, frame, cell_m=cell_m, bandwidth_m=bandwidth_m, alpha=alpha)
+    """KDE surface and Gi* hot cells (FDR-controlled) as GeoJSON. Default: the last 28 days.
+    Answered from the precomputed grid counts and kept a minute per scope, filters and day."""
+    key = ("hotspots", principal.jpath, sel.model_dump_json(), cell_m, bandwidth_m, alpha)
+    return cast(
+        dict[str, Any],
+        precomputed.cached(
+            key,
+            lambda: precomputed.hotspots(
+                session, principal, sel, cell_m=cell_m, bandwidth_m=bandwidth_m, alpha=alpha
+            ),
+        ),
+    )
 
 
 @router.get("/forecast", operation_id="analysis_forecast")

@@ -12,6 +12,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
+from pingan.aggregates.cache import cached
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
@@ -198,13 +199,28 @@ def compute_scores(
     period, ranked; each figure has its value, target, achievement, weight, contribution and a
     ``sources`` link to the records it was computed from. A community officer sees his own
     officer card."""
-    ev = service.evaluate(
-        session,
-        principal=principal,
-        period=_period(period, since, until),
-        level=level,
-        scope=scope,
-        scorecard_id=scorecard_id,
+    per = _period(period, since, until)
+    ev = cached(
+        (
+            "evaluation",
+            principal.jpath,
+            principal.role,
+            service.own_officer(principal),
+            per.label,
+            per.first,
+            per.last,
+            level,
+            scope,
+            scorecard_id,
+        ),
+        lambda: service.evaluate(
+            session,
+            principal=principal,
+            period=per,
+            level=level,
+            scope=scope,
+            scorecard_id=scorecard_id,
+        ),
     )
     rows = service.rows_of(ev)
     if entity_id is not None:
@@ -237,13 +253,28 @@ def rankings(
 ) -> RankingRead:
     """The ranking of the level's entities in your jurisdiction by score (ties share a rank;
     entities without data come last, unranked)."""
-    ev = service.evaluate(
-        session,
-        principal=principal,
-        period=_period(period, since, until),
-        level=level,
-        scope=scope,
-        scorecard_id=scorecard_id,
+    per = _period(period, since, until)
+    ev = cached(
+        (
+            "evaluation",
+            principal.jpath,
+            principal.role,
+            service.own_officer(principal),
+            per.label,
+            per.first,
+            per.last,
+            level,
+            scope,
+            scorecard_id,
+        ),
+        lambda: service.evaluate(
+            session,
+            principal=principal,
+            period=per,
+            level=level,
+            scope=scope,
+            scorecard_id=scorecard_id,
+        ),
     )
     rows = service.rows_of(ev)
     sc = ev.result.score[~np.isnan(ev.result.score)]
@@ -276,15 +307,30 @@ def trend(
     spec = scorecards.resolve_spec(
         session, principal=principal, scorecard_id=scorecard_id, jpath=jpath
     )
-    pts = figures.trend(
-        session,
-        spec=spec,
-        period=p,
-        periods=periods,
-        level=level,
-        jpath=jpath,
-        entity_id=entity_id,
-        officer_id=service.own_officer(principal),
+    officer = service.own_officer(principal)
+    pts = cached(
+        (
+            "evaluation-trend",
+            jpath,
+            spec.code,
+            p.label,
+            p.first,
+            p.last,
+            periods,
+            level,
+            entity_id,
+            officer,
+        ),
+        lambda: figures.trend(
+            session,
+            spec=spec,
+            period=p,
+            periods=periods,
+            level=level,
+            jpath=jpath,
+            entity_id=entity_id,
+            officer_id=officer,
+        ),
     )
     return TrendRead(
         level=level,

@@ -37,9 +37,10 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 import yaml
 from numpy.typing import NDArray
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pingan.aggregates import service as aggregates
 from pingan.audit.service import Actor, record
 from pingan.errors import Invalid
 from pingan.incidents.models import Incident
@@ -456,6 +457,7 @@ def import_incidents(
         pyproj.Transformer.from_crs(preset.crs, "EPSG:4326", always_xy=True) if preset.x else None
     )
     conn = session.connection()
+    first_id = int(session.scalar(select(func.coalesce(func.max(Incident.id), 0))) or 0)
     rej_rows: list[list[str]] = []
     try:
         handle = _open_text(path, report.encoding)
@@ -527,6 +529,7 @@ def import_incidents(
         report.rejects_file = rejects_path
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if not dry_run:
+        aggregates.count_imported(session, dataset=ds, after_id=first_id)
         record(
             session,
             actor=actor,

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from pingan.aggregates import service as aggregates
 from pingan.audit.service import Entry, record, record_many_on
 from pingan.auth.service import Principal, get_scoped, scope_clause
 from pingan.config import get_settings
@@ -579,6 +580,7 @@ def _write(session: Session, conn: Connection, rows: list[dict[str, Any]], write
             )
         _INSERT_IDEM.execute_many(conn, writes.idem)
         record_many_on(conn, writes.audit)
+        aggregates.count_created(conn, rows)
     for original_id in writes.gained:
         stale = session.identity_map.get(identity_key(Incident, original_id))
         if stale is not None:
@@ -655,6 +657,7 @@ def transition(
         note=note,
         timeline=Timeline(session, IncidentEvent, incident_id=inc.id),
     )
+    aggregates.count_moved(session, inc, previous)
     record(
         session,
         actor=principal.actor,

@@ -5,11 +5,12 @@ run (a background job) and the OGC collections ``coverage-isochrones`` and ``cov
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
+from pingan.aggregates.cache import cached
 from pingan.api.deps import SessionDep, allowed, bbox_param
 from pingan.api.errors import ErrorBody
 from pingan.api.ogc import ComputedCollection, register_collection
@@ -124,19 +125,31 @@ def report(
 ) -> dict[str, Any]:
     """Share of key areas, premises (all and by kind), grid cells (weighted by incidents) and
     historical incidents reached within each standard from today's posts, and the lists of
-    what is outside."""
-    return flows.report_flow(
-        session,
-        principal,
-        data_dir=_data_dir(request),
-        standards_s=service.parse_standards(standard),
-        at=service.parse_at(at),
-        mode=service.check_mode(mode),
-        sources=sources,
-        drones=drones,
-        history_days=history_days,
-        lang=_lang(request),
-        max_listed=max_listed,
+    what is outside. Kept a minute per scope, parameters and day
+    (:mod:`pingan.aggregates.cache`)."""
+    standards_s = service.parse_standards(standard)
+    at_t = service.parse_at(at)
+    mode = service.check_mode(mode)
+    lang = _lang(request)
+    key = ("coverage-report", principal.jpath, tuple(standards_s), at_t, mode, sources, drones)
+    return cast(
+        dict[str, Any],
+        cached(
+            (*key, history_days, lang, max_listed),
+            lambda: flows.report_flow(
+                session,
+                principal,
+                data_dir=_data_dir(request),
+                standards_s=standards_s,
+                at=at_t,
+                mode=mode,
+                sources=sources,
+                drones=drones,
+                history_days=history_days,
+                lang=lang,
+                max_listed=max_listed,
+            ),
+        ),
     )
 
 
@@ -177,15 +190,32 @@ def _isochrones(
     request: Request, session: Session, principal: Principal, params: dict[str, str]
 ) -> list[dict[str, Any]]:
     check(principal.role, "coverage.read")
-    return flows.isochrones_flow(session, principal, data_dir=_data_dir(request), params=params)
+    key = ("coverage-isochrones", principal.jpath, tuple(sorted(params.items())))
+    return cast(
+        list[dict[str, Any]],
+        cached(
+            key,
+            lambda: flows.isochrones_flow(
+                session, principal, data_dir=_data_dir(request), params=params
+            ),
+        ),
+    )
 
 
 def _cells(
     request: Request, session: Session, principal: Principal, params: dict[str, str]
 ) -> list[dict[str, Any]]:
     check(principal.role, "coverage.read")
-    return flows.cells_flow(
-        session, principal, data_dir=_data_dir(request), params=params, lang=_lang(request)
+    lang = _lang(request)
+    key = ("coverage-cells", principal.jpath, tuple(sorted(params.items())), lang)
+    return cast(
+        list[dict[str, Any]],
+        cached(
+            key,
+            lambda: flows.cells_flow(
+                session, principal, data_dir=_data_dir(request), params=params, lang=lang
+            ),
+        ),
     )
 
 

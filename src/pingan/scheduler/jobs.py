@@ -239,6 +239,16 @@ def patrol_plans(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     return {"day": day.isoformat(), "stations": len(stations), "plans": made, "skipped": kept}
 
 
+def aggregates(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """The incident counts recounted from the incidents (the writes keep them in step; this
+    is the nightly check and the button after a bulk load)."""
+    from pingan.aggregates.flows import aggregates_rebuild_flow
+
+    with unit_of_work(engine) as s:
+        out = aggregates_rebuild_flow(s, actor=_actor("aggregates"))
+    return {"incidents": out.incidents, "seconds": out.seconds}
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -281,6 +291,13 @@ JOBS: tuple[Job, ...] = (
         "Draft tomorrow's patrol plans",
         DailyAt(20, 0),
         patrol_plans,
+    ),
+    Job(
+        "aggregates",
+        "警情统计重建",
+        "Rebuild the incident counts",
+        DailyAt(3, 40),
+        aggregates,
     ),
 )
 _BY_NAME = {j.name: j for j in JOBS}

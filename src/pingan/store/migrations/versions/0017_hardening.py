@@ -11,7 +11,7 @@
 - ``login_throttle.window_start``: expired addresses are deleted by range.
 
 Revision ID: 0017_hardening
-Revises: 0015_dispatch_live
+Revises: 0016_aggregates
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017_hardening"
-down_revision: str | None = "0015_dispatch_live"
+down_revision: str | None = "0016_aggregates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
