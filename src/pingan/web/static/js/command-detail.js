@@ -80,6 +80,14 @@
   async function recommend(id) {
     const ol = document.getElementById("recommend");
     if (!ol) return;
+    // the unit board (same scope) already says whether any unit could be sent: with none
+    // available, say so here rather than ask the server for a ranking it must refuse
+    const free = [...CMD.state.units.values()].some((u) => u.status === "available" && u.lon != null && u.kind !== "drone_base");
+    if (!free) {
+      view.rec = null;
+      ol.innerHTML = `<li class="muted" id="rec-none">${esc(t("dispatch.detail.no_units"))}</li>`;
+      return;
+    }
     try {
       const r = await api(`/api/v1/incidents/${id}/recommendations`, { method: "POST", body: { k: 5 } });
       if (view.id !== id) return;
