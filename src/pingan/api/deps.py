@@ -12,6 +12,7 @@ import dataclasses
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Annotated, Any, cast
 
 import anyio
@@ -42,6 +43,11 @@ __all__ = [
     "get_read_sessions",
     "get_writer",
 ]
+
+
+def data_dir(request: Request) -> Path:
+    """The app's data folder (road network, caches, attachments) from its settings."""
+    return Path(request.app.state.settings.data_dir)
 
 
 def client_ip(request: Request) -> str | None:

@@ -5,12 +5,11 @@ Thin: reads call the service and ``figures``, changes call the flows."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
-from pingan.api.deps import SessionDep, allowed
+from pingan.api.deps import SessionDep, allowed, data_dir
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.cameras import figures, flows, service, siting
@@ -38,10 +37,6 @@ router = APIRouter(prefix="/api/v1", tags=["cameras"], responses=ErrorBody)
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_SECTORS = 3000
-
-
-def _data_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir)
 
 
 def _lang(request: Request) -> str:
@@ -117,7 +112,7 @@ def camera_figures(
     """Per station and key area: cameras (working, down), the share of incidents seen by a
     working camera, the share of road length seen; each figure says how it was made."""
     snap = figures.snapshot(
-        session, principal=principal, data_dir=_data_dir(request), history_days=history_days
+        session, principal=principal, data_dir=data_dir(request), history_days=history_days
     )
     return figures.figures(snap, lang=_lang(request))
 
@@ -134,7 +129,7 @@ def camera_blind_spots(
     """The blind-spot map: square cells weighted by the incidents no working camera sees
     (GeoJSON, most unseen first)."""
     snap = figures.snapshot(
-        session, principal=principal, data_dir=_data_dir(request), history_days=history_days
+        session, principal=principal, data_dir=data_dir(request), history_days=history_days
     )
     return figures.blind_spots(snap, cell_size_m=cell_size_m, limit=limit)
 
@@ -164,7 +159,7 @@ def camera_siting(
     length they would see (MCLP); the plan with before and after figures, as JSON, GeoJSON or
     an Excel workbook."""
     snap = figures.snapshot(
-        session, principal=principal, data_dir=_data_dir(request), history_days=body.history_days
+        session, principal=principal, data_dir=data_dir(request), history_days=body.history_days
     )
     answer = siting.siting(snap, body)
     if format == "xlsx":

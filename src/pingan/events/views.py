@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from pingan.api.deps import SessionDep, allowed
+from pingan.api.deps import SessionDep, allowed, data_dir
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.events import flows, report, service
@@ -24,10 +23,6 @@ from pingan.events.schemas import (
 from pingan.inputs import Id
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=ErrorBody)
-
-
-def _data_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir)
 
 
 @router.get("", operation_id="list_events")
@@ -50,9 +45,7 @@ def create_event(
     principal: Annotated[Principal, allowed("event.plan")],
 ) -> EventRead:
     """Create an event and draw up its security plan from the venue."""
-    e = flows.event_create_flow(
-        session, principal=principal, data=body, data_dir=_data_dir(request)
-    )
+    e = flows.event_create_flow(session, principal=principal, data=body, data_dir=data_dir(request))
     return service.event_read(session, principal=principal, event=e)
 
 
@@ -74,7 +67,7 @@ def event_board(
 ) -> BoardRead:
     """The live board: incidents in the zones, units, posts staffed, 1-3-5 minute coverage."""
     e = service.get_or_raise(session, principal=principal, event_id=event_id)
-    return service.board(session, principal=principal, event=e, data_dir=_data_dir(request))
+    return service.board(session, principal=principal, event=e, data_dir=data_dir(request))
 
 
 @router.get("/{event_id}/report", operation_id="event_report")

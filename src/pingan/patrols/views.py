@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from pingan.api.deps import SessionDep, allowed
+from pingan.api.deps import SessionDep, allowed, data_dir
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.inputs import Day, Id
@@ -25,10 +24,6 @@ from pingan.patrols.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"], responses=ErrorBody)
-
-
-def _data_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir)
 
 
 @router.get("/plans", operation_id="list_patrol_plans")
@@ -61,7 +56,7 @@ def generate_plan(
         station=body.station_id,
         day=body.day,
         block=body.block,
-        data_dir=_data_dir(request),
+        data_dir=data_dir(request),
         n_cells=body.n_cells,
         time_limit_s=body.time_limit_s,
     )

@@ -4,14 +4,13 @@ run (a background job) and the OGC collections ``coverage-isochrones`` and ``cov
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from pingan.aggregates.cache import cached
-from pingan.api.deps import SessionDep, allowed, bbox_param
+from pingan.api.deps import SessionDep, allowed, bbox_param, data_dir
 from pingan.api.errors import ErrorBody
 from pingan.api.ogc import ComputedCollection, register_collection
 from pingan.auth.service import Principal
@@ -25,10 +24,6 @@ from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["coverage"], responses=ErrorBody)
-
-
-def _data_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir)
 
 
 def _lang(request: Request) -> str:
@@ -51,7 +46,7 @@ def map_roads(
     """The road network for drawing: segments inside ``bbox``, the classes a map at ``zoom``
     shows (major roads below 12, collectors from 12, all streets from 13), one MultiLineString
     per road class. 409 when no road network has been built yet."""
-    net = flows.network(data_dir=_data_dir(request))
+    net = flows.network(data_dir=data_dir(request))
     return service.road_geojson(net, bbox=bbox_param(bbox), zoom=zoom)
 
 
@@ -66,7 +61,7 @@ def map_road_labels(
     street inside ``bbox`` (major streets from zoom 12, every street from 15), with ``name``
     in the caller's language. Empty when the road network carries no names; 409 when no road
     network has been built yet."""
-    net = flows.network(data_dir=_data_dir(request))
+    net = flows.network(data_dir=data_dir(request))
     return basemap.street_label_geojson(net, bbox=bbox_param(bbox), zoom=zoom, lang=_lang(request))
 
 
@@ -87,7 +82,7 @@ def recommend(
     return flows.recommend_flow(
         session,
         principal,
-        data_dir=_data_dir(request),
+        data_dir=data_dir(request),
         incident_id=incident_id,
         body=body or RecommendRequest(),
         lang=_lang(request),
@@ -106,7 +101,7 @@ def live_coverage(
     move-ups (which available unit to send where to restore the most 3-minute coverage, with
     the gain). Recomputed when units change; 409 without a road network."""
     return flows.live_coverage_flow(
-        session, principal, data_dir=_data_dir(request), lang=_lang(request)
+        session, principal, data_dir=data_dir(request), lang=_lang(request)
     )
 
 
@@ -139,7 +134,7 @@ def report(
             lambda: flows.report_flow(
                 session,
                 principal,
-                data_dir=_data_dir(request),
+                data_dir=data_dir(request),
                 standards_s=standards_s,
                 at=at_t,
                 mode=mode,
@@ -166,14 +161,14 @@ def optimise(
     if body.keep_existing > body.posts:
         raise Invalid("keep_existing", f"{body.keep_existing} is more than posts {body.posts}")
     engine = request.app.state.engine
-    data_dir = _data_dir(request)
+    folder = data_dir(request)
     # A POST's session began with BEGIN IMMEDIATE when the caller was looked up, so on SQLite it
     # holds the engine's write lock until it ends; submit() writes the job in a unit of work of
     # its own and would wait for that lock forever (the lock is not re-entrant). End ours first.
     session.commit()
 
     def work(report: Report) -> dict[str, Any]:
-        return flows.optimise_flow(engine, principal, body, data_dir=data_dir, report=report)
+        return flows.optimise_flow(engine, principal, body, data_dir=folder, report=report)
 
     job = submit(
         engine,
@@ -196,7 +191,7 @@ def _isochrones(
         cached(
             key,
             lambda: flows.isochrones_flow(
-                session, principal, data_dir=_data_dir(request), params=params
+                session, principal, data_dir=data_dir(request), params=params
             ),
         ),
     )
@@ -213,7 +208,7 @@ def _cells(
         cached(
             key,
             lambda: flows.cells_flow(
-                session, principal, data_dir=_data_dir(request), params=params, lang=lang
+                session, principal, data_dir=data_dir(request), params=params, lang=lang
             ),
         ),
     )
