@@ -70,6 +70,8 @@ _ROUTERS = (
     "pingan.web.patrols",
     "pingan.events.views",
     "pingan.web.events",
+    "pingan.ledger.views",
+    "pingan.volunteers.views",
 )
 
 
