@@ -384,6 +384,8 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/supervision", "complaint.read", "nav.supervision"),
     PageRule("/patrols", "patrol.read", "nav.patrols"),
     PageRule("/events", "event.read", "nav.events"),
+    PageRule("/ledger", "ledger.read", "nav.ledger"),
+    PageRule("/volunteers", "volunteer.read", "nav.volunteers"),
     # pages reached from the ones above (no link of their own)
     PageRule("/ops", "account.read"),
     PageRule("/casework/disputes/new", "dispute.handle"),

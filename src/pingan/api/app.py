@@ -72,6 +72,8 @@ _ROUTERS = (
     "pingan.web.events",
     "pingan.ledger.views",
     "pingan.volunteers.views",
+    "pingan.web.ledger",
+    "pingan.web.volunteers",
 )
 
 
