@@ -3,7 +3,7 @@
    cells without a team shift this week with a button to send a team there tonight. */
 "use strict";
 (function () {
-  const { t, api, esc, fmtTime, can } = window.PA;
+  const { t, api, esc, can } = window.PA;
   const $ = (id) => document.getElementById(id);
   const none = `<li class="muted">${esc(t("vt.none"))}</li>`;
   const hm = (iso) => iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "–";
@@ -30,7 +30,7 @@
     const local = new Date(now.getTime() + 8 * 3600e3);
     const day = local.toISOString().slice(0, 10);
     let start = new Date(`${day}T19:00:00+08:00`);
-    if (start.getTime() < now.getTime()) start = new Date(now.getTime() + 10 * 60e3);
+    if (start.getTime() < now.getTime()) start = new Date(now.getTime() + 60e3);
     return { starts_at: start.toISOString(), ends_at: new Date(start.getTime() + 2 * 3600e3).toISOString() };
   }
 
@@ -52,7 +52,7 @@
       $("vt-hours-span").textContent = `${hours.since} – ${hours.until}`;
       $("vt-team-hours").querySelector("tbody").innerHTML = hours.teams.length ? hours.teams.map((r) => `<tr><td>${esc(r.name)}</td><td>${r.shifts_done} / ${r.shifts}</td><td>${r.hours.toFixed(1)}</td></tr>`).join("")
         : `<tr><td colspan="3" class="muted">${esc(t("vt.none"))}</td></tr>`;
-      $("vt-recognition").innerHTML = hours.recognition.length ? hours.recognition.map((r) => `<li>${esc(r.name)} · ${esc(r.team_name)} <strong>${r.hours.toFixed(1)} h</strong></li>`).join("") : none;
+      $("vt-recognition").innerHTML = hours.recognition.length ? hours.recognition.map((r, i) => `<li>${i + 1}. ${esc(r.name)} · ${esc(r.team_name)} <strong>${r.hours.toFixed(1)} h</strong></li>`).join("") : none;
       $("vt-hot").innerHTML = hot.length ? hot.map((c) => `<li data-cell="${esc(c.cell_code)}"><strong>${esc(c.community_name)} ${esc(c.cell_name)}</strong> <span class="sub">${esc(t("vt.heat"))} ${c.heat}</span>
         <div>${c.teams.length ? c.teams.map((tm) => can("volunteer.manage") ? `<button type="button" class="small" data-assign="${tm.id}" data-cell="${esc(c.cell_code)}">${esc(t("vt.send"))} ${esc(tm.name)}</button>` : esc(tm.name)).join(" ") : `<span class="sub">${esc(t("vt.no_team"))}</span>`}</div></li>`).join("") : none;
       if (current == null && teams.length) await members(teams[0].id);
@@ -108,6 +108,6 @@
       $("vt-member-msg").textContent = String(err.message || err);
     }
   });
-  void fmtTime;
+
   load();
 })();
