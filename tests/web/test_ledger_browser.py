@@ -5,7 +5,8 @@ played by the people who do the work:
   with the minutes and a note; it shows in his entries and in the summary;
 - the station chief on a desktop (en) opens /volunteers: the team of a community with its
   members masked, today's shift checked in, the hours; adds a member (shown masked), and sends
-  the team to the hot cell that has no team this week, which then leaves the list.
+  the team to the hot cell that has no team this week, which then leaves the list; the station
+  board shows today's services ledger.
 
 Fails on any console error and on any request leaving the server. Screenshots in
 ``test-artifacts/ledger-*.png`` and ``volunteers-*.png``."""
@@ -149,4 +150,8 @@ def test_chief_runs_the_volunteer_teams(tmp_path: Path) -> None:
         page.wait_for_selector('body[data-ready="1"]')
         assert page.inner_text("#status") == ""
         page.screenshot(path=str(ARTIFACTS / "volunteers-after-send.png"), full_page=True)
+        # the station board shows today's services ledger per community
+        page.goto(live.base + "/ops/board")
+        page.wait_for_selector("#ledger-board tbody tr")
+        assert "Services ledger today" in page.inner_text("#ledger-card")
     assert errors == [] and foreign == []
