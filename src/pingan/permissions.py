@@ -349,6 +349,12 @@ ACTIONS: dict[str, Action] = _actions(
         "teams, members, shifts; assign teams to hot cells",
     ),
     Action(
+        "volunteer.shifts",
+        "read volunteer shifts",
+        {**_ISSUERS, "community_officer": _J, "volunteer": _O},
+        "volunteers: their own shifts of the day (the field app's volunteer mode)",
+    ),
+    Action(
         "volunteer.shift",
         "check in to volunteer shifts",
         {"station_chief": _J, "community_officer": _J, "volunteer": _O},

@@ -63,6 +63,8 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert r.exit_code == 0 and "0 teams" in r.output
         r = run(app, ["volunteers", "members", "7"])
         assert r.exit_code == 2 and "team 7 does not exist" in r.output
+        r = run(app, ["volunteers", "shifts"])
+        assert r.exit_code == 0 and "0 shifts" in r.output
         r = run(app, ["volunteers", "shifts", "--user", "volunteer0"])
         assert r.exit_code == 0 and "0 shifts" in r.output
     finally:

@@ -117,6 +117,11 @@ def test_volunteer_checks_in_and_out(client: TestClient, city: SmallCity) -> Non
     )
     assert r.status_code == 200 and r.json()["state"] == "done"
     assert r.json()["minutes_worked"] == 9
+    # the commander reads the shifts of the bureau but checks no one in
+    cmd = auth(city.tokens["commander"])
+    assert {x["id"] for x in client.get(f"{V}/shifts", headers=cmd).json()} == {mine, other}
+    r = client.post(f"{V}/shifts/{other}/check-in", json=body, headers=cmd)
+    assert r.status_code == 403 and "volunteer.shift" in r.json()["error"]["message"]
     # nothing else for a volunteer
     for path in ("/api/v1/volunteers/teams", "/api/v1/incidents", "/api/v1/ledger/entries"):
         assert client.get(path, headers=vol).status_code == 403, path

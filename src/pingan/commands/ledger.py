@@ -208,7 +208,7 @@ def volunteers_shifts(
     tz = local_tz()
     migrate(get_engine())
     with _one_line(), unit_of_work(write=False) as s:
-        p = cli_principal(s, user, action="volunteer.shift")
+        p = cli_principal(s, user, action="volunteer.shifts")
         rows = list_shifts(s, principal=p, day=d, team_id=team)
     for r in rows:
         t_in = f"{r.checked_in_at.astimezone(tz):%H:%M}" if r.checked_in_at else "-"

@@ -97,7 +97,7 @@ def assign(
 @router.get("/shifts", operation_id="list_volunteer_shifts")
 def list_shifts(
     session: SessionDep,
-    principal: Annotated[Principal, allowed("volunteer.shift")],
+    principal: Annotated[Principal, allowed("volunteer.shifts")],
     mine: Annotated[bool, Query(description="only your own (always so for volunteers)")] = False,
     day: Annotated[Day | None, Query(description="a local day (default today)")] = None,
     since: Annotated[Day | None, Query()] = None,
