@@ -73,6 +73,8 @@ def test_bad_input_names_the_field(client: TestClient, city: SmallCity) -> None:
         (_entry(city, at="2026-12-07T09:30:00"), "at"),
         (_entry(city, at=(utcnow() + dt.timedelta(hours=2)).isoformat()), "at"),
         (_entry(city, at=(utcnow() - dt.timedelta(days=40)).isoformat()), "at"),
+        (_entry(city, note="王先生 138 1234 5678"), "note"),
+        (_entry(city, note="身份证530102199001011234"), "note"),
         (_entry(city, lon=90.0, lat=10.0), "lon"),
         (_entry(city, 8), "lon"),  # a cell of the other station: outside his jurisdiction
         ({**_entry(city), "officer_id": 5}, "officer_id"),
@@ -83,6 +85,10 @@ def test_bad_input_names_the_field(client: TestClient, city: SmallCity) -> None:
         assert r.json()["error"]["field"].split(".")[-1] == field, (field, r.json())
     r = client.post(URL, json=_entry(city, 8), headers=officer)
     assert "outside your jurisdiction" in r.json()["error"]["message"]
+    r = client.post(URL, json=_entry(city, note="电话13812345678"), headers=officer)
+    assert "no personal data of the person served" in r.json()["error"]["message"]
+    r = client.post(URL, json=_entry(city, note="调解用时 45 分钟，双方签字 2 份"), headers=officer)
+    assert r.status_code == 201
 
 
 def test_only_officers_and_chiefs_record(client: TestClient, city: SmallCity) -> None:

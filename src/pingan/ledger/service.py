@@ -7,6 +7,7 @@ here commits."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from pingan.store.base import utcnow
 __all__ = [
     "MAX_AGE_DAYS",
     "Place",
+    "check_note",
     "create_entry",
     "entry_read",
     "list_entries",
@@ -82,6 +84,23 @@ def place_of(session: Session, *, lon: float, lat: float, field: str = "lon") ->
     return Place(jpath, levels.get("cell"), levels.get("community"), levels.get("station"))
 
 
+_PERSONAL = re.compile(
+    r"(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx]|\d{15})(?![\dXx])"  # a mobile or an ID card number
+)
+
+
+def check_note(note: str) -> str:
+    """The note, stripped; ``Invalid`` naming ``note`` when it holds what looks like a mobile
+    or ID card number (the ledger keeps no personal data of the person served)."""
+    if _PERSONAL.search(note.replace(" ", "").replace("-", "")):
+        raise Invalid(
+            "note",
+            "looks like a phone or ID card number; the ledger keeps no personal data of the "
+            "person served",
+        )
+    return note.strip()
+
+
 def _check_at(at: dt.datetime, now: dt.datetime) -> dt.datetime:
     if at.tzinfo is None:
         raise Invalid("at", "give a time zone, e.g. 2026-12-07T09:30:00+08:00")
@@ -116,7 +135,7 @@ def create_entry(
         station_id=place.station_id,
         jpath=place.jpath,
         minutes=data.minutes,
-        note=data.note.strip(),
+        note=check_note(data.note),
         created_at=utcnow(),
     )
     session.add(row)
