@@ -349,6 +349,12 @@ ACTIONS: dict[str, Action] = _actions(
         "teams, members, shifts; assign teams to hot cells",
     ),
     Action(
+        "volunteer.reveal",
+        "reveal volunteers' contacts",
+        {"station_chief": _J, "community_officer": _J},
+        "the station and community that run the team; audited with its reason",
+    ),
+    Action(
         "volunteer.shifts",
         "read volunteer shifts",
         {**_ISSUERS, "community_officer": _J, "volunteer": _O},

@@ -79,6 +79,27 @@ def test_members_are_encrypted_and_masked(
         select(AuditRecord.detail).where(AuditRecord.entity == "volunteer_member")
     ).all()
     assert details and "李秀英" not in str(details) and "13912345678" not in str(details)
+    # the chief reveals the contacts to call them: audited with the reason
+    r = client.post(
+        f"{V}/teams/{tid}/members/reveal",
+        json={"reason": "今晚巡逻人手调整"},
+        headers=auth(city.tokens["chief0"]),
+    )
+    assert r.status_code == 200 and r.json()[0]["phone"] == "13912345678"
+    why = session.scalars(
+        select(AuditRecord.detail).where(
+            AuditRecord.entity == "volunteer_team", AuditRecord.action == "reveal"
+        )
+    ).all()
+    assert len(why) == 1 and "今晚巡逻人手调整" in str(why[0])
+    r = client.post(
+        f"{V}/teams/{tid}/members/reveal",
+        json={"reason": "x"},
+        headers=auth(city.tokens["commander"]),
+    )
+    assert r.status_code == 403
+    r = client.post(f"{V}/teams/{tid}/members/reveal", json={}, headers=auth(city.tokens["chief0"]))
+    assert r.status_code == 422 and r.json()["error"]["field"].endswith("reason")
     teams = client.get(f"{V}/teams", headers=auth(city.tokens["chief0"])).json()
     assert [(t["id"], t["members"]) for t in teams] == [(tid, 2)]
     assert client.get(f"{V}/teams", headers=auth(city.tokens["chief1"])).json() == []

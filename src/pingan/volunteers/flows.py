@@ -14,6 +14,7 @@ from pingan.volunteers import service
 from pingan.volunteers.schemas import (
     AssignIn,
     CheckIn,
+    MemberContact,
     MemberCreate,
     MemberRead,
     ShiftCreate,
@@ -25,6 +26,7 @@ from pingan.volunteers.schemas import (
 __all__ = [
     "check_flow",
     "member_create_flow",
+    "members_reveal_flow",
     "shift_create_flow",
     "team_assign_flow",
     "team_create_flow",
@@ -66,6 +68,25 @@ def member_create_flow(
         r
         for r in service.list_members(session, principal=principal, team_id=team_id)
         if r.id == m.id
+    )
+    session.commit()
+    return out
+
+
+def members_reveal_flow(
+    session: Session, *, principal: Principal, team_id: int, reason: str
+) -> list[MemberContact]:
+    """The members' names and phones unmasked; the view audited with its reason."""
+    out = service.reveal_members(session, principal=principal, team_id=team_id)
+    team = service.get_team_or_raise(session, principal=principal, team_id=team_id)
+    record(
+        session,
+        actor=principal.actor,
+        action="reveal",
+        entity="volunteer_team",
+        entity_id=team_id,
+        jpath=team.jpath,
+        detail={"reason": reason, "members": [m.id for m in out]},
     )
     session.commit()
     return out

@@ -17,6 +17,7 @@ __all__ = [
     "HotCellRead",
     "HoursRead",
     "HoursRow",
+    "MemberContact",
     "MemberCreate",
     "MemberRead",
     "ShiftCreate",
@@ -79,6 +80,15 @@ class MemberRead(BaseModel):
     user_id: int | None
     active: bool
     joined_on: dt.date
+
+
+class MemberContact(BaseModel):
+    """A member's name and phone unmasked (each view audited with its reason)."""
+
+    id: int
+    team_id: int
+    name: str
+    phone: str | None
 
 
 class ShiftCreate(BaseModel):

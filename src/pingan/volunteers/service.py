@@ -33,6 +33,7 @@ from pingan.volunteers.schemas import (
     HotCellRead,
     HoursRead,
     HoursRow,
+    MemberContact,
     MemberCreate,
     MemberRead,
     ShiftCreate,
@@ -56,6 +57,7 @@ __all__ = [
     "list_teams",
     "local_tz",
     "member_of_user",
+    "reveal_members",
     "shift_read",
     "shift_reads",
     "week_of",
@@ -239,6 +241,17 @@ def list_members(session: Session, *, principal: Principal, team_id: int) -> lis
         .order_by(VolunteerMember.id)
     ).all()
     return [_member_read(m) for m in rows]
+
+
+def reveal_members(session: Session, *, principal: Principal, team_id: int) -> list[MemberContact]:
+    """The members of a team unmasked (the flow audits the view with its reason)."""
+    team = get_team_or_raise(session, principal=principal, team_id=team_id)
+    rows = session.scalars(
+        select(VolunteerMember)
+        .where(VolunteerMember.team_id == team.id)
+        .order_by(VolunteerMember.id)
+    ).all()
+    return [MemberContact(id=m.id, team_id=m.team_id, name=m.name, phone=m.phone) for m in rows]
 
 
 def member_of_user(session: Session, *, user_id: int) -> VolunteerMember | None:

@@ -13,12 +13,14 @@ from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.inputs import Day, Id
+from pingan.schemas import RevealIn
 from pingan.volunteers import flows, service
 from pingan.volunteers.schemas import (
     AssignIn,
     CheckIn,
     HotCellRead,
     HoursRead,
+    MemberContact,
     MemberCreate,
     MemberRead,
     ShiftCreate,
@@ -71,6 +73,20 @@ def create_member(
 ) -> MemberRead:
     """Add a member (name and phone encrypted at rest, masked when listed)."""
     return flows.member_create_flow(session, principal=principal, team_id=team_id, data=body)
+
+
+@router.post("/teams/{team_id}/members/reveal", operation_id="reveal_volunteer_members")
+def reveal_members(
+    team_id: Id,
+    body: RevealIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("volunteer.reveal")],
+) -> list[MemberContact]:
+    """The members' names and phones unmasked, to call them; each view is audited with its
+    reason."""
+    return flows.members_reveal_flow(
+        session, principal=principal, team_id=team_id, reason=body.reason
+    )
 
 
 @router.post("/teams/{team_id}/shifts", status_code=201, operation_id="create_volunteer_shift")
