@@ -252,3 +252,50 @@ def test_bad_team_input(client: TestClient, city: SmallCity) -> None:
     )
     assert r.status_code == 422 and r.json()["error"]["field"].endswith("phone")
     assert client.get(f"{V}/teams/999/members", headers=officer).status_code == 404
+
+
+def test_a_member_leaves(client: TestClient, city: SmallCity) -> None:
+    tid, mine, _ = _setup(client, city)
+    officer = auth(city.tokens["officer0"])
+    me = client.get(f"{V}/teams/{tid}/members", headers=officer).json()[0]
+    start = utcnow() + dt.timedelta(days=1)
+    r = client.post(
+        f"{V}/teams/{tid}/shifts",
+        json={
+            "member_id": me["id"],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2)).isoformat(),
+            "lon": city.cell_center(0)[0],
+            "lat": city.cell_center(0)[1],
+            "place": "东门",
+        },
+        headers=officer,
+    )
+    assert r.status_code == 201 and r.json()["place"] == "东门"
+    r = client.delete(f"{V}/teams/{tid}/members/{me['id']}", headers=officer)
+    assert r.status_code == 200 and r.json()["active"] is False and r.json()["user_id"] is None
+    r = client.delete(f"{V}/teams/{tid}/members/{me['id']}", headers=officer)
+    assert r.status_code == 409
+    # the shift under way stays (hours are kept), the one of tomorrow is gone
+    day = {
+        "since": (utcnow() - dt.timedelta(days=1)).date().isoformat(),
+        "until": (utcnow() + dt.timedelta(days=2)).date().isoformat(),
+    }
+    left = [
+        s["id"]
+        for s in client.get(f"{V}/shifts", params=day, headers=officer).json()
+        if s["member_id"] == me["id"]
+    ]
+    assert left == [mine]
+    assert client.get(f"{V}/shifts", headers=auth(city.tokens["volunteer0"])).json() == []
+    r = client.post(
+        f"{V}/teams/{tid}/shifts",
+        json={
+            "member_id": me["id"],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=1)).isoformat(),
+            "cell_code": "T1-S0-C0-G0",
+        },
+        headers=officer,
+    )
+    assert r.status_code == 422 and "has left the team" in r.json()["error"]["message"]

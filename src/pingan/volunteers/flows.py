@@ -26,6 +26,7 @@ from pingan.volunteers.schemas import (
 __all__ = [
     "check_flow",
     "member_create_flow",
+    "member_leave_flow",
     "members_reveal_flow",
     "shift_create_flow",
     "team_assign_flow",
@@ -69,6 +70,26 @@ def member_create_flow(
         for r in service.list_members(session, principal=principal, team_id=team_id)
         if r.id == m.id
     )
+    session.commit()
+    return out
+
+
+def member_leave_flow(
+    session: Session, *, principal: Principal, team_id: int, member_id: int
+) -> MemberRead:
+    """A member leaves the team (audited); the member masked."""
+    m = service.leave(session, principal=principal, team_id=team_id, member_id=member_id)
+    record(
+        session,
+        actor=principal.actor,
+        action="leave",
+        entity="volunteer_member",
+        entity_id=m.id,
+        jpath=m.jpath,
+        detail={"team_id": team_id},
+    )
+    members = service.list_members(session, principal=principal, team_id=team_id)
+    out = next(r for r in members if r.id == m.id)
     session.commit()
     return out
 

@@ -52,6 +52,7 @@ __all__ = [
     "get_shift_or_raise",
     "hot_cells_without_team",
     "hours",
+    "leave",
     "list_members",
     "list_shifts",
     "list_teams",
@@ -241,6 +242,32 @@ def list_members(session: Session, *, principal: Principal, team_id: int) -> lis
         .order_by(VolunteerMember.id)
     ).all()
     return [_member_read(m) for m in rows]
+
+
+def leave(
+    session: Session, *, principal: Principal, team_id: int, member_id: int
+) -> VolunteerMember:
+    """A member leaves the team: inactive, their volunteer account unlinked, their shifts not
+    yet begun removed (``NotFound`` when the member is not in the team)."""
+    team = get_team_or_raise(session, principal=principal, team_id=team_id)
+    m = session.get(VolunteerMember, member_id)
+    if m is None or m.team_id != team.id:
+        raise NotFound(f"member {member_id} is not in team {team.id}")
+    if not m.active:
+        raise Conflict(f"member {member_id} has already left the team")
+    m.active = False
+    m.user_id = None
+    now = utcnow()
+    for s in session.scalars(
+        select(VolunteerShift).where(
+            VolunteerShift.member_id == m.id,
+            VolunteerShift.starts_at > now,
+            VolunteerShift.checked_in_at.is_(None),
+        )
+    ):
+        session.delete(s)
+    session.flush()
+    return m
 
 
 def reveal_members(session: Session, *, principal: Principal, team_id: int) -> list[MemberContact]:

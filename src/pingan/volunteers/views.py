@@ -75,6 +75,19 @@ def create_member(
     return flows.member_create_flow(session, principal=principal, team_id=team_id, data=body)
 
 
+@router.delete("/teams/{team_id}/members/{member_id}", operation_id="volunteer_member_leaves")
+def leave(
+    team_id: Id,
+    member_id: Id,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("volunteer.manage")],
+) -> MemberRead:
+    """A member leaves the team: inactive, the account unlinked, future shifts removed."""
+    return flows.member_leave_flow(
+        session, principal=principal, team_id=team_id, member_id=member_id
+    )
+
+
 @router.post("/teams/{team_id}/members/reveal", operation_id="reveal_volunteer_members")
 def reveal_members(
     team_id: Id,
