@@ -23,6 +23,8 @@
     const rows = await api(`/api/v1/volunteers/teams/${id}/members`);
     $("vt-members").innerHTML = rows.length ? rows.map((m) => `<li data-id="${m.id}">${esc(m.name_masked)} <span class="sub">${esc(m.phone_masked || "")} · ${esc(t("vt.joined"))} ${esc(m.joined_on)}${m.user_id ? " · " + esc(t("vt.has_account")) : ""}</span></li>`).join("") : none;
     if ($("vt-member-add")) $("vt-member-add").disabled = false;
+    if ($("vt-reveal")) $("vt-reveal").disabled = false;
+    if ($("vt-contacts")) $("vt-contacts").innerHTML = "";
   }
 
   function tonight() {
@@ -94,6 +96,18 @@
       $("vt-team-msg").textContent = String(err.message || err);
     }
   });
+  const rf = $("vt-reveal-form");
+  if (rf) rf.addEventListener("submit", async () => {
+    if (current == null) return;
+    const reason = $("vt-reveal-reason").value.trim();
+    if (!reason) { $("vt-reveal-reason").focus(); return; }
+    try {
+      const rows = await api(`/api/v1/volunteers/teams/${current}/members/reveal`, { method: "POST", body: { reason } });
+      $("vt-contacts").innerHTML = rows.map((m) => `<li data-id="${m.id}">${esc(m.name)} <span class="sub">${esc(m.phone || "")}</span></li>`).join("") || none;
+    } catch (err) {
+      $("status").textContent = String(err.message || err);
+    }
+  });
   const mf = $("vt-member-form");
   if (mf) mf.addEventListener("submit", async () => {
     if (current == null) return;
@@ -103,6 +117,7 @@
       $("vt-m-name").value = "";
       $("vt-m-phone").value = "";
       $("vt-member-msg").textContent = t("vt.saved");
+      teams = await api("/api/v1/volunteers/teams");
       await members(current);
     } catch (err) {
       $("vt-member-msg").textContent = String(err.message || err);
