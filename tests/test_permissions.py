@@ -175,6 +175,8 @@ def test_nav_follows_the_table() -> None:
         "/posts",
         "/patrols",
         "/events",
+        "/ledger",
+        "/volunteers",
     ]
     served = {"/command", "/analysis", "/audit"}
     assert [p.path for p in permissions.nav_for("admin", served)] == [

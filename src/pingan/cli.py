@@ -28,6 +28,7 @@ from pingan.commands import (
     importing,
     instructions,
     keyplaces,
+    ledger,
     patrols,
     places,
     rapid_response,
@@ -74,6 +75,8 @@ app.add_typer(citizens.citizens_app, name="citizens")
 app.add_typer(patrols.app, name="patrols")
 app.add_typer(events.app, name="events")
 app.add_typer(aggregates.app, name="aggregates")
+app.add_typer(ledger.ledger_app, name="ledger")
+app.add_typer(ledger.volunteers_app, name="volunteers")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ USERS = {
     "community_officer": "officer0",
     "analyst": "analyst",
     "supervisor": "supervisor",
+    "volunteer": "volunteer0",
 }
 SERVED_NAV_PAGES = [p for p in permissions.PAGES if p.nav]
 EXTRA_PAGES = ["/casework/disputes/new", "/posts/checkin"]
@@ -83,7 +84,10 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/posts",
         "/patrols",
         "/events",
+        "/ledger",
+        "/volunteers",
     ]
+    assert [p for p, s in seen["volunteer"].items() if s == 200] == []
 
 
 def test_analysts_are_not_offered_instructions(client: TestClient, city: SmallCity) -> None:

@@ -29,6 +29,8 @@ PAGES = (
     "/posts/checkin",
     "/patrols",
     "/events",
+    "/ledger",
+    "/volunteers",
 )
 PHONE = {"width": 390, "height": 844}
 

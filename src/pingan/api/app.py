@@ -70,6 +70,10 @@ _ROUTERS = (
     "pingan.web.patrols",
     "pingan.events.views",
     "pingan.web.events",
+    "pingan.ledger.views",
+    "pingan.volunteers.views",
+    "pingan.web.ledger",
+    "pingan.web.volunteers",
 )
 
 

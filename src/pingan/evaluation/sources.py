@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +39,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
 )
 
 from pingan.checklists.models import ChecklistTask, ChecklistTemplate
@@ -343,6 +345,52 @@ def _surveys(c: Ctx) -> Select[Any]:
     ).where(S.period_start <= c.last, S.period_end >= c.first, c.scope(S.jpath))
 
 
+# ---------------------------------------------------------------- pingan.ledger (issue 24)
+
+
+def _ledger(c: Ctx) -> Select[Any]:
+    """Services recorded per day on the roster: each ledger entry of the period counts 1 in
+    the numerator; each community officer adds one row with the period's days so far in the
+    denominator (an officer who recorded nothing scores 0, not "no data")."""
+    from pingan.auth.models import User
+    from pingan.jurisdictions.models import Jurisdiction
+    from pingan.store.base import UTCDateTime
+
+    E: Any = importlib.import_module("pingan.ledger.models").LedgerEntry
+    days = max(1, math.ceil((c.cut - c.start).total_seconds() / 86_400))
+    entries = select(
+        E.id.label("id"),
+        E.id.label("ref_id"),
+        E.kind.label("label"),
+        E.at.label("at"),
+        E.jpath.label("jpath"),
+        E.officer_id.label("officer_id"),
+        cast(literal(1.0), Float).label("num"),
+        cast(literal(0.0), Float).label("den"),
+    ).where(E.at >= c.start, E.at < c.cut, c.officer_scope(E.officer_id))
+    roster = (
+        select(
+            (-User.id).label("id"),
+            User.id.label("ref_id"),
+            literal(f"roster: {days} days").label("label"),
+            literal(c.start, UTCDateTime()).label("at"),
+            Jurisdiction.path.label("jpath"),
+            User.id.label("officer_id"),
+            cast(literal(0.0), Float).label("num"),
+            cast(literal(float(days)), Float).label("den"),
+        )
+        .join(Jurisdiction, Jurisdiction.id == User.jurisdiction_id)
+        .where(
+            User.role == "community_officer",
+            User.is_active.is_(True),
+            c.scope(Jurisdiction.path),
+            c.officer_scope(User.id),
+        )
+    )
+    u = union_all(entries, roster).subquery()
+    return select(*u.c)
+
+
 _INSTRUCTIONS = "pingan.instructions.models"
 _CHECKLISTS = "pingan.checklists.models"
 _DISPUTES = "pingan.disputes.models"
@@ -477,6 +525,19 @@ SOURCES: dict[str, Source] = {
             "满意人数 / 受访人数（与本期重叠的满意度调查汇总结果）",
             "satisfied / respondents of the aggregated resident surveys overlapping the period",
             _surveys,
+        ),
+        Source(
+            "services_per_day",
+            "ratio",
+            "officer",
+            "ratio",
+            "ledger_entry",
+            "",
+            "pingan.ledger.models",
+            "服务台账登记件数 / 在岗天数（本期至今；每名社区民警一行在岗天数，每条登记一行）",
+            "services recorded in the ledger / days of the period so far (one roster row of days "
+            "per community officer, one row per entry)",
+            _ledger,
         ),
     )
 }
