@@ -173,6 +173,8 @@ def test_nav_follows_the_table() -> None:
         "/premises",
         "/hazards",
         "/posts",
+        "/online-reports",
+        "/rentals",
         "/patrols",
         "/events",
     ]

@@ -36,6 +36,7 @@ from pingan.store.base import utcnow
 
 __all__ = [
     "CODE_TTL",
+    "SHARE_BASIS",
     "STAY_KEEP",
     "houses_query",
     "houses_with_stays",
@@ -238,10 +239,15 @@ def stays_of(session: Session, premises_id: int) -> list[RentalStay]:
     )
 
 
-def stays_query(principal: Principal, *, state: str | None = None) -> Any:
-    """Stays in the caller's scope (the community officer's queue), submitted first."""
+def stays_query(
+    principal: Principal, *, state: str | None = None, premises_id: int | None = None
+) -> Any:
+    """Stays in the caller's scope (the community officer's queue), submitted first; those of
+    one house with ``premises_id``."""
     q = select(RentalStay, Premises.name).join(Premises, Premises.id == RentalStay.premises_id)
     q = q.where(scope_clause(principal, RentalStay.jpath))
+    if premises_id is not None:
+        q = q.where(RentalStay.premises_id == premises_id)
     if state:
         q = q.where(RentalStay.state == state)
     return q.order_by(RentalStay.state.desc(), RentalStay.created_at.desc())
@@ -386,6 +392,14 @@ def houses_query(principal: Principal) -> Any:
         .where(Premises.kind == "rental_house", scope_clause(principal, Premises.jpath))
         .order_by(Premises.name, Premises.id)
     )
+
+
+SHARE_BASIS = (
+    "rental houses (premises of kind rental_house) in your jurisdiction with at least one stay "
+    "in force today (start_date <= today <= end_date) registered by the landlord through the "
+    "house's QR plate and not returned, divided by all rental houses in your jurisdiction"
+)
+"""How ``registered_share`` is computed, in words (shown beside the number)."""
 
 
 def houses_with_stays(session: Session, principal: Principal, *, today: dt.date) -> int:
