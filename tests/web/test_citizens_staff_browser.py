@@ -1,4 +1,5 @@
-"""The station's side of the citizen services in headless Chromium: a station chief triages
+"""The station's side of the citizen services in headless Chromium (and the public map of
+police stations on ``/notices``): a station chief triages
 online reports on ``/online-reports`` (accepts one with a reply, merges a duplicate into the
 open incident nearby, rejects one with a reason that the citizen then reads on ``/track``);
 a community officer reviews rental registrations on ``/rentals`` on a 390 px phone (reveals a
@@ -17,7 +18,13 @@ from pingan.citizens.schemas import ReportIn
 from pingan.places.models import Premises
 from pingan.store.engine import make_engine, unit_of_work
 from tests.serverutil import prepare_db
-from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, served_browser, signed_in_page
+from tests.web.browserutil import (
+    ARTIFACTS,
+    BROWSER_MARKS,
+    served_browser,
+    signed_in_page,
+    watched_page,
+)
 
 pytestmark = BROWSER_MARKS
 
@@ -93,6 +100,20 @@ def test_station_triages_reports_and_reviews_rentals(tmp_path: Path) -> None:
     codes = _seed(url, city)
     with served_browser(tmp_path, url=url, city=city) as live:
         browser, base = live.browser, live.base
+        # a citizen opens the map of police stations and posts on /notices
+        page, errors, foreign = watched_page(browser, base, PHONE)
+        page.goto(f"{base}/notices")
+        page.wait_for_selector('body[data-ready="1"]')
+        page.click("#show-map")
+        page.wait_for_selector("#pts-map circle.k-station")
+        assert page.locator("#pts-map circle.k-station").count() == len(city.stations)
+        page.locator("#pts-map circle.k-station").first.click()
+        page.locator("#pt-info", has_text="派出所").wait_for()
+        _no_sideways_scroll(page)
+        page.screenshot(path=str(ARTIFACTS / "citizens-notices-map.png"), full_page=True)
+        assert errors == [] and foreign == [], (errors, foreign)
+        page.close()
+
         page, errors, foreign = signed_in_page(
             browser, base, lang="zh-CN", user="chief0", path="/online-reports", viewport=DESK
         )

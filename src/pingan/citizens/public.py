@@ -317,6 +317,22 @@ def stations(request: Request, session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
+@router.get("/service-points", operation_id="public_service_points")
+def service_points(request: Request, session: SessionDep) -> dict[str, Any]:
+    """Every police station, police service post (便民服务站) and hospital police room with its
+    public phone, and the stations' outlines (simplified) for the map of ``/notices``: kinds,
+    names and points only."""
+    from pingan.citizens import notices
+
+    outlines = notices.station_outlines(session)
+    points = notices.service_points(session, lang=_lang(request))
+    bbox = outlines["bbox"]
+    if bbox is None and points:
+        lons, lats = [p["lon"] for p in points], [p["lat"] for p in points]
+        bbox = [min(lons), min(lats), max(lons), max(lats)]
+    return {"bbox": bbox, "outlines": outlines["rings"], "points": points}
+
+
 @router.get(
     "/stats.csv",
     operation_id="public_stats_csv",
@@ -390,9 +406,11 @@ def officer(
 
 @router.get("/stars", operation_id="public_stars")
 def stars(
-    session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=60)]
+    session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=200)]
 ) -> list[dict[str, Any]]:
-    """Rated premises whose name contains ``q``: stars, colour and valid-until."""
+    """Rated premises whose name contains ``q``: stars, colour and valid-until; or the sign
+    whose QR code reads ``q`` (its link ``…/v/<token>``), with ``status`` (valid, expired,
+    revoked)."""
     from pingan.citizens import notices
 
     return notices.star_lookup(session, q=q)

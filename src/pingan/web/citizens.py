@@ -47,7 +47,15 @@ staff = APIRouter(include_in_schema=False)
 _SCRIPT_TEXTS = {
     "report": ("pub.report.", "pub.err.", "pub.state."),
     "complaint": ("pub.report.", "pub.err.", "pub.complaint.submit"),
-    "notices": ("pub.report.", "pub.err.", "pub.notices.", "pub.kind.", "pub.stars.", "pub.place."),
+    "notices": (
+        "pub.report.",
+        "pub.err.",
+        "pub.notices.",
+        "pub.kind.",
+        "pub.stars.",
+        "pub.place.",
+        "pub.map.",
+    ),
     "officer": ("pub.report.", "pub.err.", "pub.officer.", "pub.place."),
 }
 """The texts each page's script uses (the rest is rendered on the server): fewer bytes."""
