@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import httpx2 as httpx
+
 from pingan.citizens import service
 from pingan.citizens.models import RentalStay
 from pingan.citizens.schemas import ReportIn
@@ -184,6 +186,27 @@ def test_station_triages_reports_and_reviews_rentals(tmp_path: Path) -> None:
         assert page.locator("#rn-rows tr[data-id]").count() == 1
         _no_sideways_scroll(page)
         page.screenshot(path=str(ARTIFACTS / "citizens-staff-rentals-phone.png"), full_page=True)
+        assert errors == [] and foreign == [], (errors, foreign)
+        page.close()
+
+        # the ratings page shows the share registered, and the house's stays, with how
+        r = httpx.post(
+            f"{base}/api/v1/ratings/compute",
+            json={},
+            headers={"Authorization": f"Bearer {city.tokens['admin']}"},
+            timeout=120,
+        )
+        assert r.status_code == 200, r.text
+        page, errors, foreign = signed_in_page(
+            browser, base, lang="zh-CN", user="chief0", path="/premises", viewport=DESK
+        )
+        page.wait_for_selector('body[data-ready="1"]')
+        assert page.locator("#pr-rental").is_hidden()
+        page.select_option("#f-kind", "rental_house")
+        page.locator("#pr-rental-share", has_text="100%").wait_for()
+        assert "计算方法" in page.inner_text("#pr-rental")
+        page.locator("#d-rental", has_text="今日在住 1 条").wait_for()
+        page.screenshot(path=str(ARTIFACTS / "citizens-staff-premises-rental.png"), full_page=True)
         assert errors == [] and foreign == [], (errors, foreign)
         page.close()
 

@@ -17,6 +17,7 @@ import hmac
 import secrets
 import struct
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 from sqlalchemy import func, select
@@ -40,6 +41,7 @@ __all__ = [
     "STAY_KEEP",
     "houses_query",
     "houses_with_stays",
+    "local_today",
     "make_token",
     "mask_id_no",
     "parse_token",
@@ -383,6 +385,12 @@ def registered_share(
         .group_by(RentalStay.premises_id)
     ).all()
     return {int(r[0]): int(r[1]) for r in rows}
+
+
+def local_today() -> dt.date:
+    """Today in the bureau's time zone (``PINGAN_TIMEZONE``, Asia/Shanghai): a stay is in
+    force on the bureau's day, not on the UTC one."""
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def houses_query(principal: Principal) -> Any:

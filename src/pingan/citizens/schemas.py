@@ -229,6 +229,8 @@ class StayRead(BaseModel):
     tenant_id_masked: str | None
     state: str
     expired: bool
+    in_force: bool = False
+    """in force on the bureau's day today and not returned: counts in ``registered_share``"""
     created_at: dt.datetime
 
 

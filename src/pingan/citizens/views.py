@@ -274,7 +274,7 @@ def list_rental_stays(
     ended."""
     q = rental.stays_query(principal, state=state, premises_id=premises_id)
     rows = session.execute(q.limit(limit).offset(offset)).all()
-    today = utcnow().date()
+    today = rental.local_today()
     items = [
         StayRead(
             id=s.id,
@@ -287,6 +287,7 @@ def list_rental_stays(
             tenant_id_masked=rental.masked(s)["tenant_id_masked"],
             state=s.state,
             expired=s.end_date < today,
+            in_force=s.state != "returned" and s.start_date <= today <= s.end_date,
             created_at=s.created_at,
         ).model_dump(mode="json")
         for s, name in rows
@@ -387,7 +388,7 @@ def list_rental_houses(
     and the share of houses with a registered stay (``registered_share``)."""
     q = rental.houses_query(principal)
     houses = session.scalars(q.limit(limit).offset(offset)).all()
-    today = utcnow().date()
+    today = rental.local_today()
     in_force = rental.registered_share(session, [h.id for h in houses], today=today)
     total = count_rows(session, q)
     with_stay = rental.houses_with_stays(session, principal, today=today)
