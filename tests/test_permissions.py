@@ -61,6 +61,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/public/api/notices"),
         ("GET", "/public/api/officer"),
         ("GET", "/public/api/stars"),
+        ("GET", "/public/api/service-points"),
         ("GET", "/open311/v2/discovery.{fmt}"),
         ("GET", "/open311/v2/services.{fmt}"),
         ("GET", "/open311/v2/services/{code}.{fmt}"),
