@@ -150,6 +150,8 @@ def test_star_lookup_by_the_signs_qr_code(
     assert [(x["name"], x["stars"], x["status"]) for x in by_qr] == [
         ("示范小学", rating.stars, "valid")
     ]
+    bare = client.get("/public/api/stars", params={"q": link.rsplit("/", 1)[1]}).json()
+    assert [x["name"] for x in bare] == ["示范小学"]
     by_name = client.get("/public/api/stars", params={"q": "示范"}).json()
     assert [x["name"] for x in by_name] == ["示范小学"]
     forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import shapely
@@ -258,12 +259,16 @@ def set_profile(
     return p
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+"""A sign's token: two base64url parts (``pingan.ratings.signs.make_token``)."""
+
+
 def _sign_token(q: str) -> str | None:
     """The token of a sign's QR code (``https://…/v/<token>``, or the token alone), if ``q``
     is one."""
     if "/v/" in q:
         return q.split("/v/", 1)[1].split("?")[0].split("#")[0].strip("/")
-    if "." in q and " " not in q and len(q) >= 16:
+    if _TOKEN.fullmatch(q):
         return q
     return None
 
