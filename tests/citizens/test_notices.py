@@ -112,7 +112,9 @@ def test_service_points_for_the_public_map(
         )
     )
     session.flush()
-    j = client.get("/public/api/service-points").json()
+    r = client.get("/public/api/service-points")
+    assert r.headers["content-encoding"] == "gzip"
+    j = r.json()
     kinds = {p["kind"] for p in j["points"]}
     assert {"station", "police_room"} <= kinds
     room = next(p for p in j["points"] if p["kind"] == "police_room")
