@@ -126,7 +126,7 @@ def test_station_triages_reports_and_reviews_rentals(tmp_path: Path) -> None:
 
         # accept the theft with a reply
         page.locator("#or-rows tr", has_text=codes["theft"]).click()
-        page.wait_for_selector("#or-desc")
+        page.locator("#or-head", has_text=codes["theft"]).wait_for()
         assert "电瓶" in page.inner_text("#or-desc")
         page.fill("#or-accept-reply", "已受理，社区民警今天联系您")
         page.click('button[data-act="accepted"]')
@@ -134,13 +134,14 @@ def test_station_triages_reports_and_reviews_rentals(tmp_path: Path) -> None:
 
         # the noise report: merge it into the open theft incident 150 m away
         page.locator("#or-rows tr", has_text=codes["noise"]).click()
+        page.locator("#or-head", has_text=codes["noise"]).wait_for()
         page.wait_for_selector("#or-cands button[data-merge]")
         page.click("#or-cands button[data-merge]")
         page.locator("#or-head", has_text="已合并").wait_for()
 
         # the lost wallet: reject, with the reason the citizen reads
         page.locator("#or-rows tr", has_text=codes["lost"]).click()
-        page.wait_for_selector("#or-reason")
+        page.locator("#or-head", has_text=codes["lost"]).wait_for()
         page.click('button[data-act="rejected"]')
         page.locator("#or-error", has_text="reason").wait_for()  # a reason is required
         page.fill("#or-reason", "遗失物品请到公交公司失物招领处查询")

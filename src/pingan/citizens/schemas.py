@@ -108,6 +108,8 @@ class ReportRead(BaseModel):
     incident_code: str
     category: str
     subtype: str
+    subtype_zh: str = ""
+    subtype_en: str = ""
     state: str
     summary: str
     address_text: str | None

@@ -24,6 +24,7 @@ from pingan.errors import Conflict, Invalid, NotFound
 from pingan.geo.crs import haversine_m
 from pingan.incidents import service as incidents
 from pingan.incidents.models import Incident, IncidentEvent
+from pingan.incidents.taxonomy import get_taxonomy
 from pingan.store.base import utcnow
 
 __all__ = ["OPEN_STATES", "TRIAGE_TARGETS", "candidates", "report_of_incident", "triage_report"]
@@ -147,7 +148,9 @@ def candidates(
         .limit(500)
     ).all()
     out = []
+    subtypes = get_taxonomy().subtypes
     for other in rows:
+        sub = subtypes.get(other.subtype)
         d = haversine_m(inc.lon, inc.lat, other.lon, other.lat)
         if d <= radius_m:
             out.append(
@@ -155,6 +158,8 @@ def candidates(
                     "incident_id": other.id,
                     "code": other.code,
                     "subtype": other.subtype,
+                    "subtype_zh": sub.name_zh if sub else other.subtype,
+                    "subtype_en": sub.name_en if sub else other.subtype,
                     "state": other.state,
                     "source": other.source,
                     "reported_at": other.reported_at.isoformat(),

@@ -30,6 +30,7 @@ from pingan.citizens.schemas import (
     TriageIn,
 )
 from pingan.errors import NotFound
+from pingan.incidents.taxonomy import get_taxonomy
 from pingan.inputs import Id, Offset
 from pingan.masking import mask_phone
 from pingan.schemas import RevealIn
@@ -59,8 +60,10 @@ def list_online_reports(
     replies = service.report_replies(session, ids)
     photos = service.photo_counts(session, ids)
     items = []
+    subtypes = get_taxonomy().subtypes
     for report, inc in rows:
         cat = category(report.category)
+        sub = subtypes.get(inc.subtype)
         items.append(
             ReportRead(
                 id=report.id,
@@ -69,6 +72,8 @@ def list_online_reports(
                 incident_code=inc.code,
                 category=cat.zh if cat else report.category,
                 subtype=inc.subtype,
+                subtype_zh=sub.name_zh if sub else inc.subtype,
+                subtype_en=sub.name_en if sub else inc.subtype,
                 state=inc.state,
                 summary=inc.summary,
                 address_text=inc.address_text,

@@ -3,7 +3,8 @@
    reject it (the citizen reads the reason on /track), reply in public or internally. */
 "use strict";
 (function () {
-  const { t, api, esc, fmtTime, can } = window.PA;
+  const { t, api, esc, fmtTime, can, lang } = window.PA;
+  const sub = (x) => (lang === "en" ? x.subtype_en : x.subtype_zh) || x.subtype;
   const rows = document.getElementById("or-rows");
   const detail = document.getElementById("or-detail");
   const triageSel = document.getElementById("or-triage");
@@ -45,11 +46,12 @@
     const photos = Array.from({ length: r.photos }, (_, i) => `<a href="/api/v1/online-reports/${r.incident_id}/photos/${i + 1}" target="_blank" rel="noopener">${esc(t("or.photo"))} ${i + 1}</a>`).join(" · ");
     const merge = r.triage === "pending" || r.triage === "accepted";
     const mergeBox = merge && can("incident.transition") ? `<fieldset><legend>${esc(t("or.merge"))}</legend>
-      ${cands.length ? `<ul id="or-cands">${cands.map((c) => `<li>${esc(c.code)} · ${esc(c.subtype)} · ${esc(fmtTime(c.reported_at))} · ${c.distance_m} m${c.same_subtype ? " · <strong>" + esc(t("or.same")) + "</strong>" : ""}${c.address_text ? " · " + esc(c.address_text) : ""}
+      ${cands.length ? `<ul id="or-cands">${cands.map((c) => `<li>${esc(c.code)} · ${esc(sub(c))} · ${esc(fmtTime(c.reported_at))} · ${c.distance_m} m${c.same_subtype ? " · <strong>" + esc(t("or.same")) + "</strong>" : ""}${c.address_text ? " · " + esc(c.address_text) : ""}
         <button type="button" data-merge="${c.incident_id}">${esc(t("or.do.merge"))}</button></li>`).join("")}</ul>`
         : `<p class="muted" id="or-cands-none">${esc(t("or.no_cands"))}</p>`}</fieldset>` : "";
+    detail.dataset.id = String(r.incident_id);  // the buttons act on the report drawn
     detail.innerHTML = `<h2 id="or-head">${esc(r.code)} · ${esc(r.category)} ${tag(r.triage)}</h2>
-      <p class="muted">${esc(t("or.incident"))} ${esc(r.incident_code)} · ${esc(r.subtype)} · ${esc(fmtTime(r.created_at))}${r.channel === "open311" ? " · Open311" : ""}</p>
+      <p class="muted">${esc(t("or.incident"))} ${esc(r.incident_code)} · ${esc(sub(r))} · ${esc(fmtTime(r.created_at))}${r.channel === "open311" ? " · Open311" : ""}</p>
       <p><strong>${esc(t("or.col.place"))}</strong> ${esc(r.address_text || "")} (${r.lon.toFixed(5)}, ${r.lat.toFixed(5)})</p>
       <p class="or-desc" id="or-desc">${esc(r.summary)}</p>
       <p><strong>${esc(t("or.phone"))}</strong> ${esc(r.phone_masked || "—")}${photos ? " · " + photos : ""}</p>
@@ -74,6 +76,7 @@
     if (r.triage === "pending" || r.triage === "accepted") {
       cands = await api(`/api/v1/online-reports/${id}/candidates`).catch(() => []);
     }
+    if (selected !== id) return;  // another report was picked meanwhile
     draw(r, cands);
   }
 
@@ -82,7 +85,7 @@
     btn.disabled = true;
     try {
       await promise();
-      const keep = selected;
+      const keep = Number(detail.dataset.id);
       await load();
       if (!items.has(keep)) {
         // left the filter (e.g. no longer pending): show it from the full list
@@ -104,8 +107,8 @@
   });
   detail.addEventListener("click", (e) => {
     const b = e.target.closest("button");
-    if (!b || selected === null) return;
-    const id = selected;
+    if (!b || !detail.dataset.id) return;
+    const id = Number(detail.dataset.id);
     const val = (x) => { const el = document.getElementById(x); return el ? el.value.trim() : ""; };
     if (b.dataset.act) {
       const body = { to: b.dataset.act };
