@@ -285,6 +285,12 @@ ACTIONS: dict[str, Action] = _actions(
     Action("evaluation.manage", "change scorecards", {"admin": _B}),
     # --- citizen services (online reports use the incident actions)
     Action(
+        "online_report.triage",
+        "triage online reports",
+        _INCIDENT_WRITERS,
+        "accept, refer or reject with a reason the citizen reads (merge: incident.transition)",
+    ),
+    Action(
         "complaint.read",
         "read complaints about police conduct",
         {"supervisor": _J},
@@ -393,6 +399,8 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/premises", "rating.read", "nav.premises"),
     PageRule("/hazards", "rating.read", "nav.hazards"),
     PageRule("/posts", "post.read", "nav.posts"),
+    PageRule("/online-reports", "online_report.triage", "nav.online_reports"),
+    PageRule("/rentals", "rental.read", "nav.rentals"),
     PageRule("/supervision", "complaint.read", "nav.supervision"),
     PageRule("/patrols", "patrol.read", "nav.patrols"),
     PageRule("/events", "event.read", "nav.events"),

@@ -136,6 +136,10 @@ def test_landlord_registers_and_the_officer_reviews(
     houses = client.get("/api/v1/rental-houses", headers=h).json()
     assert houses["total"] == 1 and houses["items"][0]["stays_in_force"] == 1
     assert houses["registered_share"] == 1.0
+    assert houses["houses_with_stay"] == 1 and "not returned" in houses["registered_share_basis"]
+    one = client.get(f"/api/v1/rental-stays?premises_id={house.id}", headers=h).json()
+    assert one["total"] == 1 and one["items"][0]["in_force"] is True
+    assert client.get("/api/v1/rental-stays?premises_id=999999", headers=h).json()["total"] == 0
     assert houses["items"][0]["qr_url"].endswith(f"/rental/{token}")
     plate = client.get(f"/api/v1/rental-houses/{house.id}/plate", headers=h)
     assert plate.status_code == 200 and "<svg" in plate.text and "出租房屋登记" in plate.text
@@ -147,6 +151,7 @@ def test_landlord_registers_and_the_officer_reviews(
         client.get("/public/api/stats.csv").text,
         client.get("/open311/v2/requests.json").text,
         client.get("/api/v1/online-reports", headers=h).text,
+        client.get("/rentals", headers=h).text,
         client.get("/api/v1/audit?limit=1000", headers=auth(city.tokens["admin"])).text,
         caplog.text,
     ]

@@ -82,6 +82,7 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
         "/premises",
         "/hazards",
         "/posts",
+        "/rentals",
         "/patrols",
         "/events",
         "/ledger",

@@ -27,6 +27,8 @@ PAGES = (
     "/jobs",
     "/posts",
     "/posts/checkin",
+    "/online-reports",
+    "/rentals",
     "/patrols",
     "/events",
     "/ledger",

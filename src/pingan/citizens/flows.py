@@ -52,6 +52,7 @@ __all__ = [
     "report_photo_flow",
     "report_reply_flow",
     "report_submit_flow",
+    "report_triage_flow",
 ]
 
 
@@ -142,6 +143,33 @@ def report_merge_flow(
     )
     session.commit()
     return inc
+
+
+def report_triage_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    incident_id: int,
+    to: str,
+    reason: str = "",
+    referred_to: str = "",
+    reply: str = "",
+) -> OnlineReport:
+    """The station accepts, refers or rejects an online report (the citizen reads why)."""
+    from pingan.citizens import triage
+
+    check(principal.role, "online_report.triage")
+    report = triage.triage_report(
+        session,
+        principal=principal,
+        incident_id=incident_id,
+        to=to,
+        reason=reason,
+        referred_to=referred_to,
+        reply=reply,
+    )
+    session.commit()
+    return report
 
 
 def report_photo_flow(

@@ -28,6 +28,7 @@ from pingan.store.timeline import TimelineEvent
 __all__ = [
     "COMPLAINT_STATES",
     "STAY_STATES",
+    "TRIAGE_STATES",
     "Complaint",
     "ComplaintEvent",
     "OfficerProfile",
@@ -41,6 +42,7 @@ __all__ = [
     "SmsCode",
 ]
 
+TRIAGE_STATES = ("pending", "accepted", "merged", "referred", "rejected")
 COMPLAINT_STATES = ("received", "accepted", "investigating", "concluded", "rejected")
 STAY_STATES = ("submitted", "accepted", "returned")
 
@@ -66,6 +68,15 @@ class OnlineReport(Base):
     device_hash: Mapped[str | None] = mapped_column(String(64))
     jpath: Mapped[str] = mapped_column(String(255), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # the station's triage (migration 0027): pending → accepted | merged | referred | rejected
+    triage: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending", index=True
+    )
+    triaged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    triaged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    triage_reason: Mapped[str | None] = mapped_column(Text)
+    """shown to the citizen on the tracking page (referred or rejected)"""
+    referred_to: Mapped[str | None] = mapped_column(String(120))
 
 
 class ReportPhoto(Base):

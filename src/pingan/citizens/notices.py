@@ -1,7 +1,8 @@
 """Notices and services of the public side: community safety notices (written by the station,
-shown to people by where they are), police stations and fixed police posts (便民服务站) near a
-point, a premises' security stars by name, and "find my community officer" (name, office hours,
-the public work phone of the post; never a private number).
+shown to people by where they are), police stations, fixed police posts (便民服务站) and
+hospital police rooms (医院警务室) near a point or all of them for the public map, a premises'
+security stars by name or by its sign's QR code, and "find my community officer" (name,
+office hours, the public work phone of the post; never a private number).
 
 Reads for the public take a point (from the address search or the phone's location) and answer
 only what a notice board or a station's door would show."""
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
+import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +25,10 @@ from pingan.citizens.models import OfficerProfile, PublicNotice
 from pingan.errors import Invalid, NotFound, PermissionDenied
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.jurisdictions.service import assign_points
+from pingan.keyplaces.models import PoliceRoom
 from pingan.places.models import Premises
 from pingan.ratings.models import Rating, StationPhone
+from pingan.ratings.signs import public_sign
 from pingan.resources.models import Resource
 
 __all__ = [
@@ -31,6 +36,7 @@ __all__ = [
     "nearby_stations",
     "notices_at",
     "officer_at",
+    "service_points",
     "set_profile",
     "star_lookup",
 ]
@@ -113,44 +119,89 @@ def _km(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     return math.hypot(dx, dy)
 
 
-def nearby_stations(
-    session: Session, *, lon: float, lat: float, lang: str = "zh-CN", limit: int = 5
-) -> list[dict[str, Any]]:
-    """Police stations and fixed police posts nearest the point: kind, name, distance, phone."""
+def service_points(session: Session, *, lang: str = "zh-CN") -> list[dict[str, Any]]:
+    """Every place where the public finds the police: police stations (their station house,
+    else the area's centre), fixed police posts (警务服务站 · 便民服务站) and hospital police
+    rooms (医院警务室): kind, name, point and the public phone (the station's; 110 when none).
+    O(stations + posts + rooms), three queries."""
+    en = lang == "en"
     out: list[dict[str, Any]] = []
+    phones: dict[int, str] = {}
     for j, phone in session.execute(
         select(Jurisdiction, StationPhone.phone)
         .outerjoin(StationPhone, StationPhone.station_id == Jurisdiction.id)
         .where(Jurisdiction.level == "station")
+        .order_by(Jurisdiction.code)
     ).all():
+        if phone:
+            phones[j.id] = phone
         slon = j.site_lon if j.site_lon is not None else j.centroid_lon
         slat = j.site_lat if j.site_lat is not None else j.centroid_lat
         if slon is None or slat is None:
             continue
+        name = j.name_en if en else j.name_zh
         out.append(
-            {
-                "kind": "station",
-                "name": j.name_en if lang == "en" else j.name_zh,
-                "lon": slon,
-                "lat": slat,
-                "phone": phone or "110",
-                "distance_km": round(_km(lon, lat, slon, slat), 2),
-            }
+            {"kind": "station", "name": name, "lon": slon, "lat": slat, "phone": phone or "110"}
         )
     for r in session.scalars(
-        select(Resource).where(Resource.kind == "fixed_post", Resource.lon.is_not(None))
+        select(Resource)
+        .where(Resource.kind == "fixed_post", Resource.lon.is_not(None))
+        .order_by(Resource.id)
     ):
         assert r.lon is not None and r.lat is not None
+        name = r.name_en if en else r.name_zh
+        out.append({"kind": "post", "name": name, "lon": r.lon, "lat": r.lat, "phone": "110"})
+    for room, lon, lat in session.execute(
+        select(PoliceRoom, Premises.lon, Premises.lat)
+        .join(Premises, Premises.id == PoliceRoom.premises_id)
+        .where(Premises.lon.is_not(None))
+        .order_by(PoliceRoom.id)
+    ).all():
+        phone = room.phone or phones.get(room.station_id or -1, "110")
         out.append(
-            {
-                "kind": "post",
-                "name": r.name_en if lang == "en" else r.name_zh,
-                "lon": r.lon,
-                "lat": r.lat,
-                "phone": "110",
-                "distance_km": round(_km(lon, lat, r.lon, r.lat), 2),
-            }
+            {"kind": "police_room", "name": room.name, "lon": lon, "lat": lat, "phone": phone}
         )
+    return out
+
+
+def station_outlines(session: Session, *, tolerance_deg: float = 0.0005) -> dict[str, Any]:
+    """The police stations' areas, simplified (about 50 m) and rounded to 1e-5 degrees, as
+    lists of rings of [lon, lat]; and the bounding box [W, S, E, N] of them all (None when no
+    station has an outline). For the public map's background: a few KB for a city."""
+    rings: list[list[list[float]]] = []
+    bounds = [180.0, 90.0, -180.0, -90.0]
+    for geom in session.scalars(
+        select(Jurisdiction.geometry).where(
+            Jurisdiction.level == "station", Jurisdiction.geometry.is_not(None)
+        )
+    ):
+        g = shapely.set_precision(
+            shapely.simplify(shapely.from_geojson(geom), tolerance_deg), 0.00001
+        )
+        b = g.bounds
+        bounds = [
+            min(bounds[0], b[0]),
+            min(bounds[1], b[1]),
+            max(bounds[2], b[2]),
+            max(bounds[3], b[3]),
+        ]
+        polys = getattr(g, "geoms", [g])
+        for poly in polys:
+            if poly.is_empty:
+                continue
+            rings.append([[round(x, 5), round(y, 5)] for x, y in poly.exterior.coords])
+    return {"rings": rings, "bbox": bounds if rings else None}
+
+
+def nearby_stations(
+    session: Session, *, lon: float, lat: float, lang: str = "zh-CN", limit: int = 5
+) -> list[dict[str, Any]]:
+    """Police stations, fixed police posts and police rooms nearest the point: kind, name,
+    distance, phone."""
+    out = [
+        {**p, "distance_km": round(_km(lon, lat, p["lon"], p["lat"]), 2)}
+        for p in service_points(session, lang=lang)
+    ]
     out.sort(key=lambda x: x["distance_km"])
     return out[:limit]
 
@@ -208,9 +259,40 @@ def set_profile(
     return p
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+"""A sign's token: two base64url parts (``pingan.ratings.signs.make_token``)."""
+
+
+def _sign_token(q: str) -> str | None:
+    """The token of a sign's QR code (``https://…/v/<token>``, or the token alone), if ``q``
+    is one."""
+    if "/v/" in q:
+        return q.split("/v/", 1)[1].split("?")[0].split("#")[0].strip("/")
+    if _TOKEN.fullmatch(q):
+        return q
+    return None
+
+
 def star_lookup(session: Session, *, q: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Premises whose name contains ``q`` and their current security stars (rated ones only)."""
+    """Premises whose name contains ``q`` and their current security stars (rated ones only);
+    or, when ``q`` is the text of a sign's QR code, that sign: its premises, stars and whether
+    it is still valid (``status``: valid, expired, revoked)."""
     q = q.strip()
+    token = _sign_token(q)
+    if token is not None:
+        sign = public_sign(session, token)
+        if sign is None:
+            raise Invalid("q", "this QR code is not a sign of the police (or it was altered)")
+        return [
+            {
+                "name": sign.name,
+                "address": None,
+                "stars": sign.stars,
+                "colour": sign.colour,
+                "valid_until": sign.valid_until.isoformat(),
+                "status": sign.status,
+            }
+        ]
     if len(q) < 2:
         raise Invalid("q", "type at least 2 characters of the premises' name")
     rows = session.execute(

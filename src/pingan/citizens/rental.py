@@ -17,6 +17,7 @@ import hmac
 import secrets
 import struct
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 from sqlalchemy import func, select
@@ -36,9 +37,11 @@ from pingan.store.base import utcnow
 
 __all__ = [
     "CODE_TTL",
+    "SHARE_BASIS",
     "STAY_KEEP",
     "houses_query",
     "houses_with_stays",
+    "local_today",
     "make_token",
     "mask_id_no",
     "parse_token",
@@ -238,10 +241,15 @@ def stays_of(session: Session, premises_id: int) -> list[RentalStay]:
     )
 
 
-def stays_query(principal: Principal, *, state: str | None = None) -> Any:
-    """Stays in the caller's scope (the community officer's queue), submitted first."""
+def stays_query(
+    principal: Principal, *, state: str | None = None, premises_id: int | None = None
+) -> Any:
+    """Stays in the caller's scope (the community officer's queue), submitted first; those of
+    one house with ``premises_id``."""
     q = select(RentalStay, Premises.name).join(Premises, Premises.id == RentalStay.premises_id)
     q = q.where(scope_clause(principal, RentalStay.jpath))
+    if premises_id is not None:
+        q = q.where(RentalStay.premises_id == premises_id)
     if state:
         q = q.where(RentalStay.state == state)
     return q.order_by(RentalStay.state.desc(), RentalStay.created_at.desc())
@@ -379,6 +387,12 @@ def registered_share(
     return {int(r[0]): int(r[1]) for r in rows}
 
 
+def local_today() -> dt.date:
+    """Today in the bureau's time zone (``PINGAN_TIMEZONE``, Asia/Shanghai): a stay is in
+    force on the bureau's day, not on the UTC one."""
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
 def houses_query(principal: Principal) -> Any:
     """Rental houses in the caller's scope, by name."""
     return (
@@ -386,6 +400,14 @@ def houses_query(principal: Principal) -> Any:
         .where(Premises.kind == "rental_house", scope_clause(principal, Premises.jpath))
         .order_by(Premises.name, Premises.id)
     )
+
+
+SHARE_BASIS = (
+    "rental houses (premises of kind rental_house) in your jurisdiction with at least one stay "
+    "in force today (start_date <= today <= end_date) registered by the landlord through the "
+    "house's QR plate and not returned, divided by all rental houses in your jurisdiction"
+)
+"""How ``registered_share`` is computed, in words (shown beside the number)."""
 
 
 def houses_with_stays(session: Session, principal: Principal, *, today: dt.date) -> int:

@@ -27,6 +27,7 @@ __all__ = [
     "StayReviewIn",
     "TrackReply",
     "TrackView",
+    "TriageIn",
 ]
 
 PHONE = r"^1[3-9][0-9]{9}$"
@@ -83,6 +84,8 @@ class TrackView(BaseModel):
     station: str
     station_phone: str
     merged_into: str | None = None
+    referred_to: str | None = None
+    """the body a referred report was passed to"""
     replies: list[TrackReply]
 
 
@@ -105,6 +108,8 @@ class ReportRead(BaseModel):
     incident_code: str
     category: str
     subtype: str
+    subtype_zh: str = ""
+    subtype_en: str = ""
     state: str
     summary: str
     address_text: str | None
@@ -116,6 +121,11 @@ class ReportRead(BaseModel):
     replies: list[dict[str, object]]
     created_at: dt.datetime
     repeat_of_id: int | None
+    triage: str = "pending"
+    """pending, accepted, merged, referred, rejected"""
+    triage_reason: str | None = None
+    referred_to: str | None = None
+    triaged_at: dt.datetime | None = None
 
 
 class ReportPage(BaseModel):
@@ -142,6 +152,17 @@ class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     into_incident_id: Id
+
+
+class TriageIn(BaseModel):
+    """Accept, refer or reject an online report; ``reason`` is what the citizen reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: Literal["accepted", "referred", "rejected"]
+    reason: str = Field(default="", max_length=1_000)
+    referred_to: str = Field(default="", max_length=120)
+    reply: str = Field(default="", max_length=2_000)
 
 
 class ComplaintRead(BaseModel):
@@ -210,6 +231,8 @@ class StayRead(BaseModel):
     tenant_id_masked: str | None
     state: str
     expired: bool
+    in_force: bool = False
+    """in force on the bureau's day today and not returned: counts in ``registered_share``"""
     created_at: dt.datetime
 
 

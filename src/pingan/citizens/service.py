@@ -169,6 +169,8 @@ def create_report(
         device_hash=device_hash,
         jpath=inc.jpath,
         created_at=now,
+        # the repeat-call rule linked it to a report just made: nothing left to triage
+        triage="merged" if inc.state == "duplicate" else "pending",
     )
     session.add(report)
     session.flush()
@@ -229,6 +231,8 @@ def track(session: Session, *, code: str, lang: str = "zh-CN") -> TrackView | No
             target = session.get(Incident, inc.repeat_of_id)
             state = public_state(target.state) if target is not None else "merged"
             state = "merged" if state == "received" else state
+        elif report.triage in ("referred", "rejected"):
+            state = report.triage
         else:
             state = public_state(inc.state)
         replies = session.scalars(
@@ -248,6 +252,7 @@ def track(session: Session, *, code: str, lang: str = "zh-CN") -> TrackView | No
             station=station,
             station_phone=phone,
             merged_into=merged_into,
+            referred_to=report.referred_to if report.triage == "referred" else None,
             replies=[TrackReply(at=r.at, text=r.text) for r in replies],
         )
     if code.startswith("DC"):
@@ -334,13 +339,18 @@ def _distance_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def report_query(principal: Principal, *, state: str | None = None) -> Any:
-    """Online reports in the caller's scope with their incidents, newest first."""
+def report_query(
+    principal: Principal, *, state: str | None = None, triage: str | None = None
+) -> Any:
+    """Online reports in the caller's scope with their incidents, newest first; ``triage``
+    keeps one triage state (``pending``: the station has not decided yet)."""
     q = (
         select(OnlineReport, Incident)
         .join(Incident, Incident.id == OnlineReport.incident_id)
         .where(scope_clause(principal, OnlineReport.jpath))
     )
+    if triage:
+        q = q.where(OnlineReport.triage == triage)
     if state == "open":
         q = q.where(Incident.state.in_(OPEN_STATES))
     elif state:
@@ -436,6 +446,7 @@ def merge_report(
     )
     inc.repeat_of_id = target.id
     target.repeat_count = (target.repeat_count or 0) + 1
+    report.triage, report.triaged_at, report.triaged_by_id = "merged", utcnow(), principal.user_id
     record(
         session,
         actor=principal.actor,

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
-from pingan.citizens import flows, rental, service
+from pingan.citizens import flows, rental, service, triage
 from pingan.citizens.categories import category
 from pingan.citizens.models import Complaint
 from pingan.citizens.schemas import (
@@ -27,8 +27,10 @@ from pingan.citizens.schemas import (
     ReportRead,
     StayRead,
     StayReviewIn,
+    TriageIn,
 )
 from pingan.errors import NotFound
+from pingan.incidents.taxonomy import get_taxonomy
 from pingan.inputs import Id, Offset
 from pingan.masking import mask_phone
 from pingan.schemas import RevealIn
@@ -42,19 +44,26 @@ def list_online_reports(
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.read")],
     state: Annotated[str | None, Query(max_length=16)] = None,
+    triage: Annotated[
+        str | None, Query(pattern="^(pending|accepted|merged|referred|rejected)$")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> ReportPage:
-    """Online reports in your jurisdiction, newest first (``state=open`` for the open ones),
-    with their replies; the contact phone masked (reveal it on the incident, audited)."""
-    q = service.report_query(principal, state=state)
+    """Online reports in your jurisdiction, newest first (``state=open`` for the open ones,
+    ``triage=pending`` for those the station has not yet accepted, merged, referred or
+    rejected), with their replies; the contact phone masked (reveal it on the incident,
+    audited)."""
+    q = service.report_query(principal, state=state, triage=triage)
     rows = session.execute(q.limit(limit).offset(offset)).all()
     ids = [r[0].id for r in rows]
     replies = service.report_replies(session, ids)
     photos = service.photo_counts(session, ids)
     items = []
+    subtypes = get_taxonomy().subtypes
     for report, inc in rows:
         cat = category(report.category)
+        sub = subtypes.get(inc.subtype)
         items.append(
             ReportRead(
                 id=report.id,
@@ -63,6 +72,8 @@ def list_online_reports(
                 incident_code=inc.code,
                 category=cat.zh if cat else report.category,
                 subtype=inc.subtype,
+                subtype_zh=sub.name_zh if sub else inc.subtype,
+                subtype_en=sub.name_en if sub else inc.subtype,
                 state=inc.state,
                 summary=inc.summary,
                 address_text=inc.address_text,
@@ -77,6 +88,10 @@ def list_online_reports(
                 ],
                 created_at=report.created_at,
                 repeat_of_id=inc.repeat_of_id,
+                triage=report.triage,
+                triage_reason=report.triage_reason,
+                referred_to=report.referred_to,
+                triaged_at=report.triaged_at,
             )
         )
     total = count_rows(session, q)
@@ -100,6 +115,41 @@ def reply_online_report(
         session, principal=principal, incident_id=incident_id, text=body.text, public=body.public
     )
     return {"id": r.id, "at": r.at.isoformat(), "public": r.public, "text": r.text}
+
+
+@router.post("/online-reports/{incident_id}/triage", operation_id="triage_online_report")
+def triage_online_report(
+    incident_id: Id,
+    body: TriageIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("online_report.triage")],
+) -> dict[str, object]:
+    """Accept a report into the station's work, refer it to another body (``referred_to``) or
+    reject it; ``reason`` (required to refer or reject) shows on the citizen's tracking page.
+    Audited."""
+    r = flows.report_triage_flow(
+        session,
+        principal=principal,
+        incident_id=incident_id,
+        to=body.to,
+        reason=body.reason,
+        referred_to=body.referred_to,
+        reply=body.reply,
+    )
+    return {"id": r.id, "code": r.code, "triage": r.triage, "referred_to": r.referred_to}
+
+
+@router.get(
+    "/online-reports/{incident_id}/candidates", operation_id="online_report_merge_candidates"
+)
+def online_report_candidates(
+    incident_id: Id,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("incident.read")],
+) -> list[dict[str, object]]:
+    """Open incidents within 500 m reported in the 3 days before the report: what it may
+    duplicate (the same subtype first, then nearest)."""
+    return triage.candidates(session, principal=principal, incident_id=incident_id)
 
 
 @router.post("/online-reports/{incident_id}/merge", operation_id="merge_online_report")
@@ -220,14 +270,16 @@ def list_rental_stays(
     session: SessionDep,
     principal: Annotated[Principal, allowed("rental.read")],
     state: Annotated[str | None, Query(pattern="^(submitted|accepted|returned)$")] = None,
+    premises_id: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> dict[str, object]:
-    """Stays registered by landlords in your jurisdiction (the community officer's queue):
-    tenants masked; ``expired`` once the stay has ended."""
-    q = rental.stays_query(principal, state=state)
+    """Stays registered by landlords in your jurisdiction (the community officer's queue), or
+    those of one house (``premises_id``): tenants masked; ``expired`` once the stay has
+    ended."""
+    q = rental.stays_query(principal, state=state, premises_id=premises_id)
     rows = session.execute(q.limit(limit).offset(offset)).all()
-    today = utcnow().date()
+    today = rental.local_today()
     items = [
         StayRead(
             id=s.id,
@@ -240,6 +292,7 @@ def list_rental_stays(
             tenant_id_masked=rental.masked(s)["tenant_id_masked"],
             state=s.state,
             expired=s.end_date < today,
+            in_force=s.state != "returned" and s.start_date <= today <= s.end_date,
             created_at=s.created_at,
         ).model_dump(mode="json")
         for s, name in rows
@@ -340,7 +393,7 @@ def list_rental_houses(
     and the share of houses with a registered stay (``registered_share``)."""
     q = rental.houses_query(principal)
     houses = session.scalars(q.limit(limit).offset(offset)).all()
-    today = utcnow().date()
+    today = rental.local_today()
     in_force = rental.registered_share(session, [h.id for h in houses], today=today)
     total = count_rows(session, q)
     with_stay = rental.houses_with_stays(session, principal, today=today)
@@ -357,7 +410,9 @@ def list_rental_houses(
             for h in houses
         ],
         "total": total,
+        "houses_with_stay": with_stay,
         "registered_share": round(with_stay / total, 3) if total else None,
+        "registered_share_basis": rental.SHARE_BASIS,
         "limit": limit,
         "offset": offset,
     }

@@ -1,6 +1,7 @@
 """The public pages of the citizen services (no sign-in, phone-first, zh-CN default and en):
 ``/report`` (report online), ``/track`` and ``/track/<code>``, ``/complaints`` (网上督察),
-and the supervision office's page ``/supervision``.
+and the staff pages: the supervision office's ``/supervision``, the station's queue of online
+reports ``/online-reports`` (网上报警受理) and the rental-registration queue ``/rentals``.
 
 Every public page is small: one stylesheet and one script (``static/css/public.css``,
 ``static/js/public.js``, a few KB each), no map library (the map pin is an SVG of the
@@ -46,7 +47,15 @@ staff = APIRouter(include_in_schema=False)
 _SCRIPT_TEXTS = {
     "report": ("pub.report.", "pub.err.", "pub.state."),
     "complaint": ("pub.report.", "pub.err.", "pub.complaint.submit"),
-    "notices": ("pub.report.", "pub.err.", "pub.notices.", "pub.kind.", "pub.stars.", "pub.place."),
+    "notices": (
+        "pub.report.",
+        "pub.err.",
+        "pub.notices.",
+        "pub.kind.",
+        "pub.stars.",
+        "pub.place.",
+        "pub.map.",
+    ),
     "officer": ("pub.report.", "pub.err.", "pub.officer.", "pub.place."),
 }
 """The texts each page's script uses (the rest is rendered on the server): fewer bytes."""
@@ -410,6 +419,40 @@ def supervision_page(request: Request, session: SessionDep) -> Response:
     return render(
         request,
         "supervision.html",
+        {"forbidden": not page.allowed},
+        principal=page.principal,
+        status_code=page.status_code,
+    )
+
+
+@staff.get("/online-reports", response_class=HTMLResponse)
+def online_reports_page(request: Request, session: SessionDep) -> Response:
+    """The station's queue of online reports: accept, merge, refer or reject, reply (a shell
+    filled by ``static/js/online_reports.js`` from ``/api/v1/online-reports``)."""
+    page = page_caller(request, session, "/online-reports")
+    if isinstance(page, RedirectResponse):
+        return page
+    return render(
+        request,
+        "online_reports.html",
+        {"forbidden": not page.allowed},
+        principal=page.principal,
+        status_code=page.status_code,
+    )
+
+
+@staff.get("/rentals", response_class=HTMLResponse)
+def rentals_page(request: Request, session: SessionDep) -> Response:
+    """The rental-registration queue: stays registered by landlords (verify or refuse, reveal
+    a tenant with a reason), the stays of each house and the share of houses registered (a
+    shell filled by ``static/js/rentals.js`` from ``/api/v1/rental-stays`` and
+    ``/api/v1/rental-houses``)."""
+    page = page_caller(request, session, "/rentals")
+    if isinstance(page, RedirectResponse):
+        return page
+    return render(
+        request,
+        "rentals.html",
         {"forbidden": not page.allowed},
         principal=page.principal,
         status_code=page.status_code,

@@ -2,7 +2,7 @@
 their members (name and phone encrypted) and shifts with check-in and check-out.
 
 Revision ID: 0028_ledger
-Revises: 0022_citizen
+Revises: 0027_citizen_staff
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0028_ledger"
-down_revision: str | None = "0022_citizen"
+down_revision: str | None = "0027_citizen_staff"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -72,6 +72,30 @@
     return page.items;
   }
 
+  // rental houses: the share registered by landlords through the QR plates (issue 23), with
+  // how it is computed; only for the roles that read rental registrations
+  async function rentalShare() {
+    const box = $("pr-rental");
+    if (!window.PA.can("rental.read") || $("f-kind").value !== "rental_house") { box.hidden = true; return; }
+    const p = await api("/api/v1/rental-houses?limit=1");
+    const share = p.registered_share === null ? "—" : `${Math.round(p.registered_share * 1000) / 10}%`;
+    box.innerHTML = `${esc(t("pr.rental.share"))} <strong id="pr-rental-share">${esc(share)}</strong>
+      (${esc(t("pr.rental.of").replace("{n}", p.houses_with_stay).replace("{m}", p.total))})
+      <span class="sub">${esc(t("pr.rental.how"))}</span>`;
+    box.hidden = false;
+  }
+
+  async function rentalStays(r) {
+    const box = $("d-rental");
+    if (r.kind !== "rental_house" || !window.PA.can("rental.read")) { box.hidden = true; return; }
+    const page = await api(`/api/v1/rental-stays?premises_id=${r.premises_id}&limit=500`);
+    const live = page.items.filter((s) => s.in_force).length;
+    box.innerHTML = `${esc(t("pr.rental.house").replace("{n}", live).replace("{m}", page.total))}
+      · <a href="/rentals">${esc(t("pr.rental.queue"))}</a>
+      <span class="sub">${esc(t(live ? "pr.rental.counts" : "pr.rental.none"))}</span>`;
+    box.hidden = false;
+  }
+
   async function show(id) {
     document.querySelectorAll("#list tr.sel").forEach((tr) => tr.classList.remove("sel"));
     const tr = document.querySelector(`#list tr[data-id="${id}"]`);
@@ -93,11 +117,13 @@
     const a = $("d-sign");
     a.href = `/api/v1/premises/${id}/rating/sign.pdf`;
     a.hidden = false;
+    await rentalStays(r).catch(() => { $("d-rental").hidden = true; });
   }
 
   async function refresh() {
     try {
       const items = await loadList();
+      await rentalShare().catch(() => { $("pr-rental").hidden = true; });
       if (items.length) await show(items[0].premises_id);
     } catch (e) {
       $("status").textContent = String(e.message || e);

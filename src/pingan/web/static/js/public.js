@@ -325,9 +325,88 @@
     });
   }
 
+  /* ---- the public map of police stations, service posts and police rooms (SVG, on demand) ---- */
+  function pointsMap(box, info) {
+    var api = { here: null, svg: null, zoomTo: null };
+    function draw(j) {
+      var b = j.bbox, kx = Math.cos((b[1] + b[3]) / 2 * Math.PI / 180);
+      function x(lon) { return (lon - b[0]) * kx * 1000; }
+      function y(lat) { return (b[3] - lat) * 1000; }
+      var svg = document.createElementNS(SVGNS, "svg"), full = [0, 0, x(b[2]), y(b[1])];
+      svg.setAttribute("viewBox", full.join(" "));
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", t("pub.map.title"));
+      var d = "";
+      j.outlines.forEach(function (ring) {
+        ring.forEach(function (pt, i) { d += (i ? "L" : "M") + x(pt[0]).toFixed(1) + " " + y(pt[1]).toFixed(1); });
+        d += "Z";
+      });
+      var p = document.createElementNS(SVGNS, "path"); p.setAttribute("d", d); svg.appendChild(p);
+      var dots = [];
+      j.points.forEach(function (pt) {
+        var c = document.createElementNS(SVGNS, "circle");
+        c.setAttribute("cx", x(pt.lon).toFixed(1)); c.setAttribute("cy", y(pt.lat).toFixed(1));
+        c.setAttribute("class", "k-" + pt.kind);
+        var title = document.createElementNS(SVGNS, "title"); title.textContent = pt.name; c.appendChild(title);
+        c.__pt = pt; dots.push(c); svg.appendChild(c);
+      });
+      var me = document.createElementNS(SVGNS, "circle"); me.setAttribute("class", "me"); me.setAttribute("r", "0"); svg.appendChild(me);
+      function sizeDots() {
+        var w = svg.viewBox.baseVal.width;
+        dots.forEach(function (c) { c.setAttribute("r", String(w / (c.__pt.kind === "station" ? 45 : 70))); });
+        if (api.here) me.setAttribute("r", String(w / 50));
+      }
+      function view(v) { svg.setAttribute("viewBox", v.join(" ")); sizeDots(); }
+      api.zoomTo = function (lon, lat) {
+        api.here = [lon, lat];
+        me.setAttribute("cx", x(lon)); me.setAttribute("cy", y(lat));
+        view([x(lon) - 20, y(lat) - 13, 40, 26]);
+      };
+      svg.addEventListener("click", function (ev) {
+        var pt = ev.target.__pt;
+        if (pt) {
+          info.textContent = "";
+          info.appendChild(el("strong", pt.name));
+          info.appendChild(el("span", " · " + t("pub.kind." + pt.kind) + " · "));
+          var a = el("a", pt.phone); a.href = "tel:" + pt.phone; info.appendChild(a);
+          return;
+        }
+        var q = svg.createSVGPoint(); q.x = ev.clientX; q.y = ev.clientY;
+        var at = q.matrixTransform(svg.getScreenCTM().inverse()), vb = svg.viewBox.baseVal;
+        view([at.x - vb.width / 6, at.y - vb.height / 6, vb.width / 3, vb.height / 3]);
+      });
+      var reset = el("button", t("pub.map.reset")); reset.type = "button";
+      reset.addEventListener("click", function () { view(full); });
+      var legend = el("p", null, "legend");
+      ["station", "post", "police_room"].forEach(function (k) {
+        legend.appendChild(el("span", t("pub.kind." + k), "k-" + k));
+      });
+      box.textContent = "";
+      box.appendChild(svg); box.appendChild(legend); box.appendChild(reset);
+      api.svg = svg;
+      sizeDots();
+      if (api.here) api.zoomTo(api.here[0], api.here[1]);
+    }
+    api.open = function () {
+      box.hidden = false;
+      if (box.getAttribute("data-drawn")) return Promise.resolve();
+      box.setAttribute("data-drawn", "1");
+      box.textContent = t("pub.report.loading_map");
+      return getJSON("/public/api/service-points").then(function (j) {
+        if (!j.bbox) { box.textContent = t("pub.map.none"); return; }
+        draw(j);
+      }).catch(function () { box.textContent = t("pub.err.network"); box.removeAttribute("data-drawn"); });
+    };
+    api.place = function (lon, lat) { if (api.svg) api.zoomTo(lon, lat); else api.here = [lon, lat]; };
+    return api;
+  }
+
   function noticesPage() {
     var out = $("notices-out");
+    var map = pointsMap($("pts-map"), $("pt-info"));
+    $("show-map").addEventListener("click", function () { map.open(); });
     placePicker(function (lon, lat) {
+      map.place(lon, lat);
       getJSON("/public/api/notices?lon=" + lon + "&lat=" + lat).then(function (j) {
         out.textContent = "";
         out.appendChild(el("h2", j.community ? t("pub.notices.of", { name: j.community }) : t("pub.notices.title")));
@@ -348,6 +427,23 @@
         out.appendChild(st);
       }).catch(function (j) { out.textContent = errText(j); });
     });
+    if ("BarcodeDetector" in window) {
+      /* star lookup by the sign's QR code: the phone's camera, decoded by the browser */
+      var scan = $("stars-scan"), file = $("stars-file");
+      scan.hidden = false;
+      scan.addEventListener("click", function () { file.click(); });
+      file.addEventListener("change", function () {
+        var f = file.files && file.files[0];
+        if (!f) return;
+        createImageBitmap(f).then(function (img) {
+          return new window.BarcodeDetector({ formats: ["qr_code"] }).detect(img);
+        }).then(function (codes) {
+          if (!codes.length) { $("stars-out").textContent = t("pub.stars.no_qr"); return; }
+          $("stars-q").value = codes[0].rawValue;
+          $("stars-form").requestSubmit();
+        }).catch(function () { $("stars-out").textContent = t("pub.stars.no_qr"); });
+      });
+    }
     $("stars-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var q = $("stars-q").value.trim(), list = $("stars-out");
@@ -357,7 +453,7 @@
         if (!rows.length) list.appendChild(el("li", t("pub.stars.none"), "muted"));
         rows.forEach(function (r) {
           var li = el("li"); li.appendChild(el("strong", r.name));
-          li.appendChild(el("p", "\u2605".repeat(r.stars) + "\u2606".repeat(5 - r.stars) + " · " + t("pub.stars.colour." + r.colour) + " · " + t("pub.stars.until", { d: r.valid_until })));
+          li.appendChild(el("p", "\u2605".repeat(r.stars) + "\u2606".repeat(5 - r.stars) + " · " + t("pub.stars.colour." + r.colour) + " · " + t("pub.stars.until", { d: r.valid_until }) + (r.status ? " · " + t("pub.stars.status." + r.status) : "")));
           list.appendChild(li);
         });
       }).catch(function (j) { list.textContent = errText(j); });
