@@ -449,6 +449,12 @@ def ccw(geometry: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
+def _feature_columns(c: Collection) -> list[str]:
+    """The columns :func:`_feature` reads, each once: id, geometry, properties, sort key."""
+    geometry = ("lon", "lat") if c.kind == "point" else ("geometry",)
+    return list(dict.fromkeys(("id", *geometry, *c.properties, *c.order)))
+
+
 def _feature(c: Collection, row: Any, base: str) -> dict[str, Any]:
     if c.kind == "point":
         geom: dict[str, Any] | None = {"type": "Point", "coordinates": [row.lon, row.lat]}
@@ -740,8 +746,10 @@ def items(
             if start is not None:
                 q = q.where(after(columns, start, descending=desc))
             order = [col.desc() if desc else col for col in columns]
-            # one row more than the page: whether a next page exists, without counting
-            rows = session.scalars(q.order_by(*order).limit(limit + 1).offset(offset)).all()
+            # only the columns a feature shows (ORM objects cost 2-3x the time of the rows for
+            # a page of 10,000); one row more than the page: whether a next page exists
+            q = q.with_only_columns(*[_get(c, n) for n in _feature_columns(c)])
+            rows = session.execute(q.order_by(*order).limit(limit + 1).offset(offset)).all()
             more, rows = len(rows) > limit, rows[:limit]
             end = [getattr(rows[-1], o) for o in c.order] if rows else None
             return n, [_feature(c, r, base) for r in rows], end, more
