@@ -10,8 +10,10 @@ handlers add three members to ``{"error": {...}}``:
   identifiers and numbers only, never free text;
 - ``display``: the text in the request's language (zh-CN or en), from ``key`` and ``params``.
 
-The language is the page's: the ``lang`` of the web session, then the ``pingan_lang`` cookie,
-then the first of ``Accept-Language`` that is served, then zh-CN (the bureau's default). A
+The language is the page's: the ``lang`` of the web session, then the ``pingan_lang`` cookie;
+a signed-in page's call without either is in the default language (``PINGAN_DEFAULT_LANGUAGE``,
+zh-CN), as its page is whatever the browser's own language; other clients get the first of
+``Accept-Language`` that is served, then the default. A
 message with no specific key falls back to the text of its ``code`` (e.g. "与当前状态冲突"),
 never to the English message. Cost: a few regular-expression matches per error.
 """
@@ -164,13 +166,18 @@ def request_language(request: Request) -> str:
     lang = lang or request.cookies.get("pingan_lang")
     if lang in LANGUAGES:
         return str(lang)
+    settings = getattr(getattr(request.scope.get("app"), "state", None), "settings", None)
+    default = str(getattr(settings, "default_language", LANGUAGES[0]))
+    default = default if default in LANGUAGES else LANGUAGES[0]
+    if isinstance(session, dict) and session.get("uid") is not None:
+        return default  # a page's call: the page is in the default (the browser's is not)
     for part in request.headers.get("accept-language", "").split(","):
         tag = part.split(";")[0].strip().lower()
         if tag.startswith("zh"):
             return "zh-CN"
         if tag.startswith("en"):
             return "en"
-    return LANGUAGES[0]
+    return default
 
 
 def _key_of(error: dict[str, Any], params: dict[str, Any]) -> str:
