@@ -297,13 +297,16 @@ class Soak:
         progress = asyncio.create_task(self.progress(seconds))
         await asyncio.gather(*jobs)
         # requests still in flight (and intake resends) get 60 s more, then are given up
-        if self.tasks:
-            _done, pending = await asyncio.wait(list(self.tasks), timeout=60)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            if pending:
-                print(f"  {len(pending)} requests still unanswered 60 s after the end: cancelled")
+        # (tasks started meanwhile, a dispatch after a late intake, are waited for too)
+        deadline = time.perf_counter() + 60
+        while self.tasks and time.perf_counter() < deadline:
+            await asyncio.wait(list(self.tasks), timeout=max(0.1, deadline - time.perf_counter()))
+        pending = list(self.tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            print(f"  {len(pending)} requests still unanswered 60 s after the end: cancelled")
         progress.cancel()
         await self.client.aclose()
         await self.pages.aclose()
