@@ -193,6 +193,19 @@ def test_jobs_run_in_a_child_process_that_is_replaced_when_it_dies(own_engine: E
             assert child.submit(escalate, run_id=third).result(timeout=120) == third
     finally:
         child.shutdown()
+    # a child of runs started by hand stops when idle, and starts again for the next run
+    idle = JobProcess(own_engine, idle_s=0.2)
+    try:
+        for k in (3, 4):
+            run = flows.begin_run_flow(own_engine, escalate, slot_at=NOW + dt.timedelta(minutes=k))
+            assert run is not None
+            assert idle.submit(escalate, run_id=run).result(timeout=120) == run
+            deadline = time.monotonic() + 20
+            while idle._pool is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert idle._pool is None
+    finally:
+        idle.shutdown()
     runs = {r.id: r for r in _all_runs(own_engine)}
     assert runs[first].status == "ok"
     assert runs[second].status in ("ok", "failed")

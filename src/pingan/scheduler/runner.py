@@ -76,13 +76,17 @@ def _child_run(job_name: str, run_id: int) -> int | None:
 
 class JobProcess:
     """One child process for ``engine``'s database that runs jobs one at a time (see the
-    module's docstring); :meth:`submit` returns a future of the run's id."""
+    module's docstring); :meth:`submit` returns a future of the run's id. With ``idle_s`` the
+    child stops after that long without a job (started again by the next one)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, idle_s: float | None = None) -> None:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=False)
+        self.idle_s = idle_s
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._pending = 0
+        self._timer: threading.Timer | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -95,6 +99,10 @@ class JobProcess:
     def submit(self, job: Job, *, run_id: int) -> Future[int | None]:
         """Hand the recorded run ``run_id`` of ``job`` to the child (started if need be)."""
         with self._lock:
+            self._pending += 1
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if self._pool is None:
                 self._pool = self._new_pool()
             try:
@@ -107,7 +115,14 @@ class JobProcess:
         return fut
 
     def _ended(self, fut: Future[int | None], *, job: Job, run_id: int) -> None:
-        """A run whose child died (or could not start the job) is ended as failed here."""
+        """A run whose child died (or could not start the job) is ended as failed here; the
+        idle timer starts when no job is left."""
+        with self._lock:
+            self._pending -= 1
+            if self._pending == 0 and self.idle_s is not None and self._pool is not None:
+                self._timer = threading.Timer(self.idle_s, self._stop_if_idle)
+                self._timer.daemon = True
+                self._timer.start()
         if fut.cancelled():
             error = "cancelled: the server stopped before the job started"
         elif fut.exception() is None:
@@ -121,10 +136,20 @@ class JobProcess:
         except Exception:
             log.exception("could not record the end of run %s", run_id)
 
+    def _stop_if_idle(self) -> None:
+        with self._lock:
+            if self._pending or self._pool is None:
+                return
+            pool, self._pool = self._pool, None
+        pool.shutdown(wait=False)
+
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop the child; a job already running finishes first when ``wait``."""
         with self._lock:
             pool, self._pool = self._pool, None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
 
@@ -203,6 +228,10 @@ class Scheduler:
             self._stop.wait(self.poll_s)
 
 
+MANUAL_IDLE_S = 120.0
+"""A child of runs started by hand stops after this long without one (scheduled runs keep
+theirs: ``escalate`` runs every minute)."""
+
 _manual_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pingan-manual-job")
 _manual_children: dict[str, JobProcess] = {}
 _manual_lock = threading.Lock()
@@ -217,5 +246,5 @@ def run_in_background(engine: Engine, job: Job, *, run_id: int) -> Future[int | 
     with _manual_lock:
         child = _manual_children.get(key)
         if child is None:
-            child = _manual_children[key] = JobProcess(engine)
+            child = _manual_children[key] = JobProcess(engine, idle_s=MANUAL_IDLE_S)
     return child.submit(job, run_id=run_id)
