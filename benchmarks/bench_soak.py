@@ -152,7 +152,12 @@ class Soak:
                 self.stats.acknowledged[key] = out["code"]
                 self.recent.append(out["id"])
                 del self.recent[:-200]
-                if self.units and not self.args.no_dispatch:
+                if out.get("state") == "duplicate":
+                    # a repeat call (same kind, near in place and time: linked to the first
+                    # one); the server refuses a unit for it with 409, as it should, so a
+                    # dispatcher sends none: these were the soak's "unexplained" 409s
+                    self.stats.explained["repeat calls linked as duplicates: no unit sent"] += 1
+                elif self.units and not self.args.no_dispatch:
                     self.spawn(self.dispatch(out["id"]))
                 return
             await asyncio.sleep(1 + attempt)
