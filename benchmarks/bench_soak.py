@@ -56,6 +56,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 BBOX = "102.66,25.00,102.76,25.08"  # the demo city's centre
+KEEPALIVE_S = 2.0
+"""An idle connection is dropped by the client after this long, before uvicorn closes it (5 s):
+at equal expiries a request sent on a connection the server is closing fails with ReadError."""
 
 
 @dataclass
@@ -96,9 +99,16 @@ class Soak:
             base_url=base,
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            limits=httpx.Limits(
+                max_connections=200, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_S
+            ),
         )
-        self.pages = httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30)
+        self.pages = httpx.AsyncClient(
+            base_url=base,
+            cookies=cookies,
+            timeout=30,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
+        )
         self.units: list[int] = []
         self.recent: list[int] = []
         self.tasks: set[asyncio.Task[Any]] = set()
