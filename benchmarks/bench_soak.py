@@ -56,6 +56,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 BBOX = "102.66,25.00,102.76,25.08"  # the demo city's centre
+KEEPALIVE_S = 2.0
+"""An idle connection is dropped by the client after this long, before uvicorn closes it (5 s):
+at equal expiries a request sent on a connection the server is closing fails with ReadError."""
 
 
 @dataclass
@@ -66,6 +69,9 @@ class Stats:
     errors: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     outage: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     acknowledged: dict[str, str] = field(default_factory=dict)  # idempotency key -> code
+    explained: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    samples: dict[str, str] = field(default_factory=dict)  # an error's first answer
+    no_unit: int = 0  # incidents left without a unit: the pool was empty
     outage_window: tuple[float, float] | None = None
 
     def note(self, route: str, scheduled: float, kind: str | None) -> None:
@@ -93,13 +99,21 @@ class Soak:
             base_url=base,
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            limits=httpx.Limits(
+                max_connections=200, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_S
+            ),
         )
-        self.pages = httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30)
+        self.pages = httpx.AsyncClient(
+            base_url=base,
+            cookies=cookies,
+            timeout=30,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
+        )
         self.units: list[int] = []
         self.recent: list[int] = []
         self.tasks: set[asyncio.Task[Any]] = set()
         self.subtypes = ["fight", "pickpocketing", "bicycle_theft", "traffic_accident"]
+        self.last_failure = ""
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -109,16 +123,21 @@ class Soak:
     async def call(
         self, route: str, method: str, path: str, *, scheduled: float, expect: int, **kw: Any
     ) -> httpx.Response | None:
+        r = await self.send(route, method, path, **kw)
+        if r is None:
+            self.stats.note(route, scheduled, self.last_failure)
+            return None
+        self.stats.note(route, scheduled, None if r.status_code == expect else _kind(r))
+        return r if r.status_code == expect else None
+
+    async def send(self, route: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
+        """The answer, or None when none came (``last_failure`` says why); counts nothing."""
         client = self.pages if route == "command_page" else self.client
         try:
-            r = await client.request(method, path, **kw)
+            return await client.request(method, path, **kw)
         except httpx.HTTPError as exc:
-            self.stats.note(route, scheduled, type(exc).__name__)
+            self.last_failure = type(exc).__name__
             return None
-        self.stats.note(
-            route, scheduled, None if r.status_code == expect else f"HTTP {r.status_code}"
-        )
-        return r if r.status_code == expect else None
 
     async def intake(self, scheduled: float) -> None:
         key = uuid.uuid4().hex
@@ -143,45 +162,83 @@ class Soak:
                 self.stats.acknowledged[key] = out["code"]
                 self.recent.append(out["id"])
                 del self.recent[:-200]
-                if self.units and not self.args.no_dispatch:
+                if out.get("state") == "duplicate":
+                    # a repeat call (same kind, near in place and time: linked to the first
+                    # one); the server refuses a unit for it with 409, as it should, so a
+                    # dispatcher sends none: these were the soak's "unexplained" 409s
+                    self.stats.explained["repeat calls linked as duplicates: no unit sent"] += 1
+                elif self.units and not self.args.no_dispatch:
                     self.spawn(self.dispatch(out["id"]))
                 return
             await asyncio.sleep(1 + attempt)
 
     async def dispatch(self, incident_id: int) -> None:
+        """Send a unit from the pool, then move it on; a unit goes back to the pool only when it
+        is known to be available again (cleared, or looked up after an answer that did not say
+        what happened), never on a guess: a unit put back while the server had in fact sent it
+        (its answer lost in the outage) was sent again later and refused with 409."""
+        if not self.units:
+            self.stats.no_unit += 1
+            return
         unit = self.units.pop(random.randrange(len(self.units)))
-        cleared = False  # a unit left mid-way (a step failed) is not sent again
-        r = None
-        try:
-            now = time.perf_counter()
-            r = await self.call(
-                "assign",
-                "POST",
-                f"/api/v1/incidents/{incident_id}/assignments",
-                scheduled=now,
-                expect=201,
-                json={"resource_id": unit},
-            )
-            if r is None:
+        scheduled = time.perf_counter()
+        path = f"/api/v1/incidents/{incident_id}/assignments"
+        r = await self.send("assign", "POST", path, json={"resource_id": unit})
+        if r is not None and r.status_code == 201:
+            self.stats.note("assign", scheduled, None)
+            assignment = int(r.json()["id"])
+        elif r is not None and r.status_code == 409 and _busy_on(r) == incident_id:
+            # an earlier attempt of this very request went through (its answer was lost)
+            self.stats.note("assign", scheduled, None)
+            self.stats.explained["assign: 409, the unit already on this incident"] += 1
+            found = await self.own_assignment(incident_id, unit)
+            if found is None:
                 return
-            assignment = r.json()["id"]
-            for to_state in ("en_route", "on_scene", "cleared"):
-                await asyncio.sleep(2 + random.random() * 2)
-                now = time.perf_counter()
-                moved = await self.call(
-                    "assignment_transition",
-                    "POST",
-                    f"/api/v1/assignments/{assignment}/transitions",
-                    scheduled=now,
-                    expect=200,
-                    json={"to_state": to_state},
-                )
-                if moved is None:
-                    return
-            cleared = True
-        finally:
-            if cleared or r is None:
-                self.units.append(unit)
+            assignment = found
+        else:
+            self.stats.note("assign", scheduled, self.last_failure if r is None else _kind(r))
+            if r is not None and r.status_code == 409:
+                self.stats.samples.setdefault("assign 409", r.text[:300])
+            await self.settle(unit)
+            return
+        for to_state in ("en_route", "on_scene", "cleared"):
+            await asyncio.sleep(2 + random.random() * 2)
+            moved = await self.call(
+                "assignment_transition",
+                "POST",
+                f"/api/v1/assignments/{assignment}/transitions",
+                scheduled=time.perf_counter(),
+                expect=200,
+                json={"to_state": to_state},
+            )
+            if moved is None:
+                await self.settle(unit)
+                return
+        self.units.append(unit)
+
+    async def settle(self, unit: int) -> None:
+        """After an answer that did not say what became of ``unit``: look it up (a few tries,
+        the database may be away) and put it back in the pool only if it is available."""
+        for attempt in range(10):
+            r = await self.send("unit_lookup", "GET", f"/api/v1/resources/{unit}")
+            if r is not None and r.status_code == 200:
+                if r.json().get("status") == "available":
+                    self.units.append(unit)
+                else:
+                    self.stats.explained["units kept out of the pool (not available)"] += 1
+                return
+            await asyncio.sleep(1 + attempt)
+
+    async def own_assignment(self, incident_id: int, unit: int) -> int | None:
+        """The active assignment of ``unit`` on ``incident_id`` (an earlier attempt's)."""
+        path = f"/api/v1/incidents/{incident_id}/assignments"
+        r = await self.send("incident_assignments", "GET", path)
+        if r is None or r.status_code != 200:
+            return None
+        rows = r.json()
+        rows = rows["items"] if isinstance(rows, dict) else rows
+        mine = [a for a in rows if a.get("resource_id") == unit and a.get("state") == "dispatched"]
+        return int(mine[-1]["id"]) if mine else None
 
     async def position(self, scheduled: float, unit: int) -> None:
         await self.call(
@@ -255,13 +312,16 @@ class Soak:
         progress = asyncio.create_task(self.progress(seconds))
         await asyncio.gather(*jobs)
         # requests still in flight (and intake resends) get 60 s more, then are given up
-        if self.tasks:
-            _done, pending = await asyncio.wait(list(self.tasks), timeout=60)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            if pending:
-                print(f"  {len(pending)} requests still unanswered 60 s after the end: cancelled")
+        # (tasks started meanwhile, a dispatch after a late intake, are waited for too)
+        deadline = time.perf_counter() + 60
+        while self.tasks and time.perf_counter() < deadline:
+            await asyncio.wait(list(self.tasks), timeout=max(0.1, deadline - time.perf_counter()))
+        pending = list(self.tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            print(f"  {len(pending)} requests still unanswered 60 s after the end: cancelled")
         progress.cancel()
         await self.client.aclose()
         await self.pages.aclose()
@@ -291,6 +351,23 @@ class Soak:
         await asyncio.to_thread(kill)
         self.stats.outage_window = (began, time.perf_counter() + 10)
         await burst
+
+
+def _kind(r: httpx.Response) -> str:
+    """An error's kind: status and code (``HTTP 409 conflict``)."""
+    try:
+        code = r.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {r.status_code}"
+    return f"HTTP {r.status_code} {code}"
+
+
+def _busy_on(r: httpx.Response) -> int | None:
+    """The incident a 409 says the unit is on (``detail.incident_id``), if any."""
+    try:
+        return int(r.json()["error"]["detail"]["incident_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _cycle(items: list[int]) -> Any:
@@ -443,6 +520,12 @@ def report(stats: Stats, seconds: float) -> int:
             f"{route:<24}{len(lat):>7}{len(lat) / seconds:>8.2f}{p50:>9.1f}{p99:>9.1f}"
             f"{top:>9.1f}  {errs or 0}"
         )
+    for what, n in sorted(stats.explained.items()):
+        print(f"explained, not errors: {what}: {n}")
+    if stats.no_unit:
+        print(f"incidents left without a unit (the pool was empty): {stats.no_unit}")
+    for what, body in sorted(stats.samples.items()):
+        print(f"first {what}: {body}")
     if stats.outage:
         print("during the outage (kill -9 of PostgreSQL, restart, recovery):")
         for route, kinds in sorted(stats.outage.items()):

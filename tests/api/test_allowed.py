@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
 from tests.conftest import auth
+from tests.error_body import plain
 from tests.factories import SmallCity
 
 
@@ -33,7 +34,7 @@ def test_caller_reveal_by_role(client: TestClient, city: SmallCity, session: Ses
         before = _views(session)
         r = client.post(url, json={"reason": "看看"}, headers=auth(city.tokens[user]))
         assert r.status_code == 403, user
-        assert r.json() == {
+        assert plain(r.json()) == {
             "error": {
                 "code": "forbidden",
                 "field": "role",

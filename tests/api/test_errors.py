@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from pingan.api.errors import install_error_handlers
 from pingan.errors import Unavailable
+from tests.error_body import plain
 
 
 def test_api_answers_unavailable_with_503_and_retry_after() -> None:
@@ -19,7 +20,7 @@ def test_api_answers_unavailable_with_503_and_retry_after() -> None:
 
     r = TestClient(app).post("/x")
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
-    assert r.json() == {
+    assert plain(r.json()) == {
         "error": {
             "code": "unavailable",
             "message": "the database did not take the write after 4 attempts",

@@ -59,8 +59,13 @@ def test_items_paging_bbox_datetime_and_scope(client: TestClient, city: SmallCit
     assert fc["numberMatched"] == 6 and fc["numberReturned"] == 4
     assert [link["rel"] for link in fc["links"]] == ["self", "alternate", "collection", "next"]
     assert "13812345678" not in r.text and "caller" not in r.text
+    assert "cursor=" in fc["links"][3]["href"]  # keyset paging: pingan.api.ogc_paging
     nxt = client.get(fc["links"][3]["href"].split("testserver")[1], headers=h).json()
-    assert nxt["numberReturned"] == 2 and "prev" in [link["rel"] for link in nxt["links"]]
+    assert nxt["numberReturned"] == 2 and "next" not in [link["rel"] for link in nxt["links"]]
+    by_offset = client.get(
+        "/api/v1/ogc/collections/incidents/items", params={"limit": 4, "offset": 4}, headers=h
+    ).json()
+    assert by_offset["numberReturned"] == 2 and "prev" in [x["rel"] for x in by_offset["links"]]
     r = client.get(
         "/api/v1/ogc/collections/incidents/items",
         params={"datetime": "2026-10-02T00:00:00Z/2026-10-03T23:59:59Z"},
@@ -205,8 +210,8 @@ def test_limit_declares_its_maximum_and_larger_is_clamped(
         ({"bbox-crs": "EPSG:4490"}, "bbox-crs: only CRS84"),
         (
             {"subtype": "fight"},
-            "subtype: unknown query parameter; this resource takes bbox, datetime, f, limit, "
-            "offset",
+            "subtype: unknown query parameter; this resource takes bbox, cursor, datetime, f, "
+            "limit, offset",
         ),
         ({"limit": "0"}, "limit: Input should be greater than or equal to 1"),
         ({"limit": "many"}, "limit: Input should be a valid integer"),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pingan.api.error_text import explain, request_language
 from pingan.errors import PingAnError, TooManyRequests, Unavailable
 from pingan.store.group import is_transient
 
@@ -39,6 +40,9 @@ _ERROR_JSON: dict[str, Any] = {
                         "message": {"type": "string"},
                         "field": {"type": "string"},
                         "detail": {"type": "object"},
+                        "key": {"type": "string"},
+                        "params": {"type": "object"},
+                        "display": {"type": "string"},
                     },
                 }
             },
@@ -110,7 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"Retry-After": "1"}
         elif isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after_s)}
-        return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
+        return JSONResponse(_shown(request, exc.to_dict()), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -122,6 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 msg = f"too long: at most {e.get('ctx', {}).get('max_length')} characters"
             errors.append({"field": field, "reason": msg, "type": e.get("type")})
         first = errors[0] if errors else {"field": "body", "reason": "invalid"}
+        raw = exc.errors()
         body = {
             "error": {
                 "code": "invalid",
@@ -130,16 +135,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 "detail": {"errors": errors},
             }
         }
+        lang = request_language(request)
+        body["error"] = explain(body["error"], lang, validation=dict(raw[0]) if raw else {})
         return JSONResponse(body, status_code=_bad_input_status(request))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
-        return JSONResponse(
-            {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
-        )
+        body = {"error": {"code": code, "message": str(exc.detail)}}
+        return JSONResponse(_shown(request, body), status_code=exc.status_code)
 
     @app.exception_handler(PoolTimeout)
     async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
@@ -171,19 +177,30 @@ def _unavailable(request: Request, exc: BaseException) -> JSONResponse:
         "try again in a few seconds",
         detail={"cause": type(cause).__name__},
     )
-    return JSONResponse(error.to_dict(), status_code=503, headers={"Retry-After": "2"})
+    return JSONResponse(
+        _shown(request, error.to_dict()), status_code=503, headers={"Retry-After": "2"}
+    )
 
 
 def _internal_body(request: Request) -> JSONResponse:
     at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     return JSONResponse(
-        {
-            "error": {
-                "code": "internal",
-                "message": f"internal error at {at} UTC: the server's log has the cause; "
-                "if the request changed something, look it up before sending it again",
-                "detail": {"at": at, "path": request.url.path},
-            }
-        },
+        _shown(
+            request,
+            {
+                "error": {
+                    "code": "internal",
+                    "message": f"internal error at {at} UTC: the server's log has the cause; "
+                    "if the request changed something, look it up before sending it again",
+                    "detail": {"at": at, "path": request.url.path},
+                }
+            },
+        ),
         status_code=500,
     )
+
+
+def _shown(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with the error's key, params and text in the page's language
+    (:mod:`pingan.api.error_text`)."""
+    return {**body, "error": explain(body["error"], request_language(request))}

@@ -11,11 +11,11 @@ clients, which never use the web session).
 
 from __future__ import annotations
 
-import json
-
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pingan.api.error_text import shown_json
 
 __all__ = ["AuthBeforeBody", "BodyLimit", "CookieSessions", "SecurityHeaders"]
 
@@ -61,7 +61,7 @@ class BodyLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.limit:
-                    await self._refuse(send)
+                    await self._refuse(scope, send)
                     return
                 break
         received = 0
@@ -84,7 +84,7 @@ class BodyLimit:
             if over:  # the application's answer to a cut-off body: ours instead
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await self._refuse(send)
+                    await self._refuse(scope, send)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -98,18 +98,19 @@ class BodyLimit:
             if not over:
                 raise
         if over and not started:
-            await self._refuse(send)
+            await self._refuse(scope, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = shown_json(
+            scope,
             {
                 "error": {
                     "code": "too_large",
                     "field": "body",
                     "message": f"body: larger than {self.limit} bytes",
                 }
-            }
-        ).encode()
+            },
+        )
         await send(
             {
                 "type": "http.response.start",
@@ -159,15 +160,16 @@ class AuthBeforeBody:
         if not large or await self._known(scope, bearer):
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
+        body = shown_json(
+            scope,
             {
                 "error": {
                     "code": "unauthenticated",
                     "field": "authorization",
                     "message": "sign in or send a valid bearer token before a large body",
                 }
-            }
-        ).encode()
+            },
+        )
         await send(
             {
                 "type": "http.response.start",

@@ -17,7 +17,6 @@ and no I/O; O(1) each.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from collections import deque
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pingan.api.error_text import shown_json
 from pingan.errors import Overloaded
 
 __all__ = ["Gate", "Limits", "LoadShed", "limits_for"]
@@ -147,14 +147,14 @@ class LoadShed:
         write = scope["method"] not in _SAFE
         gate = self.writes if write else self.reads
         if not await gate.enter():
-            await self._refuse(send, write=write, gate=gate)
+            await self._refuse(scope, send, write=write, gate=gate)
             return
         try:
             await self.app(scope, receive, send)
         finally:
             gate.leave()
 
-    async def _refuse(self, send: Send, *, write: bool, gate: Gate) -> None:
+    async def _refuse(self, scope: Scope, send: Send, *, write: bool, gate: Gate) -> None:
         kind = "write" if write else "read"
         retry_s = max(1, math.ceil(gate.wait_s / 2))
         error = Overloaded(
@@ -164,7 +164,7 @@ class LoadShed:
         )
         if gate.shed % 100 == 1:  # the first of a burst, then one line a hundred
             log.warning("load shed: %s (%d %ss shed so far)", error.message, gate.shed, kind)
-        body = json.dumps(error.to_dict()).encode()
+        body = shown_json(scope, error.to_dict())
         await send(
             {
                 "type": "http.response.start",

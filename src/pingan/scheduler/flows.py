@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -26,7 +27,16 @@ from pingan.scheduler.schemas import JobRead, RunRead
 from pingan.store.base import utcnow
 from pingan.store.engine import unit_of_work
 
-__all__ = ["Due", "due_jobs", "job_or_raise", "job_rows", "run_job_flow", "start_manual_run_flow"]
+__all__ = [
+    "Due",
+    "begin_run_flow",
+    "due_jobs",
+    "end_run_flow",
+    "job_or_raise",
+    "job_rows",
+    "run_job_flow",
+    "start_manual_run_flow",
+]
 
 log = logging.getLogger("pingan.scheduler")
 
@@ -84,21 +94,13 @@ def run_job_flow(
     """Run ``job`` for ``slot_at`` and record it; None if that slot already had a run.
 
     With ``run_id`` the run row exists already (a manual run recorded by
-    :func:`start_manual_run_flow`)."""
+    :func:`start_manual_run_flow`, or a scheduled one by :func:`begin_run_flow`)."""
     if run_id is None:
-        with unit_of_work(engine) as s:
-            run = service.start_run(
-                s,
-                job=job.name,
-                slot_at=slot_at,
-                trigger=trigger,
-                started_by=started_by,
-                now=utcnow(),
-            )
-            s.commit()
-            if run is None:
-                return None
-            run_id = run.id
+        run_id = begin_run_flow(
+            engine, job, slot_at=slot_at, trigger=trigger, started_by=started_by
+        )
+        if run_id is None:
+            return None
     result = None
     error = None
     try:
@@ -109,10 +111,35 @@ def run_job_flow(
     except Exception as exc:  # a job's fault must not stop the scheduler
         error = type(exc).__name__
         log.exception("scheduled job %s failed", job.name)
+    end_run_flow(engine, run_id=run_id, result=result, error=error)
+    return run_id
+
+
+def begin_run_flow(
+    engine: Engine,
+    job: Job,
+    *,
+    slot_at: dt.datetime,
+    trigger: str = "schedule",
+    started_by: str = "scheduler",
+) -> int | None:
+    """Record the start of a run of ``job`` for ``slot_at`` (its own transaction); its id, or
+    None when that slot already has a run (another process took it)."""
+    with unit_of_work(engine) as s:
+        run = service.start_run(
+            s, job=job.name, slot_at=slot_at, trigger=trigger, started_by=started_by, now=utcnow()
+        )
+        s.commit()
+        return None if run is None else run.id
+
+
+def end_run_flow(
+    engine: Engine, *, run_id: int, result: dict[str, Any] | None, error: str | None
+) -> None:
+    """Record the end of run ``run_id``: its summary, or ``error`` (a safe text) when it failed."""
     with unit_of_work(engine) as s:
         service.finish_run(s, run_id=run_id, now=utcnow(), result=result, error=error)
         s.commit()
-    return run_id
 
 
 def start_manual_run_flow(session: Session, job: Job, *, actor: Actor) -> ScheduledRun:

@@ -169,7 +169,7 @@ window.PingAnAddressSearch = (function () {
           credentials: "same-origin", signal: inflight.signal });
         const body = await r.json().catch(() => ({}));
         if (mine !== seq) return;
-        if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
+        if (!r.ok) throw new Error((body.error && (body.error.display || body.error.message)) || r.statusText);
         results = (body.features || []).map((f) => ({
           label: f.properties.label,
           lon: f.geometry.coordinates[0],

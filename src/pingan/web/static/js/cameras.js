@@ -162,7 +162,7 @@
       const r = await fetch("/api/v1/cameras/siting?format=" + format, {
         method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(sitingBody()),
       });
-      if (!r.ok) throw new Error((await r.json().catch(() => ({ error: {} }))).error.message || r.statusText);
+      if (!r.ok) throw new Error(window.PA.errorText(await r.json().catch(() => ({})), r.statusText));
       const blob = await r.blob();
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);

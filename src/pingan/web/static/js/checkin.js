@@ -50,7 +50,7 @@
       if (r.status === 422 && det.distance_m != null) result(fmt("ck.far", { d: Math.round(det.distance_m), r: Math.round(det.radius_m) }), false);
       else if (r.status === 409 && det.windows) result(fmt("ck.window", { w: det.windows.join(", "), now: det.local_time }), false);
       else if (r.status === 409) result(t("ck.not_day"), false);
-      else result(err.message || r.statusText, false);
+      else result(window.PA.errorText(body, r.statusText), false);
       $("ck-result").dataset.ok = "0";
     }
     draw();

@@ -7,6 +7,7 @@ window.PA = (function () {
   // the actions the permission table allows the signed-in role (pingan.permissions)
   const allowed = new Set((document.body.dataset.can || "").split(" ").filter(Boolean));
   const can = (action) => allowed.has(action);
+  const lang = document.documentElement.lang || "zh-CN";
   async function api(path, opts) {
     const o = Object.assign({ headers: {} }, opts || {});
     o.headers = Object.assign({ Accept: "application/json" }, o.headers);
@@ -18,11 +19,20 @@ window.PA = (function () {
     const r = await fetch(path, o);
     if (r.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("unauthenticated"); }
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
+    if (!r.ok) {
+      const err = new Error(errorText(body, r.statusText));
+      Object.assign(err, { status: r.status, code: (body.error || {}).code, key: (body.error || {}).key });
+      throw err;
+    }
     return body;
   }
+  // the text of an API error in the page's language: the server's `display` (pingan.api.error_text),
+  // never its English `message` on a Chinese page
+  function errorText(body, fallback) {
+    const e = (body && body.error) || {};
+    return e.display || (lang === "en" && e.message) || fallback || t("common.error");
+  }
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  const lang = document.documentElement.lang || "zh-CN";
   // forms marked data-js are sent by the page's script, never by the browser (Enter in a field
   // would otherwise submit them as a GET with their text in the URL); no inline handler: CSP
   document.addEventListener("submit", (e) => {
@@ -31,5 +41,5 @@ window.PA = (function () {
   const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang, { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "";
   const CLASS_COLORS = { criminal: "#c62828", public_order: "#ef8f00", traffic: "#1565c0", fire: "#d84315", dispute: "#8e24aa", assistance: "#2e7d32", other: "#607d8b" };
   const UNIT_COLORS = { available: "#2e7d32", dispatched: "#ef8f00", on_scene: "#c62828", off_duty: "#9e9e9e" };
-  return { t, api, esc, fmtTime, csrf, lang, can, CLASS_COLORS, UNIT_COLORS };
+  return { t, api, errorText, esc, fmtTime, csrf, lang, can, CLASS_COLORS, UNIT_COLORS };
 })();

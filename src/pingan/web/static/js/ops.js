@@ -71,7 +71,7 @@
           const fd = new FormData(); fd.append("file", file); fd.append("recipient_id", String(rec));
           const up = await fetch(`/api/v1/instructions/${ins}/attachments`, { method: "POST", body: fd, headers: { "X-CSRF-Token": window.PA.csrf, Accept: "application/json" } });
           const ub = await up.json();
-          if (!up.ok) throw new Error((ub.error && ub.error.message) || up.statusText);
+          if (!up.ok) throw new Error(window.PA.errorText(ub, up.statusText));
           body.attachment_ids.push(ub.id);
         }
         if (form.elements.loc.checked && navigator.geolocation) {

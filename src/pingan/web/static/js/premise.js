@@ -92,7 +92,7 @@
     const fd = new FormData();
     fd.append("file", input.files[0]);
     const r = await fetch(`/api/v1/rectification-orders/${li.dataset.id}/photos`, { method: "POST", body: fd, headers: { "X-CSRF-Token": window.PA.csrf } });
-    $("status").textContent = r.ok ? t("kp.done") : ((await r.json().catch(() => ({}))).error || {}).message || r.statusText;
+    $("status").textContent = r.ok ? t("kp.done") : window.PA.errorText(await r.json().catch(() => ({})), r.statusText);
   });
   load();
 })();
