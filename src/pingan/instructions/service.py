@@ -473,6 +473,8 @@ def transition(
             field="to_state",
         )
     when = _aware("at", at) if at is not None else utcnow()
+    if when > utcnow() + dt.timedelta(minutes=5):
+        raise Invalid("at", "is in the future: send the time the step was taken")
     data: dict[str, Any] = {}
     if to_state == "reported":
         body = (text or "").strip()

@@ -1,0 +1,40 @@
+/* The field app's service worker routes (appended by pingan.web.fieldapp to Workbox's modules
+ * and the precache list). Scope /m/: it answers the requests of the app's pages only. */
+"use strict";
+const { precaching, routing, strategies, expiration, cacheableResponse } = self.workbox;
+
+self.skipWaiting();
+workbox.core.clientsClaim();
+
+// the shell's scripts, styles and icon, by content revision
+precaching.precacheAndRoute(self.__PRECACHE.concat([{ url: "/m/manifest.webmanifest", revision: null }]));
+precaching.cleanupOutdatedCaches();
+
+const ok = new cacheableResponse.CacheableResponsePlugin({ statuses: [200] });
+
+// the app shell: from the cache at once, refreshed behind (it opens with no network)
+routing.registerRoute(
+  ({ request, url }) => request.mode === "navigate" && url.pathname === "/m/",
+  new strategies.StaleWhileRevalidate({ cacheName: "field-shell", plugins: [ok] })
+);
+
+// the API's reads the app shows (queue, tasks, posts, incidents, the road layer): the network
+// first, the last answer when there is none
+routing.registerRoute(
+  ({ request, url }) => request.method === "GET" && url.pathname.startsWith("/api/v1/")
+    && !url.pathname.endsWith("/stream"),
+  new strategies.NetworkFirst({
+    cacheName: "field-api",
+    networkTimeoutSeconds: 6,
+    plugins: [ok, new expiration.ExpirationPlugin({ maxEntries: 200, maxAgeSeconds: 7 * 86400 })],
+  })
+);
+
+// the map's library and any other static file met later
+routing.registerRoute(
+  ({ request, url }) => request.method === "GET" && url.pathname.startsWith("/static/"),
+  new strategies.CacheFirst({
+    cacheName: "field-static",
+    plugins: [ok, new expiration.ExpirationPlugin({ maxEntries: 60, maxAgeSeconds: 30 * 86400 })],
+  })
+);
