@@ -111,6 +111,7 @@ def build_small_city(session: Session) -> SmallCity:
         "officer0": ("community_officer", "T1-S0-C0"),
         "analyst": ("analyst", None),
         "supervisor": ("supervisor", None),
+        "volunteer0": ("volunteer", "T1-S0-C0"),
     }
     for name, (role, code) in roles.items():
         u = auth.create_user(

@@ -56,11 +56,13 @@ from pingan.keyplaces.models import (
     RectificationOrder,
     SchoolPost,
 )
+from pingan.ledger.models import LedgerEntry
 from pingan.patrols.models import PatrolItem, PatrolPlan
 from pingan.places.models import Address, KeyArea, Premises
 from pingan.ratings.models import Hazard, PremisesFeature, Rating, StationPhone
 from pingan.resources.models import Resource, ResourcePosition
 from pingan.scheduler.models import ScheduledRun, SchedulerLease
+from pingan.volunteers.models import VolunteerMember, VolunteerShift, VolunteerTeam
 
 __all__ = [
     "Address",
@@ -104,6 +106,7 @@ __all__ = [
     "Jurisdiction",
     "KeyArea",
     "KeyplacePhoto",
+    "LedgerEntry",
     "MediationStep",
     "MoveUp",
     "Notice",
@@ -137,4 +140,7 @@ __all__ = [
     "SmsCode",
     "StationPhone",
     "User",
+    "VolunteerMember",
+    "VolunteerShift",
+    "VolunteerTeam",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "ACTIONS",
     "PAGES",
     "ROLES",
+    "STAFF",
     "Action",
     "PageRule",
     "Scope",
@@ -49,8 +50,14 @@ ROLES: tuple[str, ...] = (
     "community_officer",
     "analyst",
     "supervisor",
+    "volunteer",
 )
-"""Every role, in the order the docs list them (the same as ``pingan.auth.models.ROLES``)."""
+"""Every role, in the order the docs list them (the same as ``pingan.auth.models.ROLES``).
+``volunteer`` is a member of a volunteer patrol team (群防群治): it signs in to the field app's
+volunteer mode, sees its own shifts and checks in and out; nothing else."""
+
+STAFF: tuple[str, ...] = tuple(r for r in ROLES if r != "volunteer")
+"""The roles of the police staff (every role but ``volunteer``)."""
 
 Scope = Literal["bureau", "jurisdiction", "own"]
 
@@ -70,8 +77,8 @@ _J: Scope = "jurisdiction"
 _B: Scope = "bureau"
 _O: Scope = "own"
 
-_EVERYONE_J: dict[str, Scope] = dict.fromkeys(ROLES, _J)
-_EVERYONE_B: dict[str, Scope] = dict.fromkeys(ROLES, _B)
+_EVERYONE_J: dict[str, Scope] = dict.fromkeys(STAFF, _J)
+_EVERYONE_B: dict[str, Scope] = dict.fromkeys(STAFF, _B)
 _ANALYSIS: dict[str, Scope] = {
     "admin": _J,
     "commander": _J,
@@ -102,11 +109,16 @@ def _actions(*items: Action) -> dict[str, Action]:
 
 ACTIONS: dict[str, Action] = _actions(
     # --- the caller's own account, reference data, maps and jobs
-    Action("account.read", "read their account", _EVERYONE_B, "others' accounts: user.manage"),
+    Action(
+        "account.read",
+        "read their account",
+        dict.fromkeys(ROLES, _B),
+        "others' accounts: user.manage",
+    ),
     Action("user.manage", "manage users", {"admin": _B}),
     Action("reference.read", "read reference data", _EVERYONE_B, "the incident taxonomy"),
     Action("map.read", "read map layers", _EVERYONE_J, "roads, OGC collections, point lookup"),
-    Action("job.read", "read background jobs", dict.fromkeys(ROLES, _O)),
+    Action("job.read", "read background jobs", dict.fromkeys(STAFF, _O)),
     Action("job.run", "run scheduled jobs", {"admin": _B}),
     Action("audit.read", "read the audit log", {"admin": _B}),
     # --- jurisdictions
@@ -180,8 +192,8 @@ ACTIONS: dict[str, Action] = _actions(
     Action(
         "field.use",
         "use the field app",
-        {"station_chief": _O, "community_officer": _O},
-        "the phone app /m/: own duties, offline queue, on-duty switch",
+        {"station_chief": _O, "community_officer": _O, "volunteer": _O},
+        "the phone app /m/: own duties, offline queue, on-duty switch; volunteers: check-in only",
     ),
     # --- places
     Action("place.read", "read places", _EVERYONE_J, "premises and key areas, contacts masked"),
@@ -323,6 +335,37 @@ ACTIONS: dict[str, Action] = _actions(
         "evaluation.inspect",
         "record premises inspections",
         {"admin": _J, "station_chief": _J, "community_officer": _J},
+    ),
+    # --- the services ledger (服务台账) and volunteer teams (群防群治), issue 24
+    Action(
+        "ledger.record",
+        "record services in the ledger",
+        {"station_chief": _J, "community_officer": _J},
+        "what an officer did for people, at a point of their jurisdiction; no personal data",
+    ),
+    Action(
+        "ledger.read",
+        "read the services ledger",
+        {**_ISSUERS, "community_officer": _O},
+        "community officers: their own entries; counts per officer, cell and community",
+    ),
+    Action(
+        "volunteer.read",
+        "read volunteer teams",
+        {**_ISSUERS, "community_officer": _J},
+        "teams, members (masked), shifts, hours, recognition, hot cells without a team",
+    ),
+    Action(
+        "volunteer.manage",
+        "manage volunteer teams",
+        {"admin": _J, "station_chief": _J, "community_officer": _J},
+        "teams, members, shifts; assign teams to hot cells",
+    ),
+    Action(
+        "volunteer.shift",
+        "check in to volunteer shifts",
+        {"station_chief": _J, "community_officer": _J, "volunteer": _O},
+        "volunteers: their own shifts of today only",
     ),
 )
 

@@ -20,6 +20,7 @@ USERS = {
     "community_officer": "officer0",
     "analyst": "analyst",
     "supervisor": "supervisor",
+    "volunteer": "volunteer0",
 }
 SERVED_NAV_PAGES = [p for p in permissions.PAGES if p.nav]
 EXTRA_PAGES = ["/casework/disputes/new", "/posts/checkin"]

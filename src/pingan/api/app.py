@@ -73,6 +73,8 @@ _ROUTERS = (
     "pingan.web.events",
     "pingan.fieldapp.views",
     "pingan.web.fieldapp",
+    "pingan.ledger.views",
+    "pingan.volunteers.views",
 )
 
 

@@ -186,6 +186,15 @@ def _build(
             ),
         )
         summary.usernames.setdefault("supervisor", ["supervisor"])
+        from pingan.demo.ledger import seed_ledger
+
+        prog.update(  # issue 24: the services ledger, volunteer teams, volunteer_01
+            t,
+            info=seed_ledger(
+                engine, seed=seed, volunteer_password=summary.passwords.get("volunteer")
+            ),
+        )
+        summary.usernames.setdefault("volunteer", ["volunteer_01"])
         prog.update(t, info=_count_incidents(engine))  # issue 19: the analyses' counts
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)

@@ -2,7 +2,7 @@
 officer's phone reports positions for, with his duty switch.
 
 Revision ID: 0029_fieldapp
-Revises: 0022_citizen
+Revises: 0028_ledger
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0029_fieldapp"
-down_revision: str | None = "0022_citizen"
+down_revision: str | None = "0028_ledger"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

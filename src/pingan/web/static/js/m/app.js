@@ -163,15 +163,15 @@
   }
 
   function drawShifts() {
-    const list = (state.data.shifts && (state.data.shifts.items || state.data.shifts)) || [];
+    const list = state.data.shifts;
     return card(t("field.shifts"), items(Array.isArray(list) ? list : [], (s) => {
       const ref = "shift:" + s.id;
       const p = pendingFor(ref);
-      const last = p.length ? p[p.length - 1].kind : (s.checked_out_at ? "out" : s.checked_in_at ? "in" : "");
-      const act = last === "shift.in" || last === "in" ? "out" : "in";
-      return `<li><div class="fa-li-main"><strong>${esc(s.area_name || s.name || s.place || "#" + s.id)}</strong>
-        <span class="fa-sub">${esc(fmt(s.starts_at || s.start_at))} – ${esc(fmt(s.ends_at || s.end_at))}</span>${pendingMark(ref)}</div>
-        <button type="button" class="fa-big" data-act="shift" data-shift="${s.id}" data-dir="${act}">${esc(t("field.shift_" + act))}</button></li>`;
+      const last = p.length ? p[p.length - 1].kind : s.checked_out_at ? "shift.out" : s.checked_in_at ? "shift.in" : "";
+      const btn = last === "shift.out" ? "" : last === "shift.in" ? "out" : "in";
+      return `<li data-shift="${s.id}"><div class="fa-li-main"><strong>${esc(s.place || s.cell_name || s.team_name)}</strong>
+        <span class="fa-sub">${esc(s.team_name)} · ${esc(fmt(s.starts_at))} – ${esc(fmt(s.ends_at))}</span>${pendingMark(ref)}</div>
+        ${btn ? `<button type="button" class="fa-big" data-act="shift" data-shift="${s.id}" data-dir="${btn}">${esc(t("field.shift_" + btn))}</button>` : ""}</li>`;
     }, "field.none_shifts"), "fa-shifts");
   }
 
