@@ -34,6 +34,7 @@
     const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (r.status === 401) { toast(t("field.signin_again"), true); throw new Error("401"); }
     if (!r.ok) throw new Error(String(r.status));
+    if (r.headers.get("X-Pingan-Offline")) throw new Error("offline");  // the worker: no network
     return r.json();
   }
 
@@ -63,7 +64,9 @@
   // ------------------------------------------------------------------ the queue
   const pendingFor = (ref) => state.outbox.filter((r) => r.ref === ref && r.state !== "done");
   async function queue(item) {
-    await FQ.add(Object.assign({ at: new Date().toISOString() }, item));
+    // the time the officer acted: the one the body sends, if it sends one
+    const at = (item.body && (item.body.at || item.body.registered_at)) || new Date().toISOString();
+    await FQ.add(Object.assign({ at }, item));
     toast(navigator.onLine ? t("field.sending") : t("field.saved_offline"));
   }
   const where = () => state.fix ? { lon: +state.fix.lon.toFixed(6), lat: +state.fix.lat.toFixed(6) } : null;
@@ -320,6 +323,7 @@
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": FQ.csrf },
         body: JSON.stringify({ on_duty: on }) });
       const d = await r.json();
+      if (r.headers.get("X-Pingan-Offline")) { toast(t("field.duty_needs_network"), true); return; }
       if (!r.ok) { toast((d.error && d.error.message) || String(r.status), true); return; }
       state.data.me = d;
       await FQ.saveSnap("me", d);
@@ -347,7 +351,7 @@
     try {
       const r = await fetch(`/api/v1/resources/${me.unit.id}/positions`, { method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": FQ.csrf }, body: JSON.stringify(body) });
-      if (r.ok) {
+      if (r.ok && !r.headers.get("X-Pingan-Offline")) {
         lastSent = { lon: body.lon, lat: body.lat, t: Date.now() };
         $("fa-sharing").textContent = `${t("field.sharing")} ${body.lon.toFixed(5)}, ${body.lat.toFixed(5)} · ${fmt(body.at)}`;
         $("fa-sharing").dataset.sent = String(+($("fa-sharing").dataset.sent || 0) + 1);
@@ -411,7 +415,7 @@
     state.outbox = await FQ.list();
     draw();
     document.body.dataset.ready = "1";  // drawn from the last synced copy: usable now
-    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/m/sw.js", { scope: "/m/" }).catch(() => {});
+    if ("serviceWorker" in navigator && navigator.onLine) navigator.serviceWorker.register("/m/sw.js", { scope: "/m/" }).catch(() => {});
     watchPosition();
     if (navigator.onLine) {
       await refresh();

@@ -82,6 +82,7 @@ window.FQ = (function () {
         method, body, credentials: "same-origin",
         headers: { Accept: "application/json", "Content-Type": type, "Idempotency-Key": key, "X-CSRF-Token": csrf },
       });
+      if (r.headers.get("X-Pingan-Offline")) return { status: 0, data: {} };  // the worker: no network
       const data = await r.json().catch(() => ({}));
       const err = data && data.error;
       if (r.status === 403 && err && err.field === "x-csrf-token" && attempt === 0) { await refreshCsrf(); continue; }

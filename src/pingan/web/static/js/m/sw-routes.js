@@ -6,11 +6,31 @@ const { precaching, routing, strategies, expiration, cacheableResponse } = self.
 self.skipWaiting();
 workbox.core.clientsClaim();
 
+// the shell page of the signed-in officer, kept at install (the first visit's page was loaded
+// before this worker ran); a redirect to the sign-in page is not kept
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    try {
+      const r = await fetch("/m/", { credentials: "same-origin", redirect: "manual" });
+      if (r.ok && r.type === "basic") await (await caches.open("field-shell")).put("/m/", r);
+    } catch (e) { /* no network: the next visit keeps it */ }
+  })());
+});
+
 // the shell's scripts, styles and icon, by content revision
 precaching.precacheAndRoute(self.__PRECACHE.concat([{ url: "/m/manifest.webmanifest", revision: null }]));
 precaching.cleanupOutdatedCaches();
 
 const ok = new cacheableResponse.CacheableResponsePlugin({ statuses: [200] });
+
+// no network and nothing kept: an answer the app reads as "offline" (header X-Pingan-Offline)
+// instead of a network error, so a request that races a lost connection fails quietly; the
+// queue keeps the action and the page keeps its last copy
+const offline = {
+  handlerDidError: async () => new Response('{"offline":true}', {
+    status: 200, headers: { "Content-Type": "application/json", "X-Pingan-Offline": "1" },
+  }),
+};
 
 // the app shell: from the cache at once, refreshed behind (it opens with no network)
 routing.registerRoute(
@@ -26,9 +46,18 @@ routing.registerRoute(
   new strategies.NetworkFirst({
     cacheName: "field-api",
     networkTimeoutSeconds: 6,
-    plugins: [ok, new expiration.ExpirationPlugin({ maxEntries: 200, maxAgeSeconds: 7 * 86400 })],
+    plugins: [ok, new expiration.ExpirationPlugin({ maxEntries: 200, maxAgeSeconds: 7 * 86400 }), offline],
   })
 );
+
+// the queue's changes: straight to the network; with none, the "offline" answer above
+for (const method of ["POST", "PUT", "PATCH"]) {
+  routing.registerRoute(
+    ({ url }) => url.pathname.startsWith("/api/v1/"),
+    new strategies.NetworkOnly({ plugins: [offline] }),
+    method
+  );
+}
 
 // the map's library and any other static file met later
 routing.registerRoute(
