@@ -133,7 +133,6 @@ def _phone(
     errors: list[str] = []
     foreign: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("requestfailed", lambda r: print("FAILED", user, r.url, r.failure))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on(
         "request",
@@ -299,11 +298,10 @@ def test_a_queued_action_that_conflicts_shows_the_reason(tmp_path: Path) -> None
             )
         engine.dispose()
         ctx.set_offline(False)
-        page.wait_for_selector(
-            f'#fa-sign li[data-rec="{ids["sign"][1]}"] .fa-tag.bad', timeout=60_000
-        )
         page.click('#fa-tabs button[data-tab="outbox"]')
-        item = page.wait_for_selector('#fa-outbox li[data-state="failed"]')
+        # refused (409): the sign stays on the phone with the reason; the instruction signed at
+        # the desk left the list to sign
+        item = page.wait_for_selector('#fa-outbox li[data-state="failed"]', timeout=60_000)
         text = item.inner_text()
         assert "与当前状态冲突" in text and "signed" in text
         assert page.evaluate("() => document.getElementById('fa-badge').classList.contains('bad')")
