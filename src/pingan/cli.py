@@ -25,6 +25,7 @@ from pingan.commands import (
     disputes,
     evaluation,
     events,
+    fieldapp,
     importing,
     instructions,
     keyplaces,
@@ -74,6 +75,7 @@ app.add_typer(citizens.citizens_app, name="citizens")
 app.add_typer(patrols.app, name="patrols")
 app.add_typer(events.app, name="events")
 app.add_typer(aggregates.app, name="aggregates")
+app.add_typer(fieldapp.app, name="field")
 
 
 def main() -> None:

@@ -310,3 +310,63 @@ def test_a_queued_action_that_conflicts_shows_the_reason(tmp_path: Path) -> None
         page.screenshot(path=str(ARTIFACTS / "fieldapp-conflict.png"))
         # the 409 of the sync is the answer the app expected: no console error beyond it
         assert [e for e in errors if "409" not in e] == [] and foreign == []
+
+
+def test_field_i18n_files_cover_every_key() -> None:
+    import json
+    import re
+
+    web = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web"
+    zh = json.loads((web / "i18n" / "field.zh-CN.json").read_text(encoding="utf-8"))
+    en = json.loads((web / "i18n" / "field.en.json").read_text(encoding="utf-8"))
+    assert set(zh) == set(en)
+    text = (web / "static" / "js" / "m" / "app.js").read_text(encoding="utf-8")
+    text += (web / "templates" / "field.html").read_text(encoding="utf-8")
+    used = set(re.findall(r'\bt\(\s*"((?:field|ledger)\.[a-z0-9_.]+[a-z0-9_])"\s*\)', text))
+    assert used and used <= set(en), used - set(en)
+    for prefix, names in {
+        "field.tab.": ("home", "ledger", "dispute", "outbox", "shifts"),
+        "field.state.": ("waiting", "sending", "done", "failed"),
+        "field.err.": ("409", "422", "404", "403", "413", "other"),
+        "ledger.kind.": (
+            "visit", "mediation", "help", "lost_found", "certificate", "school_talk", "other",
+        ),
+        "field.shift_": ("in", "out"),
+    }.items():  # fmt: skip
+        assert {prefix + n for n in names} <= set(en)
+
+
+@needs_browser
+def test_on_duty_shares_the_units_position_in_english(tmp_path: Path) -> None:
+    from pingan.resources.models import Resource, ResourcePosition
+    from pingan.store.engine import make_engine
+
+    url, city = prepare_db(tmp_path / "web.db")
+    ids = _seed(url, city)
+    with served_browser(tmp_path, url=url) as live:
+        _ctx, page, errors, foreign = _phone(live.browser, live.base, "officer0", ids["where"])
+        page.goto(f"{live.base}/lang/en?back=/m/")
+        page.wait_for_selector('body[data-ready="1"]')
+        page.wait_for_selector("#fa-duty:not([hidden])")
+        assert "On duty" in page.inner_text("#fa-duty")
+        assert page.inner_text("#fa-sharing") == "Off duty: your position is not shared."
+        page.check("#fa-duty-toggle")
+        page.wait_for_selector("#fa-sharing[data-sent]", timeout=30_000)
+        assert page.inner_text("#fa-sharing").startswith("Sharing position:")
+        page.screenshot(path=str(ARTIFACTS / "fieldapp-on-duty-en.png"))
+        page.uncheck("#fa-duty-toggle")
+        page.wait_for_function(
+            "() => document.getElementById('fa-sharing').textContent.startsWith('Off duty')"
+        )
+        assert errors == [] and foreign == []
+    engine = make_engine(url)
+    with engine.connect() as c:
+        unit = c.execute(select(Resource).where(Resource.code == "FT-C0")).one()
+        assert unit.lon == pytest.approx(ids["where"][0]) and unit.lat == pytest.approx(
+            ids["where"][1]
+        )
+        n = c.scalar(
+            select(func.count(ResourcePosition.id)).where(ResourcePosition.resource_id == unit.id)
+        )
+        assert n >= 1
+    engine.dispose()

@@ -108,6 +108,8 @@ def claim(
                 session.add(fresh)
         except IntegrityError:
             return InProgress()
+        if fresh.id % 500 == 0:  # now and then, the keys past their 48 h (an indexed delete)
+            purge(session, now=now)
         return Claimed(fresh.id)
     if row.endpoint != endpoint[:300] or row.body_hash != body_hash:
         return Mismatch()
@@ -176,7 +178,7 @@ def set_duty(session: Session, *, principal: Principal, on_duty: bool) -> FieldU
     if link is None:
         raise Conflict(
             "no unit is linked to you: your station links one "
-            "(pingan field link --user NAME --unit CODE)",
+            "(pingan field link --officer NAME --unit CODE)",
             field="on_duty",
         )
     if link.on_duty != on_duty:

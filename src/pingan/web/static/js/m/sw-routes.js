@@ -32,10 +32,11 @@ const offline = {
   }),
 };
 
-// the app shell: from the cache at once, refreshed behind (it opens with no network)
+// the app shell: the network first (the language and the session may have changed), the kept
+// copy when there is none or it is slow (it opens with no network)
 routing.registerRoute(
   ({ request, url }) => request.mode === "navigate" && url.pathname === "/m/",
-  new strategies.StaleWhileRevalidate({ cacheName: "field-shell", plugins: [ok] })
+  new strategies.NetworkFirst({ cacheName: "field-shell", networkTimeoutSeconds: 2, plugins: [ok] })
 );
 
 // the API's reads the app shows (queue, tasks, posts, incidents, the road layer): the network
