@@ -345,8 +345,8 @@ def test_on_duty_shares_the_units_position_in_english(tmp_path: Path) -> None:
     ids = _seed(url, city)
     with served_browser(tmp_path, url=url) as live:
         _ctx, page, errors, foreign = _phone(live.browser, live.base, "officer0", ids["where"])
-        page.goto(f"{live.base}/lang/en?back=/m/")
-        page.wait_for_selector('body[data-ready="1"]')
+        page.click(".fa-lang")  # to English: the shell comes from the network, not the copy
+        page.wait_for_selector('html[lang="en"] body[data-ready="1"]')
         page.wait_for_selector("#fa-duty:not([hidden])")
         assert "On duty" in page.inner_text("#fa-duty")
         assert page.inner_text("#fa-sharing") == "Off duty: your position is not shared."

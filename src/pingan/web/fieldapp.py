@@ -4,9 +4,10 @@ manifest and its service worker ``/m/sw.js`` (scope ``/m/``).
 The service worker is Workbox (copied from npm into ``static/vendor/workbox`` by
 ``scripts/install_frontend.sh``): the shell's scripts and styles are precached with their
 content hash as revision (computed here when the worker is served, so a changed file is
-fetched again and an unchanged one never is), the shell page comes from the network and
-from the cache when there is none or it takes over 2 s, the API's reads fall back to the cache
-offline. The queue of actions made offline lives in IndexedDB (``static/js/m/queue.js``)."""
+fetched again and an unchanged one never is), the shell page comes from the kept copy at
+once and is refreshed behind (network first when reached from the sign-in or the language
+switch), the API's reads fall back to the cache offline. The queue of actions made offline
+lives in IndexedDB (``static/js/m/queue.js``)."""
 
 from __future__ import annotations
 

@@ -415,6 +415,7 @@
     state.outbox = await FQ.list();
     draw();
     document.body.dataset.ready = "1";  // drawn from the last synced copy: usable now
+    if (performance.mark) performance.mark("pa-ready");
     if ("serviceWorker" in navigator && navigator.onLine) navigator.serviceWorker.register("/m/sw.js", { scope: "/m/" }).catch(() => {});
     watchPosition();
     if (navigator.onLine) {

@@ -7,7 +7,8 @@
  * Snapshots of the last answers of the reads (the officer's queue, tasks, ...) live here too. */
 "use strict";
 window.FQ = (function () {
-  const DB = "pingan-field";
+  // one database per user: a phone handed over keeps nobody else's queue or copies
+  const DB = "pingan-field:" + (document.body.dataset.user || "");
   const listeners = new Set();
   let csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   let dbp = null;

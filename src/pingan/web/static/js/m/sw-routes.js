@@ -32,11 +32,31 @@ const offline = {
   }),
 };
 
-// the app shell: the network first (the language and the session may have changed), the kept
-// copy when there is none or it is slow (it opens with no network)
+// the app shell: from the kept copy at once, refreshed behind, so it opens with a slow network
+// or none; a navigation from another page of the site (the sign-in, the language switch) or
+// with ?fresh goes to the network first (another user, another language), the copy if none
 routing.registerRoute(
   ({ request, url }) => request.mode === "navigate" && url.pathname === "/m/",
-  new strategies.NetworkFirst({ cacheName: "field-shell", networkTimeoutSeconds: 2, plugins: [ok] })
+  async ({ request, url, event }) => {
+    const cache = await caches.open("field-shell");
+    const network = fetch(request).then(async (r) => {
+      if (r.ok && r.type === "basic" && !r.redirected) await cache.put("/m/", r.clone());
+      return r;
+    });
+    const from = request.referrer ? new URL(request.referrer) : null;
+    const elsewhere = from && from.origin === url.origin && !from.pathname.startsWith("/m/");
+    if (!url.searchParams.has("fresh") && !elsewhere) {
+      const kept = await cache.match("/m/");
+      if (kept) { event.waitUntil(network.catch(() => null)); return kept; }
+    }
+    try {
+      return await network;
+    } catch (e) {
+      const kept = await cache.match("/m/");
+      if (kept) return kept;
+      throw e;
+    }
+  }
 );
 
 // the API's reads the app shows (queue, tasks, posts, incidents, the road layer): the network
