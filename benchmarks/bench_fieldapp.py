@@ -39,7 +39,7 @@ from tests.serverutil import free_port, prepare_db, start_server  # noqa: E402
 from tests.web.test_fieldapp_browser import _seed  # noqa: E402
 
 STATIC = ROOT / "src" / "pingan" / "web" / "static"
-SHELL_JS = ("vendor/idb.js", "js/m/queue.js", "js/m/app.js")
+SHELL_JS = ("vendor/idb.js", "js/m/queue.js", "js/m/map.js", "js/m/app.js")
 WORKER_JS = (
     *(f"vendor/workbox/workbox-{m}.prod.js" for m in (
         "core", "routing", "strategies", "cacheable-response", "expiration", "precaching",

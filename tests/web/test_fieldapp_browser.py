@@ -325,7 +325,7 @@ def test_field_i18n_files_cover_every_key() -> None:
     used = set(re.findall(r'\bt\(\s*"((?:field|ledger)\.[a-z0-9_.]+[a-z0-9_])"\s*\)', text))
     assert used and used <= set(en), used - set(en)
     for prefix, names in {
-        "field.tab.": ("home", "ledger", "dispute", "outbox", "shifts"),
+        "field.tab.": ("home", "map", "ledger", "dispute", "outbox", "shifts"),
         "field.state.": ("waiting", "sending", "done", "failed"),
         "field.err.": ("409", "422", "404", "403", "413", "other"),
         "ledger.kind.": (
@@ -370,3 +370,22 @@ def test_on_duty_shares_the_units_position_in_english(tmp_path: Path) -> None:
         )
         assert n >= 1
     engine.dispose()
+
+
+@needs_browser
+def test_the_map_of_his_community_opens_offline(tmp_path: Path) -> None:
+    url, city = prepare_db(tmp_path / "web.db")
+    ids = _seed(url, city)
+    with served_browser(tmp_path, url=url) as live:
+        ctx, page, errors, foreign = _phone(live.browser, live.base, "officer0", ids["where"])
+        # the map's library and his cells are kept while the network is there
+        page.wait_for_selector('body[data-map-kept="1"]', timeout=60_000)
+        ctx.set_offline(True)
+        page.reload()
+        page.wait_for_selector('body[data-ready="1"]')
+        page.click('#fa-tabs button[data-tab="map"]')
+        page.wait_for_selector('#fa-map[data-drawn="1"]', timeout=60_000)
+        cells = page.evaluate("() => FQ.getSnap('cells').then(d => d.features.length)")
+        assert cells == 4  # the officer's community: its four cells
+        page.screenshot(path=str(ARTIFACTS / "fieldapp-map-offline.png"))
+        assert errors == [] and foreign == []

@@ -31,6 +31,7 @@ STATIC = Path(__file__).with_name("static")
 PRECACHE: tuple[str, ...] = (
     "js/m/queue.js",
     "js/m/app.js",
+    "js/m/map.js",
     "css/m.css",
     "img/shield.svg",
     "vendor/idb.js",
@@ -56,7 +57,11 @@ def field_app(request: Request, session: SessionDep) -> Response:
     return render(
         request,
         "field.html",
-        {"forbidden": not page.allowed},
+        {
+            "forbidden": not page.allowed,
+            # the map asks for roads only where a road network was built (else a 409)
+            "roads": (Path(request.app.state.settings.data_dir) / "roads.npz").exists(),
+        },
         principal=page.principal,
         status_code=page.status_code,
     )

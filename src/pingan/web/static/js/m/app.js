@@ -28,6 +28,7 @@
     posts: can("post.checkin") ? "/api/v1/school-posts" : null,
     incidents: can("incident.read") ? "/api/v1/incidents?limit=20" : null,
     notices: "/api/v1/instructions/notices?unread_only=true&limit=20",
+    cells: "/api/v1/ogc/collections/grid-cells/items?limit=200",
   };
 
   async function getJSON(url) {
@@ -43,6 +44,7 @@
       const d = await FQ.getSnap(name);
       if (d) state.data[name] = d;
     }
+    state.data.roads = await FQ.getSnap("roads");
     state.syncedAt = await FQ.getSnap("_at");
   }
 
@@ -56,9 +58,28 @@
       } catch (e) { /* the last copy stays */ }
     });
     await Promise.all(jobs);
+    await keepMap();
     state.syncedAt = new Date().toISOString();
     await FQ.saveSnap("_at", state.syncedAt);
     draw();
+  }
+
+  /* The map's roads (when the server has a road network) and its library, fetched while the
+   * network is there so that the map opens offline (the worker keeps the library). */
+  async function keepMap() {
+    if (VOLUNTEER) return;
+    const box = window.FieldMap && FieldMap.bounds(state.data.cells);
+    if (box && document.body.dataset.roads === "1") {
+      try {
+        const d = await getJSON(`/api/v1/map/roads?bbox=${box.map((v) => v.toFixed(5)).join(",")}&zoom=15`);
+        state.data.roads = d;
+        await FQ.saveSnap("roads", d);
+      } catch (e) { /* the last copy stays */ }
+    }
+    try {
+      await Promise.all(["/static/vendor/maplibre-gl.js", "/static/vendor/maplibre-gl.css"].map((u) => fetch(u, { credentials: "same-origin" })));
+      document.body.dataset.mapKept = "1";
+    } catch (e) { /* offline */ }
   }
 
   // ------------------------------------------------------------------ the queue
@@ -73,7 +94,7 @@
 
   // ------------------------------------------------------------------ drawing
   function tabs() {
-    const list = VOLUNTEER ? ["shifts", "outbox"] : ["home", "ledger", "dispute", "outbox"];
+    const list = VOLUNTEER ? ["shifts", "outbox"] : ["home", "map", "ledger", "dispute", "outbox"];
     $("fa-tabs").innerHTML = list.map((k) => `<button type="button" data-tab="${k}" class="${state.tab === k ? "on" : ""}">${esc(t("field.tab." + k))}</button>`).join("");
   }
 
@@ -197,9 +218,15 @@
     else if (state.tab === "dispute") html = drawDispute();
     else if (state.tab === "outbox") html = drawOutbox();
     else if (state.tab === "shifts") html = drawShifts();
+    else if (state.tab === "map") html = `<section class="fa-card fa-mapcard"><div id="fa-map" class="fa-map"></div></section>`;
     else html = drawHome();
     view.innerHTML = html;
     drawTop();
+    if (state.tab === "map" && !state.form) {
+      const inc = ((state.data.incidents && state.data.incidents.items) || []).filter((i) => i.state !== "closed");
+      FieldMap.draw($("fa-map"), { cells: state.data.cells, roads: state.data.roads, incidents: inc, fix: state.fix })
+        .catch(() => toast(t("field.map_unavailable"), true));
+    }
   }
 
   function drawTop() {
