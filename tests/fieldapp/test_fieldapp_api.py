@@ -206,3 +206,38 @@ def test_instruction_steps_keep_the_time_the_officer_acted(
     )
     assert r.status_code == 200
     assert dt.datetime.fromisoformat(r.json()["reported_at"]) == acted + dt.timedelta(minutes=5)
+
+
+def test_a_checklist_task_keeps_the_time_it_was_done(
+    client: TestClient, city: SmallCity, session: Session
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from pingan.audit.service import Actor
+    from pingan.checklists import flows as checklist_flows
+    from pingan.checklists import service as checklist_service
+
+    admin = principal_for(session, city.users["admin"])
+    checklist_service.create_template(
+        session,
+        principal=admin,
+        code="patrol_log",
+        name_zh="社区巡查日志",
+        name_en="Community patrol log",
+        role="community_officer",
+        frequency="daily",
+        target="officer",
+    )
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    checklist_flows.checklist_schedule_flow(session, actor=Actor.system("test"), day=today)
+    h = auth(city.tokens["officer0"])
+    [task] = client.get(f"/api/v1/checklists/tasks?day={today}", headers=h).json()["items"]
+    url = f"/api/v1/checklists/tasks/{task['id']}/done"
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    r = client.post(url, json={"at": future}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["error"]["message"] == "at: is in the future: send the time the task was done"
+    acted = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)
+    r = client.post(url, json={"at": acted.isoformat()}, headers=h)
+    assert r.status_code == 200, r.text
+    assert dt.datetime.fromisoformat(r.json()["done_at"]) == acted

@@ -282,7 +282,7 @@
     } else if (act === "task") {
       const title = b.closest("li").querySelector("strong").textContent;
       await queue({ kind: "task.done", label: t("field.done") + " · " + title, ref: "task:" + b.dataset.task, method: "POST",
-        url: `/api/v1/checklists/tasks/${b.dataset.task}/done`, body: { note: "" } });
+        url: `/api/v1/checklists/tasks/${b.dataset.task}/done`, body: { note: "", at: now } });
     } else if (act === "post") {
       if (!where()) { toast(t("field.no_fix"), true); return; }
       const title = b.closest("li").querySelector("strong").textContent;
