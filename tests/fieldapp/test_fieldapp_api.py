@@ -188,11 +188,20 @@ def test_instruction_steps_keep_the_time_the_officer_acted(
     rid = ins["recipients"][0]["id"]
     url = f"/api/v1/instructions/{ins['id']}/recipients/{rid}"
     h = auth(city.tokens["officer0"])
-    acted = now - dt.timedelta(minutes=40)
-    future = (now + dt.timedelta(hours=1)).isoformat()
-    r = client.post(url + "/transitions", json={"to_state": "signed", "at": future}, headers=h)
-    assert r.status_code == 422
-    assert r.json()["error"]["message"] == "at: is in the future: send the time the step was taken"
+    issued = dt.datetime.fromisoformat(ins["created_at"])
+    acted = issued + dt.timedelta(milliseconds=1)
+    for at, message in (
+        (now + dt.timedelta(hours=1), "at: is in the future: send the time the step was taken"),
+        (
+            now - dt.timedelta(hours=49),
+            "at: is more than 48 hours ago: steps are accepted up to 48 h late",
+        ),
+        (issued - dt.timedelta(minutes=1), "at: is before the instruction was issued"),
+    ):
+        r = client.post(
+            url + "/transitions", json={"to_state": "signed", "at": at.isoformat()}, headers=h
+        )
+        assert r.status_code == 422 and r.json()["error"]["message"] == message
     r = client.post(
         url + "/transitions", json={"to_state": "signed", "at": acted.isoformat()}, headers=h
     )
@@ -237,6 +246,11 @@ def test_a_checklist_task_keeps_the_time_it_was_done(
     r = client.post(url, json={"at": future}, headers=h)
     assert r.status_code == 422
     assert r.json()["error"]["message"] == "at: is in the future: send the time the task was done"
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=49)).isoformat()
+    r = client.post(url, json={"at": old}, headers=h)
+    assert r.json()["error"]["message"] == (
+        "at: is more than 48 hours ago: tasks are accepted up to 48 h late"
+    )
     acted = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)
     r = client.post(url, json={"at": acted.isoformat()}, headers=h)
     assert r.status_code == 200, r.text

@@ -109,6 +109,8 @@ def checklist_task_done_flow(
     sends the time it was done) and commit."""
     if at is not None and at > utcnow() + dt.timedelta(minutes=5):
         raise Invalid("at", "is in the future: send the time the task was done")
+    if at is not None and at < utcnow() - dt.timedelta(hours=48):
+        raise Invalid("at", "is more than 48 hours ago: tasks are accepted up to 48 h late")
     t = service.complete_task(session, principal=principal, task_id=task_id, note=note, now=at)
     session.commit()
     return t
