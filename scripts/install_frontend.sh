@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the front-end packages (MapLibre GL, ECharts, Swagger UI, ReDoc) from npm into the static folder.
+# Install the front-end packages (MapLibre GL, ECharts, Swagger UI, ReDoc, idb, Workbox) from npm into the static folder.
 # pingan serves them itself: no page loads anything from a CDN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,10 @@ if grep -q 'https://cdn' "$dest/redoc.standalone.js"; then
   echo "redoc.standalone.js still names a CDN: check scripts/install_frontend.sh" >&2
   exit 1
 fi
+# the field app (/m/): IndexedDB (idb) and the service worker's Workbox modules, served locally
+cp node_modules/idb/build/umd.js "$dest/idb.js"
+mkdir -p "$dest/workbox"
+for m in core routing strategies cacheable-response expiration precaching; do
+  cp "node_modules/workbox-$m/build/workbox-$m.prod.js" "$dest/workbox/"
+done
 echo "front-end packages installed in $dest"

@@ -36,6 +36,9 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/login"),
         ("POST", "/logout"),
         ("GET", "/lang/{code}"),
+        # the field app's manifest and service worker (no data: the browser fetches them)
+        ("GET", "/m/manifest.webmanifest"),
+        ("GET", "/m/sw.js"),
         # the public side of the citizen services (pingan.citizens.public, web/citizens.py)
         ("GET", "/report"),
         ("GET", "/track"),

@@ -25,6 +25,7 @@ from pingan.commands import (
     disputes,
     evaluation,
     events,
+    fieldapp,
     importing,
     instructions,
     keyplaces,
@@ -77,6 +78,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(aggregates.app, name="aggregates")
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.volunteers_app, name="volunteers")
+app.add_typer(fieldapp.app, name="field")
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from pingan.evaluation.models import (
     Scorecard,
 )
 from pingan.events.models import Event, EventCheck, EventLogEntry, EventPost, EventZone
+from pingan.fieldapp.models import FieldUnit, RequestReplay
 from pingan.geocoding.models import GeocodeName
 from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.instructions.models import (
@@ -87,6 +88,7 @@ __all__ = [
     "EventLogEntry",
     "EventPost",
     "EventZone",
+    "FieldUnit",
     "GeocodeName",
     "Hazard",
     "IdempotencyKey",
@@ -127,6 +129,7 @@ __all__ = [
     "RectificationOrder",
     "RentalStay",
     "ReportPhoto",
+    "RequestReplay",
     "Resource",
     "ResourcePosition",
     "SatisfactionSurvey",

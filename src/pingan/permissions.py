@@ -182,6 +182,19 @@ ACTIONS: dict[str, Action] = _actions(
     Action("unit.recommend", "see unit recommendations", _ANALYSIS),
     Action("resource.read", "read resources", _EVERYONE_J),
     Action("resource.write", "change resources", _INCIDENT_WRITERS),
+    Action(
+        "resource.position",
+        "report unit positions",
+        _INCIDENT_WRITERS | {"community_officer": _O},
+        "community officers: their own unit from the field app, only while on duty",
+    ),
+    # --- the field app on the officer's phone (issue 24)
+    Action(
+        "field.use",
+        "use the field app",
+        {"station_chief": _O, "community_officer": _O, "volunteer": _O},
+        "the phone app /m/: own duties, offline queue, on-duty switch; volunteers: check-in only",
+    ),
     # --- places
     Action("place.read", "read places", _EVERYONE_J, "premises and key areas, contacts masked"),
     Action(
@@ -413,6 +426,7 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("/premises/{premises_id}", "rating.read"),
     PageRule("/premises/{premises_id}/inspect", "evaluation.inspect"),
     PageRule("/posts/checkin", "post.checkin"),
+    PageRule("/m/", "field.use"),
 )
 """Every signed-in page, in navigation order."""
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 import pingan
 from pingan.api.errors import Overloaded503, install_error_handlers
+from pingan.api.idempotency import IdempotencyKeys
 from pingan.api.inputs import refuse_nul
 from pingan.api.middleware import AuthBeforeBody, BodyLimit, CookieSessions
 from pingan.api.shedding import LoadShed, limits_for
@@ -70,6 +71,8 @@ _ROUTERS = (
     "pingan.web.patrols",
     "pingan.events.views",
     "pingan.web.events",
+    "pingan.fieldapp.views",
+    "pingan.web.fieldapp",
     "pingan.ledger.views",
     "pingan.volunteers.views",
     "pingan.web.ledger",
@@ -122,6 +125,8 @@ def create_app(
     app.state.engine = engine or get_engine()
     app.state.session_factories = {}
     app.state.background = tuple(background)
+    # innermost: a keyed change by a signed-in caller answered once (pingan.api.idempotency)
+    app.add_middleware(IdempotencyKeys)
     app.add_middleware(AuthBeforeBody)  # inside the sessions: it reads the decoded one
     app.add_middleware(
         CookieSessions,

@@ -11,6 +11,8 @@ from pingan.audit.service import Actor
 from pingan.auth.service import Principal
 from pingan.checklists import scheduler, service
 from pingan.checklists.models import ChecklistOverride, ChecklistTask, ChecklistTemplate
+from pingan.errors import Invalid
+from pingan.store.base import utcnow
 
 __all__ = [
     "checklist_override_flow",
@@ -96,9 +98,19 @@ def checklist_schedule_flow(
 
 
 def checklist_task_done_flow(
-    session: Session, *, principal: Principal, task_id: int, note: str = ""
+    session: Session,
+    *,
+    principal: Principal,
+    task_id: int,
+    note: str = "",
+    at: dt.datetime | None = None,
 ) -> ChecklistTask:
-    """Mark a checklist task done (or late) and commit."""
-    t = service.complete_task(session, principal=principal, task_id=task_id, note=note)
+    """Mark a checklist task done (or late) at ``at`` (default now: a phone that was offline
+    sends the time it was done) and commit."""
+    if at is not None and at > utcnow() + dt.timedelta(minutes=5):
+        raise Invalid("at", "is in the future: send the time the task was done")
+    if at is not None and at < utcnow() - dt.timedelta(hours=48):
+        raise Invalid("at", "is more than 48 hours ago: tasks are accepted up to 48 h late")
+    t = service.complete_task(session, principal=principal, task_id=task_id, note=note, now=at)
     session.commit()
     return t

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.inputs import Instant
+
 __all__ = [
     "ChecklistTaskPage",
     "ChecklistTaskRead",
@@ -143,6 +145,8 @@ class TaskDoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(default="", max_length=2_000)
+    at: Instant | None = None
+    """when it was done (a phone that was offline sends it later); default now"""
 
 
 class CompletionRead(BaseModel):

@@ -158,7 +158,7 @@ def complete_task(
 ) -> ChecklistTaskRead:
     """Mark a task done (``late`` after its due time); a missed task is a 409."""
     t: ChecklistTask = flows.checklist_task_done_flow(
-        session, principal=principal, task_id=task_id, note=body.note
+        session, principal=principal, task_id=task_id, note=body.note, at=body.at
     )
     return ChecklistTaskRead.model_validate(t)
 

@@ -270,7 +270,7 @@ def list_rental_stays(
     session: SessionDep,
     principal: Annotated[Principal, allowed("rental.read")],
     state: Annotated[str | None, Query(pattern="^(submitted|accepted|returned)$")] = None,
-    premises_id: Annotated[int | None, Query(ge=1)] = None,
+    premises_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> dict[str, object]:

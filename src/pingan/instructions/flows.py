@@ -87,8 +87,10 @@ def instruction_transition_flow(
     lat: float | None = None,
     crs: str = "WGS84",
     attachment_ids: Sequence[int] = (),
+    at: dt.datetime | None = None,
 ) -> Recipient:
-    """One recipient's step (sign, start, report back, accept, return, close) and commit."""
+    """One recipient's step (sign, start, report back, accept, return, close) at ``at``
+    (default now) and commit."""
     rec = service.transition(
         session,
         principal=principal,
@@ -101,6 +103,7 @@ def instruction_transition_flow(
         lat=lat,
         crs=crs,
         attachment_ids=attachment_ids,
+        at=at,
     )
     session.commit()
     return rec

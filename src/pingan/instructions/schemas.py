@@ -78,6 +78,8 @@ class ReportIn(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     crs: Literal["WGS84", "GCJ02", "BD09"] = "WGS84"
     attachment_ids: list[Id] = Field(default_factory=list, max_length=20)
+    at: Instant | None = None
+    """when the officer reported (a phone that was offline sends it later); default now"""
 
 
 class RecipientTransitionIn(BaseModel):
@@ -92,6 +94,8 @@ class RecipientTransitionIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
     attachment_ids: list[Id] = Field(default_factory=list, max_length=20)
+    at: Instant | None = None
+    """when the step was taken (a phone that was offline sends it later); default now"""
 
 
 class RecipientRead(BaseModel):

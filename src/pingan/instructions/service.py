@@ -79,6 +79,9 @@ LIFECYCLE = StateMachine(
 )
 """Per-recipient lifecycle: 签收 → 办理 → 反馈 → 验收 (or 退回重办) → 办结."""
 
+LATE_SEND = dt.timedelta(hours=48)
+"""How late a phone may send a step it took offline (``at``)."""
+
 OPEN_STATES: tuple[str, ...] = ("issued", "signed", "in_progress", "returned")
 TODO_STATES: tuple[str, ...] = ("signed", "in_progress", "returned")
 RECIPIENT_STEPS = frozenset({"signed", "in_progress", "reported"})
@@ -473,6 +476,13 @@ def transition(
             field="to_state",
         )
     when = _aware("at", at) if at is not None else utcnow()
+    if at is not None:  # a phone that was offline: bounded, and the audit keeps the receipt
+        if when > utcnow() + dt.timedelta(minutes=5):
+            raise Invalid("at", "is in the future: send the time the step was taken")
+        if when < utcnow() - LATE_SEND:
+            raise Invalid("at", "is more than 48 hours ago: steps are accepted up to 48 h late")
+        if when < ins.created_at:
+            raise Invalid("at", "is before the instruction was issued")
     data: dict[str, Any] = {}
     if to_state == "reported":
         body = (text or "").strip()

@@ -318,6 +318,7 @@ def transition_recipient(
         lon=body.lon,
         lat=body.lat,
         attachment_ids=body.attachment_ids,
+        at=body.at,
     )
     return recipient_read(rec)
 
@@ -345,6 +346,7 @@ def report_recipient(
         lat=body.lat,
         crs=body.crs,
         attachment_ids=body.attachment_ids,
+        at=body.at,
     )
     return recipient_read(rec)
 

@@ -17,7 +17,14 @@ from pingan.resources.schemas import PositionIn, ResourceCreate
 from pingan.store.base import utcnow
 from pingan.workflow import StateMachine
 
-__all__ = ["STATUS", "create", "get_or_raise", "report_position", "set_status"]
+__all__ = [
+    "STATUS",
+    "create",
+    "get_or_raise",
+    "record_position",
+    "report_position",
+    "set_status",
+]
 
 STATUS = StateMachine(
     name="unit status",
@@ -113,6 +120,15 @@ def report_position(
 ) -> Resource:
     """Store a position report and move the unit (audited as a change)."""
     r = get_or_raise(session, principal=principal, resource_id=resource_id)
+    return record_position(session, principal=principal, resource=r, data=data)
+
+
+def record_position(
+    session: Session, *, principal: Principal, resource: Resource, data: PositionIn
+) -> Resource:
+    """Store a position report of ``resource`` (already checked to be the caller's) and move
+    the unit (audited as a change)."""
+    r = resource
     lon_a, lat_a = to_wgs84([data.lon], [data.lat], data.crs)
     at = data.at or utcnow()
     if at.tzinfo is None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal, scope_clause
+from pingan.fieldapp.flows import position_report_flow
 from pingan.inputs import Id
 from pingan.resources import service
 from pingan.resources.models import Resource
@@ -92,9 +93,9 @@ def report_position(
     resource_id: Id,
     body: PositionIn,
     session: SessionDep,
-    principal: Annotated[Principal, allowed("resource.write")],
+    principal: Annotated[Principal, allowed("resource.position")],
 ) -> ResourceRead:
-    """Report the unit's position."""
-    r = service.report_position(session, principal=principal, resource_id=resource_id, data=body)
-    session.commit()
-    return _read(r)
+    """Report the unit's position; an officer's phone reports his own unit, while on duty."""
+    return _read(
+        position_report_flow(session, principal=principal, resource_id=resource_id, data=body)
+    )

@@ -1,0 +1,52 @@
+"""API shapes of the field app."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DutyIn", "FieldMe", "FieldUnitRead", "LinkIn"]
+
+
+class FieldUnitRead(BaseModel):
+    """The unit an officer's phone reports positions for."""
+
+    id: int
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+    status: str
+    lon: float | None
+    lat: float | None
+    position_at: dt.datetime | None
+
+
+class FieldMe(BaseModel):
+    """Who is using the phone, his unit and whether he is on duty (positions are shared then)."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    unit: FieldUnitRead | None
+    on_duty: bool
+    duty_since: dt.datetime | None
+    position_interval_s: int = 30
+    """how often the phone reports its position while on duty (less often when still)"""
+
+
+class DutyIn(BaseModel):
+    """The on-duty / off-duty switch."""
+
+    model_config = ConfigDict(extra="forbid")
+    on_duty: bool
+
+
+class LinkIn(BaseModel):
+    """Link an officer to the unit whose position his phone reports."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    unit_code: str = Field(min_length=1, max_length=64)
