@@ -57,7 +57,7 @@ def test_a_refused_role_reads_chinese_on_a_chinese_page(
         "role": "analyst",
         "action": "incident.reveal_caller",
     }
-    assert err["display"] == "您的角色（analyst）无权执行此操作（incident.reveal_caller）"
+    assert err["display"] == "您的角色（研判分析员）无权执行此操作（incident.reveal_caller）"
     assert_chinese(err)
     r = client.post(url, json={"reason": "看看"}, headers={**auth(city.tokens["analyst"]), **EN})
     assert r.json()["error"]["display"] == (

@@ -255,3 +255,34 @@ def test_a_checklist_task_keeps_the_time_it_was_done(
     r = client.post(url, json={"at": acted.isoformat()}, headers=h)
     assert r.status_code == 200, r.text
     assert dt.datetime.fromisoformat(r.json()["done_at"]) == acted
+
+
+def test_the_station_links_an_officer_to_his_unit_over_the_api(
+    client: TestClient, city: SmallCity
+) -> None:
+    """``PUT /api/v1/field/links``: no CLI needed; in the caller's jurisdiction; audited."""
+    _unit(client, city, "FT-9")
+    body = {"username": "officer0", "unit_code": "FT-9"}
+    r = client.put("/api/v1/field/links", json=body, headers=auth(city.tokens["officer0"]))
+    assert r.status_code == 403 and "resource.write" in r.json()["error"]["message"]
+    r = client.put("/api/v1/field/links", json=body, headers=auth(city.tokens["chief0"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["unit_code"] == "FT-9" and r.json()["on_duty"] is False
+    me = client.get("/api/v1/field/me", headers=auth(city.tokens["officer0"])).json()
+    assert me["unit"]["code"] == "FT-9"
+    r = client.put(
+        "/api/v1/field/links",
+        json={"username": "nobody", "unit_code": "FT-9"},
+        headers=auth(city.tokens["chief0"]),
+    )
+    assert r.status_code == 404 and r.json()["error"]["field"] == "username"
+    r = client.put(  # officer0's station is not chief1's
+        "/api/v1/field/links", json=body, headers=auth(city.tokens["chief1"])
+    )
+    assert r.status_code == 404
+    r = client.put(
+        "/api/v1/field/links",
+        json={"username": "officer0", "unit_code": "\x00"},
+        headers=auth(city.tokens["chief0"]),
+    )
+    assert r.status_code == 422

@@ -17,7 +17,7 @@ from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, served_browser, sign
 pytestmark = BROWSER_MARKS
 
 SHOWN = {
-    "zh-CN": "您的角色（analyst）无权执行此操作（job.run）",
+    "zh-CN": "您的角色（研判分析员）无权执行此操作（job.run）",
     "en": "Your role (analyst) may not do this (job.run)",
 }
 

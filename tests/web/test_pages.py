@@ -119,3 +119,16 @@ def test_nothing_loads_from_another_host(folder: str) -> None:
             text = path.read_text(encoding="utf-8")
             hits = re.findall(r"""(?:src|href|url)\s*[=(]\s*["']?(https?:)?//""", text)
             assert not hits, f"{path} refers to another host"
+
+
+def test_a_volunteer_lands_on_the_field_app(client: TestClient, city: SmallCity) -> None:
+    """A volunteer may use only the field app's check-in screen: sign-in and ``/`` go there,
+    not to the command center (a 403 for him); other roles still land on ``/command``."""
+    assert login(client, "volunteer0") == "/m/"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/m/"
+    assert client.get("/command").status_code == 403
+    client.cookies.clear()
+    assert login(client, "dispatcher") == "/command"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/command"
+    client.cookies.clear()
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"

@@ -152,6 +152,19 @@ _CLOSED = re.compile(r"^incident \S+ is (?P<state>\w+); units can only be sent t
 _LIMIT = re.compile(r"larger than (?P<limit>\d+) bytes")
 
 
+ROLE_NAMES_ZH: dict[str, str] = {
+    "admin": "管理员",
+    "commander": "指挥长",
+    "dispatcher": "接处警员",
+    "station_chief": "派出所所长",
+    "community_officer": "社区民警",
+    "analyst": "研判分析员",
+    "supervisor": "督察员",
+    "volunteer": "群防群治队员",
+}
+"""A role's name on a Chinese page (``params`` keep the code)."""
+
+
 class _Blank(dict[str, Any]):
     """Params for ``str.format_map``: a name the error did not give reads as a dash."""
 
@@ -260,7 +273,10 @@ def explain(
     key = _validation_key(validation or {}, params) if valid else _key_of(error, params)
     zh, en = TEXTS[key]
     template = en if lang == "en" else zh
-    display = template.format_map(_Blank(params))
+    shown = dict(params)
+    if lang != "en" and "role" in shown:
+        shown["role"] = ROLE_NAMES_ZH.get(str(shown["role"]), shown["role"])
+    display = template.format_map(_Blank(shown))
     return {**error, "key": key, "params": params, "display": display}
 
 

@@ -195,6 +195,9 @@ def _build(
             ),
         )
         summary.usernames.setdefault("volunteer", ["volunteer_01"])
+        from pingan.demo.field import link_field_units
+
+        prog.update(t, info=link_field_units(engine))  # issue 24: officers' phones share a unit
         prog.update(t, info=_count_incidents(engine))  # issue 19: the analyses' counts
         roads_info = _save_roads(city, data_dir)
         prog.update(t, advance=1, info=roads_info)

@@ -50,3 +50,12 @@ class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     unit_code: str = Field(min_length=1, max_length=64)
+
+
+class LinkRead(BaseModel):
+    """An officer's link to his unit, as stored."""
+
+    username: str
+    unit_code: str
+    resource_id: int
+    on_duty: bool

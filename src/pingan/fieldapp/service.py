@@ -177,8 +177,8 @@ def set_duty(session: Session, *, principal: Principal, on_duty: bool) -> FieldU
     link = session.get(FieldUnit, principal.user_id)
     if link is None:
         raise Conflict(
-            "no unit is linked to you: your station links one "
-            "(pingan field link --officer NAME --unit CODE)",
+            "no unit is linked to you: ask your station to link one "
+            "(PUT /api/v1/field/links, or pingan field link --officer NAME --unit CODE)",
             field="on_duty",
         )
     if link.on_duty != on_duty:

@@ -11,12 +11,13 @@ from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.fieldapp import flows, service
-from pingan.fieldapp.schemas import DutyIn, FieldMe
+from pingan.fieldapp.schemas import DutyIn, FieldMe, LinkIn, LinkRead
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/field", tags=["field"], responses=ErrorBody)
 FieldUser = Annotated[Principal, allowed("field.use")]
+UnitWriter = Annotated[Principal, allowed("resource.write")]
 
 
 @router.get("/me", operation_id="field_me")
@@ -29,3 +30,18 @@ def field_me(session: SessionDep, principal: FieldUser) -> FieldMe:
 def field_duty(body: DutyIn, session: SessionDep, principal: FieldUser) -> FieldMe:
     """Go on or off duty; 409 when no unit is linked to you."""
     return flows.duty_switch_flow(session, principal=principal, on_duty=body.on_duty)
+
+
+@router.put("/links", operation_id="field_link")
+def field_link(body: LinkIn, session: SessionDep, principal: UnitWriter) -> LinkRead:
+    """Link an officer to the unit whose position his phone shares while he is on duty (both in
+    your jurisdiction; audited). Linking again moves him to the new unit."""
+    link = flows.unit_link_flow(
+        session, principal=principal, username=body.username, unit_code=body.unit_code
+    )
+    return LinkRead(
+        username=body.username,
+        unit_code=body.unit_code,
+        resource_id=link.resource_id,
+        on_duty=link.on_duty,
+    )

@@ -173,10 +173,19 @@ def page_caller(request: Request, session: Any, path: str) -> PageCaller | Redir
     return PageCaller(who, page_allows(who.role, path))
 
 
+LANDING: dict[str, str] = {"volunteer": "/m/"}
+"""Where a role lands after sign-in when no page was asked for (others: the command center);
+a volunteer may use only the field app's check-in screen."""
+
+
 @router.get("/")
-def home(request: Request) -> RedirectResponse:
-    """The command center, or the sign-in page."""
-    return RedirectResponse("/command" if request.session.get("uid") else "/login", 303)
+def home(request: Request, session: SessionDep) -> RedirectResponse:
+    """The signed-in user's landing page (the command center; the field app for volunteers), or
+    the sign-in page."""
+    user = session_user(session, request.session) if request.session.get("uid") else None
+    if user is None:
+        return RedirectResponse("/login", 303)
+    return RedirectResponse(LANDING.get(user.role, "/command"), 303)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -243,7 +252,10 @@ def login_submit(
     request.session["csrf"] = secrets.token_urlsafe(32)
     if lang:
         request.session["lang"] = lang
-    return RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if target == "/command":  # the default: the role's own landing page
+        target = LANDING.get(user.role, target)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
