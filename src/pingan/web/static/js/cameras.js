@@ -2,7 +2,7 @@
    area, and the siting of new cameras (before/after, plan as GeoJSON or Excel). */
 "use strict";
 (function () {
-  const { t, api, esc, lang, csrf } = window.PA;
+  const { t, api, esc, lang } = window.PA;
   const empty = () => ({ type: "FeatureCollection", features: [] });
   // the legend's .sw-* in cameras.html
   const STATUS_COLORS = { online: "#2e7d32", offline: "#c62828", maintenance: "#ef8f00" };
@@ -18,7 +18,7 @@
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   window.pinganMap = map;
-  let lastPlan = null;
+  let lastJob = null;
 
   function addLayers() {
     for (const s of ["roads", "blind", "cameras", "sectors", "plan", "plan-sectors"]) map.addSource(s, { type: "geojson", data: empty() });
@@ -115,14 +115,26 @@
   async function runSiting() {
     const status = document.getElementById("s-status");
     const btn = document.getElementById("s-run");
-    status.classList.remove("cm-err"); status.textContent = t("cameras.running"); btn.disabled = true;
+    const bar = document.getElementById("s-progress");
+    status.classList.remove("cm-err"); status.textContent = t("cameras.job.queued"); btn.disabled = true;
+    bar.hidden = false; bar.value = 0;
     try {
-      const res = await api("/api/v1/cameras/siting", { method: "POST", body: sitingBody() });
-      lastPlan = res;
-      showPlan(res);
-      status.textContent = fmt("cameras.done", { n: res.cameras.length, s: res.solve_time_s });
+      const { job_id } = await api("/api/v1/cameras/siting/jobs", { method: "POST", body: sitingBody() });
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 700));
+        const job = await api("/api/v1/jobs/" + job_id);
+        bar.value = job.progress || 0;
+        status.textContent = lang === "en" && job.message ? job.message : t("cameras.job." + job.status);
+        if (job.status === "failed") throw new Error(job.error || t("cameras.job.failed"));
+        if (job.status === "done") {
+          lastJob = job_id;
+          showPlan(job.result);
+          status.textContent = fmt("cameras.done", { n: job.result.cameras.length, s: job.result.solve_time_s });
+          break;
+        }
+      }
     } catch (e) { status.textContent = e.message; status.classList.add("cm-err"); }
-    finally { btn.disabled = false; }
+    finally { btn.disabled = false; bar.hidden = true; }
   }
 
   function showPlan(res) {
@@ -158,10 +170,9 @@
 
   async function download(format) {
     const status = document.getElementById("s-status");
+    if (!lastJob) return;
     try {
-      const r = await fetch("/api/v1/cameras/siting?format=" + format, {
-        method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(sitingBody()),
-      });
+      const r = await fetch(`/api/v1/cameras/siting/jobs/${encodeURIComponent(lastJob)}/plan?format=${format}`);
       if (!r.ok) throw new Error((await r.json().catch(() => ({ error: {} }))).error.message || r.statusText);
       const blob = await r.blob();
       const a = document.createElement("a");
