@@ -44,6 +44,7 @@ __all__ = [
     "camera_pairs",
     "coverage_shares",
     "isochrones",
+    "node_xy_m",
     "rank_units",
     "road_travel_matrix",
     "snap_to_mode",
@@ -51,7 +52,14 @@ __all__ = [
 ]
 
 
-_PATROL = ("PatrolRoutes", "PatrolResult", "air_travel_s", "road_travel_matrix", "snap_to_mode")
+_PATROL = (
+    "PatrolRoutes",
+    "PatrolResult",
+    "air_travel_s",
+    "node_xy_m",
+    "road_travel_matrix",
+    "snap_to_mode",
+)
 
 
 def __getattr__(name: str) -> Any:

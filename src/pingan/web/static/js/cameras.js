@@ -245,6 +245,7 @@
         ? await api("/api/v1/cameras/" + ce.id, { method: "PATCH", body: ceBody() })
         : await api("/api/v1/cameras", { method: "POST", body: ceBody() });
       ceFill(cam, [cam.lon, cam.lat]); cePick(false);
+      if (!map.getBounds().contains([cam.lon, cam.lat])) map.jumpTo({ center: [cam.lon, cam.lat] });
       await ceAfter(fmt("cameras.edit.saved", { code: cam.code }));
     } catch (e) { ceMsg(e.message, true); }
     finally { btn.disabled = false; }
