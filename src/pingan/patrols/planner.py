@@ -300,9 +300,10 @@ class Made:
 def _area_nodes(
     net: Any, node: NDArray[np.int64], *, margin_m: float, station: Jurisdiction | None = None
 ) -> NDArray[np.bool_]:
-    """Road nodes in the bounding box of ``node`` and of the station's polygon (when given),
-    widened by ``margin_m``. With the station the box is the same for each of its blocks (the
-    hot cells lie in the station), so the kernel's memoised travel times serve all four."""
+    """Road nodes in the bounding box of ``node`` widened by ``margin_m``. With the station,
+    the box is its polygon's (and ``node[0]``'s, the station house) widened by ``margin_m``,
+    plus any of ``node`` beyond it: the same mask for each of its blocks (the hot cells lie in
+    the station), so the kernel's memoised travel times serve all four."""
     from pingan.coverage import node_xy_m
 
     xy = node_xy_m(net)
@@ -310,13 +311,14 @@ def _area_nodes(
     if station is not None and station.geometry:
         w, s_, e, n = _station_polygon(station).bounds
         bx, by = net.projection.forward([w, e, w, e], [s_, s_, n, n])
-        px, py = np.concatenate([px, bx]), np.concatenate([py, by])
+        px, py = np.concatenate([px[:1], bx]), np.concatenate([py[:1], by])
     mask: NDArray[np.bool_] = (
         (xy[:, 0] >= px.min() - margin_m)
         & (xy[:, 0] <= px.max() + margin_m)
         & (xy[:, 1] >= py.min() - margin_m)
         & (xy[:, 1] <= py.max() + margin_m)
     )
+    mask[node] = True
     return mask
 
 
