@@ -13,6 +13,7 @@ from pingan.coverage.cameras import (
     camera_coverage,
     camera_coverage_brute,
     camera_coverage_matrix,
+    camera_coverage_matrix_occluded,
     camera_coverage_occluded,
     camera_pairs,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "camera_coverage",
     "camera_coverage_brute",
     "camera_coverage_matrix",
+    "camera_coverage_matrix_occluded",
     "camera_coverage_occluded",
     "camera_pairs",
     "coverage_shares",
