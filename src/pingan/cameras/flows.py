@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.service import Principal
-from pingan.cameras import figures, importers, service, siting
+from pingan.cameras import figures, footprints, importers, service, siting
 from pingan.cameras.models import Camera
 from pingan.cameras.schemas import (
     CameraCreate,
@@ -35,6 +35,7 @@ __all__ = [
     "camera_siting_job_flow",
     "camera_update_flow",
     "cameras_import_flow",
+    "footprints_import_flow",
 ]
 
 
@@ -257,3 +258,46 @@ def camera_siting_job_flow(
     answer = siting.siting(snap, req, report=progress)
     progress(1.0, f"{len(answer['cameras'])} cameras placed")
     return answer
+
+
+def footprints_import_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    content: bytes,
+    crs: str = "WGS84",
+    replace: bool = False,
+    dry_run: bool = False,
+    source: str = "import",
+) -> ImportReport:
+    """Load building footprints from GeoJSON (the occlusion layer of the camera figures and
+    siting), with the refused features and their reasons; commit once, audited."""
+    parsed = footprints.parse_geojson(content, crs=crs)
+    written = deleted = 0
+    if not dry_run:
+        written, deleted = footprints.store(session, parsed=parsed, source=source, replace=replace)
+        record(
+            session,
+            actor=principal.actor,
+            action="footprints.import",
+            entity="building_footprint",
+            entity_id=None,
+            jpath="/",
+            detail={
+                "rows": parsed.rows,
+                "written": written,
+                "deleted": deleted,
+                "rejected": len(parsed.rejects),
+                "source": source,
+            },
+        )
+        session.commit()
+    return ImportReport(
+        format="geojson",
+        rows=parsed.rows,
+        created=len(parsed.polygons) if dry_run else written,
+        updated=0,
+        rejected=len(parsed.rejects),
+        rejects=parsed.rejects,
+        dry_run=dry_run,
+    )

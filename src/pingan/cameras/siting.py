@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from pingan.cameras.figures import Snapshot, sector_ring, share
 from pingan.cameras.schemas import SitingRequest
-from pingan.coverage import MCLP, camera_coverage, camera_coverage_matrix
+from pingan.coverage import MCLP, camera_coverage_matrix, camera_coverage_matrix_occluded
 from pingan.errors import Conflict, NotFound
 from pingan.roads import RoadNetwork
 
@@ -116,7 +116,12 @@ def siting(
     headings = np.arange(req.headings) * h
     c_node = np.repeat(sites, req.headings)
     c_head = np.tile(headings, sites.size)
-    a = camera_coverage_matrix(d_xy, nodes_xy[c_node], c_head, req.fov_deg, req.range_m)
+    if snap.footprints:  # the line of sight through the loaded building footprints
+        a = camera_coverage_matrix_occluded(
+            d_xy, nodes_xy[c_node], c_head, req.fov_deg, req.range_m, snap.footprints
+        )
+    else:
+        a = camera_coverage_matrix(d_xy, nodes_xy[c_node], c_head, req.fov_deg, req.range_m)
     cover = a.sum(axis=1).A1 > 0
     progress(0.4, f"coverage matrix of {c_node.size} candidate cameras: {a.nnz} pairs; solving")
     n_sel = min(req.n_cameras, c_node.size)
@@ -186,6 +191,12 @@ def siting(
         f"{status}, objective {res.objective:.2f}, bound {res.bound:.2f}, gap {res.gap:.2%}, "
         f"{res.solve_time_s:.1f} s. Gains are in that order, each counting only what the "
         "cameras before it do not see."
+        + (
+            f" Line of sight through {len(snap.footprints)} building footprints: a footprint "
+            "between a camera and a point hides it."
+            if snap.footprints
+            else ""
+        )
     )
     return _siting_answer(snap, req, plan, before, after, res.objective, t0, how)
 
@@ -219,8 +230,8 @@ def _before_after(
     road_seen = snap.road_seen[road_area] > 0
     if new is not None and new[0].shape[0]:
         xy, head, fov, rng = new
-        inc_seen = inc_seen | (camera_coverage(snap.inc_xy[inc_area], xy, head, fov, rng) > 0)
-        road_seen = road_seen | (camera_coverage(snap.road_xy[road_area], xy, head, fov, rng) > 0)
+        inc_seen = inc_seen | (snap.coverage(snap.inc_xy[inc_area], xy, head, fov, rng) > 0)
+        road_seen = road_seen | (snap.coverage(snap.road_xy[road_area], xy, head, fov, rng) > 0)
     n_inc = int(inc_area.sum())
     road_len = snap.road_len[road_area]
     return {
