@@ -224,7 +224,9 @@ def test_occlusion_exact_against_brute_force(seed):
     rngm = rng.uniform(40, 120, 25)
     corners = rng.uniform(0, 280, (30, 2))
     sizes = rng.uniform(5, 25, (30, 2))
-    houses = [shapely.box(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes)]
+    houses = [
+        shapely.box(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes, strict=True)
+    ]
     houses = list(shapely.unary_union(houses).geoms)  # footprints do not overlap
     want = _occluded_loop(pts, cams, heading, fov, rngm, houses)
     got = camera_coverage_occluded(pts, cams, heading, fov, rngm, houses)
