@@ -229,6 +229,7 @@ def _chief_edits(page: Any, base: str) -> None:
     page.fill("#ce-reason", "道路改造拆除")
     page.click("#ce-retire")
     page.wait_for_function(f"() => document.getElementById('k-cameras').textContent === '{n0}'")
+    assert not page.locator("#ce-retire-row").is_visible()  # nothing left to retire
     got = page.evaluate(f"fetch('/api/v1/cameras/{cam['id']}').then(r => r.json())")
     assert got["status"] == "retired" and got["retired_at"]
 

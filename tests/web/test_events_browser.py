@@ -295,6 +295,7 @@ def test_events_live_board_and_plan_editor(tmp_path: Path, monkeypatch: pytest.M
                 "() => document.getElementById('pe-msg').textContent.includes('西侧临时岗')"
             )
             assert page.locator("#ev-posts tbody tr").count() == rows0 + 1
+            assert not page.locator("#pe-fields").is_visible()  # the editor closes on save
             row = page.locator("#ev-posts tbody tr", has_text="西侧临时岗")
             pid = row.get_attribute("data-id")
             before = other.get(f"/api/v1/events/{nxt}")
