@@ -191,3 +191,47 @@ def test_feeds_mclp_as_a_coverage_matrix():
     res = MCLP.from_cost_matrix(a, [1, 1, 5, 1], standard_s=1, n_sites=1).solve().result_
     assert res.selected.tolist() == [1]
     assert res.covered_weight == 5
+
+
+def _occluded_loop(points, cams, heading, fov, rng, footprints):
+    """The reference for occlusion: the plain-Python predicate, then each seen pair's segment
+    against every footprint, one at a time."""
+    m = len(cams)
+    out = []
+    for p in points:
+        n = 0
+        for j in range(m):
+            if not _loop([p], [cams[j]], [heading[j]], [fov[j]], [rng[j]])[0]:
+                continue
+            if tuple(p) != tuple(cams[j]):
+                seg = shapely.LineString([cams[j], p])
+                if any(seg.relate_pattern(f, "T********") for f in footprints):
+                    continue
+            n += 1
+        out.append(n)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_occlusion_exact_against_brute_force(seed):
+    from pingan.coverage import camera_coverage_matrix_occluded
+
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 300, (400, 2))
+    cams = rng.uniform(0, 300, (25, 2))
+    heading = rng.uniform(0, 360, 25)
+    fov = rng.choice([60.0, 90.0, 360.0], 25)
+    rngm = rng.uniform(40, 120, 25)
+    corners = rng.uniform(0, 280, (30, 2))
+    sizes = rng.uniform(5, 25, (30, 2))
+    houses = [
+        shapely.box(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes, strict=True)
+    ]
+    houses = list(shapely.unary_union(houses).geoms)  # footprints do not overlap
+    want = _occluded_loop(pts, cams, heading, fov, rngm, houses)
+    got = camera_coverage_occluded(pts, cams, heading, fov, rngm, houses)
+    np.testing.assert_array_equal(got, want)
+    a = camera_coverage_matrix_occluded(pts, cams, heading, fov, rngm, houses)
+    np.testing.assert_array_equal(np.asarray(a.sum(axis=1)).ravel(), want)
+    assert (got <= camera_coverage(pts, cams, heading, fov, rngm)).all()
+    assert (got < camera_coverage(pts, cams, heading, fov, rngm)).any()  # something is blocked

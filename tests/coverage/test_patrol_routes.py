@@ -156,3 +156,56 @@ def test_result_before_solve_and_bad_limit() -> None:
         _ = m.result_
     with pytest.raises(ValueError, match="time_limit_s: expected a positive number"):
         m.solve(time_limit_s=0)
+
+
+def test_memoised_travel_times_equal_a_fresh_computation() -> None:
+    """The kernel keeps an area's subgraph and Dijkstra rows per network: a second call over
+    overlapping nodes (the next block of the same station) reuses rows and must give exactly
+    what a cold computation gives, and a different area must not be served from the memo."""
+    from pingan.coverage import node_xy_m, road_travel_matrix, snap_to_mode
+    from pingan.coverage.patrol_routes import clear_memo
+    from tests.coverage.test_fields import city_like
+
+    net = city_like(40, seed=11)
+    xy = node_xy_m(net)
+    x, y = net.projection.forward(net.node_lon, net.node_lat)
+    np.testing.assert_allclose(xy, np.column_stack([x, y]))
+    rng = np.random.default_rng(4)
+    lon = rng.uniform(net.node_lon.min(), net.node_lon.max(), 30)
+    lat = rng.uniform(net.node_lat.min(), net.node_lat.max(), 30)
+    node, walk = snap_to_mode(net, lon, lat, mode="car")
+    area = np.ones(net.n_nodes, dtype=bool)
+    area[np.argsort(xy[:, 0])[: net.n_nodes // 10]] = False  # the west tenth is outside
+    area[node] = True
+    first = road_travel_matrix(net, node[:20], mode="car", within=area)
+    warm = road_travel_matrix(net, node[10:], mode="car", access_s=walk[10:], within=area)
+    clear_memo()
+    cold = road_travel_matrix(net, node[10:], mode="car", access_s=walk[10:], within=area)
+    np.testing.assert_array_equal(warm, cold)
+    clear_memo()
+    np.testing.assert_array_equal(
+        first[10:, 10:], road_travel_matrix(net, node[10:20], mode="car", within=area)
+    )
+    whole = road_travel_matrix(net, node[10:], mode="car", access_s=walk[10:])
+    assert np.all(whole <= warm + 1e-9)  # the smaller area never makes a trip shorter
+    other = area.copy()
+    other[~area] = True
+    np.testing.assert_allclose(
+        road_travel_matrix(net, node[10:], mode="car", access_s=walk[10:], within=other), whole
+    )
+    node2, walk2 = snap_to_mode(net, lon, lat, mode="car")  # memoised components and tree
+    np.testing.assert_array_equal(node2, node)
+    np.testing.assert_array_equal(walk2, walk)
+
+
+def test_no_improvement_stops_early_within_budget() -> None:
+    t, prize, dwell = _instance(7, n=30)
+    budget = float(np.median(t) * 6)
+    model = PatrolRoutes.from_cost_matrix(t, prize, dwell, n_routes=3, budget_s=budget)
+    full = model.solve(time_limit_s=30, max_iterations=400).result_
+    early = model.solve(time_limit_s=30, max_iterations=400, no_improvement=20).result_
+    assert early.iterations < full.iterations
+    assert all(d <= budget + 1e-6 for d in early.duration_s)
+    assert early.prize <= early.bound + 1e-9
+    with pytest.raises(ValueError, match="no_improvement: expected a positive integer, got 0"):
+        model.solve(time_limit_s=1, no_improvement=0)

@@ -243,3 +243,28 @@ def test_card_pdf(client: TestClient, session: Session, city: SmallCity, cov: Co
     assert "巡逻卡" in page and "到达" in page
     r = client.get(f"/api/v1/patrols/items/{line.id}/card.pdf", headers=auth(city.tokens["admin"]))
     assert r.status_code == 200 and r.content[:5] == b"%PDF-"
+
+
+def test_day_memo_gives_the_same_hot_cells_for_every_block(
+    session: Session, city: SmallCity, cov: CoverageCity
+) -> None:
+    """The nightly job reads a station's incidents once for the day's four blocks and cuts them
+    per block: the hot cells must be those of a plan made alone."""
+    from pingan.jurisdictions.models import Jurisdiction
+    from pingan.patrols import planner
+
+    admin = principal_for(session, city.users["admin"])
+    st = session.query(Jurisdiction).filter_by(code="T1-S0").one()
+    day, _ = _busiest_block(session)
+    memo = planner.PlanMemo()
+    seen = 0
+    for block in range(4):
+        alone = planner.hot_cells(session, principal=admin, station=st, day=day, block=block)
+        shared = planner.hot_cells(
+            session, principal=admin, station=st, day=day, block=block, memo=memo
+        )
+        assert shared.n_incidents == alone.n_incidents
+        np.testing.assert_allclose(shared.prize, alone.prize)
+        np.testing.assert_array_equal(shared.x0, alone.x0)
+        seen += alone.n_incidents
+    assert seen > 0 and len(memo.frames) == 1

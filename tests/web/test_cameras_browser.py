@@ -168,3 +168,118 @@ def test_cameras_page_for_an_analyst(tmp_path: Path, monkeypatch: pytest.MonkeyP
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _chief_edits(page: Any, base: str) -> None:
+    """A station chief changes the registry from the page: picks a camera on the map, adds a
+    new one placed on the map, turns it, and retires it with the reason."""
+    from tests.factories import LAT0, LON0
+
+    page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
+    n0 = int(page.inner_text("#k-cameras"))
+    # a click on a camera opens it in the editor
+    xy = page.evaluate(
+        "(() => { const m = window.pinganMap, f = m.querySourceFeatures('cameras')[0];"
+        " m.jumpTo({ center: f.geometry.coordinates, zoom: 18 });"
+        " const p = m.project(f.geometry.coordinates); return [p.x, p.y, f.properties.code]; })()"
+    )
+    page.wait_for_timeout(300)
+    page.click("#map canvas", position={"x": xy[0], "y": xy[1]})
+    page.wait_for_function(
+        "code => document.getElementById('ce-code').textContent.includes(code)", arg=xy[2]
+    )
+    assert page.locator("#ce-retire-row").is_visible()
+    # a new camera, placed with a click on the map, then put exactly where it stands
+    page.click("#ce-new")
+    assert page.get_attribute("#ce-pick", "aria-pressed") == "true"
+    page.click("#map canvas", position={"x": 200, "y": 200})
+    assert page.input_value("#ce-lon") != "" and page.input_value("#ce-lat") != ""
+    assert page.get_attribute("#ce-pick", "aria-pressed") == "false"
+    page.fill("#ce-code-in", "CAM-NEW")
+    page.fill("#ce-name", "新建路口")
+    page.fill("#ce-lon", f"{LON0 + 0.011:.6f}")
+    page.fill("#ce-lat", f"{LAT0 + 0.009:.6f}")
+    page.fill("#ce-heading", "135")
+    page.fill("#ce-fov", "60")
+    page.fill("#ce-range", "100")
+    page.select_option("#ce-owner", "social")
+    page.click("#ce-save")
+    page.wait_for_function(
+        "() => document.getElementById('ce-msg').textContent.includes('CAM-NEW')"
+    )
+    page.wait_for_function(f"() => document.getElementById('k-cameras').textContent === '{n0 + 1}'")
+    cam = page.evaluate("fetch('/api/v1/cameras?code=CAM-NEW').then(r => r.json())")["items"][0]
+    assert (cam["heading_deg"], cam["fov_deg"], cam["range_m"], cam["owner"]) == (
+        135,
+        60,
+        100,
+        "social",
+    )
+    # turn it: the same camera is changed, not another created
+    page.fill("#ce-heading", "200")
+    page.click("#ce-save")
+    page.wait_for_function(
+        f"() => fetch('/api/v1/cameras/{cam['id']}').then(r => r.json())"
+        ".then(c => c.heading_deg === 200)"
+    )
+    page.screenshot(path=str(ARTIFACTS / "cameras-chief-edit.png"), full_page=True)
+    # retiring asks for the reason first
+    page.click("#ce-retire")
+    assert "撤除原因" in page.inner_text("#ce-msg")
+    page.fill("#ce-reason", "道路改造拆除")
+    page.click("#ce-retire")
+    page.wait_for_function(f"() => document.getElementById('k-cameras').textContent === '{n0}'")
+    assert not page.locator("#ce-retire-row").is_visible()  # nothing left to retire
+    got = page.evaluate(f"fetch('/api/v1/cameras/{cam['id']}').then(r => r.json())")
+    assert got["status"] == "retired" and got["retired_at"]
+
+
+def test_cameras_page_editor_for_a_station_chief(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from pingan.store.engine import make_engine, migrate
+    from tests.serverutil import free_port, start_server
+
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    _cameras(url, tmp_path / "data")
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))
+    port = free_port()
+    proc = start_server(url, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page, errors, foreign = signed_in_page(
+                browser,
+                base,
+                lang="zh-CN",
+                user="chief0",
+                path="/cameras",
+                viewport={"width": 1400, "height": 900},
+            )
+            page.context.set_default_timeout(60_000)
+            _chief_edits(page, base)
+            assert errors == [] and foreign == [], (errors, foreign)
+            page.close()
+            # an analyst reads and sites but is not offered the editor
+            page, errors, foreign = signed_in_page(
+                browser,
+                base,
+                lang="en",
+                user="analyst",
+                path="/cameras",
+                viewport={"width": 1400, "height": 900},
+            )
+            page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
+            assert page.locator("#ce-form").count() == 0
+            assert errors == [] and foreign == [], (errors, foreign)
+            page.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

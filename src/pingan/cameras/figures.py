@@ -28,9 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.service import Principal, scope_clause
+from pingan.cameras import footprints
 from pingan.cameras.models import DOWN_STATUSES, Camera
 from pingan.cameras.schemas import Figure, FiguresRead
-from pingan.coverage import camera_coverage
+from pingan.coverage import camera_coverage, camera_coverage_occluded
 from pingan.errors import Invalid
 from pingan.geo.crs import LocalProjection
 from pingan.incidents.models import Incident
@@ -200,6 +201,16 @@ class Snapshot:
     stations: list[Area]
     key_areas: list[Area]
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    footprints: list[Any] = field(default_factory=list, compare=False, repr=False)
+    """Building footprints near the cameras, in ``proj`` metres: when there are any, a
+    camera sees a point only if no footprint's interior lies between them."""
+
+    def coverage(self, xy: F64, cam_xy: F64, heading: F64, fov: Any, rng: Any) -> I64:
+        """How many of the given cameras see each point, with occlusion when footprints are
+        loaded (:func:`pingan.coverage.camera_coverage_occluded`)."""
+        if self.footprints:
+            return camera_coverage_occluded(xy, cam_xy, heading, fov, rng, self.footprints)
+        return camera_coverage(xy, cam_xy, heading, fov, rng)
 
     @property
     def working(self) -> BoolA:
@@ -239,9 +250,12 @@ def snapshot(
     at once when a camera changes)."""
     if not 1 <= history_days <= 3650:
         raise Invalid("history_days", f"must be between 1 and 3650, got {history_days}")
-    stamp = session.execute(
-        select(func.count(Camera.id), func.max(Camera.updated_at), func.max(Camera.id))
-    ).one()
+    stamp = (
+        *session.execute(
+            select(func.count(Camera.id), func.max(Camera.updated_at), func.max(Camera.id))
+        ).one(),
+        *footprints.stamp(session),
+    )
     key = (
         str(session.get_bind().engine.url),
         principal.jpath,
@@ -338,10 +352,21 @@ def _load(session: Session, *, principal: Principal, data_dir: Path, history_day
     rng = np.array([c[6] for c in cams], dtype=np.float64)
     status = np.array([c[7] for c in cams], dtype=str)
     work = status == "online"
+    near = footprints.load_near(  # around the cameras and the incidents (where siting looks)
+        session,
+        lon=np.concatenate([cam_lon, inc_arr[:, 0]]),
+        lat=np.concatenate([cam_lat, inc_arr[:, 1]]),
+        margin_m=max(350.0, float(rng.max(initial=0.0)) + 50.0),
+        proj=proj,
+    )
 
     def seen(xy: F64) -> I64:
         if not work.any() or xy.shape[0] == 0:
             return np.zeros(xy.shape[0], dtype=np.int64)
+        if near:
+            return camera_coverage_occluded(
+                xy, cam_xy[work], heading[work], fov[work], rng[work], near
+            )
         return camera_coverage(xy, cam_xy[work], heading[work], fov[work], rng[work])
 
     ix, iy = proj.forward(inc_arr[:, 0], inc_arr[:, 1])
@@ -380,6 +405,7 @@ def _load(session: Session, *, principal: Principal, data_dir: Path, history_day
         road_seen=seen(road_xy),
         stations=stations,
         key_areas=key_areas,
+        footprints=near,
     )
 
 
@@ -509,6 +535,13 @@ def _figures(snap: Snapshot, lang: str) -> FiguresRead:
             "No road network is loaded (`pingan roads import` or `pingan demo`): road length "
             "is not measured."
         )
+    if snap.footprints:
+        for figure in ("incidents_seen_share", "road_seen_share"):
+            explanation[figure] += (
+                f" Line of sight: {len(snap.footprints)} building footprints are loaded; a "
+                "point behind a building (the straight line to the camera crosses its inside) "
+                "is not seen."
+            )
     return FiguresRead(
         history_days=snap.history_days,
         since=snap.since,

@@ -4,27 +4,38 @@ audit record in the same transaction. Roles come from the permission table (the 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import record
 from pingan.auth.service import Principal
-from pingan.cameras import importers, service
+from pingan.cameras import figures, footprints, importers, service, siting
 from pingan.cameras.models import Camera
-from pingan.cameras.schemas import CameraCreate, CameraUpdate, ImportReport, Reject
+from pingan.cameras.schemas import (
+    CameraCreate,
+    CameraUpdate,
+    ImportReport,
+    Reject,
+    SitingRequest,
+)
 from pingan.errors import Invalid
 from pingan.geo.crs import to_wgs84
+from pingan.jobs.service import Report
 from pingan.places.models import Premises
 from pingan.store.base import utcnow
+from pingan.store.engine import unit_of_work
 
 __all__ = [
     "camera_create_flow",
     "camera_retire_flow",
+    "camera_siting_job_flow",
     "camera_update_flow",
     "cameras_import_flow",
+    "footprints_import_flow",
 ]
 
 
@@ -224,3 +235,69 @@ def cameras_import_flow(
     )
     session.commit()
     return report
+
+
+def camera_siting_job_flow(
+    engine: Engine,
+    principal: Principal,
+    req: SitingRequest,
+    *,
+    data_dir: Path,
+    report: Report | None = None,
+) -> dict[str, Any]:
+    """The siting of new cameras as a background job: load the scope's snapshot (its own
+    read-only unit of work, the request's is over), then :func:`pingan.cameras.siting.siting`
+    with progress. Reads only: the job row and its audit record are the jobs package's."""
+    progress: Report = report or (lambda _f, _m: None)
+    progress(0.02, "loading cameras, incidents and roads")
+    with unit_of_work(engine, write=False) as s:
+        snap = figures.snapshot(
+            s, principal=principal, data_dir=data_dir, history_days=req.history_days
+        )
+    progress(0.15, f"{snap.inc_xy.shape[0]} incidents, {snap.road_len.size} road pieces loaded")
+    answer = siting.siting(snap, req, report=progress)
+    progress(1.0, f"{len(answer['cameras'])} cameras placed")
+    return answer
+
+
+def footprints_import_flow(
+    session: Session,
+    *,
+    principal: Principal,
+    content: bytes,
+    crs: str = "WGS84",
+    replace: bool = False,
+    dry_run: bool = False,
+    source: str = "import",
+) -> ImportReport:
+    """Load building footprints from GeoJSON (the occlusion layer of the camera figures and
+    siting), with the refused features and their reasons; commit once, audited."""
+    parsed = footprints.parse_geojson(content, crs=crs)
+    written = deleted = 0
+    if not dry_run:
+        written, deleted = footprints.store(session, parsed=parsed, source=source, replace=replace)
+        record(
+            session,
+            actor=principal.actor,
+            action="footprints.import",
+            entity="building_footprint",
+            entity_id=None,
+            jpath="/",
+            detail={
+                "rows": parsed.rows,
+                "written": written,
+                "deleted": deleted,
+                "rejected": len(parsed.rejects),
+                "source": source,
+            },
+        )
+        session.commit()
+    return ImportReport(
+        format="geojson",
+        rows=parsed.rows,
+        created=len(parsed.polygons) if dry_run else written,
+        updated=0,
+        rejected=len(parsed.rejects),
+        rejects=parsed.rejects,
+        dry_run=dry_run,
+    )

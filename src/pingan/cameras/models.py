@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["DOWN_STATUSES", "OWNERS", "RESOLUTIONS", "STATUSES", "Camera"]
+__all__ = ["DOWN_STATUSES", "OWNERS", "RESOLUTIONS", "STATUSES", "BuildingFootprint", "Camera"]
 
 STATUSES: Final[tuple[str, ...]] = ("online", "offline", "maintenance", "retired")
 """``online`` works; ``offline`` (no picture) and ``maintenance`` are down; ``retired`` is
@@ -50,3 +50,22 @@ class Camera(Base):
     )
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class BuildingFootprint(Base):
+    """A building's outline (GeoJSON Polygon, WGS-84) that blocks cameras' line of sight: the
+    optional occlusion layer of the coverage figures and the siting. Reference data of the
+    whole bureau (no jurisdiction); its box is kept for the bounding-box reads."""
+
+    __tablename__ = "building_footprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(64), index=True)
+    geometry: Mapped[str] = mapped_column(Text)
+    min_lon: Mapped[float] = mapped_column(Float, index=True)
+    min_lat: Mapped[float] = mapped_column(Float, index=True)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    height_m: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16), default="import")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from pingan.cameras.figures import Snapshot, sector_ring, share
 from pingan.cameras.schemas import SitingRequest
-from pingan.coverage import MCLP, camera_coverage, camera_coverage_matrix
+from pingan.coverage import MCLP, camera_coverage_matrix, camera_coverage_matrix_occluded
 from pingan.errors import Conflict, NotFound
 from pingan.roads import RoadNetwork
 
@@ -49,7 +50,16 @@ def _area_masks(snap: Snapshot, station_id: int | None) -> tuple[BoolA, BoolA]:
     return snap.inc_station == station_id, snap.road_station == station_id
 
 
-def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
+def _silent(_fraction: float, _message: str) -> None:
+    return None
+
+
+def siting(
+    snap: Snapshot,
+    req: SitingRequest,
+    *,
+    report: Callable[[float, str], None] | None = None,
+) -> dict[str, Any]:
     """Place ``req.n_cameras`` new cameras (field of view ``req.fov_deg``, range
     ``req.range_m``) over candidate sites (road vertices: junctions and poles along the roads)
     × ``req.headings`` headings, maximising what no working camera sees today: each unseen
@@ -58,8 +68,10 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
     matrix of :func:`pingan.coverage.camera_coverage_matrix`; before and after figures.
 
     Complexity: the matrix O(n log n + k) for n demand points and k candidate pairs; the
-    solve within ``req.time_limit_s`` (its gap to a proven bound is reported)."""
+    solve within ``req.time_limit_s`` (its gap to a proven bound is reported). ``report``
+    (``fraction, message``) hears the steps when the siting runs as a background job."""
     t0 = time.perf_counter()
+    progress = report or _silent
     net = snap.network
     if net is None:
         raise Conflict(
@@ -93,6 +105,7 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
         cand = cand[a == req.station_id]
     if cand.size == 0:
         return _siting_answer(snap, req, [], before, before, None, t0, "no candidate site")
+    progress(0.25, f"{cand.size} candidate sites, {d_xy.shape[0]} unseen demand points")
     tree = cKDTree(d_xy)
     reach = tree.query_ball_point(nodes_xy[cand], req.range_m)
     mass = np.array([d_w[r].sum() if r else 0.0 for r in reach])
@@ -103,8 +116,14 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
     headings = np.arange(req.headings) * h
     c_node = np.repeat(sites, req.headings)
     c_head = np.tile(headings, sites.size)
-    a = camera_coverage_matrix(d_xy, nodes_xy[c_node], c_head, req.fov_deg, req.range_m)
+    if snap.footprints:  # the line of sight through the loaded building footprints
+        a = camera_coverage_matrix_occluded(
+            d_xy, nodes_xy[c_node], c_head, req.fov_deg, req.range_m, snap.footprints
+        )
+    else:
+        a = camera_coverage_matrix(d_xy, nodes_xy[c_node], c_head, req.fov_deg, req.range_m)
     cover = a.sum(axis=1).A1 > 0
+    progress(0.4, f"coverage matrix of {c_node.size} candidate cameras: {a.nnz} pairs; solving")
     n_sel = min(req.n_cameras, c_node.size)
     model = MCLP.from_cost_matrix(
         sp.csr_matrix(a[cover].astype(np.float64)),
@@ -113,6 +132,7 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
         n_sites=n_sel,
     ).solve(method="exact" if a.nnz <= _EXACT_NNZ else "heuristic", time_limit_s=req.time_limit_s)
     res = model.result_
+    progress(0.85, f"solved ({res.method}, gap {res.gap:.2%}); before and after figures")
     chosen = res.selected
     # each chosen camera's own gain, in the order of the marginal gain it adds (greedy order)
     a_cov = a[cover].tocsc()
@@ -171,6 +191,12 @@ def siting(snap: Snapshot, req: SitingRequest) -> dict[str, Any]:
         f"{status}, objective {res.objective:.2f}, bound {res.bound:.2f}, gap {res.gap:.2%}, "
         f"{res.solve_time_s:.1f} s. Gains are in that order, each counting only what the "
         "cameras before it do not see."
+        + (
+            f" Line of sight through {len(snap.footprints)} building footprints: a footprint "
+            "between a camera and a point hides it."
+            if snap.footprints
+            else ""
+        )
     )
     return _siting_answer(snap, req, plan, before, after, res.objective, t0, how)
 
@@ -204,8 +230,8 @@ def _before_after(
     road_seen = snap.road_seen[road_area] > 0
     if new is not None and new[0].shape[0]:
         xy, head, fov, rng = new
-        inc_seen = inc_seen | (camera_coverage(snap.inc_xy[inc_area], xy, head, fov, rng) > 0)
-        road_seen = road_seen | (camera_coverage(snap.road_xy[road_area], xy, head, fov, rng) > 0)
+        inc_seen = inc_seen | (snap.coverage(snap.inc_xy[inc_area], xy, head, fov, rng) > 0)
+        road_seen = road_seen | (snap.coverage(snap.road_xy[road_area], xy, head, fov, rng) > 0)
     n_inc = int(inc_area.sum())
     road_len = snap.road_len[road_area]
     return {

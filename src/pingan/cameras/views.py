@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 
 from pingan.api.deps import SessionDep, allowed, data_dir
 from pingan.api.errors import ErrorBody
@@ -26,9 +26,11 @@ from pingan.cameras.schemas import (
     SitingRequest,
     Status,
 )
-from pingan.errors import Invalid
+from pingan.errors import Conflict, Invalid
 from pingan.geo.bbox import BBoxError, parse_bbox
 from pingan.inputs import Id
+from pingan.jobs.service import Report, submit
+from pingan.jobs.service import get_or_raise as get_job
 from pingan.schemas import paginate
 
 __all__ = ["router"]
@@ -162,19 +164,80 @@ def camera_siting(
         session, principal=principal, data_dir=data_dir(request), history_days=body.history_days
     )
     answer = siting.siting(snap, body)
+    if format in ("xlsx", "geojson"):
+        return _plan_file(answer, format, _lang(request))
+    return Response(json.dumps(answer, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/cameras/siting/jobs", status_code=202, operation_id="camera_siting_job")
+def camera_siting_job(
+    request: Request,
+    body: SitingRequest,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("camera.plan")],
+) -> dict[str, str]:
+    """Start the siting of new cameras as a background job (no time cap but the request's
+    ``time_limit_s`` for the solver); poll ``/api/v1/jobs/{id}`` for progress, its ``result``
+    is the plan as ``POST /cameras/siting`` answers it; the files from
+    ``/cameras/siting/jobs/{id}/plan``."""
+    engine = request.app.state.engine
+    folder = data_dir(request)
+    session.commit()  # end the request's write transaction first (SQLite's lock, see jobs)
+
+    def work(report: Report) -> dict[str, Any]:
+        return flows.camera_siting_job_flow(engine, principal, body, data_dir=folder, report=report)
+
+    job = submit(
+        engine,
+        kind="camera_siting",
+        params=body.model_dump(mode="json"),
+        principal=principal,
+        fn=work,
+    )
+    return {"job_id": job, "status_url": f"/api/v1/jobs/{job}"}
+
+
+@router.get(
+    "/cameras/siting/jobs/{job_id}/plan",
+    operation_id="camera_siting_job_plan",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/geo+json": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
+def camera_siting_job_plan(
+    request: Request,
+    job_id: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("camera.plan")],
+    format: Annotated[Literal["geojson", "xlsx"], Query()] = "geojson",
+) -> Response:
+    """A finished siting job's plan as GeoJSON or an Excel workbook."""
+    job = get_job(session, principal=principal, job_id=job_id)
+    if job.kind != "camera_siting":
+        raise Invalid("job_id", f"job {job_id} is a {job.kind} job, not a camera siting")
+    if job.status != "done" or not job.result:
+        raise Conflict(f"job {job_id} is {job.status}: the plan is there when it is done")
+    return _plan_file(json.loads(job.result), format, _lang(request))
+
+
+def _plan_file(answer: dict[str, Any], format: str, lang: str) -> Response:
     if format == "xlsx":
         return Response(
-            siting.plan_xlsx(answer, lang=_lang(request)),
+            siting.plan_xlsx(answer, lang=lang),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": 'attachment; filename="camera-plan.xlsx"'},
         )
-    if format == "geojson":
-        return Response(
-            json.dumps(siting.plan_geojson(answer), ensure_ascii=False),
-            media_type="application/geo+json",
-            headers={"Content-Disposition": 'attachment; filename="camera-plan.geojson"'},
-        )
-    return Response(json.dumps(answer, ensure_ascii=False), media_type="application/json")
+    return Response(
+        json.dumps(siting.plan_geojson(answer), ensure_ascii=False),
+        media_type="application/geo+json",
+        headers={"Content-Disposition": 'attachment; filename="camera-plan.geojson"'},
+    )
 
 
 @router.post("/cameras/import", operation_id="import_cameras")

@@ -393,3 +393,47 @@ def site_cmd(
                 json.dumps(siting.plan_geojson(ans), ensure_ascii=False), encoding="utf-8"
             )
         typer.echo(f"plan written to {out}")
+
+
+@app.command("footprints")
+def footprints_cmd(
+    file: Path = typer.Argument(..., help="a GeoJSON FeatureCollection of building polygons"),
+    crs: str = typer.Option("WGS84", help="coordinates: WGS84, GCJ02 (AMap) or BD09 (Baidu)"),
+    replace: bool = typer.Option(False, "--replace", help="delete every footprint first"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing"),
+    user: str | None = _USER,
+) -> None:
+    """Load building footprints, the occlusion layer: a building between a camera and a point
+    hides it in the coverage figures and the siting. Same as ``pingan import footprints``."""
+    import_footprints(file, crs=crs, replace=replace, dry_run=dry_run, user=user)
+
+
+def import_footprints(
+    file: Path, *, crs: str, replace: bool, dry_run: bool, user: str | None
+) -> None:
+    """The body of ``pingan import footprints`` and ``pingan cameras footprints``."""
+    from pingan.cameras.flows import footprints_import_flow
+    from pingan.store.engine import get_engine, migrate, unit_of_work
+
+    if not file.is_file():
+        fail(f"FILE: {file} does not exist")
+    if crs.upper() not in ("WGS84", "GCJ02", "BD09"):
+        fail(f"--crs: {crs!r}; use WGS84, GCJ02 or BD09")
+    migrate(get_engine())
+    with _one_line(), unit_of_work() as s:
+        rep = footprints_import_flow(
+            s,
+            principal=cli_principal(s, user),
+            content=file.read_bytes(),
+            crs=crs.upper(),
+            replace=replace,
+            dry_run=dry_run,
+        )
+    typer.echo(
+        f"{rep.rows} features: {rep.created} footprints loaded, {rep.rejected} rejected"
+        + (" (dry run: nothing written)" if dry_run else "")
+    )
+    for r in rep.rejects[:20]:
+        typer.echo(f"  feature {r.row} {r.code or ''}: {r.field}: {r.reason}")
+    if rep.rejected > 20:
+        typer.echo(f"  … {rep.rejected - 20} more")

@@ -203,10 +203,11 @@ def _build(
         prog.update(t, advance=1, info=roads_info)
         p = prog.add_task("patrol plans and event security", total=1, info="")
         from pingan.demo.events import seed_events
+        from pingan.demo.footprints import seed_footprints
         from pingan.demo.patrols import seed_patrols
         from pingan.errors import PingAnError
 
-        for step in (seed_patrols, seed_events):  # issue 22; a city without them still builds
+        for step in (seed_footprints, seed_patrols, seed_events):  # issue 22; optional steps
             try:
                 prog.update(p, info=step(engine, data_dir, seed=seed))
             except PingAnError as exc:

@@ -1,4 +1,5 @@
-"""``pingan import incidents FILE --preset …`` and ``pingan import jurisdictions FILE``."""
+"""``pingan import incidents FILE --preset …``, ``pingan import jurisdictions FILE`` and
+``pingan import footprints FILE``."""
 
 from __future__ import annotations
 
@@ -129,3 +130,20 @@ def jurisdictions_cmd(
         fail(exc.message)
         return
     typer.echo(f"imported {len(made)} {level} polygons from {file.name}")
+
+
+@app.command("footprints")
+def footprints_cmd(
+    file: Path = typer.Argument(..., help="a GeoJSON FeatureCollection of building polygons"),
+    crs: str = typer.Option("WGS84", help="coordinates: WGS84, GCJ02 (AMap) or BD09 (Baidu)"),
+    replace: bool = typer.Option(False, "--replace", help="delete every footprint first"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing"),
+    user: str | None = typer.Option(
+        None, "--user", help="act as this user (default: an administrator)"
+    ),
+) -> None:
+    """Load building footprints (GeoJSON polygons): the cameras' occlusion layer — a building
+    between a camera and a point hides it in the coverage figures and the siting."""
+    from pingan.commands.cameras import import_footprints
+
+    import_footprints(file, crs=crs, replace=replace, dry_run=dry_run, user=user)

@@ -13,6 +13,7 @@ from pingan.coverage.cameras import (
     camera_coverage,
     camera_coverage_brute,
     camera_coverage_matrix,
+    camera_coverage_matrix_occluded,
     camera_coverage_occluded,
     camera_pairs,
 )
@@ -40,10 +41,12 @@ __all__ = [
     "camera_coverage",
     "camera_coverage_brute",
     "camera_coverage_matrix",
+    "camera_coverage_matrix_occluded",
     "camera_coverage_occluded",
     "camera_pairs",
     "coverage_shares",
     "isochrones",
+    "node_xy_m",
     "rank_units",
     "road_travel_matrix",
     "snap_to_mode",
@@ -51,7 +54,14 @@ __all__ = [
 ]
 
 
-_PATROL = ("PatrolRoutes", "PatrolResult", "air_travel_s", "road_travel_matrix", "snap_to_mode")
+_PATROL = (
+    "PatrolRoutes",
+    "PatrolResult",
+    "air_travel_s",
+    "node_xy_m",
+    "road_travel_matrix",
+    "snap_to_mode",
+)
 
 
 def __getattr__(name: str) -> Any:

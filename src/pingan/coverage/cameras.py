@@ -30,6 +30,7 @@ __all__ = [
     "camera_coverage",
     "camera_coverage_brute",
     "camera_coverage_matrix",
+    "camera_coverage_matrix_occluded",
     "camera_coverage_occluded",
     "camera_pairs",
 ]
@@ -293,6 +294,28 @@ def camera_coverage_brute(
     return counts
 
 
+def _unblocked(cams: F64, pts: F64, ci: I64, pj: I64, footprints: Any) -> BoolA:
+    """For each seen pair (camera ``ci``, point ``pj``): True when no footprint's interior lies
+    on the segment between them (see :func:`camera_coverage_occluded`)."""
+    import shapely
+    from shapely import STRtree
+
+    ok = np.ones(ci.size, dtype=bool)
+    polys = np.asarray(list(footprints), dtype=object)
+    if not (ci.size and polys.size):
+        return ok
+    bad = ~shapely.is_valid(polys) | shapely.is_empty(polys)
+    if bad.any():
+        raise ValueError(f"footprints: {int(bad.sum())} invalid or empty polygons")
+    moved = np.flatnonzero((cams[ci] != pts[pj]).any(axis=1))  # a point at its camera: seen
+    lines = shapely.linestrings(np.stack([cams[ci[moved]], pts[pj[moved]]], axis=1))
+    li, fi = STRtree(polys).query(lines, predicate="intersects")
+    if li.size:
+        inside = shapely.relate_pattern(lines[li], polys[fi], "T********")
+        ok[moved[li[inside]]] = False
+    return ok
+
+
 def camera_coverage_occluded(
     points_xy_m: ArrayLike,
     cam_xy_m: ArrayLike,
@@ -313,23 +336,29 @@ def camera_coverage_occluded(
     the f footprints, O(f log f + k log f + q) with q the (segment, footprint) pairs whose
     boxes overlap, each decided exactly by GEOS.
     """
-    import shapely
-    from shapely import STRtree
-
     pts = _xy("points_xy_m", points_xy_m)
     cams = _xy("cam_xy_m", cam_xy_m)
     ci, pj = camera_pairs(pts, cams, heading_deg, fov_deg, range_m)
-    polys = np.asarray(list(footprints), dtype=object)
-    if ci.size and polys.size:
-        bad = ~shapely.is_valid(polys) | shapely.is_empty(polys)
-        if bad.any():
-            raise ValueError(f"footprints: {int(bad.sum())} invalid or empty polygons")
-        moved = np.flatnonzero((cams[ci] != pts[pj]).any(axis=1))  # a point at its camera: seen
-        lines = shapely.linestrings(np.stack([cams[ci[moved]], pts[pj[moved]]], axis=1))
-        li, fi = STRtree(polys).query(lines, predicate="intersects")
-        if li.size:
-            inside = shapely.relate_pattern(lines[li], polys[fi], "T********")
-            blocked = np.zeros(ci.size, dtype=bool)
-            blocked[moved[li[inside]]] = True
-            pj = pj[~blocked]
+    pj = pj[_unblocked(cams, pts, ci, pj, footprints)]
     return np.bincount(pj, minlength=pts.shape[0]).astype(np.int64)
+
+
+def camera_coverage_matrix_occluded(
+    points_xy_m: ArrayLike,
+    cam_xy_m: ArrayLike,
+    heading_deg: ArrayLike,
+    fov_deg: ArrayLike,
+    range_m: ArrayLike,
+    footprints: Any,
+) -> sp.csr_matrix:
+    """:func:`camera_coverage_matrix` with the line of sight of
+    :func:`camera_coverage_occluded`: the siting's coverage matrix where footprints are
+    loaded. Same complexity as :func:`camera_coverage_occluded`."""
+    pts = _xy("points_xy_m", points_xy_m)
+    cams = _xy("cam_xy_m", cam_xy_m)
+    ci, pj = camera_pairs(pts, cams, heading_deg, fov_deg, range_m)
+    keep = _unblocked(cams, pts, ci, pj, footprints)
+    return sp.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=bool), (pj[keep], ci[keep])),
+        shape=(pts.shape[0], cams.shape[0]),
+    )

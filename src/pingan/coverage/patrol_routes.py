@@ -36,9 +36,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -46,7 +47,14 @@ from numpy.typing import ArrayLike, NDArray
 if TYPE_CHECKING:
     from pingan.roads import RoadNetwork
 
-__all__ = ["PatrolResult", "PatrolRoutes", "air_travel_s", "road_travel_matrix", "snap_to_mode"]
+__all__ = [
+    "PatrolResult",
+    "PatrolRoutes",
+    "air_travel_s",
+    "node_xy_m",
+    "road_travel_matrix",
+    "snap_to_mode",
+]
 
 F64 = NDArray[np.float64]
 _COST_SHARE = 1e-3  # the travel cost's weight against the total prize
@@ -116,27 +124,94 @@ def air_travel_s(xy_m: ArrayLike, *, speed_mps: float) -> F64:
     return d / float(speed_mps)
 
 
+# --- per-network memo ------------------------------------------------------------------------
+# A nightly run plans four blocks of every station on one network: the nodes' projected
+# coordinates, the strongly connected part of a mode's graph, an area's subgraph and the Dijkstra
+# rows from its nodes are the same each time. They are kept per network object (identity, a
+# strong reference so the id is not reused) and per area; a network is immutable once built.
+_MEMO_NETWORKS = 2
+_MEMO_AREAS = 4
+_memo_lock = threading.Lock()
+_memo: dict[int, tuple[object, dict[Any, Any]]] = {}
+
+
+def _net_memo(network: RoadNetwork) -> dict[Any, Any]:
+    with _memo_lock:
+        hit = _memo.get(id(network))
+        if hit is None or hit[0] is not network:
+            while len(_memo) >= _MEMO_NETWORKS:
+                _memo.pop(next(iter(_memo)))
+            hit = (network, {})
+            _memo[id(network)] = hit
+        return hit[1]
+
+
+def clear_memo() -> None:
+    """Forget the per-network memo (tests, or to free its memory)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+def node_xy_m(network: RoadNetwork) -> F64:
+    """The ``(V, 2)`` node coordinates in ``network.projection`` metres, computed once per
+    network (O(V) the first time, O(1) after)."""
+    memo = _net_memo(network)
+    xy = memo.get("xy")
+    if xy is None:
+        x, y = network.projection.forward(network.node_lon, network.node_lat)
+        xy = memo["xy"] = np.column_stack([x, y])
+    return np.asarray(xy, dtype=np.float64)
+
+
+def _strong_part(network: RoadNetwork, mode: str) -> tuple[NDArray[np.int64], Any]:
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    memo = _net_memo(network)
+    hit = memo.get(("strong", mode))
+    if hit is None:
+        _, label = connected_components(network.graph(mode), directed=True, connection="strong")
+        keep = np.flatnonzero(label == np.bincount(label).argmax())
+        hit = memo[("strong", mode)] = (keep, cKDTree(node_xy_m(network)[keep]))
+    return hit  # type: ignore[no-any-return]
+
+
 def snap_to_mode(
     network: RoadNetwork, lon: ArrayLike, lat: ArrayLike, *, mode: str = "car"
 ) -> tuple[NDArray[np.int64], F64]:
     """Snap points to the nearest node of the largest strongly connected part of the ``mode``
     graph (a car must be able to leave and come back), with the walk to it (s, at 5 km/h).
 
-    O(V + E) for the components (scipy.sparse.csgraph), O(n log V) for the nearest nodes.
+    O(V + E) for the components (scipy.sparse.csgraph) the first time per network and mode
+    (then memoised), O(n log V) for the nearest nodes.
     """
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
-    _, label = connected_components(network.graph(mode), directed=True, connection="strong")
-    keep = np.flatnonzero(label == np.bincount(label).argmax())
-    proj = network.projection
-    nx_, ny_ = proj.forward(network.node_lon[keep], network.node_lat[keep])
-    px, py = proj.forward(
+    keep, tree = _strong_part(network, mode)
+    px, py = network.projection.forward(
         np.atleast_1d(np.asarray(lon, dtype=np.float64)),
         np.atleast_1d(np.asarray(lat, dtype=np.float64)),
     )
-    d, i = cKDTree(np.column_stack([nx_, ny_])).query(np.column_stack([px, py]))
+    d, i = tree.query(np.column_stack([px, py]))
     return keep[np.asarray(i, dtype=np.int64)], np.asarray(d, dtype=np.float64) / (5.0 / 3.6)
+
+
+def _area(network: RoadNetwork, mode: str, at: dt.time | None, keep: NDArray[np.bool_]) -> Any:
+    """The memo of one area (mask) of a mode's graph: its node list, positions, subgraph and
+    the Dijkstra rows computed so far (the last ``_MEMO_AREAS`` areas are kept)."""
+    memo = _net_memo(network)
+    areas: dict[Any, dict[str, Any]] = memo.setdefault("areas", {})
+    key = (mode, at, hash(keep.tobytes()), int(keep.sum()))
+    with _memo_lock:
+        hit = areas.pop(key, None)
+        if hit is None or not np.array_equal(hit["keep"], keep):
+            sub = np.flatnonzero(keep)
+            pos = np.full(network.n_nodes, -1, dtype=np.int64)
+            pos[sub] = np.arange(sub.size)
+            g = network.graph(mode, at)[sub][:, sub]
+            hit = {"keep": keep.copy(), "pos": pos, "g": g, "rows": {}}
+        areas[key] = hit  # most recent last
+        while len(areas) > _MEMO_AREAS:
+            areas.pop(next(iter(areas)))
+    return hit
 
 
 def road_travel_matrix(
@@ -156,7 +231,9 @@ def road_travel_matrix(
     station's area with a margin instead of the whole city, much faster, and exact whenever no
     shortest path leaves the area (else an overestimate, never an underestimate). ``inf`` where
     unreachable. O(k (V + E) log V) time (scipy.sparse.csgraph), O(k V) memory, V and E those
-    of the area.
+    of the area. With ``within``, the area's subgraph and every Dijkstra row are memoised per
+    network and area (the last four areas): a source asked again costs O(V) — the nightly
+    plans of one station's four blocks share most of their hot cells.
     """
     from scipy.sparse.csgraph import dijkstra
 
@@ -166,18 +243,21 @@ def road_travel_matrix(
     if idx.min() < 0 or idx.max() >= network.n_nodes:
         raise ValueError(f"nodes: indices must be in [0, {network.n_nodes - 1}]")
     uniq, inv = np.unique(idx, return_inverse=True)
-    g = network.graph(mode, at)
-    cols = uniq
-    if within is not None:
+    if within is None:
+        d = np.asarray(dijkstra(network.graph(mode, at), directed=True, indices=uniq))
+        cols = uniq
+    else:
         keep = np.asarray(within, dtype=bool)
         if keep.shape != (network.n_nodes,) or not keep[uniq].all():
             raise ValueError("within: expected a mask over the nodes that holds every node given")
-        sub = np.flatnonzero(keep)
-        pos = np.full(network.n_nodes, -1, dtype=np.int64)
-        pos[sub] = np.arange(sub.size)
-        g = g[sub][:, sub]
-        uniq, cols = pos[uniq], pos[uniq]
-    d = np.asarray(dijkstra(g, directed=True, indices=uniq))
+        area = _area(network, mode, at, keep)
+        rows: dict[int, F64] = area["rows"]
+        missing = [int(u) for u in uniq if int(u) not in rows]
+        if missing:
+            got = np.asarray(dijkstra(area["g"], directed=True, indices=area["pos"][missing]))
+            rows.update(zip(missing, got, strict=True))
+        d = np.vstack([rows[int(u)] for u in uniq])
+        cols = area["pos"][uniq]
     t = d[inv][:, cols][:, inv]
     if access_s is not None:
         a = np.asarray(access_s, dtype=np.float64)
@@ -329,7 +409,13 @@ class PatrolRoutes:
 
     # --- solve ----------------------------------------------------------------------------
 
-    def solve(self, time_limit_s: float = 10.0, *, max_iterations: int | None = None) -> Self:
+    def solve(
+        self,
+        time_limit_s: float = 10.0,
+        *,
+        max_iterations: int | None = None,
+        no_improvement: int | None = None,
+    ) -> Self:
         """Search for routes and set ``result_``; returns self.
 
         Parameters
@@ -339,6 +425,10 @@ class PatrolRoutes:
         max_iterations : int, optional
             Also stop after this many iterations (a run that stops on iterations alone is
             reproducible; one that stops on time depends on the machine).
+        no_improvement : int, optional
+            Also stop after this many iterations in a row that did not improve the best
+            routes (PyVRP's ``NoImprovement``): small instances settle early and need not
+            run their whole time limit. Reproducible, like ``max_iterations``.
         """
         if not (isinstance(time_limit_s, int | float) and math.isfinite(time_limit_s)):
             raise ValueError(f"time_limit_s: expected a positive number, got {time_limit_s!r}")
@@ -346,6 +436,8 @@ class PatrolRoutes:
             raise ValueError(f"time_limit_s: expected a positive number, got {time_limit_s}")
         if max_iterations is not None and max_iterations < 1:
             raise ValueError(f"max_iterations: expected a positive integer, got {max_iterations}")
+        if no_improvement is not None and no_improvement < 1:
+            raise ValueError(f"no_improvement: expected a positive integer, got {no_improvement}")
         t0 = time.perf_counter()
         cand = self._candidates()
         bound = self._bound(cand)
@@ -369,7 +461,7 @@ class PatrolRoutes:
                 ),
             )
             return self
-        routes, iterations = self._search(cand, time_limit_s, max_iterations)
+        routes, iterations = self._search(cand, time_limit_s, max_iterations, no_improvement)
         routes = [self._repair(r) for r in routes]
         durations = [self.route_duration_s(r) for r in routes]
         prize = float(sum(self.prize[r].sum() for r in routes if r))
@@ -403,10 +495,14 @@ class PatrolRoutes:
         return self
 
     def _search(
-        self, cand: np.ndarray, time_limit_s: float, max_iterations: int | None
+        self,
+        cand: np.ndarray,
+        time_limit_s: float,
+        max_iterations: int | None,
+        no_improvement: int | None = None,
     ) -> tuple[list[list[int]], int]:
         import pyvrp
-        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
         sub = np.concatenate([[self.depot], cand])
         t = self.travel_s[np.ix_(sub, sub)]
@@ -441,6 +537,8 @@ class PatrolRoutes:
         stops: list[object] = [MaxRuntime(float(time_limit_s))]
         if max_iterations is not None:
             stops.append(MaxIterations(int(max_iterations)))
+        if no_improvement is not None:
+            stops.append(NoImprovement(int(no_improvement)))
         stop = MultipleCriteria(stops) if len(stops) > 1 else stops[0]  # type: ignore[arg-type]
         res = pyvrp.solve(data, stop=stop, seed=self.seed, collect_stats=False)  # type: ignore[arg-type]
         routes: list[list[int]] = []

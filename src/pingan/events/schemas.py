@@ -16,8 +16,13 @@ __all__ = [
     "EventRead",
     "EventSummary",
     "LogIn",
+    "PostCreate",
+    "PostKind",
+    "PostPlace",
     "PostUpdate",
     "ReportRead",
+    "Shift",
+    "ZoneEdit",
 ]
 
 EventKind = Literal["match", "concert", "exam", "festival"]
@@ -58,6 +63,65 @@ class PostUpdate(BaseModel):
     resource_id: Id | None = None
     officer_id: Id | None = None
     staffed: bool | None = None
+
+
+PostKind = Literal["post", "traffic", "service", "drone"]
+Shift = Literal["arrival", "event", "dispersal"]
+
+
+class PostCreate(BaseModel):
+    """A post added to the plan: where it stands, for which shift; a drone sector has a
+    radius. Units and officers are assigned afterwards (``PATCH /events/posts/{id}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    kind: PostKind = "post"
+    shift: Shift
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    radius_m: float | None = Field(None, gt=0, le=20_000)
+    officers_needed: int = Field(2, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _radius(self) -> PostCreate:
+        if self.kind == "drone" and self.radius_m is None:
+            raise ValueError("radius_m: a drone sector needs its radius in metres")
+        if self.kind != "drone" and self.radius_m is not None:
+            raise ValueError("radius_m: only a drone sector has a radius")
+        return self
+
+
+class PostPlace(BaseModel):
+    """Move or rename a post of the plan (leave a field out to keep it; lon and lat go
+    together)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=100)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    radius_m: float | None = Field(None, gt=0, le=20_000)
+    officers_needed: int | None = Field(None, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _both(self) -> PostPlace:
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("lon: give lon and lat together to move a post")
+        return self
+
+
+class ZoneEdit(BaseModel):
+    """A new shape for the perimeter or the control ring: a GeoJSON Polygon, or a buffer of
+    ``buffer_m`` metres around the venue."""
+
+    model_config = ConfigDict(extra="forbid")
+    geometry: dict[str, Any] | None = Field(None, description="GeoJSON Polygon (WGS-84)")
+    buffer_m: float | None = Field(None, gt=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _one(self) -> ZoneEdit:
+        if (self.geometry is None) == (self.buffer_m is None):
+            raise ValueError("geometry: give either geometry or buffer_m")
+        return self
 
 
 class CheckDone(BaseModel):

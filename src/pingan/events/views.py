@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,6 +11,7 @@ from pingan.api.deps import SessionDep, allowed, data_dir
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.events import flows, report, service
+from pingan.events.models import EventPost
 from pingan.events.schemas import (
     BoardRead,
     CheckDone,
@@ -17,8 +19,11 @@ from pingan.events.schemas import (
     EventRead,
     EventSummary,
     LogIn,
+    PostCreate,
+    PostPlace,
     PostUpdate,
     ReportRead,
+    ZoneEdit,
 )
 from pingan.inputs import Id
 
@@ -130,6 +135,62 @@ def update_post(
     )
     return {"id": p.id, "resource_id": p.resource_id, "officer_id": p.officer_id,
             "staffed_at": p.staffed_at}  # fmt: skip
+
+
+def _post_out(p: EventPost) -> dict[str, object]:
+    return {"id": p.id, "event_id": p.event_id, "name": p.name, "kind": p.kind, "shift": p.shift,
+            "lon": p.lon, "lat": p.lat, "radius_m": p.radius_m,
+            "officers_needed": p.officers_needed, "detour": p.detour is not None}  # fmt: skip
+
+
+@router.post("/{event_id}/posts", status_code=201, operation_id="add_event_post")
+def add_post(
+    event_id: Id,
+    body: PostCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("event.plan")],
+) -> dict[str, object]:
+    """Add a post to the plan (within 3 km of the venue; not to a past event)."""
+    return _post_out(
+        flows.event_post_add_flow(session, principal=principal, event_id=event_id, data=body)
+    )
+
+
+@router.patch("/posts/{post_id}/place", operation_id="place_event_post")
+def place_post(
+    post_id: Id,
+    body: PostPlace,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("event.plan")],
+) -> dict[str, object]:
+    """Move, rename or resize a post of the plan (a traffic point's detour is dropped when it
+    moves: it was drawn from the old place)."""
+    return _post_out(
+        flows.event_post_place_flow(session, principal=principal, post_id=post_id, data=body)
+    )
+
+
+@router.delete("/posts/{post_id}", status_code=204, operation_id="delete_event_post")
+def delete_post(
+    post_id: Id, session: SessionDep, principal: Annotated[Principal, allowed("event.plan")]
+) -> Response:
+    """Remove a post from the plan (not one reported staffed)."""
+    flows.event_post_delete_flow(session, principal=principal, post_id=post_id)
+    return Response(status_code=204)
+
+
+@router.put("/zones/{zone_id}", operation_id="edit_event_zone")
+def edit_zone(
+    zone_id: Id,
+    body: ZoneEdit,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("event.plan")],
+) -> dict[str, object]:
+    """Reshape the perimeter or the control ring: a GeoJSON polygon, or a buffer around the
+    venue; the perimeter holds the venue and lies inside the control ring."""
+    z = flows.event_zone_edit_flow(session, principal=principal, zone_id=zone_id, data=body)
+    return {"id": z.id, "event_id": z.event_id, "name": z.name, "kind": z.kind,
+            "geometry": json.loads(z.geometry)}  # fmt: skip
 
 
 @router.post("/checks/{check_id}/done", operation_id="event_check_done")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from pingan.auth.service import Principal
 from pingan.patrols import service
 from pingan.patrols.models import PatrolItem, PatrolPlan
+from pingan.patrols.planner import PlanMemo
 
 __all__ = [
     "patrol_item_update_flow",
@@ -30,6 +31,8 @@ def patrol_plan_generate_flow(
     n_cells: int = 80,
     time_limit_s: float = 3.0,
     max_iterations: int | None = None,
+    no_improvement: int | None = None,
+    memo: PlanMemo | None = None,
 ) -> PatrolPlan:
     """Make the station's plan for a block from the forecast and commit (audited)."""
     st = service.station_or_raise(session, principal=principal, station=station)
@@ -43,6 +46,8 @@ def patrol_plan_generate_flow(
         n_cells=n_cells,
         time_limit_s=time_limit_s,
         max_iterations=max_iterations,
+        no_improvement=no_improvement,
+        memo=memo,
     )
     session.commit()
     return plan

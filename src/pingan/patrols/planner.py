@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,6 +62,61 @@ def block_window(day: dt.date, block: int) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
+# --- what the four blocks of a station share ---------------------------------------------
+
+
+@dataclass
+class PlanMemo:
+    """What the plans of one day share (the nightly job makes four blocks per station): the
+    incidents of the 91 days before the day's first block, per station, read once and cut per
+    block; the city projection. Road travel times are memoised by the kernel itself
+    (:func:`pingan.coverage.road_travel_matrix`, per network and area). Keep one per run."""
+
+    frames: dict[tuple[int, dt.date], Any] = field(default_factory=dict)
+    projection: LocalProjection | None = None
+
+
+def _block_incidents(
+    session: Session,
+    *,
+    principal: Principal,
+    station: Jurisdiction,
+    day: dt.date,
+    block: int,
+    memo: PlanMemo | None,
+) -> tuple[Any, NDArray[np.bool_]]:
+    """The incident frame and the mask of the block's history: reported in the 91 days before
+    the block starts, at the block's hours. With a memo the day's frame is read once per
+    station (from 91 days before block 0 to the start of block 3) and cut here."""
+    from pingan.crime_analysis.data import load_incidents
+
+    start, _ = block_window(day, block)
+    since = start - dt.timedelta(days=HISTORY_DAYS)
+    h0, h1 = BLOCKS[block]
+    if memo is None:
+        frame = load_incidents(
+            session, principal=principal, since=since, until=start, jurisdiction_path=station.path
+        )
+        return frame, (frame.hour >= h0) & (frame.hour < h1)
+    key = (station.id, day)
+    cached = memo.frames.get(key)
+    if cached is not None:
+        frame = cached
+    else:
+        first, _ = block_window(day, 0)
+        last, _ = block_window(day, len(BLOCKS) - 1)
+        frame = memo.frames[key] = load_incidents(
+            session,
+            principal=principal,
+            since=first - dt.timedelta(days=HISTORY_DAYS),
+            until=last,
+            jurisdiction_path=station.path,
+        )
+    t0, t1 = int(since.timestamp()), int(start.timestamp())
+    keep = (frame.hour >= h0) & (frame.hour < h1) & (frame.t_s >= t0) & (frame.t_s < t1)
+    return frame, keep
+
+
 # --- hot cells -----------------------------------------------------------------------------
 
 
@@ -113,22 +168,24 @@ def hot_cells(
     day: dt.date,
     block: int,
     n_cells: int = 80,
+    memo: PlanMemo | None = None,
 ) -> HotCells:
     """The station's hot cells for a time block: a prospective KDE forecast
     (:class:`pingan.analytics.KDEForecaster`, 200 m bandwidth, 30-day time scale) fitted on the
     incidents of that block's hours in the 91 days before ``day``, on 250 m cells whose centre
-    lies in the station. The prize of a cell is its expected incidents in one block."""
+    lies in the station. The prize of a cell is its expected incidents in one block. ``memo``
+    shares the station's incidents and the projection between the blocks of one day."""
     from pingan.analytics import Grid, KDEForecaster
-    from pingan.crime_analysis.data import city_projection, load_incidents
+    from pingan.crime_analysis.data import city_projection
 
     start, _ = block_window(day, block)
-    since = start - dt.timedelta(days=HISTORY_DAYS)
-    frame = load_incidents(
-        session, principal=principal, since=since, until=start, jurisdiction_path=station.path
+    frame, keep = _block_incidents(
+        session, principal=principal, station=station, day=day, block=block, memo=memo
     )
     h0, h1 = BLOCKS[block]
-    keep = (frame.hour >= h0) & (frame.hour < h1)
-    proj = city_projection(session)
+    if memo is not None and memo.projection is None:
+        memo.projection = city_projection(session)
+    proj = memo.projection if memo is not None and memo.projection else city_projection(session)
     poly = _station_polygon(station)
     w, s_, e, n = poly.bounds
     xs, ys = proj.forward([w, e, w, e], [s_, s_, n, n])
@@ -240,16 +297,28 @@ class Made:
     hows: list[str] | None = None
 
 
-def _area_nodes(net: Any, node: NDArray[np.int64], *, margin_m: float) -> NDArray[np.bool_]:
-    """Road nodes in the bounding box of ``node`` widened by ``margin_m``."""
-    proj = net.projection
-    x, y = proj.forward(net.node_lon, net.node_lat)
+def _area_nodes(
+    net: Any, node: NDArray[np.int64], *, margin_m: float, station: Jurisdiction | None = None
+) -> NDArray[np.bool_]:
+    """Road nodes in the bounding box of ``node`` widened by ``margin_m``. With the station,
+    the box is its polygon's (and ``node[0]``'s, the station house) widened by ``margin_m``,
+    plus any of ``node`` beyond it: the same mask for each of its blocks (the hot cells lie in
+    the station), so the kernel's memoised travel times serve all four."""
+    from pingan.coverage import node_xy_m
+
+    xy = node_xy_m(net)
+    px, py = xy[node, 0], xy[node, 1]
+    if station is not None and station.geometry:
+        w, s_, e, n = _station_polygon(station).bounds
+        bx, by = net.projection.forward([w, e, w, e], [s_, s_, n, n])
+        px, py = np.concatenate([px[:1], bx]), np.concatenate([py[:1], by])
     mask: NDArray[np.bool_] = (
-        (x >= x[node].min() - margin_m)
-        & (x <= x[node].max() + margin_m)
-        & (y >= y[node].min() - margin_m)
-        & (y <= y[node].max() + margin_m)
+        (xy[:, 0] >= px.min() - margin_m)
+        & (xy[:, 0] <= px.max() + margin_m)
+        & (xy[:, 1] >= py.min() - margin_m)
+        & (xy[:, 1] <= py.max() + margin_m)
     )
+    mask[node] = True
     return mask
 
 
@@ -294,6 +363,7 @@ def ground_lines(
     data_dir: Path,
     time_limit_s: float,
     max_iterations: int | None,
+    no_improvement: int | None = None,
 ) -> Made:
     """One route per foot team, then per car, from the station house on road travel times;
     cells on a foot route are left to the cars' prize-free list (each cell once)."""
@@ -322,7 +392,7 @@ def ground_lines(
             node,
             mode=mode,
             access_s=np.minimum(walk, 600.0),
-            within=_area_nodes(net, node, margin_m=AREA_MARGIN_M),
+            within=_area_nodes(net, node, margin_m=AREA_MARGIN_M, station=station),
         )
         prize = np.concatenate([[0.0], cells.prize])
         prize[1:][sorted(covered)] = 0.0  # cells already on a foot route: cars go elsewhere
@@ -331,7 +401,11 @@ def ground_lines(
             PatrolRoutes.from_cost_matrix(
                 travel, prize, dwell, n_routes=len(mine), budget_s=BUDGET_S[mode]
             )
-            .solve(time_limit_s=time_limit_s, max_iterations=max_iterations)
+            .solve(
+                time_limit_s=time_limit_s,
+                max_iterations=max_iterations,
+                no_improvement=no_improvement,
+            )
             .result_
         )
         made.prize += r.prize
@@ -369,6 +443,7 @@ def drone_lines(
     cells: HotCells,
     time_limit_s: float,
     max_iterations: int | None,
+    no_improvement: int | None = None,
 ) -> Made:
     """One sortie per drone, the drones of one base planned together (the station's bases, and
     another station's base whose range covers the station house and three or more of its hot
@@ -416,7 +491,11 @@ def drone_lines(
                 n_routes=len(group),
                 budget_s=budget,
             )
-            .solve(time_limit_s=min(time_limit_s, 1.0), max_iterations=max_iterations)
+            .solve(
+                time_limit_s=min(time_limit_s, 1.0),
+                max_iterations=max_iterations,
+                no_improvement=no_improvement,
+            )
             .result_
         )
         assert made.hows is not None

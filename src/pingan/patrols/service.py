@@ -136,13 +136,17 @@ def generate(
     n_cells: int = 80,
     time_limit_s: float = 3.0,
     max_iterations: int | None = None,
+    no_improvement: int | None = None,
+    memo: planner.PlanMemo | None = None,
 ) -> PatrolPlan:
     """(Re)make the station's plan for a block: hot cells from the forecast, one route per foot
     team and per car (PyVRP on road travel times from the station house), one drone sortie per
     drone whose base reaches the station (air distance at the drone's speed, battery as the
     budget, cells within its range), the posts as points, the three grid cells with most prize
     as areas for their community officers. The hot cells offered are the top ``n_cells``, or 15
-    per foot team and car when that is more (at most 400). A published plan is refused (409)."""
+    per foot team and car when that is more (at most 400). A published plan is refused (409).
+    ``no_improvement`` stops each search after that many iterations without a better answer;
+    ``memo`` shares the day's incidents between the blocks of a station (the nightly job)."""
     start, end = block_window(day, block)
     old = session.scalars(
         select(PatrolPlan).where(
@@ -162,7 +166,13 @@ def generate(
     n_lines = sum(1 for u in units if u.kind in planner.LINE_KINDS)
     want = min(MAX_CELLS, max(n_cells, CELLS_PER_UNIT * n_lines))
     cells = planner.hot_cells(
-        session, principal=principal, station=station, day=day, block=block, n_cells=want
+        session,
+        principal=principal,
+        station=station,
+        day=day,
+        block=block,
+        n_cells=want,
+        memo=memo,
     )
     if old is not None:
         session.execute(delete(PatrolItem).where(PatrolItem.plan_id == old.id))
@@ -184,6 +194,7 @@ def generate(
         data_dir=data_dir,
         time_limit_s=time_limit_s,
         max_iterations=max_iterations,
+        no_improvement=no_improvement,
     )
     air = planner.drone_lines(
         session,
@@ -193,6 +204,7 @@ def generate(
         cells=cells,
         time_limit_s=time_limit_s,
         max_iterations=max_iterations,
+        no_improvement=no_improvement,
     )
     items = [
         *planner.post_points(plan.id, units, block_s),

@@ -3,7 +3,7 @@ referred, rejected), when and by whom, the reason shown to the citizen and the b
 referred to.
 
 Revision ID: 0027_citizen_staff
-Revises: 0022_citizen
+Revises: 0026_prevention
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027_citizen_staff"
-down_revision: str | None = "0022_citizen"
+down_revision: str | None = "0026_prevention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

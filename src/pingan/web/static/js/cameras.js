@@ -2,7 +2,7 @@
    area, and the siting of new cameras (before/after, plan as GeoJSON or Excel). */
 "use strict";
 (function () {
-  const { t, api, esc, lang, csrf } = window.PA;
+  const { t, api, esc, lang } = window.PA;
   const empty = () => ({ type: "FeatureCollection", features: [] });
   // the legend's .sw-* in cameras.html
   const STATUS_COLORS = { online: "#2e7d32", offline: "#c62828", maintenance: "#ef8f00" };
@@ -18,10 +18,10 @@
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   window.pinganMap = map;
-  let lastPlan = null;
+  let lastJob = null;
 
   function addLayers() {
-    for (const s of ["roads", "blind", "cameras", "sectors", "plan", "plan-sectors"]) map.addSource(s, { type: "geojson", data: empty() });
+    for (const s of ["roads", "blind", "cameras", "sectors", "plan", "plan-sectors", "draft"]) map.addSource(s, { type: "geojson", data: empty() });
     map.addLayer({ id: "roads", type: "line", source: "roads", paint: { "line-color": "#c3cad6", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.5, 17, 5] } });
     // by the unseen incidents; fainter at street zoom, where the view sectors are drawn over it
     const blindOpacity = ["interpolate", ["linear"], ["get", "unseen"], 1, 0.12, 20, 0.45, 80, 0.7];
@@ -30,14 +30,17 @@
     map.addLayer({ id: "sectors-line", type: "line", source: "sectors", minzoom: SECTOR_ZOOM, paint: { "line-color": ["match", ["get", "status"], "online", STATUS_COLORS.online, "offline", STATUS_COLORS.offline, STATUS_COLORS.maintenance], "line-width": 0.6 } });
     map.addLayer({ id: "cameras", type: "circle", source: "cameras", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 1.2, 15, 4], "circle-color": ["match", ["get", "status"], "online", STATUS_COLORS.online, "offline", STATUS_COLORS.offline, STATUS_COLORS.maintenance], "circle-stroke-color": "#fff", "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 12, 0, 15, 1] } });
     map.addLayer({ id: "plan-sectors", type: "fill", source: "plan-sectors", paint: { "fill-color": "#d81b60", "fill-opacity": 0.3 } });
+    map.addLayer({ id: "draft-sector", type: "fill", source: "draft", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": "#1565c0", "fill-opacity": 0.3 } });
+    map.addLayer({ id: "draft", type: "circle", source: "draft", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": 6, "circle-color": "#1565c0", "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
     map.addLayer({ id: "plan", type: "circle", source: "plan", paint: { "circle-radius": 5, "circle-color": "#d81b60", "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
   }
 
-  async function loadCameras() {
+  async function loadCameras(fit = true) {
     const fc = await api("/api/v1/ogc/collections/cameras/items?limit=10000");
     fc.features = fc.features.filter((f) => f.properties.status !== "retired");
+    for (const f of fc.features) f.properties.id = f.id; // the editor's handle on a clicked camera
     map.getSource("cameras").setData(fc);
-    if (fc.features.length) {
+    if (fit && fc.features.length) {
       const b = new maplibregl.LngLatBounds();
       for (const f of fc.features) b.extend(f.geometry.coordinates);
       map.fitBounds(b, { padding: 20, duration: 0 });
@@ -115,14 +118,26 @@
   async function runSiting() {
     const status = document.getElementById("s-status");
     const btn = document.getElementById("s-run");
-    status.classList.remove("cm-err"); status.textContent = t("cameras.running"); btn.disabled = true;
+    const bar = document.getElementById("s-progress");
+    status.classList.remove("cm-err"); status.textContent = t("cameras.job.queued"); btn.disabled = true;
+    bar.hidden = false; bar.value = 0;
     try {
-      const res = await api("/api/v1/cameras/siting", { method: "POST", body: sitingBody() });
-      lastPlan = res;
-      showPlan(res);
-      status.textContent = fmt("cameras.done", { n: res.cameras.length, s: res.solve_time_s });
+      const { job_id } = await api("/api/v1/cameras/siting/jobs", { method: "POST", body: sitingBody() });
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 700));
+        const job = await api("/api/v1/jobs/" + job_id);
+        bar.value = job.progress || 0;
+        status.textContent = lang === "en" && job.message ? job.message : t("cameras.job." + job.status);
+        if (job.status === "failed") throw new Error(job.error || t("cameras.job.failed"));
+        if (job.status === "done") {
+          lastJob = job_id;
+          showPlan(job.result);
+          status.textContent = fmt("cameras.done", { n: job.result.cameras.length, s: job.result.solve_time_s });
+          break;
+        }
+      }
     } catch (e) { status.textContent = e.message; status.classList.add("cm-err"); }
-    finally { btn.disabled = false; }
+    finally { btn.disabled = false; bar.hidden = true; }
   }
 
   function showPlan(res) {
@@ -158,10 +173,9 @@
 
   async function download(format) {
     const status = document.getElementById("s-status");
+    if (!lastJob) return;
     try {
-      const r = await fetch("/api/v1/cameras/siting?format=" + format, {
-        method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(sitingBody()),
-      });
+      const r = await fetch(`/api/v1/cameras/siting/jobs/${encodeURIComponent(lastJob)}/plan?format=${format}`);
       if (!r.ok) throw new Error(window.PA.errorText(await r.json().catch(() => ({})), r.statusText));
       const blob = await r.blob();
       const a = document.createElement("a");
@@ -170,6 +184,98 @@
       document.body.appendChild(a); a.click(); a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 5000);
     } catch (e) { status.textContent = e.message; status.classList.add("cm-err"); }
+  }
+
+  // --- the camera editor (station chiefs, administrators): new, change, move, retire
+  const ce = { id: null, code: null, picking: false };
+  const $ = (id) => document.getElementById(id);
+
+  function ceMsg(text, err) { const m = $("ce-msg"); m.textContent = text; m.classList.toggle("cm-err", !!err); }
+
+  function ceDraft() {
+    const lon = parseFloat($("ce-lon").value), lat = parseFloat($("ce-lat").value);
+    if (!Number.isFinite(lon) || !Number.isFinite(lat)) { map.getSource("draft").setData(empty()); return; }
+    const c = { lon, lat, heading_deg: +$("ce-heading").value || 0, fov_deg: +$("ce-fov").value || 90, range_m: +$("ce-range").value || 80 };
+    map.getSource("draft").setData({ type: "FeatureCollection", features: [
+      { type: "Feature", geometry: { type: "Polygon", coordinates: [sector(c)] }, properties: {} },
+      { type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties: {} }] });
+  }
+
+  function ceFill(p, lonlat) {
+    ce.id = p ? p.id : null; ce.code = p ? p.code : null;
+    $("ce-code").textContent = p ? fmt("cameras.edit.editing", { code: p.code }) : t("cameras.edit.creating");
+    $("ce-code-in").value = p ? p.code : ""; $("ce-code-in").disabled = !!p;
+    $("ce-name").value = p && p.name ? p.name : "";
+    $("ce-lon").value = lonlat ? lonlat[0].toFixed(6) : ""; $("ce-lat").value = lonlat ? lonlat[1].toFixed(6) : "";
+    $("ce-heading").value = p ? Math.round(p.heading_deg) : 0;
+    $("ce-fov").value = p ? Math.round(p.fov_deg) : 90; $("ce-range").value = p ? Math.round(p.range_m) : 80;
+    $("ce-owner").value = p ? p.owner : "public"; $("ce-resolution").value = p ? p.resolution : "hd";
+    $("ce-status-sel").value = p && p.status !== "retired" ? p.status : "online";
+    $("ce-retire-row").hidden = !p; $("ce-reason").value = "";
+    ceMsg("", false); cePick(!p); ceDraft();
+  }
+
+  function cePick(on) {
+    ce.picking = on; $("ce-pick").setAttribute("aria-pressed", on ? "true" : "false");
+    map.getCanvas().style.cursor = on ? "crosshair" : "";
+    if (on) ceMsg(t("cameras.edit.picking"), false);
+  }
+
+  function ceBody() {
+    const body = {
+      name: $("ce-name").value.trim() || null, lon: parseFloat($("ce-lon").value), lat: parseFloat($("ce-lat").value),
+      heading_deg: +$("ce-heading").value, fov_deg: +$("ce-fov").value, range_m: +$("ce-range").value,
+      owner: $("ce-owner").value, resolution: $("ce-resolution").value, status: $("ce-status-sel").value,
+    };
+    if (!ce.id && $("ce-code-in").value.trim()) body.code = $("ce-code-in").value.trim();
+    return body;
+  }
+
+  async function ceAfter(message) {
+    await loadCameras(false);
+    await api("/api/v1/cameras/figures").then(renderFigures);
+    refreshSectors();
+    ceMsg(message, false);
+  }
+
+  async function ceSave() {
+    const btn = $("ce-save"); btn.disabled = true;
+    try {
+      const cam = ce.id
+        ? await api("/api/v1/cameras/" + ce.id, { method: "PATCH", body: ceBody() })
+        : await api("/api/v1/cameras", { method: "POST", body: ceBody() });
+      ceFill(cam, [cam.lon, cam.lat]); cePick(false);
+      if (!map.getBounds().contains([cam.lon, cam.lat])) map.jumpTo({ center: [cam.lon, cam.lat] });
+      await ceAfter(fmt("cameras.edit.saved", { code: cam.code }));
+    } catch (e) { ceMsg(e.message, true); }
+    finally { btn.disabled = false; }
+  }
+
+  async function ceRetire() {
+    const reason = $("ce-reason").value.trim();
+    if (!ce.id) return;
+    if (!reason) { ceMsg(t("cameras.edit.need_reason"), true); $("ce-reason").focus(); return; }
+    try {
+      const cam = await api(`/api/v1/cameras/${ce.id}/retire`, { method: "POST", body: { reason } });
+      ceFill(null, null); cePick(false); map.getSource("draft").setData(empty());
+      await ceAfter(fmt("cameras.edit.retired", { code: cam.code }));
+    } catch (e) { ceMsg(e.message, true); }
+  }
+
+  function ceWire() {
+    if (!$("ce-form")) return false;
+    $("ce-new").addEventListener("click", () => ceFill(null, null));
+    $("ce-pick").addEventListener("click", () => cePick(!ce.picking));
+    $("ce-save").addEventListener("click", ceSave);
+    $("ce-retire").addEventListener("click", ceRetire);
+    for (const id of ["ce-lon", "ce-lat", "ce-heading", "ce-fov", "ce-range"]) $(id).addEventListener("input", ceDraft);
+    map.on("click", (e) => {
+      if (!ce.picking) return;
+      $("ce-lon").value = e.lngLat.lng.toFixed(6); $("ce-lat").value = e.lngLat.lat.toFixed(6);
+      cePick(false); ceMsg("", false); ceDraft();
+    });
+    ceFill(null, null); cePick(false);
+    return true;
   }
 
   function toggle(id, layers) {
@@ -200,8 +306,11 @@
       const p = e.features[0].properties;
       new maplibregl.Popup().setLngLat(e.lngLat).setHTML(esc(fmt("cameras.blind_popup", { unseen: p.unseen, incidents: p.incidents }))).addTo(map);
     });
+    const editor = ceWire();
     map.on("click", "cameras", (e) => {
       const p = e.features[0].properties;
+      if (ce.picking) return; // placing a camera: the click is a position, not a choice
+      if (editor) ceFill(p, e.features[0].geometry.coordinates);
       new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.code)}</b>${p.name ? " " + esc(p.name) : ""}<br>${esc(t("cameras.status." + p.status))} · ${Math.round(p.heading_deg)}° · ${Math.round(p.fov_deg)}° · ${Math.round(p.range_m)} m<br>${esc(t("cameras.owner." + p.owner))} · ${esc(String(p.resolution).toUpperCase())}`).addTo(map);
     });
     const errors = [];

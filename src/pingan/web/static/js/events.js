@@ -1,4 +1,5 @@
-/* Event security page: the plan on the map, the live board, the after-action report. */
+/* Event security page: the plan on the map (and, for planners, its posts and zones edited),
+   the live board on the command center's live stream, the after-action report. */
 "use strict";
 (function () {
   const { t, api, esc, lang, fmtTime } = window.PA;
@@ -6,6 +7,8 @@
   const empty = () => ({ type: "FeatureCollection", features: [] });
   const feature = (geometry, properties) => ({ type: "Feature", geometry, properties: properties || {} });
   const canCommand = $("ev-side").dataset.canCommand === "1";
+  const canPlan = !!$("pe");
+  const fmt = (key, vars) => t(key).replace(/\{(\w+)\}/g, (_, k) => (vars[k] == null ? "" : vars[k]));
   const map = new maplibregl.Map({
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
@@ -14,7 +17,7 @@
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   window.pinganMap = map;
-  let ev = null, tab = "plan";
+  let ev = null, tab = "plan", boardUnits = empty();
   const KIND_COLORS = { post: "#0b3d91", traffic: "#1565c0", service: "#2e7d32", drone: "#8e24aa" };
 
   function circle(lon, lat, r) {
@@ -24,7 +27,7 @@
   }
 
   function addLayers() {
-    for (const s of ["zones", "sectors", "detours", "posts", "incidents", "units"]) map.addSource(s, { type: "geojson", data: empty() });
+    for (const s of ["zones", "sectors", "detours", "posts", "incidents", "units", "draft"]) map.addSource(s, { type: "geojson", data: empty() });
     map.addLayer({ id: "zone-fill", type: "fill", source: "zones", paint: { "fill-color": ["match", ["get", "kind"], "venue", "#c62828", "perimeter", "#ef6c00", "#1565c0"], "fill-opacity": ["match", ["get", "kind"], "venue", 0.33, "perimeter", 0.12, 0.03] } });
     map.addLayer({ id: "zone-line", type: "line", source: "zones", paint: { "line-color": ["match", ["get", "kind"], "venue", "#c62828", "perimeter", "#ef6c00", "#1565c0"], "line-width": 1.5, "line-dasharray": [3, 2] } });
     map.addLayer({ id: "sectors", type: "fill", source: "sectors", paint: { "fill-color": "#8e24aa", "fill-opacity": 0.1 } });
@@ -33,18 +36,24 @@
     map.addLayer({ id: "posts", type: "circle", source: "posts", paint: { "circle-radius": 6, "circle-color": ["get", "color"], "circle-stroke-color": ["case", ["get", "staffed"], "#2e7d32", "#fff"], "circle-stroke-width": 2 } });
     map.addLayer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": 5, "circle-color": "#c62828", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
     map.addLayer({ id: "units", type: "circle", source: "units", paint: { "circle-radius": 4, "circle-color": "#ef8f00", "circle-stroke-color": "#000", "circle-stroke-width": 0.5 } });
-    map.on("click", "posts", (e) => { const p = e.features[0].properties; new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name)}</b><br>${esc(p.unit || "—")}`).addTo(map); });
+    map.addLayer({ id: "draft", type: "circle", source: "draft", paint: { "circle-radius": 8, "circle-color": "#d81b60", "circle-opacity": 0.8, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+    map.on("click", "posts", (e) => {
+      if (pe.picking) return; // placing a post: the click is a position
+      const p = e.features[0].properties;
+      new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name)}</b><br>${esc(p.unit || "—")}`).addTo(map);
+      if (canPlan && ev.phase !== "past") peOpen(ev.posts.find((q) => q.id === p.id));
+    });
   }
 
   const shift = () => $("ev-shift").value;
   function drawPlan() {
     map.getSource("zones").setData({ type: "FeatureCollection", features: ev.zones.map((z) => feature(z.geometry, { kind: z.kind })) });
     const ps = ev.posts.filter((p) => p.shift === shift() || p.kind === "service" || p.kind === "drone");
-    map.getSource("posts").setData({ type: "FeatureCollection", features: ps.filter((p) => p.kind !== "drone").map((p) => feature({ type: "Point", coordinates: [p.lon, p.lat] }, { name: p.name, unit: p.unit, color: KIND_COLORS[p.kind], staffed: !!p.staffed_at })) });
+    map.getSource("posts").setData({ type: "FeatureCollection", features: ps.filter((p) => p.kind !== "drone").map((p) => feature({ type: "Point", coordinates: [p.lon, p.lat] }, { id: p.id, name: p.name, unit: p.unit, color: KIND_COLORS[p.kind], staffed: !!p.staffed_at })) });
     map.getSource("detours").setData({ type: "FeatureCollection", features: ps.filter((p) => p.detour).map((p) => feature(p.detour, {})) });
     map.getSource("sectors").setData({ type: "FeatureCollection", features: ev.posts.filter((p) => p.kind === "drone").map((p) => feature(circle(p.lon, p.lat, p.radius_m), {})) });
     const rows = ev.posts.filter((p) => p.shift === shift());
-    $("ev-posts").querySelector("tbody").innerHTML = rows.map((p) => `<tr><td>${esc(p.name)}</td><td>${esc(p.unit || "—")}${p.officer ? "<br><span class='muted'>" + esc(p.officer) + "</span>" : ""}</td><td>${p.officers_needed}</td><td class="${p.staffed_at ? "ok" : "no"}">${p.staffed_at ? "✓" : "—"}</td></tr>`).join("");
+    $("ev-posts").querySelector("tbody").innerHTML = rows.map((p) => `<tr data-id="${p.id}" class="${p.id === pe.id ? "sel" : ""}"><td>${esc(p.name)}</td><td>${esc(p.unit || "—")}${p.officer ? "<br><span class='muted'>" + esc(p.officer) + "</span>" : ""}</td><td>${p.officers_needed}</td><td class="${p.staffed_at ? "ok" : "no"}">${p.staffed_at ? "✓" : "—"}</td></tr>`).join("");
     $("ev-checks").querySelector("tbody").innerHTML = ev.checks.map((c) => {
       const done = c.done_at ? `<span class="ok">✓ ${esc(fmtTime(c.done_at))}</span>` : (canCommand ? `<button type="button" class="secondary" data-check="${c.id}">${esc(t("events.done"))}</button>` : "—");
       return `<tr><td>${esc(c.text)}</td><td>${esc(fmtTime(c.due_at))}</td><td>${done}</td></tr>`;
@@ -54,7 +63,8 @@
   async function drawBoard() {
     const b = await api(`/api/v1/events/${ev.id}/board`);
     map.getSource("incidents").setData({ type: "FeatureCollection", features: b.incidents.map((i) => feature({ type: "Point", coordinates: [i.lon, i.lat] }, {})) });
-    map.getSource("units").setData({ type: "FeatureCollection", features: b.units.filter((u) => u.lon != null).map((u) => feature({ type: "Point", coordinates: [u.lon, u.lat] }, {})) });
+    const units = { type: "FeatureCollection", features: b.units.filter((u) => u.lon != null).map((u) => feature({ type: "Point", coordinates: [u.lon, u.lat] }, { id: u.id })) };
+    boardUnits = units; map.getSource("units").setData(units);
     $("b-incidents").textContent = b.incidents.length;
     $("b-staffed").textContent = `${b.posts_staffed}/${b.posts_total}`;
     const c3 = b.coverage.find((c) => c.standard_s === 180);
@@ -64,6 +74,122 @@
     const st = {}; for (const u of b.units) st[u.status] = (st[u.status] || 0) + 1;
     $("b-units").textContent = Object.entries(st).map(([k, v]) => `${t("events.status." + k)} ${v}`).join(" · ") || t("events.none");
     $("b-log").innerHTML = b.log.map((l) => `<li><b>${esc(fmtTime(l.at))}</b> ${esc(l.author)}：${esc(l.text)}</li>`).join("") || `<li>${esc(t("events.none"))}</li>`;
+  }
+
+  /* ---- the live board on the command center's stream: incidents and unit moves redraw it */
+  let stream = null, boardTimer = null, boardBusy = false, boardAgain = false;
+  function inside(pt, ring) { // ray casting, lon/lat
+    let ok = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i], [xj, yj] = ring[j];
+      if ((yi > pt[1]) !== (yj > pt[1]) && pt[0] < ((xj - xi) * (pt[1] - yi)) / (yj - yi) + xi) ok = !ok;
+    }
+    return ok;
+  }
+  function inZones(lon, lat) {
+    const ctrl = ev && ev.zones.find((z) => z.kind === "control");
+    return !!ctrl && lon != null && inside([lon, lat], ctrl.geometry.coordinates[0]);
+  }
+  function boardSoon() { // at most one board read in flight; changes meanwhile ask for one more
+    if (tab !== "board") return;
+    clearTimeout(boardTimer);
+    boardTimer = setTimeout(async () => {
+      if (boardBusy) { boardAgain = true; return; }
+      boardBusy = true;
+      try { await drawBoard(); } catch (e) { $("ev-meta").textContent = e.message; }
+      boardBusy = false;
+      if (boardAgain) { boardAgain = false; boardSoon(); }
+    }, 400);
+  }
+  function onUnit(u) {
+    const f = boardUnits.features.find((x) => x.properties.id === u.id);
+    if (!f) return; // not a unit of this event's posts
+    if (u.lon != null) { f.geometry.coordinates = [u.lon, u.lat]; map.getSource("units").setData(boardUnits); }
+    boardSoon();
+  }
+  function onIncident(i) { if (inZones(i.lon, i.lat)) boardSoon(); }
+  function live(on) {
+    const badge = $("b-live");
+    if (on && !stream) {
+      stream = new EventSource("/api/v1/incidents/stream");
+      stream.addEventListener("incident", (m) => onIncident(JSON.parse(m.data)));
+      stream.addEventListener("unit", (m) => onUnit(JSON.parse(m.data)));
+      stream.onopen = () => badge.classList.remove("off");
+      stream.onerror = () => badge.classList.add("off");
+    } else if (!on && stream) { stream.close(); stream = null; badge.classList.add("off"); }
+    badge.hidden = !on;
+  }
+
+  /* ---- the plan editor (planners): add, move, rename, delete posts; zones by a buffer */
+  const pe = { id: null, picking: false, lon: null, lat: null };
+  function peMsg(text, err) { if (!canPlan) return; $("pe-msg").textContent = text; $("pe-msg").classList.toggle("no", !!err); }
+  function peDraft() {
+    map.getSource("draft").setData(pe.lon == null ? empty() : { type: "FeatureCollection", features: [feature({ type: "Point", coordinates: [pe.lon, pe.lat] })] });
+  }
+  function pePick(on) {
+    pe.picking = on; $("pe-move").setAttribute("aria-pressed", on ? "true" : "false");
+    map.getCanvas().style.cursor = on ? "crosshair" : "";
+    if (on) peMsg(t("events.pe.picking"), false);
+  }
+  function peRadius() { $("pe-radius-l").hidden = $("pe-kind").value !== "drone"; }
+  function peOpen(post) {
+    pe.id = post ? post.id : null; pe.lon = post ? post.lon : null; pe.lat = post ? post.lat : null;
+    $("pe-fields").hidden = false;
+    $("pe-what").textContent = post ? fmt("events.pe.editing", { name: post.name }) : t("events.pe.new");
+    $("pe-name").value = post ? post.name : ""; $("pe-kind").value = post ? post.kind : "post"; $("pe-kind").disabled = !!post;
+    $("pe-needed").value = post ? post.officers_needed : 2; $("pe-radius").value = post && post.radius_m ? Math.round(post.radius_m) : 800;
+    $("pe-delete").hidden = !post; peRadius();
+    peMsg("", false); pePick(!post); peDraft(); drawPlan();
+  }
+  function peClose() {
+    pe.id = pe.lon = pe.lat = null; pePick(false); peDraft();
+    $("pe-fields").hidden = true; $("pe-what").textContent = ""; drawPlan();
+  }
+  async function peSave() {
+    if (pe.lon == null) { peMsg(t("events.pe.need_place"), true); return; }
+    const name = $("pe-name").value.trim();
+    const body = { name: name || null, officers_needed: +$("pe-needed").value, lon: pe.lon, lat: pe.lat };
+    const kind = $("pe-kind").value;
+    if (kind === "drone") body.radius_m = +$("pe-radius").value;
+    try {
+      const p = pe.id
+        ? await api(`/api/v1/events/posts/${pe.id}/place`, { method: "PATCH", body })
+        : await api(`/api/v1/events/${ev.id}/posts`, { method: "POST", body: Object.assign(body, { kind, shift: kind === "service" || kind === "drone" ? "event" : shift() }) });
+      await load(ev.id, true); peClose(); peMsg(fmt("events.pe.saved", { name: p.name }), false);
+    } catch (e) { peMsg(e.message, true); }
+  }
+  async function peDelete() {
+    const post = ev.posts.find((q) => q.id === pe.id); if (!post) return;
+    try {
+      await api(`/api/v1/events/posts/${post.id}`, { method: "DELETE" });
+      await load(ev.id, true); peClose(); peMsg(fmt("events.pe.deleted", { name: post.name }), false);
+    } catch (e) { peMsg(e.message, true); }
+  }
+  async function zeApply() {
+    const kind = $("ze-zone").value, zone = ev.zones.find((z) => z.kind === kind); if (!zone) return;
+    try {
+      await api(`/api/v1/events/zones/${zone.id}`, { method: "PUT", body: { buffer_m: +$("ze-buffer").value } });
+      await load(ev.id, true); peMsg(fmt("events.pe.zone_saved", { zone: t("events.zone." + kind) }), false);
+    } catch (e) { peMsg(e.message, true); }
+  }
+  function peWire() {
+    if (!canPlan) return;
+    $("pe-add").addEventListener("click", () => peOpen(null));
+    $("pe-move").addEventListener("click", () => pePick(!pe.picking));
+    $("pe-save").addEventListener("click", peSave);
+    $("pe-delete").addEventListener("click", peDelete);
+    $("pe-cancel").addEventListener("click", () => { peClose(); peMsg("", false); });
+    $("pe-kind").addEventListener("change", peRadius);
+    $("ze-apply").addEventListener("click", zeApply);
+    $("ev-posts").addEventListener("click", (e) => {
+      const tr = e.target.closest("tr[data-id]");
+      if (tr && ev.phase !== "past") peOpen(ev.posts.find((q) => q.id === +tr.dataset.id));
+    });
+    map.on("click", (e) => {
+      if (!pe.picking) return;
+      pe.lon = +e.lngLat.lng.toFixed(6); pe.lat = +e.lngLat.lat.toFixed(6);
+      pePick(false); peDraft(); peMsg(t("events.pe.placed"), false);
+    });
   }
 
   async function drawReport() {
@@ -96,7 +222,10 @@
     if (!keepTab) {
       tab = ev.phase === "live" ? "board" : ev.phase === "past" ? "report" : "plan";
       if (ev.phase === "upcoming") $("ev-shift").value = "arrival";
+      if (canPlan) peClose();
     }
+    if (canPlan) { for (const el of $("pe").querySelectorAll("button, input, select")) el.disabled = ev.phase === "past"; if (ev.phase === "past") peMsg(t("events.pe.past"), false); else if ($("pe-msg").textContent === t("events.pe.past")) peMsg("", false); }
+    live(ev.phase === "live");
     await show();
   }
 
@@ -104,6 +233,7 @@
 
   map.on("load", async () => {
     addLayers();
+    peWire();
     const list = await api("/api/v1/events");
     $("ev-pick").innerHTML = list.map((e) => `<option value="${e.id}">${esc(e.name)} · ${esc(t("events.phase." + e.phase))}</option>`).join("");
     $("ev-pick").addEventListener("change", () => busy(() => load($("ev-pick").value)));
