@@ -291,7 +291,7 @@ def hotspot_cells(
             f"{expected_per_cell:.3f}."
         ),
         "how_zh": (
-            f"Gi*：{cell_m:g} 米网格计数，半径 {radius_cells} 的 queen 邻接（含对角）"
+            f"Gi*：{cell_m:g} 米网格计数，半径 {radius_cells} 的八邻域（后邻接，含对角）"
             f"二元权重，含本格，"
             f"双侧 z 值，Benjamini-Hochberg 错误发现率 {alpha:g}；显著热点 {hot_r.size} 格。"
             f"核密度：高斯核，带宽 {bandwidth_m:g} 米，边缘校正，"

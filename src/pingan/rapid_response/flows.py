@@ -213,22 +213,16 @@ def _params(params: dict[str, str]) -> tuple[list[float], dt.time | None, str, s
     return standards, at, mode, sources
 
 
-def _field(
-    session: Session,
-    principal: Principal,
-    data_dir: Path,
-    mode: str,
-    at: dt.time | None,
-    sources: str,
-) -> tuple[Any, service.Field, str]:
+def _positions(
+    session: Session, principal: Principal, data_dir: Path, sources: str
+) -> tuple[RoadNetwork, data.Forces, str]:
     net = data.load_network(data_dir)
     src = _sources(data.load_forces(session, principal=principal), sources)
-    fld = service.field_from(net, src, mode=mode, at=at, what=sources)
     mtime = data.network_path(data_dir).stat().st_mtime_ns
     positions = hashlib.sha256(
         np.concatenate([src.lon, src.lat]).tobytes() + str(mtime).encode()
     ).hexdigest()
-    return net, fld, positions
+    return net, src, positions
 
 
 def isochrones_flow(
@@ -328,6 +322,29 @@ def layers_precompute_flow(
     }
 
 
+_day_cells: OrderedDict[tuple[str, str, dt.date], data.Points] = OrderedDict()
+
+
+def _cells_of_the_day(session: Session, principal: Principal, lang: str) -> data.Points:
+    """The scope's grid cells weighted by their incidents of the 365 whole local days before
+    today: the same all day, so loaded once a day per scope and language (the year of
+    incidents is the slow part of the layer, about a second on the demo city's SQLite)."""
+    tz = zoneinfo.ZoneInfo(get_settings().timezone)
+    today = dt.datetime.now(tz).date()
+    key = (principal.jpath, lang, today)
+    with _feature_lock:
+        hit = _day_cells.get(key)
+    if hit is not None:
+        return hit
+    midnight = dt.datetime.combine(today, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    cells = data.load_cells(session, principal=principal, lang=lang, until=midnight)
+    with _feature_lock:
+        _day_cells[key] = cells
+        while len(_day_cells) > 64:
+            _day_cells.popitem(last=False)
+    return cells
+
+
 def cells_flow(
     session: Session,
     principal: Principal,
@@ -336,22 +353,28 @@ def cells_flow(
     params: dict[str, str],
     lang: str = "zh-CN",
 ) -> list[dict[str, Any]]:
-    """Every grid cell with its best time from the nearest post and its incidents."""
+    """Every grid cell with its best time from the nearest post and its incidents of the 365
+    whole local days before today."""
     standards, at, mode, sources = _params(params)
-    net, fld, pos = _field(session, principal, data_dir, mode, at, sources)
-    cells = data.load_cells(session, principal=principal, lang=lang)
+    net, src, pos = _positions(session, principal, data_dir, sources)
+    cells = _cells_of_the_day(session, principal, lang)
     key = _cache_key(
         "cells",
         pos,
         mode,
-        at,
+        layers.speed_regime(net, mode, at),
         tuple(standards),
         sources,
         principal.jpath,
         lang,
         hashlib.sha256(cells.weight.tobytes() + cells.id.tobytes()).hexdigest(),
     )
-    return _cached(key, lambda: service.cell_features(net, fld, cells, standards))
+
+    def make() -> list[dict[str, Any]]:
+        fld = service.field_from(net, src, mode=mode, at=at, what=sources)
+        return service.cell_features(net, fld, cells, standards)
+
+    return _cached(key, make)
 
 
 # --------------------------------------------------------------- siting

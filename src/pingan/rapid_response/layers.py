@@ -58,6 +58,7 @@ __all__ = [
     "isochrone_layers",
     "layer_key",
     "regime_times",
+    "speed_regime",
 ]
 
 HOLE_MIN_M2 = 20_000.0
@@ -188,7 +189,9 @@ def isochrone_layers(
 
 
 # ---------------------------------------------------------------------------- keys
-def _regime(network: RoadNetwork, mode: str, at: dt.time | None) -> tuple[float, ...] | str:
+def speed_regime(network: RoadNetwork, mode: str, at: dt.time | None) -> tuple[float, ...] | str:
+    """The speeds of every road class for ``mode`` at ``at`` (``"given"`` for a network of
+    given edge times): two times with the same regime have the same travel times."""
     if network.given_time_s is not None:
         return "given"
     return tuple(network.profile.speed_kph(mode, c, at) for c in network.classes)
@@ -200,7 +203,7 @@ def regime_times(network: RoadNetwork, mode: str) -> list[dt.time]:
     seen: dict[Any, dt.time] = {}
     for q in range(96):
         at = dt.time(q // 4, (q % 4) * 15)
-        seen.setdefault(_regime(network, mode, at), at)
+        seen.setdefault(speed_regime(network, mode, at), at)
     return list(seen.values())
 
 
@@ -231,7 +234,7 @@ def layer_key(
                 st.st_mtime_ns,
                 network.n_nodes,
                 mode,
-                _regime(network, mode, at),
+                speed_regime(network, mode, at),
                 tuple(float(s) for s in standards_s),
                 sources,
             )

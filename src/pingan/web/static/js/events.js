@@ -6,7 +6,7 @@
   const empty = () => ({ type: "FeatureCollection", features: [] });
   const feature = (geometry, properties) => ({ type: "Feature", geometry, properties: properties || {} });
   const canCommand = $("ev-side").dataset.canCommand === "1";
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
     center: [102.71, 25.04], zoom: 14, attributionControl: false, maxPitch: 0,
