@@ -58,6 +58,7 @@ __all__ = [
     "isochrone_layers",
     "layer_key",
     "regime_times",
+    "rounded",
     "speed_regime",
 ]
 
@@ -81,11 +82,15 @@ PAGE_MODES = ("car", "motorcycle", "foot")
 
 
 # ---------------------------------------------------------------------------- drawing
-def _rounded(obj: Any) -> Any:
+def rounded(obj: Any, ndigits: int = 5) -> Any:
+    """``obj`` (GeoJSON coordinates: nested lists of numbers) with every float rounded to
+    ``ndigits`` decimals."""
     if isinstance(obj, float):
-        return round(obj, 5)
+        return round(obj, ndigits)
     if isinstance(obj, list | tuple):
-        return [_rounded(o) for o in obj]
+        return [rounded(o, ndigits) for o in obj]
+    if isinstance(obj, dict):
+        return {k: rounded(v, ndigits) for k, v in obj.items()}
     return obj
 
 
@@ -138,7 +143,7 @@ def drawing(
         g = shapely.simplify(g, simplify_m, preserve_topology=True)
         g = shapely.set_precision(shapely.transform(g, inv), QUANTUM_DEG)
         g = shapely.orient_polygons(g)  # RFC 7946 winding, as the OGC collections serve it
-        geometry = None if g.is_empty else _rounded(json.loads(shapely.to_geojson(g)))
+        geometry = None if g.is_empty else rounded(json.loads(shapely.to_geojson(g)))
         if _size(geometry) <= max_bytes:
             break
         simplify_m *= 2
