@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,8 @@ def _build(
         w = prog.add_task("early warnings", total=1, info="")
         warned = _first_warnings(engine)
         prog.update(w, advance=1, info=warned)
+        c = prog.add_task("1/3/5-minute layers", total=1, info="")
+        prog.update(c, advance=1, info=_first_coverage_layers(engine))
     elapsed = time.perf_counter() - t0
     meta = {
         "params": params,
@@ -254,13 +257,23 @@ def _count_incidents(engine: Any) -> str:
 def _first_warnings(engine: Any) -> str:
     """Run the scheduler's warnings job once, as ``pingan serve`` would within its first
     seconds, so that the analyst sees warnings and clusters right after the build."""
+    return _first_run(engine, "warnings", "{stored} warnings stored")
+
+
+def _first_coverage_layers(engine: Any) -> str:
+    """Run the scheduler's job ``coverage_layers`` once: the 1/3/5-minute layers of every mode
+    and time slot are on disk before the first page asks for them."""
+    return _first_run(engine, "coverage_layers", "{computed} layer sets in {seconds} s")
+
+
+def _first_run(engine: Any, name: str, shown: str) -> str:
     from pingan.scheduler.flows import run_job_flow
     from pingan.scheduler.jobs import get_job
     from pingan.scheduler.models import ScheduledRun
     from pingan.store.base import utcnow
     from pingan.store.engine import unit_of_work
 
-    job = get_job("warnings")
+    job = get_job(name)
     assert job is not None
     from zoneinfo import ZoneInfo
 
@@ -273,7 +286,7 @@ def _first_warnings(engine: Any) -> str:
         run = s.get(ScheduledRun, run_id)
         if run is None or run.status != "ok":
             return f"failed: {run.error if run else '?'}"
-        return f"{json.loads(run.result or '{}').get('stored', 0)} warnings stored"
+        return shown.format_map(defaultdict(int, json.loads(run.result or "{}")))
 
 
 def _save_roads(city: object, data_dir: Path) -> str:

@@ -11,12 +11,18 @@ from sqlalchemy import Engine
 
 from pingan.alerts.service import store_warnings
 from pingan.auth.service import Principal
-from pingan.crime_analysis import data, service
+from pingan.crime_analysis import data, precomputed, service
 from pingan.inputs import Day
 from pingan.jobs.service import Report
 from pingan.store.engine import unit_of_work
 
-__all__ = ["WarningRun", "as_of_of", "warnings_run_flow"]
+__all__ = ["HISTORY_DAYS", "RECENT_DAYS", "WarningRun", "as_of_of", "warnings_run_flow"]
+
+HISTORY_DAYS = 400
+"""The history the warnings' baselines are fitted on."""
+RECENT_DAYS = 62
+"""The incidents read when the alarms come from the counts: the scan's 60 local days up to the
+latest one, and a day's margin at each end for the time zone."""
 
 
 def as_of_of(frame: data.IncidentFrame) -> dt.date:
@@ -41,7 +47,9 @@ class WarningRun(BaseModel):
 def warnings_run_flow(
     engine: Engine, principal: Principal, body: WarningRun, report: Report | None = None
 ) -> dict[str, Any]:
-    """Load, evaluate and store warnings; returns counts and the stored ids.
+    """Load, evaluate and store warnings; returns counts and the stored ids. The alarms read
+    the precomputed day counts when they are built (:func:`precomputed.warning_counts`), so a
+    run reads the last :data:`RECENT_DAYS` days of incidents, not :data:`HISTORY_DAYS`.
 
     The evaluation runs in a read transaction (progress reports write the job row in units of
     work of their own, and on SQLite a write transaction held here would block them); only
@@ -52,9 +60,13 @@ def warnings_run_flow(
             if body.as_of
             else dt.datetime.now(dt.UTC)
         )
-        frame = data.load_incidents(
-            s, principal=principal, since=until - dt.timedelta(days=400), until=until
-        )
+        since = until - dt.timedelta(days=HISTORY_DAYS)
+        counts = precomputed.warning_counts(s, principal, since=since, until=until, by=body.by)
+        if counts is None:  # every incident of the history, as before the counts
+            frame = data.load_incidents(s, principal=principal, since=since, until=until)
+        else:  # the targets and the scan need only the last days' incidents
+            recent = max(since, until - dt.timedelta(days=RECENT_DAYS))
+            frame = data.load_incidents(s, principal=principal, since=recent, until=until)
         as_of = body.as_of or as_of_of(frame)
         new = service.warnings_for(
             s,
@@ -66,6 +78,7 @@ def warnings_run_flow(
             scan=body.scan,
             replications=body.replications,
             progress=report,
+            counts=counts,
         )
     with unit_of_work(engine) as s:
         stored, skipped = store_warnings(s, actor=principal.actor, warnings=new)

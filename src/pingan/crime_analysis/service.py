@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from pingan.jurisdictions.models import Jurisdiction
 
 __all__ = [
     "AREA_DEPTH",
+    "AreaDayCounts",
     "forecast_cells",
     "grid_for",
     "hotspots",
@@ -291,7 +293,7 @@ def hotspot_cells(
             f"{expected_per_cell:.3f}."
         ),
         "how_zh": (
-            f"Gi*：{cell_m:g} 米网格计数，半径 {radius_cells} 的 queen 邻接（含对角）"
+            f"Gi*：{cell_m:g} 米网格计数，半径 {radius_cells} 的八邻域（后邻接，含对角）"
             f"二元权重，含本格，"
             f"双侧 z 值，Benjamini-Hochberg 错误发现率 {alpha:g}；显著热点 {hot_r.size} 格。"
             f"核密度：高斯核，带宽 {bandwidth_m:g} 米，边缘校正，"
@@ -378,6 +380,23 @@ def scan_clusters(
     return result
 
 
+@dataclass(frozen=True)
+class AreaDayCounts:
+    """Incidents per (jurisdiction path, local day, subtype): ``n`` of each entry. Built from a
+    frame (one entry per incident) or from the precomputed day counts (one per station or
+    district, day and subtype: :func:`pingan.crime_analysis.precomputed.warning_counts`)."""
+
+    jpath: NDArray[np.object_]
+    day: NDArray[np.datetime64]
+    subtype: NDArray[np.str_]
+    n: NDArray[np.int64]
+
+    @classmethod
+    def of_frame(cls, frame: IncidentFrame) -> AreaDayCounts:
+        """One entry per incident of ``frame``."""
+        return cls(frame.jpath, frame.day, frame.subtype, np.ones(len(frame), dtype=np.int64))
+
+
 def warnings_for(
     session: Session,
     frame: IncidentFrame,
@@ -389,24 +408,37 @@ def warnings_for(
     scan: bool = True,
     replications: int = 999,
     progress: Progress | None = None,
+    counts: AreaDayCounts | None = None,
 ) -> list[NewWarning]:
     """Evaluate the latest day: per area × group an expected count from a seasonal baseline
     and a CUSUM/EWMA alarm at the stated false-alarm rate; groups over their daily target;
-    and significant space-time clusters. Returns warnings to store (deduplicated by key)."""
+    and significant space-time clusters. Returns warnings to store (deduplicated by key).
+
+    The alarms read ``counts`` when given (the whole history as day counts per area), else
+    ``frame``; the targets and the scan read ``frame``, which then needs only the last
+    60 local days up to ``as_of``. The warnings are the same either way."""
     tick = progress or (lambda _f, _m: None)
-    _need(frame, 30)
-    days = np.arange(frame.day.min(), np.datetime64(as_of) + np.timedelta64(1, "D"))
+    series = counts if counts is not None else AreaDayCounts.of_frame(frame)
+    total = int(series.n.sum())
+    if total < 30:
+        raise Invalid(
+            "selection",
+            f"{total} incidents selected; at least 30 needed "
+            "(widen the period, area or categories)",
+        )
+    days = np.arange(series.day.min(), np.datetime64(as_of) + np.timedelta64(1, "D"))
     if days.size < 56:
         raise Invalid(
             "since", f"{days.size} days of history; the seasonal baseline needs at least 56"
         )
     tax = get_taxonomy()
-    in_group = {g.code: np.isin(frame.subtype, list(g.subtypes)) for g in tax.groups.values()}
+    in_group = {g.code: np.isin(series.subtype, list(g.subtypes)) for g in tax.groups.values()}
     alarms = _Alarms(
-        session, frame, as_of=as_of, days=days, method=method, false_alarm_rate=false_alarm_rate
+        session, series, as_of=as_of, days=days, method=method, false_alarm_rate=false_alarm_rate
     )
     out = alarms.by_area(by, in_group, tick)
-    out += _target_warnings(frame, in_group, as_of=as_of)
+    frame_groups = {g.code: np.isin(frame.subtype, list(g.subtypes)) for g in tax.groups.values()}
+    out += _target_warnings(frame, frame_groups, as_of=as_of)
     if scan:
         tick(0.65, "space-time scan")
         out += _cluster_warnings(session, frame, as_of=as_of, replications=replications)
@@ -426,21 +458,21 @@ class _Alarms:
     def __init__(
         self,
         session: Session,
-        frame: IncidentFrame,
+        series: AreaDayCounts,
         *,
         as_of: dt.date,
         days: NDArray[Any],
         method: Literal["ewma", "cusum"],
         false_alarm_rate: float,
     ) -> None:
-        self.session, self.frame, self.as_of, self.days = session, frame, as_of, days
+        self.session, self.series, self.as_of, self.days = session, series, as_of, days
         self.method, self.false_alarm_rate = method, false_alarm_rate
 
     def by_area(
         self, by: str, in_group: dict[str, NDArray[np.bool_]], tick: Progress
     ) -> list[NewWarning]:
         """The alarms of every area of level ``by`` (station, district, …) and group."""
-        frame, days = self.frame, self.days
+        frame, days = self.series, self.days
         tax = get_taxonomy()
         area = area_ids(frame.jpath, AREA_DEPTH[by])
         areas = [int(a) for a in np.unique(area) if a > 0]
@@ -455,7 +487,9 @@ class _Alarms:
         out: list[NewWarning] = []
         for k, (a, g) in enumerate(combos):
             sel = (area == a) & in_group[g] & in_range
-            series = np.bincount(day_idx[sel], minlength=days.size).astype(np.float64)
+            series = np.bincount(day_idx[sel], weights=frame.n[sel], minlength=days.size).astype(
+                np.float64
+            )
             if series[:-1].sum() >= 28:
                 warning = self.latest_day(series, jurisdiction_id=a, path=paths[a], group=g)
                 if warning is not None:

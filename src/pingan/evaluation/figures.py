@@ -244,6 +244,8 @@ def compute(
 
 
 def _no_data_reason(src: Source, den: float) -> str:
+    """Why a figure is empty, in English (the page translates these texts: REASONS in
+    static/js/evaluation.js; keep them in step)."""
     if src.code == "preventable_incidents_yoy" and not np.isnan(den) and den == 0:
         return "no preventable incidents in the same days last year to compare with"
     if src.attribution == "officer":

@@ -240,7 +240,18 @@ def _since(days: int) -> dt.datetime:
     return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
 
 
-def _history(principal: Principal, days: int):  # type: ignore[no-untyped-def]
+def _history(  # type: ignore[no-untyped-def]
+    principal: Principal, days: int, until: dt.datetime | None = None
+):
+    if until is not None:
+        return (
+            scope_clause(principal, Incident.jpath),
+            Incident.reported_at >= until - dt.timedelta(days=days),
+            Incident.reported_at < until,
+            Incident.repeat_of_id.is_(None),
+            Incident.state.not_in(("cancelled", "duplicate")),
+            Incident.source != "drill",
+        )
     return (
         scope_clause(principal, Incident.jpath),
         Incident.reported_at >= _since(days),
@@ -251,9 +262,15 @@ def _history(principal: Principal, days: int):  # type: ignore[no-untyped-def]
 
 
 def load_cells(
-    session: Session, *, principal: Principal, history_days: int = 365, lang: str = "zh-CN"
+    session: Session,
+    *,
+    principal: Principal,
+    history_days: int = 365,
+    lang: str = "zh-CN",
+    until: dt.datetime | None = None,
 ) -> Points:
-    """Grid cells (centroids) weighted by their incidents of the last ``history_days``."""
+    """Grid cells (centroids) weighted by their incidents of the last ``history_days`` (before
+    ``until`` when given, else before now)."""
     cells = list(
         session.execute(
             select(Jurisdiction)
@@ -268,7 +285,7 @@ def load_cells(
     counts = dict(
         session.execute(
             select(Incident.jurisdiction_id, func.count())
-            .where(*_history(principal, history_days))
+            .where(*_history(principal, history_days, until))
             .group_by(Incident.jurisdiction_id)
         ).all()
     )

@@ -22,7 +22,7 @@ from pingan.config import get_settings
 from pingan.errors import Conflict, Invalid
 from pingan.incidents.service import get_or_raise as get_incident
 from pingan.jobs.service import Report
-from pingan.rapid_response import data, live, service, siting, straight
+from pingan.rapid_response import data, layers, live, service, siting, straight
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 from pingan.roads import RoadNetwork
 from pingan.store.base import utcnow
@@ -32,6 +32,7 @@ __all__ = [
     "SOURCES",
     "cells_flow",
     "isochrones_flow",
+    "layers_precompute_flow",
     "optimise_flow",
     "recommend_flow",
     "report_flow",
@@ -212,33 +213,136 @@ def _params(params: dict[str, str]) -> tuple[list[float], dt.time | None, str, s
     return standards, at, mode, sources
 
 
-def _field(
-    session: Session,
-    principal: Principal,
-    data_dir: Path,
-    mode: str,
-    at: dt.time | None,
-    sources: str,
-) -> tuple[Any, service.Field, str]:
+def _positions(
+    session: Session, principal: Principal, data_dir: Path, sources: str
+) -> tuple[RoadNetwork, data.Forces, str]:
     net = data.load_network(data_dir)
     src = _sources(data.load_forces(session, principal=principal), sources)
-    fld = service.field_from(net, src, mode=mode, at=at, what=sources)
     mtime = data.network_path(data_dir).stat().st_mtime_ns
     positions = hashlib.sha256(
         np.concatenate([src.lon, src.lat]).tobytes() + str(mtime).encode()
     ).hexdigest()
-    return net, fld, positions
+    return net, src, positions
 
 
 def isochrones_flow(
     session: Session, principal: Principal, *, data_dir: Path, params: dict[str, str]
 ) -> list[dict[str, Any]]:
     """The 1/3/5-minute (or given) areas reached from today's posts, one feature per
-    standard; query parameters ``standard``, ``at``, ``mode``, ``sources``."""
+    standard; query parameters ``standard``, ``at``, ``mode``, ``sources``. Read from the
+    layers kept on disk (:mod:`pingan.rapid_response.layers`), computed and kept when missing;
+    the drawing is simplified, the areas are the raster's."""
     standards, at, mode, sources = _params(params)
-    net, fld, pos = _field(session, principal, data_dir, mode, at, sources)
-    key = _cache_key("iso", pos, mode, at, tuple(standards), sources)
-    return _cached(key, lambda: service.isochrone_features(net, fld, standards))
+    net = data.load_network(data_dir)
+    src = _sources(data.load_forces(session, principal=principal), sources)
+    feats = _layer_set(
+        net, src, data_dir=data_dir, mode=mode, at=at, standards=standards, sources=sources
+    )
+    shown = at.strftime("%H:%M") if at else None
+    return [{**f, "properties": {**f["properties"], "at": shown}} for f in feats]
+
+
+def _layer_set(
+    net: RoadNetwork,
+    src: data.Forces,
+    *,
+    data_dir: Path,
+    mode: str,
+    at: dt.time | None,
+    standards: Sequence[float],
+    sources: str,
+) -> list[dict[str, Any]]:
+    key = layers.layer_key(
+        net,
+        data.network_path(data_dir),
+        src.lon,
+        src.lat,
+        mode=mode,
+        at=at,
+        standards_s=standards,
+        sources=sources,
+    )
+    store = layers.LayerStore.beside(data_dir)
+
+    def make() -> list[dict[str, Any]]:
+        kept = store.get(key) if sources == "posts" else None
+        if kept is not None:
+            return kept
+        fld = service.field_from(net, src, mode=mode, at=at, what=sources)
+        feats = layers.isochrone_layers(
+            net, fld.time_s, standards, mode=mode, at=at, sources=fld.n_sources
+        )
+        if sources == "posts":  # units move all day: their areas are kept in memory only
+            store.put(key, feats)
+        return feats
+
+    return _cached(_cache_key("iso", key), make)
+
+
+def layers_precompute_flow(
+    session: Session, principal: Principal, *, data_dir: Path
+) -> dict[str, Any]:
+    """The 1/3/5-minute layers from the scope's posts for every mode the page offers and every
+    speed regime of the day, computed and kept where missing (the job ``coverage_layers`` and
+    the demo build). Answers how many were computed and how many were kept already."""
+    net = data.load_network(data_dir)
+    src = _sources(data.load_forces(session, principal=principal), "posts")
+    standards = service.parse_standards("60,180,300")
+    store = layers.LayerStore.beside(data_dir)
+    made = kept = 0
+    started = time.monotonic()
+    if len(src) == 0:
+        return {"computed": 0, "kept": 0, "posts": 0, "seconds": 0.0}
+    for mode in layers.PAGE_MODES:
+        for at in layers.regime_times(net, mode):
+            key = layers.layer_key(
+                net,
+                data.network_path(data_dir),
+                src.lon,
+                src.lat,
+                mode=mode,
+                at=at,
+                standards_s=standards,
+                sources="posts",
+            )
+            if store.has(key):
+                kept += 1
+                continue
+            fld = service.field_from(net, src, mode=mode, at=at)
+            feats = layers.isochrone_layers(
+                net, fld.time_s, standards, mode=mode, at=at, sources=fld.n_sources
+            )
+            store.put(key, feats)
+            made += 1
+    return {
+        "computed": made,
+        "kept": kept,
+        "posts": len(src),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+_day_cells: OrderedDict[tuple[str, str, dt.date], data.Points] = OrderedDict()
+
+
+def _cells_of_the_day(session: Session, principal: Principal, lang: str) -> data.Points:
+    """The scope's grid cells weighted by their incidents of the 365 whole local days before
+    today: the same all day, so loaded once a day per scope and language (the year of
+    incidents is the slow part of the layer, about a second on the demo city's SQLite)."""
+    tz = zoneinfo.ZoneInfo(get_settings().timezone)
+    today = dt.datetime.now(tz).date()
+    key = (principal.jpath, lang, today)
+    with _feature_lock:
+        hit = _day_cells.get(key)
+    if hit is not None:
+        return hit
+    midnight = dt.datetime.combine(today, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    cells = data.load_cells(session, principal=principal, lang=lang, until=midnight)
+    with _feature_lock:
+        _day_cells[key] = cells
+        while len(_day_cells) > 64:
+            _day_cells.popitem(last=False)
+    return cells
 
 
 def cells_flow(
@@ -249,22 +353,28 @@ def cells_flow(
     params: dict[str, str],
     lang: str = "zh-CN",
 ) -> list[dict[str, Any]]:
-    """Every grid cell with its best time from the nearest post and its incidents."""
+    """Every grid cell with its best time from the nearest post and its incidents of the 365
+    whole local days before today."""
     standards, at, mode, sources = _params(params)
-    net, fld, pos = _field(session, principal, data_dir, mode, at, sources)
-    cells = data.load_cells(session, principal=principal, lang=lang)
+    net, src, pos = _positions(session, principal, data_dir, sources)
+    cells = _cells_of_the_day(session, principal, lang)
     key = _cache_key(
         "cells",
         pos,
         mode,
-        at,
+        layers.speed_regime(net, mode, at),
         tuple(standards),
         sources,
         principal.jpath,
         lang,
         hashlib.sha256(cells.weight.tobytes() + cells.id.tobytes()).hexdigest(),
     )
-    return _cached(key, lambda: service.cell_features(net, fld, cells, standards))
+
+    def make() -> list[dict[str, Any]]:
+        fld = service.field_from(net, src, mode=mode, at=at, what=sources)
+        return service.cell_features(net, fld, cells, standards)
+
+    return _cached(key, make)
 
 
 # --------------------------------------------------------------- siting

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from pingan.coverage import Units, coverage_shares, isochrones, rank_units, travel_times
+from pingan.coverage import Units, coverage_shares, rank_units, travel_times
 from pingan.errors import Invalid
 from pingan.geo.crs import haversine_m
 from pingan.rapid_response.data import KIND_MODE, Forces, Points
+from pingan.rapid_response.layers import rounded
 from pingan.roads import MODES, RoadNetwork
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "check_mode",
     "coverage_table",
     "field_from",
-    "isochrone_features",
     "nearest_road",
     "parse_at",
     "parse_standards",
@@ -420,43 +419,6 @@ def _round(coords: list[list[float]]) -> list[list[float]]:
 
 
 # ---------------------------------------------------------------------------- features
-def isochrone_features(
-    network: RoadNetwork, field: Field, standards_s: Sequence[float]
-) -> list[dict[str, Any]]:
-    """One polygon feature per standard (largest first, so smaller ones draw on top)."""
-    polys = isochrones(network, field.time_s, list(standards_s), mode=field.mode, at=field.at)
-    feats = []
-    proj = network.projection
-    for s, poly in sorted(zip(standards_s, polys, strict=True), key=lambda p: -p[0]):
-        if poly.is_empty:
-            geom = None
-            area = 0.0
-        else:
-            geom = json.loads(shapely.to_geojson(poly))
-            area = float(shapely.area(shapely.transform(poly, lambda c: _fwd(proj, c)))) / 1e6
-        feats.append(
-            {
-                "type": "Feature",
-                "id": int(s),
-                "geometry": geom,
-                "properties": {
-                    "standard_s": float(s),
-                    "minutes": round(float(s) / 60.0, 2),
-                    "mode": field.mode,
-                    "at": field.at.strftime("%H:%M") if field.at else None,
-                    "area_km2": round(area, 3),
-                    "sources": field.n_sources,
-                },
-            }
-        )
-    return feats
-
-
-def _fwd(proj: Any, c: F64) -> F64:
-    x, y = proj.forward(c[:, 0], c[:, 1])
-    return np.column_stack([x, y])
-
-
 def cell_features(
     network: RoadNetwork,
     field: Field,
@@ -489,7 +451,8 @@ def cell_features(
             {
                 "type": "Feature",
                 "id": int(cells.id[i]),
-                "geometry": json.loads(cells.geometry[i]) if cells.geometry else None,
+                # 6 decimals (0.1 m): the cells' outlines drawn, at half the bytes
+                "geometry": rounded(json.loads(cells.geometry[i]), 6) if cells.geometry else None,
                 "properties": props,
             }
         )

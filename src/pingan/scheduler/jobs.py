@@ -269,6 +269,20 @@ def aggregates(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     return {"incidents": out.incidents, "seconds": out.seconds}
 
 
+def coverage_layers(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """The bureau's 1/3/5-minute layers from today's posts, for every mode and speed regime
+    of the day, computed and kept where missing (a post moved or added, a new road network);
+    nothing to do when every layer is kept already."""
+    from pingan.errors import Conflict
+    from pingan.rapid_response.flows import layers_precompute_flow
+
+    with unit_of_work(engine, write=False) as s:
+        try:
+            return layers_precompute_flow(s, system_principal(), data_dir=get_settings().data_dir)
+        except Conflict:  # no road network yet
+            return {"computed": 0, "kept": 0, "posts": 0, "seconds": 0.0}
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -318,6 +332,13 @@ JOBS: tuple[Job, ...] = (
         "Rebuild the incident counts",
         DailyAt(3, 40),
         aggregates,
+    ),
+    Job(
+        "coverage_layers",
+        "快反圈图层预计算",
+        "Precompute the 1/3/5-minute layers",
+        Every(300),
+        coverage_layers,
     ),
 )
 _BY_NAME = {j.name: j for j in JOBS}

@@ -10,7 +10,7 @@
   const state = { warnings: [], classNames: {}, pending: 0 };
 
   // ---------------------------------------------------------------- map (local style, no CDN)
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,

@@ -10,7 +10,7 @@
   const pct = (x) => (x == null ? "–" : (100 * x).toFixed(1) + "%");
   const num = (x) => Number(x).toLocaleString(lang);
   const fmt = (key, vars) => t(key).replace(/\{(\w+)\}/g, (_, k) => (vars[k] == null ? "" : vars[k]));
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,

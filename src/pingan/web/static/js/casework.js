@@ -47,7 +47,7 @@
 
   // ---------------------------------------------------------------- case page
   const box = $("case");
-  if (!box) return;
+  if (!box) { document.body.dataset.ready = "1"; return; }  // the register form: drawn
   const base = "/api/v1/disputes/" + box.dataset.id;
   async function send(path, body, method) {
     try { await api(base + path, { method: method || "POST", body }); location.reload(); }

@@ -14,7 +14,7 @@
   const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
   const state = { hours: 24, incidents: new Map(), history: new Map(), units: new Map(), stations: [], selected: null, tab: "open", subtypes: {}, classes: {} };
 
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,

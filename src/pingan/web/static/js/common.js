@@ -41,5 +41,13 @@ window.PA = (function () {
   const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang, { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "";
   const CLASS_COLORS = { criminal: "#c62828", public_order: "#ef8f00", traffic: "#1565c0", fire: "#d84315", dispute: "#8e24aa", assistance: "#2e7d32", other: "#607d8b" };
   const UNIT_COLORS = { available: "#2e7d32", dispatched: "#ef8f00", on_scene: "#c62828", off_duty: "#9e9e9e" };
-  return { t, api, errorText, esc, fmtTime, csrf, lang, can, CLASS_COLORS, UNIT_COLORS };
+  // MapLibre's own control labels in the page language (passed as the maps' `locale`)
+  const mapLocale = {
+    "Map.Title": t("map.title"), "NavigationControl.ZoomIn": t("map.zoom_in"),
+    "NavigationControl.ZoomOut": t("map.zoom_out"), "NavigationControl.ResetBearing": t("map.reset_bearing"),
+    "Popup.Close": t("map.popup_close"), "Marker.Title": t("map.marker"),
+    "FullscreenControl.Enter": t("map.fullscreen_enter"), "FullscreenControl.Exit": t("map.fullscreen_exit"),
+    "GeolocateControl.FindMyLocation": t("map.find_me"), "AttributionControl.ToggleAttribution": t("map.attribution"),
+  };
+  return { t, api, errorText, esc, fmtTime, csrf, lang, can, mapLocale, CLASS_COLORS, UNIT_COLORS };
 })();

@@ -7,7 +7,7 @@
   const STANDARDS = "60,180,300";
   // dark green / yellow-green / amber, widest drawn first (the legend's .sw-* in coverage.html)
   const BANDS = [[300, "#ffb300"], [180, "#c0ca33"], [60, "#1b5e20"]];
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
@@ -59,6 +59,9 @@
         api("/api/v1/coverage/report?" + qs + "&max_listed=50")]);
       if (my !== seq) return;
       map.getSource("iso").setData(iso);
+      const drawn = iso.features.length ? iso.features[0].properties : null;
+      document.getElementById("cv-drawn").textContent = drawn && drawn.simplified_m != null
+        ? t("coverage.simplified").replace("{m}", Math.round(drawn.simplified_m)).replace("{ha}", Math.round(drawn.holes_filled_below_m2 / 1e4)) : "";
       map.getSource("cells").setData(cells);
       renderReport(rep);
       status("");

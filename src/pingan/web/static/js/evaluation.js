@@ -10,8 +10,16 @@
   const name = (o) => (lang === "en" ? o.name_en : o.name_zh) || o.code || "";
   const parent = (o) => (lang === "en" ? o.parent_en : o.parent_zh) || "";
   const status = (text, err) => { const el = $("status"); el.textContent = text || ""; el.style.color = err ? "var(--red)" : ""; };
+  // the server's reasons (pingan.evaluation.figures) in the page's language
+  const REASONS = {
+    "no preventable incidents in the same days last year to compare with": "ev.reason.no_last_year",
+    "no records of this officer's work in the period": "ev.reason.no_officer_records",
+    "no records in the period": "ev.reason.no_records",
+    "the period has not started yet": "ev.reason.not_started",
+  };
+  const reasonText = (r) => !r ? "" : REASONS[r] ? t(REASONS[r]) : /^source tables of /.test(r) ? t("ev.reason.not_installed") : r;
   const value = (f) => {
-    if (f.value == null) return `<span class="na" title="${esc(f.no_data_reason || "")}">${esc(t("ev.nodata"))}</span>`;
+    if (f.value == null) return `<span class="na" title="${esc(reasonText(f.no_data_reason))}">${esc(t("ev.nodata"))}</span>`;
     if (f.unit === "share") return (f.value * 100).toFixed(1) + "%";
     if (f.unit === "s") return f.value.toFixed(0) + " s";
     return f.value.toFixed(2);
@@ -35,7 +43,7 @@
     $("s-list").innerHTML = `<li class="muted loading">${esc(t("common.loading"))}</li>`;
     try {
       const r = await api(`${src.href}&part=${src.part}&limit=200`);
-      if (r.reason) { $("s-list").innerHTML = `<li class="na">${esc(r.reason)}</li>`; return; }
+      if (r.reason) { $("s-list").innerHTML = `<li class="na">${esc(reasonText(r.reason))}</li>`; return; }
       const items = r.items.map((x) => {
         const lab = esc(x.label || `#${x.id}`);
         const link = x.link ? `<a href="${esc(x.link)}" target="_blank" rel="noopener">${lab}</a>` : lab;

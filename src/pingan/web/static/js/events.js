@@ -9,7 +9,7 @@
   const canCommand = $("ev-side").dataset.canCommand === "1";
   const canPlan = !!$("pe");
   const fmt = (key, vars) => t(key).replace(/\{(\w+)\}/g, (_, k) => (vars[k] == null ? "" : vars[k]));
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
     center: [102.71, 25.04], zoom: 14, attributionControl: false, maxPitch: 0,

@@ -7,7 +7,7 @@
   const LEVEL_COLOURS = { station: "#ef8f00", district: "#d84315", city: "#b71c1c" };
   let mapReady = false;
   let pending = null;
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "hz-map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,

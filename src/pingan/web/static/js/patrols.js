@@ -7,7 +7,7 @@
   const MODE_COLORS = { foot: "#2e7d32", car: "#0b3d91", drone: "#8e24aa" };
   const $ = (id) => document.getElementById(id);
   const status = (s, err) => { const el = $("pt-status"); el.textContent = s; el.classList.toggle("pt-err", !!err); };
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
     center: [102.71, 25.04], zoom: 12, attributionControl: false, maxPitch: 0,

@@ -11,7 +11,7 @@
   const COLOURS = { red: "#c62828", yellow: "#f2b600", green: "#2e7d32" };
   let mapReady = false;
   let pending = null;
-  const map = new maplibregl.Map({
+  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "pr-map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
