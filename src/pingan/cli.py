@@ -30,6 +30,7 @@ from pingan.commands import (
     keyplaces,
     patrols,
     places,
+    province,
     rapid_response,
     ratings,
     roads,
@@ -74,6 +75,8 @@ app.add_typer(citizens.citizens_app, name="citizens")
 app.add_typer(patrols.app, name="patrols")
 app.add_typer(events.app, name="events")
 app.add_typer(aggregates.app, name="aggregates")
+app.add_typer(province.province_app, name="province")
+app.add_typer(province.export_app, name="export")
 
 
 def main() -> None:

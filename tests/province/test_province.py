@@ -1,0 +1,162 @@
+"""The synthetic province on Parquet and its analyses on both engines (issue 25).
+
+One small province (2 cities, scale 0.02, one year) is built once; the same seed gives the same
+files, and every analysis gives the same numbers with ``--engine local`` and ``--engine dask``
+(a 2-worker LocalCluster)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from pingan.demo.province import build_province, city_offsets
+from pingan.province import layout
+from pingan.province.engine import Params, dask_client, run
+from pingan.province.results import province_summary
+
+END = dt.datetime(2026, 12, 7, 4, tzinfo=dt.UTC)
+ARGS: dict[str, Any] = {"cities": 2, "scale": 0.02, "seed": 11, "end": END, "years": 1.0}
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("province")
+    build_province(out, **ARGS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with dask_client(2) as c:
+        yield c
+
+
+def test_layout_is_partitioned_by_city_and_month(province: Path) -> None:
+    man = layout.read_manifest(province)
+    assert [c.code for c in man.cities] == ["C01", "C02"]
+    parts = layout.partitions(province)
+    assert {p.city for p in parts} == {"C01", "C02"}
+    assert len({p.month for p in parts}) in (12, 13)
+    for p in parts[:3]:
+        cols = layout.read_partition(p.path)
+        assert set(cols) == set(layout.COLUMNS)
+        months = (
+            layout.local_day(cols["reported_at"], man.utc_offset_s).astype("datetime64[D]")
+        ).astype("datetime64[M]")
+        assert {str(m) for m in months} == {p.month}
+    # the two cities sit apart on the one frame
+    a, b = (layout.read_city(province, c, ("x_m",))["x_m"] for c in ("C01", "C02"))
+    assert a.max() < b.min()
+    assert city_offsets(4, 10.0) == [(-5.0, 5.0), (5.0, 5.0), (-5.0, -5.0), (5.0, -5.0)]
+
+
+def test_same_seed_same_files(province: Path, tmp_path: Path) -> None:
+    build_province(tmp_path, **ARGS)
+    mine = sorted(p.relative_to(province) for p in (province / "incidents").rglob("*.parquet"))
+    again = sorted(p.relative_to(tmp_path) for p in (tmp_path / "incidents").rglob("*.parquet"))
+    assert mine == again
+    for rel in mine:
+        assert pq.read_table(province / rel).equals(pq.read_table(tmp_path / rel))
+        assert (province / rel).read_bytes() == (tmp_path / rel).read_bytes()
+    assert (province / "province.json").read_bytes() == (tmp_path / "province.json").read_bytes()
+
+
+def _close(a: Any, b: Any) -> None:
+    """Equal structures, floats to 1e-9 relative."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _close(a[k], b[k])
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _close(x, y)
+    elif isinstance(a, float):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("analysis", ["hotspots", "warnings", "trends", "forecast", "backtest"])
+def test_both_engines_give_the_same_numbers(province: Path, client: Any, analysis: str) -> None:
+    p = Params(
+        start=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 11, 15, tzinfo=dt.UTC),
+    )
+    local = run(analysis, province, engine="local", params=p)
+    dask = run(analysis, province, engine="dask", params=p, client=client)
+    assert local["as_of"] == dask["as_of"] == "2026-12-07"
+    assert len(local["cities"]) == 2
+    _close(local["cities"], dask["cities"])
+    if analysis == "hotspots":
+        assert all(c["hot_cells"] > 0 for c in local["cities"])
+        # the dask run read one partition a task and reduced them
+        assert dask["timing"]["tasks"] > local["timing"]["tasks"]
+
+
+def test_hotspot_counts_match_the_raw_points(province: Path) -> None:
+    out = run("hotspots", province, params=Params(days=28))
+    man = layout.read_manifest(province)
+    end_s = int(END.timestamp())
+    for c in out["cities"]:
+        cols = layout.read_city(province, c["city"], ("reported_at", "x_m", "y_m"))
+        t = cols["reported_at"]
+        n = int(((t >= end_s - 28 * 86_400) & (t < end_s)).sum())
+        assert c["n_incidents"] == n
+        assert sum(f["properties"]["count"] for f in c["features"]) == n
+        assert man.city(c["city"]).code == c["city"]
+
+
+def test_cli_hotspots_json_and_summary(province: Path, tmp_path: Path) -> None:
+    from pingan.cli import app
+
+    out = tmp_path / "hot.json"
+    argv = ["analyze", "hotspots", "--data", str(province), "--json", str(out)]
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code == 0, r.output
+    fc = json.loads(out.read_text(encoding="utf-8"))
+    assert fc["type"] == "FeatureCollection"
+    props = fc["features"][0]["properties"]
+    assert {"city", "cell", "z", "p", "hot"} <= set(props)
+    assert {f["properties"]["city"] for f in fc["features"]} == {"C01", "C02"}
+    assert any(f["properties"]["hot"] for f in fc["features"])
+    for name in ("trends", "warnings"):
+        r = CliRunner().invoke(app, ["analyze", name, "--data", str(province)])
+        assert r.exit_code == 0, r.output
+    summary = province_summary(province)
+    assert summary["ready"]
+    assert [c["rank"] for c in summary["cities"]] == [1, 2]
+    assert all(c["hot_cells"] for c in summary["cities"])
+    assert set(summary["runs"]) == {"trends", "hotspots", "warnings"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["analyze", "hotspots", "--engine", "dask"], "--data: the dask engine reads"),
+        (["analyze", "hotspots", "--engine", "spark", "--data", "x"], "--engine: 'spark'"),
+        (["analyze", "trends", "--data", "/nonexistent"], "--data: /nonexistent has no"),
+        (["province", "build", "--cities", "0", "--out", "x"], "--cities: must be 1..64"),
+        (["province", "build", "--scale", "-1", "--out", "x"], "--scale: must be in"),
+    ],
+)
+def test_cli_bad_input_exits_2(argv: list[str], message: str) -> None:
+    from pingan.cli import app
+
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_local_day_is_the_bureau_day() -> None:
+    t = np.array([16 * 3600 - 1, 16 * 3600], dtype=np.int64)  # 23:59:59 and 00:00 in Shanghai
+    assert layout.local_day(t, 8 * 3600).tolist() == [0, 1]
