@@ -173,6 +173,7 @@ def export_parquet_cmd(
             jpath="/",
             detail={"rows": n, "since": t0.isoformat(), "until": t1.isoformat(), "out": str(out)},
         )
+        s.commit()
     typer.echo(f"{n:,} incidents in {len(files)} monthly files written to {out}")
 
 
