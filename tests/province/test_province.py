@@ -173,3 +173,20 @@ def test_cli_bad_input_exits_2(argv: list[str], message: str) -> None:
 def test_local_day_is_the_bureau_day() -> None:
     t = np.array([16 * 3600 - 1, 16 * 3600], dtype=np.int64)  # 23:59:59 and 00:00 in Shanghai
     assert layout.local_day(t, 8 * 3600).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(("size", "radius"), [(7, 1), (5, 2), (64, 1)])
+def test_gi_star_by_tiles_with_a_halo_is_exact(size: int, radius: int) -> None:
+    from pingan.analytics import getis_ord_gi_star
+    from pingan.province.analysis import gi_star_moments, gi_star_tile, tiles
+
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(rng.gamma(0.5, 2.0, (23, 31))).astype(np.int64)
+    whole = getis_ord_gi_star(counts.astype(float), radius_cells=radius)
+    z = np.full(counts.shape, np.nan)
+    m = gi_star_moments(counts)
+    for rows, cols in tiles(*counts.shape, size):
+        z[rows[0] : rows[1], cols[0] : cols[1]] = gi_star_tile(
+            counts, rows, cols, m, radius_cells=radius
+        )
+    np.testing.assert_allclose(z, whole, rtol=1e-10, atol=1e-12)

@@ -12,8 +12,10 @@ Every analysis is split the same way on both engines:
 
 Forecasts and backtests need the points themselves, so their map is per city (the partitions of
 the last ``window`` days of one city). Because the map outputs are integer counts on each city's
-fixed grid, a partition boundary (a month, or a tile) needs no halo for the counts to be exact;
-the Gi* neighbourhood (one cell) is applied after the reduce, on the whole city grid.
+fixed grid, a partition boundary (a month) needs no halo for the counts to be exact. The Gi*
+stage runs on Dask by grid tiles (:func:`gi_star_tile`): each tile reads its cells plus a halo
+of one neighbourhood (``radius_cells``) and the grid's global moments (a reduce), so its
+z-scores equal those of the whole grid (a test compares them); locally the whole grid at once.
 
 Time: maps O(rows of the block); Gi* O(cells); warnings O(series x (IRLS + n_sim x 90));
 memory per map O(block rows + output).
@@ -38,6 +40,8 @@ __all__ = [
     "class_days",
     "compstat_city",
     "forecast_city",
+    "gi_star_moments",
+    "gi_star_tile",
     "grid_counts",
     "groups",
     "hotspot_city",
@@ -132,6 +136,70 @@ def class_days(cols: Cols, classes: tuple[str, ...], day0: int, n_days: int, off
 # ---------------------------------------------------------------------------------------------
 # kernels: one city's reduced arrays -> its answer
 # ---------------------------------------------------------------------------------------------
+def _box(a: NDArray[np.float64], r: int) -> NDArray[np.float64]:
+    """Sum over the (2r+1)^2 square around each cell (zero outside), by cumulative sums."""
+    out = a
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(out, pad), axis=axis)
+        n = out.shape[axis]
+        out = np.take(c, np.arange(2 * r + 1, 2 * r + 1 + n), axis=axis) - np.take(
+            c, np.arange(0, n), axis=axis
+        )
+    return out
+
+
+def gi_star_moments(counts: I64) -> tuple[int, float, float]:
+    """The global moments Gi* needs: (cells, sum, sum of squares) — a reduce. O(cells)."""
+    y = counts.astype(np.float64)
+    return int(y.size), float(y.sum()), float((y * y).sum())
+
+
+def gi_star_tile(
+    counts: I64,
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+    moments: tuple[int, float, float],
+    *,
+    radius_cells: int = 1,
+) -> NDArray[np.float64]:
+    """Gi* z (queen weights of ``radius_cells``, the cell included) of the tile
+    ``rows × cols`` of a grid, from the tile with a halo of ``radius_cells`` and the grid's
+    global moments: identical to :func:`pingan.analytics.getis_ord_gi_star` on the whole grid
+    (the halo holds every neighbour of a tile cell; cells past the grid edge are absent).
+    O(tile cells)."""
+    r = int(radius_cells)
+    ny, nx = counts.shape
+    (r0, r1), (c0, c1) = rows, cols
+    a0, a1, b0, b1 = max(0, r0 - r), min(ny, r1 + r), max(0, c0 - r), min(nx, c1 + r)
+    y = counts[a0:a1, b0:b1].astype(np.float64)
+    wy = _box(y, r)[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
+    card = _box(np.ones_like(y), r)[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
+    n, total, sumsq = moments
+    if n < 2 or total == 0:
+        raise ValueError("counts: Gi* needs at least 2 cells and one incident")
+    mean = total / n
+    var = sumsq / n - mean * mean
+    if var <= 0:
+        raise ValueError("counts: all values are equal, Gi* is undefined (zero variance)")
+    g = wy / total
+    e = card / n
+    v = card * (n - card) / (n - 1) / n**2 * var / mean**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (g - e) / np.sqrt(v)
+    return np.where(v > 0, z, 0.0)
+
+
+def tiles(ny: int, nx: int, size: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The tiles (row range, column range) of ``size`` cells covering an ny × nx grid."""
+    return [
+        ((r, min(ny, r + size)), (c, min(nx, c + size)))
+        for r in range(0, ny, size)
+        for c in range(0, nx, size)
+    ]
+
+
 def hotspot_city(
     city: CityInfo,
     counts: I64,
@@ -140,13 +208,16 @@ def hotspot_city(
     proj: LocalProjection,
     radius_cells: int = 1,
     alpha: float = 0.05,
+    z: NDArray[np.float64] | None = None,
 ) -> dict[str, Any]:
     """Gi* z and p of every cell, hot = FDR-significant with z > 0; features of the cells with
-    an incident or hot, as GeoJSON polygons in WGS-84. O(cells)."""
+    an incident or hot, as GeoJSON polygons in WGS-84. ``z``: the z-scores already computed
+    (by tiles); else the whole grid at once. O(cells)."""
     from pingan.analytics import fdr_bh, getis_ord_gi_star, gi_star_pvalues
 
     y = counts.astype(np.float64)
-    z = getis_ord_gi_star(y, radius_cells=radius_cells, kernel="queen")
+    if z is None:
+        z = getis_ord_gi_star(y, radius_cells=radius_cells, kernel="queen")
     p = gi_star_pvalues(z)
     reject, _q = fdr_bh(p.ravel(), alpha=alpha)
     hot = reject.reshape(z.shape) & (z > 0)

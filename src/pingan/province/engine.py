@@ -4,7 +4,9 @@ Both engines run the same three steps of :mod:`pingan.province.analysis` per cit
 blocks of incidents, a reduce by integer sums, a kernel on the reduced arrays. Locally a block
 is the city's partitions read together; on Dask a block is one partition (one city-month), so
 a worker never holds more than one partition's rows plus the small count arrays. The reduce
-is a pairwise tree of sums on the workers; only the per-city answers come back.
+is a pairwise tree of sums on the workers; for hot spots the Gi* z-scores are then computed by
+grid tiles (``tile_cells``), each with a halo of one neighbourhood and the grid's global
+moments, and assembled; only the per-city answers come back.
 
 The cluster is ``PINGAN_DASK_SCHEDULER`` (``tcp://host:8786``: an existing scheduler, whose
 workers must import this version of pingan and read ``DIR``) or a ``LocalCluster`` of
@@ -66,6 +68,7 @@ class Params:
     end: dt.datetime | None = None
     step_days: float = 7.0
     cities: tuple[str, ...] = ()
+    tile_cells: int = 32
 
 
 @dataclass
@@ -93,6 +96,7 @@ class _Job:
     kernel: Callable[..., Any]
     kernel_args: tuple[Any, ...] = ()
     kernel_kw: dict[str, Any] = field(default_factory=dict)
+    tile_cells: int = 0  # > 0: on Dask, Gi* by tiles of this many cells with a halo
 
 
 def _end_s(man: Manifest, p: Params) -> int:
@@ -140,6 +144,7 @@ def _jobs(analysis: str, data: Path, man: Manifest, p: Params) -> tuple[list[_Jo
                     an.hotspot_city,
                     (grid,),
                     {"proj": proj},
+                    tile_cells=p.tile_cells,
                 )
             )
             meta |= {"days": p.days, "cell_m": p.cell_m}
@@ -262,11 +267,44 @@ def _sum_task(*parts: tuple[Any, dict[str, float]]) -> tuple[Any, dict[str, floa
     return total, times
 
 
-def _kernel_task(reduced: tuple[Any, dict[str, float]], job: _Job) -> tuple[Any, dict[str, float]]:
+def _kernel_task(
+    reduced: tuple[Any, dict[str, float]],
+    job: _Job,
+    z: tuple[Any, dict[str, float]] | None = None,
+) -> tuple[Any, dict[str, float]]:
     t = time.perf_counter()
     arr, times = reduced
-    out = job.kernel(job.city, arr, *job.kernel_args, **job.kernel_kw)
-    return out, {**times, "kernel": time.perf_counter() - t, "tasks": times.get("tasks", 0) + 1}
+    kw = job.kernel_kw if z is None else {**job.kernel_kw, "z": z[0]}
+    out = job.kernel(job.city, arr, *job.kernel_args, **kw)
+    took = time.perf_counter() - t
+    if z is not None:
+        return out, {**times, "kernel": z[1]["kernel"] + took, "tasks": z[1]["tasks"] + 1}
+    return out, {**times, "kernel": took, "tasks": times.get("tasks", 0) + 1}
+
+
+def _moments_task(reduced: tuple[Any, dict[str, float]]) -> tuple[int, float, float]:
+    return an.gi_star_moments(reduced[0])
+
+
+def _tile_task(
+    reduced: tuple[Any, dict[str, float]],
+    moments: tuple[int, float, float],
+    tile: tuple[tuple[int, int], tuple[int, int]],
+) -> tuple[Any, float]:
+    t = time.perf_counter()
+    z = an.gi_star_tile(reduced[0], tile[0], tile[1], moments)
+    return z, time.perf_counter() - t
+
+
+def _assemble_task(
+    shape: tuple[int, int],
+    spec: list[tuple[tuple[int, int], tuple[int, int]]],
+    *parts: tuple[Any, float],
+) -> tuple[Any, dict[str, float]]:
+    z = np.empty(shape)
+    for ((r0, r1), (c0, c1)), (zt, _) in zip(spec, parts, strict=True):
+        z[r0:r1, c0:c1] = zt
+    return z, {"kernel": sum(tk for _, tk in parts), "tasks": len(parts) + 2}
 
 
 def _points_task(job: _Job) -> tuple[Any, dict[str, float]]:
@@ -336,7 +374,16 @@ def _on_dask(client: Any, jobs: list[_Job]) -> list[tuple[Any, dict[str, float]]
             client.submit(_map_task, [q.path], job.columns, job.map_fn, job.map_args, pure=False)
             for q in job.parts
         ] or [client.submit(_empty, job, pure=False)]
-        finals.append(client.submit(_kernel_task, _tree_sum(client, maps), job, pure=False))
+        reduced = _tree_sum(client, maps)
+        if job.tile_cells > 0:  # Gi* by tiles, each with a halo of one neighbourhood
+            grid = job.kernel_args[0]
+            spec = an.tiles(grid.ny, grid.nx, job.tile_cells)
+            moments = client.submit(_moments_task, reduced, pure=False)
+            parts = [client.submit(_tile_task, reduced, moments, t, pure=False) for t in spec]
+            z = client.submit(_assemble_task, (grid.ny, grid.nx), spec, *parts, pure=False)
+            finals.append(client.submit(_kernel_task, reduced, job, z, pure=False))
+        else:
+            finals.append(client.submit(_kernel_task, reduced, job, pure=False))
     return list(client.gather(finals))
 
 
