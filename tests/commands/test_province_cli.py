@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from pingan.audit.models import AuditRecord
@@ -17,17 +17,23 @@ from pingan.auth.service import principal_for
 from pingan.incidents import service as incidents
 from pingan.incidents.schemas import IncidentCreate
 from pingan.province import layout
-from pingan.store.engine import make_engine, unit_of_work
-from tests.serverutil import prepare_db
+from pingan.store.engine import unit_of_work
+from tests.factories import build_small_city
 
 
-def test_export_parquet_writes_the_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_parquet_writes_the_layout(
+    own_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, and on PostgreSQL when ``PINGAN_TEST_DATABASE_URL`` is set."""
     from pingan.cli import app
     from pingan.config import get_settings
     from pingan.store.engine import reset_engine
 
-    url, city = prepare_db(tmp_path / "exp.db")
-    engine = make_engine(url)
+    engine = own_engine
+    url = engine.url.render_as_string(hide_password=False)
+    with unit_of_work(engine) as s:
+        city = build_small_city(s)
+        s.commit()
     # 16:30 UTC on 30 September is already 1 October in Shanghai: the October partition
     at = dt.datetime(2026, 9, 30, 16, 30, tzinfo=dt.UTC)
     with unit_of_work(engine) as s:
@@ -84,6 +90,5 @@ def test_export_parquet_writes_the_layout(tmp_path: Path, monkeypatch: pytest.Mo
         r = CliRunner().invoke(app, ["export", "parquet", "--out", str(out), "--since", "x"])
         assert r.exit_code == 2 and "--since: expected a date" in r.output
     finally:
-        engine.dispose()
         get_settings.cache_clear()
         reset_engine()
