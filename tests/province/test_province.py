@@ -190,3 +190,18 @@ def test_gi_star_by_tiles_with_a_halo_is_exact(size: int, radius: int) -> None:
             counts, rows, cols, m, radius_cells=radius
         )
     np.testing.assert_allclose(z, whole, rtol=1e-10, atol=1e-12)
+
+
+def test_an_existing_scheduler_is_used(province: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``PINGAN_DASK_SCHEDULER`` names a running scheduler: the run goes there (and leaves it
+    running)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        monkeypatch.setenv("PINGAN_DASK_SCHEDULER", cluster.scheduler_address)
+        out = run("trends", province, engine="dask")
+        assert cluster.scheduler.status.name == "running"
+        assert cluster.scheduler.transition_counter > 0  # the tasks ran there
+    assert out["engine"] == "dask" and len(out["cities"]) == 2
