@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import sys
 import threading
 import time
@@ -33,16 +32,16 @@ ANALYSES = ("hotspots", "warnings")
 
 
 def _rss_mb() -> float:
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
-    return psutil.Process().memory_info().rss / 2**20
+    return float(psutil.Process().memory_info().rss / 2**20)
 
 
 class _Peak:
     """The largest RSS of this process while the block runs (sampled every 50 ms)."""
 
     def __enter__(self) -> _Peak:
-        self.peak = _rss_mb()
+        self.start = self.peak = _rss_mb()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._watch, daemon=True)
         self._t.start()
@@ -57,8 +56,34 @@ class _Peak:
         self._t.join()
 
 
-def _worker_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _sample(dask_worker: Any) -> str:
+    """Start (once) a thread in the worker that keeps its largest RSS (every 20 ms). The
+    kernel's ``ru_maxrss`` is no use here: a spawned worker inherits its parent's."""
+    import psutil  # type: ignore[import-untyped]
+
+    if getattr(dask_worker, "_pingan_sampler", None) is None:
+        proc = psutil.Process()
+        dask_worker._pingan_peak = proc.memory_info().rss
+
+        def watch() -> None:
+            while True:
+                dask_worker._pingan_peak = max(dask_worker._pingan_peak, proc.memory_info().rss)
+                time.sleep(0.02)
+
+        dask_worker._pingan_sampler = threading.Thread(target=watch, daemon=True)
+        dask_worker._pingan_sampler.start()
+    return "ok"
+
+
+def _reset(dask_worker: Any) -> float:
+    import psutil  # type: ignore[import-untyped]
+
+    dask_worker._pingan_peak = psutil.Process().memory_info().rss
+    return float(dask_worker._pingan_peak / 2**20)
+
+
+def _worker_peak_mb(dask_worker: Any) -> float:
+    return float(dask_worker._pingan_peak / 2**20)
 
 
 def _warm() -> str:
@@ -117,17 +142,27 @@ def main() -> None:
     }
     print(f"{rows:,} incidents in {len(parts)} partitions, {size / 2**20:.0f} MB", flush=True)
     runs: list[dict[str, Any]] = []
+    _warm()
     for a in ANALYSES:
         with _Peak() as peak:
             r = run(a, args.out, engine="local")
         runs.append(
-            {"analysis": a, "engine": "local", "workers": 1, **r["timing"], "peak_mb": peak.peak}
+            {
+                "analysis": a,
+                "engine": "local",
+                "workers": 1,
+                **r["timing"],
+                "rss_before_mb": peak.start,
+                "peak_mb": peak.peak,
+            }
         )
         print(runs[-1], flush=True)
     for n in (int(w) for w in args.workers.split(",")):
         with dask_client(n, memory_limit="1.5GiB") as client:
             client.run(_warm)
+            client.run(_sample)
             for a in ANALYSES:
+                before = client.run(_reset)
                 r = run(a, args.out, engine="dask", client=client)
                 peaks = client.run(_worker_peak_mb)
                 row = {
@@ -135,6 +170,7 @@ def main() -> None:
                     "engine": "dask",
                     "workers": n,
                     **r["timing"],
+                    "worker_rss_before_mb": sorted(before.values()),
                     "worker_peak_mb": sorted(peaks.values()),
                     "estimate_16_workers_s": _estimate(
                         r["timing"], int(r["timing"]["tasks"]), len(man.cities), 16

@@ -226,23 +226,28 @@ def hotspot_city(
     xs = grid.x0 + cols_ * c
     ys = grid.y0 + rows * c
     corners = [(xs, ys), (xs + c, ys), (xs + c, ys + c), (xs, ys + c)]
-    lonlat = [proj.inverse(a, b) for a, b in corners]
+    ll = [proj.inverse(a, b) for a, b in corners]
+    pts = [
+        list(zip(np.round(lo, 6).tolist(), np.round(la, 6).tolist(), strict=True)) for lo, la in ll
+    ]
+    cells = (rows * grid.nx + cols_).tolist()
+    counts_l = y[rows, cols_].astype(np.int64).tolist()
+    z_l, p_l, hot_l = z[rows, cols_].tolist(), p[rows, cols_].tolist(), hot[rows, cols_].tolist()
     feats = []
     for k in range(rows.size):
-        ring = [[round(float(lo[k]), 6), round(float(la[k]), 6)] for lo, la in lonlat]
+        ring = [list(pts[0][k]), list(pts[1][k]), list(pts[2][k]), list(pts[3][k])]
         ring.append(ring[0])
-        r_, c_ = int(rows[k]), int(cols_[k])
         feats.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "properties": {
                     "city": city.code,
-                    "cell": r_ * grid.nx + c_,
-                    "count": int(y[r_, c_]),
-                    "z": float(z[r_, c_]),
-                    "p": float(p[r_, c_]),
-                    "hot": bool(hot[r_, c_]),
+                    "cell": cells[k],
+                    "count": counts_l[k],
+                    "z": z_l[k],
+                    "p": p_l[k],
+                    "hot": hot_l[k],
                 },
             }
         )
