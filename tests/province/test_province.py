@@ -198,7 +198,7 @@ def test_an_existing_scheduler_is_used(province: Path, monkeypatch: pytest.Monke
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         monkeypatch.setenv("PINGAN_DASK_SCHEDULER", cluster.scheduler_address)
         out = run("trends", province, engine="dask")

@@ -37,6 +37,7 @@ from pingan.province.layout import CityInfo, local_day
 __all__ = [
     "CityGrid",
     "backtest_city",
+    "cell_features",
     "class_days",
     "compstat_city",
     "forecast_city",
@@ -205,14 +206,13 @@ def hotspot_city(
     counts: I64,
     grid: CityGrid,
     *,
-    proj: LocalProjection,
     radius_cells: int = 1,
     alpha: float = 0.05,
     z: NDArray[np.float64] | None = None,
 ) -> dict[str, Any]:
-    """Gi* z and p of every cell, hot = FDR-significant with z > 0; features of the cells with
-    an incident or hot, as GeoJSON polygons in WGS-84. ``z``: the z-scores already computed
-    (by tiles); else the whole grid at once. O(cells)."""
+    """Gi* z and p of every cell, hot = FDR-significant with z > 0; the cells with an incident
+    or hot as arrays (:func:`cell_features` draws them as GeoJSON). ``z``: the z-scores already
+    computed (by tiles); else the whole grid at once. O(cells)."""
     from pingan.analytics import fdr_bh, getis_ord_gi_star, gi_star_pvalues
 
     y = counts.astype(np.float64)
@@ -222,17 +222,46 @@ def hotspot_city(
     reject, _q = fdr_bh(p.ravel(), alpha=alpha)
     hot = reject.reshape(z.shape) & (z > 0)
     rows, cols_ = np.nonzero((y > 0) | hot)
+    n = float(y.sum())
+    in_hot = float(y[hot].sum())
+    return {
+        "city": city.code,
+        # the cells as arrays (cheap to ship from a worker); cell_features draws the GeoJSON
+        "_cells": {
+            "row": rows.astype(np.int32),
+            "col": cols_.astype(np.int32),
+            "count": y[rows, cols_].astype(np.int64),
+            "z": z[rows, cols_],
+            "p": p[rows, cols_],
+            "hot": hot[rows, cols_],
+        },
+        "n_incidents": int(n),
+        "hot_cells": int(hot.sum()),
+        "cells": int(y.size),
+        "hot_share_of_incidents": in_hot / n if n else 0.0,
+        "hot_share_of_area": float(hot.sum()) / y.size,
+    }
+
+
+def cell_features(
+    answer: dict[str, Any], grid: CityGrid, proj: LocalProjection
+) -> list[dict[str, Any]]:
+    """The GeoJSON features (WGS-84 squares) of a city's hot-spot cells, with ``city``,
+    ``cell`` (row × nx + column), ``count``, ``z``, ``p`` and ``hot``. O(cells)."""
+    a = answer["_cells"]
+    rows, cols_ = a["row"].astype(np.int64), a["col"].astype(np.int64)
     c = grid.cell_m
     xs = grid.x0 + cols_ * c
     ys = grid.y0 + rows * c
     corners = [(xs, ys), (xs + c, ys), (xs + c, ys + c), (xs, ys + c)]
-    ll = [proj.inverse(a, b) for a, b in corners]
+    ll = [proj.inverse(u, v) for u, v in corners]
     pts = [
         list(zip(np.round(lo, 6).tolist(), np.round(la, 6).tolist(), strict=True)) for lo, la in ll
     ]
     cells = (rows * grid.nx + cols_).tolist()
-    counts_l = y[rows, cols_].astype(np.int64).tolist()
-    z_l, p_l, hot_l = z[rows, cols_].tolist(), p[rows, cols_].tolist(), hot[rows, cols_].tolist()
+    counts_l = a["count"].tolist()
+    z_l, p_l, hot_l = a["z"].tolist(), a["p"].tolist(), a["hot"].tolist()
+    code = answer["city"]
     feats = []
     for k in range(rows.size):
         ring = [list(pts[0][k]), list(pts[1][k]), list(pts[2][k]), list(pts[3][k])]
@@ -242,26 +271,16 @@ def hotspot_city(
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "properties": {
-                    "city": city.code,
+                    "city": code,
                     "cell": cells[k],
                     "count": counts_l[k],
                     "z": z_l[k],
                     "p": p_l[k],
-                    "hot": hot_l[k],
+                    "hot": bool(hot_l[k]),
                 },
             }
         )
-    n = float(y.sum())
-    in_hot = float(y[hot].sum())
-    return {
-        "city": city.code,
-        "features": feats,
-        "n_incidents": int(n),
-        "hot_cells": int(hot.sum()),
-        "cells": int(y.size),
-        "hot_share_of_incidents": in_hot / n if n else 0.0,
-        "hot_share_of_area": float(hot.sum()) / y.size,
-    }
+    return feats
 
 
 def warnings_city(

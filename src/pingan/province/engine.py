@@ -77,6 +77,7 @@ class _Times:
     map: float = 0.0
     reduce: float = 0.0
     kernel: float = 0.0
+    client: float = 0.0
     tasks: int = 0
 
     def add(self, other: dict[str, float]) -> None:
@@ -126,7 +127,6 @@ def _jobs(analysis: str, data: Path, man: Manifest, p: Params) -> tuple[list[_Jo
     cities = [c for c in man.cities if not p.cities or c.code in p.cities]
     if not cities:
         raise ValueError(f"cities: none of {list(p.cities)} is in the province")
-    proj = LocalProjection(man.lon0, man.lat0)
     meta: dict[str, Any] = {"as_of": str(np.datetime64(0, "D") + as_of), "end": end_s}
     jobs: list[_Job] = []
     for city in cities:
@@ -143,7 +143,7 @@ def _jobs(analysis: str, data: Path, man: Manifest, p: Params) -> tuple[list[_Jo
                     (grid, t0, end_s),
                     an.hotspot_city,
                     (grid,),
-                    {"proj": proj},
+                    {},
                     tile_cells=p.tile_cells,
                 )
             )
@@ -349,7 +349,7 @@ def dask_client(workers: int = 2, memory_limit: str = "2GiB") -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             memory_limit=memory_limit,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
@@ -418,6 +418,13 @@ def run(
     times = _Times()
     for _, tm in results:
         times.add(tm)
+    if analysis == "hotspots":  # the GeoJSON is drawn here, from the arrays the tasks sent
+        t = time.perf_counter()
+        proj = LocalProjection(man.lon0, man.lat0)
+        for job, (res, _) in zip(jobs, results, strict=True):
+            res["features"] = an.cell_features(res, job.kernel_args[0], proj)
+            del res["_cells"]
+        times.client += time.perf_counter() - t
     return {
         "analysis": analysis,
         "engine": engine,
@@ -430,6 +437,7 @@ def run(
             "map_s": times.map,
             "reduce_s": times.reduce,
             "kernel_s": times.kernel,
+            "client_s": times.client,
             "tasks": times.tasks,
         },
     }
