@@ -4,7 +4,7 @@ table among the pipelined writes), on SQLite and PostgreSQL, side by side.
 
 Run: ``.venv/bin/python benchmarks/bench_aggregates_hook.py [--pg URL_BASE] [--rounds 150]``
 (``URL_BASE`` like ``postgresql+psycopg://postgres@127.0.0.1:5432``; databases
-``bench_hook_0`` and ``bench_hook_1`` are made there and dropped after).
+``bench_hook_0`` and ``bench_hook_1`` are made there).
 """
 
 from __future__ import annotations
@@ -72,13 +72,9 @@ def _run(url: str, city: SmallCity, *, built: bool, rounds: int) -> tuple[float,
     return float(np.median(ms)), float(np.percentile(ms, 95)), counted
 
 
-def _psql(sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
-
-
 def _pg_city(base: str, name: str) -> tuple[str, SmallCity]:
     for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-        _psql(sql)
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
     url = f"{base}/{name}"
     engine = make_engine(url)
     migrate(engine)
@@ -103,8 +99,6 @@ def main() -> int:
             else:
                 url, city = _pg_city(args.pg, f"bench_hook_{int(built)}")
             med, p95, n = _run(url, city, built=built, rounds=args.rounds)
-            if backend == "postgresql":  # leave nothing behind on the shared server
-                _psql(f"DROP DATABASE IF EXISTS bench_hook_{int(built)}")
             rows.append((backend, built, med, p95, n))
             state = "built" if built else "never built"
             print(
