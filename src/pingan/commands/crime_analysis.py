@@ -428,6 +428,7 @@ def backtest_cmd(
     if t_end <= t_start:
         fail("--end: must be after --start")
     if data is not None and method == "all":
+        typer.echo("--method all: a province backtest runs one method a run; running kde")
         method = "kde"
     if analyze_province(
         "backtest",
