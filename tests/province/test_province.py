@@ -216,3 +216,22 @@ def test_an_existing_scheduler_is_used(province: Path, monkeypatch: pytest.Monke
         assert cluster.scheduler.status.name == "running"
         assert cluster.scheduler.transition_counter > 0  # the tasks ran there
     assert out["engine"] == "dask" and len(out["cities"]) == 2
+
+
+def test_a_quiet_city_has_no_hot_spot() -> None:
+    """No incident in the window (Gi* undefined): z = 0 everywhere, no hot cell, on both the
+    whole-grid and the tiled path."""
+    from pingan.province.analysis import (
+        CityGrid,
+        gi_star_moments,
+        gi_star_tile,
+        hotspot_city,
+    )
+
+    city = layout.CityInfo("C09", "x", "x", 0, (0.0, 0.0), (0.0, 0.0, 1000.0, 1000.0))
+    grid = CityGrid.of(city, 250.0)
+    zero = np.zeros((grid.ny, grid.nx), dtype=np.int64)
+    out = hotspot_city(city, zero, grid)
+    assert out["hot_cells"] == 0 and out["n_incidents"] == 0
+    z = gi_star_tile(zero, (0, 2), (0, 4), gi_star_moments(zero))
+    assert z.shape == (2, 4) and not z.any()

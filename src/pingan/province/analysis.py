@@ -169,6 +169,7 @@ def gi_star_tile(
     ``rows × cols`` of a grid, from the tile with a halo of ``radius_cells`` and the grid's
     global moments: identical to :func:`pingan.analytics.getis_ord_gi_star` on the whole grid
     (the halo holds every neighbour of a tile cell; cells past the grid edge are absent).
+    A grid with no incident or all cells equal (where Gi* is undefined) gives z = 0.
     O(tile cells)."""
     r = int(radius_cells)
     ny, nx = counts.shape
@@ -178,12 +179,10 @@ def gi_star_tile(
     wy = _box(y, r)[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
     card = _box(np.ones_like(y), r)[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
     n, total, sumsq = moments
-    if n < 2 or total == 0:
-        raise ValueError("counts: Gi* needs at least 2 cells and one incident")
-    mean = total / n
-    var = sumsq / n - mean * mean
-    if var <= 0:
-        raise ValueError("counts: all values are equal, Gi* is undefined (zero variance)")
+    mean = total / n if n else 0.0
+    var = sumsq / n - mean * mean if n else 0.0
+    if n < 2 or total == 0 or var <= 0:  # no incident, or all cells equal: no hot spot
+        return np.zeros(wy.shape)
     g = wy / total
     e = card / n
     v = card * (n - card) / (n - 1) / n**2 * var / mean**2
@@ -216,7 +215,9 @@ def hotspot_city(
     from pingan.analytics import fdr_bh, getis_ord_gi_star, gi_star_pvalues
 
     y = counts.astype(np.float64)
-    if z is None:
+    if z is None and (y.size < 2 or float(y.max()) == float(y.min())):
+        z = np.zeros(y.shape)  # no incident in the window, or all cells equal: no hot spot
+    elif z is None:
         z = getis_ord_gi_star(y, radius_cells=radius_cells, kernel="queen")
     p = gi_star_pvalues(z)
     reject, _q = fdr_bh(p.ravel(), alpha=alpha)
