@@ -32,6 +32,7 @@ from pingan.commands import (
     ledger,
     patrols,
     places,
+    province,
     rapid_response,
     ratings,
     roads,
@@ -79,6 +80,8 @@ app.add_typer(aggregates.app, name="aggregates")
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.volunteers_app, name="volunteers")
 app.add_typer(fieldapp.app, name="field")
+app.add_typer(province.province_app, name="province")
+app.add_typer(province.export_app, name="export")
 
 
 def main() -> None:

@@ -210,6 +210,12 @@ ACTIONS: dict[str, Action] = _actions(
     ),
     # --- analysis, warnings, coverage, reports
     Action("analysis.read", "run analyses", _ANALYSIS, "trends, hot spots, forecasts, scans"),
+    Action(
+        "province.read",
+        "read the province's analyses",
+        {"admin": _B, "commander": _B, "analyst": _B},
+        "the department's /province page: every city's CompStat, warnings and coverage",
+    ),
     Action("warning.read", "read warnings", _EVERYONE_J),
     Action("warning.handle", "handle warnings", _ANALYSIS),
     Action("coverage.read", "see coverage", _ANALYSIS, "response areas, gaps, the report"),
@@ -400,6 +406,7 @@ class PageRule:
 PAGES: tuple[PageRule, ...] = (
     PageRule("/command", "incident.read", "nav.command"),
     PageRule("/analysis", "analysis.read", "nav.analysis"),
+    PageRule("/province", "province.read", "nav.province"),
     PageRule("/coverage", "coverage.read", "nav.coverage"),
     PageRule("/cameras", "camera.read", "nav.cameras"),
     PageRule("/ops/my", "instruction.handle", "nav.ops_my"),

@@ -64,6 +64,7 @@ def test_every_role_every_page(client: TestClient, city: SmallCity) -> None:
     assert [p for p, s in seen["analyst"].items() if s == 200] == [
         "/command",
         "/analysis",
+        "/province",
         "/coverage",
         "/cameras",
         "/reports",

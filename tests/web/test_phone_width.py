@@ -16,6 +16,7 @@ pytestmark = BROWSER_MARKS
 PAGES = (
     "/command",
     "/analysis",
+    "/province",
     "/coverage",
     "/cameras",
     "/ops/my",

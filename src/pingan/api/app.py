@@ -47,6 +47,7 @@ _ROUTERS = (
     "pingan.web.duties",
     "pingan.web.disputes",
     "pingan.web.crime_analysis",
+    "pingan.web.province",
     "pingan.web.rapid_response",
     "pingan.web.evaluation",
     "pingan.web.audit",

@@ -73,6 +73,20 @@ sel_opts = {
     "subtype": typer.Option(None, help="incident subtype"),
     "area": typer.Option(None, help="jurisdiction code to narrow to"),
 }
+prov_opts = {
+    "engine": typer.Option(
+        "local", help="local (this process) or dask (PINGAN_DASK_SCHEDULER or a LocalCluster)"
+    ),
+    "data": typer.Option(
+        None, help="a province folder (pingan province build / export parquet) instead of the db"
+    ),
+    "workers": typer.Option(2, help="LocalCluster workers for --engine dask"),
+}
+
+
+def _as_of_date(value: str | None, name: str) -> dt.date | None:
+    t = _parse_time(value, name)
+    return None if t is None else t.date()
 
 
 @analyze_app.command("trends")
@@ -90,8 +104,23 @@ def trends_cmd(
     csv: Path | None = typer.Option(None, help="write the period × group counts as CSV"),
     xlsx: Path | None = typer.Option(None, help="write counts and CompStat to Excel"),
     json_out: Path | None = typer.Option(None, "--json", help="write everything as JSON"),
+    engine: str = prov_opts["engine"],
+    data: Path | None = prov_opts["data"],
+    workers: int = prov_opts["workers"],
 ) -> None:
-    """Counts by period and group with the CompStat table (exact Poisson tests)."""
+    """Counts by period and group with the CompStat table (exact Poisson tests); with
+    ``--data`` the CompStat of every city of a province."""
+    from pingan.commands.province import analyze_province
+
+    if analyze_province(
+        "trends",
+        data=data,
+        engine=engine,
+        json_out=json_out,
+        workers=workers,
+        as_of=_as_of_date(until, "until"),
+    ):
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -154,8 +183,32 @@ def hotspots_cmd(
     bandwidth_m: float = typer.Option(300.0, help="KDE bandwidth in metres"),
     geojson: Path | None = typer.Option(None, help="write Gi* hot cells as GeoJSON"),
     kde_geojson: Path | None = typer.Option(None, help="write the KDE cells as GeoJSON"),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="with --data: every city's grid cells (city, cell, z, p, hot)"
+    ),
+    days: int = typer.Option(28, help="with --data: days up to --until (default the data's end)"),
+    engine: str = prov_opts["engine"],
+    data: Path | None = prov_opts["data"],
+    workers: int = prov_opts["workers"],
 ) -> None:
     """KDE surface and Getis-Ord Gi* hot spots with FDR control (default: last 28 days)."""
+    from pingan.commands.province import analyze_province
+
+    if days < 1:
+        fail(f"--days: must be >= 1, got {days}")
+    if analyze_province(
+        "hotspots",
+        data=data,
+        engine=engine,
+        json_out=json_out,
+        workers=workers,
+        as_of=_as_of_date(until, "until"),
+        cell_m=cell_m,
+        days=days,
+    ):
+        return
+    if json_out is not None:
+        fail("--json: needs --data (the database path writes --geojson)")
     from pingan.crime_analysis import service
     from pingan.store.engine import unit_of_work
 
@@ -187,8 +240,28 @@ def warnings_cmd(
     replications: int = typer.Option(999, help="scan Monte Carlo replications"),
     no_scan: bool = typer.Option(False, help="skip the space-time scan"),
     every: int = typer.Option(0, help="repeat every N minutes (0 = run once)"),
+    json_out: Path | None = typer.Option(None, "--json", help="with --data: the warnings"),
+    engine: str = prov_opts["engine"],
+    data: Path | None = prov_opts["data"],
+    workers: int = prov_opts["workers"],
 ) -> None:
-    """Evaluate the latest data and store early warnings (idempotent)."""
+    """Evaluate the latest data and store early warnings (idempotent); with ``--data`` the
+    warnings of every station of a province (stored in DATA/results)."""
+    from pingan.commands.province import analyze_province
+
+    if data is not None and method not in ("cusum", "ewma"):
+        fail(f"--method: {method!r}; use cusum or ewma")
+    if analyze_province(
+        "warnings",
+        data=data,
+        engine=engine,
+        json_out=json_out,
+        workers=workers,
+        as_of=_as_of_date(as_of, "as-of"),
+        method=method,
+        false_alarms_per_year=false_alarms_per_year,
+    ):
+        return
     from pingan.crime_analysis.flows import WarningRun, warnings_run_flow
     from pingan.store.engine import get_engine
 
@@ -293,8 +366,26 @@ def forecast_cmd(
     subtype: str | None = sel_opts["subtype"],
     area: str | None = sel_opts["area"],
     geojson: Path | None = typer.Option(None, help="write the top cells as GeoJSON"),
+    json_out: Path | None = typer.Option(None, "--json", help="with --data: every city's cells"),
+    engine: str = prov_opts["engine"],
+    data: Path | None = prov_opts["data"],
+    workers: int = prov_opts["workers"],
 ) -> None:
     """Rank grid cells for the next days (fitted on the last year)."""
+    from pingan.commands.province import analyze_province
+
+    if analyze_province(
+        "forecast",
+        data=data,
+        engine=engine,
+        json_out=json_out,
+        workers=workers,
+        forecast_method=method,
+        horizon_days=horizon_days,
+        cell_m=cell_m,
+        top_share=top_share,
+    ):
+        return
     from pingan.crime_analysis import service
     from pingan.crime_analysis.flows import as_of_of
     from pingan.store.engine import unit_of_work
@@ -325,15 +416,36 @@ def backtest_cmd(
     klass: str | None = sel_opts["klass"],
     subtype: str | None = sel_opts["subtype"],
     json_out: Path | None = typer.Option(None, "--json"),
+    engine: str = prov_opts["engine"],
+    data: Path | None = prov_opts["data"],
+    workers: int = prov_opts["workers"],
 ) -> None:
     """Walk forward over history: hit rate, PAI and PEI at 1%, 2% and 5% of the area."""
-    from pingan.crime_analysis import service
-    from pingan.store.engine import unit_of_work
+    from pingan.commands.province import analyze_province
 
     t_start, t_end = _parse_time(start, "start"), _parse_time(end, "end")
     assert t_start is not None and t_end is not None
     if t_end <= t_start:
         fail("--end: must be after --start")
+    if data is not None and method == "all":
+        typer.echo("--method all: a province backtest runs one method a run; running kde")
+        method = "kde"
+    if analyze_province(
+        "backtest",
+        data=data,
+        engine=engine,
+        json_out=json_out,
+        workers=workers,
+        forecast_method=method,
+        start=t_start,
+        end=t_end,
+        step_days=step_days,
+        cell_m=cell_m,
+    ):
+        return
+    from pingan.crime_analysis import service
+    from pingan.store.engine import unit_of_work
+
     methods = list(service.BACKTEST_METHODS) if method == "all" else [method]
     for m in methods:
         if m not in service.BACKTEST_METHODS:
