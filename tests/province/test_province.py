@@ -235,3 +235,15 @@ def test_a_quiet_city_has_no_hot_spot() -> None:
     assert out["hot_cells"] == 0 and out["n_incidents"] == 0
     z = gi_star_tile(zero, (0, 2), (0, 4), gi_star_moments(zero))
     assert z.shape == (2, 4) and not z.any()
+
+
+def test_a_change_against_a_period_before_the_data_is_not_shown() -> None:
+    """One year of data: year-to-date and year-on-year compare against a period the data does
+    not hold (it showed "+50,000 %"); those windows carry no change, the others keep theirs."""
+    from pingan.province.analysis import _short_windows
+
+    as_of = int(np.datetime64("2026-12-06", "D").astype(np.int64))
+    year_of_data = as_of - 364
+    assert _short_windows(year_of_data, as_of) == {"ytd", "yoy_28d"}
+    assert _short_windows(as_of - 30, as_of) == {"ytd", "yoy_28d", "days28"}
+    assert _short_windows(as_of - 800, as_of) == set()

@@ -355,22 +355,41 @@ def compstat_city(
     per_month = np.bincount(m_idx, weights=counts.sum(axis=0)).astype(np.int64)
     return {
         "city": city.code,
-        "compstat": [_row(r) for r in rows],
+        "compstat": [_row(r, _short_windows(day0, as_of)) for r in rows],
         "months": [str(m) for m in m_keys.tolist()],
         "month_counts": per_month.tolist(),
     }
 
 
-def _row(r: Any) -> dict[str, Any]:
+def _short_windows(day0: int, as_of: int) -> set[str]:
+    """The CompStat windows whose earlier period begins before the data's first day
+    (``day0``, days since 1970): their change would compare against a period the data only
+    partly holds (a province with one year of data shows "+50,000 %" year on year), so they
+    are shown without a change. The windows are those of ``analytics.compstat_table``."""
+    end = np.datetime64(0, "D") + as_of + 1
+    first = np.datetime64(0, "D") + day0
+    year = (end - 1).astype("datetime64[Y]")
+    starts = {
+        "week": end - 14,
+        "days28": end - 56,
+        "yoy_28d": end - 364 - 28,
+        "ytd": (year - 1).astype("datetime64[D]"),
+    }
+    return {name for name, start in starts.items() if start < first}
+
+
+def _row(r: Any, short: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"group": r.group}
     for name in ("week", "days28", "ytd", "yoy_28d"):
         t = getattr(r, name)
+        partial = name in short
         out[name] = {
             "current": t.current,
             "previous": t.previous,
-            "change_pct": t.change_pct,
-            "p_value": t.p_value,
-            "significant": t.significant,
+            "change_pct": None if partial else t.change_pct,
+            "p_value": None if partial else t.p_value,
+            "significant": False if partial else t.significant,
+            "partial": partial,
         }
     return out
 
