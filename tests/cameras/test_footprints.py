@@ -163,3 +163,31 @@ def test_cli_import_footprints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         get_settings.cache_clear()
         reset_engine()
         eng.dispose()
+
+
+def test_a_stale_snapshot_is_answered_while_a_fresh_one_loads(
+    app: Any, session: Session, city: SmallCity, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Past its 60 s the snapshot is answered at once and a fresh one (figures computed) is
+    loaded in a thread; the next call gets the fresh one. A camera change still reloads at
+    once (its stamp is part of the key)."""
+    import threading
+
+    figures.clear_cache()
+    cov: CoverageCity = build(session, city, tmp_path, n_incidents=20)
+    admin = principal_for(session, city.users["admin"])
+    monkeypatch.setattr(figures, "_TTL_S", 0.0)
+
+    def settle() -> None:
+        for t in threading.enumerate():
+            if t.name == "camera-snapshot":
+                t.join(timeout=60)
+
+    first = figures.snapshot(session, principal=admin, data_dir=cov.data_dir)
+    stale = figures.snapshot(session, principal=admin, data_dir=cov.data_dir)
+    assert stale is first
+    settle()
+    fresh = figures.snapshot(session, principal=admin, data_dir=cov.data_dir)
+    assert fresh is not first and ("figures", "zh-CN") in fresh.memo
+    settle()
+    figures.clear_cache()
