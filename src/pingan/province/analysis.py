@@ -355,10 +355,17 @@ def compstat_city(
     per_month = np.bincount(m_idx, weights=counts.sum(axis=0)).astype(np.int64)
     return {
         "city": city.code,
-        "compstat": [_row(r, _short_windows(day0, as_of)) for r in rows],
+        "compstat": [_row(r, _short_windows(_first_day(counts, day0, as_of), as_of)) for r in rows],
         "months": [str(m) for m in m_keys.tolist()],
         "month_counts": per_month.tolist(),
     }
+
+
+def _first_day(counts: I64, day0: int, as_of: int) -> int:
+    """The city's first day with any incident in the window from ``day0``: where its data
+    begins (a whole city has incidents every day). O(C x D)."""
+    total = counts.sum(axis=0)
+    return day0 + int(np.argmax(total > 0)) if total.any() else as_of
 
 
 def _short_windows(day0: int, as_of: int) -> set[str]:
