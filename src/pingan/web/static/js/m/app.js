@@ -351,7 +351,7 @@
         body: JSON.stringify({ on_duty: on }) });
       const d = await r.json();
       if (r.headers.get("X-Pingan-Offline")) { toast(t("field.duty_needs_network"), true); return; }
-      if (!r.ok) { toast((d.error && d.error.message) || String(r.status), true); return; }
+      if (!r.ok) { toast((d.error && (d.error.display || d.error.message)) || String(r.status), true); return; }
       state.data.me = d;
       await FQ.saveSnap("me", d);
       duty();

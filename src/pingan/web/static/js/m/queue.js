@@ -126,7 +126,7 @@ window.FQ = (function () {
     }
     const err = (r.data && r.data.error) || {};
     row.state = "failed";
-    row.error = { status: r.status, code: err.code || "", field: err.field || "", message: err.message || "", partial };
+    row.error = { status: r.status, code: err.code || "", field: err.field || "", message: err.display || err.message || "", partial };
     await put(row);
     emit({ failed: row });
     return false;
