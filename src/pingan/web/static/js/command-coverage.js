@@ -33,7 +33,7 @@
 
   async function cellsGeometry() {
     if (cov.cells) return cov.cells;
-    const fc = await api("/api/v1/ogc/collections/grid-cells/items?limit=10000");
+    const fc = await api("/api/v1/map/areas/grid-cells");
     cov.cells = new Map(fc.features.map((f) => [f.id, f.geometry]));
     return cov.cells;
   }
