@@ -202,12 +202,20 @@
     const f = (now - Date.parse(i.reported_at)) / 1000 / std;
     return f < 0.5 ? "t-ok" : f < 1 ? "t-warn" : "t-late";
   }
-  /* the queue's scope: all open calls, those still waiting for a unit, mine (calls I took or
-     sent a unit to) or one district's */
+  /* the queue's scope: all open calls, those still waiting for a unit, mine or one
+     district's. Mine: the calls I took or sent a unit to in my shift (the last 12 hours), as
+     the server keeps them (/api/v1/dispatch/mine, so a reload or a second screen keeps them),
+     plus those I take or dispatch on this page from now on */
   CMD.mine = new Set();
+  async function loadMine() {
+    try {
+      const r = await api("/api/v1/dispatch/mine");
+      for (const id of r.incident_ids) CMD.mine.add(id);
+    } catch (e) { /* the filter falls back to this page's own calls */ }
+  }
   function inScope(i, scope, me, district) {
     if (scope === "open") return i.state === "received";
-    if (scope === "mine") return i.created_by_id === me || CMD.mine.has(i.id);
+    if (scope === "mine") return CMD.mine.has(i.id) || (i.created_by_id === me && Date.now() - Date.parse(i.reported_at) < 12 * 3600e3);
     if (scope === "district") return !district || (i.jpath || "").includes("/" + district + "/");
     return true;
   }
@@ -387,9 +395,10 @@
     });
     document.getElementById("period").addEventListener("change", (e) => { state.hours = +e.target.value; loadHistory(); });
     for (const id of ["f-class", "f-priority", "f-district"]) document.getElementById(id).addEventListener("change", renderQueue);
-    document.getElementById("f-scope").addEventListener("change", (e) => {
+    document.getElementById("f-scope").addEventListener("change", async (e) => {
       document.getElementById("f-district").hidden = e.target.value !== "district";
       renderQueue();
+      if (e.target.value === "mine") { await loadMine(); renderQueue(); }
     });
     document.querySelectorAll(".tabs .tab").forEach((b) => b.addEventListener("click", async () => {
       state.tab = b.dataset.tab;
@@ -432,7 +441,7 @@
     // then drawn in one go: in a software-rendered WebGL every frame costs, and each layer
     // arriving on its own would draw the whole map again
     const statics = loadStatic().then(async (draw) => [draw, ...(await Promise.all(viewJobs()))]);
-    const [, draws, drawHistory] = await Promise.all([taxonomy, statics, fetchHistory(), loadOpen(), loadBoard()]);
+    const [, draws, drawHistory] = await Promise.all([taxonomy, statics, fetchHistory(), loadOpen(), loadBoard(), loadMine()]);
     state.drawing = true;
     for (const draw of draws) draw();
     drawHistory();
