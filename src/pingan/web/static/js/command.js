@@ -60,7 +60,9 @@
     }
     const roadColor = ["match", ["get", "road_class"], ["motorway", "motorway_link", "trunk"], "#e0a030", ["primary", "secondary"], "#ffffff", "#fbfcfd"];
     const major = ["motorway", "motorway_link", "trunk", "primary", "secondary"];
-    map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#dfe7f3", 1, "#e6efe3", 2, "#f1e9dc", 3, "#e9e1ef", "#e3edf0"], "fill-opacity": 0.9 } });
+    // opaque (the former 0.9 opacity mixed with the background beforehand): drawn in the opaque
+    // pass, with no blending of the whole map in every frame
+    map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#e0e8f3", 1, "#e6efe5", 2, "#f0e9de", 3, "#e9e2ef", "#e4edf0"] } });
     map.addLayer({ id: "roads-minor", type: "line", source: "roads", minzoom: 13, filter: ["!", ["in", ["get", "road_class"], ["literal", major]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 4] } });
     map.addLayer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", major]], paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "road_class"], ["motorway", "trunk"], 2.2, 1], 16, ["match", ["get", "road_class"], ["motorway", "trunk"], 9, 6]] } });
     map.addLayer({ id: "cells-line", type: "line", source: "cells", minzoom: 14, paint: { "line-color": "#7a8aa8", "line-width": 0.5, "line-dasharray": [2, 2] } });
