@@ -28,7 +28,6 @@ than wall time). Each tree gets its own browser.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
 import statistics
@@ -132,8 +131,9 @@ def compare_ready(env: dict[str, str], other_src: Path, runs: int) -> int:
         with sync_playwright() as p:
             pages, roots = {}, {}
             for k in trees:
+                known = _browser_roots()
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                roots[k] = browser_pid(browser)
+                (roots[k],) = _browser_roots() - known
                 ctx = browser.new_context(viewport={"width": 1500, "height": 900})
                 ctx.add_init_script(READY_AT_JS)
                 pages[k] = page = ctx.new_page()
@@ -170,10 +170,10 @@ def compare_ready(env: dict[str, str], other_src: Path, runs: int) -> int:
     return 0
 
 
-def browser_pid(browser: object) -> int:
-    """The process id of a Playwright-launched Chromium: the newest chromium child of the
-    Playwright driver (this process's grandchild)."""
-    newest, when = 0, -1.0
+def _browser_roots() -> set[int]:
+    """Chromium browser processes under this process (through the Playwright driver): a
+    chromium whose parent is not one."""
+    procs: dict[int, tuple[int, str]] = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -182,13 +182,20 @@ def browser_pid(browser: object) -> int:
             st = Path(f"/proc/{d}/stat").read_text()
         except OSError:
             continue
-        f = st[st.rindex(")") + 2 :].split()
-        parent_comm = ""
-        with contextlib.suppress(OSError):
-            parent_comm = Path(f"/proc/{f[1]}/comm").read_text().strip()
-        if "chrom" in comm and "chrom" not in parent_comm and float(f[19]) > when:
-            newest, when = int(d), float(f[19])
-    return newest
+        procs[int(d)] = (int(st[st.rindex(")") + 2 :].split()[1]), comm)
+
+    def mine(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = procs.get(pid, (0, ""))[0]
+        return False
+
+    return {
+        pid
+        for pid, (parent, comm) in procs.items()
+        if "chrom" in comm and "chrom" not in procs.get(parent, (0, ""))[1] and mine(pid)
+    }
 
 
 def main() -> int:
