@@ -16,6 +16,13 @@ The reference, side by side in the same browser and server, is the sign-in page 
 floor a page's own work sits on. Budgets (issue 18): ready ≤ 1.5 s, round trip ≤ 300 ms.
 
 Run: ``.venv/bin/python benchmarks/bench_command.py [--data-dir pingan-data] [--runs 5]``.
+
+``--compare SRC`` measures only /command ready, side by side with another tree of the code
+(``SRC``: a ``src`` folder, e.g. ``git archive <base> src | tar -x -C /tmp/base``), the two
+served at once and their loads interleaved, so both see the same machine: the time to the
+moment the page sets ``data-ready`` (recorded in the page), and the browser's CPU seconds per
+load (every Chromium process's user + system time, which a loaded machine inflates far less
+than wall time). Each tree gets its own browser.
 """
 
 from __future__ import annotations
@@ -81,10 +88,121 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+READY_AT_JS = """new MutationObserver((_, o) => {
+  if (document.body && document.body.dataset.ready === '1') {
+    window.__readyAt = performance.now(); o.disconnect(); }
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-ready'] });"""
+
+
+def _tree_cpu_s(root_pid: int) -> float:
+    """User + system CPU seconds of every process under ``root_pid`` (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[tuple[int, float]]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            st = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        f = st[st.rindex(")") + 2 :].split()
+        children.setdefault(int(f[1]), []).append((int(d), (int(f[11]) + int(f[12])) / tick))
+    total, todo = 0.0, [root_pid]
+    while todo:
+        for pid, cpu in children.get(todo.pop(), []):
+            total += cpu
+            todo.append(pid)
+    return total
+
+
+def compare_ready(env: dict[str, str], other_src: Path, runs: int) -> int:
+    """/command ready for this tree and ``other_src``, interleaved (see the module doc)."""
+    from playwright.sync_api import sync_playwright
+
+    trees = {"other": str(other_src.resolve()), "this": str(ROOT / "src")}
+    procs, bases = {}, {}
+    ready: dict[str, list[float]] = {k: [] for k in trees}
+    cpu: dict[str, list[float]] = {k: [] for k in trees}
+    try:
+        for k, src in trees.items():
+            port = free_port()
+            procs[k] = _serve(env | {"PYTHONPATH": src}, port, Path(f"/tmp/bench_command_{k}.log"))
+            bases[k] = f"http://127.0.0.1:{port}"
+        with sync_playwright() as p:
+            pages, roots = {}, {}
+            for k in trees:
+                known = _browser_roots()
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                (roots[k],) = _browser_roots() - known
+                ctx = browser.new_context(viewport={"width": 1500, "height": 900})
+                ctx.add_init_script(READY_AT_JS)
+                pages[k] = page = ctx.new_page()
+                page.goto(f"{bases[k]}/login")
+                page.fill("#username", USER)
+                page.fill("#password", PASSWORD)
+                page.click("#login-submit")
+                page.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
+            for r in range(runs + 1):  # the first round warms both servers
+                for k in trees:
+                    pages[k].goto(f"{bases[k]}/login")
+                    c0 = _tree_cpu_s(roots[k])
+                    pages[k].goto(f"{bases[k]}/command")
+                    pages[k].wait_for_selector(
+                        'body[data-ready="1"]', timeout=300_000, state="attached"
+                    )
+                    if r:
+                        cpu[k].append(_tree_cpu_s(roots[k]) - c0)
+                        ready[k].append(pages[k].evaluate("window.__readyAt") / 1000.0)
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+            proc.wait(10)
+    print(f"/command ready, {runs} interleaved loads each; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'tree':<40} {'ready median':>12} {'p95':>7} {'CPU s/load':>11}")
+    for k, src in trees.items():
+        print(
+            f"{src[-40:]:<40} {statistics.median(ready[k]):>12.3f} {_p95(ready[k]):>7.3f} "
+            f"{statistics.median(cpu[k]):>11.2f}"
+        )
+    r_ready = statistics.median(ready["this"]) / statistics.median(ready["other"])
+    r_cpu = statistics.median(cpu["this"]) / statistics.median(cpu["other"])
+    print(f"this / other: ready {r_ready:.2f}x, browser CPU {r_cpu:.2f}x")
+    return 0
+
+
+def _browser_roots() -> set[int]:
+    """Chromium browser processes under this process (through the Playwright driver): a
+    chromium whose parent is not one."""
+    procs: dict[int, tuple[int, str]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            comm = Path(f"/proc/{d}/comm").read_text().strip()
+            st = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        procs[int(d)] = (int(st[st.rindex(")") + 2 :].split()[1]), comm)
+
+    def mine(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = procs.get(pid, (0, ""))[0]
+        return False
+
+    return {
+        pid
+        for pid, (parent, comm) in procs.items()
+        if "chrom" in comm and "chrom" not in procs.get(parent, (0, ""))[1] and mine(pid)
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", default="pingan-data")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--compare", type=Path, help="another tree's src/ to compare ready with")
     args = ap.parse_args()
     data = Path(args.data_dir).resolve()
     if not (data / "pingan.db").exists() and not os.environ.get("PINGAN_DATABASE_URL"):
@@ -96,6 +214,8 @@ def main() -> int:
     if "PINGAN_DATABASE_URL" not in os.environ:
         env["PINGAN_DATABASE_URL"] = f"sqlite:///{data / 'pingan.db'}"
     _ensure_user(env)
+    if args.compare is not None:
+        return compare_ready(env, args.compare, args.runs)
     port = free_port()
     proc = _serve(env, port, Path("/tmp/bench_command.log"))
     base = f"http://127.0.0.1:{port}"

@@ -119,6 +119,13 @@ def _poll(page: Any, js: str, limit_s: float = 30) -> Any:
     raise AssertionError(f"not true in {limit_s} s: {js}")
 
 
+MOVES_JS = """(() => window.pinganMap.querySourceFeatures('cov-moves')
+  .filter((f) => f.properties.role === 'ROLE' && !f.properties.active)
+  .map((f) => f.properties.text || 'arrow')
+  .filter((v, k, all) => all.indexOf(v) === k || v === 'arrow'))()"""
+ACTIVE_JS = """window.pinganMap.querySourceFeatures('cov-moves')
+  .some((f) => f.properties.active && f.properties.role === 'site')"""
+
 LABELS_JS = """(() => { const m = window.pinganMap;
   return m.queryRenderedFeatures({ layers: ['road-labels'] }).map((f) => f.properties.name)
     .concat(m.queryRenderedFeatures({ layers: ['station-labels', 'district-labels',
@@ -202,10 +209,14 @@ def _play(
     # live 1-3-5 coverage on: cells by band, shares, move-ups
     page.check("input[data-layer='coverage']")
     page.wait_for_selector("#cov-panel[data-state='ready']", timeout=30_000)
-    assert page.locator(".cov-shares tbody tr").count() == 3
+    assert page.locator("table.cov-shares:not(#cov-air) tbody tr").count() == 3
     cells = page.evaluate("window.pinganMap.querySourceFeatures('cov-cells').length")
     assert cells > 0
     version = page.evaluate("document.getElementById('cov-panel').dataset.version")
+    # drones apart from the ground figures: their own table (the test city has one drone)
+    assert page.locator("table#cov-air tbody tr").count() == 3
+    page.check("#cov-air-show")
+    _poll(page, "window.pinganMap.querySourceFeatures('cov-air').length > 0")
 
     # dispatch the top recommended unit with the key "1"
     top = page.locator("#recommend button[data-unit]").first.get_attribute("data-unit")
@@ -229,11 +240,18 @@ def _play(
     # a move-up: the suggested unit is sent; the second browser sees it on its board
     send = page.locator("#cov-moveups button[data-moveup]")
     assert send.count() >= 1, page.locator("#cov-panel").inner_text()
-    send.first.click()
+    # each suggestion is drawn on the map: unit → site, an arrow, the site ringed and named
+    sites = _poll(page, MOVES_JS.replace("ROLE", "site"))
+    assert len(sites) == send.count() and all(" → " in t for t in sites), sites
+    assert page.evaluate(MOVES_JS.replace("ROLE", "arrow"))  # tiles may repeat a point
+    send.first.focus()
+    page.keyboard.press("Enter")  # sent from the keyboard
     page.wait_for_selector(
         "#cov-active button[data-to='arrived'], .cov-active button", timeout=30_000
     )
     watcher.wait_for_selector("#board li.unit.moving", timeout=30_000)
+    # the move under way is drawn solid from the unit to its site
+    _poll(page, ACTIVE_JS)
     page.screenshot(path=str(ARTIFACTS / f"dispatch-moveup-{lang}.png"))
     page.locator(".cov-active button[data-to='arrived']").first.click()
     watcher.wait_for_selector("#board li.unit.moving", state="detached", timeout=30_000)
@@ -258,6 +276,21 @@ def _play(
     # the timeline names the unit and the dispatcher
     tl = page.locator("#timeline").inner_text()
     assert "dispatcher" in tl
+
+    # "mine" survives a reload (the server keeps it): the dispatcher took and sent this call,
+    # the commander watching did neither
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    _choose_mine(page)
+    _poll(page, MINE_JS.replace("ID", str(inc["id"])))
+    assert watcher.evaluate(MINE_JS.replace("ID", str(inc["id"])))  # in "all"
+    _choose_mine(watcher)
+    watcher.wait_for_timeout(500)
+    assert not watcher.evaluate(MINE_JS.replace("ID", str(inc["id"])))
+    watcher.select_option("#f-scope", "all")
+    watcher.wait_for_selector(f"#queue li[data-id='{inc['id']}']")
+    page.locator(f"#queue li[data-id='{inc['id']}']").click()
+    page.wait_for_selector(f"#detail[data-loaded='{inc['id']}']")
     # resolve: the incident leaves the open queue of both browsers
     page.click("#detail button[data-incident-to='resolved']")
     watcher.wait_for_selector(f"#queue li[data-id='{inc['id']}']", state="detached", timeout=30_000)
@@ -265,3 +298,13 @@ def _play(
     assert watcher_problems == [], watcher_problems
     page.context.close()
     watcher.context.close()
+
+
+MINE_JS = """!!document.querySelector("#queue li[data-id='ID']")"""  # still open: on scene
+
+
+def _choose_mine(page: Any) -> None:
+    """The queue's scope set to "mine" from the keyboard: focus the filter, pick, confirm."""
+    page.locator("#f-scope").focus()
+    page.select_option("#f-scope", "mine")
+    page.wait_for_selector("#queue", state="attached")

@@ -129,6 +129,20 @@ def intake_nearby(
     return service.nearby(session, principal=principal, lon=lon, lat=lat, subtype=subtype)
 
 
+@router.get("/dispatch/mine", operation_id="my_incidents")
+def my_incidents(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("incident.read")],
+    hours: Annotated[
+        float, Query(gt=0, le=24, description="the shift: the last hours (default 12)")
+    ] = service.SHIFT_HOURS,
+) -> dict[str, Any]:
+    """The queue's "mine" filter: the ids of the incidents you took (created) or sent a unit
+    to in your shift (the last ``hours``, 12 by default), newest first, in your scope."""
+    ids = service.mine(session, principal=principal, hours=hours)
+    return {"hours": hours, "incident_ids": ids}
+
+
 @router.get("/dispatch/board", operation_id="unit_board")
 def unit_board(
     request: Request, session: SessionDep, principal: Annotated[Principal, allowed("resource.read")]

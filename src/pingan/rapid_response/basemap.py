@@ -1,16 +1,26 @@
-"""The base map's street names: the bureau's own roads merged into one line per street (and
-per connected stretch of it), simplified for the zoom, for the map's name labels. Served by
-pingan from the road network beside the database; never an outside tile server.
+"""The base map's lean layers, served by pingan itself (never an outside tile server).
 
-The merged lines are built once per loaded network (shapely ``line_merge`` over the segments
-of each name, O(S log S) for S named segments) and kept beside it; a request then picks the
-lines in its bounding box (one vectorised bounds test, O(L) for L lines) and simplifies them.
+* Street names: the bureau's own roads merged into one line per street (and per connected
+  stretch of it), simplified for the zoom, for the map's name labels. The merged lines are
+  built once per loaded network (shapely ``line_merge`` over the segments of each name,
+  O(S log S) for S named segments) and kept beside it; a request then picks the lines in its
+  bounding box (one vectorised bounds test, O(L) for L lines) and simplifies them.
+* Areas (districts, stations, communities, grid cells, key areas) for drawing: polygons
+  simplified in metres (Douglas-Peucker with a 1 m tolerance in a local equirectangular
+  projection, topology kept), coordinates rounded to 1e-5 degree (about 1 m), and only the
+  properties the map draws. The demo city's boundaries follow its grid, so most of their
+  vertices are collinear: a station layer of 9,786 vertices keeps 298 (401 kB → 13 kB).
+  O(V) for V vertices.
+* Points (the incidents of the last hours) as compact features: id, position to 1e-5 degree
+  and the few properties the map styles by.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +30,20 @@ from numpy.typing import NDArray
 
 from pingan.roads import RoadNetwork
 
-__all__ = ["StreetLines", "street_label_geojson", "street_lines"]
+__all__ = [
+    "AREA_TOLERANCE_M",
+    "StreetLines",
+    "lean_areas",
+    "lean_points",
+    "street_label_geojson",
+    "street_lines",
+]
+
+AREA_TOLERANCE_M = 1.0
+"""How far a simplified boundary may stray from the stored one (metres): about the
+precision of the rounded coordinates, less than a pixel at every zoom the maps use."""
+_DIGITS = 5  # 1e-5 degree: 1.1 m north-south, 1.0 m east-west at 25°N
+_M_PER_DEG = 111_320.0
 
 # at zoom z a street is labelled when its class is in the first n classes of this order
 _RANK = (
@@ -156,4 +179,75 @@ def street_label_geojson(
                 "properties": {"name": label, "rank": int(st.rank[i])},
             }
         )
+    return {"type": "FeatureCollection", "features": feats, "numberReturned": len(feats)}
+
+
+def lean_areas(
+    rows: Sequence[tuple[int, str, dict[str, Any]]],
+    *,
+    tolerance_m: float = AREA_TOLERANCE_M,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> dict[str, Any]:
+    """A FeatureCollection of ``rows`` (``(id, GeoJSON geometry text, properties)``) for
+    drawing: each polygon simplified by ``tolerance_m`` metres (in a local equirectangular
+    projection at the layer's mean latitude; topology kept, so a polygon stays a polygon),
+    coordinates rounded to 1e-5 degree, and the collection's ``bbox`` (W, S, E, N of every
+    row, for fitting a map's first view). With ``bbox``, only the areas whose bounds meet it.
+
+    O(V) for V vertices in all. Raises ``ValueError`` for a negative tolerance.
+    """
+    if tolerance_m < 0:
+        raise ValueError(f"tolerance_m: expected >= 0 metres, got {tolerance_m}")
+    keep = [(i, g, p) for i, g, p in rows if g]
+    if not keep:
+        return {"type": "FeatureCollection", "features": [], "numberReturned": 0}
+    geoms = shapely.from_geojson([g for _, g, _ in keep])
+    bounds = shapely.bounds(geoms)
+    if bbox is not None:
+        w, s, e, n = bbox
+        hit = (bounds[:, 2] >= w) & (bounds[:, 0] <= e) & (bounds[:, 3] >= s) & (bounds[:, 1] <= n)
+        idx = np.flatnonzero(hit)
+        keep, geoms, bounds = [keep[i] for i in idx], geoms[idx], bounds[idx]
+    if not keep:
+        return {"type": "FeatureCollection", "features": [], "numberReturned": 0}
+    lat0 = float(np.mean((bounds[:, 1] + bounds[:, 3]) / 2))
+    scale = np.array([_M_PER_DEG * np.cos(np.radians(lat0)), _M_PER_DEG])
+    metres = shapely.transform(geoms, lambda xy: xy * scale)
+    if tolerance_m > 0:
+        metres = shapely.simplify(metres, tolerance_m, preserve_topology=True)
+    lean = shapely.transform(metres, lambda xy: np.round(xy / scale, _DIGITS))
+    texts = shapely.to_geojson(lean)
+    feats = [
+        {"type": "Feature", "id": i, "geometry": json.loads(text), "properties": props}
+        for (i, _, props), text in zip(keep, texts.tolist(), strict=True)
+    ]
+    box = [
+        round(float(bounds[:, 0].min()), _DIGITS),
+        round(float(bounds[:, 1].min()), _DIGITS),
+        round(float(bounds[:, 2].max()), _DIGITS),
+        round(float(bounds[:, 3].max()), _DIGITS),
+    ]
+    n = len(feats)
+    return {"type": "FeatureCollection", "bbox": box, "features": feats, "numberReturned": n}
+
+
+def lean_points(
+    ids: Sequence[int],
+    lon: Sequence[float],
+    lat: Sequence[float],
+    properties: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """A FeatureCollection of points with their ``id``, the position rounded to 1e-5 degree
+    (about 1 m) and ``properties`` as given (the caller keeps only what the map styles by).
+    O(N)."""
+    xy = np.round(np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]), _DIGITS)
+    feats = [
+        {
+            "type": "Feature",
+            "id": int(i),
+            "geometry": {"type": "Point", "coordinates": c},
+            "properties": p,
+        }
+        for i, c, p in zip(ids, xy.tolist(), properties, strict=True)
+    ]
     return {"type": "FeatureCollection", "features": feats, "numberReturned": len(feats)}

@@ -14,6 +14,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -31,13 +32,16 @@ from pingan.resources.models import Resource
 from pingan.roads import RoadNetwork
 
 __all__ = [
+    "AREA_LAYERS",
     "KIND_MODE",
     "POST_KINDS",
     "Forces",
     "Points",
     "clear_network_cache",
+    "load_area_rows",
     "load_cells",
     "load_forces",
+    "load_incident_points",
     "load_incidents",
     "load_key_areas",
     "load_moveup_targets",
@@ -361,3 +365,69 @@ def load_stations(
     lon = np.array([r[0] if r[0] is not None else r[2] for r in keep], dtype=np.float64)
     lat = np.array([r[1] if r[1] is not None else r[3] for r in keep], dtype=np.float64)
     return lon, lat, [(r[5] or r[4]) if lang == "en" else r[4] for r in keep]
+
+
+AREA_LAYERS: dict[str, str] = {
+    "districts": "district",
+    "stations": "station",
+    "communities": "community",
+    "grid-cells": "cell",
+    "key-areas": "key_area",
+}
+"""The map's area layers (the OGC collection names) and the level of each."""
+
+
+def load_area_rows(
+    session: Session, *, principal: Principal, layer: str
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """The areas of one map layer in the caller's scope as ``(id, GeoJSON text, properties)``,
+    with only the properties the maps draw: names (and the parent, whose colour a district's
+    fill takes) for jurisdictions, names and the kind for key areas. ``layer`` is a key of
+    :data:`AREA_LAYERS` (the caller checks it)."""
+    if layer == "key-areas":
+        ka = session.execute(
+            select(KeyArea.id, KeyArea.geometry, KeyArea.name_zh, KeyArea.name_en, KeyArea.kind)
+            .where(scope_clause(principal, KeyArea.jpath), KeyArea.geometry.is_not(None))
+            .order_by(KeyArea.id)
+        ).all()
+        return [(r[0], r[1], {"name_zh": r[2], "name_en": r[3], "kind": r[4]}) for r in ka]
+    j = Jurisdiction
+    rows = session.execute(
+        select(j.id, j.geometry, j.name_zh, j.name_en, j.parent_id)
+        .where(
+            j.level == AREA_LAYERS[layer],
+            j.geometry.is_not(None),
+            scope_clause(principal, j.path),
+        )
+        .order_by(j.id)
+    ).all()
+    props = ({"name_zh": r[2], "name_en": r[3], "parent_id": r[4]} for r in rows)
+    return [(r[0], r[1] or "", p) for r, p in zip(rows, props, strict=True)]
+
+
+def load_incident_points(
+    session: Session, *, principal: Principal, since: dt.datetime, limit: int
+) -> tuple[list[int], list[float], list[float], list[dict[str, Any]]]:
+    """The incidents reported since ``since`` in the caller's scope (drills included, as the
+    live map shows them), newest last, at most ``limit`` (the newest): ids, positions and the
+    one property the map styles by (``klass``)."""
+    rows = list(
+        session.execute(
+            select(Incident.id, Incident.lon, Incident.lat, Incident.klass)
+            .where(
+                scope_clause(principal, Incident.jpath),
+                Incident.reported_at >= since,
+                Incident.lon.is_not(None),
+                Incident.lat.is_not(None),
+            )
+            .order_by(Incident.reported_at.desc(), Incident.id.desc())
+            .limit(limit)
+        ).all()
+    )
+    rows.reverse()
+    return (
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [{"klass": r[3]} for r in rows],
+    )

@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import dijkstra
 from pingan.coverage import MoveUp
 from pingan.geo.crs import haversine_m
 from pingan.rapid_response.data import KIND_MODE, Forces, Points
-from pingan.rapid_response.service import DEFAULT_MAX_SNAP_M
+from pingan.rapid_response.service import DEFAULT_MAX_SNAP_M, DRONE_SPEED_KPH, DRONE_TAKEOFF_S
 from pingan.rapid_response.siting import road_node_candidates
 from pingan.roads import RoadNetwork
 
@@ -37,6 +37,7 @@ __all__ = [
     "STANDARDS_S",
     "Demand",
     "Sites",
+    "air_times",
     "live_coverage",
 ]
 
@@ -232,14 +233,16 @@ def live_coverage(
     lang: str = "zh-CN",
 ) -> dict[str, Any]:
     """Coverage from ``units`` (the available ones, where they stand) and up to ``n_moves``
-    move-ups. Ground units travel by road in their kind's mode; drones are left out (their
-    flight time is in the recommendations). Time: one limited Dijkstra per road node not yet
-    seen at this quarter hour, then O(D·U) for D demand points and U units plus the move-up
-    kernel's O(U·S) for S sites."""
+    move-ups. Ground units travel by road in their kind's mode; drones are not in the ground
+    figures (a drone lands no officer): their reach by air is apart, under ``air`` (see
+    :func:`air_times`), by air alone and by ground or air. Time: one limited Dijkstra per
+    road node not yet seen at this quarter hour, then O(D·U) for D demand points and U units
+    plus the move-up kernel's O(U·S) for S sites, and O(D·K) for K drones."""
     t0 = time.perf_counter()
     limit = float(max(*standards_s, moveup_standard_s))
     modes = np.array([KIND_MODE.get(str(k), "car") for k in units.kind], dtype=str)
     ground = modes != "drone"
+    drones = units.subset(~ground)
     u = units.subset(ground)
     modes = modes[ground]
     n_d = len(demand.node)
@@ -310,6 +313,7 @@ def live_coverage(
         "shares": shares,
         "key_areas_outside": ka_out,
         "moveups": moves,
+        "air": _air(drones, demand, best, standards_s),
         "computed_ms": round((time.perf_counter() - t0) * 1000, 1),
         "how": (
             "From every available ground unit where it stands now (a unit on a move-up where it "
@@ -321,8 +325,84 @@ def live_coverage(
             f"(incidents of the last year + 1 per cell, {KEY_AREA_WEIGHT:g} average cells per key "
             f"area) within {moveup_standard_s / 60:g} minutes, each by its exact gain "
             f"(pingan.coverage.MoveUp), moves under {MAX_MOVE_S / 60:g} minutes at "
-            f"{MOVE_KPH:g} km/h in a straight line."
+            f"{MOVE_KPH:g} km/h in a straight line. Drones (under air, apart from the ground "
+            f"figures): straight-line flight at each drone's cruise speed "
+            f"({DRONE_SPEED_KPH:g} km/h when unknown) plus {DRONE_TAKEOFF_S:g} s to launch, "
+            f"within its operating radius, to each cell centre and key area."
         ),
+    }
+
+
+def air_times(
+    drones: Forces,
+    lon: F64,
+    lat: F64,
+    *,
+    takeoff_s: float = DRONE_TAKEOFF_S,
+    default_speed_kph: float = DRONE_SPEED_KPH,
+) -> F64:
+    """Flight time (s) to each point (``lon``, ``lat``) from the nearest drone by air: the
+    great-circle distance at the drone's cruise speed (``speed_kph``, else
+    ``default_speed_kph``) plus the launch delay ``takeoff_s``; infinite beyond every drone's
+    operating radius (``range_m``, unlimited when unknown). The figures of the recommendations
+    (:mod:`pingan.rapid_response.service`). O(P·K) for P points and K drones, in blocks."""
+    out = np.full(lon.size, np.inf)
+    if len(drones) == 0 or lon.size == 0:
+        return out
+    speed = np.where(np.isfinite(drones.speed_kph), drones.speed_kph, default_speed_kph)
+    rng = np.where(np.isfinite(drones.range_m), drones.range_m, np.inf)
+    for a in range(0, lon.size, 4096):
+        b = min(a + 4096, lon.size)
+        d = haversine_m(lon[a:b, None], lat[a:b, None], drones.lon[None, :], drones.lat[None, :])
+        t = np.where(d <= rng[None, :], d / (speed[None, :] / 3.6) + takeoff_s, np.inf)
+        out[a:b] = t.min(axis=1)
+    return out
+
+
+def _air(
+    drones: Forces,
+    demand: Demand,
+    ground_best: NDArray[np.float32],
+    standards_s: tuple[float, ...],
+) -> dict[str, Any]:
+    """Drone coverage by air, apart from the ground figures: each cell's air band, the shares
+    within each standard by air alone and by ground or air."""
+    ka = demand.key_areas
+    lon = np.concatenate([demand.cells.lon, ka.lon])
+    lat = np.concatenate([demand.cells.lat, ka.lat])
+    air = air_times(drones, lon, lat)
+    nc = demand.n_cells
+    either = np.minimum(air, ground_best.astype(np.float64))
+    cw = demand.cells.weight + 1.0
+    band = np.zeros(nc, dtype=np.int64)
+    for lv, std in zip((5, 3, 1), sorted(standards_s, reverse=True), strict=False):
+        band[air[:nc] <= std] = lv
+
+    def shares(t: F64) -> list[dict[str, Any]]:
+        c, k = t[:nc], t[nc:]
+        return [
+            {
+                "standard_s": float(std),
+                "cells_within": int((c <= std).sum()),
+                "cells": nc,
+                "cells_weighted_share": round(float(cw[c <= std].sum() / max(cw.sum(), 1)), 4),
+                "key_areas_within": int((k <= std).sum()),
+                "key_areas": len(ka),
+            }
+            for std in standards_s
+        ]
+
+    return {
+        "drones": len(drones),
+        "codes": list(drones.code),
+        "takeoff_s": DRONE_TAKEOFF_S,
+        "cells": [
+            [int(c), int(b)]
+            for c, b in zip(demand.cells.id.tolist(), band.tolist(), strict=True)
+            if b
+        ],
+        "shares": shares(air),
+        "with_ground_shares": shares(either),
     }
 
 

@@ -4,6 +4,7 @@ run (a background job) and the OGC collections ``coverage-isochrones`` and ``cov
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +19,7 @@ from pingan.errors import Invalid
 from pingan.inputs import Id
 from pingan.jobs.service import Report, submit
 from pingan.permissions import check
-from pingan.rapid_response import basemap, flows, service
+from pingan.rapid_response import basemap, data, flows, service
 from pingan.rapid_response.schemas import OptimiseRun, RecommendRequest
 
 __all__ = ["router"]
@@ -63,6 +64,44 @@ def map_road_labels(
     network has been built yet."""
     net = flows.network(data_dir=data_dir(request))
     return basemap.street_label_geojson(net, bbox=bbox_param(bbox), zoom=zoom, lang=_lang(request))
+
+
+@router.get("/map/areas/{layer}", operation_id="map_areas", tags=["map"])
+def map_areas(
+    layer: str,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("map.read")],
+    bbox: Annotated[str | None, Query(description="W,S,E,N in WGS-84 degrees")] = None,
+) -> dict[str, Any]:
+    """One area layer of the maps, lean for drawing: ``districts``, ``stations``,
+    ``communities``, ``grid-cells`` or ``key-areas`` in the caller's scope, polygons simplified
+    by 1 m, coordinates to 1e-5 degree (about 1 m), only ``name_zh``, ``name_en`` and
+    ``parent_id`` (jurisdictions) or ``kind`` (key areas), and the layer's ``bbox`` for the
+    first view. The full rows are the OGC collections of the same names."""
+    if layer not in data.AREA_LAYERS:
+        raise Invalid("layer", f"expected one of {', '.join(data.AREA_LAYERS)}, got {layer!r}")
+    box = bbox_param(bbox)
+    rows = data.load_area_rows(session, principal=principal, layer=layer)
+    return basemap.lean_areas(rows, bbox=box)
+
+
+@router.get("/map/incidents", operation_id="map_incidents", tags=["map"])
+def map_incidents(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("map.read")],
+    hours: Annotated[
+        float, Query(gt=0, le=24 * 31, description="the incidents of the last hours")
+    ] = 24.0,
+    limit: Annotated[int, Query(ge=1, le=20_000, description="at most (the newest)")] = 5000,
+) -> dict[str, Any]:
+    """The incidents of the last ``hours`` in the caller's scope as compact points for the
+    map: ``id``, the position to 1e-5 degree and ``klass``; the newest ``limit``. The full
+    rows are the OGC collection ``incidents``."""
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)
+    ids, lon, lat, props = data.load_incident_points(
+        session, principal=principal, since=since, limit=limit
+    )
+    return basemap.lean_points(ids, lon, lat, props)
 
 
 @router.post(

@@ -12,12 +12,14 @@
   const DISPATCH_STD = { 1: 60, 2: 180, 3: 600, 4: 1800 };
   const ARRIVE_STD = { 1: 300, 2: 600, 3: 1200, 4: 3600 };
   const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
-  const state = { hours: 24, incidents: new Map(), history: new Map(), units: new Map(), stations: [], selected: null, tab: "open", subtypes: {}, classes: {} };
+  // drawing: false until the first view is drawn in one go; fitted: the view fits the boundaries
+  const state = { hours: 24, incidents: new Map(), history: new Map(), units: new Map(), stations: [], selected: null, tab: "open", subtypes: {}, classes: {}, drawing: false, fitted: false };
 
   const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
     center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
+    fadeDuration: 0, // labels appear at once: no fade frames to draw before the map is idle
     // no glyph server: with no "glyphs" in the style MapLibre draws every label locally (TinySDF
     // on a canvas) in the fonts of the dispatcher's own machine; offline, nothing fetched
     localIdeographFontFamily: CJK_FONTS,
@@ -58,7 +60,9 @@
     }
     const roadColor = ["match", ["get", "road_class"], ["motorway", "motorway_link", "trunk"], "#e0a030", ["primary", "secondary"], "#ffffff", "#fbfcfd"];
     const major = ["motorway", "motorway_link", "trunk", "primary", "secondary"];
-    map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#dfe7f3", 1, "#e6efe3", 2, "#f1e9dc", 3, "#e9e1ef", "#e3edf0"], "fill-opacity": 0.9 } });
+    // opaque (the former 0.9 opacity mixed with the background beforehand): drawn in the opaque
+    // pass, with no blending of the whole map in every frame
+    map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#e0e8f3", 1, "#e6efe5", 2, "#f0e9de", 3, "#e9e2ef", "#e4edf0"] } });
     map.addLayer({ id: "roads-minor", type: "line", source: "roads", minzoom: 13, filter: ["!", ["in", ["get", "road_class"], ["literal", major]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 4] } });
     map.addLayer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", major]], paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "road_class"], ["motorway", "trunk"], 2.2, 1], 16, ["match", ["get", "road_class"], ["motorway", "trunk"], 9, 6]] } });
     map.addLayer({ id: "cells-line", type: "line", source: "cells", minzoom: 14, paint: { "line-color": "#7a8aa8", "line-width": 0.5, "line-dasharray": [2, 2] } });
@@ -93,55 +97,66 @@
   }
   const bboxParam = () => { const b = map.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","); };
 
+  /* the map's own lean layers (/api/v1/map/...): simplified polygons, 1 m coordinates and only
+     the properties drawn; an unreadable layer draws empty rather than stopping the page */
+  async function lean(path, params) {
+    try { return await api("/api/v1/map/" + path + (params ? "?" + new URLSearchParams(params) : "")); } catch (e) { return empty(); }
+  }
+  /* the first view: boundaries fitted, then drawn in one go with everything else */
   async function loadStatic() {
-    const [districts, stations, keyareas] = await Promise.all([ogc("districts"), ogc("stations"), ogc("key-areas")]);
-    map.getSource("districts").setData(districts);
-    map.getSource("stations").setData(stations);
-    map.getSource("keyareas").setData(keyareas);
+    const [districts, stations, keyareas] = await Promise.all([lean("areas/districts"), lean("areas/stations"), lean("areas/key-areas")]);
     state.keyareas = keyareas;
     const dsel = document.getElementById("f-district");
     const dname = (f) => PA.lang === "en" ? (f.properties.name_en || f.properties.name_zh) : f.properties.name_zh;
     dsel.innerHTML = districts.features.map((f) => `<option value="${f.id}">${esc(dname(f))}</option>`).join("");
-    const fc = districts.features.length ? districts : stations;
-    if (fc.features.length) {
-      const b = new maplibregl.LngLatBounds();
-      for (const f of fc.features) for (const ring of (f.geometry.type === "Polygon" ? [f.geometry.coordinates[0]] : f.geometry.coordinates.map((p) => p[0]))) for (const c of ring) b.extend(c);
-      map.fitBounds(b, { padding: 30, duration: 0 });
-    }
+    const box = (districts.features.length ? districts : stations).bbox;
+    if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 30, duration: 0 });
+    state.fitted = true;
+    return () => {
+      map.getSource("districts").setData(districts);
+      map.getSource("stations").setData(stations);
+      map.getSource("keyareas").setData(keyareas);
+    };
   }
 
   let viewTimer = null;
   const fetched = {};
-  function loadView(now) {
+  /* the layers that depend on the view: asked for once the first view is fitted, and again
+     only when the view leaves what was fetched or the zoom changes what is drawn */
+  function viewJobs() {
+    const z = map.getZoom(), bbox = bboxParam();
+    const jobs = [];
+    if (z >= 12.5 && (visible("communities") || (visible("labels") && z >= 13.5))) jobs.push(lean("areas/communities", { bbox }).then((d) => () => map.getSource("communities").setData(d)));
+    if (z >= 14 && visible("cells")) jobs.push(lean("areas/grid-cells", { bbox }).then((d) => () => map.getSource("cells").setData(d)));
+    if (z >= 13.5 && visible("cameras")) jobs.push(ogc("cameras", { bbox }).then((d) => () => map.getSource("cameras").setData(d)));
+    const hasRoads = (document.getElementById("detail") || { dataset: {} }).dataset.roads === "1";
+    // roads and street names for a padded box: a resize or a small pan asks nothing; the box
+    // is marked fetched when asked for, so a view change while it loads does not ask twice
+    const roadsJob = (key, url, source, bucket) => {
+      const view = map.getBounds(), f = fetched[key];
+      if (f && f.bucket === bucket && f.w <= view.getWest() && f.s <= view.getSouth() && f.e >= view.getEast() && f.n >= view.getNorth()) return;
+      const dx = (view.getEast() - view.getWest()) / 4, dy = (view.getNorth() - view.getSouth()) / 4;
+      const box = { bucket, w: view.getWest() - dx, s: view.getSouth() - dy, e: view.getEast() + dx, n: view.getNorth() + dy };
+      const padded = [box.w, box.s, box.e, box.n].map((v) => v.toFixed(5)).join(",");
+      fetched[key] = box;
+      jobs.push(api(url + "?" + new URLSearchParams({ bbox: padded, zoom: bucket.toFixed(1) })).then((d) => () => map.getSource(source).setData(d)).catch(() => { if (fetched[key] === box) delete fetched[key]; return () => {}; }));
+    };
+    if (hasRoads && visible("roads")) roadsJob("roads", "/api/v1/map/roads", "roads", Math.floor(z));
+    if (hasRoads && visible("labels")) roadsJob("labels", "/api/v1/map/road-labels", "road-labels", Math.floor(z * 2) / 2);
+    if (z >= 15 && visible("labels")) jobs.push(ogc("premises", { bbox, limit: 2000 }).then((d) => () => map.getSource("premises").setData(d)));
+    return jobs;
+  }
+  function loadView() {
+    if (!state.fitted) return;
     clearTimeout(viewTimer);
-    viewTimer = setTimeout(async () => {
-      const z = map.getZoom(), bbox = bboxParam();
-      const jobs = [];
-      if (z >= 12.5 && (visible("communities") || (visible("labels") && z >= 13.5))) jobs.push(ogc("communities", { bbox }).then((d) => map.getSource("communities").setData(d)));
-      if (z >= 14 && visible("cells")) jobs.push(ogc("grid-cells", { bbox }).then((d) => map.getSource("cells").setData(d)));
-      if (z >= 13.5 && visible("cameras")) jobs.push(ogc("cameras", { bbox }).then((d) => map.getSource("cameras").setData(d)));
-      const hasRoads = (document.getElementById("detail") || { dataset: {} }).dataset.roads === "1";
-      // roads and street names: fetched for a padded box, again only when the view leaves it or
-      // the zoom changes what is drawn (a resize or a small pan asks nothing)
-      const roadsJob = (key, url, source, bucket) => {
-        const view = map.getBounds(), f = fetched[key];
-        if (f && f.bucket === bucket && f.w <= view.getWest() && f.s <= view.getSouth() && f.e >= view.getEast() && f.n >= view.getNorth()) return;
-        const dx = (view.getEast() - view.getWest()) / 4, dy = (view.getNorth() - view.getSouth()) / 4;
-        const box = { bucket, w: view.getWest() - dx, s: view.getSouth() - dy, e: view.getEast() + dx, n: view.getNorth() + dy };
-        const padded = [box.w, box.s, box.e, box.n].map((v) => v.toFixed(5)).join(",");
-        jobs.push(api(url + "?" + new URLSearchParams({ bbox: padded, zoom: bucket.toFixed(1) })).then((d) => { map.getSource(source).setData(d); fetched[key] = box; }).catch(() => {}));
-      };
-      if (hasRoads && visible("roads")) roadsJob("roads", "/api/v1/map/roads", "roads", Math.floor(z));
-      if (hasRoads && visible("labels")) roadsJob("labels", "/api/v1/map/road-labels", "road-labels", Math.floor(z * 2) / 2);
-      if (z >= 15 && visible("labels")) jobs.push(ogc("premises", { bbox, limit: 2000 }).then((d) => map.getSource("premises").setData(d)));
-      await Promise.all(jobs);
-    }, now === true ? 0 : 200);
+    viewTimer = setTimeout(async () => { for (const draw of await Promise.all(viewJobs())) draw(); }, 200);
   }
   const visible = (key) => { const box = document.querySelector(`input[data-layer="${key}"]`); return box ? box.checked : true; };
 
   /* ---------------------------------------------------------------- incidents on the map */
   const point = (i, props) => ({ type: "Feature", id: i.id, geometry: { type: "Point", coordinates: [i.lon, i.lat] }, properties: props });
   function drawIncidents() {
+    if (!state.drawing) return;
     const open = [...state.incidents.values()].filter((i) => OPEN.includes(i.state));
     map.getSource("incidents-open").setData({ type: "FeatureCollection", features: open.map((i) => point(i, { id: i.id, klass: i.klass, sel: i.id === state.selected })) });
     const hist = [...state.history.values()].filter((i) => !state.incidents.has(i.id) || !OPEN.includes(state.incidents.get(i.id).state));
@@ -149,13 +164,15 @@
   }
   CMD.drawIncidents = drawIncidents;
 
-  async function loadHistory() {
-    const since = new Date(Date.now() - state.hours * 3600e3).toISOString();
-    const fc = await ogc("incidents", { datetime: since + "/..", limit: 5000 });
-    state.history.clear();
-    for (const f of fc.features) state.history.set(f.id, Object.assign({ id: f.id, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, f.properties));
-    drawIncidents();
+  async function fetchHistory() {
+    const fc = await lean("incidents", { hours: state.hours, limit: 5000 });
+    return () => {
+      state.history.clear();
+      for (const f of fc.features) state.history.set(f.id, Object.assign({ id: f.id, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, f.properties));
+      drawIncidents();
+    };
   }
+  const loadHistory = async () => (await fetchHistory())();
 
   async function loadOpen() {
     const pages = await Promise.all(OPEN.map((s) => api("/api/v1/incidents?" + new URLSearchParams({ state: s, limit: 500 }))));
@@ -187,12 +204,20 @@
     const f = (now - Date.parse(i.reported_at)) / 1000 / std;
     return f < 0.5 ? "t-ok" : f < 1 ? "t-warn" : "t-late";
   }
-  /* the queue's scope: all open calls, those still waiting for a unit, mine (calls I took or
-     sent a unit to) or one district's */
+  /* the queue's scope: all open calls, those still waiting for a unit, mine or one
+     district's. Mine: the calls I took or sent a unit to in my shift (the last 12 hours), as
+     the server keeps them (/api/v1/dispatch/mine, so a reload or a second screen keeps them),
+     plus those I take or dispatch on this page from now on */
   CMD.mine = new Set();
+  async function loadMine() {
+    try {
+      const r = await api("/api/v1/dispatch/mine");
+      for (const id of r.incident_ids) CMD.mine.add(id);
+    } catch (e) { /* the filter falls back to this page's own calls */ }
+  }
   function inScope(i, scope, me, district) {
     if (scope === "open") return i.state === "received";
-    if (scope === "mine") return i.created_by_id === me || CMD.mine.has(i.id);
+    if (scope === "mine") return CMD.mine.has(i.id) || (i.created_by_id === me && Date.now() - Date.parse(i.reported_at) < 12 * 3600e3);
     if (scope === "district") return !district || (i.jpath || "").includes("/" + district + "/");
     return true;
   }
@@ -259,6 +284,7 @@
     }).join("");
   }
   function drawUnits() {
+    if (!state.drawing) return;
     const feats = [...state.units.values()].filter((u) => u.lon != null && u.kind !== "drone_base").map((u) => point(u, { id: u.id, status: u.status, code: u.code, name: u.name, kind: u.kind }));
     map.getSource("units").setData({ type: "FeatureCollection", features: feats });
   }
@@ -371,9 +397,10 @@
     });
     document.getElementById("period").addEventListener("change", (e) => { state.hours = +e.target.value; loadHistory(); });
     for (const id of ["f-class", "f-priority", "f-district"]) document.getElementById(id).addEventListener("change", renderQueue);
-    document.getElementById("f-scope").addEventListener("change", (e) => {
+    document.getElementById("f-scope").addEventListener("change", async (e) => {
       document.getElementById("f-district").hidden = e.target.value !== "district";
       renderQueue();
+      if (e.target.value === "mine") { await loadMine(); renderQueue(); }
     });
     document.querySelectorAll(".tabs .tab").forEach((b) => b.addEventListener("click", async () => {
       state.tab = b.dataset.tab;
@@ -412,10 +439,15 @@
       for (const c of tax.classes) sel.insertAdjacentHTML("beforeend", `<option value="${esc(c.code)}">${esc(PA.lang === "en" ? c.name_en : c.name_zh)}</option>`);
       if (CMD.hooks.taxonomy) CMD.hooks.taxonomy(tax);
     }).catch(() => { /* names fall back to codes */ });
-    // everything at once: the first paint waits for the slowest, not for the sum
-    // the roads ask for the view fitted to the districts: they start as soon as it is known
-    const statics = loadStatic().then(() => loadView(true));
-    await Promise.all([taxonomy, statics, loadOpen(), loadBoard(), loadHistory()]);
+    // everything asked for at once (the roads as soon as the boundaries' box fits the view),
+    // then drawn in one go: in a software-rendered WebGL every frame costs, and each layer
+    // arriving on its own would draw the whole map again
+    const statics = loadStatic().then(async (draw) => [draw, ...(await Promise.all(viewJobs()))]);
+    const [, draws, drawHistory] = await Promise.all([taxonomy, statics, fetchHistory(), loadOpen(), loadBoard(), loadMine()]);
+    state.drawing = true;
+    for (const draw of draws) draw();
+    drawHistory();
+    drawUnits();
     renderQueue();
     live();
     setInterval(tick, 1000);
