@@ -251,7 +251,8 @@ def _key_of(error: dict[str, Any], params: dict[str, Any]) -> str:
         )
         return code
     if code == "invalid":
-        return next((k for start, k in _INVALID if message.startswith(start)), "invalid")
+        reason = message.split(": ", 1)[-1]  # Invalid's message is "field: reason"
+        return next((k for start, k in _INVALID if reason.startswith(start)), "invalid")
     if code == "not_found":
         return "not_found"
     if code == "too_many_requests":
