@@ -58,6 +58,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "invalid_choice": ("{field} 应为以下之一：{expected}", "{field} must be one of {expected}"),
     "invalid_extra": ("不接受字段 {field}", "{field} is not an accepted field"),
     "invalid_json": ("请求内容格式有误，无法解析", "The body is not valid JSON"),
+    "invalid_polygon": (
+        "{field} 不是有效的多边形（边线相交或顶点重合）",
+        "{field} is not a valid polygon (edges cross or vertices repeat)",
+    ),
+    "invalid_perimeter_venue": (
+        "安检圈必须完整包含场馆",
+        "The perimeter must hold the whole venue",
+    ),
+    "invalid_perimeter_control": (
+        "安检圈必须位于管制圈之内",
+        "The perimeter must lie inside the control ring",
+    ),
+    "invalid_control_perimeter": (
+        "管制圈必须完整包含安检圈",
+        "The control ring must hold the whole perimeter",
+    ),
     "invalid_type": ("{field} 的类型不对", "{field} has the wrong type"),
     "not_found": ("未找到，或不在您的辖区内", "Not found, or outside your jurisdiction"),
     "conflict": (
@@ -150,6 +166,12 @@ _ROLE = re.compile(r"^role '(?P<role>[\w-]+)' may not .*\((?P<action>[\w.]+)\)")
 _UNIT_BUSY = re.compile(r"^unit \S+ is (?P<status>\w+)")
 _CLOSED = re.compile(r"^incident \S+ is (?P<state>\w+); units can only be sent to open")
 _LIMIT = re.compile(r"larger than (?P<limit>\d+) bytes")
+_INVALID: tuple[tuple[str, str], ...] = (  # (start of the message, key): an event's zones
+    ("not a valid polygon", "invalid_polygon"),
+    ("the perimeter must hold the whole venue", "invalid_perimeter_venue"),
+    ("the perimeter must lie inside the control ring", "invalid_perimeter_control"),
+    ("the control ring must hold the whole perimeter", "invalid_control_perimeter"),
+)
 
 
 ROLE_NAMES_ZH: dict[str, str] = {
@@ -229,7 +251,8 @@ def _key_of(error: dict[str, Any], params: dict[str, Any]) -> str:
         )
         return code
     if code == "invalid":
-        return "invalid"
+        reason = message.split(": ", 1)[-1]  # Invalid's message is "field: reason"
+        return next((k for start, k in _INVALID if reason.startswith(start)), "invalid")
     if code == "not_found":
         return "not_found"
     if code == "too_many_requests":

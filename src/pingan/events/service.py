@@ -37,6 +37,7 @@ __all__ = [
     "event_read",
     "get_or_raise",
     "list_events",
+    "live_post_states",
     "phase",
     "report",
     "summary",
@@ -490,6 +491,51 @@ def board(
         log=_log_dicts(session, event.id)[:50],
         how=how,
     )
+
+
+LIVE_SPAN = dt.timedelta(days=14)
+"""An event lasts at most this long from arrival to dispersal (:class:`EventCreate`)."""
+
+
+def live_post_states(
+    session: Session, *, principal: Principal, now: dt.datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """The staffing of every post of the events under way in the caller's scope, by post id:
+    ``id``, ``event_id``, ``shift``, ``resource_id``, ``officer_id``, ``staffed_at``. The live
+    stream compares it between its polls and sends ``event: post`` for every post whose
+    staffing changed, so the live board redraws at once. One query: the events under way are
+    found on the ``arrival_at`` index (arrival within the last 14 days), their posts on
+    ``event_id``; O(posts of the events under way)."""
+    now = now or _now()
+    rows = session.execute(
+        select(
+            EventPost.id,
+            EventPost.event_id,
+            EventPost.shift,
+            EventPost.resource_id,
+            EventPost.officer_id,
+            EventPost.staffed_at,
+        )
+        .join(Event, Event.id == EventPost.event_id)
+        .where(
+            Event.arrival_at <= now,
+            Event.arrival_at >= now - LIVE_SPAN,
+            Event.dispersal_until >= now,
+            scope_clause(principal, Event.jpath),
+        )
+        .order_by(EventPost.id)
+    ).all()
+    return {
+        r.id: {
+            "id": r.id,
+            "event_id": r.event_id,
+            "shift": r.shift,
+            "resource_id": r.resource_id,
+            "officer_id": r.officer_id,
+            "staffed_at": None if r.staffed_at is None else r.staffed_at.isoformat(),
+        }
+        for r in rows
+    }
 
 
 # --- the after-action report --------------------------------------------------------------

@@ -21,6 +21,7 @@ from pingan.dispatch import service as dispatch
 from pingan.dispatch.schemas import IncidentDetail
 from pingan.dispatch.views import lang_of
 from pingan.errors import Invalid
+from pingan.events import service as events
 from pingan.incidents import flows, service
 from pingan.incidents.models import SOURCES, Incident
 from pingan.incidents.schemas import (
@@ -33,6 +34,7 @@ from pingan.incidents.schemas import (
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.inputs import Id, Instant, Offset
 from pingan.masking import mask_name, mask_phone
+from pingan.permissions import allows
 from pingan.resources.models import Resource
 from pingan.schemas import RevealIn
 from pingan.store.base import utcnow
@@ -137,8 +139,8 @@ def list_incidents(
     responses={
         200: {
             "content": {"text/event-stream": {}},
-            "description": "server-sent events: `incident` (new or changed) and `unit` (status "
-            "or position changed)",
+            "description": "server-sent events: `incident` (new or changed), `unit` (status "
+            "or position changed) and `post` (staffing of a post of an event under way changed)",
         }
     },
 )
@@ -154,8 +156,12 @@ async def stream_incidents(
     """Changes in your jurisdiction as server-sent events, for the live command center:
     ``event: incident`` for every new or changed incident (state, assignment, note; the data is
     the incident as listed) and ``event: unit`` for every unit whose status, current incident
-    or position changed. ``after_id`` also sends the incidents created after that id. A
-    ``ping`` comment every 15 s keeps proxies from closing it.
+    or position changed. ``event: post`` is sent when a post of a large event under way is
+    assigned, or reported staffed or not (the data: ``id``, ``event_id``, ``shift``,
+    ``resource_id``, ``officer_id``, ``staffed_at``), for callers who may read events; it is a
+    change against the stream's previous poll, so a change made while a browser was away is
+    not re-sent: read the board again on reconnecting. ``after_id`` also sends the incidents
+    created after that id. A ``ping`` comment every 15 s keeps proxies from closing it.
 
     Every event carries an ``id:`` (the change time it reaches, in microseconds since the
     epoch); a browser that reconnects sends it back as ``Last-Event-ID`` and the stream resumes
@@ -205,6 +211,7 @@ class _StreamCursor:
         self.since: dt.datetime | None = None
         self.seen_inc: dict[int, dt.datetime] = {}
         self.seen_unit: dict[int, dt.datetime] = {}
+        self.posts: dict[int, dict[str, Any]] | None = None  # staffing at the last poll
 
     def resume(self, last_event_id: str | None) -> None:
         """Start from the change time a reconnecting client last received (its
@@ -274,12 +281,27 @@ class _StreamCursor:
                 dispatch.unit_json(u, lang=self.lang, incident_code=code, moveup=moveups.get(u.id))
             )
             out.append(f"event: unit\ndata: {item}\n\n")
+        out.extend(self._posts(s, principal, now))
         latest = max([self.since, *(r.updated_at for r in incs), *(u.updated_at for u, _ in units)])
         self.since = min(latest, now)
         keep = self.since - 2 * self.OVERLAP
         self.seen_inc = {k: v for k, v in self.seen_inc.items() if v >= keep}
         self.seen_unit = {k: v for k, v in self.seen_unit.items() if v >= keep}
         return out
+
+    def _posts(self, s: Session, principal: Principal, now: dt.datetime) -> list[str]:
+        """``event: post`` for every post of an event under way whose staffing differs from
+        the previous poll (the first poll only takes note). Posts carry no change time, so
+        they are compared by state: one small query per poll (:func:`events.live_post_states`)."""
+        if not allows(principal.role, "event.read"):
+            return []
+        states = events.live_post_states(s, principal=principal, now=now)
+        prev, self.posts = self.posts, states
+        if prev is None:
+            return []
+        return [
+            f"event: post\ndata: {json.dumps(v)}\n\n" for k, v in states.items() if prev.get(k) != v
+        ]
 
 
 @router.get("/incidents/{incident_id}", operation_id="get_incident")

@@ -27,7 +27,7 @@
   }
 
   function addLayers() {
-    for (const s of ["zones", "sectors", "detours", "posts", "incidents", "units", "draft"]) map.addSource(s, { type: "geojson", data: empty() });
+    for (const s of ["zones", "sectors", "detours", "posts", "incidents", "units", "draft", "ze-shape", "ze-mids", "ze-vertices"]) map.addSource(s, { type: "geojson", data: empty() });
     map.addLayer({ id: "zone-fill", type: "fill", source: "zones", paint: { "fill-color": ["match", ["get", "kind"], "venue", "#c62828", "perimeter", "#ef6c00", "#1565c0"], "fill-opacity": ["match", ["get", "kind"], "venue", 0.33, "perimeter", 0.12, 0.03] } });
     map.addLayer({ id: "zone-line", type: "line", source: "zones", paint: { "line-color": ["match", ["get", "kind"], "venue", "#c62828", "perimeter", "#ef6c00", "#1565c0"], "line-width": 1.5, "line-dasharray": [3, 2] } });
     map.addLayer({ id: "sectors", type: "fill", source: "sectors", paint: { "fill-color": "#8e24aa", "fill-opacity": 0.1 } });
@@ -37,8 +37,12 @@
     map.addLayer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": 5, "circle-color": "#c62828", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
     map.addLayer({ id: "units", type: "circle", source: "units", paint: { "circle-radius": 4, "circle-color": "#ef8f00", "circle-stroke-color": "#000", "circle-stroke-width": 0.5 } });
     map.addLayer({ id: "draft", type: "circle", source: "draft", paint: { "circle-radius": 8, "circle-color": "#d81b60", "circle-opacity": 0.8, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+    map.addLayer({ id: "ze-fill", type: "fill", source: "ze-shape", paint: { "fill-color": "#d81b60", "fill-opacity": 0.06 } });
+    map.addLayer({ id: "ze-line", type: "line", source: "ze-shape", paint: { "line-color": "#d81b60", "line-width": 2 } });
+    map.addLayer({ id: "ze-mids", type: "circle", source: "ze-mids", paint: { "circle-radius": 4, "circle-color": "#fff", "circle-stroke-color": "#d81b60", "circle-stroke-width": 1.5 } });
+    map.addLayer({ id: "ze-vertices", type: "circle", source: "ze-vertices", paint: { "circle-radius": ["case", ["get", "sel"], 8, 6], "circle-color": ["case", ["get", "sel"], "#ffd600", "#d81b60"], "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
     map.on("click", "posts", (e) => {
-      if (pe.picking) return; // placing a post: the click is a position
+      if (pe.picking || ze.ring) return; // placing a post or reshaping a zone: not a post click
       const p = e.features[0].properties;
       new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name)}</b><br>${esc(p.unit || "—")}`).addTo(map);
       if (canPlan && ev.phase !== "past") peOpen(ev.posts.find((q) => q.id === p.id));
@@ -47,7 +51,7 @@
 
   const shift = () => $("ev-shift").value;
   function drawPlan() {
-    map.getSource("zones").setData({ type: "FeatureCollection", features: ev.zones.map((z) => feature(z.geometry, { kind: z.kind })) });
+    map.getSource("zones").setData({ type: "FeatureCollection", features: ev.zones.filter((z) => z.id !== ze.zoneId).map((z) => feature(z.geometry, { kind: z.kind })) });
     const ps = ev.posts.filter((p) => p.shift === shift() || p.kind === "service" || p.kind === "drone");
     map.getSource("posts").setData({ type: "FeatureCollection", features: ps.filter((p) => p.kind !== "drone").map((p) => feature({ type: "Point", coordinates: [p.lon, p.lat] }, { id: p.id, name: p.name, unit: p.unit, color: KIND_COLORS[p.kind], staffed: !!p.staffed_at })) });
     map.getSource("detours").setData({ type: "FeatureCollection", features: ps.filter((p) => p.detour).map((p) => feature(p.detour, {})) });
@@ -108,13 +112,26 @@
     boardSoon();
   }
   function onIncident(i) { if (inZones(i.lon, i.lat)) boardSoon(); }
+  let planTimer = null;
+  function onPost(p) { // a post of this event assigned or reported staffed (by anyone): plan and board
+    if (!ev || p.event_id !== ev.id) return;
+    const q = ev.posts.find((x) => x.id === p.id);
+    if (q) { q.staffed_at = p.staffed_at; drawPlan(); }
+    boardSoon();
+    clearTimeout(planTimer); // the unit and officer names come with the event: read it again
+    planTimer = setTimeout(async () => {
+      try { const fresh = await api(`/api/v1/events/${p.event_id}`); if (ev && ev.id === fresh.id) { ev = fresh; drawPlan(); } } catch (e) { $("ev-meta").textContent = e.message; }
+    }, 400);
+  }
   function live(on) {
     const badge = $("b-live");
     if (on && !stream) {
       stream = new EventSource("/api/v1/incidents/stream");
       stream.addEventListener("incident", (m) => onIncident(JSON.parse(m.data)));
       stream.addEventListener("unit", (m) => onUnit(JSON.parse(m.data)));
-      stream.onopen = () => badge.classList.remove("off");
+      stream.addEventListener("post", (m) => onPost(JSON.parse(m.data)));
+      let opened = false; // on a reconnect, what changed meanwhile is read again
+      stream.onopen = () => { badge.classList.remove("off"); if (opened) boardSoon(); opened = true; };
       stream.onerror = () => badge.classList.add("off");
     } else if (!on && stream) { stream.close(); stream = null; badge.classList.add("off"); }
     badge.hidden = !on;
@@ -133,6 +150,7 @@
   }
   function peRadius() { $("pe-radius-l").hidden = $("pe-kind").value !== "drone"; }
   function peOpen(post) {
+    if (ze.ring) zeStop();
     pe.id = post ? post.id : null; pe.lon = post ? post.lon : null; pe.lat = post ? post.lat : null;
     $("pe-fields").hidden = false;
     $("pe-what").textContent = post ? fmt("events.pe.editing", { name: post.name }) : t("events.pe.new");
@@ -172,6 +190,81 @@
       await load(ev.id, true); peMsg(fmt("events.pe.zone_saved", { zone: t("events.zone." + kind) }), false);
     } catch (e) { peMsg(e.message, true); }
   }
+  /* ---- zones by their vertices: drag a vertex, click an edge's midpoint to add one, select
+     one and delete it; saved as a polygon through the zone API (its refusals shown) */
+  const ze = { zoneId: null, kind: null, ring: null, holes: [], sel: null, drag: null, moved: false, added: false };
+  function zeDraw() {
+    if (!ze.ring) { for (const s of ["ze-shape", "ze-mids", "ze-vertices"]) map.getSource(s).setData(empty()); return; }
+    const n = ze.ring.length, closed = ze.ring.concat([ze.ring[0]]);
+    map.getSource("ze-shape").setData({ type: "FeatureCollection", features: [feature({ type: "Polygon", coordinates: [closed].concat(ze.holes) })] });
+    map.getSource("ze-mids").setData({ type: "FeatureCollection", features: ze.ring.map((c, i) => { const d = ze.ring[(i + 1) % n]; return feature({ type: "Point", coordinates: [(c[0] + d[0]) / 2, (c[1] + d[1]) / 2] }, { i }); }) });
+    map.getSource("ze-vertices").setData({ type: "FeatureCollection", features: ze.ring.map((c, i) => feature({ type: "Point", coordinates: c }, { i, sel: i === ze.sel })) });
+  }
+  function zeStart() {
+    const kind = $("ze-zone").value, zone = ev && ev.zones.find((z) => z.kind === kind);
+    if (!zone || zone.geometry.type !== "Polygon") return;
+    if (pe.id != null || !$("pe-fields").hidden) peClose();
+    const rings = zone.geometry.coordinates;
+    Object.assign(ze, { zoneId: zone.id, kind, ring: rings[0].slice(0, -1).map((c) => c.slice()), holes: rings.slice(1), sel: null, drag: null });
+    $("ze-edit").setAttribute("aria-pressed", "true"); $("ze-tools").hidden = false;
+    peMsg(fmt("events.ze.editing", { zone: t("events.zone." + kind) }), false);
+    zeDraw(); drawPlan();
+  }
+  function zeStop() {
+    if (!canPlan) return;
+    Object.assign(ze, { zoneId: null, kind: null, ring: null, holes: [], sel: null, drag: null, moved: false, added: false });
+    $("ze-edit").setAttribute("aria-pressed", "false"); $("ze-tools").hidden = true;
+    map.dragPan.enable(); map.getCanvas().style.cursor = "";
+    zeDraw(); if (ev) drawPlan();
+  }
+  function zeGrab(i, added) { ze.drag = i; ze.sel = i; ze.moved = false; ze.added = added; map.dragPan.disable(); map.getCanvas().style.cursor = "grabbing"; zeDraw(); }
+  function zeDown(e, layer) {
+    if (!ze.ring || ze.drag != null || !e.features || !e.features.length) return; // one grab per press
+    e.preventDefault(); // no map pan while a vertex is dragged
+    const i = e.features[0].properties.i;
+    if (layer === "ze-mids") { ze.ring.splice(i + 1, 0, e.features[0].geometry.coordinates.slice()); zeGrab(i + 1, true); } else zeGrab(i, false);
+  }
+  function zeMove(e) {
+    if (ze.drag == null) return;
+    ze.ring[ze.drag] = [+e.lngLat.lng.toFixed(6), +e.lngLat.lat.toFixed(6)]; ze.moved = true; zeDraw();
+  }
+  function zeUp() {
+    if (ze.drag == null) return;
+    ze.drag = null; map.dragPan.enable(); map.getCanvas().style.cursor = "";
+    zeDraw();
+    if (ze.added) peMsg(t("events.ze.added"), false); else if (ze.moved) peMsg(t("events.ze.moved"), false);
+  }
+  function zeDelete() {
+    if (ze.sel == null) { peMsg(t("events.ze.pick_first"), true); return; }
+    if (ze.ring.length <= 3) { peMsg(t("events.ze.min"), true); return; }
+    ze.ring.splice(ze.sel, 1); ze.sel = null; zeDraw(); peMsg(t("events.ze.removed"), false);
+  }
+  async function zeSave() {
+    if (!ze.ring) return;
+    const kind = ze.kind, geometry = { type: "Polygon", coordinates: [ze.ring.concat([ze.ring[0]])].concat(ze.holes) };
+    try {
+      await api(`/api/v1/events/zones/${ze.zoneId}`, { method: "PUT", body: { geometry } });
+      zeStop(); await load(ev.id, true); peMsg(fmt("events.pe.zone_saved", { zone: t("events.zone." + kind) }), false);
+    } catch (e) { peMsg(fmt("events.ze.refused", { reason: e.message }), true); } // e.message: PA.errorText of the 4xx
+  }
+  function zeWire() {
+    $("ze-edit").addEventListener("click", () => (ze.ring ? zeStop() : zeStart()));
+    $("ze-zone").addEventListener("change", () => { if (ze.ring) zeStart(); });
+    $("ze-del").addEventListener("click", zeDelete);
+    $("ze-save").addEventListener("click", zeSave);
+    $("ze-cancel").addEventListener("click", () => { zeStop(); peMsg("", false); });
+    for (const layer of ["ze-vertices", "ze-mids"]) {
+      map.on("mousedown", layer, (e) => zeDown(e, layer));
+      map.on("touchstart", layer, (e) => zeDown(e, layer));
+      map.on("mouseenter", layer, () => { if (ze.drag == null) map.getCanvas().style.cursor = "move"; });
+      map.on("mouseleave", layer, () => { if (ze.drag == null) map.getCanvas().style.cursor = ""; });
+    }
+    map.on("mousemove", zeMove); map.on("touchmove", zeMove);
+    map.on("mouseup", zeUp); map.on("touchend", zeUp);
+    document.addEventListener("mouseup", zeUp); // released off the map: the drag still ends
+    document.addEventListener("keydown", (e) => { if (ze.ring && ze.sel != null && (e.key === "Delete" || e.key === "Backspace") && !(e.target.closest && e.target.closest("input, select, textarea"))) { e.preventDefault(); zeDelete(); } });
+  }
+
   function peWire() {
     if (!canPlan) return;
     $("pe-add").addEventListener("click", () => peOpen(null));
@@ -180,7 +273,8 @@
     $("pe-delete").addEventListener("click", peDelete);
     $("pe-cancel").addEventListener("click", () => { peClose(); peMsg("", false); });
     $("pe-kind").addEventListener("change", peRadius);
-    $("ze-apply").addEventListener("click", zeApply);
+    $("ze-apply").addEventListener("click", () => { zeStop(); zeApply(); });
+    zeWire();
     $("ev-posts").addEventListener("click", (e) => {
       const tr = e.target.closest("tr[data-id]");
       if (tr && ev.phase !== "past") peOpen(ev.posts.find((q) => q.id === +tr.dataset.id));
@@ -222,7 +316,7 @@
     if (!keepTab) {
       tab = ev.phase === "live" ? "board" : ev.phase === "past" ? "report" : "plan";
       if (ev.phase === "upcoming") $("ev-shift").value = "arrival";
-      if (canPlan) peClose();
+      if (canPlan) { zeStop(); peClose(); }
     }
     if (canPlan) { for (const el of $("pe").querySelectorAll("button, input, select")) el.disabled = ev.phase === "past"; if (ev.phase === "past") peMsg(t("events.pe.past"), false); else if ($("pe-msg").textContent === t("events.pe.past")) peMsg("", false); }
     live(ev.phase === "live");
