@@ -103,6 +103,11 @@ def test_an_inspection_from_the_phone_is_stored_once_at_the_time_it_was_done(
     late = _body(d["forms"]["school"], utcnow() + dt.timedelta(hours=2), 0, 0)
     r = client.post(url, json=late, headers=auth(tok) | {"Idempotency-Key": "insp-2"})
     assert r.status_code == 422 and r.json()["error"]["field"] == "inspected_at"
+    # more than 48 h back is refused too (a phone sends late, not back-dated)
+    old = _body(d["forms"]["school"], utcnow() - dt.timedelta(hours=49), 0, 0)
+    r = client.post(url, json=old, headers=auth(tok) | {"Idempotency-Key": "insp-3"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "inspected_at"
+    assert "48" in r.json()["error"]["message"]
     assert (
         session.scalar(
             select(func.count(PremisesInspection.id)).where(

@@ -6,6 +6,7 @@ citing the inspection); a failed item opens a rectification order. Nothing here 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,30 +35,28 @@ from pingan.ratings.criteria import get_criteria
 from pingan.ratings.service import set_feature, station_of
 from pingan.store.base import utcnow
 
-__all__ = ["FORM_TYPES", "due", "form_of", "list_inspections", "submit"]
+__all__ = ["FORM_TYPES", "LATE_SEND", "due", "form_of", "list_inspections", "submit"]
 
 FORM_TYPES = ("feature", "inspection")
 """The criteria item types an inspector checks on site."""
+LATE_SEND = dt.timedelta(hours=48)
+"""How long after the inspection a phone may still send it (``inspected_at``): a phone that
+was offline sends it later, stamped with when it was done; older is refused (back-dating
+would distort the ratings and the inspection counts). Paper records go through
+``POST /api/v1/evaluation/inspections`` instead."""
 
 
 def form_of(session: Session, *, principal: Principal, premises_id: int) -> InspectionForm:
     """The checklist of a premises: the on-site items of its kind's criteria set."""
     p = get_premises_or_raise(session, principal=principal, premises_id=premises_id)
-    c = get_criteria()
-    points = c.sets[c.set_of(p.kind)]
-    items = [
-        FormItem(code=i.code, label=i.label_zh, label_en=i.label_en, max=points[i.code])
-        for i in c.items
-        if i.type in FORM_TYPES and points.get(i.code, 0) > 0
-    ]
     return InspectionForm(
         premises_id=p.id,
         premises_name=p.name,
         kind=p.kind,
-        criteria_version=c.version,
+        criteria_version=get_criteria().version,
         lon=p.lon,
         lat=p.lat,
-        items=items,
+        items=_form_items(p.kind),
     )
 
 
@@ -113,6 +112,7 @@ def due(
             continue  # nothing to check on site for this kind
         last = latest.get(p.id)
         due_by: dt.datetime | None = None
+        reason: Literal["never", "issues_found", "expires"]
         if last is None:
             reason = "never"
         elif last[1] != "ok":
@@ -133,7 +133,7 @@ def due(
                 last_at=last[0] if last else None,
                 last_outcome=last[1] if last else None,
                 due_by=due_by,
-                reason=reason,  # type: ignore[arg-type]
+                reason=reason,
             )
         )
     rows.sort(key=lambda r: (r.due_by is not None, r.due_by or now, r.premises_id))
@@ -172,6 +172,11 @@ def submit(
         if it.code in seen:
             raise Invalid(f"items[{k}].code", f"{it.code!r} is given twice")
         seen.add(it.code)
+    if data.inspected_at is not None and data.inspected_at < now - LATE_SEND:
+        raise Invalid(
+            "inspected_at",
+            "is more than 48 hours ago: an on-site inspection is accepted up to 48 h late",
+        )
     failed = [it for it in data.items if it.result == "fail"]
     outcome = "issues_found" if failed else "ok"
     at = data.inspected_at or now
