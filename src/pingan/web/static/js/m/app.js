@@ -63,7 +63,7 @@
     await keepMap();
     state.syncedAt = new Date().toISOString();
     await FQ.saveSnap("_at", state.syncedAt);
-    draw();
+    if (state.form) drawTop(); else draw();  // a form being filled in is never redrawn
   }
 
   /* The map's roads (when the server has a road network) and its library, fetched while the
