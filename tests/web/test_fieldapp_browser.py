@@ -332,6 +332,9 @@ def test_field_i18n_files_cover_every_key() -> None:
             "visit", "mediation", "help", "lost_found", "certificate", "school_talk", "other",
         ),
         "field.shift_": ("in", "out"),
+        "field.patrol_kind.": ("point", "line", "area"),
+        "field.res.": ("pass", "fail", "na"),
+        "field.due_reason.": ("never", "issues_found"),
     }.items():  # fmt: skip
         assert {prefix + n for n in names} <= set(en)
 
@@ -389,3 +392,130 @@ def test_the_map_of_his_community_opens_offline(tmp_path: Path) -> None:
         assert cells == 4  # the officer's community: its four cells
         page.screenshot(path=str(ARTIFACTS / "fieldapp-map-offline.png"))
         assert errors == [] and foreign == []
+
+
+def _seed_duties(url: str, city: SmallCity) -> dict[str, Any]:
+    """A school in his first cell, never inspected (due), and today's published patrol plan of
+    his station with a route assigned to him."""
+    import json
+
+    from pingan.keyplaces.service import local_tz
+    from pingan.patrols.models import PatrolItem, PatrolPlan
+    from pingan.places.models import Premises
+    from pingan.store.engine import make_engine, unit_of_work
+
+    engine = make_engine(url)
+    now = dt.datetime.now(dt.UTC)
+    local = now.astimezone(local_tz())
+    block = local.hour // 6
+    start = dt.datetime.combine(local.date(), dt.time(6 * block), tzinfo=local_tz())
+    lon, lat = city.cell_center(0)
+    with unit_of_work(engine) as s:
+        cell = city.cells[0]
+        p = Premises(
+            code="S-FIELD", kind="school", name="幸福小学", lon=lon, lat=lat,
+            jurisdiction_id=cell.id, jpath=cell.path,
+        )  # fmt: skip
+        st = city.stations[0]
+        plan = PatrolPlan(
+            station_id=st.id, jpath=st.path, day=local.date(), block=block,
+            starts_at=start.astimezone(dt.UTC),
+            ends_at=(start + dt.timedelta(hours=6)).astimezone(dt.UTC), status="published",
+        )  # fmt: skip
+        s.add_all([p, plan])
+        s.flush()
+        stop = {"lon": lon, "lat": lat, "arrive_s": 600.0, "dwell_s": 120.0, "prize": 1.0}
+        s.add(
+            PatrolItem(
+                plan_id=plan.id, kind="line", mode="foot", label="幸福路巡线",
+                officer_id=city.users["officer0"].id,
+                geometry=json.dumps({"type": "LineString", "coordinates": [[lon, lat]] * 2}),
+                stops=json.dumps([stop]), duration_s=3600.0,
+            )
+        )  # fmt: skip
+        out = {"premises": p.id, "plan": plan.id}
+        s.commit()
+    engine.dispose()
+    return out
+
+
+@needs_browser
+def test_an_inspection_done_offline_is_stored_once_with_its_time(tmp_path: Path) -> None:
+    from pingan.evaluation.models import PremisesInspection
+    from pingan.keyplaces.models import InspectionResult, RectificationOrder
+    from pingan.store.engine import make_engine
+
+    url, city = prepare_db(tmp_path / "web.db")
+    ids = _seed(url, city) | _seed_duties(url, city)
+    with served_browser(tmp_path, url=url) as live:
+        ctx, page, errors, foreign = _phone(live.browser, live.base, "officer0", ids["where"])
+        page.wait_for_selector(f'#fa-due li[data-premises="{ids["premises"]}"] button')
+        page.wait_for_selector(f'#fa-patrols li[data-plan="{ids["plan"]}"] [data-item]')
+        assert "幸福路巡线" in page.inner_text("#fa-patrols")
+        # with no network, opened again: the duties are drawn from the phone's copy
+        ctx.set_offline(True)
+        page.reload()
+        page.wait_for_selector('body[data-ready="1"]')
+        assert page.evaluate("() => navigator.onLine") is False
+        page.wait_for_selector(f'#fa-patrols li[data-plan="{ids["plan"]}"] [data-item]')
+        t0 = dt.datetime.now(dt.UTC)
+        page.click(f'#fa-due li[data-premises="{ids["premises"]}"] button[data-act="inspect-form"]')
+        page.wait_for_selector("#fa-inspect fieldset[data-code]")
+        codes = page.eval_on_selector_all(
+            "#fa-inspect fieldset[data-code]", "fs => fs.map(f => f.dataset.code)"
+        )
+        assert "fire_inspection" in codes
+        page.click("#fa-inspect button[type=submit]")  # nothing chosen: refused on the phone
+        page.wait_for_selector("#fa-toast.bad:not([hidden])")
+        for k, code in enumerate(codes):
+            res = "fail" if k == 0 else "pass"
+            page.click(f'#fa-inspect fieldset[data-code="{code}"] label:has(input[value="{res}"])')
+        page.fill(f'#fa-inspect fieldset[data-code="{codes[0]}"] .fa-item-note', "门卫不在岗")
+        page.fill("#fa-inspect-owner", "王校长")
+        page.screenshot(path=str(ARTIFACTS / "fieldapp-inspect-offline.png"))
+        page.click("#fa-inspect button[type=submit]")
+        page.wait_for_selector(f'#fa-due li[data-premises="{ids["premises"]}"] .fa-tag.wait')
+        assert _badge(page) == 1
+        [queued] = _outbox(page)
+        assert queued["kind"] == "inspection" and queued["state"] == "waiting"
+        page.wait_for_timeout(1500)
+        t1 = dt.datetime.now(dt.UTC)
+        ctx.set_offline(False)
+        page.wait_for_function(
+            "() => document.getElementById('fa-badge').dataset.n === '0'", timeout=60_000
+        )
+        [sent] = _outbox(page)
+        assert sent["state"] == "done", sent
+        # sent once more with the same key (a resend after a lost answer): replayed, not stored
+        again = page.evaluate(
+            """([key, url]) => FQ.list().then(([r]) => fetch(url, {method: 'POST',
+                credentials: 'same-origin', body: JSON.stringify(r.body),
+                headers: {'Content-Type': 'application/json', 'Idempotency-Key': key,
+                          'X-CSRF-Token': FQ.csrf}}))
+              .then(r => [r.status, r.headers.get('Idempotency-Replayed')])""",
+            [sent["key"], f"/api/v1/premises/{ids['premises']}/inspections"],
+        )
+        assert again == [201, "true"]
+        page.click('#fa-tabs button[data-tab="home"]')
+        page.screenshot(path=str(ARTIFACTS / "fieldapp-inspect-synced.png"))
+        assert errors == [] and foreign == [], errors
+        acted = dt.datetime.fromisoformat(sent["at"].replace("Z", "+00:00"))
+
+    engine = make_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(
+            select(PremisesInspection).where(PremisesInspection.premises_id == ids["premises"])
+        ).all()
+        assert len(rows) == 1
+        insp = rows[0]
+        assert insp.inspected_at == acted and t0 <= insp.inspected_at < t1
+        assert insp.outcome == "issues_found" and insp.lon == pytest.approx(ids["where"][0])
+        n_items = c.scalar(
+            select(func.count(InspectionResult.id)).where(InspectionResult.inspection_id == insp.id)
+        )
+        assert n_items == len(codes)
+        orders = c.execute(
+            select(RectificationOrder).where(RectificationOrder.inspection_id == insp.id)
+        ).all()
+        assert len(orders) == 1 and orders[0].item_code == codes[0]
+    engine.dispose()

@@ -6,7 +6,15 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DutyIn", "FieldMe", "FieldUnitRead", "LinkIn"]
+__all__ = [
+    "DutyIn",
+    "FieldMe",
+    "FieldPatrolItem",
+    "FieldPatrolWindow",
+    "FieldPatrols",
+    "FieldUnitRead",
+    "LinkIn",
+]
 
 
 class FieldUnitRead(BaseModel):
@@ -59,3 +67,40 @@ class LinkRead(BaseModel):
     unit_code: str
     resource_id: int
     on_duty: bool
+
+
+class FieldPatrolItem(BaseModel):
+    """A point (post), line (route) or area (grid cell) of a patrol plan that is the officer's
+    (assigned to him or to his unit)."""
+
+    id: int
+    kind: str
+    mode: str
+    label: str
+    stops: int
+    first_at: dt.datetime | None
+    """when the first stop is planned (a post or an area: the window's start)"""
+    duration_s: float
+    lon: float | None
+    lat: float | None
+
+
+class FieldPatrolWindow(BaseModel):
+    """One published time block of his station's plan today, with his items in it."""
+
+    plan_id: int
+    station_code: str
+    station_name_zh: str
+    station_name_en: str
+    block: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    now: bool
+    items: list[FieldPatrolItem]
+
+
+class FieldPatrols(BaseModel):
+    """Today's (local day) patrol windows of the officer's station and his posts in them."""
+
+    day: dt.date
+    windows: list[FieldPatrolWindow]

@@ -7,6 +7,7 @@ check that lets an officer report his own unit's position (:func:`own_unit_or_ra
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -18,7 +19,16 @@ from pingan.auth.models import User
 from pingan.auth.service import Principal, principal_for
 from pingan.errors import Conflict, NotFound
 from pingan.fieldapp.models import FieldUnit, RequestReplay
-from pingan.fieldapp.schemas import FieldMe, FieldUnitRead
+from pingan.fieldapp.schemas import (
+    FieldMe,
+    FieldPatrolItem,
+    FieldPatrols,
+    FieldPatrolWindow,
+    FieldUnitRead,
+)
+from pingan.jurisdictions.models import Jurisdiction
+from pingan.keyplaces.service import local_tz
+from pingan.patrols.models import PatrolItem, PatrolPlan
 from pingan.resources.models import Resource
 from pingan.store.base import utcnow
 
@@ -33,6 +43,7 @@ __all__ = [
     "link_unit",
     "me",
     "own_unit_or_raise",
+    "patrol_windows",
     "purge",
     "release",
     "set_duty",
@@ -235,3 +246,94 @@ def own_unit_or_raise(session: Session, *, principal: Principal, resource_id: in
     if not link.on_duty:
         raise Conflict("you are off duty: positions are shared only while on duty", field="on_duty")
     return unit
+
+
+def _centre(item: PatrolItem, stops: list[dict[str, float]]) -> tuple[float | None, float | None]:
+    if stops:
+        return float(stops[0]["lon"]), float(stops[0]["lat"])
+    try:
+        g = json.loads(item.geometry)
+        ring = g["coordinates"][0] if g.get("type") == "Polygon" else [g["coordinates"]]
+        xs = [float(c[0]) for c in ring]
+        ys = [float(c[1]) for c in ring]
+        return sum(xs) / len(xs), sum(ys) / len(ys)
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None, None
+
+
+def patrol_windows(
+    session: Session, *, principal: Principal, now: dt.datetime | None = None
+) -> FieldPatrols:
+    """Today's published patrol windows of the caller's station (the plan of the station above
+    his cells, or those in his scope) with the items that are his: assigned to him or to his
+    linked unit. O(plans of the day + their items)."""
+    now = now or utcnow()
+    day = now.astimezone(local_tz()).date()
+    link = session.get(FieldUnit, principal.user_id)
+    unit_id = link.resource_id if link is not None else None
+    plans = [
+        p
+        for p in session.scalars(
+            select(PatrolPlan)
+            .where(PatrolPlan.day == day, PatrolPlan.status == "published")
+            .order_by(PatrolPlan.station_id, PatrolPlan.block)
+        )
+        if principal.jpath.startswith(p.jpath) or principal.can_see(p.jpath)
+    ]
+    items: dict[int, list[PatrolItem]] = {}
+    if plans:
+        for it in session.scalars(
+            select(PatrolItem)
+            .where(PatrolItem.plan_id.in_([p.id for p in plans]))
+            .order_by(PatrolItem.id)
+        ):
+            mine = it.officer_id == principal.user_id or (
+                unit_id is not None and it.resource_id == unit_id
+            )
+            if mine:
+                items.setdefault(it.plan_id, []).append(it)
+    stations = {
+        j.id: j
+        for j in session.scalars(
+            select(Jurisdiction).where(Jurisdiction.id.in_({p.station_id for p in plans}))
+        )
+    }
+    out = []
+    for p in plans:
+        st = stations.get(p.station_id)
+        rows = []
+        for it in items.get(p.id, []):
+            stops = json.loads(it.stops or "[]")
+            lon, lat = _centre(it, stops)
+            first = (
+                p.starts_at + dt.timedelta(seconds=float(stops[0].get("arrive_s", 0.0)))
+                if stops
+                else p.starts_at
+            )
+            rows.append(
+                FieldPatrolItem(
+                    id=it.id,
+                    kind=it.kind,
+                    mode=it.mode,
+                    label=it.label,
+                    stops=len(stops),
+                    first_at=first,
+                    duration_s=it.duration_s,
+                    lon=lon,
+                    lat=lat,
+                )
+            )
+        out.append(
+            FieldPatrolWindow(
+                plan_id=p.id,
+                station_code=st.code if st else "",
+                station_name_zh=st.name_zh if st else "",
+                station_name_en=st.name_en if st else "",
+                block=p.block,
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                now=p.starts_at <= now < p.ends_at,
+                items=rows,
+            )
+        )
+    return FieldPatrols(day=day, windows=out)

@@ -11,7 +11,7 @@ from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
 from pingan.fieldapp import flows, service
-from pingan.fieldapp.schemas import DutyIn, FieldMe, LinkIn, LinkRead
+from pingan.fieldapp.schemas import DutyIn, FieldMe, FieldPatrols, LinkIn, LinkRead
 
 __all__ = ["router"]
 
@@ -24,6 +24,13 @@ UnitWriter = Annotated[Principal, allowed("resource.write")]
 def field_me(session: SessionDep, principal: FieldUser) -> FieldMe:
     """You, your unit and whether you are on duty (your position is shared only then)."""
     return service.me(session, principal=principal)
+
+
+@router.get("/patrols", operation_id="field_patrols")
+def field_patrols(session: SessionDep, principal: FieldUser) -> FieldPatrols:
+    """Today's published patrol windows of your station, with the posts, routes and grid areas
+    assigned to you or your unit."""
+    return service.patrol_windows(session, principal=principal)
 
 
 @router.post("/duty", operation_id="field_duty")

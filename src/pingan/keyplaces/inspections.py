@@ -6,12 +6,13 @@ citing the inspection); a failed item opens a rectification order. Nothing here 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.auth.models import User
-from pingan.auth.service import Principal
+from pingan.auth.service import Principal, scope_clause
 from pingan.errors import Invalid
 from pingan.evaluation.models import PremisesInspection
 from pingan.evaluation.records import create_inspection
@@ -20,9 +21,11 @@ from pingan.keyplaces.orders import open_order
 from pingan.keyplaces.photos import photos_of
 from pingan.keyplaces.schemas import (
     FormItem,
+    InspectionDue,
     InspectionForm,
     InspectionItemIn,
     InspectionRead,
+    InspectionsDue,
     InspectionSubmit,
 )
 from pingan.keyplaces.service import local_tz, stations
@@ -32,30 +35,116 @@ from pingan.ratings.criteria import get_criteria
 from pingan.ratings.service import set_feature, station_of
 from pingan.store.base import utcnow
 
-__all__ = ["FORM_TYPES", "form_of", "list_inspections", "submit"]
+__all__ = ["FORM_TYPES", "LATE_SEND", "due", "form_of", "list_inspections", "submit"]
 
 FORM_TYPES = ("feature", "inspection")
 """The criteria item types an inspector checks on site."""
+LATE_SEND = dt.timedelta(hours=48)
+"""How long after the inspection a phone may still send it (``inspected_at``): a phone that
+was offline sends it later, stamped with when it was done; older is refused (back-dating
+would distort the ratings and the inspection counts). Paper records go through
+``POST /api/v1/evaluation/inspections`` instead."""
 
 
 def form_of(session: Session, *, principal: Principal, premises_id: int) -> InspectionForm:
     """The checklist of a premises: the on-site items of its kind's criteria set."""
     p = get_premises_or_raise(session, principal=principal, premises_id=premises_id)
-    c = get_criteria()
-    points = c.sets[c.set_of(p.kind)]
-    items = [
-        FormItem(code=i.code, label=i.label_zh, label_en=i.label_en, max=points[i.code])
-        for i in c.items
-        if i.type in FORM_TYPES and points.get(i.code, 0) > 0
-    ]
     return InspectionForm(
         premises_id=p.id,
         premises_name=p.name,
         kind=p.kind,
-        criteria_version=c.version,
+        criteria_version=get_criteria().version,
         lon=p.lon,
         lat=p.lat,
-        items=items,
+        items=_form_items(p.kind),
+    )
+
+
+def _form_items(kind: str) -> list[FormItem]:
+    c = get_criteria()
+    points = c.sets[c.set_of(kind)]
+    return [
+        FormItem(code=i.code, label=i.label_zh, label_en=i.label_en, max=points[i.code])
+        for i in c.items
+        if i.type in FORM_TYPES and points.get(i.code, 0) > 0
+    ]
+
+
+def due(
+    session: Session,
+    *,
+    principal: Principal,
+    now: dt.datetime | None = None,
+    soon_days: int = 30,
+    limit: int = 50,
+) -> InspectionsDue:
+    """The premises in the caller's cells due an inspection: never inspected in the criteria's
+    window, the latest found issues (re-inspect), or the latest passed one leaves the window
+    within ``soon_days``; never inspected and re-inspections first, then by ``due_by``. One
+    pass over the scope's premises and inspections: O(P + I log I)."""
+    now = now or utcnow()
+    c = get_criteria()
+    window = dt.timedelta(days=c.inspection_window_days)
+    premises = session.scalars(
+        select(Premises).where(scope_clause(principal, Premises.jpath)).order_by(Premises.id)
+    ).all()
+    latest: dict[int, tuple[dt.datetime, str]] = {}
+    for r in session.execute(
+        select(
+            PremisesInspection.premises_id,
+            PremisesInspection.inspected_at,
+            PremisesInspection.outcome,
+        )
+        .where(
+            scope_clause(principal, PremisesInspection.jpath),
+            PremisesInspection.inspected_at >= now - window,
+            PremisesInspection.inspected_at <= now,
+        )
+        .order_by(PremisesInspection.inspected_at, PremisesInspection.id)
+    ):
+        latest[int(r.premises_id)] = (r.inspected_at, str(r.outcome))
+    forms: dict[str, list[FormItem]] = {}
+    rows: list[InspectionDue] = []
+    for p in premises:
+        if p.kind not in forms:
+            forms[p.kind] = _form_items(p.kind)
+        if not forms[p.kind]:
+            continue  # nothing to check on site for this kind
+        last = latest.get(p.id)
+        due_by: dt.datetime | None = None
+        reason: Literal["never", "issues_found", "expires"]
+        if last is None:
+            reason = "never"
+        elif last[1] != "ok":
+            reason = "issues_found"
+        else:
+            due_by = last[0] + window
+            if due_by > now + dt.timedelta(days=soon_days):
+                continue
+            reason = "expires"
+        rows.append(
+            InspectionDue(
+                premises_id=p.id,
+                code=p.code,
+                name=p.name,
+                kind=p.kind,
+                lon=p.lon,
+                lat=p.lat,
+                last_at=last[0] if last else None,
+                last_outcome=last[1] if last else None,
+                due_by=due_by,
+                reason=reason,
+            )
+        )
+    rows.sort(key=lambda r: (r.due_by is not None, r.due_by or now, r.premises_id))
+    kept = rows[:limit]
+    return InspectionsDue(
+        total=len(rows),
+        window_days=c.inspection_window_days,
+        soon_days=soon_days,
+        criteria_version=c.version,
+        items=kept,
+        forms={k: forms[k] for k in sorted({r.kind for r in kept})},
     )
 
 
@@ -83,6 +172,11 @@ def submit(
         if it.code in seen:
             raise Invalid(f"items[{k}].code", f"{it.code!r} is given twice")
         seen.add(it.code)
+    if data.inspected_at is not None and data.inspected_at < now - LATE_SEND:
+        raise Invalid(
+            "inspected_at",
+            "is more than 48 hours ago: an on-site inspection is accepted up to 48 h late",
+        )
     failed = [it for it in data.items if it.result == "fail"]
     outcome = "issues_found" if failed else "ok"
     at = data.inspected_at or now

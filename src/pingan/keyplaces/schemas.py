@@ -15,10 +15,12 @@ __all__ = [
     "CheckinRead",
     "ComplianceRead",
     "FormItem",
+    "InspectionDue",
     "InspectionForm",
     "InspectionItemIn",
     "InspectionRead",
     "InspectionSubmit",
+    "InspectionsDue",
     "OrderEventRead",
     "OrderPage",
     "OrderRead",
@@ -166,6 +168,35 @@ class InspectionForm(BaseModel):
     lon: float
     lat: float
     items: list[FormItem]
+
+
+class InspectionDue(BaseModel):
+    """A premises whose inspection is due: never inspected, its latest inspection found issues
+    (a re-inspection), or the latest passed one leaves the criteria's window by ``due_by``."""
+
+    premises_id: int
+    code: str
+    name: str
+    kind: str
+    lon: float
+    lat: float
+    last_at: dt.datetime | None
+    last_outcome: str | None
+    due_by: dt.datetime | None
+    """when the latest passed inspection leaves the window (None: due now)"""
+    reason: Literal["never", "issues_found", "expires"]
+
+
+class InspectionsDue(BaseModel):
+    """The premises due an inspection in the caller's cells, most urgent first, with the
+    checklist of each kind among them (so that a phone can inspect them with no network)."""
+
+    total: int
+    window_days: int
+    soon_days: int
+    criteria_version: str
+    items: list[InspectionDue]
+    forms: dict[str, list[FormItem]]
 
 
 class InspectionItemIn(BaseModel):

@@ -23,6 +23,7 @@ from pingan.keyplaces.schemas import (
     ComplianceRead,
     InspectionForm,
     InspectionRead,
+    InspectionsDue,
     InspectionSubmit,
     OrderPage,
     OrderRead,
@@ -140,6 +141,19 @@ def shift(
 
 
 # ------------------------------------------------------------------ inspections
+
+
+@router.get("/inspections/due", operation_id="inspections_due")
+def inspections_due(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed("evaluation.inspect")],
+    soon_days: Annotated[int, Query(ge=0, le=365)] = 30,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> InspectionsDue:
+    """Premises in your cells due an inspection (never inspected in the criteria's window, a
+    re-inspection after issues, or the window ending within ``soon_days``), most urgent first,
+    with the checklist of each kind listed (a phone can inspect them offline)."""
+    return inspections.due(session, principal=principal, soon_days=soon_days, limit=limit)
 
 
 @router.get("/premises/{premises_id}/inspection-form", operation_id="get_inspection_form")

@@ -28,6 +28,8 @@
     posts: can("post.checkin") ? "/api/v1/school-posts" : null,
     incidents: can("incident.read") ? "/api/v1/incidents?limit=20" : null,
     notices: "/api/v1/instructions/notices?unread_only=true&limit=20",
+    patrols: "/api/v1/field/patrols",
+    due: can("evaluation.inspect") ? "/api/v1/inspections/due?limit=50" : null,
     cells: "/api/v1/ogc/collections/grid-cells/items?limit=200",
   };
 
@@ -61,7 +63,7 @@
     await keepMap();
     state.syncedAt = new Date().toISOString();
     await FQ.saveSnap("_at", state.syncedAt);
-    draw();
+    if (state.form) drawTop(); else draw();  // a form being filled in is never redrawn
   }
 
   /* The map's roads (when the server has a road network) and its library, fetched while the
@@ -86,7 +88,7 @@
   const pendingFor = (ref) => state.outbox.filter((r) => r.ref === ref && r.state !== "done");
   async function queue(item) {
     // the time the officer acted: the one the body sends, if it sends one
-    const at = (item.body && (item.body.at || item.body.registered_at)) || new Date().toISOString();
+    const at = (item.body && (item.body.at || item.body.registered_at || item.body.inspected_at)) || new Date().toISOString();
     await FQ.add(Object.assign({ at }, item));
     toast(navigator.onLine ? t("field.sending") : t("field.saved_offline"));
   }
@@ -147,6 +149,8 @@
           <button type="button" class="fa-big" data-act="post" data-post="${p.id}">${esc(t("field.checkin"))}</button></li>`;
       }, "field.none_posts"), "fa-posts");
     }
+    html += drawPatrols(d.patrols);
+    if (READS.due) html += drawDue(d.due);
     if (READS.incidents) {
       let inc = ((d.incidents && d.incidents.items) || []).filter((i) => i.state !== "closed");
       if (state.fix) inc = inc.map((i) => Object.assign({ dist: dist(state.fix, i) }, i)).sort((a, b) => a.dist - b.dist);
@@ -158,6 +162,48 @@
     if (notes.length) html += card(t("field.notices"), items(notes, (n) => `<li>${esc(lang === "en" ? n.message_en : n.message_zh)}<span class="fa-sub">${esc(fmt(n.created_at))}</span></li>`), "fa-notices");
     html += `<p class="fa-sub fa-synced" id="fa-synced">${esc(t("field.synced_at"))} ${esc(fmt(state.syncedAt) || "—")}</p>`;
     return html;
+  }
+
+  const hm = (iso) => iso ? new Date(iso).toLocaleTimeString(lang, { hour12: false, hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "";
+
+  /* Today's patrol windows of his station, with his posts, routes and grid areas in them. */
+  function drawPatrols(p) {
+    const wins = (p && p.windows) || [];
+    return card(t("field.patrols"), items(wins, (w) => {
+      const mine = w.items.length ? w.items.map((i) => `<span class="fa-sub" data-item="${i.id}">${esc(t("field.patrol_kind." + i.kind))} · ${esc(i.label)}${i.stops > 1 ? ` · ${i.stops} ${esc(t("field.stops"))}` : ""} · ${esc(hm(i.first_at))}</span>`).join("")
+        : `<span class="fa-sub">${esc(t("field.no_patrol_item"))}</span>`;
+      return `<li data-plan="${w.plan_id}"><div class="fa-li-main"><strong>${esc(hm(w.starts_at))}–${esc(hm(w.ends_at))} · ${esc(lang === "en" ? w.station_name_en : w.station_name_zh)}</strong>${mine}</div>
+        ${w.now ? `<span class="fa-tag good">${esc(t("field.patrol_now"))}</span>` : ""}</li>`;
+    }, "field.none_patrols"), "fa-patrols");
+  }
+
+  /* Premises of his cells due an inspection (never, re-inspection, window ending soon). */
+  function drawDue(due) {
+    const list = (due && due.items) || [];
+    return card(t("field.inspections_due"), items(list, (x) => {
+      const ref = "insp:" + x.premises_id;
+      const busy = pendingFor(ref).length;
+      const why = x.reason === "expires" ? `${t("field.due_by")} ${fmt(x.due_by)}` : t("field.due_reason." + x.reason);
+      return `<li data-premises="${x.premises_id}"><div class="fa-li-main"><strong>${esc(x.name)}</strong>
+        <span class="fa-sub">${esc(x.code)} · ${esc(why)}${x.last_at ? " · " + esc(t("field.last_inspected")) + " " + esc(fmt(x.last_at)) : ""}</span>${pendingMark(ref)}</div>
+        ${busy ? "" : `<button type="button" class="fa-big" data-act="inspect-form" data-premises="${x.premises_id}">${esc(t("field.inspect"))}</button>`}</li>`;
+    }, "field.none_due"), "fa-due");
+  }
+
+  /* The inspection item by item (works offline: the checklist came with the list due). */
+  function drawInspectForm(f) {
+    const rows = ((state.data.due && state.data.due.forms) || {})[f.kind] || [];
+    const res = ["pass", "fail", "na"];
+    return card(t("field.inspect") + " · " + f.name, `<form id="fa-inspect" data-js data-premises="${f.premises_id}">
+      ${rows.map((i) => `<fieldset class="fa-item" data-code="${esc(i.code)}"><legend>${esc(lang === "en" ? i.label_en : i.label)}</legend>
+        <div class="fa-kinds fa-res">${res.map((r) => `<label><input type="radio" name="r-${esc(i.code)}" value="${r}"><span>${esc(t("field.res." + r))}</span></label>`).join("")}</div>
+        <input type="text" class="fa-item-note" maxlength="500" aria-label="${esc(t("field.item_note"))}" placeholder="${esc(t("field.item_note"))}"></fieldset>`).join("")}
+      <label>${esc(t("field.note"))}<textarea id="fa-inspect-note" rows="2" maxlength="2000"></textarea></label>
+      <label>${esc(t("field.owner"))}<input type="text" id="fa-inspect-owner" maxlength="200"></label>
+      <label>${esc(t("field.deadline_days"))}<input type="number" id="fa-inspect-days" min="1" max="90" value="7" required></label>
+      <p class="fa-sub">${esc(t("field.location"))}: <span id="fa-where">${esc(where() ? where().lon + ", " + where().lat : t("field.no_fix"))}</span></p>
+      <div class="fa-row"><button type="submit" class="fa-big">${esc(t("field.send"))}</button>
+      <button type="button" class="fa-big fa-light" data-act="cancel">${esc(t("field.cancel"))}</button></div></form>`, "fa-inspect-card");
   }
 
   function drawReportForm(f) {
@@ -213,7 +259,7 @@
   function draw() {
     tabs();
     let html;
-    if (state.form) html = drawReportForm(state.form);
+    if (state.form) html = state.form.type === "inspect" ? drawInspectForm(state.form) : drawReportForm(state.form);
     else if (state.tab === "ledger") html = drawLedger();
     else if (state.tab === "dispute") html = drawDispute();
     else if (state.tab === "outbox") html = drawOutbox();
@@ -277,6 +323,11 @@
         url: `/api/v1/instructions/${ins}/recipients/${rec}/transitions`, body: { to_state: "signed", at: now } });
     } else if (act === "report-form") {
       state.form = { ins: b.dataset.ins, rec: b.dataset.rec, state: b.dataset.state, title: b.dataset.title };
+    } else if (act === "inspect-form") {
+      const x = ((state.data.due && state.data.due.items) || []).find((i) => String(i.premises_id) === b.dataset.premises);
+      if (!x) return;
+      state.form = { type: "inspect", premises_id: x.premises_id, kind: x.kind, name: x.name };
+      window.scrollTo(0, 0);
     } else if (act === "cancel") {
       state.form = null;
     } else if (act === "task") {
@@ -321,6 +372,19 @@
       await queue({ kind: "instruction.report", label: t("field.report") + " · " + form.title, ref, method: "POST",
         url: base + "/report", body: Object.assign({ text, at: now }, where() || {}),
         photos, upload: { url: `/api/v1/instructions/${form.ins}/attachments`, extra: { recipient_id: form.rec } } });
+      state.form = null;
+    } else if (f.id === "fa-inspect") {
+      const form = state.form;
+      const chosen = Array.from(f.querySelectorAll("fieldset[data-code]")).map((fs) => {
+        const r = fs.querySelector("input[type=radio]:checked");
+        return r ? { code: fs.dataset.code, result: r.value, note: fs.querySelector(".fa-item-note").value.trim() } : null;
+      });
+      if (!chosen.length || chosen.some((c) => c === null)) { toast(t("field.inspect_missing"), true); return; }
+      const body = { items: chosen, note: $("fa-inspect-note").value.trim(), owner: $("fa-inspect-owner").value.trim(),
+        deadline_days: parseInt($("fa-inspect-days").value, 10) || 7, inspected_at: now };
+      Object.assign(body, where() || {});
+      await queue({ kind: "inspection", label: t("field.inspect") + " · " + form.name, ref: "insp:" + form.premises_id, method: "POST",
+        url: `/api/v1/premises/${form.premises_id}/inspections`, body });
       state.form = null;
     } else if (f.id === "fa-ledger") {
       if (!where()) { toast(t("field.no_fix"), true); return; }
