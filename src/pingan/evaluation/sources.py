@@ -339,7 +339,9 @@ def _preventable_counts(session: Session, c: Ctx) -> list[Any] | None:
                 .where(
                     I.subtype.in_(codes),
                     I.state.not_in(("cancelled", "duplicate")),
-                    I.repeat_of_id.is_(None),
+                    # "+ 0": the same test, but SQLite then walks the (subtype, reported_at)
+                    # index over the partial day, not every original call by repeat_of_id
+                    (I.repeat_of_id + 0).is_(None),
                     I.source != "drill",
                     I.reported_at >= p0,
                     I.reported_at < p1,
