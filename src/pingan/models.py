@@ -1,6 +1,11 @@
 """Imports every domain's models so that ``Base.metadata`` knows every table (for Alembic)."""
 
-from pingan.aggregates.models import AggregateGrid, IncidentDayCount, IncidentGridCount
+from pingan.aggregates.models import (
+    AggregateGrid,
+    IncidentCellDay,
+    IncidentDayCount,
+    IncidentGridCount,
+)
 from pingan.alerts.models import EarlyWarning, EarlyWarningEvent
 from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.auth.models import ApiToken, User
@@ -93,6 +98,7 @@ __all__ = [
     "Hazard",
     "IdempotencyKey",
     "Incident",
+    "IncidentCellDay",
     "IncidentDayCount",
     "IncidentEvent",
     "IncidentGridCount",

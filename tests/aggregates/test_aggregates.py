@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pingan.aggregates import service as agg
 from pingan.aggregates.flows import aggregates_rebuild_flow
-from pingan.aggregates.models import IncidentDayCount, IncidentGridCount
+from pingan.aggregates.models import IncidentCellDay, IncidentDayCount, IncidentGridCount
 from pingan.audit.models import AuditRecord
 from pingan.audit.service import Actor
 from pingan.auth.service import Principal, principal_for
@@ -143,19 +143,22 @@ def test_writes_keep_the_counts_in_step(session: Session, city: SmallCity) -> No
         incidents.transition(session, principal=p, incident_id=i, to_state="cancelled")
     session.flush()
 
-    def snapshot() -> tuple[list[Any], list[Any]]:
+    def snapshot() -> tuple[list[Any], list[Any], list[Any]]:
         day = session.execute(select(IncidentDayCount).where(IncidentDayCount.n != 0)).scalars()
         grid = session.execute(select(IncidentGridCount).where(IncidentGridCount.n != 0)).scalars()
+        cell = session.execute(select(IncidentCellDay).where(IncidentCellDay.n != 0)).scalars()
         keep = lambda o: {c.key: getattr(o, c.key) for c in o.__table__.columns}  # noqa: E731
         return (
             sorted(map(json.dumps, map(keep, day))),
             sorted(map(json.dumps, map(keep, grid))),
+            sorted(map(json.dumps, map(keep, cell))),
         )
 
     kept = snapshot()
     _rebuild(session)
     assert snapshot() == kept
     assert session.scalar(select(func.count()).select_from(IncidentDayCount)) > 0
+    assert kept[2]  # the cell × day counts too (migration 0030_cell_days)
 
 
 def test_not_built_reads_the_incidents(session: Session, city: SmallCity) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.store.base import Base
 
-__all__ = ["HOURS", "AggregateGrid", "IncidentDayCount", "IncidentGridCount"]
+__all__ = ["HOURS", "AggregateGrid", "IncidentCellDay", "IncidentDayCount", "IncidentGridCount"]
 
 HOURS: tuple[str, ...] = tuple(f"h{h:02d}" for h in range(24))
 
@@ -73,6 +73,23 @@ class IncidentGridCount(Base):
     drill: Mapped[bool] = mapped_column(Boolean)
     gx: Mapped[int] = mapped_column(Integer)
     gy: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IncidentCellDay(Base):
+    """Incidents of one subtype at one path (a grid cell, or the higher area an incident is
+    placed in) on one local day (migration ``0030_cell_days``): the grid counts summed over
+    their squares, about one row per (cell, day, subtype) with incidents, so that figures per
+    cell (the scorecards' ``preventable_incidents_yoy``) read O(cells × days), not the
+    incidents."""
+
+    __tablename__ = "incident_cell_days"
+    __table_args__ = (PrimaryKeyConstraint("day", "jpath", "subtype", "drill"),)
+
+    day: Mapped[int] = mapped_column(Integer)
+    jpath: Mapped[str] = mapped_column(String(255))
+    subtype: Mapped[str] = mapped_column(String(64))
+    drill: Mapped[bool] = mapped_column(Boolean)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 

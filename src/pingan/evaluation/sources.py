@@ -41,9 +41,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.orm import Session
 
 from pingan.checklists.models import ChecklistTask, ChecklistTemplate
 from pingan.evaluation.models import PremisesInspection, SatisfactionSurvey
+from pingan.evaluation.periods import LOCAL_TZ
 from pingan.instructions.models import Instruction, InstructionRecipient
 
 __all__ = ["SOURCES", "Ctx", "Source", "unavailable_reason"]
@@ -118,6 +120,9 @@ class Source:
     how_en: str
     build: Callable[[Ctx], Select[Any]]
     quantile: float | None = None
+    # the same figures from the stored counts: rows (jpath, officer_id, num, den) as the
+    # grouped ``build`` query gives them, or None when the counts cannot answer (not built)
+    counts: Callable[[Session, Ctx], list[Any] | None] | None = None
 
 
 def unavailable_reason(src: Source) -> str | None:
@@ -258,9 +263,7 @@ def _preventable(c: Ctx) -> Select[Any]:
     from pingan.incidents.models import Incident
 
     I = Incident  # noqa: E741
-    from pingan.incidents.taxonomy import get_taxonomy
-
-    codes = sorted(s.code for s in get_taxonomy().subtypes.values() if s.preventable)
+    codes = _preventable_codes()
     # compare like with like: when the period is still running, last year is cut at the same day
     prev_cut = c.prev_start + (c.cut - c.start)
     now_in = and_(I.reported_at >= c.start, I.reported_at < c.cut)
@@ -282,6 +285,75 @@ def _preventable(c: Ctx) -> Select[Any]:
         or_(now_in, before),
         c.scope(I.jpath),
     )
+
+
+def _preventable_codes() -> list[str]:
+    from pingan.incidents.taxonomy import get_taxonomy
+
+    return sorted(s.code for s in get_taxonomy().subtypes.values() if s.preventable)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+
+
+def _split(a: dt.datetime, b: dt.datetime) -> tuple[dt.date, dt.date, list[Any]]:
+    """``[a, b)`` as whole local days ``[d0, d1)`` and the partial pieces before and after
+    them (an interval inside one day is all partial)."""
+    d0 = a.astimezone(LOCAL_TZ).date()
+    if _midnight(d0) < a:
+        d0 += dt.timedelta(days=1)
+    d1 = b.astimezone(LOCAL_TZ).date()
+    if d0 >= d1:
+        return d0, d0, [(a, b)] if a < b else []
+    parts: list[tuple[dt.datetime, dt.datetime]] = []
+    if a < _midnight(d0):
+        parts.append((a, _midnight(d0)))
+    if _midnight(d1) < b:
+        parts.append((_midnight(d1), b))
+    return d0, d1, parts
+
+
+def _preventable_counts(session: Session, c: Ctx) -> list[Any] | None:
+    """``preventable_incidents_yoy`` per path from the cell × day counts: the whole local
+    days of this period (so far) and of the same days last year from
+    ``incident_cell_days``, the partial first or last day (the cut at ``now``) from the
+    incidents. O(cells × days + incidents of the partial days). None when the counts are
+    not built or count days in another zone than the periods."""
+    from pingan.aggregates import service as agg
+    from pingan.config import get_settings
+    from pingan.incidents.models import Incident
+
+    if get_settings().timezone != LOCAL_TZ.key or not agg.is_built(session):
+        return None
+    codes = _preventable_codes()
+    prev_cut = c.prev_start + (c.cut - c.start)
+    totals: dict[str, list[float]] = {}
+    I = Incident  # noqa: E741
+    for slot, (a, b) in enumerate(((c.start, c.cut), (c.prev_start, min(prev_cut, c.prev_end)))):
+        d0, d1, parts = _split(a, b)
+        got = agg.cell_counts(session, first_day=d0, end_day=d1, subtypes=codes, scope=c.jpath)
+        for p0, p1 in parts:
+            q = (
+                select(I.jpath, func.count())
+                .where(
+                    I.subtype.in_(codes),
+                    I.state.not_in(("cancelled", "duplicate")),
+                    # "+ 0": the same test, but SQLite then walks the (subtype, reported_at)
+                    # index over the partial day, not every original call by repeat_of_id
+                    (I.repeat_of_id + 0).is_(None),
+                    I.source != "drill",
+                    I.reported_at >= p0,
+                    I.reported_at < p1,
+                    c.scope(I.jpath),
+                )
+                .group_by(I.jpath)
+            )
+            for jp, n in session.execute(q).all():
+                got[jp] = got.get(jp, 0) + int(n)
+        for jp, n in got.items():
+            totals.setdefault(jp, [0.0, 0.0])[slot] += float(n)
+    return [(jp, None, num, den) for jp, (num, den) in totals.items() if num or den]
 
 
 def _response(c: Ctx) -> Select[Any]:
@@ -474,6 +546,7 @@ SOURCES: dict[str, Source] = {
             "preventable incidents this period / the same days last year (no cancelled or "
             "repeat calls; a running period is compared day for day)",
             _preventable,
+            counts=_preventable_counts,
         ),
         Source(
             "response_time_median_s",
