@@ -58,7 +58,8 @@ def run(*args: str) -> tuple[int, str]:
         ),
         (
             ["analyze", "warnings", "--as-of", "soon"],
-            "error: --as-of: Input should be a valid date or datetime, input is too short",
+            "error: --as-of: expected a date or time like 2026-11-01 or 2026-11-01T08:00+08:00, "
+            "got 'soon'",
         ),
         (
             ["analyze", "trends", "--since", "last week"],
