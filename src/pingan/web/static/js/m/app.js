@@ -31,6 +31,13 @@
     patrols: "/api/v1/field/patrols",
     due: can("evaluation.inspect") ? "/api/v1/inspections/due?limit=50" : null,
     cells: "/api/v1/ogc/collections/grid-cells/items?limit=200",
+    taxonomy: "/api/v1/taxonomy",
+  };
+  // an incident type's name in the page's language (the code until the taxonomy is kept)
+  const typeName = (code) => {
+    const tx = state.data.taxonomy;
+    const s = tx && (tx.subtypes || []).find((x) => x.code === code);
+    return s ? (lang === "en" ? s.name_en : s.name_zh) : code;
   };
 
   async function getJSON(url) {
@@ -154,7 +161,7 @@
     if (READS.incidents) {
       let inc = ((d.incidents && d.incidents.items) || []).filter((i) => i.state !== "closed");
       if (state.fix) inc = inc.map((i) => Object.assign({ dist: dist(state.fix, i) }, i)).sort((a, b) => a.dist - b.dist);
-      html += card(t("field.incidents"), items(inc.slice(0, 8), (i) => `<li><div class="fa-li-main"><strong>${esc(i.summary || i.subtype)}</strong>
+      html += card(t("field.incidents"), items(inc.slice(0, 8), (i) => `<li><div class="fa-li-main"><strong>${esc(i.summary || typeName(i.subtype))}</strong>
         <span class="fa-sub">${esc(i.code)} · ${esc(fmt(i.reported_at))}${i.dist != null ? " · " + Math.round(i.dist) + " m" : ""}</span></div>
         <span class="fa-tag">${esc(t("state." + i.state) || i.state)}</span></li>`, "field.none_incidents"), "fa-incidents");
     }
@@ -470,7 +477,7 @@
       const i = JSON.parse(ev.data);
       if (seen.has(i.id)) return;
       seen.add(i.id);
-      toast(`${t("field.new_incident")}: ${i.summary || i.subtype}`);
+      toast(`${t("field.new_incident")}: ${i.summary || typeName(i.subtype)}`);
       refresh();
     });
     window.addEventListener("offline", () => { es.close(); stream = null; }, { once: true });
