@@ -7,7 +7,9 @@ the one answer to "who am I" for every command that reads or acts in a jurisdict
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -19,7 +21,15 @@ if TYPE_CHECKING:
     from pingan.auth.service import Principal
     from pingan.geo.bbox import BBox
 
-__all__ = ["bbox_option", "cli_principal", "fail", "fail_validation", "validated"]
+__all__ = [
+    "bbox_option",
+    "cli_principal",
+    "date_option",
+    "fail",
+    "fail_validation",
+    "one_line",
+    "validated",
+]
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -28,6 +38,27 @@ def fail(message: str) -> NoReturn:
     """Print one error line and exit with status 2 (bad input)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
+
+
+@contextmanager
+def one_line() -> Iterator[None]:
+    """A pingan error ends the command with its one-line message (exit 2)."""
+    from pingan.errors import PingAnError
+
+    try:
+        yield
+    except PingAnError as exc:
+        fail(exc.message)
+
+
+def date_option(text: str | None, option: str) -> dt.date | None:
+    """An optional ``YYYY-MM-DD`` option (None when not given); exit 2 naming ``option``."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date; write YYYY-MM-DD")
 
 
 def fail_validation(exc: ValidationError, options: Mapping[str, str] | None = None) -> NoReturn:

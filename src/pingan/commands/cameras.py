@@ -5,15 +5,12 @@ its coverage figures per station and key area, the blind-spot map, and the sitin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from pingan.commands import cli_principal, fail, validated
-from pingan.errors import PingAnError
+from pingan.commands import cli_principal, fail, one_line, validated
 
 app = typer.Typer(
     help="Cameras (视频监控): registry, coverage figures, blind spots, siting of new cameras.",
@@ -22,15 +19,6 @@ app = typer.Typer(
 
 _USER = typer.Option(None, "--user", help="act as this user (default: an administrator)")
 _STATUSES = ("online", "offline", "maintenance", "retired")
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    """A pingan error ends the command with its one-line message (exit 2)."""
-    try:
-        yield
-    except PingAnError as exc:
-        fail(exc.message)
 
 
 def _pct(x: float | None) -> str:
@@ -74,7 +62,7 @@ def list_cmd(
     if owner is not None and owner not in ("public", "social"):
         fail(f"--owner: {owner!r}; use public or social")
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         sid = None
         if station is not None:
@@ -112,7 +100,7 @@ def show_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         c = service.get_or_raise(s, principal=cli_principal(s, user), camera_id=camera_id)
         typer.echo(CameraRead.model_validate(c).model_dump_json(indent=2))
 
@@ -157,7 +145,7 @@ def add_cmd(
         {"heading_deg": "--heading", "fov_deg": "--fov", "range_m": "--range"},
     )
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         c = camera_create_flow(s, principal=cli_principal(s, user), data=data)
         typer.echo(f"camera {c.id} {c.code} registered (station {c.station_id})")
 
@@ -198,7 +186,7 @@ def edit_cmd(
         CameraUpdate, given, {"heading_deg": "--heading", "fov_deg": "--fov", "range_m": "--range"}
     )
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         c = camera_update_flow(s, principal=cli_principal(s, user), camera_id=camera_id, data=data)
         typer.echo(f"camera {c.id} {c.code}: {', '.join(sorted(given))} changed")
 
@@ -214,7 +202,7 @@ def retire_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         c = camera_retire_flow(
             s, principal=cli_principal(s, user), camera_id=camera_id, reason=reason
         )
@@ -244,7 +232,7 @@ def import_cmd(
     if kind not in ("csv", "geojson"):
         fail(f"--format: {kind!r}; use csv or geojson")
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         rep = cameras_import_flow(
             s,
             principal=cli_principal(s, user),
@@ -281,7 +269,7 @@ def figures_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         snap = figures.snapshot(
             s, principal=cli_principal(s, user), data_dir=_data_dir(), history_days=history_days
         )
@@ -314,7 +302,7 @@ def blind_spots_cmd(
     if not out.resolve().parent.is_dir():
         fail(f"--out: the folder {out.resolve().parent} does not exist")
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         snap = figures.snapshot(
             s, principal=cli_principal(s, user), data_dir=_data_dir(), history_days=history_days
         )
@@ -348,7 +336,7 @@ def site_cmd(
     if out is not None and not out.resolve().parent.is_dir():
         fail(f"--out: the folder {out.resolve().parent} does not exist")
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         sid = None
         if station is not None:
@@ -420,7 +408,7 @@ def import_footprints(
     if crs.upper() not in ("WGS84", "GCJ02", "BD09"):
         fail(f"--crs: {crs!r}; use WGS84, GCJ02 or BD09")
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         rep = footprints_import_flow(
             s,
             principal=cli_principal(s, user),

@@ -3,23 +3,9 @@ citizens`` (the public side: statistics, the escalation of overdue complaints)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import typer
 
-from pingan.commands import fail
-from pingan.errors import PingAnError
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    """A pingan error ends the command with its one-line message (exit 2)."""
-    try:
-        yield
-    except PingAnError as exc:
-        fail(exc.message)
-
+from pingan.commands import one_line
 
 open311_app = typer.Typer(
     help="The Open311 GeoReport v2 endpoint (/open311/v2).", no_args_is_help=True
@@ -36,7 +22,7 @@ def key_add(name: str = typer.Argument(..., help="the partner's name, e.g. city-
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         key = open311_key_add_flow(s, actor=Actor.system("cli"), name=name)
     typer.echo(key)
 
@@ -49,7 +35,7 @@ def key_revoke(name: str = typer.Argument(..., help="the partner's name")) -> No
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         row = open311_key_revoke_flow(s, actor=Actor.system("cli"), name=name)
     typer.echo(f"revoked {row.name} ({row.prefix}…)")
 

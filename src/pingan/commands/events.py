@@ -4,25 +4,14 @@ from a key area, show the live board and write the after-action report (A4 PDF).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from pingan.commands import cli_principal, fail
-from pingan.errors import PingAnError
+from pingan.commands import cli_principal, fail, one_line
 
 app = typer.Typer(help="Large-event security (赛事安保): plans, live board, reports.",
                   no_args_is_help=True)  # fmt: skip
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    try:
-        yield
-    except PingAnError as exc:
-        fail(exc.message)
 
 
 def _when(option: str, text: str) -> dt.datetime:
@@ -44,7 +33,7 @@ def list_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         for e in service.list_events(s, principal=cli_principal(s, user)):
             typer.echo(
                 f"{e.id}\t{e.code}\t{e.kind}\t{service.phase(e)}\t"
@@ -89,7 +78,7 @@ def create_cmd(
     except ValidationError as exc:
         fail_validation(exc)
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         e = event_create_flow(
             s, principal=cli_principal(s, user), data=data, data_dir=get_settings().data_dir
         )
@@ -107,7 +96,7 @@ def board_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         e = service.get_or_raise(s, principal=p, event_id=event_id)
         b = service.board(s, principal=p, event=e, data_dir=get_settings().data_dir)
@@ -134,7 +123,7 @@ def report_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         e = service.get_or_raise(s, principal=p, event_id=event_id)
         r = service.report(s, principal=p, event=e)

@@ -4,35 +4,13 @@ and hazard points and segments (隐患点/段) per level of government."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import typer
 
-from pingan.commands import cli_principal, fail
-from pingan.errors import PingAnError
+from pingan.commands import cli_principal, date_option, fail, one_line
 
 __all__ = ["hazards_app", "orders_app", "posts_app"]
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    """A pingan error ends the command with its one-line message (exit 2)."""
-    try:
-        yield
-    except PingAnError as exc:
-        fail(exc.message)
-
-
-def _day(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: {text!r} is not a date; write YYYY-MM-DD")
 
 
 posts_app = typer.Typer(
@@ -64,7 +42,7 @@ def posts_add(
     except ValidationError as exc:
         fail_validation(exc, {"school_days": "--days"})
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         post = post_create_flow(s, principal=cli_principal(s, user), data=data)
         typer.echo(f"post {post.id} {post.code} {post.name}: {post.windows} on days {days}")
 
@@ -80,7 +58,7 @@ def posts_list(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         sid = get_station_by_code(s, principal=p, code=station).id if station else None
         rows = service.list_posts(s, principal=p, station_id=sid)
@@ -101,9 +79,9 @@ def posts_compliance(
     from pingan.ratings.service import get_station_by_code
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
-    d = _day(day, "--day")
+    d = date_option(day, "--day")
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         sid = get_station_by_code(s, principal=p, code=station).id if station else None
         out = service.compliance(s, principal=p, day=d, station_id=sid)
@@ -126,7 +104,7 @@ def posts_rooms(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         rooms = service.list_rooms(s, principal=cli_principal(s, user))
     for r in rooms:
         duty = ", ".join(r.on_duty) or "无人"
@@ -156,7 +134,7 @@ def orders_list(
     if state is not None and state not in ORDER_STATES:
         fail(f"--state: {state!r} is not a state; use one of {', '.join(ORDER_STATES)}")
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         sid = get_station_by_code(s, principal=p, code=station).id if station else None
         total, rows = orders.list_orders(
@@ -178,7 +156,7 @@ def orders_escalate() -> None:
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         moved = orders_escalate_flow(s, actor=Actor.system("cli"))
         for o in moved:
             typer.echo(f"{o.code}\tlevel {o.escalation_level}\tdeadline {o.deadline}")
@@ -211,7 +189,7 @@ def hazards_list(
     if rank not in ("incidents", "deadline"):
         fail(f"--rank: {rank!r}: use incidents or deadline")
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         total, rows = hazards.list_hazards(
             s, principal=cli_principal(s, user), level=level, status=status, limit=10_000
         )
@@ -266,12 +244,12 @@ def hazards_add(
             geometry=geometry,
             level=level,  # type: ignore[arg-type]
             owner=owner,
-            deadline=_day(deadline, "--deadline"),
+            deadline=date_option(deadline, "--deadline"),
         )
     except ValidationError as exc:
         fail_validation(exc)
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         h = hazard_create_flow(s, principal=cli_principal(s, user), data=data)
         typer.echo(f"hazard {h.id} {h.code} at {h.level} level ({h.lon:.5f}, {h.lat:.5f})")
 
@@ -286,7 +264,7 @@ def hazards_close(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         h = hazard_close_flow(s, principal=cli_principal(s, user), hazard_id=hazard_id)
         typer.echo(f"hazard {h.code} closed")
 
@@ -299,7 +277,7 @@ def hazards_escalate() -> None:
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         moved = hazards_escalate_flow(s, actor=Actor.system("cli"))
         for h in moved:
             typer.echo(f"{h.code}\tnow at {h.level} level\tdeadline {h.deadline}")

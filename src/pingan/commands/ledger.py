@@ -5,35 +5,14 @@ service, list the entries, count them per officer, cell or community — and the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import typer
 
-from pingan.commands import cli_principal, fail
-from pingan.errors import PingAnError
+from pingan.commands import cli_principal, date_option, fail, one_line
 
 __all__ = ["ledger_app", "volunteers_app"]
 
 _USER = "act as this user (default: an administrator of the whole bureau)"
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    """A pingan error ends the command with its one-line message (exit 2)."""
-    try:
-        yield
-    except PingAnError as exc:
-        fail(exc.message)
-
-
-def _day(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: {text!r} is not a date; write YYYY-MM-DD")
 
 
 ledger_app = typer.Typer(
@@ -73,7 +52,7 @@ def ledger_add(
         {"kind": "KIND"},
     )
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         e = entry_create_flow(
             s, principal=cli_principal(s, user, action="ledger.record"), data=data
         )
@@ -99,11 +78,11 @@ def ledger_list(
     if kind is not None and kind not in KINDS:
         fail(f"--kind: {kind!r} is not a kind; use one of {', '.join(KINDS)}")
     tz = local_tz()
-    d0, d1 = _day(since, "--since"), _day(until, "--until")
+    d0, d1 = date_option(since, "--since"), date_option(until, "--until")
     t0 = dt.datetime.combine(d0, dt.time(), tz) if d0 else None
     t1 = dt.datetime.combine(d1 + dt.timedelta(days=1), dt.time(), tz) if d1 else None
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user, action="ledger.read")
         page = list_entries(s, principal=p, since=t0, until=t1, kind=kind, limit=limit)
     for e in page.items:
@@ -132,9 +111,9 @@ def ledger_summary(
         fail(f"--by: {by!r} is not one of officer, cell, community")
     if period not in ("day", "month"):
         fail(f"--period: {period!r} is not one of day, month")
-    d0, d1 = _day(since, "--since"), _day(until, "--until")
+    d0, d1 = date_option(since, "--since"), date_option(until, "--until")
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user, action="ledger.read")
         out = summary(s, principal=p, by=by, period=period, since=d0, until=d1)  # type: ignore[arg-type]
     if as_json:
@@ -162,7 +141,7 @@ def volunteers_teams(user: str | None = typer.Option(None, "--user", help=_USER)
     from pingan.volunteers.service import hours, list_teams
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user, action="volunteer.read")
         teams = list_teams(s, principal=p)
         h = {r.id: r.hours for r in hours(s, principal=p).teams}
@@ -184,7 +163,7 @@ def volunteers_members(
     from pingan.volunteers.service import list_members
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         rows = list_members(
             s, principal=cli_principal(s, user, action="volunteer.read"), team_id=team_id
         )
@@ -204,10 +183,10 @@ def volunteers_shifts(
     from pingan.store.engine import get_engine, migrate, unit_of_work
     from pingan.volunteers.service import list_shifts, local_tz
 
-    d = _day(day, "--day")
+    d = date_option(day, "--day")
     tz = local_tz()
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user, action="volunteer.shifts")
         rows = list_shifts(s, principal=p, day=d, team_id=team)
     for r in rows:

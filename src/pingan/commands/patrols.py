@@ -5,22 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from pingan.commands import cli_principal, fail
-from pingan.errors import PingAnError
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    try:
-        yield
-    except PingAnError as exc:
-        fail(exc.message)
+from pingan.commands import cli_principal, fail, one_line
 
 
 def _day(text: str | None) -> dt.date:
@@ -52,7 +41,7 @@ def generate_cmd(
 
     d = _day(day)
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         plan = patrol_plan_generate_flow(
             s,
             principal=cli_principal(s, user),
@@ -87,7 +76,7 @@ def list_cmd(
 
     d = None if day is None else _day(day)
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         sid = None
         if station is not None:
@@ -109,7 +98,7 @@ def actual_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user)
         plan = service.get_plan_or_raise(s, principal=p, plan_id=plan_id)
         a = service.actual_read(s, principal=p, plan=plan)
@@ -140,7 +129,7 @@ def card_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         it, plan = service.get_item_or_raise(s, principal=cli_principal(s, user), item_id=item_id)
         out.write_bytes(card.card_pdf(s, it, plan))
     typer.echo(f"patrol card of item {item_id} ({it.label}) written to {out}")

@@ -3,24 +3,11 @@ PDF, list the annual five-star units, and set a station's public phone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from pingan.commands import cli_principal, fail
-from pingan.errors import PingAnError
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    """A pingan error ends the command with its one-line message (exit 2)."""
-    try:
-        yield
-    except PingAnError as exc:
-        fail(exc.message)
-
+from pingan.commands import cli_principal, fail, one_line
 
 app = typer.Typer(
     help="Security star ratings of premises (治安星级管理) and their signs.", no_args_is_help=True
@@ -40,7 +27,7 @@ def compute_cmd(
 
     migrate(get_engine())
     t0 = time.perf_counter()
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         out = ratings_compute_flow(
             s, principal=cli_principal(s, user, action="rating.manage"), station_code=station
         )
@@ -70,7 +57,7 @@ def sign_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         p = cli_principal(s, user, action="rating.read")
         r = service.current_rating(s, principal=p, premises_id=premises_id)
         prem = get_premises_or_raise(s, principal=p, premises_id=premises_id)
@@ -95,7 +82,7 @@ def awards_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work(write=False) as s:
+    with one_line(), unit_of_work(write=False) as s:
         awards = service.awards_read(
             s,
             principal=cli_principal(s, user, action="rating.read"),
@@ -124,7 +111,7 @@ def phone_cmd(
     from pingan.store.engine import get_engine, migrate, unit_of_work
 
     migrate(get_engine())
-    with _one_line(), unit_of_work() as s:
+    with one_line(), unit_of_work() as s:
         st = service.get_station_by_code(s, principal=cli_principal(), code=station)
         service.set_station_phone(s, station=st, phone=phone)
         record(
