@@ -464,6 +464,8 @@
       const w = $("fa-where");
       if (w) w.textContent = `${state.fix.lon.toFixed(6)}, ${state.fix.lat.toFixed(6)}`;
       if (first && !state.form) draw();
+      // on duty before the first fix: share it now, not at the next tick (up to 30 s later)
+      if (first && !lastSent) sharePosition(true);
     }, () => { /* no fix: forms say so */ }, { enableHighAccuracy: true, maximumAge: 15000 });
   }
 
