@@ -49,3 +49,39 @@ def test_database_away_is_503_and_other_faults_500(app: FastAPI) -> None:
             assert error["message"].startswith("the database is unavailable (restarting")
         r = client.get("/test/broken")
         assert r.status_code == 500 and r.json()["error"]["code"] == "internal"
+
+
+def test_a_connection_lost_during_commit_says_the_change_may_have_been_saved(
+    app: FastAPI,
+) -> None:
+    """Not "nothing was done": the commit may have landed, in Chinese and English alike."""
+    import psycopg
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine("sqlite://")
+    real = engine.dialect.do_commit
+
+    def commit_then_lose_the_answer(dbapi_connection: object) -> None:
+        real(dbapi_connection)
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    engine.dialect.do_commit = commit_then_lose_the_answer  # type: ignore[method-assign]
+
+    def write() -> None:
+        with engine.begin() as c:
+            c.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+
+    app.add_api_route("/test/write", write, methods=["POST"])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post("/test/write", headers={"Accept-Language": "en"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "2"
+        error = r.json()["error"]
+        assert error["code"] == "unavailable" and error["detail"]["outcome"] == "unknown"
+        assert error["key"] == "unavailable_unknown"
+        assert error["display"].startswith(
+            "The connection to the database was lost while it saved: the change may or may not"
+        )
+        r = client.post("/test/write", headers={"Accept-Language": "zh-CN"})
+        zh = r.json()["error"]["display"]
+        assert zh.startswith("提交时与数据库的连接中断，本次更改可能已保存")
+    engine.dispose()

@@ -8,6 +8,7 @@ import sqlite3
 from collections import Counter
 
 import psycopg
+import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from pingan.incidents import flows
 from pingan.incidents.models import Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
 from pingan.store.engine import session_factory, unit_of_work
-from pingan.store.group import RETRIES, GroupWriter, is_transient
+from pingan.store.group import RETRIES, GroupWriter, is_transient, lost_in_commit
 from tests.factories import build_small_city
 
 
@@ -196,3 +197,47 @@ def test_a_write_the_database_keeps_refusing_gets_503_and_writes_nothing(
     assert writer.retries == 2 * RETRIES
     with own_engine.connect() as c:
         assert list(c.execute(text("SELECT n FROM gw")).scalars()) == []
+
+
+def test_a_connection_lost_in_commit_is_not_run_again_and_says_the_outcome_is_unknown(
+    own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL killed while it commits: the transaction may have landed. Running the batch
+    again (as for a deadlock) would store it twice, so each item is answered with a 503 that
+    says the outcome is unknown, and the work ran once."""
+    writer = GroupWriter(session_factory(own_engine, write=True), max_batch=8)
+    with own_engine.begin() as c:
+        c.execute(text("CREATE TABLE gw (n INTEGER)"))  # no key: a second run would double it
+    real = own_engine.dialect.do_commit
+    lost = {"armed": True}
+
+    def commit_then_lose_the_answer(dbapi_connection: object) -> None:
+        real(dbapi_connection)  # landed ...
+        if lost.pop("armed", False):  # ... and the connection dropped before the answer
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(own_engine.dialect, "do_commit", commit_then_lose_the_answer)
+    runs: list[int] = []
+
+    def apply(session: Session, _: None) -> int:
+        session.execute(text("INSERT INTO gw (n) VALUES (5)"))
+        runs.append(5)
+        return 5
+
+    with pytest.raises(Unavailable) as caught:
+        asyncio.run(writer.run(lambda s: None, apply, lambda r: r))
+    error = caught.value.to_dict()["error"]
+    assert error["code"] == "unavailable" and error["detail"]["outcome"] == "unknown"
+    assert error["message"].startswith(
+        "the connection to the database was lost while it committed: the change may or may "
+        "not have been saved"
+    )
+    assert runs == [5] and writer.retries == 0
+    with own_engine.connect() as c:
+        assert list(c.execute(text("SELECT n FROM gw")).scalars()) == [5]
+
+
+def test_lost_in_commit_is_only_a_lost_connection_inside_commit() -> None:
+    lost = psycopg.OperationalError("server closed the connection unexpectedly")
+    assert not lost_in_commit(lost)  # raised by a statement: nothing was committed
+    assert not lost_in_commit(sqlite3.OperationalError("database is locked"))

@@ -119,6 +119,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "数据库暂时不可用，未做任何更改，请稍后重试",
         "The database is unavailable for a moment; nothing was done, try again shortly",
     ),
+    "unavailable_unknown": (
+        "提交时与数据库的连接中断，本次更改可能已保存，也可能未保存；请先核实再重发"
+        "（带相同幂等键的请求可安全重发）",
+        "The connection to the database was lost while it saved: the change may or may not "
+        "have been saved; look it up before sending it again (the same Idempotency-Key is safe)",
+    ),
     "overloaded": (
         "服务器繁忙，未做任何更改，请稍后重试",
         "The server is busy; nothing was done, try again shortly",
@@ -261,6 +267,8 @@ def _key_of(error: dict[str, Any], params: dict[str, Any]) -> str:
     if code == "internal":
         params["at"] = str(detail.get("at", ""))[:19].replace("T", " ")
         return code
+    if code == "unavailable" and detail.get("outcome") == "unknown":
+        return "unavailable_unknown"
     if code == "too_large":
         m = _LIMIT.search(message)
         params["limit"] = int(m["limit"]) if m else 0

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pingan.api.error_text import explain, request_language
 from pingan.errors import PingAnError, TooManyRequests, Unavailable
-from pingan.store.group import is_transient
+from pingan.store.group import is_transient, lost_in_commit, outcome_unknown
 
 __all__ = [
     "OGC_PREFIX",
@@ -169,9 +169,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _unavailable(request: Request, exc: BaseException) -> JSONResponse:
-    """503 for a database that is away (restarting, unreachable) or busy: nothing was done."""
+    """503 for a database that is away (restarting, unreachable) or busy: nothing was done; or,
+    when the connection was lost during COMMIT, a 503 that says the outcome is unknown."""
     cause = getattr(exc, "orig", None) or exc
     log.warning("database unavailable on %s: %s", request.url.path, str(cause).splitlines()[0])
+    if lost_in_commit(exc):
+        error = outcome_unknown(exc)
+        return JSONResponse(
+            _shown(request, error.to_dict()), status_code=503, headers={"Retry-After": "2"}
+        )
     error = Unavailable(
         "the database is unavailable (restarting, unreachable or busy); nothing was done, "
         "try again in a few seconds",

@@ -61,7 +61,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.errors import Unavailable
 
-__all__ = ["RETRIES", "GroupWriter", "InlineWriter", "Many", "Writer", "is_transient"]
+__all__ = [
+    "RETRIES",
+    "GroupWriter",
+    "InlineWriter",
+    "Many",
+    "Writer",
+    "is_transient",
+    "lost_in_commit",
+    "outcome_unknown",
+]
 
 P = TypeVar("P")
 A = TypeVar("A")
@@ -100,6 +109,49 @@ def is_transient(exc: BaseException) -> bool:
         text = str(exc)
         return "database is locked" in text or "database is busy" in text
     return False
+
+
+_COMMIT_FRAMES = frozenset({"_commit_impl", "_commit_twophase_impl"})
+"""SQLAlchemy's frames that send COMMIT to the database."""
+
+
+def lost_in_commit(exc: BaseException) -> bool:
+    """Whether ``exc`` is a connection lost while the database committed (PostgreSQL killed or
+    unreachable during ``COMMIT``). Then nobody knows whether the transaction landed: running
+    the work again could store it twice, and "nothing was done" would be a guess. A deadlock, a
+    serialization failure or SQLite's busy lock at commit did roll back and are not this. Walks
+    the exception's traceback for SQLAlchemy's commit frame. O(depth of the traceback)."""
+    lost = False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        lost = True
+    else:
+        orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        sqlstate = getattr(orig, "sqlstate", None)
+        if isinstance(sqlstate, str):
+            lost = sqlstate.startswith(("08", "57P"))
+        else:
+            kind = type(orig)
+            lost = kind.__module__.startswith("psycopg") and kind.__name__ == "OperationalError"
+    if not lost:
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in _COMMIT_FRAMES:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def outcome_unknown(exc: BaseException) -> Unavailable:
+    """The 503 for :func:`lost_in_commit`: it says the change may have been saved."""
+    err = Unavailable(
+        "the connection to the database was lost while it committed: the change may or may "
+        "not have been saved; look it up before sending it again (a request with the same "
+        "Idempotency-Key is safe to send again)",
+        detail={"outcome": "unknown", "cause": type(exc).__name__},
+    )
+    err.__cause__ = exc
+    return err
 
 
 Many = Callable[[Session, list[Any]], list[Any]]
@@ -252,6 +304,13 @@ class GroupWriter:
                 session.commit()
             except Exception as exc:
                 session.rollback()
+                if lost_in_commit(exc):  # landed or not: running the batch again could double it
+                    log.warning("group writer: connection lost in COMMIT of %d items", len(ready))
+                    for item in ready:
+                        _answer(item, error=outcome_unknown(exc))
+                    for item in again:
+                        self._run_one(item, last=again_error)
+                    return
                 if len(ready) == 1 and not is_transient(exc):
                     _answer(ready[0], error=exc)
                     return
@@ -288,6 +347,9 @@ class GroupWriter:
                     session.commit()
                 except Exception as exc:
                     session.rollback()
+                    if lost_in_commit(exc):
+                        _answer(item, error=outcome_unknown(exc))
+                        return
                     if not is_transient(exc):
                         _answer(item, error=exc)
                         return
