@@ -153,8 +153,8 @@ def test_department_runs_the_province_from_the_page(
                 arg=before or "",
                 timeout=180_000,
             )
-            assert page.get_attribute("#province-last-run", "data-status") == "ok", (
-                page.inner_text("#province-last-run")
+            assert page.get_attribute("#province-last-run", "data-status") == "ok", page.inner_text(
+                "#province-last-run"
             )
             assert TEXT[lang]["done"] in page.inner_text("#province-last-run")
             assert page.locator("#ranking tbody tr").count() == 3

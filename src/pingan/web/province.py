@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pingan.api.deps import SessionDep, data_dir
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.permissions import allows
+from pingan.province.results import province_summary
 from pingan.scheduler.schemas import RunRead
 from pingan.scheduler.service import list_runs
-from pingan.province.results import province_summary
 from pingan.web.disputes import local_time
 from pingan.web.views import language, page_caller, render
 
