@@ -216,6 +216,12 @@ ACTIONS: dict[str, Action] = _actions(
         {"admin": _B, "commander": _B, "analyst": _B},
         "the department's /province page: every city's CompStat, warnings and coverage",
     ),
+    Action(
+        "province.run",
+        "run the province analyses",
+        {"admin": _B, "analyst": _B},
+        "the button on /province: this city's incidents exported, the analyses run again",
+    ),
     Action("warning.read", "read warnings", _EVERYONE_J),
     Action("warning.handle", "handle warnings", _ANALYSIS),
     Action("coverage.read", "see coverage", _ANALYSIS, "response areas, gaps, the report"),

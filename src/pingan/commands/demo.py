@@ -219,6 +219,15 @@ def _build(
         prog.update(w, advance=1, info=warned)
         c = prog.add_task("1/3/5-minute layers", total=1, info="")
         prog.update(c, advance=1, info=_first_coverage_layers(engine))
+        from pingan.demo.province import seed_province
+
+        v = prog.add_task("province: cities ranked, warnings", total=2, info="")
+        prog.update(  # issue 25: three generated cities beside this one, analysed
+            v,
+            advance=1,
+            info=seed_province(engine, data_dir, city, seed=seed, end=end, years=years),
+        )
+        prog.update(v, advance=1, info=_first_province(engine))
     elapsed = time.perf_counter() - t0
     meta = {
         "params": params,
@@ -264,6 +273,14 @@ def _first_coverage_layers(engine: Any) -> str:
     """Run the scheduler's job ``coverage_layers`` once: the 1/3/5-minute layers of every mode
     and time slot are on disk before the first page asks for them."""
     return _first_run(engine, "coverage_layers", "{computed} layer sets in {seconds} s")
+
+
+def _first_province(engine: Any) -> str:
+    """Run the scheduler's job ``province`` once: this city's incidents join the generated
+    cities in ``data_dir/province`` and ``/province`` has its ranking, warnings and coverage."""
+    return _first_run(
+        engine, "province", "{cities} cities, {warnings} warnings, analysed in {analyses_s} s"
+    )
 
 
 def _first_run(engine: Any, name: str, shown: str) -> str:

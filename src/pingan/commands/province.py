@@ -80,116 +80,28 @@ def export_parquet_cmd(
     city: str | None = typer.Option(None, help="city code in the layout (default the bureau's)"),
 ) -> None:
     """Write this database's incidents (no repeat calls, cancelled or duplicates) in the
-    province layout, one city, with its manifest; ``pingan analyze … --data OUT`` reads it."""
-    from sqlalchemy import select
-
-    from pingan.audit.service import Actor, record
-    from pingan.config import get_settings
-    from pingan.crime_analysis.data import area_ids, load_incidents
-    from pingan.jurisdictions.models import Jurisdiction
-    from pingan.province.layout import CityInfo, Manifest, write_city, write_manifest
-    from pingan.store.engine import unit_of_work
+    province layout, one city, with its manifest; ``pingan analyze … --data OUT`` reads it.
+    A province already in OUT (same frame) keeps its other cities."""
+    from pingan.audit.service import Actor
+    from pingan.errors import Invalid
+    from pingan.province_jobs import export_incidents
 
     t1 = _when(until, "until") or dt.datetime.now(dt.UTC).replace(microsecond=0)
     t0 = _when(since, "since") or t1 - dt.timedelta(days=730)
     if t1 <= t0:
         fail("--until: must be after --since")
-    principal = cli_principal()
-    with unit_of_work(write=False) as s:
-        frame = load_incidents(s, principal=principal, since=t0, until=t1)
-        rows = s.execute(
-            select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.level, Jurisdiction.parent_id)
-        ).all()
-        root = s.execute(
-            select(
-                Jurisdiction.code,
-                Jurisdiction.name_zh,
-                Jurisdiction.name_en,
-                Jurisdiction.min_lon,
-                Jurisdiction.min_lat,
-                Jurisdiction.max_lon,
-                Jurisdiction.max_lat,
-            )
-            .where(Jurisdiction.parent_id.is_(None), Jurisdiction.min_lon.is_not(None))
-            .order_by(Jurisdiction.id)
-            .limit(1)
-        ).first()
-    if root is None:
-        fail("--out: the database has no jurisdictions to export against")
-    code_of = {int(r[0]): str(r[1]) for r in rows}
-    stations = tuple(sorted(str(r[1]) for r in rows if r[2] == "station"))
-    n = len(frame)
-    st = area_ids(frame.jpath, 2).tolist() if n else []
-    ce = area_ids(frame.jpath, 4).tolist() if n else []
-    offset = int(dt.datetime.now(_zone(get_settings().timezone)).utcoffset().total_seconds())  # type: ignore[union-attr]
-    proj = frame.projection
-    bx0, by0 = proj.forward([float(root[3] or 0)], [float(root[4] or 0)])
-    bx1, by1 = proj.forward([float(root[5] or 0)], [float(root[6] or 0)])
-    code = city or str(root[0])
-    cols = {
-        "id": frame.id,
-        "reported_at": frame.t_s,
-        "subtype": frame.subtype,
-        "klass": frame.klass,
-        "priority": _priorities(frame.subtype),
-        "station": [code_of.get(int(i), "") for i in st],
-        "cell": [code_of.get(int(i), "") for i in ce],
-        "lon": frame.lon,
-        "lat": frame.lat,
-        "x_m": frame.x_m,
-        "y_m": frame.y_m,
-    }
-    files = write_city(out, code, cols, utc_offset_s=offset)  # type: ignore[arg-type]
-    write_manifest(
-        out,
-        Manifest(
-            lon0=float(proj.lon0),
-            lat0=float(proj.lat0),
-            utc_offset_s=offset,
-            cities=(
-                CityInfo(
-                    code=code,
-                    name_zh=str(root[1]),
-                    name_en=str(root[2] or root[0]),
-                    seed=0,
-                    offset_m=(0.0, 0.0),
-                    bounds_m=(float(bx0[0]), float(by0[0]), float(bx1[0]), float(by1[0])),
-                    stations=stations,
-                ),
-            ),
-            made={
-                "source": "pingan export parquet",
-                "since": t0.isoformat(),
-                "end": t1.isoformat(),
-            },
-        ),
-    )
-    with unit_of_work() as s:
-        record(
-            s,
+    try:
+        ex = export_incidents(
+            out,
+            principal=cli_principal(),
             actor=Actor.system("cli"),
-            action="incidents.export_parquet",
-            entity="incident",
-            jpath="/",
-            detail={"rows": n, "since": t0.isoformat(), "until": t1.isoformat(), "out": str(out)},
+            since=t0,
+            until=t1,
+            city=city,
         )
-        s.commit()
-    typer.echo(f"{n:,} incidents in {len(files)} monthly files written to {out}")
-
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
-
-
-def _priorities(subtypes: Any) -> Any:
-    import numpy as np
-
-    from pingan.incidents.taxonomy import get_taxonomy
-
-    tax = get_taxonomy().subtypes
-    return np.array([tax[s].priority if s in tax else 3 for s in subtypes], dtype=np.int8)
+    except Invalid as exc:
+        fail(f"--{exc.message}")
+    typer.echo(f"{ex.rows:,} incidents in {ex.files} monthly files written to {out}")
 
 
 def analyze_province(

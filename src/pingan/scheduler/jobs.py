@@ -283,6 +283,15 @@ def coverage_layers(engine: Engine, now: dt.datetime) -> dict[str, Any]:
             return {"computed": 0, "kept": 0, "posts": 0, "seconds": 0.0}
 
 
+def province(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """The province analyses: this database's incidents exported into ``data_dir/province``
+    (the other cities there kept), then trends, hot spots and warnings re-run on every city
+    (``local``, or Dask when ``PINGAN_DASK_SCHEDULER`` is set); ``/province`` reads them."""
+    from pingan.province_jobs import province_job
+
+    return province_job(engine, now, actor=_actor("province"))
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -340,6 +349,7 @@ JOBS: tuple[Job, ...] = (
         Every(300),
         coverage_layers,
     ),
+    Job("province", "全省研判分析", "Province analyses", DailyAt(4, 30), province),
 )
 _BY_NAME = {j.name: j for j in JOBS}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -9,18 +10,23 @@ from fastapi import APIRouter, Path, Query, Request
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
-from pingan.errors import NotFound
+from pingan.errors import Conflict, NotFound
 from pingan.scheduler import service
 from pingan.scheduler.flows import job_or_raise, job_rows, start_manual_run_flow
 from pingan.scheduler.models import ScheduledRun
 from pingan.scheduler.runner import run_in_background
 from pingan.scheduler.schemas import JobRead, RunPage, RunRead
+from pingan.store.base import utcnow
 
 __all__ = ["job_rows", "router"]
 
 router = APIRouter(prefix="/api/v1/scheduler", tags=["scheduler"], responses=ErrorBody)
 Lang = Literal["zh-CN", "en"]
 JobRunner = Annotated[Principal, allowed("job.run")]
+ProvinceRunner = Annotated[Principal, allowed("province.run")]
+PROVINCE_JOB = "province"
+STALE = dt.timedelta(hours=1)
+"""A run still marked running after this long is taken as lost (a server killed mid-run)."""
 
 
 @router.get("/jobs", operation_id="list_scheduled_jobs")
@@ -72,4 +78,36 @@ def get_run(
     row = session.get(ScheduledRun, run_id)
     if row is None:
         raise NotFound(f"run {run_id} does not exist", field="run_id")
+    return RunRead.of(row)
+
+
+@router.post("/province/run", status_code=202, operation_id="run_province_analyses")
+def run_province(request: Request, principal: ProvinceRunner, session: SessionDep) -> RunRead:
+    """Run the job ``province`` now (the button on ``/province``): this database's incidents
+    exported to the province folder and the analyses run again; audited. Poll
+    ``GET /province/runs/{id}``; a run already under way is a 409."""
+    job = job_or_raise(PROVINCE_JOB)
+    last = service.list_runs(session, job=PROVINCE_JOB, limit=1)
+    if last and last[0].status == "running" and utcnow() - last[0].started_at < STALE:
+        raise Conflict(
+            f"the province analyses are running (run {last[0].id}); wait for it", field="job"
+        )
+    engine = request.app.state.engine
+    run = start_manual_run_flow(session, job, actor=principal.actor)
+    out = RunRead.of(run)
+    run_in_background(engine, job, run_id=run.id)
+    return out
+
+
+@router.get("/province/runs/{run_id}", operation_id="get_province_run")
+def get_province_run(
+    principal: ProvinceRunner,
+    session: SessionDep,
+    run_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> RunRead:
+    """One run of the job ``province``: its state, times and summary (runs of other jobs are
+    not found here)."""
+    row = session.get(ScheduledRun, run_id)
+    if row is None or row.job != PROVINCE_JOB:
+        raise NotFound(f"run {run_id} of the province analyses does not exist", field="run_id")
     return RunRead.of(row)

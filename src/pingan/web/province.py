@@ -1,7 +1,9 @@
 """The province page (``/province``): the department's view of every city, from the stored
 results of the province analyses (``pingan analyze trends|hotspots|warnings --data DIR``,
 either engine) in ``<data_dir>/province``: cities ranked on CompStat, the warnings across the
-province and each city's coverage. Server-rendered; no personal data (place-based counts)."""
+province and each city's coverage. Server-rendered; no personal data (place-based counts).
+Roles that may ``province.run`` get a button that runs the scheduler's job ``province``
+(``POST /api/v1/scheduler/province/run``) and the page follows the run until it ends."""
 
 from __future__ import annotations
 
@@ -12,7 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pingan.api.deps import SessionDep, data_dir
 from pingan.incidents.taxonomy import get_taxonomy
+from pingan.permissions import allows
 from pingan.province.results import province_summary
+from pingan.scheduler.schemas import RunRead
+from pingan.scheduler.service import list_runs
+from pingan.web.disputes import local_time
 from pingan.web.views import language, page_caller, render
 
 __all__ = ["province_folder", "router"]
@@ -63,9 +69,17 @@ def province_page(request: Request, session: SessionDep) -> Response:
     for w in summary["warnings"]:
         w["city_name"] = names.get(w["city"], w["city"])
         w["group_name"] = groups.get(w["group"], w["group"])
+    can_run = allows(page.principal.role, "province.run")
+    last = list_runs(session, job="province", limit=1) if can_run else []
     return render(
         request,
         "province.html",
-        {"forbidden": False, "s": summary},
+        {
+            "forbidden": False,
+            "s": summary,
+            "can_run": can_run,
+            "last_run": RunRead.of(last[0]) if last else None,
+            "local": local_time,
+        },
         principal=page.principal,
     )
