@@ -71,23 +71,28 @@
      map again and again, half done. So a frame waits until every source has its data indexed
      and every tile asked for is made (the frame after the indexing asks for the tiles); the
      hold ends once the first view is drawn (idle), or after 4 s whatever happens. */
-  function holdPartialFrames(sourceIds) {
+  function holdPartialFrames() {
     const own = map.triggerRepaint.bind(map);
-    let asked = false;
-    const partial = () => !(map.areTilesLoaded() && sourceIds.every((id) => map.getSource(id).loaded()));
+    let asked = false, ids = null; // the sources, once they are all added
+    const partial = () => !ids || !(map.areTilesLoaded() && ids.every((id) => map.getSource(id).loaded()));
     map.triggerRepaint = () => { if (partial()) asked = true; else { asked = false; own(); } };
     const check = () => { if (asked && !partial()) { asked = false; own(); } };
     const stop = () => { clearTimeout(timer); map.off("sourcedata", check); delete map.triggerRepaint; if (asked) own(); };
     const timer = setTimeout(stop, 4000);
     map.on("sourcedata", check);
     map.once("idle", stop);
+    return (sourceIds) => { ids = sourceIds; check(); };
   }
 
+  const THIN = ["roads", "units", "incidents", "incidents-open", "routes", "pin"];
   const SOURCES = ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "incidents-open", "routes", "pin", "road-labels", "premises"];
   function addSources() {
     for (const [status, color] of Object.entries(UNIT_COLORS)) map.addImage("unit-" + status, unitIcon(color));
     for (const s of SOURCES) {
-      map.addSource(s, { type: "geojson", data: pending[s] || empty() });
+      // points and road lines need little of the tile's neighbours (the widest mark is 13 px):
+      // a 32 px buffer instead of 128 cuts the features copied into every tile at city zoom
+      const buffer = THIN.includes(s) ? { buffer: 32 } : {};
+      map.addSource(s, Object.assign({ type: "geojson", data: pending[s] || empty() }, buffer));
       delete pending[s];
     }
     // each layer made with the visibility its box asks for: nothing changes after the first frame
@@ -479,9 +484,10 @@
     drawUnits();
     // then the sources, each with its data, and every layer at once: the first frame with
     // content is the whole first view
+    const added = holdPartialFrames();
     addSources();
     for (const f of CMD.hooks.mapReady || []) f();
-    holdPartialFrames(Object.keys(map.getStyle().sources));
+    added(Object.keys(map.getStyle().sources));
     legend();
     wire();
     renderQueue();
