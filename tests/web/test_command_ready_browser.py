@@ -33,7 +33,8 @@ WATCH_JS = """(() => {
     m = v;
     v.on("render", () => { W.frames++; });
   } });
-  const n = (layers) => m.queryRenderedFeatures({ layers: layers.filter((id) => m.getLayer(id)) }).length;
+  const n = (layers) =>
+    m.queryRenderedFeatures({ layers: layers.filter((id) => m.getLayer(id)) }).length;
   new MutationObserver((_, o) => {
     if (!document.body || document.body.dataset.ready !== "1") return;
     o.disconnect();
