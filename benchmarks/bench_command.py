@@ -3,8 +3,9 @@
 Serves the demo database (``pingan demo --no-serve`` first; default ``./pingan-data``) with the
 real server, signs in as a dispatcher (``bench_dispatcher``, made if missing) and measures:
 
-- ``ready``: navigation start to ``body[data-ready="1"]``, which /command sets once the map (its
-  first idle frame), the queue and the unit board are drawn; warm server, ``--runs`` loads;
+- ``ready``: navigation start to ``body[data-ready="1"]``, which /command sets once the queue and
+  the unit board are drawn and the map has drawn its whole first view (the first frame with every
+  source's tiles made: streets, names, units, incidents); warm server, ``--runs`` loads;
 - ``dispatch round trip``: on an incident just taken (through the API, as intake would), the
   click on the top recommended unit to the assignment stored (the POST's answer) and the queue
   updated (the incident's badge reads "dispatched"), timed in the page with ``performance.now()``;

@@ -11,7 +11,7 @@
 (function () {
   const { t, api, esc } = window.PA;
   const CMD = window.CMD;
-  const map = CMD.map;
+  let map = null; // CMD.map, made once the boundaries are in
   const panel = document.getElementById("cov-panel");
   const box = () => document.querySelector('input[data-layer="coverage"]');
   const cov = { cells: null, data: null, loading: null, again: false, seq: 0, lastUnits: new Map() };
@@ -32,6 +32,7 @@
 
   CMD.hooks.mapReady = CMD.hooks.mapReady || [];
   CMD.hooks.mapReady.push(() => {
+    map = CMD.map;
     for (const s of ["cov-cells", "cov-keyareas", "cov-moves", "cov-air"]) map.addSource(s, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
     map.addImage("moveup-arrow", arrowIcon());
     map.addLayer({ id: "cov-cells", type: "fill", source: "cov-cells", paint: { "fill-color": BAND_COLORS, "fill-opacity": ["match", ["get", "band"], 1, 0.06, 3, 0.16, 5, 0.3, 0.45], "fill-outline-color": "#ffffff00" } }, "roads-minor");

@@ -15,20 +15,32 @@
   // drawing: false until the first view is drawn in one go; fitted: the view fits the boundaries
   const state = { hours: 24, incidents: new Map(), history: new Map(), units: new Map(), stations: [], selected: null, tab: "open", subtypes: {}, classes: {}, drawing: false, fitted: false };
 
-  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
-    container: "map",
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
-    center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
-    fadeDuration: 0, // labels appear at once: no fade frames to draw before the map is idle
-    // no glyph server: with no "glyphs" in the style MapLibre draws every label locally (TinySDF
-    // on a canvas) in the fonts of the dispatcher's own machine; offline, nothing fetched
-    localIdeographFontFamily: CJK_FONTS,
-  });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
-  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
-  window.pinganMap = map;
+  /* the map is made once the boundaries are in hand (its first view fitted to them at once), and
+     its sources are added once every first-view layer has arrived, each with its data: in a
+     software-rendered WebGL every frame costs, so no frame is drawn with empty or partial
+     sources and nothing is uploaded twice */
+  let map = null;
+  const pending = {};  // source → data that arrived before the sources were added
+  const put = (source, data) => { const src = map && map.getSource(source); if (src) src.setData(data); else pending[source] = data; };
+  function makeMap(box) {
+    map = new maplibregl.Map({ locale: window.PA.mapLocale,
+      container: "map",
+      style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
+      center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
+      bounds: box ? [[box[0], box[1]], [box[2], box[3]]] : undefined, fitBoundsOptions: { padding: 30 },
+      fadeDuration: 0, // labels appear at once: no fade frames to draw before the map is idle
+      // no glyph server: with no "glyphs" in the style MapLibre draws every label locally (TinySDF
+      // on a canvas) in the fonts of the dispatcher's own machine; offline, nothing fetched
+      localIdeographFontFamily: CJK_FONTS,
+    });
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
+    map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    window.pinganMap = CMD.map = map;
+    state.fitted = true;
+    state.mapLoaded = new Promise((resolve) => map.once("load", resolve));
+  }
 
-  const CMD = { state, map, OPEN, UNIT_COLORS, hooks: {}, unitListeners: [] };
+  const CMD = { state, map: null, OPEN, UNIT_COLORS, hooks: {}, unitListeners: [] };
   window.CMD = CMD;
   CMD.label = (i) => state.subtypes[i.subtype] ? (PA.lang === "en" ? state.subtypes[i.subtype].name_en : state.subtypes[i.subtype].name_zh) : i.subtype;
   CMD.named = (key, fallback) => { const v = t(key); return v === key ? fallback : v; };
@@ -53,42 +65,71 @@
     return g.getImageData(0, 0, n, n);
   }
 
+  /* While the first view's tiles are made (in MapLibre's worker, one source after another), a
+     frame is drawn only when it can show them all: each frame costs a software-rendered WebGL
+     draw and a read-back of the whole canvas, and one drawn as each tile arrives would draw the
+     map again and again, half done. So a frame waits until every source has its data indexed
+     and every tile asked for is made (the frame after the indexing asks for the tiles); the
+     hold ends once the first view is drawn (idle), or after 4 s whatever happens. */
+  function holdPartialFrames() {
+    const own = map.triggerRepaint.bind(map);
+    let asked = false, ids = null; // the sources, once they are all added
+    const partial = () => !ids || !(map.areTilesLoaded() && ids.every((id) => map.getSource(id).loaded()));
+    map.triggerRepaint = () => { if (partial()) asked = true; else { asked = false; own(); } };
+    const check = () => { if (asked && !partial()) { asked = false; own(); } };
+    const stop = () => { clearTimeout(timer); map.off("sourcedata", check); delete map.triggerRepaint; if (asked) own(); };
+    const timer = setTimeout(stop, 4000);
+    map.on("sourcedata", check);
+    map.once("idle", stop);
+    return (sourceIds) => { ids = sourceIds; check(); };
+  }
+
+  const THIN = ["roads", "units", "incidents", "incidents-open", "routes", "pin"];
+  const SOURCES = ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "incidents-open", "routes", "pin", "road-labels", "premises"];
   function addSources() {
     for (const [status, color] of Object.entries(UNIT_COLORS)) map.addImage("unit-" + status, unitIcon(color));
-    for (const s of ["roads", "districts", "stations", "communities", "cells", "keyareas", "units", "cameras", "incidents", "incidents-open", "routes", "pin", "road-labels", "premises"]) {
-      map.addSource(s, { type: "geojson", data: empty() });
+    for (const s of SOURCES) {
+      // points and road lines need little of the tile's neighbours (the widest mark is 13 px):
+      // a 32 px buffer instead of 128 cuts the features copied into every tile at city zoom
+      const buffer = THIN.includes(s) ? { buffer: 32 } : {};
+      map.addSource(s, Object.assign({ type: "geojson", data: pending[s] || empty() }, buffer));
+      delete pending[s];
     }
+    // each layer made with the visibility its box asks for: nothing changes after the first frame
+    const shown = {};
+    for (const [key, ids] of Object.entries(LAYERS)) for (const id of ids) shown[id] = visible(key);
+    const layer = (def, before) => map.addLayer(Object.assign(def, { layout: Object.assign({ visibility: shown[def.id] === false ? "none" : "visible" }, def.layout) }), before);
     const roadColor = ["match", ["get", "road_class"], ["motorway", "motorway_link", "trunk"], "#e0a030", ["primary", "secondary"], "#ffffff", "#fbfcfd"];
     const major = ["motorway", "motorway_link", "trunk", "primary", "secondary"];
     // opaque (the former 0.9 opacity mixed with the background beforehand): drawn in the opaque
     // pass, with no blending of the whole map in every frame
-    map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#e0e8f3", 1, "#e6efe5", 2, "#f0e9de", 3, "#e9e2ef", "#e4edf0"] } });
-    map.addLayer({ id: "roads-minor", type: "line", source: "roads", minzoom: 13, filter: ["!", ["in", ["get", "road_class"], ["literal", major]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 4] } });
-    map.addLayer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", major]], paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "road_class"], ["motorway", "trunk"], 2.2, 1], 16, ["match", ["get", "road_class"], ["motorway", "trunk"], 9, 6]] } });
-    map.addLayer({ id: "cells-line", type: "line", source: "cells", minzoom: 14, paint: { "line-color": "#7a8aa8", "line-width": 0.5, "line-dasharray": [2, 2] } });
-    map.addLayer({ id: "communities-line", type: "line", source: "communities", minzoom: 12.5, paint: { "line-color": "#5a6e96", "line-width": 0.9 } });
-    map.addLayer({ id: "stations-line", type: "line", source: "stations", paint: { "line-color": "#24458a", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.8, 15, 2] } });
-    map.addLayer({ id: "districts-line", type: "line", source: "districts", paint: { "line-color": "#0b3d91", "line-width": 2.2 } });
-    map.addLayer({ id: "keyareas-fill", type: "fill", source: "keyareas", paint: { "fill-color": "#c62828", "fill-opacity": 0.12 } });
-    map.addLayer({ id: "keyareas-line", type: "line", source: "keyareas", paint: { "line-color": "#c62828", "line-width": 1.2 } });
-    map.addLayer({ id: "cameras", type: "circle", source: "cameras", minzoom: 13.5, paint: { "circle-radius": 2.5, "circle-color": "#455a64", "circle-opacity": 0.7 } });
-    map.addLayer({ id: "routes", type: "line", source: "routes", paint: { "line-color": ["match", ["get", "kind"], "assigned", "#c62828", "#5c7cba"], "line-width": ["match", ["get", "kind"], "assigned", 4, 2], "line-opacity": 0.85, "line-dasharray": ["match", ["get", "kind"], "assigned", ["literal", [1, 0]], ["literal", [2, 1]]] } });
+    layer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#e0e8f3", 1, "#e6efe5", 2, "#f0e9de", 3, "#e9e2ef", "#e4edf0"] } });
+    layer({ id: "roads-minor", type: "line", source: "roads", minzoom: 13, filter: ["!", ["in", ["get", "road_class"], ["literal", major]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 4] } });
+    layer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", major]], paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "road_class"], ["motorway", "trunk"], 2.2, 1], 16, ["match", ["get", "road_class"], ["motorway", "trunk"], 9, 6]] } });
+    layer({ id: "cells-line", type: "line", source: "cells", minzoom: 14, paint: { "line-color": "#7a8aa8", "line-width": 0.5, "line-dasharray": [2, 2] } });
+    layer({ id: "communities-line", type: "line", source: "communities", minzoom: 12.5, paint: { "line-color": "#5a6e96", "line-width": 0.9 } });
+    layer({ id: "stations-line", type: "line", source: "stations", paint: { "line-color": "#24458a", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.8, 15, 2] } });
+    layer({ id: "districts-line", type: "line", source: "districts", paint: { "line-color": "#0b3d91", "line-width": 2.2 } });
+    layer({ id: "keyareas-fill", type: "fill", source: "keyareas", paint: { "fill-color": "#c62828", "fill-opacity": 0.12 } });
+    layer({ id: "keyareas-line", type: "line", source: "keyareas", paint: { "line-color": "#c62828", "line-width": 1.2 } });
+    layer({ id: "cameras", type: "circle", source: "cameras", minzoom: 13.5, paint: { "circle-radius": 2.5, "circle-color": "#455a64", "circle-opacity": 0.7 } });
+    layer({ id: "routes", type: "line", source: "routes", paint: { "line-color": ["match", ["get", "kind"], "assigned", "#c62828", "#5c7cba"], "line-width": ["match", ["get", "kind"], "assigned", 4, 2], "line-opacity": 0.85, "line-dasharray": ["match", ["get", "kind"], "assigned", ["literal", [1, 0]], ["literal", [2, 1]]] } });
     const klassColor = ["match", ["get", "klass"], "criminal", CLASS_COLORS.criminal, "public_order", CLASS_COLORS.public_order, "traffic", CLASS_COLORS.traffic, "fire", CLASS_COLORS.fire, "dispute", CLASS_COLORS.dispute, "assistance", CLASS_COLORS.assistance, CLASS_COLORS.other];
-    map.addLayer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2, 16, 5], "circle-color": klassColor, "circle-opacity": 0.55 } });
-    map.addLayer({ id: "incidents-open", type: "circle", source: "incidents-open", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 5, 16, 10], "circle-color": klassColor, "circle-opacity": 0.95, "circle-stroke-color": ["case", ["get", "sel"], "#0b3d91", "#ffffff"], "circle-stroke-width": ["case", ["get", "sel"], 3, 1.5] } });
-    map.addLayer({ id: "units", type: "symbol", source: "units", layout: { "icon-image": ["concat", "unit-", ["get", "status"]], "icon-allow-overlap": true, "icon-size": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 16, 1.1] } });
+    layer({ id: "incidents", type: "circle", source: "incidents", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2, 16, 5], "circle-color": klassColor, "circle-opacity": 0.55 } });
+    layer({ id: "incidents-open", type: "circle", source: "incidents-open", paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 5, 16, 10], "circle-color": klassColor, "circle-opacity": 0.95, "circle-stroke-color": ["case", ["get", "sel"], "#0b3d91", "#ffffff"], "circle-stroke-width": ["case", ["get", "sel"], 3, 1.5] } });
+    layer({ id: "units", type: "symbol", source: "units", layout: { "icon-image": ["concat", "unit-", ["get", "status"]], "icon-allow-overlap": true, "icon-size": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 16, 1.1] } });
     // names: streets along their lines, places (districts, stations, communities, key areas, premises)
     const nameOf = PA.lang === "en" ? ["coalesce", ["get", "name_en"], ["get", "name_zh"], ["get", "name"]] : ["coalesce", ["get", "name_zh"], ["get", "name"]];
     const font = ["Noto Sans", "sans-serif"];
     const halo = { "text-halo-color": "#ffffff", "text-halo-width": 1.6 };
-    map.addLayer({ id: "road-labels", type: "symbol", source: "road-labels", layout: { "symbol-placement": "line", "text-field": ["get", "name"], "text-font": font, "text-size": ["interpolate", ["linear"], ["zoom"], 12, 10, 17, 14], "symbol-spacing": 320, "text-max-angle": 35, "symbol-sort-key": ["get", "rank"] }, paint: Object.assign({ "text-color": "#3c4658" }, halo) }, "cells-line");
-    map.addLayer({ id: "district-labels", type: "symbol", source: "districts", maxzoom: 12.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 14, "text-allow-overlap": false }, paint: Object.assign({ "text-color": "#0b3d91" }, halo) });
-    map.addLayer({ id: "station-labels", type: "symbol", source: "stations", minzoom: 11.5, maxzoom: 14.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 12 }, paint: Object.assign({ "text-color": "#24458a" }, halo) });
-    map.addLayer({ id: "community-labels", type: "symbol", source: "communities", minzoom: 13.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 11 }, paint: Object.assign({ "text-color": "#5a6e96" }, halo) });
-    map.addLayer({ id: "keyarea-labels", type: "symbol", source: "keyareas", minzoom: 13, layout: { "text-field": nameOf, "text-font": font, "text-size": 11 }, paint: Object.assign({ "text-color": "#9b1c1c" }, halo) });
-    map.addLayer({ id: "premises-dots", type: "circle", source: "premises", minzoom: 15, paint: { "circle-radius": 2.5, "circle-color": "#6d4c41", "circle-stroke-color": "#ffffff", "circle-stroke-width": 1 } });
-    map.addLayer({ id: "premises-labels", type: "symbol", source: "premises", minzoom: 15, layout: { "text-field": nameOf, "text-font": font, "text-size": 10.5, "text-offset": [0, 0.9], "text-anchor": "top", "text-optional": true }, paint: Object.assign({ "text-color": "#5d4037" }, halo) });
-    map.addLayer({ id: "pin", type: "circle", source: "pin", paint: { "circle-radius": 9, "circle-color": "#f5c518", "circle-stroke-color": "#0b3d91", "circle-stroke-width": 3 } });
+    layer({ id: "road-labels", type: "symbol", source: "road-labels", layout: { "symbol-placement": "line", "text-field": ["get", "name"], "text-font": font, "text-size": ["interpolate", ["linear"], ["zoom"], 12, 10, 17, 14], "symbol-spacing": 320, "text-max-angle": 35, "symbol-sort-key": ["get", "rank"] }, paint: Object.assign({ "text-color": "#3c4658" }, halo) }, "cells-line");
+    layer({ id: "district-labels", type: "symbol", source: "districts", maxzoom: 12.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 14, "text-allow-overlap": false }, paint: Object.assign({ "text-color": "#0b3d91" }, halo) });
+    layer({ id: "station-labels", type: "symbol", source: "stations", minzoom: 11.5, maxzoom: 14.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 12 }, paint: Object.assign({ "text-color": "#24458a" }, halo) });
+    layer({ id: "community-labels", type: "symbol", source: "communities", minzoom: 13.5, layout: { "text-field": nameOf, "text-font": font, "text-size": 11 }, paint: Object.assign({ "text-color": "#5a6e96" }, halo) });
+    layer({ id: "keyarea-labels", type: "symbol", source: "keyareas", minzoom: 13, layout: { "text-field": nameOf, "text-font": font, "text-size": 11 }, paint: Object.assign({ "text-color": "#9b1c1c" }, halo) });
+    layer({ id: "premises-dots", type: "circle", source: "premises", minzoom: 15, paint: { "circle-radius": 2.5, "circle-color": "#6d4c41", "circle-stroke-color": "#ffffff", "circle-stroke-width": 1 } });
+    layer({ id: "premises-labels", type: "symbol", source: "premises", minzoom: 15, layout: { "text-field": nameOf, "text-font": font, "text-size": 10.5, "text-offset": [0, 0.9], "text-anchor": "top", "text-optional": true }, paint: Object.assign({ "text-color": "#5d4037" }, halo) });
+    layer({ id: "pin", type: "circle", source: "pin", paint: { "circle-radius": 9, "circle-color": "#f5c518", "circle-stroke-color": "#0b3d91", "circle-stroke-width": 3 } });
   }
 
   async function ogc(collection, params) {
@@ -102,21 +143,17 @@
   async function lean(path, params) {
     try { return await api("/api/v1/map/" + path + (params ? "?" + new URLSearchParams(params) : "")); } catch (e) { return empty(); }
   }
-  /* the first view: boundaries fitted, then drawn in one go with everything else */
+  /* the first view: the boundaries, the map made fitted to them, drawn with everything else */
   async function loadStatic() {
     const [districts, stations, keyareas] = await Promise.all([lean("areas/districts"), lean("areas/stations"), lean("areas/key-areas")]);
     state.keyareas = keyareas;
     const dsel = document.getElementById("f-district");
     const dname = (f) => PA.lang === "en" ? (f.properties.name_en || f.properties.name_zh) : f.properties.name_zh;
     dsel.innerHTML = districts.features.map((f) => `<option value="${f.id}">${esc(dname(f))}</option>`).join("");
-    const box = (districts.features.length ? districts : stations).bbox;
-    if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 30, duration: 0 });
-    state.fitted = true;
-    return () => {
-      map.getSource("districts").setData(districts);
-      map.getSource("stations").setData(stations);
-      map.getSource("keyareas").setData(keyareas);
-    };
+    makeMap((districts.features.length ? districts : stations).bbox);
+    put("districts", districts);
+    put("stations", stations);
+    put("keyareas", keyareas);
   }
 
   let viewTimer = null;
@@ -126,9 +163,9 @@
   function viewJobs() {
     const z = map.getZoom(), bbox = bboxParam();
     const jobs = [];
-    if (z >= 12.5 && (visible("communities") || (visible("labels") && z >= 13.5))) jobs.push(lean("areas/communities", { bbox }).then((d) => () => map.getSource("communities").setData(d)));
-    if (z >= 14 && visible("cells")) jobs.push(lean("areas/grid-cells", { bbox }).then((d) => () => map.getSource("cells").setData(d)));
-    if (z >= 13.5 && visible("cameras")) jobs.push(ogc("cameras", { bbox }).then((d) => () => map.getSource("cameras").setData(d)));
+    if (z >= 12.5 && (visible("communities") || (visible("labels") && z >= 13.5))) jobs.push(lean("areas/communities", { bbox }).then((d) => () => put("communities", d)));
+    if (z >= 14 && visible("cells")) jobs.push(lean("areas/grid-cells", { bbox }).then((d) => () => put("cells", d)));
+    if (z >= 13.5 && visible("cameras")) jobs.push(ogc("cameras", { bbox }).then((d) => () => put("cameras", d)));
     const hasRoads = (document.getElementById("detail") || { dataset: {} }).dataset.roads === "1";
     // roads and street names for a padded box: a resize or a small pan asks nothing; the box
     // is marked fetched when asked for, so a view change while it loads does not ask twice
@@ -139,11 +176,11 @@
       const box = { bucket, w: view.getWest() - dx, s: view.getSouth() - dy, e: view.getEast() + dx, n: view.getNorth() + dy };
       const padded = [box.w, box.s, box.e, box.n].map((v) => v.toFixed(5)).join(",");
       fetched[key] = box;
-      jobs.push(api(url + "?" + new URLSearchParams({ bbox: padded, zoom: bucket.toFixed(1) })).then((d) => () => map.getSource(source).setData(d)).catch(() => { if (fetched[key] === box) delete fetched[key]; return () => {}; }));
+      jobs.push(api(url + "?" + new URLSearchParams({ bbox: padded, zoom: bucket.toFixed(1) })).then((d) => () => put(source, d)).catch(() => { if (fetched[key] === box) delete fetched[key]; return () => {}; }));
     };
     if (hasRoads && visible("roads")) roadsJob("roads", "/api/v1/map/roads", "roads", Math.floor(z));
     if (hasRoads && visible("labels")) roadsJob("labels", "/api/v1/map/road-labels", "road-labels", Math.floor(z * 2) / 2);
-    if (z >= 15 && visible("labels")) jobs.push(ogc("premises", { bbox, limit: 2000 }).then((d) => () => map.getSource("premises").setData(d)));
+    if (z >= 15 && visible("labels")) jobs.push(ogc("premises", { bbox, limit: 2000 }).then((d) => () => put("premises", d)));
     return jobs;
   }
   function loadView() {
@@ -158,9 +195,9 @@
   function drawIncidents() {
     if (!state.drawing) return;
     const open = [...state.incidents.values()].filter((i) => OPEN.includes(i.state));
-    map.getSource("incidents-open").setData({ type: "FeatureCollection", features: open.map((i) => point(i, { id: i.id, klass: i.klass, sel: i.id === state.selected })) });
+    put("incidents-open", { type: "FeatureCollection", features: open.map((i) => point(i, { id: i.id, klass: i.klass, sel: i.id === state.selected })) });
     const hist = [...state.history.values()].filter((i) => !state.incidents.has(i.id) || !OPEN.includes(state.incidents.get(i.id).state));
-    map.getSource("incidents").setData({ type: "FeatureCollection", features: hist.map((i) => point(i, { id: i.id, klass: i.klass })) });
+    put("incidents", { type: "FeatureCollection", features: hist.map((i) => point(i, { id: i.id, klass: i.klass })) });
   }
   CMD.drawIncidents = drawIncidents;
 
@@ -286,7 +323,7 @@
   function drawUnits() {
     if (!state.drawing) return;
     const feats = [...state.units.values()].filter((u) => u.lon != null && u.kind !== "drone_base").map((u) => point(u, { id: u.id, status: u.status, code: u.code, name: u.name, kind: u.kind }));
-    map.getSource("units").setData({ type: "FeatureCollection", features: feats });
+    put("units", { type: "FeatureCollection", features: feats });
   }
   async function loadBoard() {
     const board = await api("/api/v1/dispatch/board");
@@ -427,11 +464,7 @@
     map.on("moveend", loadView);
   }
 
-  map.on("load", async () => {
-    addSources();
-    for (const f of CMD.hooks.mapReady || []) f();
-    legend();
-    wire();
+  (async () => {
     const taxonomy = api("/api/v1/taxonomy").then((tax) => {
       for (const s of tax.subtypes) state.subtypes[s.code] = s;
       for (const c of tax.classes) state.classes[c.code] = c;
@@ -439,19 +472,32 @@
       for (const c of tax.classes) sel.insertAdjacentHTML("beforeend", `<option value="${esc(c.code)}">${esc(PA.lang === "en" ? c.name_en : c.name_zh)}</option>`);
       if (CMD.hooks.taxonomy) CMD.hooks.taxonomy(tax);
     }).catch(() => { /* names fall back to codes */ });
-    // everything asked for at once (the roads as soon as the boundaries' box fits the view),
-    // then drawn in one go: in a software-rendered WebGL every frame costs, and each layer
-    // arriving on its own would draw the whole map again
-    const statics = loadStatic().then(async (draw) => [draw, ...(await Promise.all(viewJobs()))]);
-    const [, draws, drawHistory] = await Promise.all([taxonomy, statics, fetchHistory(), loadOpen(), loadBoard(), loadMine()]);
-    state.drawing = true;
+    // everything asked for at once (the roads and street names as soon as the map, fitted to
+    // the boundaries, knows its view); the queue and the board are drawn as their data come
+    const statics = loadStatic().then(() => Promise.all(viewJobs()));
+    const mapLoaded = statics.then(() => state.mapLoaded);
+    const [, draws, drawHistory] = await Promise.all([taxonomy, statics, fetchHistory(), loadOpen(), loadBoard(), loadMine(), mapLoaded]);
     for (const draw of draws) draw();
     drawHistory();
+    state.drawing = true;
+    drawIncidents();
     drawUnits();
+    // then the sources, each with its data, and every layer at once: the first frame with
+    // content is the whole first view
+    const added = holdPartialFrames();
+    addSources();
+    for (const f of CMD.hooks.mapReady || []) f();
+    added(Object.keys(map.getStyle().sources));
+    legend();
+    wire();
     renderQueue();
     live();
     setInterval(tick, 1000);
-    map.once("idle", () => { document.body.dataset.ready = "1"; });
-    map.triggerRepaint();
-  });
+    // ready with the first frame that draws the whole first view: every source indexed, every
+    // tile made and drawn, the labels placed (fadeDuration 0 places them all in that frame).
+    // MapLibre then draws the same picture once more before "idle" (it marks a placement
+    // stale whenever new symbol tiles came in); that frame is not waited for
+    const drawn = () => { if (map.loaded()) { map.off("render", drawn); document.body.dataset.ready = "1"; } };
+    map.on("render", drawn);
+  })();
 })();
