@@ -205,12 +205,16 @@ def _whole_days(
     session: Session, points: list[tuple[float, float]], midnight: dt.datetime
 ) -> dict[tuple[float, float], int]:
     """Incidents within 100 m of each point in the 365 local days before ``midnight``, by
-    point. Kept per database, day and number of incidents in those days (a back-dated import
-    shows at once); a point not kept yet (a new hazard) counts every hazard again."""
+    point. Kept per database, day, and number and least and greatest id of the incidents of
+    those days (a back-dated import shows at once); a point not kept yet (a new hazard) counts
+    every hazard again. An incident moved within those days shows the next day."""
     start = midnight - dt.timedelta(days=TOUCH_WINDOW_DAYS)
     window = (Incident.reported_at >= start, Incident.reported_at < midnight)
-    n = int(session.scalar(select(func.count()).select_from(Incident).where(*window)) or 0)
-    key = (str(session.get_bind().engine.url), midnight, n)
+    # which incidents the days hold, from the reported_at index alone: their number and ids
+    n, lo, hi = session.execute(
+        select(func.count(), func.min(Incident.id), func.max(Incident.id)).where(*window)
+    ).one()
+    key = (str(session.get_bind().engine.url), midnight, n, lo, hi)
     with _WHOLE_DAYS_LOCK:
         kept = _WHOLE_DAYS.get(key)
     if kept is not None and all(pt in kept for pt in points):
