@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -114,10 +115,12 @@ def _incident(session: Session, code: str, lon: float, lat: float, at: dt.dateti
 
 
 def test_touching_counts_kept_for_the_day_and_today_read_fresh(
-    session: Session, schools: Schools
+    session: Session, schools: Schools, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The whole days' counts are kept; today's incidents and a back-dated import show at once,
-    and the answer equals counting every incident of the window (the former query)."""
+    """The whole days' counts are kept; today's incidents show at once, a back-dated import
+    once the kept days are looked at again (here at once), and the answer equals counting
+    every incident of the window (the former query)."""
+    monkeypatch.setattr(hazards, "WHOLE_DAYS_CHECK_S", 0.0)
     h = session.query(Hazard).filter_by(code="HZ-1").one()
     now = utcnow()
     assert hazards.incidents_touching(session, [h], now=now) == [6]
