@@ -230,8 +230,8 @@ def main() -> int:
                     for _ in range(args.runs):
                         t, g = _load(page, base + path, args.timeout)
                         ready[(path, role)].append(t)
-                        for route, ms in g:
-                            gets[route].append(ms)
+                        for route, dur in g:
+                            gets[route].append(dur)
                         if t >= args.timeout:
                             timeouts.append(f"{path} {role}")
                             break
