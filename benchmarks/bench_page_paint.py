@@ -81,7 +81,8 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    for _ in range(300):
+    deadline = time.monotonic() + 180  # a loaded 2-core machine imports slowly
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc

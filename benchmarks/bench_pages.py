@@ -16,8 +16,11 @@ a filter change on ``/analysis`` (another class, then apply) redrawn in ≤ 1 s 
 table of ``docs/benchmarks.md``.
 
 Run: ``.venv/bin/python benchmarks/bench_pages.py [--data-dir pingan-data] [--runs 5]
-[--pages /command,/analysis]``; on PostgreSQL with ``PINGAN_DATABASE_URL`` set as for the
-server.
+[--pages /command,/analysis] [--roles admin] [--pg postgresql+psycopg://…/pages_demo]``
+(``--pg`` serves that database instead of the data directory's SQLite file; the same as
+``PINGAN_DATABASE_URL``). One line per page and role is printed as it is measured. A load that
+is not ready within ``--timeout`` seconds (default 60) is counted as that many seconds and the
+page's remaining runs are skipped, so a broken page cannot hold the whole run.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -56,9 +60,13 @@ USERS = {"admin": ("bench_admin", "admin"), "station_chief": ("bench_chief", "st
 PASSWORD = "bench-pages-Pass-1"
 BUDGET_MEDIAN_S, BUDGET_P95_S, BUDGET_GET_P95_MS, BUDGET_REDRAW_S = 1.5, 2.0, 300.0, 1.0
 
-GETS_JS = """() => performance.getEntriesByType('resource')
-  .filter((e) => e.name.includes('/api/') && e.initiatorType !== 'navigation')
-  .map((e) => [new URL(e.name).pathname, e.duration])"""
+# the GETs of the page, after a short settle so that lazy panels begun at ready are counted too
+GETS_JS = """async () => {
+  await new Promise((ok) => setTimeout(ok, 300));
+  return performance.getEntriesByType('resource')
+    .filter((e) => e.name.includes('/api/') && e.initiatorType !== 'navigation')
+    .map((e) => [new URL(e.name).pathname, e.duration]);
+}"""
 
 
 def _p95(values: list[float]) -> float:
@@ -92,9 +100,16 @@ def _ensure_users(env: dict[str, str]) -> None:
         subprocess.run(cmd, env=env, check=True, capture_output=True)
 
 
-def _load(page, url: str) -> tuple[float, list[tuple[str, float]]]:  # type: ignore[no-untyped-def]
-    page.goto(url, timeout=300_000)  # a page that computes on the request can be slow
-    page.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
+def _load(page, url: str, timeout_s: float) -> tuple[float, list[tuple[str, float]]]:  # type: ignore[no-untyped-def]
+    """Seconds from navigation start to ready and the page's GETs; ``timeout_s`` (and no
+    GETs) when the page is not ready by then."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.goto(url, timeout=timeout_s * 1000, wait_until="commit")
+        page.wait_for_selector('body[data-ready="1"]', timeout=timeout_s * 1000, state="attached")
+    except PlaywrightTimeout:
+        return timeout_s, []
     ready_ms = page.evaluate("() => performance.now()")
     return ready_ms / 1000.0, [(p, d) for p, d in page.evaluate(GETS_JS)]
 
@@ -146,11 +161,18 @@ def compare(before: Path, after: Path) -> str:
     return "\n".join(out)
 
 
+def _progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", default="pingan-data")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--pages", default=",".join(PAGES))
+    ap.add_argument("--roles", default=",".join(USERS), help="admin,station_chief")
+    ap.add_argument("--pg", default="", help="serve this PostgreSQL URL (PINGAN_DATABASE_URL)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds a load may take")
     ap.add_argument("--json", default="", help="write the figures to this file")
     ap.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="print a table")
     args = ap.parse_args()
@@ -158,23 +180,33 @@ def main() -> int:
         print(compare(Path(args.compare[0]), Path(args.compare[1])))
         return 0
     data = Path(args.data_dir).resolve()
-    if not (data / "pingan.db").exists() and not os.environ.get("PINGAN_DATABASE_URL"):
+    env = dict(os.environ) | {"PINGAN_DATA_DIR": str(data)}
+    if args.pg:
+        env["PINGAN_DATABASE_URL"] = args.pg
+    if not (data / "pingan.db").exists() and not env.get("PINGAN_DATABASE_URL"):
         print(f"SKIP: no demo database in {data} (run `pingan demo --no-serve` first)")
         return 0
+    roles = [r for r in args.roles.split(",") if r]
+    unknown = [r for r in roles if r not in USERS]
+    if unknown:
+        raise SystemExit(f"--roles: unknown {unknown}; known: {', '.join(USERS)}")
     from playwright.sync_api import sync_playwright
 
-    env = os.environ | {"PINGAN_DATA_DIR": str(data)}
+    t_start = time.monotonic()
     _ensure_users(env)
     port = free_port()
     proc = _serve(env, port, Path("/tmp/bench_pages.log"))
+    _progress(f"server up in {time.monotonic() - t_start:.1f} s (users checked, port {port})")
     base = f"http://127.0.0.1:{port}"
     pages = [p for p in args.pages.split(",") if p]
     ready: dict[tuple[str, str], list[float]] = defaultdict(list)
     gets: dict[str, list[float]] = defaultdict(list)
+    timeouts: list[str] = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for role, (user, _role) in USERS.items():
+            for role in roles:
+                user = USERS[role][0]
                 ctx = browser.new_context(viewport={"width": 1400, "height": 860})
                 page = ctx.new_page()
                 for _ in range(args.runs):  # the reference: the sign-in page
@@ -187,22 +219,44 @@ def main() -> int:
                 page.fill("#password", PASSWORD)
                 page.click("#login-submit")
                 page.wait_for_load_state()
-                for path in pages:
-                    _load(page, base + path)  # warm
+                for i, path in enumerate(pages, 1):
+                    t0 = time.monotonic()
+                    warm, _ = _load(page, base + path, args.timeout)  # warm
+                    if warm >= args.timeout:
+                        timeouts.append(f"{path} {role}")
+                        ready[(path, role)].append(warm)
+                        _progress(f"[{role} {i}/{len(pages)}] {path}: TIMEOUT warming")
+                        continue
                     for _ in range(args.runs):
-                        t, g = _load(page, base + path)
+                        t, g = _load(page, base + path, args.timeout)
                         ready[(path, role)].append(t)
-                        for route, ms in g:
-                            gets[route].append(ms)
+                        for route, dur in g:
+                            gets[route].append(dur)
+                        if t >= args.timeout:
+                            timeouts.append(f"{path} {role}")
+                            break
+                    ts = ready[(path, role)]
+                    line = (
+                        f"[{role} {i}/{len(pages)}] {path}: warm {warm:.2f} s, median"
+                        f" {statistics.median(ts):.2f} s, p95 {_p95(ts):.2f} s"
+                    )
                     if path == "/analysis":
                         _redraw(page, 1)  # warm
                         ready[("/analysis redraw", role)] += _redraw(page, args.runs)
+                        line += (
+                            f", redraw {statistics.median(ready[('/analysis redraw', role)]):.2f} s"
+                        )
+                    _progress(line + f" ({time.monotonic() - t0:.0f} s)")
                 ctx.close()
             browser.close()
     finally:
         proc.terminate()
         proc.wait(10)
-    print(f"pages on {data} ({args.runs} runs each, warm server; seconds to ready)")
+    load = os.getloadavg()
+    _progress(f"measured in {time.monotonic() - t_start:.0f} s; load average {load[0]:.1f}")
+    where = env.get("PINGAN_DATABASE_URL") or data
+    print(f"pages on {where} ({args.runs} runs each, warm server; seconds to ready)")
+    print(f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(f"{'page':<22} {'role':<14} {'median':>7} {'p95':>7} {'/ login':>8}")
     ok = True
     for (path, role), ts in ready.items():
@@ -217,6 +271,9 @@ def main() -> int:
     for route, ms in sorted(gets.items(), key=lambda kv: -_p95(kv[1])):
         print(f"{route[:58]:<58} {len(ms):>4} {_p95(ms):>8.1f}")
         ok &= _p95(ms) <= BUDGET_GET_P95_MS
+    if timeouts:
+        ok = False
+        print(f"\nnot ready within {args.timeout:.0f} s: {', '.join(timeouts)}")
     if args.json:
         import json
 
@@ -228,6 +285,7 @@ def main() -> int:
                         for (path, role), ts in ready.items()
                     },
                     "gets": {r: [len(ms), _p95(ms)] for r, ms in gets.items()},
+                    "load": load,
                 },
                 indent=1,
             )

@@ -75,7 +75,10 @@ def test_areas_endpoint_scope_and_errors(client: TestClient, city: SmallCity) ->
     assert sorted(f["properties"]["name_en"] for f in st["features"]) == sorted(
         s.name_en for s in city.stations
     )
-    assert set(st["features"][0]["properties"]) == {"name_zh", "name_en", "parent_id"}
+    assert set(st["features"][0]["properties"]) == {"name_zh", "name_en", "parent_id", "code"}
+    assert sorted(f["properties"]["code"] for f in st["features"]) == sorted(
+        s.code for s in city.stations
+    )
     assert len(st["bbox"]) == 4
     # a station chief sees his own station's cells only
     chief = auth(city.tokens["chief0"])

@@ -265,6 +265,20 @@ def test_ogc_coverage_collections(client: TestClient, city: SmallCity, cov: Cove
         "/api/v1/ogc/collections/coverage-cells/items", params={"bbox": bbox}, headers=h
     ).json()
     assert 0 < inside["numberMatched"] < len(city.cells)
+    # a page of the cached cells is encoded once and kept: the same answer again, equal to the
+    # features oriented and encoded on the request (a bbox around everything takes that path)
+    again = client.get(
+        "/api/v1/ogc/collections/coverage-cells/items", params={"limit": 5}, headers=h
+    ).json()
+    assert again["features"] == cells["features"]
+    everything = client.get(
+        "/api/v1/ogc/collections/coverage-cells/items",
+        params={"limit": 5, "bbox": "-180,-90,180,90"},
+        headers=h,
+    ).json()
+    assert everything["features"] == cells["features"]
+    ring = cells["features"][0]["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) >= 4  # the outline left out collinear vertices only
 
 
 def test_openapi_has_stable_operation_ids(client: TestClient) -> None:

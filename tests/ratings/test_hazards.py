@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor
+from pingan.incidents.models import Incident
+from pingan.ratings import hazards
 from pingan.ratings.flows import hazards_escalate_flow
 from pingan.ratings.models import Hazard
 from pingan.store.base import utcnow
@@ -87,3 +90,64 @@ def test_hazard_board(client: TestClient, session: Session, schools: Schools) ->
 def schools_hazard(session: Session) -> int:
     h = session.query(Hazard).filter_by(code="HZ-1").one()
     return h.id
+
+
+def _incident(session: Session, code: str, lon: float, lat: float, at: dt.datetime) -> None:
+    h = session.query(Hazard).filter_by(code="HZ-1").one()
+    session.add(
+        Incident(
+            code=code,
+            subtype="theft",
+            klass="criminal",
+            priority=2,
+            source="call_110",
+            state="new",
+            lon=lon,
+            lat=lat,
+            input_lon=lon,
+            input_lat=lat,
+            jurisdiction_id=h.jurisdiction_id,
+            jpath=h.jpath,
+            reported_at=at,
+        )
+    )
+    session.flush()
+
+
+def test_touching_counts_kept_for_the_day_and_today_read_fresh(
+    session: Session, schools: Schools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole days' counts are kept; today's incidents show at once, a back-dated import
+    once the kept days are looked at again (here at once), and the answer equals counting
+    every incident of the window (the former query)."""
+    monkeypatch.setattr(hazards, "WHOLE_DAYS_CHECK_S", 0.0)
+    h = session.query(Hazard).filter_by(code="HZ-1").one()
+    now = utcnow()
+    assert hazards.incidents_touching(session, [h], now=now) == [6]
+    # the six are 10-15 days old: kept; a call 50 m away this minute is read fresh
+    _incident(session, "JQ-NOW", h.lon + 50 / 111_000.0, h.lat, now)
+    assert hazards.incidents_touching(session, [h], now=now + dt.timedelta(seconds=1)) == [7]
+    # a back-dated import into the whole days changes their number: counted again
+    _incident(session, "JQ-BACK", h.lon, h.lat + 30 / 111_000.0, now - dt.timedelta(days=100))
+    got = hazards.incidents_touching(session, [h], now=now + dt.timedelta(seconds=2))
+    assert got == [8]
+    # 150 m away, or 400 days old: not touching
+    _incident(session, "JQ-FAR", h.lon + 150 / 111_000.0, h.lat, now)
+    _incident(session, "JQ-AGO", h.lon, h.lat, now - dt.timedelta(days=400))
+    assert hazards.incidents_touching(session, [h], now=now + dt.timedelta(seconds=3)) == [8]
+    # a hazard made today is counted on its first listing
+    new = Hazard(
+        code="HZ-NEW",
+        category="traffic",
+        title="新隐患",
+        lon=h.lon + 200 / 111_000.0,
+        lat=h.lat,
+        jurisdiction_id=h.jurisdiction_id,
+        jpath=h.jpath,
+    )
+    session.add(new)
+    session.flush()
+    assert hazards.incidents_touching(session, [h, new], now=now + dt.timedelta(seconds=4)) == [
+        8,
+        1,
+    ]

@@ -520,12 +520,48 @@ _CHUNK = 500
 among them, for 0.7 s under load); between chunks the other threads run."""
 
 
+class _Encoded(list[Any]):
+    """A page of features already encoded: ``text`` is the JSON array's inner text (the list
+    itself holds the features, for their count and the HTML page)."""
+
+    text: str = ""
+
+
+_ENCODED: OrderedDict[tuple[int, int, int], tuple[list[dict[str, Any]], _Encoded]] = OrderedDict()
+ENCODED_KEPT_MAX = 16
+
+
+def _encoded_page(every: list[dict[str, Any]], offset: int, limit: int) -> _Encoded:
+    """A page of a computed collection's features, polygons oriented and encoded as JSON; kept
+    for the very same list of features (the computed collections answer from their caches, and
+    encoding the 3,000 coverage cells took 0.16-0.2 s of the GIL a request under load)."""
+    key = (id(every), offset, limit)
+    with _CCW_LOCK:
+        hit = _ENCODED.get(key)
+        if hit is not None and hit[0] is every:
+            _ENCODED.move_to_end(key)
+            return hit[1]
+    page = _Encoded(
+        {**g, "geometry": ccw(g.get("geometry"))} for g in every[offset : offset + limit]
+    )
+    page.text = ",".join(_dumps(page[i : i + _CHUNK])[1:-1] for i in range(0, len(page), _CHUNK))
+    with _CCW_LOCK:  # the list is held, so its id is not reused while kept
+        _ENCODED[key] = (every, page)
+        while len(_ENCODED) > ENCODED_KEPT_MAX:
+            _ENCODED.popitem(last=False)
+    return page
+
+
 def _answer(
     request: Request, f: str | None, body: dict[str, Any], *, media_type: str = "application/json"
 ) -> Response:
     if f == "html":
         return HTMLResponse(ogc_html.page(body))
     features = body.get("features")
+    if isinstance(features, _Encoded):
+        rest = {k: v for k, v in body.items() if k != "features"}
+        text = _dumps(rest)[:-1] + ',"features":[' + features.text + "]}"
+        return Response(text.encode(), media_type=media_type)
     if not isinstance(features, list) or len(features) <= _CHUNK:
         return JSONResponse(body, media_type=media_type)
     rest = {k: v for k, v in body.items() if k != "features"}
@@ -744,7 +780,13 @@ def items(
         if box is not None:
             every = [g for g in every if _in_bbox(g, box)]
         matched = len(every)
-        feats = [{**g, "geometry": ccw(g.get("geometry"))} for g in every[offset : offset + limit]]
+        feats: list[dict[str, Any]]
+        if f != "html" and box is None:  # the same cached features: encoded once
+            feats = _encoded_page(every, offset, limit)
+        else:
+            feats = [
+                {**g, "geometry": ccw(g.get("geometry"))} for g in every[offset : offset + limit]
+            ]
         more = offset + len(feats) < matched
     else:
         only(request, ITEMS_PARAMS)

@@ -382,7 +382,8 @@ def load_area_rows(
 ) -> list[tuple[int, str, dict[str, Any]]]:
     """The areas of one map layer in the caller's scope as ``(id, GeoJSON text, properties)``,
     with only the properties the maps draw: names (and the parent, whose colour a district's
-    fill takes) for jurisdictions, names and the kind for key areas. ``layer`` is a key of
+    fill takes) for jurisdictions, also the code for districts and stations (the analysis
+    page's area filter), names and the kind for key areas. ``layer`` is a key of
     :data:`AREA_LAYERS` (the caller checks it)."""
     if layer == "key-areas":
         ka = session.execute(
@@ -393,7 +394,7 @@ def load_area_rows(
         return [(r[0], r[1], {"name_zh": r[2], "name_en": r[3], "kind": r[4]}) for r in ka]
     j = Jurisdiction
     rows = session.execute(
-        select(j.id, j.geometry, j.name_zh, j.name_en, j.parent_id)
+        select(j.id, j.geometry, j.name_zh, j.name_en, j.parent_id, j.code)
         .where(
             j.level == AREA_LAYERS[layer],
             j.geometry.is_not(None),
@@ -401,7 +402,11 @@ def load_area_rows(
         )
         .order_by(j.id)
     ).all()
-    props = ({"name_zh": r[2], "name_en": r[3], "parent_id": r[4]} for r in rows)
+    coded = layer in ("districts", "stations")  # a few dozen: not the thousands of cells
+    props = (
+        {"name_zh": r[2], "name_en": r[3], "parent_id": r[4]} | ({"code": r[5]} if coded else {})
+        for r in rows
+    )
     return [(r[0], r[1] or "", p) for r, p in zip(rows, props, strict=True)]
 
 

@@ -8,10 +8,15 @@ import datetime as dt
 import json
 import math
 import secrets
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -178,27 +183,90 @@ def list_hazards(
 def incidents_touching(
     session: Session, hazards: list[Hazard], *, now: dt.datetime | None = None
 ) -> list[int]:
-    """Incidents within 100 m of each hazard in the last 12 months (one sparse query)."""
+    """Incidents within 100 m of each hazard in the 365 whole local days before today and
+    today until ``now``. The whole days are counted once a day for every hazard of the
+    database and kept (:func:`_whole_days`); only today's incidents are read per call."""
     if not hazards:
         return []
     now = now or utcnow()
-    incs = session.execute(
+    midnight = dt.datetime.combine(
+        now.astimezone(LOCAL_TZ).date(), dt.time(0), tzinfo=LOCAL_TZ
+    ).astimezone(dt.UTC)
+    points = [(float(h.lon), float(h.lat)) for h in hazards]
+    past = _whole_days(session, points, midnight)
+    today = _count_near(session, points, midnight, now)
+    return [past[pt] + int(n) for pt, n in zip(points, today, strict=True)]
+
+
+WHOLE_DAYS_CHECK_S = 60.0
+_SEEN: dict[tuple[str, dt.datetime], tuple[float, tuple[Any, ...]]] = {}
+_WHOLE_DAYS: OrderedDict[tuple[Any, ...], dict[tuple[float, float], int]] = OrderedDict()
+_WHOLE_DAYS_LOCK = threading.Lock()
+
+
+def _whole_days(
+    session: Session, points: list[tuple[float, float]], midnight: dt.datetime
+) -> dict[tuple[float, float], int]:
+    """Incidents within 100 m of each point in the 365 local days before ``midnight``, by
+    point. Kept per database, day, and number and least and greatest id of the incidents of
+    those days, looked at again after :data:`WHOLE_DAYS_CHECK_S` (a back-dated import shows
+    within it); a point not kept yet (a new hazard) counts every hazard again. An incident
+    moved within those days shows the next day."""
+    start = midnight - dt.timedelta(days=TOUCH_WINDOW_DAYS)
+    window = (Incident.reported_at >= start, Incident.reported_at < midnight)
+    url = str(session.get_bind().engine.url)
+    with _WHOLE_DAYS_LOCK:
+        seen = _SEEN.get((url, midnight))
+    if seen is not None and time.monotonic() - seen[0] < WHOLE_DAYS_CHECK_S:
+        key = seen[1]
+    else:  # which incidents the days hold, from the reported_at index alone (0.1 s)
+        n, lo, hi = session.execute(
+            select(func.count(), func.min(Incident.id), func.max(Incident.id)).where(*window)
+        ).one()
+        key = (url, midnight, n, lo, hi)
+        with _WHOLE_DAYS_LOCK:
+            _SEEN[(url, midnight)] = (time.monotonic(), key)
+    with _WHOLE_DAYS_LOCK:
+        kept = _WHOLE_DAYS.get(key)
+    if kept is not None and all(pt in kept for pt in points):
+        return kept
+    every = {
+        (float(lon), float(lat)) for lon, lat in session.execute(select(Hazard.lon, Hazard.lat))
+    }
+    every.update(points)
+    todo = sorted(every)
+    counts = _count_near(session, todo, start, midnight)
+    kept = dict(zip(todo, (int(c) for c in counts), strict=True))
+    with _WHOLE_DAYS_LOCK:
+        _WHOLE_DAYS[key] = kept
+        while len(_WHOLE_DAYS) > 8:
+            _WHOLE_DAYS.popitem(last=False)
+        if len(_SEEN) > 64:
+            _SEEN.clear()
+    return kept
+
+
+def _count_near(
+    session: Session, points: list[tuple[float, float]], since: dt.datetime, until: dt.datetime
+) -> NDArray[np.int64]:
+    """Incidents reported in [since, until] within 100 m of each point (one sparse query)."""
+    rows = session.execute(
         select(Incident.lon, Incident.lat).where(
-            Incident.reported_at >= now - dt.timedelta(days=TOUCH_WINDOW_DAYS),
-            Incident.reported_at <= now,
+            Incident.reported_at >= since, Incident.reported_at <= until
         )
     ).all()
-    lon = np.array([h.lon for h in hazards])
-    lat = np.array([h.lat for h in hazards])
+    lon = np.array([p[0] for p in points])
+    lat = np.array([p[1] for p in points])
+    if not rows:
+        return np.zeros(len(points), dtype=np.int64)
     proj = LocalProjection.around(lon, lat)
     hx, hy = proj.forward(lon, lat)
-    if incs:
-        ix, iy = proj.forward(np.array([r.lon for r in incs]), np.array([r.lat for r in incs]))
-        inc_xy = np.column_stack([ix, iy])
-    else:
-        inc_xy = np.zeros((0, 2))
-    nb = neighbours(cKDTree(np.column_stack([hx, hy])), inc_xy, TOUCH_RADIUS_M, len(hazards))
-    return [int(c) for c in nb.count()]
+    inc = np.array(rows, dtype=float)
+    ix, iy = proj.forward(inc[:, 0], inc[:, 1])
+    nb = neighbours(
+        cKDTree(np.column_stack([hx, hy])), np.column_stack([ix, iy]), TOUCH_RADIUS_M, len(points)
+    )
+    return np.asarray(nb.count(), dtype=np.int64)
 
 
 def escalate_overdue(session: Session, *, now: dt.datetime | None = None) -> list[Hazard]:

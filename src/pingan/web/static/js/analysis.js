@@ -3,7 +3,6 @@
 "use strict";
 (function () {
   const { t, api, esc, fmtTime, lang, can } = window.PA;
-  const OGC = "/api/v1/ogc/collections/";
   const empty = () => ({ type: "FeatureCollection", features: [] });
   const $ = (id) => document.getElementById(id);
   const mayInstruct = $("warnings") && $("warnings").dataset.mayInstruct === "1";
@@ -46,8 +45,10 @@
     });
   }
 
-  async function ogc(collection) {
-    try { return await api(OGC + collection + "/items?limit=10000"); } catch (e) { return empty(); }
+  // the areas drawn lean (simplified by 1 m, names and codes only; the OGC collections of the
+  // same names carry the full rows)
+  async function areas(layer) {
+    try { return await api("/api/v1/map/areas/" + layer); } catch (e) { return empty(); }
   }
 
   function circle(lon, lat, radiusM) {
@@ -79,10 +80,10 @@
   }
 
   // ---------------------------------------------------------------- hot spots
-  async function loadHotspots() {
-    const qs = selection(Number($("f-window").value));
+  const fetchHotspots = () => api("/api/v1/analysis/hotspots?" + selection(Number($("f-window").value)));
+  async function loadHotspots(pending) {
     try {
-      const r = await api("/api/v1/analysis/hotspots?" + qs);
+      const r = await (pending || fetchHotspots());
       map.getSource("kde").setData(r.kde);
       map.getSource("gi").setData(r.gi_star);
       $("map-how").textContent = lang === "en" ? r.how : r.how_zh || r.how;
@@ -102,11 +103,11 @@
   const pct = (v) => (v == null ? "–" : (v > 0 ? "+" : "") + v.toFixed(1) + "%");
   const pv = (v) => (v == null ? "" : v < 0.001 ? "<0.001" : v.toFixed(3));
 
-  async function loadTrends() {
-    const qs = selection(731);
+  const fetchTrends = () => api("/api/v1/analysis/trends?by=class&period=month&" + selection(731));
+  async function loadTrends(pending) {
     let r;
     try {
-      r = await api("/api/v1/analysis/trends?by=class&period=month&" + qs);
+      r = await (pending || fetchTrends());
     } catch (e) {
       yoyChart.clear(); heatChart.clear();
       $("trend-how").textContent = t("analysis.error") + ": " + e.message;
@@ -161,12 +162,16 @@
 
   // ---------------------------------------------------------------- warnings
   const KIND = (k) => t("analysis.wkind." + k);
-  async function loadWarnings() {
+  function fetchWarnings() {
     const want = $("w-status").value;
     const qs = new URLSearchParams({ limit: 200 });
     if (want && want !== "open") qs.set("status", want);
+    return api("/api/v1/warnings?" + qs);
+  }
+  async function loadWarnings(pending) {
+    const want = $("w-status").value;
     let page;
-    try { page = await api("/api/v1/warnings?" + qs); } catch (e) {
+    try { page = await (pending || fetchWarnings()); } catch (e) {
       $("warnings").innerHTML = `<li class="w-msg err">${esc(e.message)}</li>`;
       return false;
     }
@@ -247,22 +252,35 @@
       transition(id, "dismissed", reason);
     } else if (el.dataset.act === "instruction") createInstruction(w);
   });
-  $("w-status").addEventListener("change", loadWarnings);
+  $("w-status").addEventListener("change", () => loadWarnings());
 
   // ---------------------------------------------------------------- start
-  async function refresh() {
+  async function refresh(pending) {
     status(t("common.loading"));
-    const [a, b] = await Promise.all([loadHotspots(), loadTrends()]);
+    const [a, b] = await Promise.all([loadHotspots(pending && pending.hotspots), loadTrends(pending && pending.trends)]);
     status(a && b ? "" : t("analysis.partial"), !(a && b));
   }
-  $("f-apply").addEventListener("click", refresh);
+  $("f-apply").addEventListener("click", () => refresh());
+
+  // Every request of the first view starts now, while MapLibre and ECharts start; the map is
+  // drawn once it has loaded and the answers are in (each drawing of the map is costly).
+  // A failed request is drawn as its panel's error, as a later refresh would.
+  const settle = (p) => { p.catch(() => {}); return p; };
+  const first = {
+    tax: settle(api("/api/v1/taxonomy")),
+    districts: areas("districts"),
+    stations: areas("stations"),
+    hotspots: settle(fetchHotspots()),
+    trends: settle(fetchTrends()),
+    warnings: settle(fetchWarnings()),
+  };
 
   async function start() {
     try {
-      const tax = await api("/api/v1/taxonomy");
+      const tax = await first.tax;
       for (const c of tax.classes) state.classNames[c.code] = lang === "en" ? c.name_en : c.name_zh;
     } catch (e) { /* names fall back to codes */ }
-    const [districts, stations] = await Promise.all([ogc("districts"), ogc("stations")]);
+    const [districts, stations] = await Promise.all([first.districts, first.stations]);
     map.getSource("districts").setData(districts);
     map.getSource("stations").setData(stations);
     const sel = $("f-area");
@@ -274,13 +292,9 @@
       o.textContent = (lang === "en" ? p.name_en : p.name_zh) || p.code;
       sel.appendChild(o);
     }
-    const fc = districts.features.length ? districts : stations;
-    if (fc.features.length) {
-      const b = new maplibregl.LngLatBounds();
-      for (const f of fc.features) for (const ring of (f.geometry.type === "Polygon" ? [f.geometry.coordinates[0]] : f.geometry.coordinates.map((p) => p[0]))) for (const c of ring) b.extend(c);
-      map.fitBounds(b, { padding: 20, duration: 0 });
-    }
-    await Promise.all([refresh(), loadWarnings()]);
+    const box = districts.features.length ? districts.bbox : stations.bbox;
+    if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 20, duration: 0 });
+    await Promise.all([refresh(first), loadWarnings(first.warnings)]);
     document.body.dataset.ready = "1";
   }
   map.on("load", () => { addLayers(); start(); });

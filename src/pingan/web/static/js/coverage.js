@@ -34,9 +34,9 @@
   }
 
   let keyAreas = empty();
-  async function loadStatic() {
-    const [ka, units] = await Promise.all([
-      api(OGC + "key-areas/items?limit=10000"), api(OGC + "resources/items?limit=10000")]);
+  const fetchStatic = () => Promise.all([api("/api/v1/map/areas/key-areas"), api(OGC + "resources/items?limit=10000")]);
+  async function loadStatic(pending) {
+    const [ka, units] = await (pending || fetchStatic());
     keyAreas = ka;
     const posts = units.features.filter((f) => ["fixed_post", "mobile_kiosk"].includes(f.properties.kind));
     map.getSource("posts").setData({ type: "FeatureCollection", features: posts });
@@ -49,14 +49,17 @@
   }
 
   let seq = 0;
-  async function refresh() {
-    const my = ++seq;
+  function fetchLayers() {
     const qs = new URLSearchParams({ standard: STANDARDS, at: atText(), mode: mode() });
+    return Promise.all([
+      api(OGC + "coverage-isochrones/items?" + qs), api(OGC + "coverage-cells/items?limit=10000&" + qs),
+      api("/api/v1/coverage/report?" + qs + "&max_listed=50")]);
+  }
+  async function refresh(pending) {
+    const my = ++seq;
     status(t("common.loading"));
     try {
-      const [iso, cells, rep] = await Promise.all([
-        api(OGC + "coverage-isochrones/items?" + qs), api(OGC + "coverage-cells/items?limit=10000&" + qs),
-        api("/api/v1/coverage/report?" + qs + "&max_listed=50")]);
+      const [iso, cells, rep] = await (pending || fetchLayers());
       if (my !== seq) return;
       map.getSource("iso").setData(iso);
       const drawn = iso.features.length ? iso.features[0].properties : null;
@@ -127,16 +130,21 @@
     how.scrollIntoView({ block: "nearest" });
   }
 
+  // The first view's requests start now, while MapLibre starts; drawn once the map has loaded
+  // (each drawing of the map is costly, so the layers go in together).
+  const settle = (p) => { p.catch(() => {}); return p; };
+  const first = { statics: settle(fetchStatic()), layers: settle(fetchLayers()) };
+
   map.on("load", async () => {
     addLayers();
     slider.addEventListener("input", () => { document.getElementById("cv-at-label").textContent = atText(); });
-    slider.addEventListener("change", refresh);
-    document.getElementById("cv-mode").addEventListener("change", refresh);
+    slider.addEventListener("change", () => refresh());
+    document.getElementById("cv-mode").addEventListener("change", () => refresh());
     document.getElementById("f-run").addEventListener("click", runSiting);
     document.getElementById("cv-form").addEventListener("submit", (e) => e.preventDefault());
     map.on("click", "cells-out", (e) => { const p = e.features[0].properties; new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name)}</b><br>${esc(t("coverage.best"))}: ${p.best_time_s == null ? "∞" : Math.round(p.best_time_s) + " s"}<br>${esc(t("coverage.incidents"))}: ${p.incidents}`).addTo(map); });
-    try { await loadStatic(); } catch (e) { status(e.message); }
-    await refresh();
+    try { await loadStatic(first.statics); } catch (e) { status(e.message); }
+    await refresh(first.layers);
     document.body.dataset.ready = "1";
   });
 })();

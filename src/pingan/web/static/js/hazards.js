@@ -7,6 +7,9 @@
   const LEVEL_COLOURS = { station: "#ef8f00", district: "#d84315", city: "#b71c1c" };
   let mapReady = false;
   let pending = null;
+  // the stations' outlines (drawn lean), for orientation (no base map tiles: the app runs
+  // offline); asked for now, while MapLibre starts
+  const stations = api("/api/v1/map/areas/stations").catch(() => null);
   const map = new maplibregl.Map({ locale: window.PA.mapLocale,
     container: "hz-map",
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
@@ -15,10 +18,9 @@
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
   map.on("load", () => {
     map.addSource("hz", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
-    // the stations' outlines, for orientation (no base map tiles: the app runs offline)
     map.addSource("st", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
     map.addLayer({ id: "st", type: "line", source: "st", paint: { "line-color": "#7a8aa8", "line-width": 1 } });
-    api("/api/v1/ogc/collections/stations/items?limit=1000").then((fc) => map.getSource("st").setData(fc)).catch(() => {});
+    stations.then((fc) => { if (fc) map.getSource("st").setData(fc); });
     map.addLayer({ id: "hz-line", type: "line", source: "hz", filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "c"], "line-width": 4 } });
     map.addLayer({ id: "hz-pt", type: "circle", source: "hz", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": ["+", 5, ["min", ["get", "n"], 10]], "circle-color": ["get", "c"], "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
     mapReady = true;
