@@ -114,6 +114,15 @@ def test_summary_by_officer_cell_and_community(client: TestClient, city: SmallCi
     assert by_cell[city.cells[0].id]["entries"] == 2
     assert by_cell[city.cells[0].id]["by_kind"] == {"help": 1, "visit": 1}
     assert by_cell[city.cells[0].id]["period"] == today.isoformat()
+    assert s["rows_total"] == len(s["rows"]) == 3
+    # a page asks for the rows it shows: the latest periods' first, the totals still whole
+    cut = client.get(
+        "/api/v1/ledger/summary", params={"by": "cell", "limit": 1}, headers=chief
+    ).json()
+    assert [r["key_id"] for r in cut["rows"]] == [city.cells[0].id]  # the most entries
+    assert cut["rows_total"] == 3 and cut["total_entries"] == 4 and cut["total_minutes"] == 100
+    r = client.get("/api/v1/ledger/summary", params={"limit": 0}, headers=chief)
+    assert r.status_code == 422 and r.json()["error"]["field"].endswith("limit")
     s = client.get(
         "/api/v1/ledger/summary", params={"by": "community", "period": "month"}, headers=chief
     ).json()

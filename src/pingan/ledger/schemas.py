@@ -92,5 +92,6 @@ class SummaryRead(BaseModel):
     since: dt.date
     until: dt.date
     rows: list[SummaryRow]
+    rows_total: int = Field(description="rows there are; fewer are listed when `limit` is given")
     total_entries: int
     total_minutes: int

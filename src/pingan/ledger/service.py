@@ -233,11 +233,14 @@ def summary(
     since: dt.date | None = None,
     until: dt.date | None = None,
     today: dt.date | None = None,
+    limit: int | None = None,
 ) -> SummaryRead:
     """Entries and minutes per officer, cell or community and per local day or month, from
     ``since`` to ``until`` (local days, both inclusive; default the last 30 days), in the
     caller's scope (a community officer: their own). Rows ordered by period, then most
-    entries. One GROUP BY (key, day, kind) in the database; O(groups) here."""
+    entries; with ``limit``, only the ``limit`` rows of the latest periods, newest first (the
+    totals and ``rows_total`` still count every row: a bureau-wide month by cell and day is
+    22,000 rows, 3.4 MB). One GROUP BY (key, day, kind) in the database; O(groups) here."""
     today = today or utcnow().astimezone(local_tz()).date()
     until = until or today
     since = since or until - dt.timedelta(days=29)
@@ -289,13 +292,22 @@ def summary(
         )
         for (k, p), v in acc.items()
     ]
-    rows.sort(key=lambda r: (r.period, -r.entries, r.key_name))
+    total_entries = sum(v[0] for v in acc.values())
+    total_minutes = sum(v[1] for v in acc.values())
+    rows_total = len(rows)
+    if limit is not None:  # the latest periods first, only as many rows as asked for
+        rows.sort(key=lambda r: (-r.entries, r.key_name))
+        rows.sort(key=lambda r: r.period, reverse=True)
+        rows = rows[:limit]
+    else:
+        rows.sort(key=lambda r: (r.period, -r.entries, r.key_name))
     return SummaryRead(
         by=by,
         period=period,
         since=since,
         until=until,
         rows=rows,
-        total_entries=sum(r.entries for r in rows),
-        total_minutes=sum(r.minutes for r in rows),
+        rows_total=rows_total,
+        total_entries=total_entries,
+        total_minutes=total_minutes,
     )

@@ -68,8 +68,13 @@ def summary(
     period: Annotated[Period, Query()] = "day",
     since: Annotated[Day | None, Query(description="first local day")] = None,
     until: Annotated[Day | None, Query(description="last local day (default: today)")] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=10_000, description="at most this many rows, the latest periods first"),
+    ] = None,
 ) -> SummaryRead:
-    """Entries and minutes per officer, cell or community and per local day or month."""
+    """Entries and minutes per officer, cell or community and per local day or month; with
+    ``limit``, only the rows of the latest periods (the totals count every row)."""
     return service.summary(
-        session, principal=principal, by=by, period=period, since=since, until=until
+        session, principal=principal, by=by, period=period, since=since, until=until, limit=limit
     )

@@ -15,10 +15,10 @@
   }
 
   async function summary() {
-    const s = await api(`/api/v1/ledger/summary?by=${encodeURIComponent($("lg-by").value)}&period=${encodeURIComponent($("lg-period").value)}`);
+    const s = await api(`/api/v1/ledger/summary?by=${encodeURIComponent($("lg-by").value)}&period=${encodeURIComponent($("lg-period").value)}&limit=200`);
     $("lg-sum-total").textContent = String(s.total_entries);
     $("lg-sum-min").textContent = `${s.total_minutes} ${t("lg.min")} · ${s.since} – ${s.until}`;
-    const rows = s.rows.slice().sort((a, b) => (a.period < b.period ? 1 : a.period > b.period ? -1 : b.entries - a.entries)).slice(0, 200);
+    const rows = s.rows;  // the latest periods first, at most 200 (the server cuts)
     $("lg-summary").querySelector("tbody").innerHTML = rows.length ? rows.map((r) => `<tr data-key="${r.key_id == null ? "" : r.key_id}">
       <td>${esc(r.period)}</td><td>${esc(lang === "zh-CN" ? r.key_name : r.key_name_en)}</td><td>${r.entries}</td><td>${r.minutes}</td><td class="sub">${esc(kindsText(r.by_kind))}</td></tr>`).join("")
       : `<tr><td colspan="5" class="muted">${esc(t("lg.none"))}</td></tr>`;
