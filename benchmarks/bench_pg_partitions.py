@@ -138,7 +138,7 @@ def load(url: str, rows: int, *, reuse: bool) -> Engine:
     with eng.begin() as conn:
         ensure_partitions(conn, now=NOW, since=(NOW - dt.timedelta(days=365 * YEARS)).date())
         conn.execute(text("SET LOCAL session_replication_role = replica"))  # no triggers, FKs
-        conn.execute(text(f"SELECT setseed(0.25)"))
+        conn.execute(text("SELECT setseed(0.25)"))
         conn.execute(text(GEN_SQL), {"now": NOW, "n": rows, "years": YEARS})
         print(f"generated {rows:,} rows in {time.perf_counter() - t0:.0f} s", flush=True)
         conn.execute(text("CREATE SCHEMA ref"))
@@ -168,7 +168,9 @@ def load(url: str, rows: int, *, reuse: bool) -> Engine:
     with eng.begin() as conn:
         t1 = time.perf_counter()
         conn.execute(
-            text("ALTER TABLE public.incidents ADD CONSTRAINT pk_incidents PRIMARY KEY (id, reported_at)")
+            text(
+                "ALTER TABLE public.incidents ADD CONSTRAINT pk_incidents PRIMARY KEY (id, reported_at)"
+            )
         )
         conn.execute(text("ALTER TABLE ref.incidents ADD PRIMARY KEY (id)"))
         for n, d in part_defs:
@@ -191,7 +193,9 @@ def load(url: str, rows: int, *, reuse: bool) -> Engine:
 
 def _session(eng: Engine, layout: str) -> Session:
     conn = eng.connect()
-    conn.execute(text("SET search_path TO ref, public" if layout == "plain" else "SET search_path TO public"))
+    conn.execute(
+        text("SET search_path TO ref, public" if layout == "plain" else "SET search_path TO public")
+    )
     return Session(bind=conn)
 
 
@@ -283,7 +287,9 @@ def explain(eng: Engine) -> dict[str, str]:
         cur.execute("EXPLAIN " + stmt, params)
         lines = [r[0] for r in cur.fetchall()]
         scanned = sorted({ln.split(" on ")[1].split()[0] for ln in lines if " on incidents_" in ln})
-        out[name] = f"{len(scanned)} partitions: {', '.join(scanned[:4])}{' …' if len(scanned) > 4 else ''}"
+        out[name] = (
+            f"{len(scanned)} partitions: {', '.join(scanned[:4])}{' …' if len(scanned) > 4 else ''}"
+        )
     s.close()
     return out
 
@@ -349,7 +355,9 @@ def main() -> None:
         print(f"  {name:40} {p}")
     if a.json:
         a.json.write_text(
-            json.dumps({"rows": a.rows, "partitions": len(parts), "reads": res, "pruned": pruned}, indent=2)
+            json.dumps(
+                {"rows": a.rows, "partitions": len(parts), "reads": res, "pruned": pruned}, indent=2
+            )
         )
 
 

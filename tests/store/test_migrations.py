@@ -17,7 +17,10 @@ from pingan.store.partitions import is_partitioned
 def _partition_layout(name: str | None, type_: str, parent: object) -> bool:
     """PostgreSQL's month partitions of ``incidents`` and the key table of migration 0031
     (``pingan.store.partitions``): made by the migration and the scheduler, not the models."""
-    names = [name or "", str((parent or {}).get("table_name") or "") if isinstance(parent, dict) else ""]
+    names = [
+        name or "",
+        str((parent or {}).get("table_name") or "") if isinstance(parent, dict) else "",
+    ]
     return any(
         n == "incident_keys" or n.startswith("incidents_p") or n == "incidents_default"
         for n in names

@@ -283,6 +283,18 @@ def coverage_layers(engine: Engine, now: dt.datetime) -> dict[str, Any]:
             return {"computed": 0, "kept": 0, "posts": 0, "seconds": 0.0}
 
 
+def partitions(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """PostgreSQL's month partitions of ``incidents`` created ahead (this month and the next
+    :data:`~pingan.store.partitions.AHEAD_MONTHS`) and the default one, where missing; rows of a
+    new month already in the default partition move into it. Idempotent; nothing to do on
+    SQLite or an unpartitioned table."""
+    from pingan.store.partitions import ensure_partitions
+
+    with engine.begin() as conn:
+        out = ensure_partitions(conn, now=now)
+    return {"created": len(out["created"]), "moved": out["moved"], "partitions": out["partitions"]}
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -339,6 +351,13 @@ JOBS: tuple[Job, ...] = (
         "Precompute the 1/3/5-minute layers",
         Every(300),
         coverage_layers,
+    ),
+    Job(
+        "partitions",
+        "警情按月分区预建",
+        "Create the incidents' month partitions ahead",
+        DailyAt(0, 20),
+        partitions,
     ),
 )
 _BY_NAME = {j.name: j for j in JOBS}

@@ -230,10 +230,7 @@ def _create_month(conn: Connection, month: dt.date) -> int:
         )
     if not moved:
         conn.execute(
-            text(
-                f"CREATE TABLE {name} PARTITION OF {PARENT} "
-                f"FOR VALUES FROM ('{lo}') TO ('{hi}')"
-            )
+            text(f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES FROM ('{lo}') TO ('{hi}')")
         )
         return 0
     # the default partition holds rows of the month: PostgreSQL refuses the new partition until
@@ -334,7 +331,11 @@ def convert(conn: Connection, *, now: dt.datetime | None = None) -> dict[str, An
         x(text(f'ALTER INDEX "{name}" RENAME TO "{name}_old"'))
     for name, _cols in UNIQUES:
         x(text(f"ALTER TABLE incidents_unpartitioned RENAME CONSTRAINT {name} TO {name}_old"))
-    x(text("ALTER TABLE incidents_unpartitioned RENAME CONSTRAINT pk_incidents TO pk_incidents_old"))
+    x(
+        text(
+            "ALTER TABLE incidents_unpartitioned RENAME CONSTRAINT pk_incidents TO pk_incidents_old"
+        )
+    )
     # the keys: unique across every partition, the target of every foreign key
     x(
         text(
