@@ -169,7 +169,8 @@ def load(url: str, rows: int, *, reuse: bool) -> Engine:
         t1 = time.perf_counter()
         conn.execute(
             text(
-                "ALTER TABLE public.incidents ADD CONSTRAINT pk_incidents PRIMARY KEY (id, reported_at)"
+                "ALTER TABLE public.incidents "
+                "ADD CONSTRAINT pk_incidents PRIMARY KEY (id, reported_at)"
             )
         )
         conn.execute(text("ALTER TABLE ref.incidents ADD PRIMARY KEY (id)"))
@@ -216,17 +217,17 @@ def cases() -> dict[str, Any]:
     since_30d = NOW - dt.timedelta(days=30)
 
     def incident_list(s: Session) -> int:
-        rows, total = list_page(s, station, limit=50, offset=0)
+        rows, _total = list_page(s, station, limit=50, offset=0)
         return len(rows)
 
     def incident_list_filtered(s: Session) -> int:
-        rows, total = list_page(
+        rows, _total = list_page(
             s, station, limit=50, offset=0, state="closed", klass="property", since=since_30d
         )
         return len(rows)
 
     def incident_list_page5(s: Session) -> int:
-        rows, total = list_page(s, station, limit=50, offset=200, subtype="theft")
+        rows, _total = list_page(s, station, limit=50, offset=200, subtype="theft")
         return len(rows)
 
     def map_incidents(s: Session) -> int:
@@ -298,7 +299,7 @@ def measure(eng: Engine, repeat: int) -> dict[str, dict[str, float]]:
     res: dict[str, dict[str, float]] = {}
     sessions = {lay: _session(eng, lay) for lay in ("plain", "partitioned")}
     for name, fn in cases().items():
-        for lay, s in sessions.items():
+        for s in sessions.values():
             for _ in range(3):  # warm: caches, plans
                 fn(s)
         times: dict[str, list[float]] = {"plain": [], "partitioned": []}

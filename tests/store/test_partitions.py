@@ -96,7 +96,7 @@ def test_the_job_creates_months_ahead_and_is_idempotent(own_engine: Engine) -> N
         "incidents_p2031_08",
         DEFAULT_PARTITION,
     ]
-    assert names == sorted(names[:-1]) + [DEFAULT_PARTITION]
+    assert names == [*sorted(names[:-1]), DEFAULT_PARTITION]
     again = job.run(own_engine, now)
     assert again == {"created": 0, "moved": 0, "partitions": first["partitions"]}
     # a month later, one more
@@ -270,7 +270,8 @@ def test_an_existing_table_is_converted_in_place_and_back(pg_engine: Engine) -> 
         )
         conn.execute(
             text(
-                "UPDATE incidents SET repeat_of_id = (SELECT min(id) FROM incidents) WHERE id % 7 = 0"
+                "UPDATE incidents SET repeat_of_id = (SELECT min(id) FROM incidents) "
+                "WHERE id % 7 = 0"
             )
         )
         before = conn.execute(text("SELECT id, code, reported_at FROM incidents ORDER BY id")).all()
