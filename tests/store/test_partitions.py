@@ -317,3 +317,25 @@ def test_cli_lists_the_partitions(own_engine: Engine, monkeypatch: pytest.Monkey
     assert DEFAULT_PARTITION in names and len(names) >= 5
     out = CliRunner().invoke(app, ["db", "partitions"])
     assert out.exit_code == 0 and "DEFAULT" in out.output and "partitions" in out.output
+
+
+def test_the_planner_sees_the_partitions_changes_as_the_tables(own_engine: Engine) -> None:
+    """pingan's own ANALYZE of a new table (:mod:`pingan.store.planner`) waits for the table to
+    change; a partitioned table counts no changes itself, its partitions do."""
+    import time
+
+    from pingan.store.planner import _STATS_STATE
+
+    _pg(own_engine)
+    with Session(own_engine) as s:
+        for k in range(12):
+            s.add(_incident(f"S-{k}", dt.datetime(2026, 12, 1 + k, tzinfo=UTC)))
+        s.commit()
+    changed = 0
+    for _ in range(40):  # the server publishes its counts within a second
+        with own_engine.connect() as conn:
+            changed = conn.execute(_STATS_STATE, {"table": "incidents"}).one().changed
+        if changed >= 12:
+            break
+        time.sleep(0.1)
+    assert changed >= 12
