@@ -269,29 +269,45 @@ def cases() -> dict[str, Any]:
     }
 
 
-def explain(eng: Engine) -> dict[str, str]:
-    """The plans of the map's and the OGC page's SQL on the partitioned layout: the months read."""
-    out: dict[str, str] = {}
-    plans: list[str] = []
+def explain(eng: Engine) -> dict[str, dict[str, Any]]:
+    """For each read's last statement (the page), on both layouts: the partitions the
+    partitioned plan reads (the others pruned) and the planning time of each layout."""
+    import re
+
+    part = re.compile(r" on (incidents_p\d{4}_\d{2}|incidents_default)\b")
+    out: dict[str, dict[str, Any]] = {}
+    seen: list[tuple[str, Any]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if statement.lstrip().upper().startswith("SELECT") and "incidents" in statement:
-            plans.append((statement, parameters))
+            seen.append((statement, parameters))
 
-    s = _session(eng, "partitioned")
-    event.listen(s.connection(), "before_cursor_execute", capture)
+    sessions = {lay: _session(eng, lay) for lay in ("plain", "partitioned")}
+    for s in sessions.values():
+        event.listen(s.connection(), "before_cursor_execute", capture)
     for name, fn in cases().items():
-        plans.clear()
-        fn(s)
-        stmt, params = plans[-1]
-        cur = s.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cur.execute("EXPLAIN " + stmt, params)
-        lines = [r[0] for r in cur.fetchall()]
-        scanned = sorted({ln.split(" on ")[1].split()[0] for ln in lines if " on incidents_" in ln})
-        out[name] = (
-            f"{len(scanned)} partitions: {', '.join(scanned[:4])}{' …' if len(scanned) > 4 else ''}"
-        )
-    s.close()
+        row: dict[str, Any] = {}
+        for lay, s in sessions.items():
+            seen.clear()
+            fn(s)
+            stmts = list(seen)
+            cur = s.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            planning = 0.0
+            read: set[str] = set()
+            for stmt, params in stmts:
+                cur.execute("EXPLAIN (SUMMARY) " + stmt, params)
+                lines = [r[0] for r in cur.fetchall()]
+                planning += sum(
+                    float(ln.split(":")[1].split()[0]) for ln in lines if "Planning Time" in ln
+                )
+                read |= {m.group(1) for ln in lines for m in part.finditer(ln)}
+            row[f"{lay}_planning_ms"] = round(planning, 2)
+            row["statements"] = len(stmts)
+            if lay == "partitioned":
+                row["partitions_read"] = sorted(read)
+        out[name] = row
+    for s in sessions.values():
+        s.close()
     return out
 
 
@@ -351,9 +367,14 @@ def main() -> None:
             f"{name:40} {r['plain_p50']:8.2f} /{r['plain_p95']:7.2f} "
             f"{r['partitioned_p50']:12.2f} /{r['partitioned_p95']:8.2f} {r['ratio_p95']:9.2f}"
         )
-    print("\npartitions read (EXPLAIN, partitioned layout):")
+    print("\nplanning (ms, all statements of the read) and partitions read (partitioned):")
     for name, p in pruned.items():
-        print(f"  {name:40} {p}")
+        months = p["partitions_read"]
+        shown = ", ".join(months[:3]) + (" …" if len(months) > 3 else "")
+        print(
+            f"  {name:40} plain {p['plain_planning_ms']:7.2f}  partitioned "
+            f"{p['partitioned_planning_ms']:7.2f}  {len(months)} of {len(parts)}: {shown}"
+        )
     if a.json:
         a.json.write_text(
             json.dumps(
