@@ -21,6 +21,7 @@ from pingan.commands import (
     citizens,
     core,
     crime_analysis,
+    db,
     demo,
     disputes,
     evaluation,
@@ -82,6 +83,7 @@ app.add_typer(ledger.volunteers_app, name="volunteers")
 app.add_typer(fieldapp.app, name="field")
 app.add_typer(province.province_app, name="province")
 app.add_typer(province.export_app, name="export")
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:

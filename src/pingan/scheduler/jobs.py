@@ -292,6 +292,18 @@ def province(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     return province_job(engine, now, actor=_actor("province"))
 
 
+def partitions(engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """PostgreSQL's month partitions of ``incidents`` created ahead (this month and the next
+    :data:`~pingan.store.partitions.AHEAD_MONTHS`) and the default one, where missing; rows of a
+    new month already in the default partition move into it. Idempotent; nothing to do on
+    SQLite or an unpartitioned table."""
+    from pingan.store.partitions import ensure_partitions
+
+    with engine.begin() as conn:
+        out = ensure_partitions(conn, now=now)
+    return {"created": len(out["created"]), "moved": out["moved"], "partitions": out["partitions"]}
+
+
 JOBS: tuple[Job, ...] = (
     Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
     Job(
@@ -350,6 +362,13 @@ JOBS: tuple[Job, ...] = (
         coverage_layers,
     ),
     Job("province", "全省研判分析", "Province analyses", DailyAt(4, 30), province),
+    Job(
+        "partitions",
+        "警情按月分区预建",
+        "Create the incidents' month partitions ahead",
+        DailyAt(0, 20),
+        partitions,
+    ),
 )
 _BY_NAME = {j.name: j for j in JOBS}
 

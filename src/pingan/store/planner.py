@@ -55,7 +55,12 @@ GENERIC_PLAN_MIN_ROWS = 1000
 made from the statistics of a nearly empty table took 0.7 ms a search once the table had
 grown to a few thousand rows (the band seeks take 0.04 ms)."""
 _STATS_STATE = text(
-    "SELECT c.reltuples AS tuples, s.n_mod_since_analyze AS changed, "
+    "SELECT c.reltuples AS tuples, "
+    # a partitioned table (incidents, migration 0031) counts no changes of its own: its
+    # partitions' changes are its changes
+    "s.n_mod_since_analyze + coalesce((SELECT sum(p.n_mod_since_analyze) "
+    "FROM pg_inherits i JOIN pg_stat_user_tables p ON p.relid = i.inhrelid "
+    "WHERE i.inhparent = c.oid), 0) AS changed, "
     "coalesce(s.last_analyze, s.last_autoanalyze) IS NOT NULL AS analyzed "
     "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
     "WHERE c.oid = to_regclass(CAST(:table AS text))"
