@@ -24,6 +24,11 @@ os.environ.setdefault("PINGAN_ARGON2_TIME_COST", "1")
 os.environ.setdefault("PINGAN_ARGON2_MEMORY_KIB", "64")
 # the files a run writes (session secret, report cache, attachments) go to a folder of its own
 os.environ.setdefault("PINGAN_DATA_DIR", tempfile.mkdtemp(prefix="pingan-test-data-"))
+# and a pytest-xdist worker (which inherits the controller's environment) to one of its own
+# inside it; its databases are its own already (their names carry the process id)
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if XDIST_WORKER:
+    os.environ["PINGAN_DATA_DIR"] = str(Path(os.environ["PINGAN_DATA_DIR"]) / XDIST_WORKER)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 BACKENDS = [
