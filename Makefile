@@ -42,8 +42,11 @@ typecheck:
 contracts:
 	$(BIN)/lint-imports
 
+# two pytest-xdist workers on the 2-core machine (each with databases and a data folder of its
+# own, see tests/conftest.py); `make pytest WORKERS=0` runs in one process
+WORKERS ?= 2
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS)
 
 test: check pytest
 

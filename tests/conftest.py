@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pingan.store.engine import make_engine, migrate
+from tests import dbtemplate
 from tests.factories import SmallCity, build_small_city
 
 PG_URL = os.environ.get("PINGAN_TEST_DATABASE_URL")
@@ -23,6 +24,11 @@ os.environ.setdefault("PINGAN_ARGON2_TIME_COST", "1")
 os.environ.setdefault("PINGAN_ARGON2_MEMORY_KIB", "64")
 # the files a run writes (session secret, report cache, attachments) go to a folder of its own
 os.environ.setdefault("PINGAN_DATA_DIR", tempfile.mkdtemp(prefix="pingan-test-data-"))
+# and a pytest-xdist worker (which inherits the controller's environment) to one of its own
+# inside it; its databases are its own already (their names carry the process id)
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if XDIST_WORKER:
+    os.environ["PINGAN_DATA_DIR"] = str(Path(os.environ["PINGAN_DATA_DIR"]) / XDIST_WORKER)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 BACKENDS = [
@@ -72,38 +78,44 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def _fresh_pg(url: str, suffix: str = "") -> tuple[Engine, Engine, str]:
-    """A new, empty database for this test run beside the one ``url`` names, so that several
-    runs (CI, developers, parallel workers) on one server never share a schema."""
-    from sqlalchemy.engine import make_url
-
-    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"{make_url(url).database}_{os.getpid()}{suffix}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
-    return eng, admin, name
+def _fresh_pg(url: str, suffix: str = "", *, migrated: bool = False) -> tuple[Engine, Engine, str]:
+    """A new database for this test run beside the one ``url`` names, so that several runs (CI,
+    developers, parallel workers) on one server never share a schema; ``migrated``: a copy of
+    this process's migrated template (tests/dbtemplate.py)."""
+    return dbtemplate.fresh_pg(url, suffix, migrated=migrated)
 
 
 def _migrated(backend: str, sqlite_path: Path, pg_suffix: str) -> Iterator[Engine]:
-    """A migrated engine on a new SQLite file or a new PostgreSQL database (dropped after)."""
+    """A migrated engine on a new SQLite file or a new PostgreSQL database (dropped after).
+
+    With ``pg_suffix`` (a test's own database) the schema is a copy of a template migrated once
+    per process (tests/dbtemplate.py) and the database is dropped in the background; without,
+    (the session database) the Alembic chain runs for real."""
     if backend == "sqlite":
-        eng = make_engine(f"sqlite:///{sqlite_path}")
-        migrate(eng)
+        if pg_suffix:
+            eng = make_engine(dbtemplate.migrated_sqlite(sqlite_path))
+        else:
+            eng = make_engine(f"sqlite:///{sqlite_path}")
+            migrate(eng)
         yield eng
         eng.dispose()
         return
     assert PG_URL is not None
-    eng, admin, name = _fresh_pg(PG_URL, pg_suffix)
+    eng, admin, name = _fresh_pg(PG_URL, pg_suffix, migrated=bool(pg_suffix))
     try:
-        migrate(eng)
+        if not pg_suffix:
+            migrate(eng)
         yield eng
     finally:
         eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        dbtemplate.drop_later(admin, name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_databases() -> Iterator[None]:
+    """The background drops finish and the template databases go when the session ends."""
+    yield
+    dbtemplate.finish()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

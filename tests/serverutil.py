@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from pingan.store.engine import make_engine, migrate, unit_of_work
-from tests.factories import SmallCity, build_small_city
+from tests.dbtemplate import city_sqlite
+from tests.factories import SmallCity
 
 
 def free_port() -> int:
@@ -22,15 +22,11 @@ def free_port() -> int:
 
 
 def prepare_db(path: Path) -> tuple[str, SmallCity]:
-    """A migrated SQLite file with the small city committed; returns its URL and the city."""
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    migrate(engine)
-    with unit_of_work(engine) as s:
-        city = build_small_city(s)
-        s.commit()
-    engine.dispose()
-    return url, city
+    """A migrated SQLite file with the small city committed; returns its URL and the city.
+
+    A copy of a file built once per process (tests/dbtemplate.py): the row objects of the city
+    are shared between the tests that ask, so treat them as read-only."""
+    return city_sqlite(path)
 
 
 def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
