@@ -6,8 +6,9 @@ Layouts (each in its own database, whose ``public`` schema is dropped first):
 
 - ``plain``: the default migration (``PINGAN_PARTITION_INCIDENTS`` off);
 - ``months``: migrated with ``PINGAN_PARTITION_INCIDENTS=1``, then the months of the data's
-  years created (``ensure_partitions(since=2010-01)``: 120 months + 3 ahead), so every row
-  lands in its month, as after ``pingan db partitions --convert`` of a database with history;
+  years created (``pingan db partitions --ensure --since 2010-01``: 120 months and the ones
+  to 3 months ahead), so every row lands in its month, as after ``pingan db partitions
+  --convert`` of a database with history;
 - ``default``: migrated with the setting on and nothing else: history before this month falls
   into ``incidents_default`` (what an import of old data into a new partitioned database does).
 
@@ -25,14 +26,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "chicago"
 PINGAN = str(ROOT / ".venv" / "bin" / "pingan")
-PY = str(ROOT / ".venv" / "bin" / "python")
-MONTHS = (
-    "import datetime as dt; from pingan.store.engine import get_engine; "
-    "from pingan.store.partitions import ensure_partitions\n"
-    "with get_engine().begin() as c: "
-    "print(len(ensure_partitions(c, now=dt.datetime.now(dt.UTC), since=dt.date(2010, 1, 1))"
-    "['created']), 'months created')"
-)
 
 
 def run(env: dict[str, str], *args: str) -> tuple[float, str]:
@@ -59,7 +52,7 @@ def one(layout: str, url: str) -> float:
     kml = DATA / "chicago_police_districts.kml"
     run(env, PINGAN, "import", "jurisdictions", str(kml), "--prefix", "CHI")
     if layout == "months":
-        run(env, PY, "-c", MONTHS)
+        run(env, PINGAN, "db", "partitions", "--ensure", "--since", "2010-01")
     csv_path = DATA / "chicago_aggravated_assaults.csv.gz"
     secs, line = run(env, PINGAN, "import", "incidents", str(csv_path), "--preset", "chicago")
     _, parts = run(env, PINGAN, "db", "partitions")

@@ -340,6 +340,13 @@ def test_cli_lists_the_partitions(parted_engine: Engine, monkeypatch: pytest.Mon
     assert DEFAULT_PARTITION in names and len(names) >= 5
     out = _cli(parted_engine, monkeypatch)
     assert out.exit_code == 0 and "DEFAULT" in out.output and "partitions" in out.output
+    # the months of history before an import
+    out = _cli(parted_engine, monkeypatch, "--ensure", "--since", "2024-11", "--json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["created"][:2] == ["incidents_p2024_11", "incidents_p2024_12"]
+    for bad in (["--ensure", "--since", "2024-13"], ["--since", "2024-11"]):
+        out = _cli(parted_engine, monkeypatch, *bad)
+        assert out.exit_code == 2 and "--since" in out.output, out.output
 
 
 def test_cli_on_a_plain_table_lists_nothing_and_converts_on_request(

@@ -18,6 +18,12 @@ def partitions_cmd(
         False, "--ensure", help="create this month's and the next months' partitions first"
     ),
     ahead: int = typer.Option(3, "--ahead", min=0, max=24, help="months ahead with --ensure"),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="with --ensure: make every month from this one (YYYY-MM), e.g. before importing "
+        "history into a new partitioned database",
+    ),
     as_json: bool = typer.Option(False, "--json", help="one JSON document"),
     convert_: bool = typer.Option(
         False,
@@ -38,6 +44,16 @@ def partitions_cmd(
     from pingan.store.engine import get_engine, migrate
     from pingan.store.partitions import ensure_partitions, is_partitioned, list_partitions
 
+    first: dt.date | None = None
+    if since is not None:
+        try:
+            first = dt.datetime.strptime(since, "%Y-%m").date()
+        except ValueError:
+            typer.echo(f"--since: a month as YYYY-MM, not {since!r}", err=True)
+            raise typer.Exit(2) from None
+        if not ensure:
+            typer.echo("--since: only with --ensure", err=True)
+            raise typer.Exit(2)
     engine = get_engine()
     if convert_ or unconvert_:
         if convert_ and unconvert_:
@@ -56,7 +72,8 @@ def partitions_cmd(
     created: list[str] = []
     with engine.begin() as conn:
         if ensure:
-            created = ensure_partitions(conn, now=dt.datetime.now(dt.UTC), ahead=ahead)["created"]
+            now = dt.datetime.now(dt.UTC)
+            created = ensure_partitions(conn, now=now, ahead=ahead, since=first)["created"]
         partitioned = is_partitioned(conn)
         parts = list_partitions(conn)
     if as_json:
