@@ -121,6 +121,13 @@ class Settings(BaseSettings):
         default=True,
         description="run scheduled jobs inside `pingan serve` (PINGAN_SCHEDULER=0: off)",
     )
+    partition_incidents: bool = Field(
+        default=False,
+        description="PostgreSQL only: migration 0031 makes incidents month-partitioned "
+        "(PINGAN_PARTITION_INCIDENTS=1 before the first `pingan init`; a province "
+        "department's tens of millions of incidents). Off: one plain table, faster writes; "
+        "`pingan db partitions --convert` converts later",
+    )
 
     @model_validator(mode="after")
     def _no_placeholders_outside_local(self) -> Settings:

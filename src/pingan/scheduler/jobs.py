@@ -295,12 +295,15 @@ def province(engine: Engine, now: dt.datetime) -> dict[str, Any]:
 def partitions(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     """PostgreSQL's month partitions of ``incidents`` created ahead (this month and the next
     :data:`~pingan.store.partitions.AHEAD_MONTHS`) and the default one, where missing; rows of a
-    new month already in the default partition move into it. Idempotent; nothing to do on
-    SQLite or an unpartitioned table."""
+    new month already in the default partition move into it. Idempotent. On SQLite or an
+    unpartitioned table (the default: partitioning is opt-in, ``PINGAN_PARTITION_INCIDENTS``)
+    it does nothing and answers ``{"partitioned": False}``."""
     from pingan.store.partitions import ensure_partitions
 
     with engine.begin() as conn:
         out = ensure_partitions(conn, now=now)
+    if not out["partitioned"]:
+        return {"partitioned": False}
     return {"created": len(out["created"]), "moved": out["moved"], "partitions": out["partitions"]}
 
 

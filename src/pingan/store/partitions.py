@@ -1,6 +1,10 @@
 """PostgreSQL at province size: ``incidents`` partitioned by month of ``reported_at``.
 
-On PostgreSQL (migration ``0031_partitions``) ``incidents`` is a declaratively partitioned table
+Opt-in, for a province department's database (tens of millions of incidents): with
+``PINGAN_PARTITION_INCIDENTS=1`` migration ``0031_partitions`` runs :func:`convert`, and
+``pingan db partitions --convert`` / ``--unconvert`` run :func:`convert` / :func:`unconvert` on an
+existing database; by default ``incidents`` stays one plain table (a city bureau's writes stay
+as fast as before). Converted, ``incidents`` is a declaratively partitioned table
 (``PARTITION BY RANGE (reported_at)``): one partition a month, ``incidents_pYYYY_MM``, created
 ahead by the scheduler's ``partitions`` job, and ``incidents_default`` for any date outside them
 (an odd date never fails a write). SQLite keeps the one plain table; the models are the same.

@@ -1,7 +1,9 @@
-"""PostgreSQL: ``incidents`` partitioned by month of ``reported_at`` (issue 25), converted in
-place with its rows; ``incident_keys`` keeps ids, codes and (dataset, external_id) unique and is
-what every foreign key onto an incident points at (see :mod:`pingan.store.partitions`).
-SQLite: nothing changes.
+"""PostgreSQL, opt-in (``PINGAN_PARTITION_INCIDENTS=1``, a province department's database):
+``incidents`` partitioned by month of ``reported_at`` (issue 25), converted in place with its
+rows; ``incident_keys`` keeps ids, codes and (dataset, external_id) unique and is what every
+foreign key onto an incident points at (see :mod:`pingan.store.partitions`). Without the setting
+(the default: a city bureau's database) and on SQLite nothing changes; ``pingan db partitions
+--convert`` converts an existing database later.
 
 Revision ID: 0031_partitions
 Revises: 0030_cell_days
@@ -19,10 +21,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    from pingan.config import get_settings
     from pingan.store.partitions import convert
 
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
+    if bind.dialect.name == "postgresql" and get_settings().partition_incidents:
         convert(bind)
 
 
@@ -31,4 +34,4 @@ def downgrade() -> None:
 
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        unconvert(bind)
+        unconvert(bind)  # whichever way it was converted; nothing on a plain table
