@@ -24,7 +24,9 @@ window.PA.mapframes = (function () {
     const map = new maplibregl.Map(Object.assign({
       locale: window.PA.mapLocale,
       container,
-      style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": o.background || BG } }] },
+      // no paint transitions: a layer added to a loaded style would otherwise "transition" to
+      // its own values for 300 ms, each of those frames drawn (and the map not loaded() meanwhile)
+      style: { version: 8, sources: {}, transition: { duration: 0, delay: 0 }, layers: [{ id: "bg", type: "background", paint: { "background-color": o.background || BG } }] },
       center: point || o.center || [102.71, 25.04], zoom: point ? (o.maxZoom || 15) : o.zoom || 11, attributionControl: false, maxPitch: 0,
       bounds: fit ? [[box[0], box[1]], [box[2], box[3]]] : undefined,
       fitBoundsOptions: { padding: o.padding == null ? 30 : o.padding, maxZoom: o.maxZoom || 16 },
