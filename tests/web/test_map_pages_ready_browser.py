@@ -162,7 +162,7 @@ def _check(
     name = path.strip("/")
     page.screenshot(path=str(ARTIFACTS / f"mapframes-{name}-{lang}.png"))
     assert at is not None, (path, lang, errors)
-    print(path, lang, "frames to ready:", at["frames"])  # noqa: T201 (pytest -s: the report)
+    print(path, lang, "frames to ready:", at["frames"])  # pytest -s: the report
     # the whole first view was drawn in the frame that set ready, in few frames
     assert at["loaded"], (path, lang, at)
     missing = [layer for layer in layers if not at["drawn"].get(layer)]
