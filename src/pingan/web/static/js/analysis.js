@@ -9,10 +9,12 @@
   const state = { warnings: [], classNames: {}, pending: 0 };
 
   // ---------------------------------------------------------------- map (local style, no CDN)
-  /* the map is made once the boundaries are in hand, fitted to them at once, and its sources are
+  /* the map is fitted to the boundaries by a jump before anything is drawn, and its sources are
      added once every first-view layer has arrived, each with its data (mapframes.js): in a
      software-rendered WebGL every frame costs, so no frame is drawn empty or half done */
-  let map = null;
+  // made at once (WebGL and the style start while the answers come), drawn only whole
+  const map = PA.mapframes.early("map", { padding: 20 });
+  window.pinganAnalysisMap = map;
   const pending = {}; // source → data that arrived before the sources were added
   const put = (source, data) => { const src = map && map.getSource(source); if (src) src.setData(data); else pending[source] = data; };
   const LAYERS = { kde: ["kde-fill"], gi: ["gi-fill", "gi-line"], clusters: ["clusters-fill", "clusters-line"] };
@@ -293,13 +295,10 @@
       o.textContent = (lang === "en" ? p.name_en : p.name_zh) || p.code;
       sel.appendChild(o);
     }
-    // the map made fitted to the boundaries; it starts while the layers' answers come in
-    map = PA.mapframes.makeMap("map", PA.mapframes.bbox(districts.features.length ? districts : stations), { padding: 20 });
-    window.pinganAnalysisMap = map;
     // the charts and the list are drawn as their answers come; the map once its layers are all
     // in, every source with its data, in the first frame that shows the whole view
     await Promise.all([refresh(first), loadWarnings(first.warnings)]);
-    await PA.mapframes.firstView(map, addLayers);
+    await PA.mapframes.firstView(map, addLayers, PA.mapframes.bbox(districts.features.length ? districts : stations));
     document.body.dataset.ready = "1";
   }
   start();

@@ -7,10 +7,12 @@
   const STANDARDS = "60,180,300";
   // dark green / yellow-green / amber, widest drawn first (the legend's .sw-* in coverage.html)
   const BANDS = [[300, "#ffb300"], [180, "#c0ca33"], [60, "#1b5e20"]];
-  /* the map is made once the posts and key areas are in hand, fitted to them at once, and its
+  /* the map is made at once but drawn nothing until the posts and key areas, which it is fitted
+     to by a jump, and every other layer are in hand; its
      sources are added once every first-view layer has arrived, each with its data
      (mapframes.js): in a software-rendered WebGL every frame costs */
-  let map = null;
+  const map = PA.mapframes.early("map", { background: "#eef1f5" });
+  window.pinganMap = map;
   const pending = {}; // source → data that arrived before the sources were added
   const put = (source, data) => { const src = map && map.getSource(source); if (src) src.setData(data); else pending[source] = data; };
 
@@ -132,10 +134,8 @@
   (async () => {
     let box = null;
     try { box = await loadStatic(first.statics); } catch (e) { status(e.message); }
-    map = PA.mapframes.makeMap("map", box, { background: "#eef1f5" });
-    window.pinganMap = map;
     await refresh(first.layers);
-    await PA.mapframes.firstView(map, addLayers);
+    await PA.mapframes.firstView(map, addLayers, box);
     slider.addEventListener("input", () => { document.getElementById("cv-at-label").textContent = atText(); });
     slider.addEventListener("change", () => refresh());
     document.getElementById("cv-mode").addEventListener("change", () => refresh());

@@ -8,9 +8,11 @@
   // the stations' outlines (drawn lean), for orientation (no base map tiles: the app runs
   // offline); asked for now, with the hazards
   const stations = api("/api/v1/map/areas/stations").catch(() => null);
-  /* the map is made with the first list, fitted to its hazards at once, its sources added with
-     their data and drawn in one frame (mapframes.js): each frame in software WebGL costs */
-  let map = null;
+  /* the map is made at once but draws nothing until the first list is in: fitted to its hazards
+     by a jump, its sources added with their data, drawn in one frame (mapframes.js) */
+  const map = PA.mapframes.early("hz-map", { background: "#eef1f5", maxZoom: 15, scale: false });
+  window.pinganMap = map;
+  let first = true;
   const features = (items) => ({ type: "FeatureCollection", features: items.map((h) => ({
     type: "Feature", geometry: h.geometry && h.geometry.type === "LineString" ? h.geometry : { type: "Point", coordinates: [h.lon, h.lat] },
     properties: { c: LEVEL_COLOURS[h.level], n: h.incidents_12m || 0 } })) });
@@ -21,16 +23,15 @@
     return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
   };
   async function firstMap(items) {
+    first = false;
     const st = await stations;
-    map = PA.mapframes.makeMap("hz-map", extent(items) || PA.mapframes.bbox(st), { background: "#eef1f5", maxZoom: 15, scale: false });
-    window.pinganMap = map;
     await PA.mapframes.firstView(map, () => {
       map.addSource("hz", { type: "geojson", data: features(items) });
       map.addSource("st", { type: "geojson", data: st || { type: "FeatureCollection", features: [] } });
       map.addLayer({ id: "st", type: "line", source: "st", paint: { "line-color": "#7a8aa8", "line-width": 1 } });
       map.addLayer({ id: "hz-line", type: "line", source: "hz", filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": ["get", "c"], "line-width": 4 } });
       map.addLayer({ id: "hz-pt", type: "circle", source: "hz", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": ["+", 5, ["min", ["get", "n"], 10]], "circle-color": ["get", "c"], "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
-    });
+    }, extent(items) || PA.mapframes.bbox(st));
   }
   // the list again (after a close): the map redrawn and fitted to what is left
   function plot(items) {
@@ -44,7 +45,7 @@
     try {
       const page = await api("/api/v1/hazards?rank=incidents&limit=1000");
       page.items = page.items.filter((h) => h.status !== "closed");
-      const drawn = map ? plot(page.items) : firstMap(page.items);
+      const drawn = first ? firstMap(page.items) : plot(page.items);
       for (const level of ["station", "district", "city"]) {
         const rows = page.items.filter((h) => h.level === level);
         document.getElementById("lv-" + level).innerHTML = rows.length ? rows.map((h) => `<li data-id="${h.id}">
@@ -57,7 +58,7 @@
       await drawn; // ready once the map, too, has drawn the list
     } catch (e) {
       document.getElementById("status").textContent = String(e.message || e);
-      if (!map) await firstMap([]).catch(() => {}); // the stations, for orientation
+      if (first) await firstMap([]).catch(() => {}); // the stations, for orientation
     }
     document.body.dataset.ready = "1";
   }

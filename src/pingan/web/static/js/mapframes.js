@@ -76,12 +76,33 @@ window.PA.mapframes = (function () {
   }
 
   const loaded = (map) => new Promise((resolve) => { if (map.loaded() && map.isStyleLoaded()) resolve(map); else map.once("load", () => resolve(map)); });
+  const styleLoaded = (map) => new Promise((resolve) => { if (map.isStyleLoaded()) resolve(map); else map.once("style.load", () => resolve(map)); });
 
-  /* Once the map has loaded: holds partial frames, calls `add()` (which adds every source with
-     its data and every layer), then resolves when the first frame with the whole view is drawn. */
-  async function firstView(map, add) {
-    await loaded(map);
-    const added = holdPartialFrames(map);
+  /* A map made at once, while the page's data is asked for (WebGL and the style start meanwhile),
+     that draws nothing until its first view is whole: every frame is held from the start (the
+     4 s limit of the hold still applies), and `firstView(map, add, box)` fits it to `box` by a
+     jump (no frame) before adding the sources. */
+  function early(container, opts) {
+    const map = makeMap(container, null, opts);
+    map._firstViewHold = holdPartialFrames(map);
+    map._firstViewFit = { padding: (opts && opts.padding != null) ? opts.padding : 30, maxZoom: (opts && opts.maxZoom) || 16 };
+    return map;
+  }
+  function fit(map, box, how) {
+    if (!box || box.length !== 4 || !box.every(Number.isFinite)) return;
+    if (box[0] === box[2] && box[1] === box[3]) { map.jumpTo({ center: [box[0], box[1]], zoom: how.maxZoom }); return; }
+    const cam = map.cameraForBounds([[box[0], box[1]], [box[2], box[3]]], how);
+    if (cam) map.jumpTo(cam);
+  }
+
+  /* Once the style is in: holds partial frames (from the start for an `early` map), fits an
+     early map to `box`, calls `add()` (which adds every source with its data and every layer),
+     then resolves when the first frame with the whole view is drawn. */
+  async function firstView(map, add, box) {
+    const added = map._firstViewHold || holdPartialFrames(map);
+    delete map._firstViewHold;
+    await styleLoaded(map);
+    if (map._firstViewFit) fit(map, box, map._firstViewFit);
     const done = drawn(map);
     add();
     added(Object.keys(map.getStyle().sources));
@@ -89,5 +110,5 @@ window.PA.mapframes = (function () {
     return done;
   }
 
-  return { makeMap, bbox, holdPartialFrames, drawn, firstView, loaded };
+  return { makeMap, early, bbox, holdPartialFrames, drawn, firstView, loaded };
 })();
