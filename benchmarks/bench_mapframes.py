@@ -132,7 +132,10 @@ def main() -> int:
         " frames to view before → after | frames to idle before → after |"
     )
     print("|---|---|---|---|---|---|")
-    med = lambda rows, k: statistics.median(r[k] for r in rows)  # noqa: E731
+
+    def med(rows: list[dict[str, float]], k: str) -> float:
+        return statistics.median(r[k] for r in rows)
+
     for path in dict.fromkeys(p for p, _ in out):
         b, a = out[(path, "before")], out[(path, "after")]
         print(

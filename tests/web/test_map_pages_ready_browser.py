@@ -99,6 +99,7 @@ def _seed(url: str, tmp_path: Path, city: Any) -> None:
         cell = s.scalars(
             select(Jurisdiction).where(Jurisdiction.level == "cell").order_by(Jurisdiction.id)
         ).all()[1]
+        assert cell.min_lon is not None and cell.min_lat is not None
         s.add(
             Hazard(
                 code="HZ-MF",
