@@ -9,27 +9,30 @@
   const state = { warnings: [], classNames: {}, pending: 0 };
 
   // ---------------------------------------------------------------- map (local style, no CDN)
-  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
-    container: "map",
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
-    center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
-  });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
-  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  /* the map is fitted to the boundaries by a jump before anything is drawn, and its sources are
+     added once every first-view layer has arrived, each with its data (mapframes.js): in a
+     software-rendered WebGL every frame costs, so no frame is drawn empty or half done */
+  // made at once (WebGL and the style start while the answers come), drawn only whole
+  const map = PA.mapframes.early("map", { padding: 20 });
   window.pinganAnalysisMap = map;
+  const pending = {}; // source → data that arrived before the sources were added
+  const put = (source, data) => { const src = map && map.getSource(source); if (src) src.setData(data); else pending[source] = data; };
   const LAYERS = { kde: ["kde-fill"], gi: ["gi-fill", "gi-line"], clusters: ["clusters-fill", "clusters-line"] };
+  const shown = (id) => { for (const [key, ids] of Object.entries(LAYERS)) if (ids.includes(id)) { const box = document.querySelector(`#layers input[data-layer="${key}"]`); return !box || box.checked; } return true; };
 
   function addLayers() {
-    for (const s of ["districts", "stations", "roads", "kde", "gi", "clusters"]) map.addSource(s, { type: "geojson", data: empty() });
-    map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": "#f4f6fa", "fill-opacity": 0.9 } });
-    map.addLayer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", ["motorway", "motorway_link", "trunk", "primary", "secondary"]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 6] } });
-    map.addLayer({ id: "kde-fill", type: "fill", source: "kde", paint: { "fill-color": ["interpolate", ["linear"], ["get", "share_of_peak"], 0.05, "#fff5c0", 0.4, "#f5a623", 1, "#c62828"], "fill-opacity": 0.55 } });
-    map.addLayer({ id: "gi-fill", type: "fill", source: "gi", paint: { "fill-color": ["interpolate", ["linear"], ["get", "z"], 2, "#ef9a9a", 6, "#e53935", 15, "#7f0000"], "fill-opacity": 0.6 } });
-    map.addLayer({ id: "gi-line", type: "line", source: "gi", paint: { "line-color": "#7f0000", "line-width": 0.6 } });
-    map.addLayer({ id: "stations-line", type: "line", source: "stations", paint: { "line-color": "#24458a", "line-width": 1 } });
-    map.addLayer({ id: "districts-line", type: "line", source: "districts", paint: { "line-color": "#0b3d91", "line-width": 2 } });
-    map.addLayer({ id: "clusters-fill", type: "fill", source: "clusters", paint: { "fill-color": "#6a1b9a", "fill-opacity": 0.12 } });
-    map.addLayer({ id: "clusters-line", type: "line", source: "clusters", paint: { "line-color": "#6a1b9a", "line-width": 2.5 } });
+    for (const s of ["districts", "stations", "roads", "kde", "gi", "clusters"]) { map.addSource(s, { type: "geojson", data: pending[s] || empty() }); delete pending[s]; }
+    // each layer made with the visibility its box asks for: nothing changes after the first frame
+    const layer = (def) => map.addLayer(Object.assign(def, { layout: Object.assign({ visibility: shown(def.id) ? "visible" : "none" }, def.layout) }));
+    layer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": "#f4f6fa", "fill-opacity": 0.9 } });
+    layer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", ["motorway", "motorway_link", "trunk", "primary", "secondary"]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 6] } });
+    layer({ id: "kde-fill", type: "fill", source: "kde", paint: { "fill-color": ["interpolate", ["linear"], ["get", "share_of_peak"], 0.05, "#fff5c0", 0.4, "#f5a623", 1, "#c62828"], "fill-opacity": 0.55 } });
+    layer({ id: "gi-fill", type: "fill", source: "gi", paint: { "fill-color": ["interpolate", ["linear"], ["get", "z"], 2, "#ef9a9a", 6, "#e53935", 15, "#7f0000"], "fill-opacity": 0.6 } });
+    layer({ id: "gi-line", type: "line", source: "gi", paint: { "line-color": "#7f0000", "line-width": 0.6 } });
+    layer({ id: "stations-line", type: "line", source: "stations", paint: { "line-color": "#24458a", "line-width": 1 } });
+    layer({ id: "districts-line", type: "line", source: "districts", paint: { "line-color": "#0b3d91", "line-width": 2 } });
+    layer({ id: "clusters-fill", type: "fill", source: "clusters", paint: { "fill-color": "#6a1b9a", "fill-opacity": 0.12 } });
+    layer({ id: "clusters-line", type: "line", source: "clusters", paint: { "line-color": "#6a1b9a", "line-width": 2.5 } });
     map.on("click", "gi-fill", (e) => {
       const p = e.features[0].properties;
       new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`${esc(t("analysis.layer.gi"))}<br>z = ${esc(p.z)} · ${esc(t("analysis.count"))} ${esc(p.count)} · q = ${esc(p.q_value)}`).addTo(map);
@@ -41,7 +44,7 @@
   }
   for (const box of document.querySelectorAll("#layers input[data-layer]")) {
     box.addEventListener("change", () => {
-      for (const id of LAYERS[box.dataset.layer]) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+      for (const id of LAYERS[box.dataset.layer]) if (map && map.getLayer(id)) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
     });
   }
 
@@ -84,13 +87,13 @@
   async function loadHotspots(pending) {
     try {
       const r = await (pending || fetchHotspots());
-      map.getSource("kde").setData(r.kde);
-      map.getSource("gi").setData(r.gi_star);
+      put("kde", r.kde);
+      put("gi", r.gi_star);
       $("map-how").textContent = lang === "en" ? r.how : r.how_zh || r.how;
       return true;
     } catch (e) {
-      map.getSource("kde").setData(empty());
-      map.getSource("gi").setData(empty());
+      put("kde", empty());
+      put("gi", empty());
       $("map-how").textContent = t("analysis.error") + ": " + e.message;
       return false;
     }
@@ -180,7 +183,7 @@
     const feats = state.warnings.filter((w) => w.center_lon != null && w.center_lat != null).map((w) => ({
       type: "Feature", geometry: circle(w.center_lon, w.center_lat, w.radius_m), properties: { id: w.id, kind: w.kind },
     }));
-    map.getSource("clusters").setData({ type: "FeatureCollection", features: feats });
+    put("clusters", { type: "FeatureCollection", features: feats });
     return true;
   }
 
@@ -238,7 +241,7 @@
     if (!el) return;
     if (el.dataset.fly) {
       const w = state.warnings.find((x) => x.id === Number(el.dataset.fly));
-      if (w && w.center_lon != null) map.flyTo({ center: [w.center_lon, w.center_lat], zoom: 14 });
+      if (w && w.center_lon != null && map) map.flyTo({ center: [w.center_lon, w.center_lat], zoom: 14 });
       return;
     }
     const id = Number(el.dataset.id), w = state.warnings.find((x) => x.id === id);
@@ -262,8 +265,8 @@
   }
   $("f-apply").addEventListener("click", () => refresh());
 
-  // Every request of the first view starts now, while MapLibre and ECharts start; the map is
-  // drawn once it has loaded and the answers are in (each drawing of the map is costly).
+  // Every request of the first view starts now, while ECharts starts; the map is made once the
+  // boundaries are in and drawn once the answers are in (each drawing of the map is costly).
   // A failed request is drawn as its panel's error, as a later refresh would.
   const settle = (p) => { p.catch(() => {}); return p; };
   const first = {
@@ -281,8 +284,8 @@
       for (const c of tax.classes) state.classNames[c.code] = lang === "en" ? c.name_en : c.name_zh;
     } catch (e) { /* names fall back to codes */ }
     const [districts, stations] = await Promise.all([first.districts, first.stations]);
-    map.getSource("districts").setData(districts);
-    map.getSource("stations").setData(stations);
+    put("districts", districts);
+    put("stations", stations);
     const sel = $("f-area");
     for (const f of [...districts.features, ...stations.features]) {
       const p = f.properties || {};
@@ -292,10 +295,11 @@
       o.textContent = (lang === "en" ? p.name_en : p.name_zh) || p.code;
       sel.appendChild(o);
     }
-    const box = districts.features.length ? districts.bbox : stations.bbox;
-    if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 20, duration: 0 });
+    // the charts and the list are drawn as their answers come; the map once its layers are all
+    // in, every source with its data, in the first frame that shows the whole view
     await Promise.all([refresh(first), loadWarnings(first.warnings)]);
+    await PA.mapframes.firstView(map, addLayers, PA.mapframes.bbox(districts.features.length ? districts : stations));
     document.body.dataset.ready = "1";
   }
-  map.on("load", () => { addLayers(); start(); });
+  start();
 })();

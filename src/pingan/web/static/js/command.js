@@ -23,21 +23,12 @@
   const pending = {};  // source → data that arrived before the sources were added
   const put = (source, data) => { const src = map && map.getSource(source); if (src) src.setData(data); else pending[source] = data; };
   function makeMap(box) {
-    map = new maplibregl.Map({ locale: window.PA.mapLocale,
-      container: "map",
-      style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#e9edf3" } }] },
-      center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
-      bounds: box ? [[box[0], box[1]], [box[2], box[3]]] : undefined, fitBoundsOptions: { padding: 30 },
-      fadeDuration: 0, // labels appear at once: no fade frames to draw before the map is idle
-      // no glyph server: with no "glyphs" in the style MapLibre draws every label locally (TinySDF
-      // on a canvas) in the fonts of the dispatcher's own machine; offline, nothing fetched
-      localIdeographFontFamily: CJK_FONTS,
-    });
-    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
-    map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    // no glyph server: with no "glyphs" in the style MapLibre draws every label locally (TinySDF
+    // on a canvas) in the fonts of the dispatcher's own machine; offline, nothing fetched
+    map = PA.mapframes.makeMap("map", box, { map: { localIdeographFontFamily: CJK_FONTS } });
     window.pinganMap = CMD.map = map;
     state.fitted = true;
-    state.mapLoaded = new Promise((resolve) => map.once("load", resolve));
+    state.mapLoaded = PA.mapframes.loaded(map);
   }
 
   const CMD = { state, map: null, OPEN, UNIT_COLORS, hooks: {}, unitListeners: [] };
@@ -63,25 +54,6 @@
     g.fillStyle = "#ffffff"; g.fillRect(-7.5, -7.5, 15, 15);
     g.fillStyle = color; g.fillRect(-5.5, -5.5, 11, 11);
     return g.getImageData(0, 0, n, n);
-  }
-
-  /* While the first view's tiles are made (in MapLibre's worker, one source after another), a
-     frame is drawn only when it can show them all: each frame costs a software-rendered WebGL
-     draw and a read-back of the whole canvas, and one drawn as each tile arrives would draw the
-     map again and again, half done. So a frame waits until every source has its data indexed
-     and every tile asked for is made (the frame after the indexing asks for the tiles); the
-     hold ends once the first view is drawn (idle), or after 4 s whatever happens. */
-  function holdPartialFrames() {
-    const own = map.triggerRepaint.bind(map);
-    let asked = false, ids = null; // the sources, once they are all added
-    const partial = () => !ids || !(map.areTilesLoaded() && ids.every((id) => map.getSource(id).loaded()));
-    map.triggerRepaint = () => { if (partial()) asked = true; else { asked = false; own(); } };
-    const check = () => { if (asked && !partial()) { asked = false; own(); } };
-    const stop = () => { clearTimeout(timer); map.off("sourcedata", check); delete map.triggerRepaint; if (asked) own(); };
-    const timer = setTimeout(stop, 4000);
-    map.on("sourcedata", check);
-    map.once("idle", stop);
-    return (sourceIds) => { ids = sourceIds; check(); };
   }
 
   const THIN = ["roads", "units", "incidents", "incidents-open", "routes", "pin"];
@@ -484,7 +456,7 @@
     drawUnits();
     // then the sources, each with its data, and every layer at once: the first frame with
     // content is the whole first view
-    const added = holdPartialFrames();
+    const added = PA.mapframes.holdPartialFrames(map);
     addSources();
     for (const f of CMD.hooks.mapReady || []) f();
     added(Object.keys(map.getStyle().sources));
@@ -497,7 +469,6 @@
     // tile made and drawn, the labels placed (fadeDuration 0 places them all in that frame).
     // MapLibre then draws the same picture once more before "idle" (it marks a placement
     // stale whenever new symbol tiles came in); that frame is not waited for
-    const drawn = () => { if (map.loaded()) { map.off("render", drawn); document.body.dataset.ready = "1"; } };
-    map.on("render", drawn);
+    PA.mapframes.drawn(map).then(() => { document.body.dataset.ready = "1"; });
   })();
 })();

@@ -7,14 +7,14 @@
   const STANDARDS = "60,180,300";
   // dark green / yellow-green / amber, widest drawn first (the legend's .sw-* in coverage.html)
   const BANDS = [[300, "#ffb300"], [180, "#c0ca33"], [60, "#1b5e20"]];
-  const map = new maplibregl.Map({ locale: window.PA.mapLocale,
-    container: "map",
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef1f5" } }] },
-    center: [102.71, 25.04], zoom: 11, attributionControl: false, maxPitch: 0,
-  });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-left");
-  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  /* the map is made at once but drawn nothing until the posts and key areas, which it is fitted
+     to by a jump, and every other layer are in hand; its
+     sources are added once every first-view layer has arrived, each with its data
+     (mapframes.js): in a software-rendered WebGL every frame costs */
+  const map = PA.mapframes.early("map", { background: "#eef1f5" });
   window.pinganMap = map;
+  const pending = {}; // source → data that arrived before the sources were added
+  const put = (source, data) => { const src = map && map.getSource(source); if (src) src.setData(data); else pending[source] = data; };
 
   const slider = document.getElementById("cv-at");
   const atText = () => { const q = +slider.value; return String(Math.floor(q / 4)).padStart(2, "0") + ":" + String((q % 4) * 15).padStart(2, "0"); };
@@ -22,7 +22,7 @@
   const status = (s) => { document.getElementById("cv-status").textContent = s; };
 
   function addLayers() {
-    for (const s of ["iso", "cells", "keyareas", "posts", "plan"]) map.addSource(s, { type: "geojson", data: empty() });
+    for (const s of ["iso", "cells", "keyareas", "posts", "plan"]) { map.addSource(s, { type: "geojson", data: pending[s] || empty() }); delete pending[s]; }
     map.addLayer({ id: "cells-out", type: "fill", source: "cells", filter: ["==", ["get", "outside_standard"], true], paint: { "fill-color": "#c62828", "fill-opacity": ["interpolate", ["linear"], ["get", "incidents"], 0, 0.04, 50, 0.3] } });
     // The areas nest (5 ⊃ 3 ⊃ 1 min): one layer per band, widest first, nearly opaque, so each
     // band shows its own colour instead of a blend of the ones beneath it.
@@ -39,13 +39,9 @@
     const [ka, units] = await (pending || fetchStatic());
     keyAreas = ka;
     const posts = units.features.filter((f) => ["fixed_post", "mobile_kiosk"].includes(f.properties.kind));
-    map.getSource("posts").setData({ type: "FeatureCollection", features: posts });
-    if (ka.features.length || posts.length) {
-      const b = new maplibregl.LngLatBounds();
-      for (const f of posts) b.extend(f.geometry.coordinates);
-      for (const f of ka.features) for (const c of f.geometry.coordinates[0]) b.extend(c);
-      map.fitBounds(b, { padding: 30, duration: 0 });
-    }
+    const postsFc = { type: "FeatureCollection", features: posts };
+    put("posts", postsFc);
+    return PA.mapframes.bbox(postsFc, ka); // the view: today's posts and the key areas
   }
 
   let seq = 0;
@@ -61,11 +57,11 @@
     try {
       const [iso, cells, rep] = await (pending || fetchLayers());
       if (my !== seq) return;
-      map.getSource("iso").setData(iso);
+      put("iso", iso);
       const drawn = iso.features.length ? iso.features[0].properties : null;
       document.getElementById("cv-drawn").textContent = drawn && drawn.simplified_m != null
         ? t("coverage.simplified").replace("{m}", Math.round(drawn.simplified_m)).replace("{ha}", Math.round(drawn.holes_filled_below_m2 / 1e4)) : "";
-      map.getSource("cells").setData(cells);
+      put("cells", cells);
       renderReport(rep);
       status("");
     } catch (e) { status(t("coverage.error") + ": " + e.message); }
@@ -80,7 +76,7 @@
     document.getElementById("cv-how").textContent = lang === "en" ? rep.how : rep.how_zh || rep.how;
     const ka = rep.layers.find((r) => r.layer === "key_areas");
     const out = new Set(ka && ka.own_standard ? ka.own_standard.outside.map((e) => e.id) : []);
-    map.getSource("keyareas").setData({ type: "FeatureCollection", features: keyAreas.features.map((f) => Object.assign({}, f, { properties: Object.assign({}, f.properties, { outside: out.has(f.id) }) })) });
+    put("keyareas", { type: "FeatureCollection", features: keyAreas.features.map((f) => Object.assign({}, f, { properties: Object.assign({}, f.properties, { outside: out.has(f.id) }) })) });
     const list = document.getElementById("cv-outside");
     const items = ka && ka.own_standard ? ka.own_standard.outside : [];
     list.innerHTML = items.length ? items.map((e) => `<li>${esc(e.name)} — ${e.time_s == null ? "∞" : Math.round(e.time_s) + " s"} / ${e.standard_s} s</li>`).join("") : `<li>${esc(t("coverage.none_outside"))}</li>`;
@@ -107,7 +103,7 @@
   }
 
   function showPlan(plan) {
-    map.getSource("plan").setData(plan.geojson);
+    put("plan", plan.geojson);
     // proposed sites may stand outside today's view (fitted to today's posts): widen it to them
     const view = map.getBounds(), pts = plan.geojson.features.map((f) => f.geometry.coordinates);
     if (pts.some((c) => !view.contains(c))) {
@@ -130,21 +126,22 @@
     how.scrollIntoView({ block: "nearest" });
   }
 
-  // The first view's requests start now, while MapLibre starts; drawn once the map has loaded
-  // (each drawing of the map is costly, so the layers go in together).
+  // The first view's requests start now, while MapLibre loads; the map is made fitted to the
+  // posts and key areas, and drawn once every layer is in (each drawing of the map is costly).
   const settle = (p) => { p.catch(() => {}); return p; };
   const first = { statics: settle(fetchStatic()), layers: settle(fetchLayers()) };
 
-  map.on("load", async () => {
-    addLayers();
+  (async () => {
+    let box = null;
+    try { box = await loadStatic(first.statics); } catch (e) { status(e.message); }
+    await refresh(first.layers);
+    await PA.mapframes.firstView(map, addLayers, box);
     slider.addEventListener("input", () => { document.getElementById("cv-at-label").textContent = atText(); });
     slider.addEventListener("change", () => refresh());
     document.getElementById("cv-mode").addEventListener("change", () => refresh());
     document.getElementById("f-run").addEventListener("click", runSiting);
     document.getElementById("cv-form").addEventListener("submit", (e) => e.preventDefault());
     map.on("click", "cells-out", (e) => { const p = e.features[0].properties; new maplibregl.Popup().setLngLat(e.lngLat).setHTML(`<b>${esc(p.name)}</b><br>${esc(t("coverage.best"))}: ${p.best_time_s == null ? "∞" : Math.round(p.best_time_s) + " s"}<br>${esc(t("coverage.incidents"))}: ${p.incidents}`).addTo(map); });
-    try { await loadStatic(first.statics); } catch (e) { status(e.message); }
-    await refresh(first.layers);
     document.body.dataset.ready = "1";
-  });
+  })();
 })();
