@@ -31,7 +31,7 @@ ALLOWED = frozenset(
         "GCJ", "OSM", "p",
         # names of methods and products a Chinese analyst reads as such
         "KDE", "Gi", "CUSUM", "MCLP", "LSCP", "SaTScan", "MapLibre", "OpenStreetMap",
-        "PTU", "Swagger", "ReDoc", "pingan", "PingAn",
+        "PTU", "Swagger", "ReDoc", "pingan", "PingAn", "Dask",
         "CompStat", "FDR", "HiGHS", "Excel", "IP", "SEQ", "HASH", "Getis", "Ord",
         "Benjamini", "Hochberg", "z", "q",
         # the bureau's time zone by its IANA name
