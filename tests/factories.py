@@ -128,3 +128,38 @@ def build_small_city(session: Session) -> SmallCity:
         cell.owner_id = city.users["officer0"].id
     session.flush()
     return city
+
+
+def plant_cluster_warning(session: Session, city: SmallCity, *, dedup_key: str) -> None:
+    """A space-time cluster warning in the first cell of station 0, over the last three days
+    (12 incidents within 400 m against 2.5 expected), as the warnings job would store it."""
+    import datetime as dt
+
+    from pingan.alerts.service import NewWarning, store_warnings
+
+    now = dt.datetime.now(dt.UTC)
+    lon, lat = city.cell_center(0)
+    store_warnings(
+        session,
+        actor=Actor.system(),
+        warnings=[
+            NewWarning(
+                kind="scan_cluster",
+                category="all",
+                jpath=city.stations[0].path,
+                center_lon=lon,
+                center_lat=lat,
+                radius_m=400.0,
+                window_start=now - dt.timedelta(days=3),
+                window_end=now,
+                observed=12,
+                expected=2.5,
+                statistic=9.8,
+                p_value=0.002,
+                severity=1,
+                explanation_zh="时空聚集：半径 400 米内 12 起，预期 2.5 起",
+                explanation_en="Space-time cluster: 12 within 400 m against 2.5 expected",
+                dedup_key=dedup_key,
+            )
+        ],
+    )

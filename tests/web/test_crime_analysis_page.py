@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.factories import SmallCity
+from tests.factories import SmallCity, plant_cluster_warning
 from tests.serverutil import prepare_db
 from tests.web.browserutil import ARTIFACTS, needs_browser, served_browser, signed_in_page
 from tests.web.test_pages import login
@@ -70,39 +70,13 @@ def test_analysis_page_refused_to_community_officer(client: TestClient, city: Sm
 def test_analysis_page_in_chromium(tmp_path: Path) -> None:
     import httpx2 as httpx
 
-    from pingan.alerts.service import NewWarning, store_warnings
-    from pingan.audit.service import Actor
     from pingan.store.engine import make_engine, unit_of_work
 
     url, city = prepare_db(tmp_path / "web.db")
     engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
-    lon, lat = city.cell_center(0)
     with unit_of_work(engine) as s:
-        store_warnings(
-            s,
-            actor=Actor.system(),
-            warnings=[
-                NewWarning(
-                    kind="scan_cluster",
-                    category="all",
-                    jpath=city.stations[0].path,
-                    center_lon=lon,
-                    center_lat=lat,
-                    radius_m=400.0,
-                    window_start=now - dt.timedelta(days=3),
-                    window_end=now,
-                    observed=12,
-                    expected=2.5,
-                    statistic=9.8,
-                    p_value=0.002,
-                    severity=1,
-                    explanation_zh="时空聚集：半径 400 米内 12 起，预期 2.5 起",
-                    explanation_en="Space-time cluster: 12 within 400 m against 2.5 expected",
-                    dedup_key="browser-test",
-                )
-            ],
-        )
+        plant_cluster_warning(s, city, dedup_key="browser-test")
         s.commit()
     engine.dispose()
     h = {"Authorization": f"Bearer {city.tokens['dispatcher']}"}

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.factories import plant_cluster_warning
 from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, served_browser, watched_page
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.timeout(900)]
@@ -60,42 +61,15 @@ def _seed(url: str, tmp_path: Path, city: Any) -> None:
     open hazard for /hazards."""
     from sqlalchemy import select
 
-    from pingan.alerts.service import NewWarning, store_warnings
-    from pingan.audit.service import Actor
     from pingan.jurisdictions.models import Jurisdiction
     from pingan.ratings.models import Hazard
     from pingan.store.engine import make_engine, unit_of_work
     from tests.rapid_response.city import build
 
     engine = make_engine(url)
-    now = dt.datetime.now(dt.UTC)
-    lon, lat = city.cell_center(0)
     with unit_of_work(engine) as s:
         build(s, city, tmp_path / "data")
-        store_warnings(
-            s,
-            actor=Actor.system(),
-            warnings=[
-                NewWarning(
-                    kind="scan_cluster",
-                    category="all",
-                    jpath=city.stations[0].path,
-                    center_lon=lon,
-                    center_lat=lat,
-                    radius_m=400.0,
-                    window_start=now - dt.timedelta(days=3),
-                    window_end=now,
-                    observed=12,
-                    expected=2.5,
-                    statistic=9.8,
-                    p_value=0.002,
-                    severity=1,
-                    explanation_zh="时空聚集：半径 400 米内 12 起，预期 2.5 起",
-                    explanation_en="Space-time cluster: 12 within 400 m against 2.5 expected",
-                    dedup_key="mapframes-test",
-                )
-            ],
-        )
+        plant_cluster_warning(s, city, dedup_key="mapframes-test")
         cell = s.scalars(
             select(Jurisdiction).where(Jurisdiction.level == "cell").order_by(Jurisdiction.id)
         ).all()[1]
