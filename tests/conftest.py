@@ -137,6 +137,11 @@ def own_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
 def session(engine: Engine) -> Iterator[Session]:
     """A session in a transaction rolled back after the test; ``commit()`` inside the code under
     test only releases a savepoint."""
+    yield from rolled_back_session(engine)
+
+
+def rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session on ``engine`` inside a transaction that is rolled back at the end."""
     conn = engine.connect()
     trans = conn.begin()
     s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)

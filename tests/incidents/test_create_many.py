@@ -21,6 +21,7 @@ from pingan.incidents.models import Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
 from pingan.store import planner
 from pingan.store.engine import analyze
+from tests.conftest import rolled_back_session
 from tests.factories import SmallCity, build_small_city
 
 M_LAT = 1 / 111_000.0  # one metre of latitude, in degrees
@@ -300,15 +301,7 @@ def new_session(own_engine: Engine) -> Iterator[Session]:
     """A session (rolled back after) on a database of the test's own, whose ``incidents`` is new
     and empty: the shared one holds the pages of earlier tests' rolled-back rows, which
     PostgreSQL counts as the table's size while it has no statistics."""
-    conn = own_engine.connect()
-    trans = conn.begin()
-    s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield s
-    finally:
-        s.close()
-        trans.rollback()
-        conn.close()
+    yield from rolled_back_session(own_engine)
 
 
 def test_the_repeat_search_seeks_its_band_index_empty_or_full(new_session: Session) -> None:

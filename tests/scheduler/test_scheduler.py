@@ -253,6 +253,37 @@ def test_api_lists_jobs_and_runs_one_now(real_app: tuple[TestClient, SmallCity])
     assert [r["id"] for r in page["items"]] == [run_id]
 
 
+def test_a_job_under_way_is_not_started_again_by_hand(
+    real_app: tuple[TestClient, SmallCity], own_engine: Engine
+) -> None:
+    """A second press while the job runs is a 409 naming the run; a run left marked running
+    by a server killed more than an hour ago does not block it."""
+    client, city = real_app
+    admin = auth(city.tokens["admin"])
+    now = dt.datetime.now(dt.UTC)
+    with unit_of_work(own_engine) as s:
+        lost = service.start_run(
+            s,
+            job="escalate",
+            slot_at=now - dt.timedelta(hours=2),
+            trigger="manual",
+            started_by="t",
+            now=now - dt.timedelta(hours=2),
+        )
+        busy = service.start_run(
+            s, job="rentals", slot_at=now, trigger="manual", started_by="t", now=now
+        )
+        assert lost is not None and busy is not None
+        busy_id = busy.id
+        s.commit()
+    r = client.post("/api/v1/scheduler/jobs/rentals/run", headers=admin)
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["field"] == "job"
+    assert r.json()["error"]["message"] == f"rentals is running (run {busy_id}); wait for it"
+    r = client.post("/api/v1/scheduler/jobs/escalate/run", headers=admin)
+    assert r.status_code == 202 and r.json()["status"] == "running"
+
+
 def test_api_refuses_others_and_unknown_jobs(real_app: tuple[TestClient, SmallCity]) -> None:
     client, city = real_app
     r = client.get("/api/v1/scheduler/jobs", headers=auth(city.tokens["analyst"]))

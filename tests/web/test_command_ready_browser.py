@@ -13,16 +13,9 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.web.browserutil import ARGS, ARTIFACTS, CHROMIUM, VENDOR
+from tests.web.browserutil import ARTIFACTS, BROWSER_MARKS, served_browser, watched_page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.timeout(600),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed"),
-    pytest.mark.skipif(
-        not (VENDOR / "maplibre-gl.js").exists(), reason="front-end packages not installed"
-    ),
-]
+pytestmark = [*BROWSER_MARKS, pytest.mark.timeout(600)]
 
 # Runs before the page's scripts: counts the map's frames and, at the moment the page says it
 # is ready, records what the map has drawn (MapLibre's rendered-feature index of that frame).
@@ -52,62 +45,35 @@ tiles and the one that draws them all (the old page drew 10-14, one per tile bat
 def test_command_ready_draws_the_whole_first_view_in_few_frames(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from pingan.store.engine import make_engine, migrate, unit_of_work
-    from tests.factories import build_small_city
+    from pingan.store.engine import make_engine, unit_of_work
     from tests.rapid_response.city import LAT0, LON0, build
-    from tests.serverutil import free_port, start_server
+    from tests.serverutil import prepare_db
 
-    url = f"sqlite:///{tmp_path / 'web.db'}"
+    url, city = prepare_db(tmp_path / "web.db")
     engine = make_engine(url)
-    migrate(engine)
     with unit_of_work(engine) as s:
-        city = build_small_city(s)
         build(s, city, tmp_path / "data", n_incidents=10)
         s.commit()
-        tokens = dict(city.tokens)
     engine.dispose()
-    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))
-    port = free_port()
-    proc = start_server(url, port, tmp_path / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    h = {"Authorization": f"Bearer {tokens['dispatcher']}"}
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))  # start_server copies os.environ
+    with served_browser(tmp_path, url=url) as live:
         # an open call: the queue lists it and the map must draw it
         r = httpx.post(
-            f"{base}/api/v1/incidents",
+            f"{live.base}/api/v1/incidents",
             json={"subtype": "fight", "lon": LON0 + 0.015, "lat": LAT0 + 0.01},
-            headers=h | {"Idempotency-Key": f"ready-{time.time()}"},
+            headers={
+                "Authorization": f"Bearer {city.tokens['dispatcher']}",
+                "Idempotency-Key": f"ready-{time.time()}",
+            },
         )
         assert r.status_code == 201, r.text
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for lang in ("zh-CN", "en"):
-                _check(browser, base, lang)
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        for lang in ("zh-CN", "en"):
+            _check(live.browser, live.base, lang)
 
 
 def _check(browser: Any, base: str, lang: str) -> None:
-    ctx = browser.new_context(viewport={"width": 1500, "height": 900}, device_scale_factor=1)
-    ctx.add_init_script(WATCH_JS)
-    page = ctx.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on(
-        "console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None
-    )
-    page.on(
-        "request",
-        lambda r: (
-            problems.append(f"foreign: {r.url}")
-            if not r.url.startswith((base, "blob:", "data:"))
-            else None
-        ),
-    )
+    page, errors, foreign = watched_page(browser, base, {"width": 1500, "height": 900})
+    page.add_init_script(WATCH_JS)
     if lang == "en":
         page.goto(f"{base}/lang/en")
     page.goto(f"{base}/login?next=/command")
@@ -117,7 +83,7 @@ def _check(browser: Any, base: str, lang: str) -> None:
     page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
     at = page.evaluate("window.__watch.atReady")
     page.screenshot(path=str(ARTIFACTS / f"command-ready-{lang}.png"))
-    assert at is not None, problems
+    assert at is not None, errors
     # the whole first view was drawn in the frame that set ready
     assert at["loaded"], at
     assert at["roads"] > 0 and at["names"] > 0, at
@@ -126,5 +92,5 @@ def _check(browser: Any, base: str, lang: str) -> None:
     # and the queue and the unit board are drawn
     assert page.locator("#queue li[data-id]").count() >= 1
     assert page.locator("#board li.unit").count() >= 4
-    assert problems == [], problems
-    ctx.close()
+    assert errors == [] and foreign == [], (errors, foreign)
+    page.close()

@@ -142,10 +142,18 @@ def end_run_flow(
         s.commit()
 
 
+STALE_RUN = dt.timedelta(hours=1)
+"""A run still marked running after this long is taken as lost (its server killed mid-run)."""
+
+
 def start_manual_run_flow(session: Session, job: Job, *, actor: Actor) -> ScheduledRun:
     """Record a run of ``job`` started by hand now (audited) and commit; the caller then runs it
-    with :func:`run_job_flow` and this run's id."""
+    with :func:`run_job_flow` and this run's id. A job whose newest run is still under way
+    (started within :data:`STALE_RUN`) is a 409: a second press would run it twice at once."""
     now = utcnow()
+    last = service.list_runs(session, job=job.name, limit=1)
+    if last and last[0].status == "running" and now - last[0].started_at < STALE_RUN:
+        raise Conflict(f"{job.name} is running (run {last[0].id}); wait for it", field="job")
     run = service.start_run(
         session, job=job.name, slot_at=now, trigger="manual", started_by=actor.name, now=now
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,13 +9,12 @@ from fastapi import APIRouter, Path, Query, Request
 from pingan.api.deps import SessionDep, allowed
 from pingan.api.errors import ErrorBody
 from pingan.auth.service import Principal
-from pingan.errors import Conflict, NotFound
+from pingan.errors import NotFound
 from pingan.scheduler import service
 from pingan.scheduler.flows import job_or_raise, job_rows, start_manual_run_flow
 from pingan.scheduler.models import ScheduledRun
 from pingan.scheduler.runner import run_in_background
 from pingan.scheduler.schemas import JobRead, RunPage, RunRead
-from pingan.store.base import utcnow
 
 __all__ = ["job_rows", "router"]
 
@@ -25,8 +23,6 @@ Lang = Literal["zh-CN", "en"]
 JobRunner = Annotated[Principal, allowed("job.run")]
 ProvinceRunner = Annotated[Principal, allowed("province.run")]
 PROVINCE_JOB = "province"
-STALE = dt.timedelta(hours=1)
-"""A run still marked running after this long is taken as lost (a server killed mid-run)."""
 
 
 @router.get("/jobs", operation_id="list_scheduled_jobs")
@@ -42,12 +38,17 @@ def run_job(
     session: SessionDep,
     name: Annotated[str, Path(max_length=40)],
 ) -> RunRead:
-    """Run a job now in the background (audited); poll ``GET /runs/{id}`` for its end."""
+    """Run a job now in the background (audited); poll ``GET /runs/{id}`` for its end. A job
+    whose run is still under way is a 409."""
+    return _start(request, session, principal, name)
+
+
+def _start(request: Request, session: SessionDep, principal: Principal, name: str) -> RunRead:
+    """Record a manual run of job ``name`` (409 while one is under way) and start it."""
     job = job_or_raise(name)
-    engine = request.app.state.engine
     run = start_manual_run_flow(session, job, actor=principal.actor)  # commits: the lock is free
     out = RunRead.of(run)
-    run_in_background(engine, job, run_id=run.id)
+    run_in_background(request.app.state.engine, job, run_id=run.id)
     return out
 
 
@@ -86,17 +87,7 @@ def run_province(request: Request, principal: ProvinceRunner, session: SessionDe
     """Run the job ``province`` now (the button on ``/province``): this database's incidents
     exported to the province folder and the analyses run again; audited. Poll
     ``GET /province/runs/{id}``; a run already under way is a 409."""
-    job = job_or_raise(PROVINCE_JOB)
-    last = service.list_runs(session, job=PROVINCE_JOB, limit=1)
-    if last and last[0].status == "running" and utcnow() - last[0].started_at < STALE:
-        raise Conflict(
-            f"the province analyses are running (run {last[0].id}); wait for it", field="job"
-        )
-    engine = request.app.state.engine
-    run = start_manual_run_flow(session, job, actor=principal.actor)
-    out = RunRead.of(run)
-    run_in_background(engine, job, run_id=run.id)
-    return out
+    return _start(request, session, principal, PROVINCE_JOB)
 
 
 @router.get("/province/runs/{run_id}", operation_id="get_province_run")
