@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from pingan.auth.service import principal_for
+from pingan.auth.service import principal_for, resolve_token
 from pingan.disputes.models import Dispute
 from pingan.fieldapp import service
 from pingan.fieldapp.models import RequestReplay
@@ -39,6 +40,67 @@ def test_same_key_same_body_is_answered_once(
     other = auth(city.tokens["chief0"]) | {"Idempotency-Key": "k-1"}
     assert client.post("/api/v1/disputes", json=_dispute(city), headers=other).status_code == 201
     assert session.scalar(select(func.count(Dispute.id))) == 2
+
+
+def test_a_resend_while_the_first_is_answered_waits_for_its_answer(
+    own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resend that meets its key still being answered (the answer is sent before it is
+    stored, so a phone that resends at once can) waits and is replayed; a first request that
+    stays unanswered past the wait is a 409 saying so (it was a 409 at once, and a browser
+    test's quick resend met it under load)."""
+    import hashlib
+    import json
+    import threading
+    import time
+
+    from pingan.api import idempotency
+    from pingan.api.app import create_app
+    from pingan.store.engine import unit_of_work
+    from tests.factories import build_small_city
+
+    with unit_of_work(own_engine) as s:
+        city = build_small_city(s)
+        s.commit()
+        officer_id = resolve_token(s, city.tokens["officer0"]).id
+    body = json.dumps(_dispute(city)).encode()
+    digest = hashlib.sha256(b"POST /api/v1/disputes?\n" + body).hexdigest()
+
+    def claimed(key: str) -> int:
+        with unit_of_work(own_engine) as s:
+            got = service.claim(
+                s, user_id=officer_id, key=key, endpoint="POST /api/v1/disputes", body_hash=digest
+            )
+            s.commit()
+            assert isinstance(got, service.Claimed)
+            return got.replay_id
+
+    def answer_later(replay_id: int) -> None:
+        time.sleep(0.3)
+        with unit_of_work(own_engine) as s:
+            service.finish(
+                s,
+                replay_id=replay_id,
+                status_code=201,
+                content_type="application/json",
+                body='{"id": 7}',
+            )
+            s.commit()
+
+    h = auth(city.tokens["officer0"]) | {"Content-Type": "application/json"}
+    with TestClient(create_app(engine=own_engine)) as c:
+        later = threading.Thread(target=answer_later, args=(claimed("k-race"),))
+        later.start()
+        r = c.post("/api/v1/disputes", content=body, headers=h | {"Idempotency-Key": "k-race"})
+        later.join()
+        assert r.status_code == 201 and r.headers["Idempotency-Replayed"] == "true", r.text
+        assert r.json() == {"id": 7}
+        monkeypatch.setattr(idempotency, "IN_PROGRESS_WAIT_S", 0.3)
+        claimed("k-stuck")
+        r = c.post("/api/v1/disputes", content=body, headers=h | {"Idempotency-Key": "k-stuck"})
+        assert r.status_code == 409 and r.json()["error"]["message"] == (
+            "Idempotency-Key: the first request with this key is still running"
+        )
 
 
 def test_same_key_other_body_is_a_409_naming_the_header(

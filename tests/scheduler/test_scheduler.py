@@ -342,5 +342,16 @@ def test_cli_lists_and_runs_a_job(own_engine: Engine, monkeypatch: pytest.Monkey
     out = runner.invoke(app, ["jobs", "run", "nope"])
     assert out.exit_code == 2
     assert "job 'nope' not found" in out.output
+    with unit_of_work(own_engine) as s:  # a run under way: refused in one line
+        now = dt.datetime.now(dt.UTC)
+        busy = service.start_run(
+            s, job="rentals", slot_at=now, trigger="manual", started_by="t", now=now
+        )
+        assert busy is not None
+        busy_id = busy.id
+        s.commit()
+    out = runner.invoke(app, ["jobs", "run", "rentals"])
+    assert out.exit_code == 2, out.output
+    assert out.output.strip() == f"error: rentals is running (run {busy_id}); wait for it"
     out = runner.invoke(app, ["jobs", "list", "--lang", "en"], env={"COLUMNS": "200"})
     assert out.exit_code == 0 and "Escalate overdue instructions" in out.output

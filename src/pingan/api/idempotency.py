@@ -8,7 +8,9 @@ must not make it twice. A request with the header is looked up by (user, key):
 - seen with the same method, path, query and body: the stored answer is sent again with
   ``Idempotency-Replayed: true``, and nothing runs;
 - seen with another request: 409 naming the header;
-- still being answered (two sends racing): 409 saying so (send it again later).
+- still being answered (two sends racing, or a resend the moment the first answer arrived, which
+  is sent before its answer is stored): the second waits up to :data:`IN_PROGRESS_WAIT_S` for
+  the first answer and replays it; 409 saying so if the first is still running after that.
 
 The create of an incident keeps its own key table (it links the incident and batches); its
 route is passed through untouched. A key sent by a caller who is not signed in, or with a
@@ -18,6 +20,7 @@ transactions per keyed request (claim, run, store): the keyed requests are the p
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -38,6 +41,8 @@ __all__ = ["HEADER", "IdempotencyKeys"]
 
 HEADER = "Idempotency-Key"
 MAX_KEPT_BYTES = 1 << 20
+IN_PROGRESS_WAIT_S = 5.0
+"""How long a request waits for the first request with its key to be answered."""
 """Answers longer than this are not kept (a resend runs again)."""
 _NOT_KEPT = frozenset({401, 403, 408, 423, 429})
 _OWN_KEYS = frozenset({("POST", "/api/v1/incidents")})
@@ -92,6 +97,11 @@ class IdempotencyKeys:
                 return outcome
 
         outcome = await run_in_threadpool(claim)
+        waited = 0.0
+        while isinstance(outcome, service.InProgress) and waited < IN_PROGRESS_WAIT_S:
+            await asyncio.sleep(0.05)  # one indexed look-up a poll, only while racing
+            waited += 0.05
+            outcome = await run_in_threadpool(claim)
         replayed = _replayed_receive(body, more, receive)
         if outcome is None:
             await self.app(scope, replayed, send)

@@ -57,11 +57,11 @@ def run_cmd(
     migrate(engine)
     try:
         job = job_or_raise(name)
+        with unit_of_work(engine) as s:  # a run of it under way: exit 2, one line
+            run_id = start_manual_run_flow(s, job, actor=Actor.system("cli")).id
     except PingAnError as exc:
         fail(exc.message)
         return
-    with unit_of_work(engine) as s:
-        run_id = start_manual_run_flow(s, job, actor=Actor.system("cli")).id
     run_job_flow(engine, job, slot_at=utcnow(), run_id=run_id)
     with unit_of_work(engine, write=False) as s:
         run = s.get(ScheduledRun, run_id)
