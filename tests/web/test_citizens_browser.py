@@ -129,7 +129,13 @@ def test_citizen_reports_and_tracks_on_a_phone(tmp_path: Path) -> None:
             assert "两个小时" in page.inner_text("#sv-text")
             page.fill("#sv-public", "已受理，将在30日内答复")
             page.click('button[data-to="accepted"]')
-            page.locator("#sv-detail h2", has_text="已立案").wait_for()
+            # the step shown, or the page's error: either ends the wait (a failure says which)
+            page.wait_for_selector('#sv-detail h2:has-text("已立案"), #sv-error:not([hidden])')
+            assert page.locator("#sv-error:not([hidden])").count() == 0, (
+                page.inner_text("#sv-detail"),
+                errors,
+                (tmp_path / "server.log").read_text()[-3000:],
+            )
             page.screenshot(path=str(ARTIFACTS / "citizens-supervision.png"), full_page=True)
             assert errors == [] and foreign == [], (errors, foreign)
             page.close()

@@ -36,6 +36,7 @@ from pingan.audit.models import AuditChainHead, AuditRecord
 from pingan.errors import Invalid
 from pingan.store.base import utcnow
 from pingan.store.driver import DriverStatement
+from pingan.store.sqlite import writing
 
 __all__ = [
     "GENESIS",
@@ -182,6 +183,7 @@ def record_many_on(conn: Connection, entries: Sequence[Entry]) -> None:
             values["chain_input"] = _chain_input(values)
         _INSERT_DRIVER.execute_many(conn, rows)
         return
+    writing(conn)  # a view's record in a read transaction: queue as a writer first (SQLite)
     head = _HEAD_DRIVER.rows(conn, _HEAD_DRIVER.execute(conn, {}))
     if not head:
         raise ChainHeadMissing()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
@@ -31,12 +32,14 @@ __all__ = [
     "start_wal_checkpointer",
     "stop_wal_checkpointer",
     "write_lock_for",
+    "writing",
 ]
 
 log = logging.getLogger(__name__)
 
 
 _CHECKPOINTED: weakref.WeakSet[Engine] = weakref.WeakSet()
+_CHANGES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 CHECKPOINT_EVERY_S = 1.0
 """How often the background checkpointer of a served SQLite database runs."""
 
@@ -110,6 +113,10 @@ def configure(engine: Engine) -> None:
 
     lock = write_lock_for(engine)
     held: dict[int, WriteLock] = {}
+    # DEFERRED transactions: the connection's total_changes at BEGIN (see _writing)
+    deferred: dict[int, int] = {}
+    # transactions moved to a newer snapshot than their reads (see _writing): appends only
+    stale: set[int] = set()
     dialect: Any = engine.dialect
     base_commit, base_rollback = dialect.do_commit, dialect.do_rollback
 
@@ -132,13 +139,54 @@ def configure(engine: Engine) -> None:
                 raise
             return
         conn.exec_driver_sql(f"BEGIN {mode}")
+        raw = conn.connection.dbapi_connection
+        deferred[id(raw)] = raw.total_changes
 
     def _release(conn: Any) -> None:
         # SQLAlchemy hands do_commit/do_rollback the pool's proxy; key on the raw connection
         raw = getattr(conn, "dbapi_connection", conn)
+        deferred.pop(id(raw), None)
+        stale.discard(id(raw))
         owned = held.pop(id(raw), None)
         if owned is not None:
             owned.__exit__(None, None, None)
+
+    def _writing(conn: Any) -> None:
+        raw = conn.connection.dbapi_connection
+        key = id(raw)
+        if lock is None or key in held:
+            return  # no writer lock (in memory), or a write transaction already
+        changes = deferred.get(key)
+        if changes is None or raw.total_changes != changes:
+            return  # not begun by pingan, or it wrote already (it holds SQLite's write lock)
+        # a read so far: end its snapshot (nothing to lose) and queue as a writer
+        seen = raw.execute("PRAGMA data_version").fetchone()[0]
+        raw.execute("COMMIT")
+        deferred.pop(key, None)
+        lock.__enter__()
+        held[key] = lock
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            if raw.execute("PRAGMA data_version").fetchone()[0] != seen:
+                stale.add(key)  # others committed since its reads: appends only from here
+        except BaseException:
+            held.pop(key, None)
+            lock.__exit__(None, None, None)
+            raise
+
+    dialect.pingan_writing = _writing
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_stale_change(
+        conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        # a change after _writing moved a transaction past what it read could undo another's
+        # change (a lost update): refused as SQLite refuses a stale reader's first write
+        if stale and id(conn.connection.dbapi_connection) in stale:
+            if statement.lstrip()[:7].upper().startswith(_CHANGES):
+                raise sqlite3.OperationalError(
+                    "database is locked (its reads are older than a commit since)"
+                )
 
     def _do_commit(dbapi_conn: Any) -> None:
         try:
@@ -154,6 +202,24 @@ def configure(engine: Engine) -> None:
 
     dialect.do_commit = _do_commit
     dialect.do_rollback = _do_rollback
+
+
+def writing(conn: Connection) -> None:
+    """Make ``conn``'s transaction a writer before an append that needs no earlier read: on file
+    SQLite, a ``DEFERRED`` transaction that has only read so far is ended and a ``BEGIN
+    IMMEDIATE`` queued on the :class:`WriteLock` takes its place; elsewhere nothing.
+
+    For the audit record of a view (a GET that reads, then appends who looked): upgrading the
+    read transaction in place fails at once with "database is locked" when another connection
+    committed since it began (SQLite cannot move a reader's snapshot), which answered such views
+    with a 503 while others wrote. For appends whose own reads come after this call (the audit
+    chain's head is read inside the new transaction). When others did commit after the
+    transaction's reads, any later INSERT/UPDATE/DELETE through SQLAlchemy in it is refused
+    with SQLite's own "database is locked" (a 503, nothing done), as before: a change computed
+    from those reads could undo another's (a lost update). O(1)."""
+    fn = getattr(conn.dialect, "pingan_writing", None)
+    if fn is not None:
+        fn(conn)
 
 
 class WriteLock:
