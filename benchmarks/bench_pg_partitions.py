@@ -2,13 +2,14 @@
 items on ``incidents`` partitioned by month (migration 0031) against the same rows in one plain
 table (the layout before it), side by side on one server.
 
-The database named by ``--url`` is migrated to head (the partitioned layout) and given month
-partitions for five years; N incidents spread over five years, 16 cities × 8 districts ×
-6 stations, are generated in SQL (``generate_series``, indexes built after the load) into a
-staging table and copied into ``public.incidents`` (partitioned) and ``ref.incidents`` (plain,
-the same indexes). Each read is the service code itself (:func:`pingan.incidents.service
-.list_page`, :func:`pingan.rapid_response.data.load_incident_points`, the OGC items' count and
-keyset page of :mod:`pingan.api.ogc`) on a session whose ``search_path`` picks the layout.
+The database named by ``--url`` is migrated to head (the plain table), converted to month
+partitions and given months for five years; N incidents spread over five years, 16 cities ×
+8 districts × 6 stations × 20 grid cells (``--cities``, ``--cells``), are generated in SQL
+(``generate_series``, indexes built after the load) into a staging table and copied into
+``public.incidents`` (partitioned) and ``ref.incidents`` (plain, the same indexes). Each read is
+the service code itself (:func:`pingan.incidents.service.list_page`,
+:func:`pingan.rapid_response.data.load_incident_points`, the OGC items' count and keyset page of
+:mod:`pingan.api.ogc`) on a session whose ``search_path`` picks the layout.
 
 Run (a private server; the load is large)::
 
@@ -39,9 +40,17 @@ from sqlalchemy.orm import Session  # noqa: E402
 import pingan.models  # noqa: E402,F401
 from pingan.auth.service import Principal  # noqa: E402
 from pingan.store.engine import make_engine, migrate  # noqa: E402
-from pingan.store.partitions import ensure_partitions, list_partitions  # noqa: E402
+from pingan.store.partitions import (  # noqa: E402
+    convert,
+    ensure_partitions,
+    is_partitioned,
+    list_partitions,
+)
 
-CITIES, DISTRICTS, STATIONS = 16, 8, 6
+CITIES, DISTRICTS, STATIONS, CELLS = 16, 8, 6, 20
+"""The default province: 16 cities × 8 districts × 6 stations, each station 20 grid cells (an
+incident's ``jpath`` is its cell's, as in pingan, where incidents take the finest
+jurisdiction that holds them)."""
 YEARS = 5
 NOW = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
 """The generated data ends here (fixed: the same rows every run)."""
@@ -89,12 +98,13 @@ SELECT g AS id,
             THEN (ARRAY['new','dispatched','on_scene','resolved'])[1 + (h / 120) % 4]
             ELSE (ARRAY['closed','closed','closed','closed','closed','closed','closed',
                         'closed','cancelled','resolved'])[1 + (h / 120) % 10] END AS state,
-       c, d, s,
+       c, d, s, cell,
        100.0 + c * 0.5 + d * 0.05 + ((h / 1200) % 1000) / 20000.0 AS lon,
        25.0 + s * 0.03 + ((h / 1200000) % 1000) / 40000.0 AS lat,
        t AS reported_at
 FROM (
-    SELECT g, h, t, (h % 16) AS c, ((h / 16) % 8) AS d, ((h / 128) % 6) AS s
+    SELECT g, h, t, (h % :cities) AS c, ((h / :cities) % 8) AS d, ((h / (:cities * 8)) % 6) AS s,
+           ((h / (:cities * 48)) % :cells) AS cell
     FROM (
         SELECT g, abs(hashint8(g)) AS h,
                :now - (abs(hashint8(-g)) % (86400 * 365 * :years)) * interval '1 second' AS t
@@ -108,14 +118,15 @@ INSERT INTO {table} (id, code, subtype, klass, priority, source, state, summary,
     input_crs, input_lon, input_lat, jpath, reported_at, repeat_count, created_at, updated_at,
     closed_at)
 SELECT id, code, subtype, klass, priority, source, state, '', lon, lat, 'WGS84', lon, lat,
-    '/' || (100 + c) || '/' || (1000 + 10 * c + d) || '/' || (10000 + 100 * c + 10 * d + s) || '/',
+    '/' || (100 + c) || '/' || (1000 + 10 * c + d) || '/' || (10000 + 100 * c + 10 * d + s) || '/'
+        || (100 + cell) || '/',
     reported_at, 0, reported_at, reported_at,
     CASE WHEN state = 'closed' THEN reported_at + interval '1 hour' END
 FROM gen ORDER BY reported_at
 """
 
 
-def load(url: str, rows: int, *, reuse: bool) -> Engine:
+def load(url: str, rows: int, *, reuse: bool, cities: int = CITIES, cells: int = CELLS) -> Engine:
     """The database at ``url`` with ``rows`` incidents in both layouts."""
     eng = make_engine(url)
     if reuse:
@@ -134,12 +145,18 @@ def load(url: str, rows: int, *, reuse: bool) -> Engine:
     admin.dispose()
     eng = make_engine(url)
     t0 = time.perf_counter()
-    migrate(eng)
+    migrate(eng)  # the plain table (partitioning is opt-in), converted here
+    with eng.begin() as conn:
+        if not is_partitioned(conn):
+            convert(conn, now=NOW)
     with eng.begin() as conn:
         ensure_partitions(conn, now=NOW, since=(NOW - dt.timedelta(days=365 * YEARS)).date())
         conn.execute(text("SET LOCAL session_replication_role = replica"))  # no triggers, FKs
         conn.execute(text("SELECT setseed(0.25)"))
-        conn.execute(text(GEN_SQL), {"now": NOW, "n": rows, "years": YEARS})
+        conn.execute(
+            text(GEN_SQL),
+            {"now": NOW, "n": rows, "years": YEARS, "cities": cities, "cells": cells},
+        )
         print(f"generated {rows:,} rows in {time.perf_counter() - t0:.0f} s", flush=True)
         conn.execute(text("CREATE SCHEMA ref"))
         conn.execute(
@@ -204,31 +221,44 @@ def _principal(path: str) -> Principal:
     return Principal(user_id=0, username="bench", role="admin", jpath=path, jurisdiction_id=None)
 
 
-def cases() -> dict[str, Any]:
+def cases(cities: int = CITIES) -> dict[str, Any]:
     """Each read: a function of a session doing what the route does."""
     from pingan.api import ogc
     from pingan.api.ogc_paging import after
-    from pingan.incidents.service import NARROW_ROWS, list_page, list_query
+    from pingan.incidents.service import COUNT_CAP, NARROW_ROWS, list_page, list_query
     from pingan.rapid_response.data import load_incident_points
+    from pingan.store.planner import custom_plans
 
-    station = _principal(jpath(3, 2, 4))
-    city = _principal(jpath(7))
+    station = _principal(jpath(min(3, cities - 1), 2, 4))
+    city = _principal(jpath(min(7, cities - 1)))
+    bureau = _principal("/")
     since_24h = NOW - dt.timedelta(hours=24)
     since_30d = NOW - dt.timedelta(days=30)
 
     def incident_list(s: Session) -> int:
-        rows, _total = list_page(s, station, limit=50, offset=0)
-        return len(rows)
+        return len(list_page(s, station, limit=50, offset=0, now=NOW).rows)
 
     def incident_list_filtered(s: Session) -> int:
-        rows, _total = list_page(
-            s, station, limit=50, offset=0, state="closed", klass="property", since=since_30d
+        page = list_page(
+            s,
+            station,
+            limit=50,
+            offset=0,
+            now=NOW,
+            state="closed",
+            klass="property",
+            since=since_30d,
         )
-        return len(rows)
+        return len(page.rows)
 
     def incident_list_page5(s: Session) -> int:
-        rows, _total = list_page(s, station, limit=50, offset=200, subtype="theft")
-        return len(rows)
+        return len(list_page(s, station, limit=50, offset=200, now=NOW, subtype="theft").rows)
+
+    def city_list(s: Session) -> int:
+        return len(list_page(s, city, limit=50, offset=0, now=NOW).rows)
+
+    def bureau_list(s: Session) -> int:
+        return len(list_page(s, bureau, limit=50, offset=0, now=NOW).rows)
 
     def map_incidents(s: Session) -> int:
         ids, *_ = load_incident_points(s, principal=city, since=since_24h, limit=5000)
@@ -242,7 +272,8 @@ def cases() -> dict[str, Any]:
     def ogc_pages(s: Session, pages: int = 4) -> int:
         """The count and the first page, then next pages by the cursor (keyset)."""
         when = (since_30d, None)
-        q0 = ogc._query(c, city, box, when)
+        custom_plans(s.connection())  # as the route does
+        q0 = ogc._query(c, city, box, when).limit(COUNT_CAP + 1)
         n = int(s.scalar(select(func.count()).select_from(q0.subquery())) or 0)
         plan = "wide" if n > NARROW_ROWS else "narrow"
         last = None
@@ -264,12 +295,14 @@ def cases() -> dict[str, Any]:
         "list: station, newest 50": incident_list,
         "list: station, closed property 30 d": incident_list_filtered,
         "list: station, theft, 5th page": incident_list_page5,
+        "list: city, newest 50": city_list,
+        "list: province, newest 50": bureau_list,
         "map: city, last 24 h": map_incidents,
         "ogc: city bbox 30 d, 4 keyset pages": ogc_pages,
     }
 
 
-def explain(eng: Engine) -> dict[str, dict[str, Any]]:
+def explain(eng: Engine, cities: int = CITIES) -> dict[str, dict[str, Any]]:
     """For each read's last statement (the page), on both layouts: the partitions the
     partitioned plan reads (the others pruned) and the planning time of each layout."""
     import re
@@ -285,7 +318,7 @@ def explain(eng: Engine) -> dict[str, dict[str, Any]]:
     sessions = {lay: _session(eng, lay) for lay in ("plain", "partitioned")}
     for s in sessions.values():
         event.listen(s.connection(), "before_cursor_execute", capture)
-    for name, fn in cases().items():
+    for name, fn in cases(cities).items():
         row: dict[str, Any] = {}
         for lay, s in sessions.items():
             seen.clear()
@@ -311,10 +344,10 @@ def explain(eng: Engine) -> dict[str, dict[str, Any]]:
     return out
 
 
-def measure(eng: Engine, repeat: int) -> dict[str, dict[str, float]]:
+def measure(eng: Engine, repeat: int, cities: int = CITIES) -> dict[str, dict[str, float]]:
     res: dict[str, dict[str, float]] = {}
     sessions = {lay: _session(eng, lay) for lay in ("plain", "partitioned")}
-    for name, fn in cases().items():
+    for name, fn in cases(cities).items():
         for s in sessions.values():
             for _ in range(3):  # warm: caches, plans
                 fn(s)
@@ -342,9 +375,17 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=40)
     ap.add_argument("--reuse", action="store_true")
+    ap.add_argument(
+        "--cities",
+        type=int,
+        default=CITIES,
+        help="fewer cities: a station as dense as at a larger size (2 cities at 12.5 M rows: "
+        "a station's 130,000 incidents, as at 100 M in 16)",
+    )
+    ap.add_argument("--cells", type=int, default=CELLS, help="grid cells per station")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
-    eng = load(a.url, a.rows, reuse=a.reuse)
+    eng = load(a.url, a.rows, reuse=a.reuse, cities=a.cities, cells=a.cells)
     with eng.connect() as conn:
         parts = list_partitions(conn)
         size = conn.execute(
@@ -359,8 +400,8 @@ def main() -> None:
         f"partitioned {float(size[1]) / 2**30:.1f} GiB",
         flush=True,
     )
-    pruned = explain(eng)
-    res = measure(eng, a.repeat)
+    pruned = explain(eng, a.cities)
+    res = measure(eng, a.repeat, a.cities)
     print(f"\n{'read':40} {'plain p50/p95 ms':>18} {'partitioned p50/p95 ms':>24} {'p95 ratio':>9}")
     for name, r in res.items():
         print(

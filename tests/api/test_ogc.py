@@ -347,3 +347,33 @@ def test_owslib_pages_through_a_datetime_filter(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_past_the_count_cap_number_matched_is_left_out(
+    client: TestClient, city: SmallCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's millions are not counted for a page: past the cap ``numberMatched`` (optional
+    in OGC API Features) is left out, the pages and their next links go on, and the list API
+    says its ``total`` is a lower bound."""
+    from pingan.api import ogc
+    from pingan.incidents import service
+
+    _incidents(client, city)
+    h = auth(city.tokens["commander"])
+    monkeypatch.setattr(ogc, "COUNT_CAP", 3)
+    fc = client.get("/api/v1/ogc/collections/incidents/items", params={"limit": 2}, headers=h)
+    body = fc.json()
+    assert "numberMatched" not in body and body["numberReturned"] == 2
+    ids = [g["id"] for g in body["features"]]
+    while nxt := next((k["href"] for k in body["links"] if k["rel"] == "next"), None):
+        body = client.get(nxt.split("testserver")[1], headers=h).json()
+        ids += [g["id"] for g in body["features"]]
+    assert len(ids) == len(set(ids)) == 6  # every feature, once
+    page = client.get("/api/v1/ogc/collections/incidents/items", params={"f": "html"}, headers=h)
+    assert "more than 10,000" in page.text and "超过 10,000 个要素" in page.text
+    monkeypatch.setattr(service, "COUNT_CAP", 4)
+    lst = client.get("/api/v1/incidents", params={"limit": 2}, headers=h).json()
+    assert (lst["total"], lst["total_exact"], len(lst["items"])) == (4, False, 2)
+    monkeypatch.setattr(service, "COUNT_CAP", 10_000)
+    lst = client.get("/api/v1/incidents", params={"limit": 2}, headers=h).json()
+    assert (lst["total"], lst["total_exact"]) == (6, True)

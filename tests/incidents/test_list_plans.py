@@ -60,6 +60,10 @@ def _ids(session: Session, q: Select[Any]) -> list[int]:
     return list(session.scalars(q.with_only_columns(Incident.id)))
 
 
+def _rows(session: Session, q: Select[Any]) -> list[int]:
+    return [r.id for r in session.scalars(q)]
+
+
 def _scopes(city: SmallCity) -> list[str]:
     return ["/", city.stations[0].path, city.communities[0].path, city.cells[0].path]
 
@@ -109,11 +113,80 @@ def test_every_plan_finds_the_rows_of_the_old_query(session: Session, rows: Smal
 
 def test_list_page_counts_then_pages_newest_first(session: Session, rows: SmallCity) -> None:
     principal = _principal(rows.stations[0].path)
-    page, total = service.list_page(session, principal, limit=5, offset=2, state="closed")
+    page = service.list_page(session, principal, limit=5, offset=2, state="closed")
     reference = service.list_query(principal, state="closed")
     everything = list(session.scalars(reference))
-    assert total == len(everything) > 7
-    assert [r.id for r in page] == [r.id for r in everything[2:7]]
+    assert page.total == len(everything) > 7 and page.exact and page.plan == "narrow"
+    assert [r.id for r in page.rows] == [r.id for r in everything[2:7]]
+
+
+def test_the_count_stops_at_the_cap_and_says_so(
+    session: Session, rows: SmallCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    principal = _principal(rows.stations[0].path)
+    everything = list(session.scalars(service.list_query(principal)))
+    assert len(everything) > 6
+    monkeypatch.setattr(service, "COUNT_CAP", 6)
+    page = service.list_page(session, principal, limit=4, offset=3)
+    assert (page.total, page.exact) == (6, False)  # at least six
+    assert [r.id for r in page.rows] == [r.id for r in everything[3:7]]
+    monkeypatch.setattr(service, "COUNT_CAP", len(everything))
+    page = service.list_page(session, principal, limit=4, offset=3)
+    assert (page.total, page.exact) == (len(everything), True)
+
+
+def _postgresql(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("paging path by path is PostgreSQL's (LATERAL); SQLite walks the time index")
+
+
+def test_scope_paths_are_the_distinct_paths_inside_the_scope(
+    session: Session, rows: SmallCity
+) -> None:
+    _postgresql(session)
+    station = rows.stations[0].path
+    got = service.scope_paths(session, _principal(station))
+    inside = sorted(
+        {p for p in session.scalars(select(Incident.jpath).distinct()) if p.startswith(station)},
+        key=lambda p: p.encode(),
+    )
+    assert got == inside and got and station[:-1] + "0/" not in got  # not the lookalike
+    assert service.scope_paths(session, _principal(station), most=2) == inside[:2]
+    assert service.scope_paths(session, _principal("/nowhere/")) == []
+
+
+def test_paths_query_gives_the_rows_of_the_list_query_in_its_order(
+    session: Session, rows: SmallCity
+) -> None:
+    _postgresql(session)
+    for jpath, f in itertools.product(_scopes(rows)[1:], FILTERS):
+        p = _principal(jpath)
+        expected = _ids(session, service.list_query(p, **f))
+        paths = service.scope_paths(session, p)
+        got = _rows(session, service.paths_query(p, paths, depth=len(expected) + 1, **f))
+        assert got == expected, (jpath, f)
+        for offset, limit in ((0, 3), (2, 5), (7, 4)):
+            q = service.paths_query(p, paths, depth=offset + limit, **f)
+            page = _rows(session, q.limit(limit).offset(offset))
+            assert page == expected[offset : offset + limit], (jpath, f, offset)
+
+
+def test_a_wide_list_in_a_station_is_paged_path_by_path_on_postgresql(
+    session: Session, rows: SmallCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    principal = _principal(rows.stations[0].path)
+    everything = [r.id for r in session.scalars(service.list_query(principal))]
+    monkeypatch.setattr(service, "NARROW_ROWS", 3)  # the station's rows count as many
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for offset in (0, 5, len(everything) - 2):
+        page = service.list_page(session, principal, limit=4, offset=offset)
+        assert page.plan == ("paths" if postgresql else "wide")
+        assert [r.id for r in page.rows] == everything[offset : offset + 4]
+    monkeypatch.setattr(service, "PATHS_MAX", 1)  # more paths than that: the time index
+    page = service.list_page(session, principal, limit=4, offset=0)
+    assert page.plan == "wide" and [r.id for r in page.rows] == everything[:4]
+    page = service.list_page(session, _principal("/"), limit=4, offset=0)  # bureau-wide
+    assert page.plan == "wide"
 
 
 def _plans(session: Session, q: Select[Any]) -> list[str]:

@@ -505,3 +505,53 @@ def test_the_planner_sees_the_partitions_changes_as_the_tables(parted_engine: En
             break
         time.sleep(0.1)
     assert changed >= 12
+
+
+def test_a_station_s_whole_history_is_paged_by_paths_and_windows(
+    parted_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wide list in a station's scope on month partitions: read path by path, in the newest
+    month first, the last year, then the whole history; each page the same as the plain query's
+    (every row outside a window is older than a full page inside it)."""
+    from pingan.incidents import service
+
+    now = dt.datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    with parted_engine.begin() as conn:
+        ensure_partitions(conn, now=now, since=dt.date(2024, 1, 1))
+    station = Principal(user_id=0, username="x", role="admin", jpath="/1/2/", jurisdiction_id=None)
+    cells = ["/1/2/7/", "/1/2/8/", "/1/2/9/", "/1/20/"]  # the last is outside (a lookalike)
+    with Session(parted_engine) as s:
+        n = 0
+        # 8 rows in the last month, 16 over the year before, 24 in the two years before that
+        for first, last, count in ((1, 25, 8), (40, 300, 16), (400, 1000, 24)):
+            for i in range(count):
+                at = now - dt.timedelta(days=first + (last - first) * i / count, minutes=n)
+                s.add(_incident(f"W{n:03d}", at, jpath=cells[n % len(cells)]))
+                n += 1
+        s.commit()
+        everything = [r.id for r in s.scalars(list_query(station))]
+        assert len(everything) == 36
+        monkeypatch.setattr(service, "NARROW_ROWS", 2)  # wide: read by paths
+        seen: list[str] = []
+        real = service.scope_paths
+
+        def spy(*a: Any, **kw: Any) -> list[str]:
+            seen.append("window" if kw.get("since") is not None else "all")
+            return real(*a, **kw)
+
+        monkeypatch.setattr(service, "scope_paths", spy)
+        for offset, limit, windows in (
+            (0, 4, ["window"]),  # the newest month holds the page
+            (2, 6, ["window", "window"]),  # the year does
+            (14, 8, ["window", "window", "all"]),  # the whole history
+            (30, 10, ["window", "window", "all"]),  # the last rows
+        ):
+            seen.clear()
+            page = service.list_page(s, station, limit=limit, offset=offset, now=now)
+            assert page.plan == "paths" and seen == windows, (offset, seen)
+            assert [r.id for r in page.rows] == everything[offset : offset + limit]
+        since = now - dt.timedelta(days=200)
+        ref = [r.id for r in s.scalars(list_query(station, since=since))]
+        seen.clear()
+        page = service.list_page(s, station, limit=5, offset=3, now=now, since=since)
+        assert [r.id for r in page.rows] == ref[3:8] and seen == ["window", "all"]

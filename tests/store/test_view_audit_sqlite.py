@@ -105,7 +105,7 @@ def test_views_recorded_while_others_write_all_land(sqlite_engine: Engine) -> No
                     s.scalar(text("SELECT v FROM va WHERE n = 1"))
                     record(s, actor=Actor.system("t"), action="view_personal", entity="va")
                     s.commit()
-        except BaseException as exc:  # noqa: BLE001 (collected for the assertion)
+        except BaseException as exc:  # collected for the assertion
             failures.append(exc)
 
     def writer() -> None:

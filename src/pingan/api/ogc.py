@@ -8,6 +8,9 @@ the bureau's time zone), ``limit`` (≤ 10,000, declared as the parameter's ``ma
 GDAL pages by 10,000; larger is clamped) and ``offset``, and returns a GeoJSON
 FeatureCollection with ``numberMatched``, ``numberReturned``, ``timeStamp`` and ``links``
 (self, next, prev, collection, URL-encoded), so QGIS, GDAL/OGR and OWSLib read it as it is.
+A table's features are counted up to 10,000 (:data:`pingan.incidents.service.COUNT_CAP`):
+past that ``numberMatched``, optional in the standard, is left out rather than counted for
+seconds at a province's size; the ``next`` links page on as before.
 Polygons are wound counter-clockwise (RFC 7946). Each collection has its spatial and temporal
 extent and ``/queryables``; every resource is also an HTML page with ``f=html``.
 
@@ -44,11 +47,12 @@ from pingan.auth.service import Principal, scope_clause
 from pingan.cameras.models import Camera
 from pingan.errors import Invalid, NotFound
 from pingan.incidents.models import Incident
-from pingan.incidents.service import NARROW_ROWS, Plan, list_query
+from pingan.incidents.service import COUNT_CAP, NARROW_ROWS, Plan, list_query
 from pingan.inputs import Id, Offset, check_instant
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import KeyArea, Premises
 from pingan.resources.models import Resource
+from pingan.store.planner import custom_plans
 
 MapReader = Annotated[Principal, allowed("map.read")]
 router = APIRouter(prefix="/api/v1/ogc", tags=["ogc"], responses=OgcErrorBody)
@@ -779,7 +783,8 @@ def items(
         every = computed.features(request, session, principal, own)
         if box is not None:
             every = [g for g in every if _in_bbox(g, box)]
-        matched = len(every)
+        matched: int | None = len(every)
+        total = len(every)
         feats: list[dict[str, Any]]
         if f != "html" and box is None:  # the same cached features: encoded once
             feats = _encoded_page(every, offset, limit)
@@ -787,7 +792,7 @@ def items(
             feats = [
                 {**g, "geometry": ccw(g.get("geometry"))} for g in every[offset : offset + limit]
             ]
-        more = offset + len(feats) < matched
+        more = offset + len(feats) < total
     else:
         only(request, ITEMS_PARAMS)
         c = _collection(collection_id)
@@ -797,8 +802,9 @@ def items(
         kinds = ["time" if o == c.time_col else "id" for o in c.order]
         start = decode_cursor(cursor, kinds) if cursor is not None else None
 
-        def page() -> tuple[int, list[dict[str, Any]], list[Any] | None, bool]:
-            q = _query(c, principal, box, when)
+        def page() -> tuple[int | None, list[dict[str, Any]], list[Any] | None, bool]:
+            custom_plans(session.connection())  # a bbox and time range: planned with them
+            q = _query(c, principal, box, when).limit(COUNT_CAP + 1)  # counted up to the cap
             n = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
             plan: Plan = "wide" if n > NARROW_ROWS else "narrow"
             q = _query(c, principal, box, when, plan=plan)
@@ -813,7 +819,8 @@ def items(
             rows = session.execute(q.order_by(*order).limit(limit + 1).offset(offset)).all()
             more, rows = len(rows) > limit, rows[:limit]
             end = [getattr(rows[-1], o) for o in c.order] if rows else None
-            return n, [_feature(c, r, base) for r in rows], end, more
+            matched = n if n <= COUNT_CAP else None  # past the cap: not said (it is optional)
+            return matched, [_feature(c, r, base) for r in rows], end, more
 
         if cid in AREA_COLLECTIONS:  # polygons that change seldom: kept a minute
             key = ("ogc", cid, principal.jpath, bbox, limit, offset, cursor, base)
@@ -850,10 +857,10 @@ def items(
         links.append(link("next", offset + limit, f, at=nxt))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit), f))
-    body = {
-        "type": "FeatureCollection",
-        "features": feats,
-        "numberMatched": matched,
+    body: dict[str, Any] = {"type": "FeatureCollection", "features": feats}
+    if matched is not None:
+        body["numberMatched"] = matched
+    body |= {
         "numberReturned": len(feats),
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "links": links,

@@ -50,9 +50,12 @@ def _content(body: dict[str, Any]) -> str:
         feats = body["features"]
         props = sorted({k for g in feats for k in g.get("properties", {})})
         rows = [{"id": g.get("id"), **g.get("properties", {})} for g in feats]
+        matched = body.get("numberMatched")
         counts = (
-            f"<p>{body['numberReturned']} of {body['numberMatched']} features "
-            f"(共 {body['numberMatched']} 个要素)</p>"
+            f"<p>{body['numberReturned']} of {matched} features (共 {matched} 个要素)</p>"
+            if matched is not None
+            else f"<p>{body['numberReturned']} of more than 10,000 features "
+            "(超过 10,000 个要素)</p>"
         )
         return counts + _table(rows, ["id", *props])
     if body.get("type") == "Feature":

@@ -99,4 +99,13 @@ class IncidentEventRead(BaseModel):
 
 
 class IncidentPage(Page[IncidentRead]):
-    """A page of incidents."""
+    """A page of incidents. ``total`` counts the matches up to 10,000
+    (:data:`pingan.incidents.service.COUNT_CAP`): past that ``total_exact`` is false and
+    ``total`` is 10,000 (a lower bound); bound the list by ``since``/``until`` or a filter
+    for the exact number."""
+
+    total_exact: bool = Field(
+        default=True,
+        description="false when the matches were counted only up to 10,000 (total is then "
+        "a lower bound)",
+    )

@@ -10,7 +10,7 @@ import math
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 from sqlalchemy import (
@@ -26,9 +26,12 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    true,
     update,
 )
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import column as sql_column
+from sqlalchemy import values as sql_values
+from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from pingan.aggregates import service as aggregates
@@ -43,13 +46,18 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
 from pingan.store.base import count_rows, unindexed, utcnow
 from pingan.store.driver import DriverStatement, pipeline
+from pingan.store.partitions import is_partitioned
 from pingan.store.planner import BandedSearch, lat_band, plan_each_call
 from pingan.store.timeline import Timeline
 from pingan.workflow import StateMachine
 
 __all__ = [
+    "COUNT_CAP",
     "LIFECYCLE",
     "NARROW_ROWS",
+    "PATHS_MAX",
+    "WINDOWS",
+    "ListPage",
     "Plan",
     "PreparedIncident",
     "count",
@@ -58,9 +66,11 @@ __all__ = [
     "lat_band",
     "list_page",
     "list_query",
+    "paths_query",
     "prepare_create",
     "request_hash",
     "reveal_caller",
+    "scope_paths",
     "timeline",
     "transition",
     "write_create",
@@ -673,7 +683,21 @@ def transition(
 NARROW_ROWS = 5_000
 """A list filter keeping at most this many rows is searched by its index and the rows sorted
 by time (cheap); past it the rows are read in a time index's order, filtered as they come
-(a page then reads about ``limit × all / matched`` rows, never sorts them all)."""
+(a page then reads about ``limit × all / matched`` rows, never sorts them all), or on
+PostgreSQL newest first path by path (:data:`PATHS_MAX`)."""
+
+COUNT_CAP = 10_000
+"""A list counts its matches up to this many (the ``total`` of a page; ``total_exact`` false
+past it): O(cap) index entries at most, however long the history. A whole province's
+list (100 million incidents) would otherwise count for seconds before showing 50 rows; a
+``since``/``until`` bound or a filter narrow enough gives the exact number."""
+
+PATHS_MAX = 128
+"""On PostgreSQL, a scope holding at most this many distinct jurisdiction paths (a station and
+its communities and grids) is paged newest first path by path when the list is wide: each
+path's newest rows by the scope index, merged (:func:`paths_query`). Past it (a city, a
+district) the time-index walk of a wide page reads few rows anyway (``limit × all /
+matched``)."""
 
 Plan = Literal["count", "narrow", "wide"]
 """How :func:`list_query` lets the database search (see :func:`list_page`): ``count`` the
@@ -681,8 +705,9 @@ matches, a ``narrow`` page (at most :data:`NARROW_ROWS` matches: found by the sc
 bbox's index, then sorted) or a ``wide`` one (read in the order of a time index)."""
 
 
-def list_query(
+def _filters(
     principal: Principal,
+    plan: Plan,
     *,
     state: str | None = None,
     subtype: str | None = None,
@@ -692,20 +717,12 @@ def list_query(
     bbox: tuple[float, float, float, float] | None = None,
     include_repeats: bool = True,
     source: str | None = None,
-    plan: Plan = "narrow",
-) -> Select[Any]:
-    """A scoped, filtered query of incidents, newest first (the caller pages it).
-
-    ``plan`` says which filters may be searched by their index (the others are checked on the
-    rows found; SQLite, which keeps no statistics, would otherwise pick by the kind of
-    condition, e.g. ``state = 'closed'``, nine rows in ten, before a cell's twenty rows). In a
-    station's or a cell's scope the scope index leads a count or a narrow page (it covers every
-    filter); bureau-wide the bbox's, else a filter's ``(x, reported_at)`` index; a wide page
-    walks the time order of ``(state|klass|subtype, reported_at)`` or ``reported_at``."""
+) -> list[Any]:
+    """The conditions of a list other than its scope (see :func:`list_query`)."""
     wide = plan == "wide"
     scoped = principal.jpath != "/"
     by_filter = wide or (not scoped and not bbox)  # state, klass, subtype lead
-    conds: list[Any] = [scope_clause(principal, Incident.jpath, indexed=not wide)]
+    conds: list[Any] = []
     for column, value in (
         (Incident.state, state),
         (Incident.subtype, subtype),
@@ -727,6 +744,22 @@ def list_query(
         conds += [lon.between(bbox[0], bbox[2]), lat.between(bbox[1], bbox[3])]
     if not include_repeats:
         conds.append(Incident.repeat_of_id.is_(None))
+    return conds
+
+
+def list_query(principal: Principal, *, plan: Plan = "narrow", **filters: Any) -> Select[Any]:
+    """A scoped, filtered query of incidents, newest first (the caller pages it). Filters:
+    ``state``, ``subtype``, ``klass``, ``since``, ``until``, ``bbox`` (W, S, E, N),
+    ``include_repeats`` (default true) and ``source``.
+
+    ``plan`` says which filters may be searched by their index (the others are checked on the
+    rows found; SQLite, which keeps no statistics, would otherwise pick by the kind of
+    condition, e.g. ``state = 'closed'``, nine rows in ten, before a cell's twenty rows). In a
+    station's or a cell's scope the scope index leads a count or a narrow page (it covers every
+    filter); bureau-wide the bbox's, else a filter's ``(x, reported_at)`` index; a wide page
+    walks the time order of ``(state|klass|subtype, reported_at)`` or ``reported_at``."""
+    conds: list[Any] = [scope_clause(principal, Incident.jpath, indexed=plan != "wide")]
+    conds += _filters(principal, plan, **filters)
     return (
         select(Incident)
         .where(and_(*conds))
@@ -734,17 +767,156 @@ def list_query(
     )
 
 
+_PATHS_SQL = """
+WITH RECURSIVE p(path, n) AS (
+    (SELECT jpath COLLATE "C", 1 FROM incidents
+     WHERE jpath COLLATE "C" >= :lo AND jpath COLLATE "C" < :hi{when}
+     ORDER BY jpath COLLATE "C" LIMIT 1)
+    UNION ALL
+    SELECT (SELECT i.jpath COLLATE "C" FROM incidents i
+            WHERE i.jpath COLLATE "C" > p.path AND i.jpath COLLATE "C" < :hi{when_i}
+            ORDER BY i.jpath COLLATE "C" LIMIT 1),
+           p.n + 1
+    FROM p WHERE p.path IS NOT NULL AND p.n < :most
+)
+SELECT path FROM p WHERE path IS NOT NULL
+"""
+_SCOPE_PATHS = text(_PATHS_SQL.format(when="", when_i=""))
+_SCOPE_PATHS_SINCE = text(
+    _PATHS_SQL.format(when=" AND reported_at >= :since", when_i=" AND i.reported_at >= :since")
+)
+
+
+def scope_paths(
+    session: Session,
+    principal: Principal,
+    *,
+    most: int = PATHS_MAX + 1,
+    since: dt.datetime | None = None,
+) -> list[str]:
+    """The distinct jurisdiction paths of the incidents in the caller's scope (reported from
+    ``since`` on, if given), in byte order, at most ``most`` of them: a skip scan of the
+    bytewise scope index, one index descent per path. On a table partitioned by month a
+    descent is one per month read, so ``since`` (which prunes the months before it) keeps it
+    short; on one table ``since`` would read each path's older rows, leave it out there.
+    PostgreSQL only. O(paths × log rows)."""
+    lo = principal.jpath
+    hi = lo[:-1] + chr(ord(lo[-1]) + 1)
+    params: dict[str, Any] = {"lo": lo, "hi": hi, "most": most}
+    if since is not None:
+        params["since"] = since
+    q = _SCOPE_PATHS if since is None else _SCOPE_PATHS_SINCE
+    return [str(r[0]) for r in session.execute(q, params)]
+
+
+WINDOWS = (dt.timedelta(days=31), dt.timedelta(days=366))
+"""On a table partitioned by month, a wide list read path by path tries the newest month, then
+the last year, before the whole history: a full page from a window is the page (every row
+outside it is older), and the window prunes the months before it."""
+
+
+def paths_query(
+    principal: Principal, paths: Sequence[str], *, depth: int, **filters: Any
+) -> Select[Any]:
+    """The scope's incidents newest first, read path by path: for each of ``paths`` (those of
+    :func:`scope_paths`) its newest ``depth`` matches by the scope index ``(jpath,
+    reported_at, …)`` in a ``LATERAL`` subquery, then merged by time. A page of ``limit`` rows
+    at ``offset`` needs ``depth = offset + limit``. The same rows as :func:`list_query` (every
+    match lies on one of the paths) at O(paths × depth) index entries, however many rows the
+    scope holds in all: a station's whole-history list at 100 million incidents reads its
+    communities' newest rows, not the bureau's time index. PostgreSQL only (``LATERAL``)."""
+    if not paths:
+        raise ValueError("paths: at least one")
+    listed = sql_values(sql_column("path", String), name="scope_paths").data([(p,) for p in paths])
+    top = (
+        select(Incident)
+        .where(Incident.jpath == listed.c.path, *_filters(principal, "narrow", **filters))
+        .order_by(Incident.reported_at.desc(), Incident.id.desc())
+        .limit(depth)
+        .correlate(listed)
+        .lateral("path_top")
+    )
+    row = aliased(Incident, top)
+    return (
+        select(row)
+        .select_from(listed)
+        .join(top, true())
+        .order_by(row.reported_at.desc(), row.id.desc())
+    )
+
+
+class ListPage(NamedTuple):
+    """One page of a list: its rows, the number of matches (up to :data:`COUNT_CAP`), whether
+    that number is exact, and the plan that read the page."""
+
+    rows: list[Incident]
+    total: int
+    exact: bool
+    plan: str
+
+
 def list_page(
-    session: Session, principal: Principal, *, limit: int, offset: int, **filters: Any
-) -> tuple[list[Incident], int]:
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    now: dt.datetime | None = None,
+    **filters: Any,
+) -> ListPage:
     """One page of :func:`list_query` and the number of incidents it matches: counted first
-    (``plan="count"``, from an index alone in a station's or cell's scope), then the page read
-    by the plan that suits that number (``wide`` past :data:`NARROW_ROWS`). O(matched) index
-    entries for the count; O(matched) more when narrow, O(limit × all / matched) when wide."""
-    total = count_rows(session, list_query(principal, plan="count", **filters))
-    plan: Plan = "wide" if total > NARROW_ROWS else "narrow"
-    q = list_query(principal, plan=plan, **filters)
-    return list(session.scalars(q.limit(limit).offset(offset))), total
+    (``plan="count"``, from an index alone in a station's or cell's scope, at most
+    :data:`COUNT_CAP` + 1 entries), then the page read by the plan that suits that number:
+    ``narrow`` up to :data:`NARROW_ROWS`; past it, on PostgreSQL in a scope of at most
+    :data:`PATHS_MAX` paths, ``paths`` (:func:`paths_query`; on a table partitioned by month
+    within :data:`WINDOWS` of ``until`` or ``now`` first), else ``wide``. O(min(matched, cap))
+    index entries for the count; O(matched) more when narrow, O(paths × (offset + limit))
+    by paths, O((offset + limit) × all / matched) when wide."""
+    q0 = list_query(principal, plan="count", **filters)
+    counted = count_rows(session, q0.limit(COUNT_CAP + 1))
+    total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
+    if total <= NARROW_ROWS:
+        q = list_query(principal, plan="narrow", **filters).limit(limit).offset(offset)
+        return ListPage(list(session.scalars(q)), total, exact, "narrow")
+    if principal.jpath != "/" and session.get_bind().dialect.name == "postgresql":
+        rows = _page_by_paths(session, principal, limit=limit, offset=offset, now=now, **filters)
+        if rows is not None:
+            return ListPage(rows, total, exact, "paths")
+    q = list_query(principal, plan="wide", **filters).limit(limit).offset(offset)
+    return ListPage(list(session.scalars(q)), total, exact, "wide")
+
+
+def _page_by_paths(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    now: dt.datetime | None,
+    **filters: Any,
+) -> list[Incident] | None:
+    """A page read path by path (:func:`paths_query`), or None when the scope holds more than
+    :data:`PATHS_MAX` paths. On a partitioned table the windows of :data:`WINDOWS` come first."""
+    since: dt.datetime | None = filters.pop("since", None)
+    until: dt.datetime | None = filters.get("until")
+    attempts: list[dt.datetime | None] = [None]
+    if is_partitioned(session.connection()):
+        end = until or now or utcnow()
+        attempts = [end - w for w in WINDOWS if since is None or end - w > since] + [None]
+    for start in attempts:
+        lower = since if start is None else start
+        paths = scope_paths(session, principal, since=start)
+        if len(paths) > PATHS_MAX:
+            return None
+        if not paths:
+            if start is None:
+                return []
+            continue
+        q = paths_query(principal, paths, depth=offset + limit, since=lower, **filters)
+        rows = list(session.scalars(q.limit(limit).offset(offset)))
+        if len(rows) == limit or start is None:
+            return rows
+    return None  # not reached: the last attempt has no window
 
 
 count = count_rows

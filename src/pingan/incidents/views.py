@@ -117,7 +117,7 @@ def list_incidents(
     keeps the citizens' online reports (the station's queue of them)."""
     if source is not None and source not in SOURCES:
         raise Invalid("source", f"{source!r} is not a source; use one of {', '.join(SOURCES)}")
-    rows, total = service.list_page(
+    page = service.list_page(
         session,
         principal,
         limit=limit,
@@ -129,7 +129,13 @@ def list_incidents(
         until=until,
         source=source,
     )
-    return IncidentPage(items=[to_read(r) for r in rows], total=total, limit=limit, offset=offset)
+    return IncidentPage(
+        items=[to_read(r) for r in page.rows],
+        total=page.total,
+        total_exact=page.exact,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get(

@@ -34,6 +34,7 @@ __all__ = [
     "STATS_TTL_S",
     "STATS_TTL_SMALL_S",
     "BandedSearch",
+    "custom_plans",
     "lat_band",
     "plan_each_call",
 ]
@@ -101,6 +102,21 @@ def plan_each_call(conn: Connection, table: str) -> bool:
             then=lambda: _PLAN_EACH_CALL.get(engine, {}).pop(table, None),
         )
     return each
+
+
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
+def custom_plans(conn: Connection) -> None:
+    """Have PostgreSQL plan the statements of ``conn``'s transaction with their values, never by
+    a generic plan (``SET LOCAL plan_cache_mode``; nothing on SQLite). For reads whose best
+    index depends on the values: psycopg prepares a statement run five times on a connection,
+    and PostgreSQL may then settle on a generic plan estimated without them. The OGC items of a
+    city's bbox over 30 days on one plain table settled on walking the time index: 10 ms a page
+    set with their values, 95-180 ms by the generic plan at 1 M incidents, seconds at 10 M
+    (docs/benchmarks.md). One round trip; the setting ends with the transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_CUSTOM_PLANS)
 
 
 def lat_band(lat: float, dialect: str) -> int:

@@ -182,11 +182,14 @@ def configure(engine: Engine) -> None:
     ) -> None:
         # a change after _writing moved a transaction past what it read could undo another's
         # change (a lost update): refused as SQLite refuses a stale reader's first write
-        if stale and id(conn.connection.dbapi_connection) in stale:
-            if statement.lstrip()[:7].upper().startswith(_CHANGES):
-                raise sqlite3.OperationalError(
-                    "database is locked (its reads are older than a commit since)"
-                )
+        if (
+            stale
+            and id(conn.connection.dbapi_connection) in stale
+            and statement.lstrip()[:7].upper().startswith(_CHANGES)
+        ):
+            raise sqlite3.OperationalError(
+                "database is locked (its reads are older than a commit since)"
+            )
 
     def _do_commit(dbapi_conn: Any) -> None:
         try:
