@@ -91,7 +91,8 @@ def test_pages_keep_their_json_shape(client: TestClient, city: SmallCity) -> Non
         r = client.get(path, params={"limit": 2, "offset": 1}, headers=h)
         assert r.status_code == 200, path
         body = r.json()
-        assert set(body) == {"items", "total", "limit", "offset"}, path
+        extra = {"total_exact"} if path == "/api/v1/incidents" else set()  # counted to a cap
+        assert set(body) == {"items", "total", "limit", "offset"} | extra, path
         assert body["limit"] == 2 and body["offset"] == 1
     spec = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     for name in ("IncidentPage", "DisputePage", "WarningPage", "PremisesPage", "RevealIn"):

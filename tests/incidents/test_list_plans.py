@@ -171,12 +171,20 @@ def test_paths_query_gives_the_rows_of_the_list_query_in_its_order(
             assert page == expected[offset : offset + limit], (jpath, f, offset)
 
 
+def test_the_table_state_on_one_plain_table(session: Session, rows: SmallCity) -> None:
+    _postgresql(session)
+    partitioned, count = service._table_state(session)
+    assert partitioned is False and (count is None or count >= 0)
+
+
 def test_a_wide_list_in_a_station_is_paged_path_by_path_on_postgresql(
     session: Session, rows: SmallCity, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     principal = _principal(rows.stations[0].path)
     everything = [r.id for r in session.scalars(service.list_query(principal))]
     monkeypatch.setattr(service, "NARROW_ROWS", 3)  # the station's rows count as many
+    # statistics as of a never analyzed table (autovacuum may have analyzed this one)
+    monkeypatch.setattr(service, "_table_state", lambda s: (False, None))
     postgresql = session.get_bind().dialect.name == "postgresql"
     for offset in (0, 5, len(everything) - 2):
         page = service.list_page(session, principal, limit=4, offset=offset)
@@ -187,6 +195,14 @@ def test_a_wide_list_in_a_station_is_paged_path_by_path_on_postgresql(
     assert page.plan == "wide" and [r.id for r in page.rows] == everything[:4]
     page = service.list_page(session, _principal("/"), limit=4, offset=0)  # bureau-wide
     assert page.plan == "wide"
+    monkeypatch.setattr(service, "PATHS_MAX", 128)
+    # the station holds a large share of the table: paths × matches ≥ rows, the time index
+    monkeypatch.setattr(service, "_table_state", lambda s: (False, float(len(everything))))
+    page = service.list_page(session, principal, limit=4, offset=0)
+    assert page.plan == "wide" and [r.id for r in page.rows] == everything[:4]
+    monkeypatch.setattr(service, "_table_state", lambda s: (False, 1e9))  # a province
+    page = service.list_page(session, principal, limit=4, offset=0)
+    assert page.plan == ("paths" if postgresql else "wide")
 
 
 def _plans(session: Session, q: Select[Any]) -> list[str]:

@@ -531,7 +531,10 @@ def test_a_station_s_whole_history_is_paged_by_paths_and_windows(
         s.commit()
         everything = [r.id for r in s.scalars(list_query(station))]
         assert len(everything) == 36
+        s.execute(text("ANALYZE incidents"))  # the parent and every month
+        assert service._table_state(s) == (True, 48.0)  # the months' rows, summed
         monkeypatch.setattr(service, "NARROW_ROWS", 2)  # wide: read by paths
+        monkeypatch.setattr(service, "_table_state", lambda s: (True, 1e9))  # a province's
         seen: list[str] = []
         real = service.scope_paths
 

@@ -46,7 +46,6 @@ from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
 from pingan.store.base import count_rows, unindexed, utcnow
 from pingan.store.driver import DriverStatement, pipeline
-from pingan.store.partitions import is_partitioned
 from pingan.store.planner import BandedSearch, lat_band, plan_each_call
 from pingan.store.timeline import Timeline
 from pingan.workflow import StateMachine
@@ -879,11 +878,33 @@ def list_page(
         q = list_query(principal, plan="narrow", **filters).limit(limit).offset(offset)
         return ListPage(list(session.scalars(q)), total, exact, "narrow")
     if principal.jpath != "/" and session.get_bind().dialect.name == "postgresql":
-        rows = _page_by_paths(session, principal, limit=limit, offset=offset, now=now, **filters)
+        rows = _page_by_paths(
+            session, principal, limit=limit, offset=offset, now=now, matched=total, **filters
+        )
         if rows is not None:
             return ListPage(rows, total, exact, "paths")
     q = list_query(principal, plan="wide", **filters).limit(limit).offset(offset)
     return ListPage(list(session.scalars(q)), total, exact, "wide")
+
+
+_TABLE_STATE = text(
+    "SELECT c.relkind, CASE WHEN c.relkind = 'p' THEN (SELECT min(p.reltuples) FROM pg_inherits i "
+    "JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid) ELSE c.reltuples END, "
+    "CASE WHEN c.relkind = 'p' THEN (SELECT sum(greatest(p.reltuples, 0)) FROM pg_inherits i "
+    "JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid) ELSE c.reltuples END "
+    "FROM pg_class c WHERE c.oid = to_regclass('incidents')"
+)
+
+
+def _table_state(session: Session) -> tuple[bool, float | None]:
+    """Whether ``incidents`` is partitioned, and its rows as PostgreSQL last counted them
+    (``reltuples``, summed over the partitions; None while any was never analyzed). O(months)."""
+    row = session.execute(_TABLE_STATE).one_or_none()
+    if row is None:
+        return False, None
+    kind, least, rows = row
+    unknown = least is None or float(least) < 0
+    return kind == "p", None if unknown else float(rows or 0)
 
 
 def _page_by_paths(
@@ -893,14 +914,19 @@ def _page_by_paths(
     limit: int,
     offset: int,
     now: dt.datetime | None,
+    matched: int,
     **filters: Any,
 ) -> list[Incident] | None:
-    """A page read path by path (:func:`paths_query`), or None when the scope holds more than
-    :data:`PATHS_MAX` paths. On a partitioned table the windows of :data:`WINDOWS` come first."""
+    """A page read path by path (:func:`paths_query`), or None when the time index reads fewer
+    rows: more than :data:`PATHS_MAX` paths, or so many that paths × ``matched`` (the matches
+    counted, a lower bound past the cap) reaches the table's rows, i.e. paths ≥ all / matched,
+    the rows a time-index walk reads per match. On a partitioned table the windows of
+    :data:`WINDOWS` come first."""
     since: dt.datetime | None = filters.pop("since", None)
     until: dt.datetime | None = filters.get("until")
+    partitioned, rows_in_table = _table_state(session)
     attempts: list[dt.datetime | None] = [None]
-    if is_partitioned(session.connection()):
+    if partitioned:
         end = until or now or utcnow()
         attempts = [end - w for w in WINDOWS if since is None or end - w > since] + [None]
     for start in attempts:
@@ -908,6 +934,8 @@ def _page_by_paths(
         paths = scope_paths(session, principal, since=start)
         if len(paths) > PATHS_MAX:
             return None
+        if start is None and rows_in_table is not None and len(paths) * matched >= rows_in_table:
+            return None  # a large share of the table: the time index finds a page sooner
         if not paths:
             if start is None:
                 return []
