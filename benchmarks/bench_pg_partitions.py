@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import Engine, event, func, select, text  # noqa: E402
+from sqlalchemy import Engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -227,6 +227,7 @@ def cases(cities: int = CITIES) -> dict[str, Any]:
     from pingan.api.ogc_paging import after
     from pingan.incidents.service import COUNT_CAP, NARROW_ROWS, list_page, list_query
     from pingan.rapid_response.data import load_incident_points
+    from pingan.store.base import count_upto
     from pingan.store.planner import custom_plans
 
     station = _principal(jpath(min(3, cities - 1), 2, 4))
@@ -273,8 +274,7 @@ def cases(cities: int = CITIES) -> dict[str, Any]:
         """The count and the first page, then next pages by the cursor (keyset)."""
         when = (since_30d, None)
         custom_plans(s.connection())  # as the route does
-        q0 = ogc._query(c, city, box, when).limit(COUNT_CAP + 1)
-        n = int(s.scalar(select(func.count()).select_from(q0.subquery())) or 0)
+        n = count_upto(s, ogc._query(c, city, box, when), COUNT_CAP)
         plan = "wide" if n > NARROW_ROWS else "narrow"
         last = None
         got = 0

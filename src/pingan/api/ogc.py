@@ -52,6 +52,7 @@ from pingan.inputs import Id, Offset, check_instant
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import KeyArea, Premises
 from pingan.resources.models import Resource
+from pingan.store.base import count_upto
 from pingan.store.planner import custom_plans
 
 MapReader = Annotated[Principal, allowed("map.read")]
@@ -804,8 +805,7 @@ def items(
 
         def page() -> tuple[int | None, list[dict[str, Any]], list[Any] | None, bool]:
             custom_plans(session.connection())  # a bbox and time range: planned with them
-            q = _query(c, principal, box, when).limit(COUNT_CAP + 1)  # counted up to the cap
-            n = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+            n = count_upto(session, _query(c, principal, box, when), COUNT_CAP)
             plan: Plan = "wide" if n > NARROW_ROWS else "narrow"
             q = _query(c, principal, box, when, plan=plan)
             # timed collections newest first (ties by id, also descending: one index order)

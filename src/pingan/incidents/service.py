@@ -44,7 +44,7 @@ from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
-from pingan.store.base import count_rows, unindexed, utcnow
+from pingan.store.base import count_rows, count_upto, unindexed, utcnow
 from pingan.store.driver import DriverStatement, pipeline
 from pingan.store.planner import BandedSearch, lat_band, plan_each_call
 from pingan.store.timeline import Timeline
@@ -872,7 +872,7 @@ def list_page(
     index entries for the count; O(matched) more when narrow, O(paths × (offset + limit))
     by paths, O((offset + limit) × all / matched) when wide."""
     q0 = list_query(principal, plan="count", **filters)
-    counted = count_rows(session, q0.limit(COUNT_CAP + 1))
+    counted = count_upto(session, q0, COUNT_CAP)
     total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
     if total <= NARROW_ROWS:
         q = list_query(principal, plan="narrow", **filters).limit(limit).offset(offset)
