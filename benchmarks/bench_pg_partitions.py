@@ -89,21 +89,24 @@ CREATE UNLOGGED TABLE gen AS
 SELECT g AS id,
        'B' || g AS code,
        (ARRAY['fight','theft','pickpocketing','burglary','fraud','traffic','noise','dispute'])
-           [1 + (h % 8)] AS subtype,
+           [1 + k % 8] AS subtype,
        (ARRAY['violent','property','property','property','fraud','traffic','order','order'])
-           [1 + (h % 8)] AS klass,
-       1 + (h / 8) % 3 AS priority,
-       (ARRAY['call_110','call_110','call_110','online','patrol'])[1 + (h / 24) % 5] AS source,
+           [1 + k % 8] AS klass,
+       1 + (k / 8) % 3 AS priority,
+       (ARRAY['call_110','call_110','call_110','online','patrol'])[1 + (k / 24) % 5] AS source,
        CASE WHEN t > :now - interval '2 days'
-            THEN (ARRAY['new','dispatched','on_scene','resolved'])[1 + (h / 120) % 4]
+            THEN (ARRAY['new','dispatched','on_scene','resolved'])[1 + (k / 120) % 4]
             ELSE (ARRAY['closed','closed','closed','closed','closed','closed','closed',
-                        'closed','cancelled','resolved'])[1 + (h / 120) % 10] END AS state,
+                        'closed','cancelled','resolved'])[1 + (k / 120) % 10] END AS state,
        c, d, s, cell,
        100.0 + c * 0.5 + d * 0.05 + ((h / 1200) % 1000) / 20000.0 AS lon,
        25.0 + s * 0.03 + ((h / 1200000) % 1000) / 40000.0 AS lat,
        t AS reported_at
 FROM (
-    SELECT g, h, t, (h % :cities) AS c, ((h / :cities) % 8) AS d, ((h / (:cities * 8)) % 6) AS s,
+    -- the kind, state and source from the hash's high bits, the place from its low bits:
+    -- independent (from the same bits, a city held one subtype only)
+    SELECT g, h, t, h / 1099511627776 AS k,
+           (h % :cities) AS c, ((h / :cities) % 8) AS d, ((h / (:cities * 8)) % 6) AS s,
            ((h / (:cities * 48)) % :cells) AS cell
     FROM (
         SELECT g, abs(hashint8(g)) AS h,
@@ -231,7 +234,7 @@ def cases(cities: int = CITIES) -> dict[str, Any]:
     from pingan.store.planner import custom_plans
 
     station = _principal(jpath(min(3, cities - 1), 2, 4))
-    city = _principal(jpath(min(7, cities - 1)))
+    city = _principal(jpath(min(7, cities - 1)))  # the bbox below is in it
     bureau = _principal("/")
     since_24h = NOW - dt.timedelta(hours=24)
     since_30d = NOW - dt.timedelta(days=30)
@@ -268,7 +271,8 @@ def cases(cities: int = CITIES) -> dict[str, Any]:
     c = ogc._collection("incidents")
     columns = [ogc._get(c, o) for o in c.order]
     cols = [ogc._get(c, n) for n in ogc._feature_columns(c)]
-    box = (100.0 + 7 * 0.5, 25.0, 100.0 + 7 * 0.5 + 0.2, 25.2)
+    c_city = min(7, cities - 1)
+    box = (100.0 + c_city * 0.5, 25.0, 100.0 + c_city * 0.5 + 0.2, 25.2)
 
     def ogc_pages(s: Session, pages: int = 4) -> int:
         """The count and the first page, then next pages by the cursor (keyset)."""

@@ -52,7 +52,7 @@ from pingan.inputs import Id, Offset, check_instant
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import KeyArea, Premises
 from pingan.resources.models import Resource
-from pingan.store.base import count_upto
+from pingan.store.base import count_upto, sorted_not_walked
 from pingan.store.planner import custom_plans
 
 MapReader = Annotated[Principal, allowed("map.read")]
@@ -812,7 +812,10 @@ def items(
             desc = c.time_col is not None
             if start is not None:
                 q = q.where(after(columns, start, descending=desc))
-            order = [col.desc() if desc else col for col in columns]
+            keys: list[Any] = list(columns)
+            if plan == "narrow" and desc and c.model is Incident:  # few: found, then sorted
+                keys[0] = sorted_not_walked(keys[0])
+            order = [col.desc() if desc else col for col in keys]
             # only the columns a feature shows (ORM objects cost 2-3x the time of the rows for
             # a page of 10,000); one row more than the page: whether a next page exists
             q = q.with_only_columns(*[_get(c, n) for n in _feature_columns(c)])
