@@ -48,5 +48,33 @@ def test_the_scheduler_runs_beside_the_api_unless_turned_off(
     try:
         server = _fresh_server(monkeypatch, engine)
         assert (server.scheduled_jobs in server.app.state.background) is runs
+        assert (server.day_caches in server.app.state.background) is runs
     finally:
         get_settings.cache_clear()
+
+
+def test_the_day_s_caches_are_filled_at_start_and_after_each_midnight(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    import datetime as dt
+    import threading
+    from zoneinfo import ZoneInfo
+
+    from fastapi import FastAPI
+
+    from pingan.ratings import hazards
+
+    server = _fresh_server(monkeypatch, engine)
+    shanghai = ZoneInfo("Asia/Shanghai")
+    evening = dt.datetime(2026, 12, 7, 23, 0, tzinfo=shanghai)
+    assert server.seconds_to_next_fill(evening) == 3600 + server.DAY_CACHES_AFTER_MIDNIGHT_S
+    after = dt.datetime(2026, 12, 8, 0, 2, 1, tzinfo=shanghai)  # just filled: a day to wait
+    assert server.seconds_to_next_fill(after) == 86400 - 1.0
+    filled = threading.Event()
+    monkeypatch.setattr(hazards, "warm_whole_days", lambda s, **kw: filled.set() or 0)
+    app = FastAPI()
+    app.state.engine = engine
+    with server.day_caches(app):
+        assert filled.wait(10)  # at start, in its own thread
+        assert app.state.day_caches.is_alive()
+    assert not app.state.day_caches.is_alive()  # stopped with the server

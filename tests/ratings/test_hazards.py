@@ -4,9 +4,11 @@ touch, closed once, escalated one level when overdue, and counted by the ratings
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor
@@ -151,3 +153,32 @@ def test_touching_counts_kept_for_the_day_and_today_read_fresh(
         8,
         1,
     ]
+
+
+def test_the_day_s_counts_are_filled_before_the_first_listing(
+    session: Session, schools: Schools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the served process does at start and after midnight (pingan.server.day_caches):
+    the whole days of every hazard counted once, so the first listing reads only today."""
+    monkeypatch.setattr(hazards, "_WHOLE_DAYS", hazards.OrderedDict())
+    monkeypatch.setattr(hazards, "_SEEN", {})
+    now = utcnow()
+    n = session.scalar(select(func.count()).select_from(Hazard))
+    assert n and hazards.warm_whole_days(session, now=now) == n
+    counted: list[int] = []
+    real = hazards._count_near
+
+    def spy(s: Session, points: list[tuple[float, float]], since: Any, until: Any) -> Any:
+        counted.append(len(points))
+        return real(s, points, since, until)
+
+    monkeypatch.setattr(hazards, "_count_near", spy)
+    h = session.query(Hazard).filter_by(code="HZ-1").one()
+    assert hazards.incidents_touching(session, [h], now=now) == [6]
+    assert counted == [1]  # today's incidents near the one hazard; the year was kept
+
+
+def test_no_hazards_nothing_to_fill(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    if session.scalar(select(func.count()).select_from(Hazard)):
+        pytest.skip("this database has hazards")
+    assert hazards.warm_whole_days(session) == 0
