@@ -124,3 +124,19 @@ def test_views_recorded_while_others_write_all_land(sqlite_engine: Engine) -> No
     lock = write_lock_for(sqlite_engine)
     assert lock is not None and lock.try_enter(object())  # every writer gave it back
     lock.__exit__(None, None, None)
+
+
+def test_inside_a_savepoint_the_transaction_is_left_as_it_is(sqlite_engine: Engine) -> None:
+    """A session joined to an outer transaction by a savepoint (as the test sessions are) keeps
+    both: nothing is committed under its owner's feet."""
+    before = _records(sqlite_engine)
+    conn = sqlite_engine.connect()
+    outer = conn.begin()
+    s = Session(bind=conn, join_transaction_mode="create_savepoint")
+    s.scalar(text("SELECT v FROM va WHERE n = 1"))
+    record(s, actor=Actor.system("t"), action="view_personal", entity="va", entity_id=1)
+    s.commit()  # releases the savepoint
+    s.close()
+    outer.rollback()  # the owner's decision stands
+    conn.close()
+    assert _records(sqlite_engine) == before

@@ -154,8 +154,10 @@ def configure(engine: Engine) -> None:
     def _writing(conn: Any) -> None:
         raw = conn.connection.dbapi_connection
         key = id(raw)
-        if lock is None or key in held:
-            return  # no writer lock (in memory), or a write transaction already
+        if lock is None or key in held or conn.in_nested_transaction():
+            # no writer lock (in memory), a write transaction already, or inside a savepoint
+            # (a COMMIT would end the savepoints its owner still means to release)
+            return
         changes = deferred.get(key)
         if changes is None or raw.total_changes != changes:
             return  # not begun by pingan, or it wrote already (it holds SQLite's write lock)
