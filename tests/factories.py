@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import shapely
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from pingan.audit.service import Actor
 from pingan.auth import service as auth
 from pingan.auth.models import User
+from pingan.incidents.models import Incident
 from pingan.jurisdictions import service as jur
 from pingan.jurisdictions.models import Jurisdiction
 
@@ -32,6 +35,30 @@ class SmallCity:
     def cell_center(self, i: int) -> tuple[float, float]:
         c = shapely.from_geojson(self.cells[i].geometry).centroid
         return float(c.x), float(c.y)
+
+
+def incident_row(
+    code: str, at: dt.datetime, *, lon: float = LON0, lat: float = LAT0, **kw: Any
+) -> Incident:
+    """An incident row built directly, not through the write path (no audit, no aggregates):
+    a theft reported at ``at`` at ``lon``/``lat`` (also its input position), state ``new``,
+    under ``/`` unless ``jpath`` says; any other column by keyword. For tests of reads."""
+    values: dict[str, Any] = {
+        "code": code,
+        "subtype": "theft",
+        "klass": "property",
+        "priority": 2,
+        "source": "call_110",
+        "state": "new",
+        "lon": lon,
+        "lat": lat,
+        "input_lon": lon,
+        "input_lat": lat,
+        "jpath": "/",
+        "reported_at": at,
+        **kw,
+    }
+    return Incident(**values)
 
 
 def box(x0: float, y0: float, w: float, h: float) -> shapely.Polygon:

@@ -18,7 +18,7 @@ from pingan.api import ogc
 from pingan.auth.service import Principal
 from pingan.incidents import service
 from pingan.incidents.models import Incident
-from tests.factories import SmallCity
+from tests.factories import SmallCity, incident_row
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 STATES = ("received", "dispatched", "closed")
@@ -37,19 +37,16 @@ def rows(session: Session, city: SmallCity) -> SmallCity:
     for i, (path, state) in enumerate(itertools.product(paths, STATES * 2)):
         lon, lat = city.cell_center(i % len(city.cells))
         session.add(
-            Incident(
-                code=f"PLAN-{i:04d}",
+            incident_row(
+                f"PLAN-{i:04d}",
+                T0 + dt.timedelta(hours=i),
+                lon=lon,
+                lat=lat,
                 subtype="fight" if i % 2 else "pickpocketing",
                 klass="public_order" if i % 2 else "criminal",
                 priority=3,
-                source="call_110",
                 state=state,
-                lon=lon,
-                lat=lat,
-                input_lon=lon,
-                input_lat=lat,
                 jpath=path,
-                reported_at=T0 + dt.timedelta(hours=i),
             )
         )
     session.flush()

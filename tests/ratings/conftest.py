@@ -26,7 +26,7 @@ from pingan.jurisdictions.models import Jurisdiction
 from pingan.places.models import Premises
 from pingan.ratings.models import Hazard, PremisesFeature
 from pingan.store.base import utcnow
-from tests.factories import SmallCity
+from tests.factories import SmallCity, incident_row
 
 DEG_M = 111_000.0
 
@@ -110,20 +110,15 @@ def schools(session: Session, city: SmallCity) -> Schools:
     incidents = []
     for k in range(6):
         lon, lat = poor.lon + (k * 8) / DEG_M, poor.lat
-        i = Incident(
-            code=f"JQ-R{k}",
-            subtype="theft",
-            klass="criminal",
-            priority=2,
-            source="call_110",
-            state="closed",
+        i = incident_row(
+            f"JQ-R{k}",
+            now - dt.timedelta(days=10 + k),
             lon=lon,
             lat=lat,
-            input_lon=lon,
-            input_lat=lat,
+            klass="criminal",
+            state="closed",
             jurisdiction_id=c0.id,
             jpath=c0.path,
-            reported_at=now - dt.timedelta(days=10 + k),
         )
         session.add(i)
         session.flush()

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.service import Actor
-from pingan.incidents.models import Incident
 from pingan.ratings import hazards
 from pingan.ratings.flows import hazards_escalate_flow
 from pingan.ratings.models import Hazard
 from pingan.store.base import utcnow
 from tests.conftest import auth
+from tests.factories import incident_row
 from tests.ratings.conftest import Schools
 
 
@@ -97,20 +97,14 @@ def schools_hazard(session: Session) -> int:
 def _incident(session: Session, code: str, lon: float, lat: float, at: dt.datetime) -> None:
     h = session.query(Hazard).filter_by(code="HZ-1").one()
     session.add(
-        Incident(
-            code=code,
-            subtype="theft",
-            klass="criminal",
-            priority=2,
-            source="call_110",
-            state="new",
+        incident_row(
+            code,
+            at,
             lon=lon,
             lat=lat,
-            input_lon=lon,
-            input_lat=lat,
+            klass="criminal",
             jurisdiction_id=h.jurisdiction_id,
             jpath=h.jpath,
-            reported_at=at,
         )
     )
     session.flush()

@@ -17,12 +17,10 @@ from pingan.store.group import GroupWriter
 
 
 @pytest.fixture()
-def sqlite_engine(own_engine: Engine) -> Engine:
-    if write_lock_for(own_engine) is None:
-        pytest.skip("inline writes are for file SQLite only")
-    with own_engine.begin() as c:
+def sqlite_engine(file_sqlite: Engine) -> Engine:
+    with file_sqlite.begin() as c:
         c.execute(text("CREATE TABLE iw (n INTEGER PRIMARY KEY)"))
-    return own_engine
+    return file_sqlite
 
 
 def _writer(engine: Engine) -> GroupWriter:

@@ -34,27 +34,13 @@ from pingan.store.partitions import (
     partition_name,
 )
 from tests.conftest import PG_URL, _fresh_pg
+from tests.factories import incident_row
 
 UTC = dt.UTC
 
 
 def _incident(code: str, at: dt.datetime, **kw: Any) -> Incident:
-    values: dict[str, Any] = {
-        "code": code,
-        "subtype": "theft",
-        "klass": "property",
-        "priority": 2,
-        "source": "call_110",
-        "state": "new",
-        "lon": 102.7,
-        "lat": 25.0,
-        "input_lon": 102.7,
-        "input_lat": 25.0,
-        "jpath": "/1/2/",
-        "reported_at": at,
-        **kw,
-    }
-    return Incident(**values)
+    return incident_row(code, at, lon=102.7, lat=25.0, **{"jpath": "/1/2/", **kw})
 
 
 def _setting(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:

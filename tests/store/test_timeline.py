@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from pingan.disputes.models import DisputeEvent
-from pingan.incidents.models import Incident, IncidentEvent
+from pingan.incidents.models import IncidentEvent
 from pingan.instructions.models import InstructionEvent
 from pingan.store.timeline import Timeline, TimelineEvent
-from tests.factories import SmallCity
+from tests.factories import SmallCity, incident_row
 
 SHARED = ("id", "at", "kind", "from_state", "to_state", "actor_id", "note", "data")
 
@@ -37,19 +37,15 @@ def test_event_tables_have_the_shared_columns_and_their_parent_keys(
 def test_timeline_writes_a_row_with_data_as_json(session: Session, city: SmallCity) -> None:
     at = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
     lon, lat = city.cell_center(0)
-    inc = Incident(
-        code="T-TIMELINE-1",
-        subtype="theft",
-        klass="property",
+    inc = incident_row(
+        "T-TIMELINE-1",
+        at,
+        lon=lon,
+        lat=lat,
         priority=3,
         source="patrol",
         state="received",
-        lon=lon,
-        lat=lat,
-        input_lon=lon,
-        input_lat=lat,
         jpath=city.cells[0].path,
-        reported_at=at,
     )
     session.add(inc)
     session.flush()

@@ -20,13 +20,11 @@ from pingan.store.engine import session_factory, write_lock_for
 
 
 @pytest.fixture()
-def sqlite_engine(own_engine: Engine) -> Engine:
-    if write_lock_for(own_engine) is None:
-        pytest.skip("the writer lock and read snapshots are file SQLite's")
-    with own_engine.begin() as c:
+def sqlite_engine(file_sqlite: Engine) -> Engine:
+    with file_sqlite.begin() as c:
         c.execute(text("CREATE TABLE va (n INTEGER PRIMARY KEY, v INTEGER)"))
         c.execute(text("INSERT INTO va (n, v) VALUES (1, 0)"))
-    return own_engine
+    return file_sqlite
 
 
 def _someone_writes(engine: Engine, v: int) -> None:

@@ -44,7 +44,14 @@ from pingan.incidents.models import IdempotencyKey, Incident, IncidentEvent
 from pingan.incidents.schemas import IncidentCreate
 from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.service import assign_points
-from pingan.store.base import count_rows, count_upto, sorted_not_walked, unindexed, utcnow
+from pingan.store.base import (
+    count_rows,
+    count_upto,
+    prefix_end,
+    sorted_not_walked,
+    unindexed,
+    utcnow,
+)
 from pingan.store.driver import DriverStatement, pipeline
 from pingan.store.planner import BandedSearch, lat_band, plan_each_call
 from pingan.store.timeline import Timeline
@@ -801,8 +808,7 @@ def scope_paths(
     short; on one table ``since`` would read each path's older rows, leave it out there.
     PostgreSQL only. O(paths × log rows)."""
     lo = principal.jpath
-    hi = lo[:-1] + chr(ord(lo[-1]) + 1)
-    params: dict[str, Any] = {"lo": lo, "hi": hi, "most": most}
+    params: dict[str, Any] = {"lo": lo, "hi": prefix_end(lo), "most": most}
     if since is not None:
         params["since"] = since
     q = _SCOPE_PATHS if since is None else _SCOPE_PATHS_SINCE

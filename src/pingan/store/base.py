@@ -31,6 +31,7 @@ __all__ = [
     "bytewise",
     "count_rows",
     "count_upto",
+    "prefix_end",
     "prefix_match",
     "set_data_key",
     "sorted_not_walked",
@@ -159,7 +160,23 @@ def _bytewise_postgresql(element: bytewise, compiler: SQLCompiler, **kw: Any) ->
     return f'{compiler.process(element.clauses, **kw)} COLLATE "C"'
 
 
-class unindexed(FunctionElement[Any]):  # noqa: N801 (an SQL construct, named as one)
+class _PlannerHint(FunctionElement[Any]):
+    """A column wrapped for one database's planner, of the column's own type; compiled to the
+    column itself unless a dialect says otherwise (the subclasses' ``@compiles``)."""
+
+    inherit_cache = True
+
+    @property
+    def type(self) -> Any:  # type: ignore[override]
+        return self.clauses.clauses[0].type
+
+
+@compiles(_PlannerHint)
+def _hint_default(element: _PlannerHint, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+class unindexed(_PlannerHint):  # noqa: N801 (an SQL construct, named as one)
     """A column that SQLite must not search by an index (``+col``), so that its planner, which
     has no statistics, follows the index of the ``ORDER BY`` instead: right when the filter
     keeps many rows, where sorting them all would cost more than scanning in order. Other
@@ -168,22 +185,13 @@ class unindexed(FunctionElement[Any]):  # noqa: N801 (an SQL construct, named as
     inherit_cache = True
     name = "unindexed"
 
-    @property
-    def type(self) -> Any:  # type: ignore[override]
-        return self.clauses.clauses[0].type
-
-
-@compiles(unindexed)
-def _unindexed_default(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
 
 @compiles(unindexed, "sqlite")
 def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return f"+{compiler.process(element.clauses, **kw)}"
 
 
-class sorted_not_walked(FunctionElement[Any]):  # noqa: N801 (an SQL construct, named as one)
+class sorted_not_walked(_PlannerHint):  # noqa: N801 (an SQL construct, named as one)
     """A time column as a sort key no index serves (PostgreSQL: ``col + interval '0'``), for a
     page whose matches were counted few: the database must find them by the filter's index and
     sort them, and may not walk the time index hoping to meet them soon. PostgreSQL's estimate
@@ -195,19 +203,18 @@ class sorted_not_walked(FunctionElement[Any]):  # noqa: N801 (an SQL construct, 
     inherit_cache = True
     name = "sorted_not_walked"
 
-    @property
-    def type(self) -> Any:  # type: ignore[override]
-        return self.clauses.clauses[0].type
-
-
-@compiles(sorted_not_walked)
-def _sorted_default(element: sorted_not_walked, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
 
 @compiles(sorted_not_walked, "postgresql")
 def _sorted_postgresql(element: sorted_not_walked, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} + interval '0')"
+
+
+def prefix_end(prefix: str) -> str:
+    """The first string after every string that starts with ``prefix`` in byte order: the
+    prefix with its last character moved one up (``/1/2/`` → ``/1/20``)."""
+    if not prefix:
+        raise ValueError("prefix: must not be empty")
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def prefix_match(column: Any, prefix: str, *, indexed: bool = True) -> ColumnElement[bool]:
@@ -217,9 +224,7 @@ def prefix_match(column: Any, prefix: str, *, indexed: bool = True) -> ColumnEle
     PostgreSQL (a non-C collation, or a generic plan) answers from a B-tree index. On
     PostgreSQL the index must be on ``(column COLLATE "C")``. ``indexed=False``: see
     :class:`unindexed`."""
-    if not prefix:
-        raise ValueError("prefix: must not be empty")
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    upper = prefix_end(prefix)
     key: Any = bytewise(column)
     if not indexed:
         key = unindexed(key)
