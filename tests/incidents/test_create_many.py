@@ -237,6 +237,20 @@ def _search_params(city: SmallCity, dialect: str, cell: int = 4) -> tuple[int, d
     return b1 - b0 + 1, params
 
 
+def _busy_window(session: Session, city: SmallCity) -> None:
+    """300 calls around one cell written at once, fights and pickpockets, then statistics made
+    of them: a busy window for the repeat search."""
+    p = _principal(session, city)
+    rng = np.random.default_rng(5)
+    x, y = city.cell_center(4)
+    items = [
+        _prepared(session, p, x + dx, y + dy, subtype=("fight", "pickpocketing")[k % 2])
+        for k, (dx, dy) in enumerate(rng.uniform(-0.004, 0.004, size=(300, 2)))
+    ]
+    service.write_create_many(session, items)
+    session.execute(text("ANALYZE incidents"))
+
+
 def _plan(session: Session, city: SmallCity, *, generic: bool = False) -> str:
     """The plan of the repeat-call search, as the database runs it: on PostgreSQL planned with
     its values, or with ``generic`` the plan a prepared statement settles on."""
@@ -310,15 +324,7 @@ def test_the_repeat_search_seeks_its_band_index_empty_or_full(new_session: Sessi
     session = new_session
     city = build_small_city(session)
     _seeks_every_band(session, _plan(session, city))
-    p = _principal(session, city)
-    rng = np.random.default_rng(5)
-    x, y = city.cell_center(4)
-    items = [
-        _prepared(session, p, x + dx, y + dy, subtype=("fight", "pickpocketing")[k % 2])
-        for k, (dx, dy) in enumerate(rng.uniform(-0.004, 0.004, size=(300, 2)))
-    ]
-    service.write_create_many(session, items)
-    session.execute(text("ANALYZE incidents"))
+    _busy_window(session, city)
     _seeks_every_band(session, _plan(session, city))
 
 

@@ -433,12 +433,10 @@ def test_the_repeat_search_on_month_partitions(
     it costs alike at one row, so there each branch must read the current month only, by an
     index; with the month's statistics it must seek the band index (a partition's copy of
     ``ix_incidents_repeat_band`` is named by its columns)."""
-    import numpy as np
 
-    from pingan.incidents import service
     from pingan.store.partitions import month_of
     from tests.factories import build_small_city
-    from tests.incidents.test_create_many import _plan, _prepared, _principal
+    from tests.incidents.test_create_many import _busy_window, _plan
 
     conn = parted_engine.connect()
     trans = conn.begin()
@@ -451,15 +449,7 @@ def test_the_repeat_search_on_month_partitions(
         scans = [ln for ln in plan.splitlines() if "Scan" in ln]
         assert scans and all("Index Scan using" in ln for ln in scans), plan
         assert {ln.split(" on ")[1].split()[0] for ln in scans} <= this_month, plan
-        p = _principal(s, city)
-        rng = np.random.default_rng(5)
-        x, y = city.cell_center(4)
-        items = [
-            _prepared(s, p, x + dx, y + dy, subtype=("fight", "pickpocketing")[k % 2])
-            for k, (dx, dy) in enumerate(rng.uniform(-0.004, 0.004, size=(300, 2)))
-        ]
-        service.write_create_many(s, items)
-        s.execute(text("ANALYZE incidents"))
+        _busy_window(s, city)
         plan = _plan(s, city)
         scans = [ln for ln in plan.splitlines() if "Scan" in ln]
         conds = [ln for ln in plan.splitlines() if "Index Cond" in ln]
