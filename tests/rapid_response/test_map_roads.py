@@ -84,3 +84,63 @@ def test_endpoint(client: TestClient, city: SmallCity, cov: CoverageCity) -> Non
     assert bad.status_code == 422
     assert bad.json()["error"]["field"] == "bbox"
     assert client.get("/api/v1/map/roads").status_code == 401
+
+
+def _street(n: int, classes: list[str]) -> RoadNetwork:
+    """``n`` segments end to end along one parallel (a straight street), one class each."""
+    lon = LON0 + D * np.arange(n + 1, dtype=float)
+    lat = np.full(n + 1, LAT0)
+    u, v = np.arange(n), np.arange(1, n + 1)
+    return RoadNetwork.from_classified_edges(
+        u,
+        v,
+        road_class=np.array(classes),
+        length_m=haversine_m(lon[u], lat[u], lon[v], lat[v]),
+        node_lon=lon,
+        node_lat=lat,
+        oneway=np.zeros(n, dtype=bool),
+    )
+
+
+def test_segments_joined_into_lines_and_simplified() -> None:
+    # a straight street of 4 segments: one line of its two ends (the 3 inner points are on it)
+    one = service.road_geojson(_street(4, ["residential"] * 4), bbox=None, zoom=15)
+    (feature,) = one["features"]
+    assert feature["properties"] == {"road_class": "residential", "segments": 4}
+    (line,) = feature["geometry"]["coordinates"]
+    assert sorted(line) == [
+        [round(LON0, 5), round(LAT0, 5)],
+        [round(LON0 + 4 * D, 5), round(LAT0, 5)],
+    ]
+    assert one["numberReturned"] == 4
+    # two classes stay two lines, each joined within its class
+    two = service.road_geojson(
+        _street(4, ["primary"] * 2 + ["residential"] * 2), bbox=None, zoom=15
+    )
+    assert {
+        f["properties"]["road_class"]: len(f["geometry"]["coordinates"]) for f in two["features"]
+    } == {
+        "primary": 1,
+        "residential": 1,
+    }
+
+
+def test_a_bent_street_keeps_its_bend_and_lanes_wait_for_zoom_14() -> None:
+    lon = np.array([LON0, LON0 + D, LON0 + D])
+    lat = np.array([LAT0, LAT0, LAT0 + D])
+    u, v = np.array([0, 1]), np.array([1, 2])
+    net = RoadNetwork.from_classified_edges(
+        u,
+        v,
+        road_class=np.array(["service", "service"]),
+        length_m=haversine_m(lon[u], lat[u], lon[v], lat[v]),
+        node_lon=lon,
+        node_lat=lat,
+        oneway=np.zeros(2, dtype=bool),
+    )
+    assert service.road_geojson(net, bbox=None, zoom=13.5)["features"] == []
+    (feature,) = service.road_geojson(net, bbox=None, zoom=14)["features"]
+    (line,) = feature["geometry"]["coordinates"]
+    assert len(line) == 3  # the corner is ~100 m off the line through the ends: kept
+    assert service.drawing_tolerance_deg(13.9) == service.drawing_tolerance_deg(13.0)
+    assert service.drawing_tolerance_deg(14) == service.drawing_tolerance_deg(13) / 2

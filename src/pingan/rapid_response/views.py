@@ -45,8 +45,9 @@ def map_roads(
     zoom: Annotated[float, Query(ge=0, le=24, description="map zoom level")] = 14.0,
 ) -> dict[str, Any]:
     """The road network for drawing: segments inside ``bbox``, the classes a map at ``zoom``
-    shows (major roads below 12, collectors from 12, all streets from 13), one MultiLineString
-    per road class. 409 when no road network has been built yet."""
+    shows (major roads below 12, collectors from 12, all streets from 13, lanes and paths from
+    14), one MultiLineString per road class, its segments joined into lines and simplified to
+    a quarter pixel at ``zoom``. 409 when no road network has been built yet."""
     net = flows.network(data_dir=data_dir(request))
     return service.road_geojson(net, bbox=bbox_param(bbox), zoom=zoom)
 

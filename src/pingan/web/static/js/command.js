@@ -28,7 +28,10 @@
     map = PA.mapframes.makeMap("map", box, { map: { localIdeographFontFamily: CJK_FONTS } });
     window.pinganMap = CMD.map = map;
     state.fitted = true;
-    state.mapLoaded = PA.mapframes.loaded(map);
+    // no frame until the whole first view can be drawn: an empty background drawn meanwhile
+    // costs a software-rendered WebGL ~40 ms a frame, taken from the tiles being made
+    state.firstViewHold = PA.mapframes.holdPartialFrames(map);
+    state.mapLoaded = PA.mapframes.styleLoaded(map);
   }
 
   const CMD = { state, map: null, OPEN, UNIT_COLORS, hooks: {}, unitListeners: [] };
@@ -75,14 +78,14 @@
     const major = ["motorway", "motorway_link", "trunk", "primary", "secondary"];
     // opaque (the former 0.9 opacity mixed with the background beforehand): drawn in the opaque
     // pass, with no blending of the whole map in every frame
-    layer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#e0e8f3", 1, "#e6efe5", 2, "#f0e9de", 3, "#e9e2ef", "#e4edf0"] } });
+    layer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-color": ["match", ["%", ["get", "parent_id"], 5], 0, "#e0e8f3", 1, "#e6efe5", 2, "#f0e9de", 3, "#e9e2ef", "#e4edf0"], "fill-antialias": false } });
     layer({ id: "roads-minor", type: "line", source: "roads", minzoom: 13, filter: ["!", ["in", ["get", "road_class"], ["literal", major]]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.6, 17, 4] } });
     layer({ id: "roads-major", type: "line", source: "roads", filter: ["in", ["get", "road_class"], ["literal", major]], paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "road_class"], ["motorway", "trunk"], 2.2, 1], 16, ["match", ["get", "road_class"], ["motorway", "trunk"], 9, 6]] } });
     layer({ id: "cells-line", type: "line", source: "cells", minzoom: 14, paint: { "line-color": "#7a8aa8", "line-width": 0.5, "line-dasharray": [2, 2] } });
     layer({ id: "communities-line", type: "line", source: "communities", minzoom: 12.5, paint: { "line-color": "#5a6e96", "line-width": 0.9 } });
     layer({ id: "stations-line", type: "line", source: "stations", paint: { "line-color": "#24458a", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.8, 15, 2] } });
     layer({ id: "districts-line", type: "line", source: "districts", paint: { "line-color": "#0b3d91", "line-width": 2.2 } });
-    layer({ id: "keyareas-fill", type: "fill", source: "keyareas", paint: { "fill-color": "#c62828", "fill-opacity": 0.12 } });
+    layer({ id: "keyareas-fill", type: "fill", source: "keyareas", paint: { "fill-color": "#c62828", "fill-opacity": 0.12, "fill-antialias": false } });
     layer({ id: "keyareas-line", type: "line", source: "keyareas", paint: { "line-color": "#c62828", "line-width": 1.2 } });
     layer({ id: "cameras", type: "circle", source: "cameras", minzoom: 13.5, paint: { "circle-radius": 2.5, "circle-color": "#455a64", "circle-opacity": 0.7 } });
     layer({ id: "routes", type: "line", source: "routes", paint: { "line-color": ["match", ["get", "kind"], "assigned", "#c62828", "#5c7cba"], "line-width": ["match", ["get", "kind"], "assigned", 4, 2], "line-opacity": 0.85, "line-dasharray": ["match", ["get", "kind"], "assigned", ["literal", [1, 0]], ["literal", [2, 1]]] } });
@@ -397,12 +400,16 @@
 
   function wire() {
     document.querySelectorAll("input[data-layer]").forEach((box) => {
-      const apply = () => {
+      const toggled = () => { for (const f of CMD.hooks.layerToggled || []) f(box.dataset.layer, box.checked); };
+      box.addEventListener("change", () => {
         for (const id of LAYERS[box.dataset.layer]) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
-        for (const f of CMD.hooks.layerToggled || []) f(box.dataset.layer, box.checked);
+        toggled();
         loadView();
-      };
-      box.addEventListener("change", apply); apply();
+      });
+      // the layers were made with their boxes' visibility and the view's layers are already
+      // asked for: only the panels that follow a box are told its state (asking the view's
+      // layers again here would upload them twice and redraw the first view)
+      toggled();
     });
     document.getElementById("period").addEventListener("change", (e) => { state.hours = +e.target.value; loadHistory(); });
     for (const id of ["f-class", "f-priority", "f-district"]) document.getElementById(id).addEventListener("change", renderQueue);
@@ -456,7 +463,7 @@
     drawUnits();
     // then the sources, each with its data, and every layer at once: the first frame with
     // content is the whole first view
-    const added = PA.mapframes.holdPartialFrames(map);
+    const added = state.firstViewHold;
     addSources();
     for (const f of CMD.hooks.mapReady || []) f();
     added(Object.keys(map.getStyle().sources));

@@ -110,5 +110,5 @@ window.PA.mapframes = (function () {
     return done;
   }
 
-  return { makeMap, early, bbox, holdPartialFrames, drawn, firstView, loaded };
+  return { makeMap, early, bbox, holdPartialFrames, drawn, firstView, loaded, styleLoaded };
 })();
