@@ -10,6 +10,7 @@ it to its option), so the API answers 422 and the CLI exits 2 with the same sent
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -523,7 +524,7 @@ def _merged_lines(
     flat = np.round(xy, 5).tolist()
     cuts = np.flatnonzero(np.diff(which)) + 1
     bounds = [0, *cuts.tolist(), len(flat)]
-    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [flat[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def road_geojson(
