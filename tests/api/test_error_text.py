@@ -138,6 +138,24 @@ def test_a_busy_unit_and_a_no_route_are_chinese(client: TestClient, city: SmallC
     )
     assert err["key"] == "conflict_unit_busy" and err["params"]["status"] == "dispatched"
     assert_chinese(err)
+    # the dispatcher reads which incident holds the unit, and its status in Chinese
+    assert err["params"]["incident_code"] == "JQ-1"
+    assert "JQ-1" in err["display"] and "已派出" in err["display"]
+    assert "dispatched" not in err["display"]
+    en = explain({**err, "key": None, "params": None, "display": None}, "en")
+    assert "on incident JQ-1" in en["display"], en["display"]
+    idle = explain(
+        {
+            "code": "conflict",
+            "message": "unit P-02 is off_duty, not available; make it available first, or "
+            "send another unit",
+            "field": "resource_id",
+            "detail": {"status": "off_duty", "incident_id": None, "incident_code": None},
+        },
+        "zh-CN",
+    )
+    assert idle["key"] == "conflict_unit_busy" and "下勤" in idle["display"]
+    assert "—" not in idle["display"] and "警情" not in idle["display"], idle["display"]
 
 
 def test_rate_limit_and_overload_in_both_languages() -> None:

@@ -85,8 +85,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The Idempotency-Key was already used with a different request",
     ),
     "conflict_unit_busy": (
-        "该警力当前状态为 {status}，不可派出；请先结束其当前任务，或另派警力",
-        "That unit is {status}, not available; clear its assignment first or send another",
+        "该警力当前{status}{on_incident}，不可派出；请先结束其当前任务，或另派警力",
+        "That unit is {status}{on_incident}, not available; clear its assignment first or send "
+        "another",
     ),
     "conflict_incident_closed": (
         "该警情已处于 {state} 状态，只能向未结警情派警",
@@ -192,6 +193,15 @@ ROLE_NAMES_ZH: dict[str, str] = {
 }
 """A role's name on a Chinese page (``params`` keep the code)."""
 
+UNIT_STATUS_ZH: dict[str, str] = {
+    "available": "空闲",
+    "dispatched": "已派出",
+    "en_route": "在途",
+    "on_scene": "在现场",
+    "off_duty": "下勤",
+}
+"""A unit's status on a Chinese page, as the unit board names it (``params`` keep the code)."""
+
 
 class _Blank(dict[str, Any]):
     """Params for ``str.format_map``: a name the error did not give reads as a dash."""
@@ -242,6 +252,8 @@ def _key_of(error: dict[str, Any], params: dict[str, Any]) -> str:
         m = _UNIT_BUSY.match(message)
         if m and params.get("field") == "resource_id":
             params["status"] = str(detail.get("status") or m["status"])
+            if detail.get("incident_code"):
+                params["incident_code"] = str(detail["incident_code"])
             return "conflict_unit_busy"
         m = _CLOSED.match(message)
         if m:
@@ -307,6 +319,13 @@ def explain(
     shown = dict(params)
     if lang != "en" and "role" in shown:
         shown["role"] = ROLE_NAMES_ZH.get(str(shown["role"]), shown["role"])
+    if key == "conflict_unit_busy":  # which incident holds the unit, when one does
+        code = shown.get("incident_code")
+        if lang == "en":
+            shown["on_incident"] = f" on incident {code}" if code else ""
+        else:
+            shown["status"] = UNIT_STATUS_ZH.get(str(shown["status"]), shown["status"])
+            shown["on_incident"] = f"（正在处置警情 {code}）" if code else ""
     display = template.format_map(_Blank(shown))
     return {**error, "key": key, "params": params, "display": display}
 
