@@ -110,12 +110,15 @@ def test_analysis_page_in_chromium(tmp_path: Path) -> None:
             assert page.locator("#chart-heat canvas").count() >= 1
             assert page.locator("#compstat tbody tr").count() >= 1
             page.screenshot(path=str(ARTIFACTS / f"analysis-{lang}.png"), full_page=True)
+            # the dismissal's reason field waits for the dismiss button
+            assert not page.locator("#warnings .w-reason").first.is_visible()
             instruct = page.locator("#warnings button[data-act='instruction']")
             if user == "analyst":
                 assert instruct.count() == 0  # analysts may not issue instructions
             else:
                 # dismissing needs a reason (the transition itself: tests/alerts)
                 page.locator("#warnings button[data-act='dismissed']").click()
+                assert page.locator("#warnings .w-reason").first.is_visible()
                 page.locator("#warnings button[data-act='confirm-dismiss']").click()
                 assert page.locator("#warnings .w-msg.err").inner_text() == "请填写排除理由"
                 # an instruction to the warning's station, answered on the item
