@@ -132,3 +132,20 @@ def test_a_volunteer_lands_on_the_field_app(client: TestClient, city: SmallCity)
     assert client.get("/", follow_redirects=False).headers["location"] == "/command"
     client.cookies.clear()
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_every_page_shows_the_drill_banner_while_a_drill_runs(
+    client: TestClient, city: SmallCity
+) -> None:
+    login(client, "commander")
+    pages = ("/command", "/analysis", "/coverage", "/casework")
+    for path in pages:  # no drill: no banner
+        assert 'id="drill-banner"' not in client.get(path).text, path
+    client.app.state.drill = object()  # type: ignore[attr-defined]  # what drill_feed sets
+    try:
+        for path in pages:
+            html = client.get(path).text
+            assert html.count('id="drill-banner"') == 1, path
+            assert "演练进行中" in html, path
+    finally:
+        del client.app.state.drill  # type: ignore[attr-defined]

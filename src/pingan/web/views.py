@@ -137,6 +137,8 @@ def render(
         "can": can,
         "can_list": " ".join(sorted(actions_for(role))) if role is not None else "",
         "path": request.url.path,
+        # a drill running in this server (pingan serve --drill): every page says so
+        "drill": getattr(request.app.state, "drill", None) is not None,
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
