@@ -110,6 +110,9 @@ def test_analysis_page_in_chromium(tmp_path: Path) -> None:
             assert page.locator("#chart-heat canvas").count() >= 1
             assert page.locator("#compstat tbody tr").count() >= 1
             page.screenshot(path=str(ARTIFACTS / f"analysis-{lang}.png"), full_page=True)
+            # the warning's window in the bureau's local days, not the exclusive midnight after it
+            head = page.locator("#warnings .w-head .w-num").first.inner_text()
+            assert re.fullmatch(r"#\d+ · \d{4}-\d{2}-\d{2}( – \d{4}-\d{2}-\d{2})?", head), head
             # the dismissal's reason field waits for the dismiss button
             assert not page.locator("#warnings .w-reason").first.is_visible()
             instruct = page.locator("#warnings button[data-act='instruction']")

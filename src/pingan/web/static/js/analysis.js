@@ -2,7 +2,7 @@
    (MapLibre, local style), filters, and the early-warning list with its actions. */
 "use strict";
 (function () {
-  const { t, api, esc, fmtTime, lang, can } = window.PA;
+  const { t, api, esc, lang, can } = window.PA;
   const empty = () => ({ type: "FeatureCollection", features: [] });
   const $ = (id) => document.getElementById(id);
   const mayInstruct = $("warnings") && $("warnings").dataset.mayInstruct === "1";
@@ -187,6 +187,14 @@
     return true;
   }
 
+  // a warning's window as the bureau's local days: its end is the exclusive midnight after
+  // the last day, so the last day is the one a millisecond before it
+  const localDay = (ms) => new Date(ms).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+  function windowDays(w) {
+    const first = localDay(Date.parse(w.window_start)), last = localDay(Date.parse(w.window_end) - 1);
+    return first === last ? last : `${first} – ${last}`;
+  }
+
   function renderWarnings() {
     const ul = $("warnings");
     if (!state.warnings.length) { ul.innerHTML = `<li class="muted">${esc(t("analysis.w.none"))}</li>`; return; }
@@ -196,7 +204,7 @@
       return `<li data-id="${w.id}">
         <div class="w-head" data-fly="${w.id}"><span class="badge s-${esc(w.status)}">${esc(t("analysis.wstatus." + w.status))}</span>
           <span class="badge ${w.severity === 1 ? "p1" : "p2"}">${esc(KIND(w.kind))}</span>
-          <span class="w-num">#${w.id} · ${esc(fmtTime(w.window_end))}</span></div>
+          <span class="w-num">#${w.id} · ${esc(windowDays(w))}</span></div>
         <div>${esc(lang === "en" ? w.explanation_en : w.explanation_zh)}</div>
         <div class="w-num">${esc(t("analysis.w.observed"))} ${w.observed} · ${esc(t("analysis.w.expected"))} ${w.expected.toFixed(1)}${w.p_value != null ? " · p = " + pv(w.p_value) : ""}${w.reason ? " · " + esc(t("analysis.w.reason")) + ": " + esc(w.reason) : ""}</div>
         <div class="w-actions">${acts.includes("acknowledged") ? btn("acknowledged") : ""}${acts.includes("dismissed") ? btn("dismissed", "secondary") : ""}${w.status !== "dismissed" && can("instruction.issue") ? btn("instruction", "secondary") : ""}</div>
