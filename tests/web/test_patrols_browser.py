@@ -86,6 +86,9 @@ def _planned(url: str, data_dir: Path) -> None:
     engine.dispose()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
 def test_patrols_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, _city = prepare_db(tmp_path / "web.db")
@@ -141,6 +144,14 @@ def test_patrols_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                     assert page.locator("#pt-generate").count() == 0
                 assert errors == [] and foreign == [], (errors, foreign)
                 page.close()
+            # a community officer's jurisdiction holds no station: the page says so, asks nothing
+            page, errors, foreign = signed_in_page(
+                browser, base, lang="zh-CN", user="officer0", path="/patrols", viewport=PHONE
+            )
+            page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
+            assert "您的辖区内没有派出所" in page.inner_text("#pt-status")
+            assert errors == [] and foreign == [], (errors, foreign)
+            page.close()
             browser.close()
     finally:
         proc.terminate()

@@ -104,6 +104,7 @@
   }
 
   async function load() {
+    if (!$("pt-station").value) { clear(); status(t("patrols.no_station")); return; }  // below a station: no plans to ask for
     const qs = new URLSearchParams({ station_id: $("pt-station").value, day: $("pt-day").value });
     status(t("common.loading"));
     try {
@@ -132,6 +133,7 @@
   }
 
   async function stationOutline() {
+    if (!$("pt-station").value) return;
     try {
       const j = await api(`/api/v1/jurisdictions/${$("pt-station").value}`);
       if (j.geometry) map.getSource("station").setData(feature(j.geometry, {}));
