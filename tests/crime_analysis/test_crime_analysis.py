@@ -115,6 +115,11 @@ def test_warnings_find_the_burst(session: Session, city: SmallCity) -> None:
     assert f"共发生 {w.observed:.0f} 起" in w.explanation_zh
     assert f"累计超出 {w.observed - w.expected:.1f} 起" in w.explanation_zh
     assert f"accumulated excess of {w.observed - w.expected:.1f}" in w.explanation_en
+    # a daily target is the whole bureau's: its warning names the bureau
+    target = [w for w in new if w.kind == "target_exceeded"]
+    assert target, kinds
+    assert target[0].explanation_zh.startswith(f"{city.bureau.name_zh} ")
+    assert target[0].explanation_en.startswith(f"{city.bureau.name_en}, ")
 
 
 def test_cusum_alarm_is_explained_as_accumulated_excess() -> None:

@@ -438,7 +438,7 @@ def warnings_for(
     )
     out = alarms.by_area(by, in_group, tick)
     frame_groups = {g.code: np.isin(frame.subtype, list(g.subtypes)) for g in tax.groups.values()}
-    out += _target_warnings(frame, frame_groups, as_of=as_of)
+    out += _target_warnings(frame, frame_groups, as_of=as_of, place=place_names(session, "/"))
     if scan:
         tick(0.65, "space-time scan")
         out += _cluster_warnings(session, frame, as_of=as_of, replications=replications)
@@ -562,9 +562,14 @@ class _Alarms:
 
 
 def _target_warnings(
-    frame: IncidentFrame, in_group: dict[str, NDArray[np.bool_]], *, as_of: dt.date
+    frame: IncidentFrame,
+    in_group: dict[str, NDArray[np.bool_]],
+    *,
+    as_of: dt.date,
+    place: tuple[str, str] = ("全市", "the city"),
 ) -> list[NewWarning]:
-    """The groups with a daily target that the day ``as_of`` went over."""
+    """The groups with a daily target that the day ``as_of`` went over, named by ``place``
+    (the bureau's names, zh-CN and en: the targets are the whole bureau's)."""
     out: list[NewWarning] = []
     t_end = _day_end(as_of)
     for grp in get_taxonomy().groups.values():
@@ -583,10 +588,10 @@ def _target_warnings(
                     expected=float(grp.daily_target),
                     statistic=float(n - grp.daily_target),
                     severity=2,
-                    explanation_zh=f"{grp.name_zh}：{as_of} 发生 {n} 起，"
+                    explanation_zh=f"{place[0]} {grp.name_zh}：{as_of} 发生 {n} 起，"
                     f"超过每日目标 {grp.daily_target} 起。",
-                    explanation_en=f"{grp.name_en}: {n} on {as_of}, over the daily target of "
-                    f"{grp.daily_target}.",
+                    explanation_en=f"{place[1]}, {grp.name_en}: {n} on {as_of}, over the daily "
+                    f"target of {grp.daily_target}.",
                     dedup_key=_key("target", 0, grp.code, as_of),
                     detail={"daily_target": grp.daily_target},
                 )
