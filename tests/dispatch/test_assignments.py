@@ -220,6 +220,19 @@ def test_nearby_repeat_calls_and_history(client: TestClient, city: SmallCity) ->
     assert [x["id"] for x in out["repeats"]] == [first["id"]]
     assert 90 <= out["repeats"][0]["distance_m"] <= 110
     assert out["history"]["count"] == 2  # the fight and the noise, not the one 1 km away
+    # the place's premises: one 50 m away is listed with its distance, one 1 km away is not
+    for name, plon in (("翠湖小学", lon + 0.0015), ("远处超市", far_lon)):
+        r = client.post(
+            "/api/v1/premises",
+            headers=auth(city.tokens["admin"]),
+            json={"kind": "school", "name": name, "name_en": "A school", "lon": plon, "lat": lat},
+        )
+        assert r.status_code == 201, r.text
+    r = client.get("/api/v1/dispatch/nearby", headers=h, params={"lon": lon + 0.001, "lat": lat})
+    places = r.json()["premises"]
+    assert [p["name"] for p in places] == ["翠湖小学"], places
+    assert places[0]["kind"] == "school" and 40 <= places[0]["distance_m"] <= 60
+    assert places[0]["name_en"] == "A school"
     # another station's chief does not see them
     r = client.get(
         "/api/v1/dispatch/nearby",
@@ -227,6 +240,7 @@ def test_nearby_repeat_calls_and_history(client: TestClient, city: SmallCity) ->
         params={"lon": lon, "lat": lat, "subtype": "fight"},
     )
     assert r.json()["repeats"] == [] and r.json()["history"]["count"] == 0
+    assert r.json()["premises"] == []
 
 
 def test_detail_lists_repeat_calls_and_nearest_cameras(

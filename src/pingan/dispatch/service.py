@@ -33,6 +33,7 @@ from pingan.errors import Conflict, Invalid, NotFound
 from pingan.geo.crs import haversine_m
 from pingan.incidents import service as incidents
 from pingan.incidents.models import Incident, IncidentEvent
+from pingan.places.models import Premises
 from pingan.resources import service as resources
 from pingan.resources.models import Resource
 from pingan.store.base import utcnow
@@ -559,7 +560,8 @@ def nearby(
 ) -> dict[str, Any]:
     """What intake shows before saving: open incidents of the same kind within 300 m and 30
     minutes (probable repeat calls), and the place's history (incidents within 150 m in the
-    last year, the newest five listed). Scoped to the caller."""
+    last year, the newest five listed; disputes and premises within 150 m). Scoped to the
+    caller."""
     now = now or utcnow()
     dlat = max(REPEAT_RADIUS_M, HISTORY_RADIUS_M) / 111_000
     dlon = dlat / max(0.1, math.cos(math.radians(lat)))
@@ -599,6 +601,7 @@ def nearby(
     return {
         "repeats": repeats,
         "disputes": disputes_near(session, principal=principal, lon=lon, lat=lat),
+        "premises": premises_near(session, principal=principal, lon=lon, lat=lat),
         "history": {
             "radius_m": HISTORY_RADIUS_M,
             "days": HISTORY_DAYS,
@@ -608,7 +611,8 @@ def nearby(
         "how": (
             f"repeats: open incidents of the same subtype within {REPEAT_RADIUS_M:g} m reported "
             f"in the last {REPEAT_WINDOW.seconds // 60} minutes; history: incidents within "
-            f"{HISTORY_RADIUS_M:g} m in the last {HISTORY_DAYS} days"
+            f"{HISTORY_RADIUS_M:g} m in the last {HISTORY_DAYS} days; disputes and premises "
+            f"within {DISPUTE_RADIUS_M:g} m, nearest premises first"
         ),
     }
 
@@ -664,6 +668,42 @@ def disputes_near(
                 }
             )
     return out[:limit]
+
+
+def premises_near(
+    session: Session, *, principal: Principal, lon: float, lat: float, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The premises at the place (schools, markets, bars, …) within ``DISPUTE_RADIUS_M`` of
+    the point, nearest first, with their distance. Scoped to the caller; contacts are never
+    listed."""
+    dlat = DISPUTE_RADIUS_M / 111_000
+    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
+    rows = session.execute(
+        select(Premises.id, Premises.code, Premises.kind, Premises.name, Premises.name_en)
+        .add_columns(Premises.lon, Premises.lat)
+        .where(
+            Premises.lon.between(lon - dlon, lon + dlon),
+            Premises.lat.between(lat - dlat, lat + dlat),
+            scope_clause(principal, Premises.jpath),
+        )
+        .limit(500)
+    ).all()
+    near = sorted(
+        (dist, r)
+        for r in rows
+        if (dist := float(haversine_m(lon, lat, r.lon, r.lat))) <= DISPUTE_RADIUS_M
+    )
+    return [
+        {
+            "id": r.id,
+            "code": r.code,
+            "kind": r.kind,
+            "name": r.name,
+            "name_en": r.name_en,
+            "distance_m": round(dist),
+        }
+        for dist, r in near[:limit]
+    ]
 
 
 CAMERA_SEARCH_M = 1000.0

@@ -158,8 +158,9 @@
       const line = (i) => `<li data-id="${i.id}"><b>${esc(i.code)}</b> ${esc(CMD.label(i))} · ${esc(t("state." + i.state))} · ${esc(fmtTime(i.reported_at))} · ${i.distance_m} m</li>`;
       box.innerHTML = (r.repeats.length ? `<h4 class="warn">${esc(t("dispatch.intake.repeats"))}</h4><ul id="in-repeats">${r.repeats.map(line).join("")}</ul>` : "")
         + `<h4>${esc(t("dispatch.intake.history"))}: ${esc(t("dispatch.intake.history.count").replace("{n}", r.history.count))}</h4>`
+        + (r.history.recent.length ? `<ul>${r.history.recent.map(line).join("")}</ul>` : "")
         + (r.disputes && r.disputes.length ? `<h4 class="warn">${esc(t("dispatch.intake.disputes").replace("{n}", r.disputes.length))}</h4><ul id="in-disputes">${r.disputes.slice(0, 3).map((d) => `<li>${esc(d.code)} · ${esc(CMD.named("casework.kind." + d.kind, d.kind))} · ${esc(fmtTime(d.registered_at))} · ${d.distance_m} m</li>`).join("")}</ul>` : "")
-        + (r.history.recent.length ? `<ul>${r.history.recent.map(line).join("")}</ul>` : "");
+        + (r.premises && r.premises.length ? `<h4>${esc(t("dispatch.intake.premises").replace("{n}", r.premises.length))}</h4><ul id="in-premises">${r.premises.map((p) => `<li>${esc(PA.lang === "en" ? p.name_en || p.name : p.name)} · ${esc(CMD.named("pr.kind." + p.kind, p.kind))} · ${p.distance_m} m</li>`).join("")}</ul>` : "");
     } catch (e) { box.innerHTML = ""; }
   }
 
