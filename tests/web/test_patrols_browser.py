@@ -125,6 +125,8 @@ def test_patrols_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                     side = page.inner_text("#pt-side")
                     assert "巡逻" in side or "计划" in side
                     assert not any(w in side for w in ("Draft", "Published", "Foot", "Car"))
+                    # the method note in Chinese only (not the English one as a tooltip)
+                    assert not page.get_attribute("#pt-how", "title")
                 page.screenshot(path=str(ARTIFACTS / f"patrols-{tag}-{lang}.png"), full_page=True)
                 if user == "chief0" and tag == "desktop":
                     # a chief plans today's next block from the forecast

@@ -76,7 +76,6 @@
     }).join("") || `<tr><td colspan="5">${esc(t("patrols.none"))}</td></tr>`;
     $("pt-prize").textContent = p.prize.toFixed(1);
     $("pt-how").textContent = lang === "en" ? p.how : t("patrols.how");
-    if (lang !== "en") $("pt-how").title = p.how;
     if (actual && actual.visited_share != null) $("pt-visited").textContent = (100 * actual.visited_share).toFixed(0) + "%";
     else $("pt-visited").textContent = "—";
     $("pt-hot").textContent = actual ? (actual.hot_cell_s / 3600).toFixed(1) + " h" : "—";
