@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
@@ -9,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from pingan.geocoding.models import GeocodeName
 from pingan.geocoding.normalize import search_key, sql_key_expression
+from pingan.geocoding.service import write_names
 from pingan.places.models import Address, Premises
 from tests.conftest import auth
-from tests.factories import LAT0, LON0, SmallCity
+from tests.factories import LAT0, LON0, STEP, SmallCity
 
 
 def _labels(r) -> list[str]:  # type: ignore[no-untyped-def]
@@ -46,7 +48,9 @@ def test_door_plate_found_however_typed(client: TestClient, register: SmallCity,
     assert scores == sorted(scores, reverse=True)
 
 
-def test_partial_names_roads_and_junctions(client: TestClient, register: SmallCity) -> None:
+def test_partial_names_roads_and_junctions(
+    client: TestClient, register: SmallCity, session: Session
+) -> None:
     h = auth(register.tokens["dispatcher"])
     # a partial road name finds the road first
     r = client.get("/api/v1/geocode", params={"q": "北京"}, headers=h)
@@ -61,6 +65,27 @@ def test_partial_names_roads_and_junctions(client: TestClient, register: SmallCi
     for q in ("北京路与环城南路交叉口", "北京路与环城南路", "北京环城南"):
         r = client.get("/api/v1/geocode", params={"q": q}, headers=h)
         assert r.json()["features"][0]["properties"]["kind"] == "junction", q
+    # the two roads named the other way round, or joined by 和 or &: a caller says either
+    g = register.cells[0]
+    write_names(
+        session.connection(),
+        kind="junction",
+        label=["北京路与二环路交叉口"],  # short names: the swapped key shares no trigram
+        lon=np.array([LON0 + STEP]),
+        lat=np.array([LAT0 + 0.001]),
+        jurisdiction_id=np.array([g.id]),
+        jpath=[g.path],
+    )
+    session.flush()
+    for q in (
+        "二环路与北京路",
+        "二环路和北京路",
+        "北京路和二环路",
+        "二环 & 北京",
+        "二环路与北京路交叉口",
+    ):
+        labels = _labels(client.get("/api/v1/geocode", params={"q": q}, headers=h))
+        assert labels[:1] == ["北京路与二环路交叉口"], (q, labels)
     # building within a compound
     assert (
         _labels(client.get("/api/v1/geocode", params={"q": "北京路88号3栋"}, headers=h))[0]

@@ -180,6 +180,20 @@ def _variants(key: str) -> list[str]:
     return out
 
 
+_CROSSING = re.compile(r"\s*[与和&＆、/／]\s*|\s+")
+
+
+def _crossings(q: str) -> list[str]:
+    """Keys of a junction typed as two roads in the other order or joined otherwise than the
+    register's 与 (「二环路与北京路」, 「北京路和二环路」, 「二环 & 北京」 → 北京二环 and 二环北京):
+    the two names' keys in both orders. Empty unless ``q`` reads as exactly two names."""
+    parts = [search_key(p) for p in _CROSSING.split(q) if p.strip()]
+    if len(parts) != 2 or not all(any(not c.isdigit() and c != "号" for c in p) for p in parts):
+        return []
+    a, b = parts
+    return [a + b, b + a]
+
+
 def _no_hao(key: str) -> str:
     """Scoring ignores 号: 「北京88」 is as good a match of 「北京路88号」 as 「北京88号」."""
     return key.replace("号", "")
@@ -195,7 +209,9 @@ def geocode(session: Session, *, principal: Principal, q: str, limit: int = 10) 
     if not key:
         raise Invalid("q", "type a road, door number or place name (letters or digits)")
     rows: Sequence[Any] = []
-    for used in _variants(key):
+    variants = _variants(key)
+    variants[1:1] = [c for c in _crossings(q) if c != key]  # before the shortened keys
+    for used in variants:
         rows = _contains(session, used, principal)
         if rows:
             break
