@@ -115,6 +115,7 @@ def schools(session: Session, city: SmallCity) -> Schools:
             now - dt.timedelta(days=10 + k),
             lon=lon,
             lat=lat,
+            subtype="pickpocketing",
             klass="criminal",
             state="closed",
             jurisdiction_id=c0.id,

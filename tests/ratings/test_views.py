@@ -57,6 +57,8 @@ def test_every_score_explains_itself(client: TestClient, schools: Schools) -> No
     assert pitems["open_hazards"]["evidence"][0]["text"] == "HZ-1 消防通道堵塞"
     assert pitems["incidents"]["points"] == 0
     assert sorted(e["id"] for e in pitems["incidents"]["evidence"]) == sorted(schools.incidents)
+    # the incident's type by its Chinese name, as the other evidence ("JQ-R0 扒窃 2026-…")
+    assert {e["text"].split()[1] for e in pitems["incidents"]["evidence"]} == {"扒窃"}
     assert "median of the kind 0" in pitems["incidents"]["note"]
     assert pitems["lighting"]["evidence"][0]["text"] == "无 · 路灯损坏"
     fair = client.get(f"/api/v1/premises/{schools.fair.id}/rating", headers=auth(tok)).json()

@@ -23,6 +23,7 @@ from pingan.errors import Invalid, NotFound
 from pingan.evaluation.models import PremisesInspection
 from pingan.geo.crs import LocalProjection
 from pingan.incidents.models import Incident
+from pingan.incidents.taxonomy import get_taxonomy
 from pingan.jurisdictions.models import Jurisdiction
 from pingan.keyplaces.models import RectificationOrder
 from pingan.places.models import Premises
@@ -262,7 +263,9 @@ def _orders(
 
 def _incident_texts(session: Session, ids: list[int], result: ScoreResult) -> dict[int, str]:
     """ "code subtype local-date" of the incidents listed as evidence (the newest
-    ``EVIDENCE_LIMIT`` near each premises), read for those incidents only."""
+    ``EVIDENCE_LIMIT`` near each premises), read for those incidents only; the subtype by its
+    Chinese name, as the other evidence texts."""
+    kinds = get_taxonomy().subtypes
     nb = result.incidents
     keep = np.zeros(len(ids), dtype=bool)
     counts = nb.count()
@@ -278,7 +281,8 @@ def _incident_texts(session: Session, ids: list[int], result: ScoreResult) -> di
                 Incident.id.in_(wanted[k : k + 5000])
             )
         ):
-            out[int(r.id)] = f"{r.code} {r.subtype} {r.reported_at.astimezone(LOCAL_TZ):%Y-%m-%d}"
+            sub = kinds[r.subtype].name_zh if r.subtype in kinds else r.subtype
+            out[int(r.id)] = f"{r.code} {sub} {r.reported_at.astimezone(LOCAL_TZ):%Y-%m-%d}"
     return out
 
 
