@@ -149,3 +149,18 @@ def test_every_page_shows_the_drill_banner_while_a_drill_runs(
             assert "演练进行中" in html, path
     finally:
         del client.app.state.drill  # type: ignore[attr-defined]
+
+
+def test_address_suggestions_name_their_kind_in_both_languages() -> None:
+    """The intake's suggestions show each candidate's kind (command-intake.js reads
+    ``dispatch.kind.<kind>``); a missing key showed the code, "address", on a Chinese page."""
+    import json
+    from typing import get_args
+
+    from pingan.geocoding.schemas import Kind
+
+    for lang in ("zh-CN", "en"):
+        texts = json.loads((WEB / "i18n" / f"dispatch.{lang}.json").read_text(encoding="utf-8"))
+        for kind in get_args(Kind):
+            assert f"dispatch.kind.{kind}" in texts, (lang, kind)
+            assert texts[f"dispatch.kind.{kind}"] != kind, (lang, kind)
