@@ -355,3 +355,49 @@ def test_cli_lists_and_runs_a_job(own_engine: Engine, monkeypatch: pytest.Monkey
     assert out.output.strip() == f"error: rentals is running (run {busy_id}); wait for it"
     out = runner.invoke(app, ["jobs", "list", "--lang", "en"], env={"COLUMNS": "200"})
     assert out.exit_code == 0 and "Escalate overdue instructions" in out.output
+
+
+def test_escalation_does_not_wait_behind_a_long_job(
+    own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two lanes: while a long job runs, the minute's escalation runs and ends (one queue made
+    it wait minutes behind the catch-up analyses at a start); a queued run's time is its own."""
+    release, started = threading.Event(), threading.Event()
+
+    def slow(engine: Engine, now: dt.datetime) -> dict[str, int]:
+        started.set()
+        release.wait(30)
+        return {"n": 1}
+
+    jobs = (
+        Job("slow_analysis", "慢", "Slow", Every(3600), slow),
+        Job("quick_escalation", "快", "Quick", Every(60), lambda e, n: {"n": 2}, "quick"),
+    )
+    monkeypatch.setattr(flows, "JOBS", jobs)
+    sched = Scheduler(own_engine, poll_s=60, ttl_s=120, process=False)
+    try:
+        assert {d.job.name for d in sched.tick()} == {"slow_analysis", "quick_escalation"}
+        assert started.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            done = {r.job: r.status for r in _all_runs(own_engine)}
+            if done.get("quick_escalation") == "ok":
+                break
+            time.sleep(0.05)
+        assert done == {"slow_analysis": "running", "quick_escalation": "ok"}
+    finally:
+        release.set()
+        sched.stop()
+    # a run handed over while its lane was busy counts from when it started
+    run_id = flows.begin_run_flow(own_engine, jobs[1], slot_at=NOW)
+    assert run_id is not None
+    with unit_of_work(own_engine) as s:
+        row = s.get(ScheduledRun, run_id)
+        assert row is not None
+        row.started_at = row.started_at - dt.timedelta(minutes=5)  # queued five minutes ago
+        s.commit()
+    flows.run_job_flow(own_engine, jobs[1], slot_at=NOW, run_id=run_id)
+    with unit_of_work(own_engine, write=False) as s:
+        row = s.get(ScheduledRun, run_id)
+        assert row is not None and row.finished_at is not None
+        assert (row.finished_at - row.started_at).total_seconds() < 60

@@ -101,6 +101,10 @@ def run_job_flow(
         )
         if run_id is None:
             return None
+    else:  # recorded when it was queued: it starts now
+        with unit_of_work(engine) as s:
+            service.mark_started(s, run_id=run_id, now=utcnow())
+            s.commit()
     result = None
     error = None
     try:

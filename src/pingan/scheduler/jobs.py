@@ -35,6 +35,9 @@ class Job:
     label_en: str
     schedule: Schedule
     run: RunFn
+    lane: str = "long"
+    """Jobs run one at a time per lane: ``quick`` for the escalations, which must keep their
+    minute whatever else runs; ``long`` for the analyses and rebuilds (minutes at a time)."""
 
     def label(self, lang: str) -> str:
         """The job's name in the page language."""
@@ -307,8 +310,11 @@ def partitions(engine: Engine, now: dt.datetime) -> dict[str, Any]:
     return {"created": len(out["created"]), "moved": out["moved"], "partitions": out["partitions"]}
 
 
+QUICK = "quick"
+"""The lane of the escalations (see :attr:`Job.lane`)."""
+
 JOBS: tuple[Job, ...] = (
-    Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate),
+    Job("escalate", "逾期指令升级", "Escalate overdue instructions", Every(60), escalate, QUICK),
     Job(
         "checklists",
         "生成当日清单任务",
@@ -334,6 +340,7 @@ JOBS: tuple[Job, ...] = (
         "Escalate late rectification orders and overdue hazards",
         Every(3600),
         rectification,
+        QUICK,
     ),
     Job("rentals", "出租房到期提醒", "Remind landlords of ending stays", DailyAt(1, 30), rentals),
     Job(
@@ -342,6 +349,7 @@ JOBS: tuple[Job, ...] = (
         "Escalate overdue conduct complaints",
         Every(3600),
         complaints,
+        QUICK,
     ),
     Job(
         "patrol_plans",

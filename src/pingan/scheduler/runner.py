@@ -1,6 +1,9 @@
 """The scheduler inside ``pingan serve``: a thread that every few seconds takes or renews the
-lease and, while it leads, hands due jobs to a child process that runs them one at a time (the
-ticking thread keeps renewing the lease while a long job runs).
+lease and, while it leads, hands due jobs to a child process per lane that runs them one at a
+time (the ticking thread keeps renewing the lease while a long job runs). Two lanes: the
+escalations (``quick``, every minute or hour, seconds each) never wait behind an analysis or a
+rebuild (``long``, up to minutes each), which a single queue made them do for minutes after a
+start (escalation waited 166 s behind the catch-up jobs on the demo city).
 
 Every worker process of ``pingan serve`` starts one; the lease makes one of them the leader, and
 another takes over within ``ttl_s`` when the leader stops.
@@ -177,10 +180,9 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.process = isolated(engine) if process is None else process
-        self._child = JobProcess(engine) if self.process else None
-        self._pool: Executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="pingan-scheduled"
-        )
+        # one child process (or thread) per lane, made when its lane's first job is due
+        self._children: dict[str, JobProcess] = {}
+        self._pools: dict[str, Executor] = {}
         self._running: dict[str, Future[int | None]] = {}
         self._lock = threading.Lock()
 
@@ -195,9 +197,12 @@ class Scheduler:
         if self._thread is not None:
             self._thread.join(timeout_s)
         # jobs not started are dropped; the one running finishes (its connection closes cleanly)
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._child is not None:
-            self._child.shutdown(wait=True)
+        with self._lock:
+            pools, children = list(self._pools.values()), list(self._children.values())
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for child in children:
+            child.shutdown(wait=True)
 
     def tick(self) -> list[Due]:
         """One pass: renew the lease, submit due jobs; returns what was submitted."""
@@ -212,12 +217,22 @@ class Scheduler:
         return due
 
     def _submit(self, job: Job, *, slot_at: dt.datetime) -> Future[int | None] | None:
-        if self._child is None:
-            return self._pool.submit(run_job_flow, self.engine, job, slot_at=slot_at)
+        if not self.process:
+            with self._lock:
+                pool = self._pools.get(job.lane)
+                if pool is None:
+                    pool = self._pools[job.lane] = ThreadPoolExecutor(
+                        max_workers=1, thread_name_prefix=f"pingan-scheduled-{job.lane}"
+                    )
+            return pool.submit(run_job_flow, self.engine, job, slot_at=slot_at)
         run_id = begin_run_flow(self.engine, job, slot_at=slot_at)
         if run_id is None:  # another process took the slot
             return None
-        return self._child.submit(job, run_id=run_id)
+        with self._lock:
+            child = self._children.get(job.lane)
+            if child is None:
+                child = self._children[job.lane] = JobProcess(self.engine)
+        return child.submit(job, run_id=run_id)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -25,6 +25,7 @@ __all__ = [
     "last_runs",
     "last_slot",
     "list_runs",
+    "mark_started",
     "start_run",
     "take_lease",
 ]
@@ -82,6 +83,12 @@ def start_run(
     except IntegrityError:
         return None
     return run
+
+
+def mark_started(session: Session, *, run_id: int, now: dt.datetime) -> None:
+    """A run recorded when it was handed to its lane starts now: its time is its own, not the
+    wait behind the lane's previous job."""
+    session.execute(update(ScheduledRun).where(ScheduledRun.id == run_id).values(started_at=now))
 
 
 def finish_run(
