@@ -501,7 +501,7 @@ def drawing_tolerance_deg(zoom: float) -> float:
     """How far (degrees) a drawn road may stray from its true line at ``zoom``: a quarter of a
     pixel of a 512-pixel tile at the zoom's floor, so that the map drawn from one answer stays
     exact to half a pixel until the next zoom level asks again."""
-    return 360.0 / (512 * 2 ** math.floor(zoom)) / 4
+    return 360.0 / math.ldexp(512.0, math.floor(zoom)) / 4
 
 
 def _merged_lines(
