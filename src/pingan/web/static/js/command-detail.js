@@ -20,20 +20,24 @@
     return `<li class="ev-${esc(e.kind)}"><b>${esc(fmtTime(e.at))}</b> ${esc(kind)}${what ? " · " + esc(what) : ""} <span class="muted">${esc(e.note || "")}</span></li>`;
   }
 
+  // a reader (an analyst, a supervisor) sees the call, its units and the ranking, without the
+  // buttons the API would refuse them
+  const WRITE = PA.can("incident.dispatch");
+
   function assignmentRow(a) {
-    const buttons = a.allowed_transitions.map((to) => `<button type="button" class="small st-${to}" data-assign="${a.id}" data-to="${to}">${esc(t("dispatch.assign." + to))}</button>`).join(" ");
+    const buttons = (WRITE ? a.allowed_transitions : []).map((to) => `<button type="button" class="small st-${to}" data-assign="${a.id}" data-to="${to}">${esc(t("dispatch.assign." + to))}</button>`).join(" ");
     return `<li class="assign a-${esc(a.state)}" data-assignment="${a.id}"><span><b>${esc(a.resource_code)}</b> ${esc(a.resource_name)} <span class="badge">${esc(t("dispatch.assign.state." + a.state))}</span>
       <span class="muted">${esc(t("dispatch.detail.eta"))} ${eta(a.eta_s)} · ${esc(a.dispatcher || "")}</span></span><span class="btns">${buttons}</span></li>`;
   }
 
   function recRow(u, k) {
     return `<li><span><b>${k}.</b> <b>${esc(u.code)}</b> ${esc(u.name || "")} · ${esc(CMD.named("coverage.mode." + u.mode, u.mode))} · ${esc(t("dispatch.detail.eta"))} ${eta(u.eta_s)}
-      <div class="why muted">${esc(u.why || "")}</div></span><button type="button" class="small dispatch" data-unit="${u.id}" data-route="${k - 1}">${esc(t("dispatch.detail.dispatch"))} <kbd>${k}</kbd></button></li>`;
+      <div class="why muted">${esc(u.why || "")}</div></span>${WRITE ? `<button type="button" class="small dispatch" data-unit="${u.id}" data-route="${k - 1}">${esc(t("dispatch.detail.dispatch"))} <kbd>${k}</kbd></button>` : ""}</li>`;
   }
 
   function render(inc, timeline) {
     const open = CMD.OPEN.includes(inc.state);
-    const actions = inc.allowed_transitions.filter((s) => !UNIT_DRIVEN.includes(s));
+    const actions = WRITE ? inc.allowed_transitions.filter((s) => !UNIT_DRIVEN.includes(s)) : [];
     const caller = inc.caller_name_masked || inc.caller_phone_masked
       ? `${esc(inc.caller_name_masked || "")} ${esc(inc.caller_phone_masked || "")} <button type="button" class="small secondary" id="reveal">${esc(t("dispatch.detail.reveal"))}</button>
          <span id="reveal-box" hidden><input id="reveal-reason" maxlength="500" placeholder="${esc(t("dispatch.detail.reveal.reason"))}"> <button type="button" class="small" id="reveal-go">${esc(t("dispatch.detail.reveal.go"))}</button></span>`
@@ -54,7 +58,7 @@
       ${inc.cameras && inc.cameras.length ? `<h4>${esc(t("dispatch.detail.cameras"))}</h4><p class="cams">${inc.cameras.map((c) => `<span>${esc(c.code)} <span class="muted">${c.distance_m} m</span></span>`).join(" · ")}</p>` : ""}
       <h4>${esc(t("incident.timeline"))}</h4>
       <ol class="timeline" id="timeline">${timeline.map(eventLine).join("")}</ol>
-      <form id="note-form" class="note-form"><input id="note-text" maxlength="4000" placeholder="${esc(t("dispatch.detail.note.placeholder"))}"> <button type="submit" class="small">${esc(t("dispatch.detail.note.add"))}</button></form>
+      ${PA.can("incident.note") ? `<form id="note-form" class="note-form"><input id="note-text" maxlength="4000" placeholder="${esc(t("dispatch.detail.note.placeholder"))}"> <button type="submit" class="small">${esc(t("dispatch.detail.note.add"))}</button></form>` : ""}
       <p class="error" id="detail-error" hidden></p>`;
     drawRoutes();
   }
@@ -163,7 +167,7 @@
     } catch (e) { showError(e); if (btn) btn.disabled = false; }
   }
   CMD.hooks.dispatchNth = (k) => {
-    if (!view.rec || !view.rec.units[k - 1] || box.hidden) return;
+    if (!WRITE || !view.rec || !view.rec.units[k - 1] || box.hidden) return;
     dispatch(view.rec.units[k - 1].id);
   };
 

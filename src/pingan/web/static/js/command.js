@@ -432,7 +432,8 @@
       const u = li && state.units.get(+li.dataset.unitId);
       if (u && u.lon != null) map.flyTo({ center: [u.lon, u.lat], zoom: Math.max(map.getZoom(), 14) });
     });
-    document.getElementById("new-call").addEventListener("click", () => CMD.hooks.intake && CMD.hooks.intake());
+    const newCall = document.getElementById("new-call"); // only for those who may take a call
+    if (newCall) newCall.addEventListener("click", () => CMD.hooks.intake && CMD.hooks.intake());
     for (const layer of ["incidents", "incidents-open"]) map.on("click", layer, (e) => { if (!CMD.hooks.intakeOpen || !CMD.hooks.intakeOpen()) CMD.select(e.features[0].properties.id); });
     map.on("click", "units", (e) => {
       const p = e.features[0].properties, u = state.units.get(p.id);
