@@ -100,6 +100,7 @@ def load_city(
         tick("forces", counts["cameras"])
         if incidents is not None and len(incidents):
             counts["incidents"] = _load_incidents(conn, incidents, tree.ids, tree.paths, tick)
+        counts["assignments"] = _link_open_incidents(conn, now)
         _load_operations(session, conn, city, summary, tick)
         record(
             session,
@@ -331,6 +332,85 @@ def _load_units(conn: Any, city: City, tree: _Tree, now: str) -> int:
             "range_m created_at updated_at"
         ),
         rows,
+    )
+
+
+GROUND_UNITS = ("patrol_car", "motorcycle", "foot_team", "mobile_kiosk", "tactical_unit")
+BUSY = ("dispatched", "en_route", "on_scene")
+
+
+def _link_open_incidents(conn: Any, now: str) -> int:
+    """Every open incident that has a unit (dispatched, en route, on scene) gets one: the
+    nearest free ground unit, in the incident's state, assigned when the incident was
+    dispatched; every other unit is available (or off duty). A unit is never busy without an
+    incident, nor an incident on scene without a unit. The count of assignments made.
+
+    O(n·u) for n such incidents and u units (a few dozen by a few hundred at the demo's "now").
+    """
+    from pingan.demo.incident_model import DETOUR, UNIT_SPEED_KPH
+    from pingan.geo.crs import haversine_m
+
+    busy = ", ".join(f"'{b}'" for b in BUSY)
+    conn.execute(text(f"UPDATE resources SET status = 'available' WHERE status IN ({busy})"))
+    incidents = conn.execute(
+        text(
+            "SELECT id, lon, lat, state, jpath, COALESCE(dispatched_at, reported_at),"
+            f" en_route_at, on_scene_at FROM incidents WHERE state IN ({busy})"
+            " ORDER BY reported_at, id"
+        )
+    ).all()
+    kinds = ", ".join(f"'{k}'" for k in GROUND_UNITS)
+    units = conn.execute(
+        text(
+            "SELECT id, kind, lon, lat FROM resources WHERE status = 'available'"
+            f" AND kind IN ({kinds}) AND lon IS NOT NULL ORDER BY id"
+        )
+    ).all()
+    if not incidents or not units:
+        return 0
+    u_id = np.array([u[0] for u in units])
+    u_kind = [u[1] for u in units]
+    u_lon = np.array([u[2] for u in units], dtype=float)
+    u_lat = np.array([u[3] for u in units], dtype=float)
+    free = np.ones(len(units), dtype=bool)
+    rows = []
+    for i_id, lon, lat, state, jpath, dispatched_at, en_route_at, on_scene_at in incidents:
+        if not free.any():
+            break
+        d = np.where(free, haversine_m(u_lon, u_lat, float(lon), float(lat)), np.inf)
+        k = int(np.argmin(d))
+        free[k] = False
+        speed_ms = UNIT_SPEED_KPH.get(u_kind[k], UNIT_SPEED_KPH["patrol_car"]) / 3.6
+        eta = round(float(d[k]) * DETOUR / speed_ms, 1)
+        rows.append(
+            (i_id, int(u_id[k]), state, jpath, eta, dispatched_at, en_route_at, on_scene_at)
+        )
+        # the unit stands where its state puts it: at the scene once there
+        at = {"lon": float(lon), "lat": float(lat)} if state == "on_scene" else {}
+        conn.execute(
+            text(
+                "UPDATE resources SET status = :st, current_incident_id = :inc"
+                + (", lon = :lon, lat = :lat" if at else "")
+                + " WHERE id = :id"
+            ),
+            {"st": state, "inc": i_id, "id": int(u_id[k]), **at},
+        )
+    return bulk_insert(
+        conn,
+        "assignments",
+        (
+            "incident_id",
+            "resource_id",
+            "state",
+            "jpath",
+            "eta_s",
+            "dispatched_at",
+            "en_route_at",
+            "on_scene_at",
+            "created_at",
+            "updated_at",
+        ),
+        ((*r, now, now) for r in rows),
     )
 
 
