@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -37,6 +38,7 @@ from pingan.masking import mask_name, mask_phone
 from pingan.permissions import allows
 from pingan.resources.models import Resource
 from pingan.schemas import RevealIn
+from pingan.store import changes
 from pingan.store.base import utcnow
 from pingan.store.engine import session_factory
 
@@ -187,16 +189,23 @@ async def stream_incidents(
     async def events() -> AsyncIterator[str]:
         idle = 0.0
         yield "retry: 3000\n\n"
-        while not await request.is_disconnected():
-            items = await run_in_threadpool(poll)
-            for item in items:
-                yield item
-            if not items:
-                idle += poll_s
-                if idle >= 15:
-                    idle = 0.0
-                    yield ": ping\n\n"
-            await asyncio.sleep(poll_s)
+        # read every poll_s, and soon after any write committed in this process (a dispatch
+        # made on this worker reaches a second screen in ~0.1 s instead of ~0.25 s on average)
+        with changes.waiter() as wake:
+            while not await request.is_disconnected():
+                items = await run_in_threadpool(poll)
+                for item in items:
+                    yield item
+                t0 = asyncio.get_running_loop().time()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=poll_s)
+                    await asyncio.sleep(changes.MIN_GAP_S)  # the commit lands meanwhile
+                wake.clear()
+                if not items:
+                    idle += asyncio.get_running_loop().time() - t0
+                    if idle >= 15:
+                        idle = 0.0
+                        yield ": ping\n\n"
 
     return StreamingResponse(
         events(),

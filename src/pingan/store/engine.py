@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.config import Settings, get_settings
 from pingan.store.base import set_data_key
+from pingan.store.changes import track_writes
 from pingan.store.sqlite import (
     WriteLock,
     inline_write_session,
@@ -69,9 +70,11 @@ def make_engine(url: str, *, settings: Settings | None = None, echo: bool = Fals
             max_overflow=16,
         )
         configure_sqlite(engine)
+        track_writes(engine)
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_use_lifo=True)
     _ping_when_idle(engine, IDLE_PING_S)
+    track_writes(engine)
     return engine
 
 

@@ -108,6 +108,21 @@
     }
   }
 
+  /* one ranking request at a time, the changes of a moment folded into one: a dispatch brings
+     the page's own reload, the incident's event and the unit's event, each of which would ask */
+  const rec = { timer: null, busy: false, again: false };
+  function recommendSoon(id, ms) {
+    clearTimeout(rec.timer);
+    rec.timer = setTimeout(async () => {
+      if (rec.busy) { rec.again = true; return; }
+      rec.busy = true;
+      try { await recommend(id); } finally {
+        rec.busy = false;
+        if (rec.again) { rec.again = false; if (view.id) recommendSoon(view.id, 0); }
+      }
+    }, ms);
+  }
+
   async function load(id, fly) {
     const seq = ++view.loading;
     const [inc, tl] = await Promise.all([api("/api/v1/incidents/" + id), api(`/api/v1/incidents/${id}/timeline`)]);
@@ -123,7 +138,7 @@
     if (noteFocus) document.getElementById("note-text").focus();
     else if (focusKey) { const [, a] = focusKey.split(":"); const b = box.querySelector(`button[data-assign="${a}"]`); if (b) b.focus(); }
     if (first && fly) CMD.map.easeTo({ center: [inc.lon, inc.lat], zoom: Math.max(CMD.map.getZoom(), 15), duration: 500 });
-    if (CMD.OPEN.includes(inc.state)) recommend(id);
+    if (CMD.OPEN.includes(inc.state)) recommendSoon(id, first ? 0 : 120);
     box.dataset.loaded = String(id);
   }
 
@@ -135,11 +150,9 @@
   };
   let again = null;
   CMD.hooks.selectedChanged = () => { clearTimeout(again); again = setTimeout(() => view.id && load(view.id, false).catch(showError), 60); };
-  let unitsAgain = null;
   CMD.hooks.unitsChanged = () => {
     if (!view.id || !view.inc || !CMD.OPEN.includes(view.inc.state)) return;
-    clearTimeout(unitsAgain);
-    unitsAgain = setTimeout(() => recommend(view.id), 300);
+    recommendSoon(view.id, 120);
   };
   function close() {
     view.id = null; view.inc = null; view.rec = null;

@@ -258,10 +258,11 @@
       <span class="q-side"><span class="badge st-${esc(i.state)}">${esc(t("state." + i.state))}</span>${open ? `<span class="timer ${timerClass(i, now)}" data-since="${esc(i.reported_at)}">${fmtWait((now - Date.parse(i.reported_at)) / 1000)}</span>` : ""}</span>`;
     return li;
   }
-  let queueTimer = null;
+  let queueTimer = null, queueDrawnAt = 0;
   function renderQueue() {
     clearTimeout(queueTimer);
     queueTimer = null;
+    queueDrawnAt = performance.now();
     const ol = document.getElementById("queue");
     const now = Date.now();
     const items = filtered();
@@ -269,7 +270,13 @@
     document.getElementById("n-open").textContent = [...state.incidents.values()].filter((i) => OPEN.includes(i.state)).length;
   }
   CMD.renderQueue = renderQueue;
-  const renderQueueSoon = () => { if (!queueTimer) queueTimer = setTimeout(renderQueue, 50); };
+  // a change drawn at once (before the map's frame it also asks for, which a software-rendered
+  // map makes long); a burst of changes drawn at most every 50 ms
+  const renderQueueSoon = () => {
+    if (queueTimer) return;
+    const wait = queueDrawnAt + 50 - performance.now();
+    if (wait <= 0) renderQueue(); else queueTimer = setTimeout(renderQueue, wait);
+  };
   function tick() {
     const now = Date.now();
     for (const el of document.querySelectorAll("#queue .timer")) {
@@ -308,7 +315,8 @@
     renderBoard();
     drawUnits();
   }
-  let boardTimer = null;
+  let boardTimer = null, boardDrawnAt = 0;
+  const boardNow = () => { boardTimer = null; boardDrawnAt = performance.now(); renderBoard(); drawUnits(); if (CMD.hooks.unitsChanged) CMD.hooks.unitsChanged(); };
   function unitChanged(u) {
     const known = state.units.has(u.id);
     for (const f of CMD.unitListeners) f(u);
@@ -318,7 +326,10 @@
       if (!st) { st = { id: u.station_id, name: String(u.station_id), unitIds: [] }; state.stations.push(st); }
       st.unitIds.push(u.id);
     }
-    if (!boardTimer) boardTimer = setTimeout(() => { boardTimer = null; renderBoard(); drawUnits(); if (CMD.hooks.unitsChanged) CMD.hooks.unitsChanged(); }, 50);
+    // like the queue: at once, then at most every 50 ms in a burst
+    if (boardTimer) return;
+    const wait = boardDrawnAt + 50 - performance.now();
+    if (wait <= 0) boardNow(); else boardTimer = setTimeout(boardNow, wait);
   }
 
   /* ---------------------------------------------------------------- live */
