@@ -154,3 +154,21 @@ def test_the_job_precomputes_every_mode_and_regime_and_the_page_reads_them(
     session.flush()
     moved = flows.layers_precompute_flow(session, admin, data_dir=cov.data_dir)
     assert moved["computed"] == 7 and moved["kept"] == 0
+
+
+def test_a_copied_data_folder_keeps_its_layer_keys(tmp_path: Path) -> None:
+    """The key names the roads by their content, not their path or file time: a data folder
+    copied or restored elsewhere reads the layers it was given (it recomputed every one)."""
+    import os
+    import shutil
+
+    a = tmp_path / "a" / "roads.npz"
+    a.parent.mkdir()
+    a.write_bytes(b"the same roads" * 1000)
+    b = tmp_path / "b" / "roads.npz"
+    b.parent.mkdir()
+    shutil.copy(a, b)
+    os.utime(b, ns=(1, 1))  # a restore gives it another time
+    assert layers.file_fingerprint(a) == layers.file_fingerprint(b)
+    b.write_bytes(b"other roads" * 1000)
+    assert layers.file_fingerprint(a) != layers.file_fingerprint(b)
