@@ -80,3 +80,22 @@ def test_a_server_process_freezes_its_startup_heap(monkeypatch, engine) -> None:
     server = importlib.import_module("pingan.server")
     assert server.app.state.freeze_gc is True
     assert server.drill_feed not in server.app.state.background  # unless PINGAN_DRILL=1
+
+
+def test_large_answers_are_compressed_and_the_stream_is_not(
+    client: TestClient, city: SmallCity
+) -> None:
+    h = auth(city.tokens["dispatcher"])
+    big = client.get("/api/v1/taxonomy", headers={**h, "Accept-Encoding": "gzip"})
+    assert big.status_code == 200 and big.headers["content-encoding"] == "gzip"
+    assert big.json()["subtypes"]  # decoded by the client as any browser does
+    plain_ = client.get("/api/v1/taxonomy", headers={**h, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain_.headers
+    small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers  # under 1 KB: sent as it is
+    with client.stream(
+        "GET", "/api/v1/incidents/stream", headers={**h, "Accept-Encoding": "gzip"}
+    ) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in r.headers
+        assert next(r.iter_text()).startswith("retry:")
