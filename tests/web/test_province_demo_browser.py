@@ -141,6 +141,9 @@ def test_department_runs_the_province_from_the_page(
             assert page.locator("#coverage tbody tr").count() == 3
             assert page.locator("#warnings tbody tr[data-city]").count() >= 1
             assert page.locator('#warnings tbody tr[data-city="T0"]').count() >= 1
+            # the method by its name (CUSUM), not the code it is stored as (cusum)
+            statistic = page.locator("#warnings tbody tr[data-city] td").nth(5).inner_text()
+            assert statistic.split()[0].isupper(), statistic
             button = page.locator("#province-run")
             assert button.inner_text().strip() == TEXT[lang]["button"]
             before = page.get_attribute("#province-last-run", "data-run")
