@@ -21,6 +21,7 @@ def make_unit(client: TestClient, h: dict[str, str], code: str, station: str = "
             "code": code,
             "kind": "patrol_car",
             "name_zh": f"巡逻车{code}",
+            "name_en": f"Patrol car {code}",
             "station_code": station,
         },
     )
@@ -106,6 +107,14 @@ def test_dispatch_follow_and_clear(client: TestClient, city: SmallCity, session:
     assignment_notes = [(e["to_state"], e["note"]) for e in tl if e["kind"] == "assignment"]
     assert assignment_notes[0] == ("dispatched", "C1 巡逻车C1 · dispatcher")
     assert ("cleared", "C1 巡逻车C1 · dispatcher") in assignment_notes
+    # on the English page the unit is named in English (the entry is stored in Chinese)
+    en = client.get(
+        f"/api/v1/incidents/{inc['id']}/timeline", headers={**h, "Cookie": "pingan_lang=en"}
+    ).json()
+    en_notes = [e["note"] for e in en if e["kind"] == "assignment"]
+    assert len(en_notes) == len(assignment_notes)
+    assert en_notes[0].startswith("C1 ") and en_notes[0].endswith(" · dispatcher")
+    assert not any("巡逻车" in n for n in en_notes), en_notes
     assert [e["to_state"] for e in tl if e["kind"] == "transition"] == [
         "dispatched",
         "en_route",

@@ -95,6 +95,36 @@ def _unit_label(r: Resource) -> str:
     return f"{r.code} {r.name_zh}" if r.name_zh and r.name_zh != r.code else r.code
 
 
+def unit_notes(session: Session, events: Sequence[Any], *, lang: str) -> dict[int, str]:
+    """The notes of the ``assignment`` entries among ``events`` with each unit named in
+    ``lang`` (they are stored with its Chinese name, :func:`_unit_label`): event id → note, for
+    the English page. O(events) and one read of the units named."""
+    if lang != "en":
+        return {}
+    wanted: dict[int, int] = {}
+    for e in events:
+        if e.kind != "assignment":
+            continue
+        rid = json.loads(e.data or "{}").get("resource_id")
+        if isinstance(rid, int):
+            wanted[e.id] = rid
+    if not wanted:
+        return {}
+    units = {
+        r.id: r
+        for r in session.scalars(select(Resource).where(Resource.id.in_(set(wanted.values()))))
+    }
+    out = {}
+    for e in events:
+        r = units.get(wanted.get(e.id, -1))
+        if r is None or not r.name_en:
+            continue
+        zh = _unit_label(r)
+        if e.note.startswith(zh):
+            out[e.id] = f"{r.code} {r.name_en}" + e.note[len(zh) :]
+    return out
+
+
 def _busy_message(session: Session, unit: Resource) -> Conflict:
     """The 409 of a unit that is not available, naming its current incident."""
     inc = session.get(Incident, unit.current_incident_id) if unit.current_incident_id else None

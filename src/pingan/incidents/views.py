@@ -340,12 +340,16 @@ def get_incident(
 @router.get("/incidents/{incident_id}/timeline", operation_id="get_incident_timeline")
 def get_timeline(
     incident_id: Id,
+    request: Request,
     session: SessionDep,
     principal: Annotated[Principal, allowed("incident.read")],
 ) -> list[IncidentEventRead]:
-    """Every event of the incident in time order."""
+    """Every event of the incident in time order; a unit sent is named in the caller's page
+    language."""
     events = service.timeline(session, principal=principal, incident_id=incident_id)
-    return [IncidentEventRead.model_validate(e) for e in events]
+    named = dispatch.unit_notes(session, events, lang=lang_of(request))
+    reads = [IncidentEventRead.model_validate(e) for e in events]
+    return [r.model_copy(update={"note": named[r.id]}) if r.id in named else r for r in reads]
 
 
 @router.post("/incidents/{incident_id}/transitions", operation_id="transition_incident")
