@@ -23,10 +23,10 @@
 
   function addLayers() {
     for (const s of ["iso", "cells", "keyareas", "posts", "plan"]) { map.addSource(s, { type: "geojson", data: pending[s] || empty() }); delete pending[s]; }
-    map.addLayer({ id: "cells-out", type: "fill", source: "cells", filter: ["==", ["get", "outside_standard"], true], paint: { "fill-color": "#c62828", "fill-opacity": ["interpolate", ["linear"], ["get", "incidents"], 0, 0.04, 50, 0.3] } });
+    map.addLayer({ id: "cells-out", type: "fill", source: "cells", filter: ["==", ["get", "outside_standard"], true], paint: { "fill-color": "#c62828", "fill-opacity": ["interpolate", ["linear"], ["get", "incidents"], 0, 0.04, 50, 0.3], "fill-antialias": false } });
     // The areas nest (5 ⊃ 3 ⊃ 1 min): one layer per band, widest first, nearly opaque, so each
     // band shows its own colour instead of a blend of the ones beneath it.
-    for (const [s, color] of BANDS) map.addLayer({ id: "iso-" + s, type: "fill", source: "iso", filter: ["==", ["get", "standard_s"], s], paint: { "fill-color": color, "fill-opacity": 0.8 } });
+    for (const [s, color] of BANDS) map.addLayer({ id: "iso-" + s, type: "fill", source: "iso", filter: ["==", ["get", "standard_s"], s], paint: { "fill-color": color, "fill-opacity": 0.8, "fill-antialias": false } });
     map.addLayer({ id: "cells-line", type: "line", source: "cells", minzoom: 13, paint: { "line-color": "#7a8aa8", "line-width": 0.4 } });
     map.addLayer({ id: "keyareas", type: "line", source: "keyareas", paint: { "line-color": ["case", ["get", "outside"], "#c62828", "#1b5e20"], "line-width": ["case", ["get", "outside"], 2.5, 1] } });
     map.addLayer({ id: "posts", type: "circle", source: "posts", paint: { "circle-radius": 4, "circle-color": "#0b3d91", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
