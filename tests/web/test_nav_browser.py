@@ -41,3 +41,43 @@ def test_nav_shows_what_the_role_may_open(tmp_path: Path) -> None:
             assert page.evaluate("PA.can('instruction.issue')") is (role != "analyst")
             assert errors == [] and foreign == [], (role, errors, foreign)
             page.close()
+
+
+def test_every_link_is_in_reach_on_a_desktop(tmp_path: Path) -> None:
+    """An administrator's 21 pages do not fit a 1280-pixel bar: the ones that do not are under
+    「更多」, in order, each visible once it is opened; none is cut off out of sight. A phone
+    keeps one row that scrolls sideways (no menu)."""
+    with served_browser(tmp_path) as live:
+        page, errors, foreign = signed_in_page(
+            live.browser,
+            live.base,
+            lang="zh-CN",
+            user="admin",
+            path="/reports",
+            viewport={"width": 1280, "height": 800},
+        )
+        page.wait_for_selector("header nav.nav a")
+        page.wait_for_selector(".nav-more summary")
+        hrefs = page.eval_on_selector_all(
+            "header nav.nav a", "els => els.map(e => e.getAttribute('href'))"
+        )
+        assert hrefs == [q.path for q in permissions.nav_for("admin")]
+        nav = page.locator("header nav.nav")
+        assert nav.evaluate("n => n.scrollWidth <= n.clientWidth")  # nothing cut off
+        bar = page.locator("header nav.nav > a")
+        under = page.locator(".nav-more-list a")
+        assert bar.count() >= 5 and under.count() >= 1
+        assert bar.count() + under.count() == len(hrefs)
+        assert page.locator(".nav-more summary").inner_text().startswith("更多")
+        assert not under.first.is_visible()
+        page.click(".nav-more summary")
+        for k in range(under.count()):
+            assert under.nth(k).is_visible(), under.nth(k).get_attribute("href")
+        under.last.click()  # the last page of the table opens, and 更多 marks it current
+        page.wait_for_url(f"**{hrefs[-1]}")
+        page.wait_for_selector(".nav-more.active")
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.wait_for_timeout(400)
+        assert page.locator(".nav-more").is_hidden()
+        assert page.locator("header nav.nav > a").count() == len(hrefs)
+        assert errors == [] and foreign == [], (errors, foreign)

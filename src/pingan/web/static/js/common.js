@@ -49,5 +49,36 @@ window.PA = (function () {
     "FullscreenControl.Enter": t("map.fullscreen_enter"), "FullscreenControl.Exit": t("map.fullscreen_exit"),
     "GeolocateControl.FindMyLocation": t("map.find_me"), "AttributionControl.ToggleAttribution": t("map.attribution"),
   };
+  /* The navigation on a wide screen: the links that do not fit the bar go, in order, under
+     「更多」 at its end (a phone keeps one row that scrolls sideways). Drawn again on resize. */
+  function fitNav() {
+    const nav = document.querySelector("header.topbar .nav");
+    if (!nav) return;
+    let more = nav.querySelector(".nav-more");
+    if (more) { for (const a of [...more.querySelectorAll("a")]) more.before(a); more.open = false; more.hidden = true; }
+    if (window.innerWidth < 760 || nav.scrollWidth <= nav.clientWidth) return;
+    if (!more) {
+      more = document.createElement("details");
+      more.className = "nav-more";
+      more.innerHTML = `<summary>${esc(t("nav.more"))} ▾</summary><div class="nav-more-list"></div>`;
+      nav.append(more);
+      more.addEventListener("toggle", () => {
+        const list = more.querySelector(".nav-more-list"), box = more.getBoundingClientRect();
+        list.style.left = Math.max(8, Math.min(box.left, window.innerWidth - list.offsetWidth - 8)) + "px";
+      });
+      document.addEventListener("click", (e) => { if (more.open && !more.contains(e.target)) more.open = false; });
+      document.addEventListener("keydown", (e) => { if (e.key === "Escape" && more.open) { more.open = false; more.querySelector("summary").focus(); } });
+    }
+    more.hidden = false;
+    const list = more.querySelector(".nav-more-list");
+    const links = [...nav.querySelectorAll(":scope > a")];
+    while (nav.scrollWidth > nav.clientWidth && links.length > 1) list.prepend(links.pop());
+    more.classList.toggle("active", !!list.querySelector("a.active"));
+  }
+  fitNav();
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(fitNav);
+  let navTimer = null;
+  window.addEventListener("resize", () => { clearTimeout(navTimer); navTimer = setTimeout(fitNav, 100); });
+
   return { t, api, errorText, esc, fmtTime, csrf, lang, can, mapLocale, CLASS_COLORS, UNIT_COLORS };
 })();
