@@ -106,7 +106,8 @@ def test_station_chief_reads_the_briefing_of_his_station(
     assert f"统计范围：{station}" in text and "cli" not in text
     assert "东风农贸市场附近" in text  # the hot spot is named by its place, not coordinates
     assert re.search(r"\de-\d", text) is None  # no 1.52e-116
-    assert "p<0.001" in text or "p=" in text
+    assert "p&lt;0.001" in text or "p=" in text  # p<0.001, written as HTML text
+    assert "p<0" not in text and "q<0" not in text
     assert "Gi*：" in text and "Benjamini-Hochberg 错误发现率" in text
     assert 'href="/reports"' in text
     assert f"week_end={WEEK_END}" in text  # the PDF link is for the week shown

@@ -348,7 +348,7 @@ def _compstat(out: dict[str, Any], names: dict[str, str], txt: dict[str, Any]) -
             shown = "–" if pct is None else f"{pct:+.1f}%"
             cells.append(
                 f"<td>{t['current']}</td><td class='{cl}{sig}'>{shown} "
-                f"<span class='note'>{service.p_text(float(t['p_value']))[0]}</span></td>"
+                f"<span class='note'>{html.escape(service.p_text(float(t['p_value']))[0])}</span></td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(f"<th>{c}</th>" for c in txt["cols"])
@@ -374,7 +374,7 @@ def _hot_rows(s: Session, hs: dict[str, Any], txt: dict[str, Any], lang: str) ->
         p = f["properties"]
         out.append(
             f"<tr><td>{html.escape(place)}</td><td>{p['count']}</td><td>{p['z']:.2f}</td>"
-            f"<td>{service.p_text(float(p['q_value']))[0].replace('p', 'q', 1)}</td></tr>"
+            f"<td>{html.escape(service.p_text(float(p['q_value']))[0].replace('p', 'q', 1))}</td></tr>"
         )
     return out
 
