@@ -51,7 +51,7 @@
       ${actions.length ? `<div class="actions"><span class="muted">${esc(t("dispatch.detail.actions"))}:</span> ${actions.map((s) => `<button type="button" class="small secondary" data-incident-to="${s}">${esc(CMD.named("dispatch.action." + s, s))}</button>`).join(" ")}</div>` : ""}
       <h4>${esc(t("dispatch.detail.units"))}</h4>
       <ol class="assignments" id="assignments">${inc.assignments.length ? inc.assignments.map(assignmentRow).join("") : `<li class="muted">${esc(t("dispatch.detail.none"))}</li>`}</ol>
-      ${open ? `<h4>${esc(t("dispatch.detail.recommend"))}</h4><ol class="recommend" id="recommend"><li class="muted">${esc(t("common.loading"))}</li></ol>` : ""}
+      ${open && PA.can("unit.recommend") ? `<h4>${esc(t("dispatch.detail.recommend"))}</h4><ol class="recommend" id="recommend"><li class="muted">${esc(t("common.loading"))}</li></ol>` : ""}
       ${inc.repeat_of_id ? `<p>${esc(t("dispatch.detail.repeat_of"))} <a href="#" data-goto="${inc.repeat_of_id}">#${inc.repeat_of_id}</a></p>` : ""}
       ${inc.repeats && inc.repeats.length ? `<h4>${esc(t("dispatch.detail.repeats"))}</h4><ul class="links">${inc.repeats.map((r) => `<li><a href="#" data-goto="${r.id}">${esc(r.code)}</a> · ${esc(fmtTime(r.reported_at))} · ${r.distance_m} m</li>`).join("")}</ul>` : ""}
       <h4>${esc(t("dispatch.detail.disputes"))}</h4>${inc.disputes && inc.disputes.length ? `<ul class="links" id="disputes">${inc.disputes.map((d) => `<li>${esc(d.code)} · ${esc(CMD.named("casework.kind." + d.kind, d.kind))} · ${esc(CMD.named("casework.state." + d.state, d.state))} · ${esc(fmtTime(d.registered_at))} · ${d.distance_m} m</li>`).join("")}</ul>` : `<p class="muted small" id="disputes">${esc(t("dispatch.detail.disputes.none"))}</p>`}
