@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from tests.serverutil import free_port  # noqa: E402
 
-from bench_page_paint import ARGS, CHROMIUM, _serve  # noqa: E402
+from bench_page_paint import ARGS, CHROMIUM, _serve, serve_trees, sign_in  # noqa: E402
 
 USER, PASSWORD = "bench_dispatcher", "bench-command-Pass-1"
 BUDGET_READY_S, BUDGET_ROUND_TRIP_MS, BUDGET_LIVE_MS = 1.5, 300.0, 1000.0
@@ -137,14 +137,10 @@ def compare_ready(env: dict[str, str], other_src: Path, runs: int) -> int:
     from playwright.sync_api import sync_playwright
 
     trees = {"other": str(other_src.resolve()), "this": str(ROOT / "src")}
-    procs, bases = {}, {}
     ready: dict[str, list[float]] = {k: [] for k in trees}
     cpu: dict[str, list[float]] = {k: [] for k in trees}
+    procs, bases = serve_trees(env, trees, "/tmp/bench_command")
     try:
-        for k, src in trees.items():
-            port = free_port()
-            procs[k] = _serve(env | {"PYTHONPATH": src}, port, Path(f"/tmp/bench_command_{k}.log"))
-            bases[k] = f"http://127.0.0.1:{port}"
         with sync_playwright() as p:
             pages, roots = {}, {}
             for k in trees:
@@ -154,11 +150,7 @@ def compare_ready(env: dict[str, str], other_src: Path, runs: int) -> int:
                 ctx = browser.new_context(viewport={"width": 1500, "height": 900})
                 ctx.add_init_script(READY_AT_JS)
                 pages[k] = page = ctx.new_page()
-                page.goto(f"{bases[k]}/login")
-                page.fill("#username", USER)
-                page.fill("#password", PASSWORD)
-                page.click("#login-submit")
-                page.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
+                sign_in(page, bases[k], USER, PASSWORD)
             for r in range(runs + 1):  # the first round warms both servers
                 for k in trees:
                     pages[k].goto(f"{bases[k]}/login")
@@ -253,10 +245,7 @@ def main() -> int:
                 page.goto(f"{base}/login")
                 page.wait_for_selector("#login-submit")
                 ref.append(page.evaluate("() => performance.now()") / 1000.0)
-            page.fill("#username", USER)
-            page.fill("#password", PASSWORD)
-            page.click("#login-submit")
-            page.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
+            sign_in(page, base, USER, PASSWORD)
             for _ in range(args.runs):
                 page.goto(f"{base}/command")
                 page.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
@@ -264,11 +253,7 @@ def main() -> int:
             # the second dispatcher's screen: its own context (session), signed in, ready
             ctx2 = browser.new_context(viewport={"width": 1500, "height": 900})
             watcher = ctx2.new_page()
-            watcher.goto(f"{base}/login")
-            watcher.fill("#username", USER)
-            watcher.fill("#password", PASSWORD)
-            watcher.click("#login-submit")
-            watcher.wait_for_selector('body[data-ready="1"]', timeout=300_000, state="attached")
+            sign_in(watcher, base, USER, PASSWORD)
             cookies = {c["name"]: c["value"] for c in ctx.cookies()}
             csrf = page.evaluate("document.querySelector('meta[name=csrf-token]').content")
             api = httpx.Client(base_url=base, cookies=cookies, headers={"X-CSRF-Token": csrf})

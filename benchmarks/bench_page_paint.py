@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,34 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
         time.sleep(0.1)
     proc.kill()
     raise SystemExit(f"server did not start: {log.read_text()[-2000:]}")
+
+
+def sign_in(page, base: str, user: str, password: str, *, ready_s: float = 300) -> None:  # type: ignore[no-untyped-def]
+    """Sign ``user`` in on ``page`` and wait until the landing page is ready."""
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_selector('body[data-ready="1"]', timeout=ready_s * 1000, state="attached")
+
+
+def serve_trees(
+    env: dict[str, str], trees: dict[str, str], log_prefix: str
+) -> tuple[dict[str, subprocess.Popen[bytes]], dict[str, str]]:
+    """Serve each tree of the code (``name → src folder``) at once on a port of its own; the
+    front-end packages (not in git) are copied into a tree that lacks them. The servers and
+    their base URLs by name (the caller stops the servers)."""
+    vendor = Path("pingan/web/static/vendor")
+    procs, bases = {}, {}
+    for name, src in trees.items():
+        if not (Path(src) / vendor).exists():
+            shutil.copytree(
+                Path(__file__).resolve().parents[1] / "src" / vendor, Path(src) / vendor
+            )
+        port = free_port()
+        procs[name] = _serve(env | {"PYTHONPATH": src}, port, Path(f"{log_prefix}_{name}.log"))
+        bases[name] = f"http://127.0.0.1:{port}"
+    return procs, bases
 
 
 PAINT_JS = """() => {
