@@ -346,9 +346,10 @@ def _compstat(out: dict[str, Any], names: dict[str, str], txt: dict[str, Any]) -
             cl = "" if pct is None else ("up" if pct > 0 else "down")
             sig = " sig" if t["significant"] else ""
             shown = "–" if pct is None else f"{pct:+.1f}%"
+            p_shown = html.escape(service.p_text(float(t["p_value"]))[0])
             cells.append(
                 f"<td>{t['current']}</td><td class='{cl}{sig}'>{shown} "
-                f"<span class='note'>{html.escape(service.p_text(float(t['p_value']))[0])}</span></td>"
+                f"<span class='note'>{p_shown}</span></td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(f"<th>{c}</th>" for c in txt["cols"])
@@ -372,9 +373,10 @@ def _hot_rows(s: Session, hs: dict[str, Any], txt: dict[str, Any], lang: str) ->
             area = zh_area if lang != "en" else en_area
             place = f"{area} · {txt['near'].format(name=name)}"
         p = f["properties"]
+        q_shown = html.escape(service.p_text(float(p["q_value"]))[0].replace("p", "q", 1))
         out.append(
             f"<tr><td>{html.escape(place)}</td><td>{p['count']}</td><td>{p['z']:.2f}</td>"
-            f"<td>{html.escape(service.p_text(float(p['q_value']))[0].replace('p', 'q', 1))}</td></tr>"
+            f"<td>{q_shown}</td></tr>"
         )
     return out
 
