@@ -54,3 +54,15 @@ def test_errors_name_the_field_and_the_fix(text: str, message: str) -> None:
 def test_the_field_is_the_callers() -> None:
     with pytest.raises(BBoxError, match=r"^--bbox: expected 4 numbers W,S,E,N, got 1$"):
         parse_bbox("7", field="--bbox")
+
+
+def test_the_box_around_a_point_holds_the_circle() -> None:
+    from pingan.geo.bbox import around
+    from pingan.geo.crs import haversine_m
+
+    w, s, e, n = around(102.7, 25.0, 150.0)
+    assert w < 102.7 < e and s < 25.0 < n
+    # each side is at least the radius away from the centre (the circle fits in the box)
+    assert float(haversine_m(102.7, 25.0, e, 25.0)) >= 150.0
+    assert float(haversine_m(102.7, 25.0, 102.7, n)) >= 150.0
+    assert float(haversine_m(102.7, 25.0, 102.7, n)) < 152.0  # and not much more

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +29,7 @@ from pingan.dispatch.models import ACTIVE_STATES, Assignment, MoveUp
 from pingan.dispatch.schemas import AssignmentRead
 from pingan.disputes.models import Dispute
 from pingan.errors import Conflict, Invalid, NotFound
+from pingan.geo.bbox import around
 from pingan.geo.crs import haversine_m
 from pingan.incidents import service as incidents
 from pingan.incidents.models import Incident, IncidentEvent
@@ -579,6 +579,13 @@ HISTORY_RADIUS_M = 150.0
 HISTORY_DAYS = 365
 
 
+def _within(model: Any, lon: float, lat: float, radius_m: float) -> tuple[Any, Any]:
+    """The conditions that keep ``model``'s rows in the box around a point (its lon/lat
+    indexes); the exact distance is checked on the rows found."""
+    w, s, e, n = around(lon, lat, radius_m)
+    return model.lon.between(w, e), model.lat.between(s, n)
+
+
 def nearby(
     session: Session,
     *,
@@ -593,11 +600,8 @@ def nearby(
     last year, the newest five listed; disputes and premises within 150 m). Scoped to the
     caller."""
     now = now or utcnow()
-    dlat = max(REPEAT_RADIUS_M, HISTORY_RADIUS_M) / 111_000
-    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
     box = (
-        Incident.lon.between(lon - dlon, lon + dlon),
-        Incident.lat.between(lat - dlat, lat + dlat),
+        *_within(Incident, lon, lat, max(REPEAT_RADIUS_M, HISTORY_RADIUS_M)),
         scope_clause(principal, Incident.jpath),
     )
     repeats = []
@@ -669,13 +673,10 @@ def disputes_near(
     """The place's dispute history: disputes registered within ``DISPUTE_RADIUS_M`` of the
     point (any state), newest first, with their distance. Scoped to the caller; parties are
     never listed."""
-    dlat = DISPUTE_RADIUS_M / 111_000
-    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
     rows = session.scalars(
         select(Dispute)
         .where(
-            Dispute.lon.between(lon - dlon, lon + dlon),
-            Dispute.lat.between(lat - dlat, lat + dlat),
+            *_within(Dispute, lon, lat, DISPUTE_RADIUS_M),
             scope_clause(principal, Dispute.jpath),
         )
         .order_by(Dispute.registered_at.desc())
@@ -706,22 +707,22 @@ def premises_near(
     """The premises at the place (schools, markets, bars, …) within ``DISPUTE_RADIUS_M`` of
     the point, nearest first, with their distance. Scoped to the caller; contacts are never
     listed."""
-    dlat = DISPUTE_RADIUS_M / 111_000
-    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
     rows = session.execute(
         select(Premises.id, Premises.code, Premises.kind, Premises.name, Premises.name_en)
         .add_columns(Premises.lon, Premises.lat)
         .where(
-            Premises.lon.between(lon - dlon, lon + dlon),
-            Premises.lat.between(lat - dlat, lat + dlat),
+            *_within(Premises, lon, lat, DISPUTE_RADIUS_M),
             scope_clause(principal, Premises.jpath),
         )
         .limit(500)
     ).all()
     near = sorted(
-        (dist, r)
-        for r in rows
-        if (dist := float(haversine_m(lon, lat, r.lon, r.lat))) <= DISPUTE_RADIUS_M
+        (
+            (dist, r)
+            for r in rows
+            if (dist := float(haversine_m(lon, lat, r.lon, r.lat))) <= DISPUTE_RADIUS_M
+        ),
+        key=lambda x: (x[0], x[1].id),
     )
     return [
         {
@@ -748,12 +749,9 @@ def context(session: Session, *, principal: Principal, inc: Incident) -> dict[st
         .order_by(Incident.reported_at)
         .limit(50)
     ).all()
-    dlat = CAMERA_SEARCH_M / 111_000
-    dlon = dlat / max(0.1, math.cos(math.radians(inc.lat)))
     cams = session.scalars(
         select(Camera).where(
-            Camera.lon.between(inc.lon - dlon, inc.lon + dlon),
-            Camera.lat.between(inc.lat - dlat, inc.lat + dlat),
+            *_within(Camera, inc.lon, inc.lat, CAMERA_SEARCH_M),
             Camera.status == "online",
             scope_clause(principal, Camera.jpath),
         )

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["BBox", "BBoxError", "parse_bbox"]
+__all__ = ["BBox", "BBoxError", "around", "parse_bbox"]
 
 BBox = tuple[float, float, float, float]
 """``(west, south, east, north)`` in WGS-84 degrees."""
+
+
+def around(lon: float, lat: float, radius_m: float) -> BBox:
+    """The box of ``radius_m`` metres on each side of a point (a degree of latitude taken as
+    111 km; the longitude's shrinking with latitude bounded at 84°): the index-friendly first
+    test of a search by distance, which the caller refines with the exact distance."""
+    dlat = radius_m / 111_000
+    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
+    return (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
 
 
 class BBoxError(ValueError):
