@@ -20,6 +20,8 @@ __all__ = ["bulk_insert", "reset_sequence", "timestamps_for"]
 def timestamps_for(conn: Connection, epoch_s: NDArray[np.int64]) -> list[str | None]:
     """Epoch seconds (``-1`` = none) as the text the backend stores for a UTC timestamp."""
     arr = np.asarray(epoch_s, dtype=np.int64)
+    if arr.size == 0:  # numpy's string replace cannot size an empty array
+        return []
     text = np.datetime_as_string(arr.astype("datetime64[s]").astype("datetime64[us]"), unit="us")
     text = np.char.replace(text, "T", " ")
     if conn.dialect.name == "postgresql":

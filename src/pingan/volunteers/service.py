@@ -15,7 +15,7 @@ import secrets
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.models import User
@@ -486,6 +486,16 @@ def _own(principal: Principal) -> bool:
     return scope_of(principal.role, "volunteer.shift") == "own"
 
 
+def _on_day(day: dt.date | None) -> ColumnElement[bool]:
+    """Shifts of ``day``; without one, today's and any under way now (a shift from 23:30 to
+    01:30 is still the volunteer's after midnight)."""
+    if day is not None:
+        return VolunteerShift.day == day
+    now = utcnow()
+    under_way = and_(VolunteerShift.starts_at <= now, VolunteerShift.ends_at > now)
+    return or_(VolunteerShift.day == _today(), under_way)
+
+
 def list_shifts(
     session: Session,
     *,
@@ -497,15 +507,14 @@ def list_shifts(
     team_id: int | None = None,
 ) -> list[ShiftRead]:
     """Shifts: ``mine`` (always so for a volunteer) the caller's own of ``day`` (default
-    today); else those of the caller's jurisdiction on ``day`` or from ``since`` to ``until``
-    (local days), optionally of one team. Ordered by start."""
+    today, and any under way now); else those of the caller's jurisdiction on ``day`` (the
+    same default) or from ``since`` to ``until`` (local days), optionally of one team. Ordered
+    by start."""
     if mine or _own(principal):
         member = member_of_user(session, user_id=principal.user_id)
         if member is None:
             return []
-        q = select(VolunteerShift).where(
-            VolunteerShift.member_id == member.id, VolunteerShift.day == (day or _today())
-        )
+        q = select(VolunteerShift).where(VolunteerShift.member_id == member.id, _on_day(day))
     else:
         q = select(VolunteerShift).where(scope_clause(principal, VolunteerShift.jpath))
         if since is not None or until is not None:
@@ -515,7 +524,7 @@ def list_shifts(
                 raise Invalid("since", f"{lo} lies after until ({hi})")
             q = q.where(VolunteerShift.day >= lo, VolunteerShift.day <= hi)
         else:
-            q = q.where(VolunteerShift.day == (day or _today()))
+            q = q.where(_on_day(day))
         if team_id is not None:
             q = q.where(VolunteerShift.team_id == team_id)
     rows = session.scalars(q.order_by(VolunteerShift.starts_at, VolunteerShift.id)).all()
