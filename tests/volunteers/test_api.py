@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -299,3 +300,25 @@ def test_a_member_leaves(client: TestClient, city: SmallCity) -> None:
         headers=officer,
     )
     assert r.status_code == 422 and "has left the team" in r.json()["error"]["message"]
+
+
+def test_a_shift_under_way_stays_listed_after_midnight(
+    client: TestClient, city: SmallCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shift that began yesterday (23:30 to 01:30) is still the volunteer's and the
+    station's after midnight: the lists of "today" take the shifts under way too."""
+    _, mine, other = _setup(client, city)
+    from pingan.volunteers import service
+
+    tomorrow = service._today() + dt.timedelta(days=1)
+    monkeypatch.setattr(service, "_today", lambda: tomorrow)  # as if midnight had passed
+    vol = auth(city.tokens["volunteer0"])
+    shifts = client.get(f"{V}/shifts", params={"mine": 1}, headers=vol).json()
+    assert [s["id"] for s in shifts] == [mine]
+    station = client.get(f"{V}/shifts", headers=auth(city.tokens["chief0"])).json()
+    assert {s["id"] for s in station} == {mine, other}
+    # a day asked for by name keeps its own shifts only
+    named = client.get(
+        f"{V}/shifts", params={"day": tomorrow.isoformat()}, headers=auth(city.tokens["chief0"])
+    ).json()
+    assert named == []
